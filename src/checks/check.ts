@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { Facts } from '../system/facts.js';
+import type { Runner } from '../system/runner.js';
+
+/** The target as the command line gave it; resolution and locality are facts found by checks. */
+export interface Target {
+  host: string;
+  port: number;
+  /** The service name of the port ("https"), from /etc/services or the built-in table. */
+  portName?: string;
+  protocol: 'tcp';
+}
+
+export interface CheckContext {
+  target: Target;
+  runner: Runner;
+  /** Host scans memoised for this diagnosis (socket table, resolution, …). */
+  facts: Facts;
+  /** Per probe timeout (--timeout). */
+  timeoutMs: number;
+  /** Whyport runs as root (owners of every socket visible, firewall readable). */
+  isRoot: boolean;
+}
+
+/** What one check found: one outcome of a closed set, and the facts it rests on. */
+export interface CheckResult<O extends string = string> {
+  outcome: O;
+  /** One line a person reads: "nothing listens on port 7071". */
+  summary: string;
+  /** What a person would type to see the same thing. */
+  command: string;
+  evidence: Record<string, unknown>;
+  /** ✔ or ✖ in the chain of steps; 'info' for neutral facts. */
+  status: 'pass' | 'fail' | 'info';
+  /** Secondary observations for the "Also noticed" section. */
+  findings?: { code: string; summary: string }[];
+}
+
+/**
+ * A check asks one question of the host. `params` validates what the playbook passes (after
+ * templating, so every value arrives as a string or a list of strings and numbers are coerced).
+ */
+export interface Check<P = Record<string, unknown>, O extends string = string> {
+  description: string;
+  outcomes: readonly O[];
+  params: z.ZodType<P>;
+  /** What the spinner shows while it runs, e.g. "ss -Htan 'sport = :7071'". */
+  describe(params: P, ctx: CheckContext): string;
+  run(params: P, ctx: CheckContext): Promise<CheckResult<O>>;
+}
+
+/** Helps a check file declare itself with its params and outcomes inferred. */
+export function defineCheck<P, const O extends string>(check: Check<P, O>): Check<P, O> {
+  return check;
+}

@@ -1,0 +1,84 @@
+/** The JSON report, exactly as ../shared/CONTRACT.md fixes it (version 1), plus free extra fields. */
+
+export interface ReportTarget {
+  host: string;
+  /** The address probed; null when the name did not resolve. */
+  address: string | null;
+  port: number;
+  protocol: 'tcp';
+  /** The address belongs to this machine. */
+  local: boolean;
+  /** Extra: the service name of the port, e.g. "https" for 443. */
+  portName?: string;
+  /** Extra: every address the name resolved to. */
+  addresses?: string[];
+}
+
+export interface StepRecord {
+  id: string;
+  check: string;
+  outcome: string;
+  summary: string;
+  /** What a person would type to see the same; "" for questions put to the user. */
+  command: string;
+  durationMs: number;
+  evidence: Record<string, unknown>;
+  /** Extra: how the step reads in the chain: ✔ pass, ✖ fail, • info (a question, a neutral fact). */
+  status?: StepStatus;
+}
+
+export type StepStatus = 'pass' | 'fail' | 'info';
+
+export interface FixSpec {
+  summary: string;
+  commands: string[];
+}
+
+export interface AppliedFix {
+  command: string;
+  exitCode: number | null;
+  /** The diagnosis run again after the fix says the port is reachable. */
+  verified: boolean;
+  /** Extra: the output of the fix commands and the verdict after. */
+  output?: string;
+  after?: string;
+}
+
+export interface Diagnosis {
+  code: string;
+  title: string;
+  explanation: string;
+  fix: FixSpec | null;
+  applied: AppliedFix | null;
+  /** Extra: the facts the diagnosis rests on, one line each. */
+  evidence?: string[];
+}
+
+/** Extra: secondary observations that are not the diagnosis ("Also noticed"). */
+export interface Finding {
+  code: string;
+  summary: string;
+  step?: string;
+}
+
+export interface Report {
+  version: 1;
+  target: ReportTarget;
+  playbook: { name: string; source: string };
+  steps: StepRecord[];
+  diagnosis: Diagnosis;
+  durationMs: number;
+  findings?: Finding[];
+  /** Extra: the walk was interrupted (Ctrl-C); the report is partial. */
+  interrupted?: boolean;
+}
+
+/** Exit statuses of ../shared/CONTRACT.md. */
+export const EXIT = { ok: 0, diagnosed: 1, usage: 2, inconclusive: 3, interrupted: 130 } as const;
+
+/** The exit status a diagnosis code maps to. */
+export function exitStatusFor(code: string): number {
+  if (code === 'REACHABLE') return EXIT.ok;
+  if (code === 'INCONCLUSIVE') return EXIT.inconclusive;
+  return EXIT.diagnosed;
+}

@@ -1,0 +1,64 @@
+import { execa } from 'execa';
+
+/** What one external command did. A non-zero exit is data, not an exception. */
+export interface CommandResult {
+  argv: readonly string[];
+  /** null when the command did not run to an exit (missing, timed out, killed). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** The program is not installed (ENOENT). */
+  missing: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Written to the command's stdin; stdin is closed (never inherited) otherwise. */
+  input?: string;
+  env?: Record<string, string>;
+}
+
+/** The one seam through which every external command runs: argv only, never a shell. */
+export interface Runner {
+  run(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
+/** The real runner, on execa: argv array, timeout, `reject: false`, C locale so parsers see stable text. */
+export const execaRunner: Runner = {
+  async run(argv, options = {}) {
+    const [file, ...args] = argv;
+    if (!file) throw new Error('empty command');
+    const started = performance.now();
+    const result = await execa(file, args, {
+      reject: false,
+      shell: false,
+      timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : 'pipe',
+      env: { LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat', ...options.env },
+      stripFinalNewline: false,
+      windowsHide: true,
+    });
+    const code = (result as { code?: string }).code;
+    return {
+      argv,
+      exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      missing: code === 'ENOENT',
+      timedOut: Boolean(result.timedOut),
+      durationMs: Math.round(performance.now() - started),
+    };
+  },
+};
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Renders argv as a person would type it in a POSIX shell (for display only; never executed). */
+export function showCommand(argv: readonly string[]): string {
+  return argv.map((a) => (a !== '' && SAFE_WORD.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+}

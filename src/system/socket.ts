@@ -1,0 +1,68 @@
+/** TCP states as netstat names them (ss's ESTAB, SYN-SENT… are normalised to these). */
+export const TCP_STATES = [
+  'LISTEN',
+  'SYN_SENT',
+  'SYN_RECV',
+  'ESTABLISHED',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'CLOSING',
+  'NEW_SYN_RECV',
+  'UNKNOWN',
+] as const;
+export type TcpState = (typeof TCP_STATES)[number];
+
+export type Family = 'inet' | 'inet6';
+
+export interface Endpoint {
+  /** '0.0.0.0', '::', '*' (ss's dual-stack wildcard), or a literal address; IPv6 without brackets. */
+  address: string;
+  port: number;
+  /** Bound to a device, e.g. `127.0.0.1%lo` in ss output. */
+  device?: string;
+}
+
+export interface SocketOwner {
+  pid: number;
+  program: string;
+  fd?: number;
+}
+
+/** Where the socket table came from. */
+export type SocketSource = 'ss' | 'netstat' | 'proc';
+
+export interface TcpSocket {
+  family: Family;
+  state: TcpState;
+  /** On LISTEN sockets (ss): the accept queue length. Otherwise bytes not yet read. */
+  recvQ: number;
+  /** On LISTEN sockets (ss): the backlog. Otherwise bytes not yet acknowledged. */
+  sendQ: number;
+  local: Endpoint;
+  peer: Endpoint;
+  inode?: number;
+  uid?: number;
+  /**
+   * Owning processes. undefined: owners were not asked for, or could not be seen (not root);
+   * an empty array: asked and visible, but no process holds it (e.g. TIME_WAIT).
+   */
+  owners?: SocketOwner[];
+  /** true: an IPv6 wildcard that also accepts IPv4 (v6only off); undefined: not known from this source. */
+  dualStack?: boolean;
+}
+
+/** A socket table read once per diagnosis and shared by every check that needs it. */
+export interface SocketTable {
+  source: SocketSource;
+  /** The command a person would type to see the same (already filtered to the port). */
+  command: string;
+  sockets: TcpSocket[];
+  /** Owners of other users' sockets are hidden (not root); said in reports rather than guessed. */
+  ownersHidden: boolean;
+  /** Notices from the tool, e.g. netstat's "(Not all processes could be identified …)". */
+  notices: string[];
+}
