@@ -53,3 +53,7 @@ export interface Check<P = Record<string, unknown>, O extends string = string> {
 export function defineCheck<P, const O extends string>(check: Check<P, O>): Check<P, O> {
   return check;
 }
+
+/** Any check, for registries (parameters are checked per entry by `defineCheck`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCheck = Check<any, string>;

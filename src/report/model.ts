@@ -32,6 +32,8 @@ export type StepStatus = 'pass' | 'fail' | 'info';
 export interface FixSpec {
   summary: string;
   commands: string[];
+  /** Extra: the commands are a next step for a person, not something --fix runs. */
+  manual?: boolean;
 }
 
 export interface AppliedFix {

@@ -1,0 +1,133 @@
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from './errors.js';
+import { parseHost } from './host.js';
+import { parsePort } from './port.js';
+import { SAFE_VALUE } from './engine/safe.js';
+
+/** Everything the command line says about a diagnosis, as one object. */
+export interface DiagnoseOptions {
+  host: string;
+  port: number;
+  portName?: string;
+  answers: Record<string, string>;
+  playbook: string;
+  format: 'text' | 'json' | 'markdown';
+  yes: boolean;
+  fix: boolean;
+  timeoutMs: number;
+  color: boolean;
+  /** Prompts are possible: stdin is a TTY and --yes was not given. */
+  interactive: boolean;
+  verbose: boolean;
+}
+
+export interface Environment {
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Record<string, string | undefined>;
+  version: string;
+}
+
+const METACHARS = /[;&|`$<>(){}\\!*?\[\]'"\n\r]/;
+
+function safe(flag: string, value: string): string {
+  if (!SAFE_VALUE.test(value)) {
+    throw new UsageError(`${flag} '${value}' contains characters whyport does not accept`, 'use letters, digits and . _ - @ : + / only (values are passed to commands as single words, never through a shell)');
+  }
+  return value;
+}
+
+/** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
+export function diagnoseProgram(version: string): Command {
+  return new Command('whyport')
+    .usage('HOST PORT [options]\n       whyport playbook validate FILE…   |   whyport playbook list   |   whyport checks')
+    .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
+    .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
+    .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https')
+    .option('-p, --process <name>', 'the program that should be listening (e.g. myapp)')
+    .option('-s, --service <unit>', 'its systemd unit (e.g. myapp or myapp.service)')
+    .option('--playbook <file|name>', 'a playbook file, or the name of a built-in one', 'default')
+    .option('--set <name=value...>', "answer a playbook input (repeatable), e.g. --set env=prod")
+    .option('--json', 'print the JSON report on stdout, nothing else (see CONTRACT)')
+    .option('--markdown', 'print the report as Markdown, for a ticket')
+    .option('-y, --yes', 'never prompt: use flags, likely guesses and defaults')
+    .option('--fix', 'apply the suggested fix (asks first unless --yes), then check again')
+    .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('-v, --verbose', 'show every step’s evidence in the text report')
+    .version(version, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  whyport 10.0.0.5 7071                     answer a few prompts, read the diagnosis
+  whyport db.internal postgres --json --process postgres
+  whyport 127.0.0.1 8080 --service myapp --fix
+  whyport 10.0.0.5 7071 --playbook ./myapp.yaml
+
+Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
+3 inconclusive, 130 interrupted.`,
+    )
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+}
+
+/** Turns argv (without node and the script) into options, or throws UsageError. */
+export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void): DiagnoseOptions | 'exit' {
+  const program = diagnoseProgram(envi.version);
+  let errText = '';
+  program.exitOverride().configureOutput({ writeOut: onOutput, writeErr: (s) => (errText += s), outputError: (s) => (errText += s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 'exit';
+      const msg = errText.replace(/^error: /, '').trim().split('\n')[0] || err.message;
+      throw new UsageError(msg, 'see whyport --help');
+    }
+    throw err;
+  }
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean }>();
+  let [hostArg, portArg] = program.args as [string, string | undefined];
+  if (portArg === undefined) {
+    const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
+    if (!m) throw new UsageError('missing PORT', 'usage: whyport HOST PORT (e.g. whyport 10.0.0.5 7071, or whyport 10.0.0.5:7071)');
+    hostArg = m[1]!;
+    portArg = m[2]!;
+  }
+  const host = parseHost(hostArg);
+  const { port, name: portName } = parsePort(portArg);
+
+  const answers: Record<string, string> = {};
+  for (const kv of o.set ?? []) {
+    const m = /^([a-z][a-z0-9-]*)=(.*)$/.exec(kv);
+    if (!m) throw new UsageError(`--set '${kv}' is not NAME=VALUE`, 'e.g. --set process=myapp');
+    answers[m[1]!] = safe(`--set ${m[1]}`, m[2]!);
+  }
+  if (o.process !== undefined) answers.process = safe('--process', o.process);
+  if (o.service !== undefined) answers.service = safe('--service', o.service);
+  if (METACHARS.test(o.playbook)) throw new UsageError(`--playbook '${o.playbook}' contains shell metacharacters`, 'give a plain file path or a built-in playbook name');
+  if (!/^\d+$/.test(o.timeout) || Number(o.timeout) < 1 || Number(o.timeout) > 600_000) {
+    throw new UsageError(`--timeout '${o.timeout}' is not a number of milliseconds`, 'e.g. --timeout 2000 (1 to 600000)');
+  }
+  if (o.json && o.markdown) throw new UsageError('--json and --markdown cannot be used together', 'pick one output format');
+
+  const noColor = envi.env.NO_COLOR !== undefined && envi.env.NO_COLOR !== '';
+  const yes = Boolean(o.yes) || !envi.stdinIsTTY;
+  return {
+    host,
+    port,
+    ...(portName ? { portName } : {}),
+    answers,
+    playbook: o.playbook,
+    format: o.json ? 'json' : o.markdown ? 'markdown' : 'text',
+    yes,
+    fix: Boolean(o.fix),
+    timeoutMs: Number(o.timeout),
+    color: o.color && !noColor && envi.stdoutIsTTY && !o.json && !o.markdown,
+    interactive: !yes && envi.stderrIsTTY,
+    verbose: Boolean(o.verbose),
+  };
+}

@@ -1,0 +1,39 @@
+import type { CheckInfo } from '../playbook/load.js';
+import { connect } from './connect.js';
+import { listeners } from './listeners.js';
+import { portOwner } from './port-owner.js';
+import { processCheck } from './process.js';
+import { processListeners } from './process-listeners.js';
+import { sockets } from './sockets.js';
+import { target } from './target.js';
+import { unit } from './unit.js';
+import type { AnyCheck } from './check.js';
+
+/** Every check a playbook can name; the compiler checks each entry against the Check contract. */
+export const checks = {
+  target,
+  connect,
+  sockets,
+  listeners,
+  'port-owner': portOwner,
+  process: processCheck,
+  'process-listeners': processListeners,
+  unit,
+} satisfies Record<string, AnyCheck>;
+
+export type CheckRegistry = typeof checks;
+export type CheckName = keyof CheckRegistry;
+
+/** What the playbook validator needs to know of each check. */
+export function checkCatalog(registry: Record<string, AnyCheck> = checks): Record<string, CheckInfo> {
+  const out: Record<string, CheckInfo> = {};
+  for (const [name, c] of Object.entries(registry)) {
+    const shape = (c.params as unknown as { shape?: Record<string, { isOptional?: () => boolean }> }).shape ?? {};
+    out[name] = {
+      outcomes: c.outcomes,
+      params: Object.keys(shape),
+      required: Object.entries(shape).filter(([, s]) => !(s.isOptional?.() ?? false)).map(([k]) => k),
+    };
+  }
+  return out;
+}

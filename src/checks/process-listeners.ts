@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { endpointText } from '../system/bind.js';
+import { findProcesses, socketInodesOf, withDescendants } from '../system/processes.js';
+import { readListeners } from '../system/socket-query.js';
+import { defineCheck } from './check.js';
+
+/** Where a process listens, to catch it listening on another port than expected. */
+export const processListeners = defineCheck({
+  description: 'The ports a process (by name, or by pid and its children) listens on',
+  outcomes: ['this-port', 'other-ports', 'none', 'hidden', 'not-running'],
+  params: z.object({
+    port: z.coerce.number().int().min(1).max(65535),
+    name: z.string().optional(),
+    pid: z.union([z.coerce.number().int().nonnegative(), z.literal('')]).optional(),
+  }),
+  describe: (p) => `ss -Htlnp | grep ${p.name ? p.name : `pid=${p.pid}`}`,
+  async run(p, ctx) {
+    let pids: number[] = [];
+    let label: string;
+    if (p.pid) {
+      pids = await withDescendants(p.pid);
+      label = `pid ${p.pid}`;
+    } else if (p.name) {
+      const found = await findProcesses(ctx.runner, p.name, { timeoutMs: ctx.timeoutMs });
+      pids = found.processes.map((x) => x.pid);
+      label = p.name;
+    } else {
+      label = 'the process';
+    }
+    const command = `ss -Htlnp | grep ${p.name ? `'"${p.name}"'` : `pid=${p.pid}`}`;
+    if (pids.length === 0) return { outcome: 'not-running', status: 'fail', summary: `${label} is not running`, command, evidence: { pids } };
+
+    const inodes = new Set<number>();
+    let hidden = false;
+    for (const pid of pids) {
+      const r = await socketInodesOf(pid);
+      if (r === 'hidden') hidden = true;
+      else if (r !== 'gone') for (const i of r) inodes.add(i);
+    }
+    const table = await readListeners(ctx.runner, { timeoutMs: ctx.timeoutMs });
+    const mine = table.sockets.filter((s) => s.inode !== undefined && inodes.has(s.inode));
+    const ports = [...new Set(mine.map((s) => s.local.port))].sort((a, b) => a - b);
+    const evidence = { pids, ports, listeners: mine.map((s) => endpointText(s.local.address, s.local.port)) };
+    if (mine.some((s) => s.local.port === p.port)) {
+      return { outcome: 'this-port', status: 'pass', summary: `${label} listens on port ${p.port}`, command, evidence };
+    }
+    if (mine.length > 0) {
+      return { outcome: 'other-ports', status: 'fail', summary: `${label} listens on ${evidence.listeners.join(', ')} — not on port ${p.port}`, command, evidence };
+    }
+    if (hidden) {
+      return { outcome: 'hidden', status: 'info', summary: `cannot see the sockets of ${label}: whyport is not root`, command: `sudo ${command}`, evidence };
+    }
+    return { outcome: 'none', status: 'fail', summary: `${label} runs (pid ${pids.slice(0, 5).join(', ')}) but listens on no TCP port`, command, evidence };
+  },
+});

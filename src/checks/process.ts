@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { findProcesses } from '../system/processes.js';
+import { defineCheck } from './check.js';
+
+/** Is the expected program running at all (pgrep)? */
+export const processCheck = defineCheck({
+  description: 'Whether a process of that name is running (pgrep semantics)',
+  outcomes: ['running', 'not-running'],
+  params: z.object({ name: z.string().min(1) }),
+  describe: (p) => `pgrep -a ${p.name}`,
+  async run(p, ctx) {
+    const found = await findProcesses(ctx.runner, p.name, { timeoutMs: ctx.timeoutMs });
+    const evidence = { name: p.name, pids: found.processes.map((x) => x.pid), processes: found.processes.slice(0, 10), ...(found.viaProc ? { note: 'pgrep is missing: read /proc instead' } : {}) };
+    if (found.processes.length === 0) return { outcome: 'not-running', status: 'fail', summary: `no process named ${p.name} is running`, command: found.command, evidence };
+    const n = found.processes.length;
+    return {
+      outcome: 'running',
+      status: 'pass',
+      summary: `${p.name} is running: ${n === 1 ? 'pid' : `${n} processes, pids`} ${found.processes.slice(0, 5).map((x) => x.pid).join(', ')}${n > 5 ? ', …' : ''}`,
+      command: found.command,
+      evidence,
+    };
+  },
+});

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { defineCheck } from './check.js';
+
+/** Is the target one of this machine's addresses? Decides between the server's and a client's view. */
+export const target = defineCheck({
+  description: "Resolve the host and tell whether its address belongs to this machine",
+  outcomes: ['local', 'remote', 'unresolved'],
+  params: z.object({ host: z.string().min(1) }),
+  describe: (p) => `resolving ${p.host} and comparing with this machine's addresses`,
+  async run(p, ctx) {
+    const res = await ctx.facts.resolve(p.host);
+    const command = res.ok && res.literal ? 'ip -br addr' : `getent ahosts ${p.host}`;
+    if (!res.ok) {
+      return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { host: p.host, error: res.error, code: res.code, durationMs: res.durationMs } };
+    }
+    const addresses = res.addresses.map((a) => a.address);
+    const local = addresses.filter((a) => ctx.facts.isLocalAddress(a));
+    const named = res.literal ? p.host : `${p.host} (${addresses.join(', ')})`;
+    if (local.length > 0) {
+      return {
+        outcome: 'local',
+        status: 'pass',
+        summary: `${named} is ${local.length < addresses.length ? 'partly ' : ''}this machine: looking from the server's side`,
+        command,
+        evidence: { addresses, local, interfaces: ctx.facts.localAddresses() },
+      };
+    }
+    return {
+      outcome: 'remote',
+      status: 'info',
+      summary: `${named} is not an address of this machine: looking from the client's side`,
+      command,
+      evidence: { addresses, interfaces: ctx.facts.localAddresses() },
+    };
+  },
+});

@@ -1,0 +1,124 @@
+import type { DiagnoseOptions } from './args.js';
+import { checkCatalog, checks } from './checks/index.js';
+import { guessers } from './checks/guesses.js';
+import type { CheckContext } from './checks/check.js';
+import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
+import { formatLintError } from './errors.js';
+import { loadPlaybookFile } from './playbook/load.js';
+import type { Playbook } from './playbook/schema.js';
+import { locatePlaybook } from './paths.js';
+import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
+import { Facts } from './system/facts.js';
+import { execaRunner, showCommand, type Runner } from './system/runner.js';
+import { silentUI, terminalUI } from './ui/terminal.js';
+
+const FIX_TIMEOUT_MS = 60_000;
+const RECHECK_TRIES = 4;
+const RECHECK_PAUSE_MS = 750;
+
+/** Loads the playbook --playbook names (built-in or a file), validated. */
+export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
+  const where = locatePlaybook(nameOrPath);
+  return loadPlaybookFile(where.file, checkCatalog(), where.display);
+}
+
+export interface DiagnoseIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  runner?: Runner;
+  /** Overrides the terminal UI (tests). */
+  ui?: WalkUI & { confirm?(message: string): Promise<boolean>; stop?(): void };
+  signal?: AbortSignal;
+}
+
+/** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
+export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
+  const started = performance.now();
+  const playbook = await loadPlaybook(opts.playbook);
+  for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
+  const runner = io.runner ?? execaRunner;
+  const showProgress = opts.format === 'text' || opts.interactive;
+  const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
+  const context = (): CheckContext => ({
+    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
+    runner,
+    facts: new Facts(runner, { timeoutMs: opts.timeoutMs }),
+    timeoutMs: opts.timeoutMs,
+    isRoot: process.getuid?.() === 0,
+  });
+
+  let result: WalkResult;
+  try {
+    result = await walk({ playbook, ctx: context(), checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });
+  } finally {
+    ui.stop?.();
+  }
+
+  if (opts.fix && !result.interrupted && result.fixArgv.length > 0) {
+    const commands = result.fixArgv.map(showCommand);
+    let go = opts.yes;
+    if (!go && ui.confirm) {
+      try {
+        go = await ui.confirm(`Run ${commands.map((c) => `\`${c}\``).join(' then ')} now?`);
+      } catch {
+        go = false;
+        result.interrupted = true;
+      }
+    }
+    if (go) result.diagnosis.applied = await applyFix(result, { runner, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
+  } else if (opts.fix && result.fixArgv.length === 0 && !result.interrupted) {
+    io.stderr(`whyport: --fix: ${result.diagnosis.code} has no fix whyport can apply${result.diagnosis.fix ? '; the commands shown are for you to run' : ''}\n`);
+  }
+
+  const report: Report = {
+    version: 1,
+    target: result.target,
+    playbook: { name: playbook.name, source: playbook.source },
+    steps: result.steps,
+    diagnosis: result.diagnosis,
+    durationMs: Math.round(performance.now() - started),
+    ...(result.findings.length ? { findings: result.findings } : {}),
+    ...(result.interrupted ? { interrupted: true } : {}),
+  };
+  await printReport(report, opts, io);
+  if (result.interrupted) return EXIT.interrupted;
+  return exitStatusFor(report.diagnosis.code);
+}
+
+async function applyFix(result: WalkResult, deps: { runner: Runner; recheck: () => Promise<WalkResult> }): Promise<AppliedFix> {
+  let exitCode: number | null = 0;
+  let output = '';
+  const ran: string[] = [];
+  for (const argv of result.fixArgv) {
+    ran.push(showCommand(argv));
+    const r = await deps.runner.run(argv, { timeoutMs: FIX_TIMEOUT_MS });
+    output += r.stdout + r.stderr;
+    exitCode = r.missing ? 127 : r.exitCode;
+    if (r.missing) output += `${argv[0]}: command not found\n`;
+    if (r.timedOut) output += `${showCommand(argv)}: timed out after ${FIX_TIMEOUT_MS} ms\n`;
+    if (exitCode !== 0) break;
+  }
+  let after = result.diagnosis.code;
+  if (exitCode === 0) {
+    // A service that was just started may need a moment to bind its port.
+    for (let i = 0; i < RECHECK_TRIES; i++) {
+      after = (await deps.recheck()).diagnosis.code;
+      if (after === 'REACHABLE') break;
+      await new Promise((r) => setTimeout(r, RECHECK_PAUSE_MS));
+    }
+  }
+  return { command: ran.join(' && '), exitCode, verified: after === 'REACHABLE', ...(output.trim() ? { output: output.trim() } : {}), after };
+}
+
+async function printReport(report: Report, opts: DiagnoseOptions, io: DiagnoseIO): Promise<void> {
+  if (opts.format === 'json') {
+    const { renderJson } = await import('./report/json.js');
+    io.stdout(renderJson(report));
+  } else if (opts.format === 'markdown') {
+    const { renderMarkdown } = await import('./report/markdown.js');
+    io.stdout(renderMarkdown(report));
+  } else {
+    const { renderText } = await import('./report/text.js');
+    io.stdout(renderText(report, { color: opts.color, width: Math.min(process.stdout.columns || 80, 100), verbose: opts.verbose }));
+  }
+}

@@ -1,0 +1,41 @@
+import type { Playbook } from '../playbook/schema.js';
+
+/** Where a step's outcome leads: another step, or the end of the walk with a diagnosis. */
+export type Transition = { kind: 'step'; step: string } | { kind: 'diagnose'; diagnosis: string };
+
+/**
+ * The pure decision: the first branch of the step whose `when` names the outcome, or the catch-all.
+ * No I/O (XState's transition()); validation guarantees a branch exists, so a miss is a bug.
+ */
+export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, outcome: string): Transition {
+  const step = playbook.steps[stepId];
+  if (!step) throw new Error(`internal: no step '${stepId}'`);
+  for (const b of step.outcomes) {
+    const whens = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
+    if (whens === undefined || whens.includes(outcome)) {
+      if (b.next !== undefined) return { kind: 'step', step: b.next };
+      if (b.diagnose !== undefined) return { kind: 'diagnose', diagnosis: b.diagnose };
+    }
+  }
+  throw new Error(`internal: step '${stepId}' does not handle outcome '${outcome}'`);
+}
+
+/** Every path of a playbook from its start: each a list of step ids and the diagnosis it ends in. */
+export function allPaths(
+  playbook: Pick<Playbook, 'steps' | 'start'>,
+  outcomesOf: (stepId: string) => readonly string[],
+): { steps: string[]; outcomes: string[]; diagnosis: string }[] {
+  const paths: { steps: string[]; outcomes: string[]; diagnosis: string }[] = [];
+  const walk = (stepId: string, steps: string[], outcomes: string[]) => {
+    if (steps.includes(stepId)) return; // a cycle: bounded at run time by maxSteps
+    for (const outcome of outcomesOf(stepId)) {
+      const t = transition(playbook, stepId, outcome);
+      const s = [...steps, stepId];
+      const o = [...outcomes, outcome];
+      if (t.kind === 'diagnose') paths.push({ steps: s, outcomes: o, diagnosis: t.diagnosis });
+      else walk(t.step, s, o);
+    }
+  };
+  walk(playbook.start, [], []);
+  return paths;
+}

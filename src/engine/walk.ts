@@ -1,0 +1,253 @@
+import type { CheckContext, CheckResult, Target } from '../checks/check.js';
+import type { CheckRegistry } from '../checks/index.js';
+import { UsageError } from '../errors.js';
+import type { Guess, GuessProviders } from '../checks/guesses.js';
+import type { Playbook, Step } from '../playbook/schema.js';
+import { renderCommand, renderTemplate, renderValue } from '../playbook/template.js';
+import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/model.js';
+import { showCommand } from '../system/runner.js';
+import { SAFE_VALUE } from './safe.js';
+import { transition } from './transition.js';
+
+/** A question for the user; answering '' means "I don't know". */
+export interface Question {
+  input: string;
+  message: string;
+  guesses: Guess[];
+  choices: string[];
+  default?: string;
+  validate(answer: string): true | string;
+}
+
+/** The I/O the walk needs from the outside: spinners and prompts (ui/), or nothing in tests. */
+export interface WalkUI {
+  stepStarted(id: string, text: string): void;
+  stepFinished(record: StepRecord): void;
+  /** Throws InterruptedError on Ctrl-C. */
+  ask(question: Question): Promise<string>;
+}
+
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
+export interface WalkOptions {
+  playbook: Playbook;
+  ctx: CheckContext;
+  checks: CheckRegistry;
+  guessers: GuessProviders;
+  /** Answers known before the walk (--process, --service, --set); the walk adds the user's. */
+  answers: Record<string, string>;
+  /** May prompt. False with --yes or without a TTY: flags, likely guesses and defaults only. */
+  interactive: boolean;
+  ui: WalkUI;
+  signal?: AbortSignal;
+}
+
+export interface WalkResult {
+  target: ReportTarget;
+  steps: StepRecord[];
+  diagnosis: Diagnosis;
+  /** The fix commands as argv, for --fix. */
+  fixArgv: string[][];
+  findings: Finding[];
+  answers: Record<string, string>;
+  interrupted: boolean;
+}
+
+
+/** Walks the playbook from its start to a diagnosis: run a check, take the branch, repeat. */
+export async function walk(opts: WalkOptions): Promise<WalkResult> {
+  const { playbook, ctx } = opts;
+  const answers = { ...opts.answers };
+  const target = await reportTarget(ctx);
+  const steps: StepRecord[] = [];
+  const findings: Finding[] = [];
+  const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: undefined as StepRecord | undefined };
+
+  let stepId = playbook.start;
+  for (let n = 0; ; n++) {
+    if (n >= playbook.maxSteps) {
+      const trail = steps.slice(-6).map((s) => s.id).join(' → ');
+      throw new UsageError(`playbook ${playbook.source} took ${playbook.maxSteps} steps without reaching a diagnosis (a loop: … ${trail})`, 'make a branch end in `diagnose`, or raise maxSteps');
+    }
+    if (opts.signal?.aborted) return interrupted();
+    const step = playbook.steps[stepId]!;
+    let record: StepRecord;
+    try {
+      record = step.ask !== undefined ? await askStep(stepId, step, opts, scope, answers) : await checkStep(stepId, step, opts, scope);
+    } catch (err) {
+      if (err instanceof InterruptedError) return interrupted();
+      throw err;
+    }
+    if (opts.signal?.aborted) {
+      steps.push(record);
+      return interrupted();
+    }
+    steps.push(record);
+    scope.steps[stepId] = record;
+    scope.last = record;
+    for (const f of (record as StepRecord & { findings?: Finding[] }).findings ?? []) findings.push({ ...f, step: stepId });
+    delete (record as StepRecord & { findings?: unknown }).findings;
+    opts.ui.stepFinished(record);
+
+    const t = transition(playbook, stepId, record.outcome);
+    if (t.kind === 'step') {
+      stepId = t.step;
+      continue;
+    }
+    const { diagnosis, fixArgv } = renderDiagnosis(playbook, t.diagnosis, scope);
+    return { target, steps, diagnosis, fixArgv, findings, answers, interrupted: false };
+  }
+
+  function interrupted(): WalkResult {
+    return {
+      target,
+      steps,
+      diagnosis: {
+        code: 'INCONCLUSIVE',
+        title: 'Interrupted before a diagnosis',
+        explanation: `The walk was interrupted after ${steps.length} step${steps.length === 1 ? '' : 's'}; what was found so far is below.`,
+        fix: null,
+        applied: null,
+      },
+      fixArgv: [],
+      findings,
+      answers,
+      interrupted: true,
+    };
+  }
+}
+
+async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
+  const { target, facts } = ctx;
+  const res = await facts.resolve(target.host);
+  const addresses = res.ok ? res.addresses.map((a) => a.address) : [];
+  const address = addresses[0] ?? null;
+  return {
+    host: target.host,
+    address,
+    port: target.port,
+    protocol: 'tcp',
+    local: address !== null && addresses.some((a) => facts.isLocalAddress(a)),
+    ...(target.portName ? { portName: target.portName } : {}),
+    addresses,
+  };
+}
+
+async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object): Promise<StepRecord> {
+  const check = opts.checks[step.check as keyof CheckRegistry];
+  const rendered: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(step.with ?? {})) rendered[k] = renderValue(v, scope);
+  const params = check.params.safeParse(rendered);
+  if (!params.success) {
+    const issue = params.error.issues[0]!;
+    throw new UsageError(
+      `${opts.playbook.source}: steps.${id}.with.${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(rendered[String(issue.path[0])])})`,
+      'check the placeholders this parameter is built from',
+    );
+  }
+  const text = step.title ? renderTemplate(step.title, scope) : check.describe(params.data as never, opts.ctx);
+  opts.ui.stepStarted(id, text);
+  const started = performance.now();
+  const result = (await check.run(params.data as never, opts.ctx)) as CheckResult;
+  return {
+    id,
+    check: step.check!,
+    outcome: result.outcome,
+    summary: result.summary,
+    command: result.command,
+    durationMs: Math.round(performance.now() - started),
+    evidence: result.evidence,
+    status: result.status,
+    ...(result.findings?.length ? { findings: result.findings } : {}),
+  } as StepRecord;
+}
+
+async function askStep(id: string, step: Step, opts: WalkOptions, scope: object, answers: Record<string, string>): Promise<StepRecord> {
+  const name = step.ask!;
+  const spec = opts.playbook.inputs[name]!;
+  const started = performance.now();
+  const record = (outcome: 'given' | 'unknown', summary: string, evidence: Record<string, unknown>): StepRecord => ({
+    id,
+    check: 'ask',
+    outcome,
+    summary,
+    command: '',
+    durationMs: Math.round(performance.now() - started),
+    evidence: { input: name, ...evidence },
+    status: 'info',
+  });
+
+  const known = answers[name];
+  if (known) return record('given', `${name}: ${known} (given on the command line)`, { value: known, source: 'flag' });
+  if (step.quiet) return record('unknown', `${name} was not given`, { source: 'none' });
+
+  const message = renderTemplate(spec.prompt, scope);
+  opts.ui.stepStarted(id, message);
+  const guesses = await gatherGuesses(spec.guesses ?? [], opts, answers);
+  const pattern = spec.pattern ? new RegExp(spec.pattern) : undefined;
+  const validate = (answer: string): true | string => {
+    if (answer === '') return true;
+    if (!SAFE_VALUE.test(answer)) return 'letters, digits and . _ - @ : + / only (the answer is passed to commands as one word)';
+    if (pattern && !pattern.test(answer)) return `the answer must match ${spec.pattern}`;
+    return true;
+  };
+
+  if (opts.interactive) {
+    const answer = (await opts.ui.ask({ input: name, message, guesses, choices: spec.choices ?? [], ...(spec.default ? { default: spec.default } : {}), validate })).trim();
+    if (answer === '') return record('unknown', `${name}: you did not know`, { source: 'answer', guesses });
+    answers[name] = answer;
+    return record('given', `${name}: ${answer} (your answer)`, { value: answer, source: 'answer', guesses });
+  }
+  const likely = guesses.find((g) => g.likely && validate(g.value) === true);
+  if (likely) {
+    answers[name] = likely.value;
+    return record('given', `${name}: guessed ${likely.value} (${likely.reason})`, { value: likely.value, source: 'guess', guesses });
+  }
+  if (spec.default) {
+    answers[name] = spec.default;
+    return record('given', `${name}: ${spec.default} (the playbook's default)`, { value: spec.default, source: 'default', guesses });
+  }
+  const hint = guesses.length ? `; candidates: ${guesses.map((g) => g.value).join(', ')}` : '';
+  return record('unknown', `${name} is not known (not given, nothing likely found${hint})`, { source: 'none', guesses });
+}
+
+async function gatherGuesses(sources: readonly string[], opts: WalkOptions, answers: Record<string, string>): Promise<Guess[]> {
+  const lists = await Promise.all(sources.map((s) => opts.guessers[s as keyof GuessProviders](opts.ctx, answers).catch(() => [] as Guess[])));
+  const seen = new Set<string>();
+  const out: Guess[] = [];
+  for (const g of lists.flat()) {
+    if (seen.has(g.value)) continue;
+    seen.add(g.value);
+    out.push(g);
+  }
+  return out.sort((a, b) => Number(b.likely) - Number(a.likely));
+}
+
+/** Renders the diagnosis `id` of the playbook against what the walk found. */
+export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: string, scope: object): { diagnosis: Diagnosis; fixArgv: string[][] } {
+  const spec = playbook.diagnoses[id]!;
+  const evidence: string[] = [];
+  for (const line of spec.evidence ?? []) {
+    const v = renderValue(line, scope);
+    const lines = Array.isArray(v) ? v.map(String) : String(v).split('\n');
+    evidence.push(...lines.filter((l) => l.trim() !== ''));
+  }
+  const commands = (spec.fix?.commands ?? []).map((c) => renderCommand(c, scope)).filter((argv) => argv.length > 0);
+  const fixArgv = spec.fix?.apply === false ? [] : commands;
+  return {
+    diagnosis: {
+      code: spec.code ?? id,
+      title: renderTemplate(spec.title, scope).trim(),
+      explanation: renderTemplate(spec.explanation, scope).trim(),
+      fix: spec.fix ? { summary: renderTemplate(spec.fix.summary, scope).trim(), commands: commands.map(showCommand), ...(spec.fix.apply === false ? { manual: true } : {}) } : null,
+      applied: null,
+      ...(evidence.length ? { evidence } : {}),
+    },
+    fixArgv,
+  };
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDiagnoseArgs, type Environment } from './args.js';
+import { PlaybookError, UsageError, formatLintError } from './errors.js';
+import { EXIT } from './report/model.js';
+import { PACKAGE_ROOT } from './paths.js';
+
+export interface MainIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  environment?: Partial<Environment>;
+}
+
+const SUBCOMMANDS = new Set(['playbook', 'checks']);
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * The whole command line: parses argv (without node and the script), runs, and returns the exit
+ * status. Nothing else reads process.argv; heavy modules load only once they are needed, so
+ * `--help` costs little more than starting node.
+ */
+export async function main(argv: readonly string[], io: MainIO = defaultIO()): Promise<number> {
+  const env: Environment = {
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    version: version(),
+    ...io.environment,
+  };
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    controller.abort();
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    if (argv[0] !== undefined && SUBCOMMANDS.has(argv[0])) {
+      const { runSubcommand } = await import('./subcommands.js');
+      return await runSubcommand(argv, io, env);
+    }
+    const opts = parseDiagnoseArgs(argv, env, io.stdout);
+    if (opts === 'exit') return EXIT.ok;
+    const { diagnose } = await import('./diagnose.js');
+    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** One clear message on stderr, never a stack trace (unless WHYPORT_DEBUG is set). */
+export function reportError(err: unknown, io: Pick<MainIO, 'stderr'>): number {
+  if (err instanceof UsageError) {
+    io.stderr(`whyport: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof PlaybookError) {
+    const errors = err.problems.filter((p) => p.severity === 'error');
+    io.stderr(`whyport: the playbook has ${errors.length} problem${errors.length === 1 ? '' : 's'}:\n${err.problems.map((p) => `  ${formatLintError(p)}`).join('\n')}\n`);
+    return EXIT.usage;
+  }
+  const e = err as Error;
+  io.stderr(`whyport: internal error: ${e?.message ?? String(err)}\n  hint: please report it; WHYPORT_DEBUG=1 shows where it happened\n`);
+  if (process.env.WHYPORT_DEBUG) io.stderr(`${e?.stack ?? ''}\n`);
+  return EXIT.inconclusive;
+}
+
+function defaultIO(): MainIO {
+  return { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
+}

@@ -1,0 +1,83 @@
+import type { Ora } from 'ora';
+import type { Question, WalkUI } from '../engine/walk.js';
+import { InterruptedError } from '../engine/walk.js';
+import type { StepRecord } from '../report/model.js';
+
+/**
+ * The walk's UI on a terminal: an ora spinner per step on stderr and @inquirer/prompts questions
+ * (also on stderr, so --json keeps stdout clean). Both are loaded only when a diagnosis runs.
+ */
+export async function terminalUI(opts: { spinner: boolean; color: boolean }): Promise<WalkUI & { stop(): void; confirm(message: string): Promise<boolean> }> {
+  const ora = opts.spinner ? (await import('ora')).default : undefined;
+  let current: Ora | undefined;
+  const mark = (r: StepRecord) => (r.status === 'pass' ? 'succeed' : r.status === 'fail' ? 'fail' : 'info');
+
+  const promptContext = { output: process.stderr, clearPromptOnDone: false };
+  const asking = async <T>(fn: () => Promise<T>): Promise<T> => {
+    current?.stop();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) throw new InterruptedError();
+      throw err;
+    }
+  };
+
+  return {
+    stepStarted(_id, text) {
+      if (!ora) return;
+      current?.stop();
+      current = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
+    },
+    stepFinished(record) {
+      if (!current) return;
+      const cmd = record.command ? `  $ ${record.command}` : '';
+      current[mark(record)](`${record.summary}${opts.color ? `\x1b[2m${cmd}\x1b[22m` : cmd}`);
+      current = undefined;
+    },
+    async ask(q: Question) {
+      const { input, search } = await import('@inquirer/prompts');
+      return asking(async () => {
+        if (q.guesses.length === 0 && q.choices.length === 0) {
+          return input({ message: `${q.message} (Enter if you don't know)`, ...(q.default ? { default: q.default } : {}), validate: q.validate }, promptContext);
+        }
+        const offered = [
+          ...q.guesses.map((g) => ({ value: g.value, name: g.value, description: g.reason })),
+          ...q.choices.filter((c) => !q.guesses.some((g) => g.value === c)).map((c) => ({ value: c, name: c })),
+        ];
+        const DONT_KNOW = '\u0000unknown';
+        const answer = await search(
+          {
+            message: `${q.message} (type to filter or enter another name)`,
+            source: (term) => {
+              const t = (term ?? '').trim();
+              const matches = offered.filter((o) => o.value.includes(t));
+              const typed = t && !offered.some((o) => o.value === t) ? [{ value: t, name: `${t}`, description: 'use what you typed' }] : [];
+              return [...typed, ...matches, { value: DONT_KNOW, name: "I don't know", description: 'skip: whyport reasons without it' }];
+            },
+            validate: (v) => (v === DONT_KNOW ? true : q.validate(String(v))),
+          },
+          promptContext,
+        );
+        return answer === DONT_KNOW ? '' : String(answer);
+      });
+    },
+    async confirm(message) {
+      const { confirm } = await import('@inquirer/prompts');
+      return asking(() => confirm({ message, default: false }, promptContext));
+    },
+    stop() {
+      current?.stop();
+      current = undefined;
+    },
+  };
+}
+
+/** A UI that shows nothing and never asks: --json without a TTY, re-checks after a fix, tests. */
+export const silentUI: WalkUI = {
+  stepStarted() {},
+  stepFinished() {},
+  async ask() {
+    return '';
+  },
+};
