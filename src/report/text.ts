@@ -1,0 +1,440 @@
+import boxen from 'boxen';
+import { stripVTControlCharacters } from 'node:util';
+import type { AppliedFix, Report, ReportTarget, StepRecord, StepStatus } from './model.js';
+
+/** How the text report is laid out. */
+export interface TextOptions {
+  /** ANSI colours on. Off gives byte-stable output (tests, pipes, NO_COLOR). */
+  color: boolean;
+  /** Terminal columns. Defaults to 80; the report stays within 24…100 columns whatever is asked. */
+  width?: number;
+  /** Also show each step's check, outcome and parsed evidence, and the whole output of an applied fix. */
+  verbose?: boolean;
+}
+
+const DEFAULT_WIDTH = 80;
+// Below this the box and the step column stop making sense; above it prose gets hard to read.
+const MIN_WIDTH = 24;
+const MAX_WIDTH = 100;
+// An applied fix's output is shown in full only with --verbose; its tail is what usually matters.
+const FIX_OUTPUT_TAIL = 8;
+
+/**
+ * The report as an on-call engineer reads it: the verdict in a box, why, the evidence, the fix,
+ * then the chain of checks that led there with the command behind each one.
+ */
+export function renderText(report: Report, opts: TextOptions): string {
+  const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.width ?? DEFAULT_WIDTH)));
+  const p = palette(opts.color);
+  const { diagnosis } = report;
+  const sections: string[][] = [verdictBox(report, width, p)];
+
+  if (diagnosis.explanation.trim()) sections.push(wrap(diagnosis.explanation, width));
+
+  if (diagnosis.evidence?.length) {
+    const gutter = p.dim('│ ');
+    sections.push([
+      p.bold('Evidence'),
+      ...diagnosis.evidence.flatMap((line) => hang(line, width, `  ${gutter}`, `  ${gutter}  `)),
+    ]);
+  }
+
+  const fix = fixSection(report, width, p, opts.verbose ?? false);
+  if (fix.length) sections.push(fix);
+
+  if (report.steps.length || report.interrupted) {
+    sections.push([p.bold('How we got here'), ...stepLines(report, width, p, opts.verbose ?? false)]);
+  }
+
+  if (report.findings?.length) {
+    sections.push([
+      p.bold('Also noticed'),
+      ...report.findings.flatMap((f) => {
+        const where = opts.verbose && f.step ? ` (step ${f.step})` : '';
+        return hang(`${f.summary}${where}`, width, `  ${p.yellow('•')} `, '    ');
+      }),
+    ]);
+  }
+
+  sections.push(footer(report, width, p));
+  return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+// ── verdict ──────────────────────────────────────────────────────────────────────────────────────
+
+type Tone = 'red' | 'green' | 'yellow';
+
+function toneOf(code: string): { tone: Tone; mark: string } {
+  if (code === 'REACHABLE') return { tone: 'green', mark: '✔' };
+  if (code === 'INCONCLUSIVE') return { tone: 'yellow', mark: '?' };
+  return { tone: 'red', mark: '✖' };
+}
+
+function verdictBox(report: Report, width: number, p: Palette): string[] {
+  const { diagnosis, target } = report;
+  const { tone, mark } = toneOf(diagnosis.code);
+  // Border (2) and one column of padding each side.
+  const inner = width - 4;
+  const lines = [
+    ...hang(clean(diagnosis.code), inner, `${mark} `, '  ').map((l) => p.bold(p[tone](l))),
+    ...hang(diagnosis.title, inner, '  ', '  ').map((l) => p.bold(l)),
+  ];
+  const { applied } = diagnosis;
+  if (applied) {
+    const line = applied.verified
+      ? `✔ Fixed: after the fix, ${endpoint(target)} is reachable`
+      : '✖ The fix was applied but did not fix it';
+    lines.push('', ...hang(line, inner, '', '  ').map((l) => p.bold(applied.verified ? p.green(l) : p.red(l))));
+  }
+  if (report.interrupted) {
+    lines.push('', ...hang('⚠ Interrupted: this report is partial', inner, '', '  ').map((l) => p.bold(p.yellow(l))));
+  }
+
+  const title = truncate(`whyport · ${clean(target.host)}:${target.port}`, width - 6);
+  // boxen measures with string-width, which counts ✔ ✖ ⚠ as two columns where terminals draw one,
+  // and would pad those lines short. So it frames placeholders of the exact widths, and the real
+  // text goes in afterwards; its layout is fixed: border, one space, text.
+  const mask = (s: string): string => 'x'.repeat(displayWidth(s));
+  const frame = boxen(lines.map(mask).join('\n'), {
+    width,
+    padding: { top: 0, bottom: 0, left: 1, right: 1 },
+    borderStyle: 'round',
+    title: mask(title),
+  }).split('\n');
+  const tw = displayWidth(title);
+  // After a verified fix the port works: the frame says so even though the code names what was wrong.
+  const paint = diagnosis.applied?.verified ? p.green : p[tone];
+  return frame.map((row, i) => {
+    if (i === 0) return paint(`╭─ ${title} ${row.slice(3 + tw, -2)}╮`);
+    if (i === frame.length - 1) return paint(row);
+    const text = lines[i - 1] ?? '';
+    return paint(row.slice(0, 1)) + row.slice(1, 2) + text + row.slice(2 + displayWidth(text), -1) + paint(row.slice(-1));
+  });
+}
+
+// ── fix ──────────────────────────────────────────────────────────────────────────────────────────
+
+function fixSection(report: Report, width: number, p: Palette, verbose: boolean): string[] {
+  const { fix, applied } = report.diagnosis;
+  if (!fix && !applied) return [];
+  const out = [p.bold('Fix')];
+  if (fix) {
+    const lead = fix.commands.length ? `${fix.summary.replace(/[.:]\s*$/, '')}:` : fix.summary;
+    out.push(...hang(lead, width, '  ', '  '));
+    if (fix.commands.length) {
+      out.push('');
+      // No "$ " here: these lines are meant to be copied and run as they stand.
+      for (const cmd of fix.commands) out.push(...commandLines(cmd, width, '    ', '      ').map((l) => p.cyan(l)));
+    }
+  }
+  if (applied) {
+    if (fix) out.push('');
+    out.push(...appliedLines(applied, fix?.commands ?? [], report.target, width, p, verbose));
+  }
+  return out;
+}
+
+function appliedLines(
+  applied: AppliedFix,
+  shown: string[],
+  target: ReportTarget,
+  width: number,
+  p: Palette,
+  verbose: boolean,
+): string[] {
+  const mark = applied.exitCode === 0 ? p.green('✔') : p.red('✖');
+  const exit = applied.exitCode === null ? 'no exit code (killed or timed out)' : `exit ${applied.exitCode}`;
+  // Usually whyport ran exactly what is printed just above; say so rather than print it twice.
+  const same = applied.command === shown.join(' && ');
+  const out = same
+    ? hang(`whyport ran ${shown.length === 1 ? 'it' : 'them'}: ${exit}`, width, `  ${mark} `, '    ')
+    : [
+        ...hang(`whyport ran (${exit}):`, width, `  ${mark} `, '    '),
+        ...commandLines(applied.command, width, '    $ ', '        ').map((l) => p.dim(l)),
+      ];
+  const output = clean(applied.output ?? '').replace(/\n+$/, '');
+  if (output) {
+    let lines = output.split('\n');
+    if (!verbose && lines.length > FIX_OUTPUT_TAIL) {
+      const hidden = lines.length - FIX_OUTPUT_TAIL;
+      lines = [`… ${hidden} earlier line${hidden === 1 ? '' : 's'} (--verbose shows all)`, ...lines.slice(-FIX_OUTPUT_TAIL)];
+    }
+    const gutter = p.dim('│ ');
+    out.push(...lines.flatMap((l) => hang(l, width, `    ${gutter}`, `    ${gutter}  `)));
+  }
+  const after = applied.after ? ` (${clean(applied.after)})` : '';
+  const verdict = applied.verified
+    ? `Verified: the checks ran again and ${endpoint(target)} is reachable now${after}.`
+    : `Not verified: the checks ran again and ${endpoint(target)} is still not reachable${after}.`;
+  out.push(...hang(verdict, width, `  ${applied.verified ? p.green('✔') : p.red('✖')} `, '    '));
+  return out;
+}
+
+// ── steps ────────────────────────────────────────────────────────────────────────────────────────
+
+const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•' };
+
+function stepLines(report: Report, width: number, p: Palette, verbose: boolean): string[] {
+  const durations = report.steps.map((s) => formatDuration(s.durationMs));
+  const durWidth = Math.max(0, ...durations.map(displayWidth));
+  // Durations sit in one column just right of the longest summary, so the eye does not cross the
+  // whole terminal; they move left of the edge only when summaries are short.
+  const summaryMax = Math.max(8, width - 4 - 2 - durWidth);
+  const longest = Math.max(0, ...report.steps.map((s) => Math.max(...wrap(s.summary, summaryMax).map(displayWidth))));
+  const summaryWidth = Math.min(summaryMax, longest);
+
+  const out: string[] = [];
+  report.steps.forEach((step, i) => {
+    const status = step.status ?? 'info';
+    const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
+    const summary = wrap(step.summary, summaryWidth);
+    const dur = durations[i] ?? '';
+    summary.forEach((line, j) => {
+      const prefix = j === 0 ? `  ${mark} ` : '    ';
+      if (j > 0) return out.push(prefix + line);
+      const gap = ' '.repeat(summaryWidth - displayWidth(line) + 2 + durWidth - displayWidth(dur));
+      out.push(prefix + line + gap + p.dim(dur));
+    });
+    if (step.command) out.push(...commandLines(step.command, width, '    $ ', '        ').map((l) => p.dim(l)));
+    if (verbose) out.push(...stepDetails(step, width).map((l) => p.dim(l)));
+  });
+  if (report.interrupted) {
+    out.push(...hang('interrupted (Ctrl-C): the checks stopped here', width, `  ${p.yellow('⚠')} `, '    '));
+  }
+  return out;
+}
+
+function stepDetails(step: StepRecord, width: number): string[] {
+  const out = hang(`step ${step.id} · check ${step.check} → ${step.outcome}`, width, '      ', '        ');
+  for (const [key, value] of Object.entries(step.evidence)) {
+    // Lists of lines (a journal, addresses) read best one per line; other values as JSON.
+    if (Array.isArray(value) && value.length && value.every((v) => typeof v !== 'object')) {
+      out.push(...hang(`${key}:`, width, '      ', '        '));
+      for (const item of value) out.push(...hang(String(item), width, '        - ', '          '));
+      continue;
+    }
+    const shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    out.push(...hang(`${key}: ${shown}`, width, '      ', '        '));
+  }
+  return out;
+}
+
+// ── footer ───────────────────────────────────────────────────────────────────────────────────────
+
+function footer(report: Report, width: number, p: Palette): string[] {
+  const { target } = report;
+  const where =
+    target.address === null
+      ? `${target.host}:${target.port} (did not resolve)`
+      : target.address === target.host
+        ? endpoint(target)
+        : `${target.host} → ${endpoint(target)}`;
+  const parts = [
+    `${where}/${target.protocol}${target.portName ? ` (${target.portName})` : ''}`,
+    ...(target.local ? ['on this machine'] : []),
+    `playbook ${report.playbook.name}`,
+    report.interrupted ? `interrupted after ${formatDuration(report.durationMs)}` : `took ${formatDuration(report.durationMs)}`,
+  ];
+  const others = (target.addresses ?? []).filter((a) => a !== target.address);
+  if (others.length) parts.push(`${target.host} also resolves to ${others.join(', ')}`);
+  return [p.dim('─'.repeat(width)), ...joinFitting(parts, ' · ', width).map((l) => p.dim(l))];
+}
+
+/** Joins parts on one line while they fit, starting a new line between parts rather than inside one. */
+function joinFitting(parts: string[], sep: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    if (line && displayWidth(line + sep + part) <= width) line += sep + part;
+    else {
+      if (line) out.push(line);
+      const wrapped = wrap(part, width);
+      out.push(...wrapped.slice(0, -1));
+      line = wrapped.at(-1) ?? '';
+    }
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function endpoint(target: ReportTarget): string {
+  const addr = target.address ?? target.host;
+  return `${addr.includes(':') ? `[${addr}]` : addr}:${target.port}`;
+}
+
+/** "14 ms", "1.2 s", "2 min 05 s": precise where it is short, round where it is long. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+// ── colour ───────────────────────────────────────────────────────────────────────────────────────
+
+type Paint = (s: string) => string;
+interface Palette extends Record<Tone | 'bold' | 'dim' | 'cyan', Paint> {}
+
+function palette(color: boolean): Palette {
+  // Plain SGR codes rather than styleText: styleText may consult the stream and drop colour on its
+  // own, and the caller has already decided (TTY, NO_COLOR, --color).
+  const sgr = (on: number, off: number): Paint => (color ? (s) => (s ? `\x1b[${on}m${s}\x1b[${off}m` : s) : (s) => s);
+  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+}
+
+// ── text measuring and wrapping ──────────────────────────────────────────────────────────────────
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+// East Asian Wide and Fullwidth blocks: two columns in a terminal.
+const WIDE: [number, number][] = [
+  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f], [0xff00, 0xff60], [0xffe0, 0xffe6], [0x1b000, 0x1b2ff], [0x20000, 0x3fffd],
+];
+
+function clusterWidth(g: string): number {
+  const cp = g.codePointAt(0) ?? 0;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
+  if (/^\p{Default_Ignorable_Code_Point}+$/u.test(g)) return 0;
+  if (/\p{Regional_Indicator}/u.test(g)) return 2;
+  if (/\p{Emoji_Presentation}/u.test(g) || (g.includes('\uFE0F') && /\p{Extended_Pictographic}/u.test(g))) return 2;
+  return WIDE.some(([lo, hi]) => cp >= lo && cp <= hi) ? 2 : 1;
+}
+
+/** Terminal columns a string takes: ANSI escapes count 0, wide CJK and emoji count 2. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const { segment } of graphemes.segment(stripVTControlCharacters(s))) w += clusterWidth(segment);
+  return w;
+}
+
+/**
+ * Report strings come from the host (journal lines, process names, command output): drop their
+ * escape sequences and show other control characters as \xNN, so they can neither colour nor move
+ * the cursor of the terminal reading the report, nor garble a ticket. Tabs become two spaces.
+ */
+export function clean(s: string): string {
+  return stripVTControlCharacters(s)
+    .replace(/\r\n?/g, '\n')
+    .replace(/\t/g, '  ')
+    .replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function truncate(s: string, width: number): string {
+  if (displayWidth(s) <= width) return s;
+  let out = '';
+  for (const { segment } of graphemes.segment(s)) {
+    if (displayWidth(out + segment) > width - 1) break;
+    out += segment;
+  }
+  return `${out}…`;
+}
+
+/** Splits a word wider than `width` into pieces that fit, at grapheme boundaries. */
+function chop(word: string, width: number): string[] {
+  const pieces: string[] = [];
+  let cur = '';
+  for (const { segment } of graphemes.segment(word)) {
+    if (cur && displayWidth(cur + segment) > width) {
+      pieces.push(cur);
+      cur = '';
+    }
+    cur += segment;
+  }
+  if (cur) pieces.push(cur);
+  return pieces;
+}
+
+/**
+ * Wraps text at spaces to `width` columns; keeps its line breaks, and its runs of spaces where no
+ * break falls (ss and journal output line up columns with them); breaks words that cannot fit.
+ */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (const para of clean(text).trimEnd().split('\n')) {
+    let line = '';
+    let started = false;
+    let gap = '';
+    for (const token of para.split(/( +)/)) {
+      if (token === '' || token.startsWith(' ')) {
+        gap = token;
+        continue;
+      }
+      for (const piece of displayWidth(token) > width ? chop(token, width) : [token]) {
+        if (started && displayWidth(line + gap + piece) > width) {
+          out.push(line.trimEnd());
+          line = piece;
+        } else {
+          line += gap + piece;
+        }
+        started = true;
+        gap = '';
+      }
+    }
+    out.push(line.trimEnd());
+  }
+  return out;
+}
+
+/** Wraps with a hanging indent: `first` before the first line, `rest` before the others. */
+function hang(text: string, width: number, first: string, rest: string): string[] {
+  const room = Math.max(1, width - Math.max(displayWidth(first), displayWidth(rest)));
+  return wrap(text, room).map((line, i) => (i === 0 ? first : rest) + line);
+}
+
+/**
+ * Splits a shell command into words, keeping quoted strings whole, so a long command can be broken
+ * where the shell allows it.
+ */
+function shellWords(cmd: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i]!;
+    if (quote) {
+      cur += c;
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
+    } else if (c === ' ' || c === '\n') {
+      if (cur) words.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+      if (c === "'" || c === '"') quote = c;
+      else if (c === '\\' && i + 1 < cmd.length) cur += cmd[++i];
+    }
+  }
+  if (cur) words.push(cur);
+  return words;
+}
+
+/**
+ * A command laid out to fit: broken between words with " \" so that what is copied still runs.
+ * A single word too long for any line is cut, as nothing better keeps it on screen.
+ */
+function commandLines(cmd: string, width: number, first: string, rest: string): string[] {
+  const text = clean(cmd);
+  if (displayWidth(first + text) <= width) return [first + text];
+  const room = Math.max(4, width - Math.max(displayWidth(first), displayWidth(rest)) - 2);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of shellWords(text)) {
+    if (displayWidth(word) > room) {
+      if (line) lines.push(`${line} \\`);
+      const pieces = chop(word, room);
+      lines.push(...pieces.slice(0, -1));
+      line = pieces.at(-1) ?? '';
+    } else if (line && displayWidth(`${line} ${word}`) > room) {
+      lines.push(`${line} \\`);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? first : rest) + l);
+}

@@ -1,0 +1,484 @@
+import type { Report, StepRecord } from '../../src/report/model.js';
+
+// Hand-built reports shaped like real whyport runs: the steps, commands and journal lines are what
+// the built-in playbook produces on a Debian 12 host for each situation.
+
+const playbook = { name: 'default', source: 'playbooks/default.yaml' };
+
+const localTarget = (port: number, portName?: string) => ({
+  host: '10.0.0.5',
+  address: '10.0.0.5',
+  port,
+  protocol: 'tcp' as const,
+  local: true,
+  ...(portName ? { portName } : {}),
+});
+
+const isLocal: StepRecord = {
+  id: 'target',
+  check: 'local-address',
+  outcome: 'local',
+  summary: '10.0.0.5 is an address of this machine',
+  command: 'ip -br addr',
+  durationMs: 2,
+  evidence: { address: '10.0.0.5', interface: 'eth0' },
+  status: 'info',
+};
+
+/** The seed scenario: myapp crashed on start because its config file is missing. */
+export const serviceFailed: Report = {
+  version: 1,
+  target: localTarget(7071),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'sockets',
+      check: 'sockets',
+      outcome: 'none',
+      summary: 'no socket on port 7071 in any state',
+      command: "ss -Htan '( sport = :7071 or dport = :7071 )'",
+      durationMs: 9,
+      evidence: { port: 7071, sockets: [] },
+      status: 'fail',
+    },
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'none',
+      summary: 'nothing listens on port 7071',
+      command: "ss -Htlnp 'sport = :7071'",
+      durationMs: 14,
+      evidence: { port: 7071, listeners: [] },
+      status: 'fail',
+    },
+    {
+      id: 'which-process',
+      check: 'ask',
+      outcome: 'answered',
+      summary: 'you named the process: myapp',
+      command: '',
+      durationMs: 4210,
+      evidence: { answer: 'myapp' },
+      status: 'info',
+    },
+    {
+      id: 'process',
+      check: 'process',
+      outcome: 'not-running',
+      summary: 'myapp is not running',
+      command: 'pgrep -a myapp',
+      durationMs: 6,
+      evidence: { name: 'myapp', pids: [] },
+      status: 'fail',
+    },
+    {
+      id: 'unit',
+      check: 'unit',
+      outcome: 'failed',
+      summary: 'myapp.service has failed (exit status 1)',
+      command: 'systemctl status myapp',
+      durationMs: 37,
+      evidence: {
+        unit: 'myapp.service',
+        activeState: 'failed',
+        subState: 'failed',
+        result: 'exit-code',
+        execMainStatus: 1,
+        journal: [
+          'Main process exited, code=exited, status=1/FAILURE',
+          'myapp[44]: myapp: cannot open /etc/myapp/myapp.conf',
+        ],
+      },
+      status: 'fail',
+    },
+  ],
+  diagnosis: {
+    code: 'SERVICE_FAILED',
+    title: 'myapp.service has failed',
+    explanation:
+      'Nothing listens on port 7071 because myapp is not running. The service manager started ' +
+      'myapp.service and the process exited with status 1, so systemd marked the unit failed and ' +
+      'will not start it again by itself. The journal lines below say why it exited.',
+    evidence: [
+      'Main process exited, code=exited, status=1/FAILURE',
+      'myapp[44]: myapp: cannot open /etc/myapp/myapp.conf',
+    ],
+    fix: { summary: 'Fix the cause shown in the journal, then start the service again', commands: ['systemctl start myapp'] },
+    applied: null,
+  },
+  durationMs: 4291,
+};
+
+/** Seen from a client: the database answers, so the trouble is above TCP. */
+export const reachable: Report = {
+  version: 1,
+  target: { host: 'db.example', address: '10.0.0.5', port: 5432, protocol: 'tcp', local: false, portName: 'postgresql', addresses: ['10.0.0.5'] },
+  playbook,
+  steps: [
+    {
+      id: 'resolve',
+      check: 'dns',
+      outcome: 'resolved',
+      summary: 'db.example resolves to 10.0.0.5',
+      command: 'getent ahosts db.example',
+      durationMs: 3,
+      evidence: { addresses: ['10.0.0.5'] },
+      status: 'pass',
+    },
+    {
+      id: 'target',
+      check: 'local-address',
+      outcome: 'remote',
+      summary: '10.0.0.5 is not an address of this machine',
+      command: 'ip -br addr',
+      durationMs: 1,
+      evidence: { address: '10.0.0.5' },
+      status: 'info',
+    },
+    {
+      id: 'connect',
+      check: 'connect',
+      outcome: 'connected',
+      summary: 'connected to 10.0.0.5:5432 in 1 ms',
+      command: 'nc -vz -w 3 10.0.0.5 5432',
+      durationMs: 2,
+      evidence: { address: '10.0.0.5', port: 5432, result: 'connected', rttMs: 1 },
+      status: 'pass',
+    },
+  ],
+  diagnosis: {
+    code: 'REACHABLE',
+    title: 'db.example:5432 accepts connections',
+    explanation:
+      'A TCP connection to 10.0.0.5 on port 5432 succeeds from this machine. If your program still ' +
+      'cannot connect, the problem is above TCP: check the host name and port it really uses, TLS, ' +
+      'authentication (pg_hba.conf), or a proxy setting in its environment.',
+    fix: null,
+    applied: null,
+  },
+  durationMs: 12,
+};
+
+/** python3 -m http.server --bind 127.0.0.1: listening, but only for this machine. */
+export const boundToLoopback: Report = {
+  version: 1,
+  target: localTarget(8080, 'http-alt'),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'found',
+      summary: 'python3 (pid 812) listens on 127.0.0.1:8080',
+      command: "ss -Htlnp 'sport = :8080'",
+      durationMs: 11,
+      evidence: { listeners: [{ address: '127.0.0.1', port: 8080, process: 'python3', pid: 812 }] },
+      status: 'pass',
+    },
+    {
+      id: 'bind-address',
+      check: 'bind',
+      outcome: 'loopback-only',
+      summary: 'it listens on loopback only, and 10.0.0.5 is not a loopback address',
+      command: "ss -Htln 'sport = :8080'",
+      durationMs: 1,
+      evidence: { bound: ['127.0.0.1'], target: '10.0.0.5' },
+      status: 'fail',
+    },
+  ],
+  diagnosis: {
+    code: 'BOUND_TO_LOOPBACK',
+    title: 'python3 listens on 127.0.0.1:8080 only',
+    explanation:
+      'python3 (pid 812) accepts connections on the loopback address 127.0.0.1 only, so programs on ' +
+      'this machine reach it and nothing else does: connections to 10.0.0.5:8080 are refused. ' +
+      'Make it listen on 0.0.0.0 (every address) or on 10.0.0.5: the option is usually called ' +
+      'bind, listen or host in its configuration or command line.',
+    evidence: ['LISTEN 0      5          127.0.0.1:8080      0.0.0.0:*    users:(("python3",pid=812,fd=3))'],
+    fix: {
+      summary: 'Restart it listening on every address (python3 -m http.server takes --bind)',
+      commands: ['kill 812', 'python3 -m http.server 8080 --bind 0.0.0.0'],
+    },
+    applied: null,
+  },
+  durationMs: 58,
+};
+
+/** A client behind a silent network: timeouts and no tool to tell a dead host from a filter. */
+export const inconclusive: Report = {
+  version: 1,
+  target: { host: 'api.internal', address: '10.2.3.4', port: 443, protocol: 'tcp', local: false, portName: 'https', addresses: ['10.2.3.4', 'fd00:2::4'] },
+  playbook,
+  steps: [
+    {
+      id: 'resolve',
+      check: 'dns',
+      outcome: 'resolved',
+      summary: 'api.internal resolves to 10.2.3.4 and fd00:2::4',
+      command: 'getent ahosts api.internal',
+      durationMs: 18,
+      evidence: { addresses: ['10.2.3.4', 'fd00:2::4'] },
+      status: 'pass',
+    },
+    {
+      id: 'connect',
+      check: 'connect',
+      outcome: 'timeout',
+      summary: 'no answer from 10.2.3.4:443 within 3 s',
+      command: 'nc -vz -w 3 10.2.3.4 443',
+      durationMs: 3004,
+      evidence: { address: '10.2.3.4', port: 443, result: 'timeout', timeoutMs: 3000 },
+      status: 'fail',
+    },
+    {
+      id: 'ping',
+      check: 'ping',
+      outcome: 'missing-tool',
+      summary: 'ping is not installed, so whether the host is up cannot be told',
+      command: 'ping -c 3 -W 1 10.2.3.4',
+      durationMs: 4,
+      evidence: { tool: 'ping', error: 'ENOENT' },
+      status: 'info',
+    },
+    {
+      id: 'route',
+      check: 'route',
+      outcome: 'via-gateway',
+      summary: 'packets to 10.2.3.4 leave through eth0 via 10.0.0.1',
+      command: 'ip route get 10.2.3.4',
+      durationMs: 3,
+      evidence: { dev: 'eth0', via: '10.0.0.1', src: '10.0.0.7' },
+      status: 'info',
+    },
+  ],
+  diagnosis: {
+    code: 'INCONCLUSIVE',
+    title: 'Cannot tell a down host from a filtered port',
+    explanation:
+      'Connections to 10.2.3.4:443 get no answer at all, which is what both a host that is down and ' +
+      'a firewall that drops packets look like. Without ping there is no second probe to tell them ' +
+      'apart. Install it (apt-get install iputils-ping) and run whyport again, or run whyport on ' +
+      'api.internal itself.',
+    evidence: ['connect 10.2.3.4:443: no answer within 3000 ms', 'ping: command not found'],
+    fix: null,
+    applied: null,
+  },
+  durationMs: 3031,
+};
+
+/** nginx was stopped; the user let whyport start it, and the re-check found port 80 open. */
+export const appliedVerified: Report = {
+  version: 1,
+  target: localTarget(80, 'http'),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'none',
+      summary: 'nothing listens on port 80',
+      command: "ss -Htlnp 'sport = :80'",
+      durationMs: 12,
+      evidence: { port: 80, listeners: [] },
+      status: 'fail',
+    },
+    {
+      id: 'guess-process',
+      check: 'port-owner',
+      outcome: 'guessed',
+      summary: 'port 80 is http; nginx.service is installed and usually serves it',
+      command: 'systemctl list-unit-files nginx.service',
+      durationMs: 29,
+      evidence: { candidates: ['nginx.service'] },
+      status: 'info',
+    },
+    {
+      id: 'unit',
+      check: 'unit',
+      outcome: 'inactive',
+      summary: 'nginx.service is inactive (dead) and disabled',
+      command: 'systemctl status nginx',
+      durationMs: 31,
+      evidence: { unit: 'nginx.service', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled' },
+      status: 'fail',
+    },
+  ],
+  diagnosis: {
+    code: 'SERVICE_INACTIVE',
+    title: 'nginx.service is stopped',
+    explanation:
+      'nginx.service is installed but stopped, and it is disabled, so it does not start at boot ' +
+      'either. Nothing else holds port 80.',
+    evidence: ['Active: inactive (dead)', 'Loaded: loaded (/lib/systemd/system/nginx.service; disabled; preset: enabled)'],
+    fix: { summary: 'Start it now and enable it at boot', commands: ['systemctl enable --now nginx'] },
+    applied: {
+      command: 'systemctl enable --now nginx',
+      exitCode: 0,
+      verified: true,
+      output:
+        'Synchronizing state of nginx.service with SysV service script with /lib/systemd/systemd-sysv-install.\n' +
+        'Executing: /lib/systemd/systemd-sysv-install enable nginx\n' +
+        'Created symlink /etc/systemd/system/multi-user.target.wants/nginx.service → /lib/systemd/system/nginx.service.\n',
+      after: 'REACHABLE',
+    },
+  },
+  durationMs: 1840,
+};
+
+/** The user pressed Ctrl-C while the connection probe was waiting out its timeout. */
+export const interrupted: Report = {
+  version: 1,
+  target: { host: 'cache.internal', address: '10.0.4.20', port: 6379, protocol: 'tcp', local: false, portName: 'redis' },
+  playbook,
+  steps: [
+    {
+      id: 'resolve',
+      check: 'dns',
+      outcome: 'resolved',
+      summary: 'cache.internal resolves to 10.0.4.20',
+      command: 'getent ahosts cache.internal',
+      durationMs: 21,
+      evidence: { addresses: ['10.0.4.20'] },
+      status: 'pass',
+    },
+    {
+      id: 'target',
+      check: 'local-address',
+      outcome: 'remote',
+      summary: '10.0.4.20 is not an address of this machine',
+      command: 'ip -br addr',
+      durationMs: 1,
+      evidence: { address: '10.0.4.20' },
+      status: 'info',
+    },
+  ],
+  diagnosis: {
+    code: 'INCONCLUSIVE',
+    title: 'Interrupted before the checks could decide',
+    explanation:
+      'whyport was stopped (Ctrl-C) while it waited for 10.0.4.20:6379 to answer. The steps that ' +
+      'finished are below; run it again to get a diagnosis.',
+    fix: null,
+    applied: null,
+  },
+  durationMs: 1377,
+  interrupted: true,
+};
+
+/** A local nftables rule drops PostgreSQL; two unrelated problems turned up on the way. */
+export const firewallWithFindings: Report = {
+  version: 1,
+  target: localTarget(5432, 'postgresql'),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'found',
+      summary: 'postgres (pid 901) listens on 0.0.0.0:5432 and [::]:5432',
+      command: "ss -Htlnp 'sport = :5432'",
+      durationMs: 13,
+      evidence: {
+        listeners: [
+          { address: '0.0.0.0', port: 5432, process: 'postgres', pid: 901 },
+          { address: '::', port: 5432, process: 'postgres', pid: 901 },
+        ],
+      },
+      status: 'pass',
+    },
+    {
+      id: 'firewall',
+      check: 'firewall',
+      outcome: 'drops',
+      summary: 'an nftables rule drops tcp port 5432 (table inet filter, chain input)',
+      command: 'nft -a list chain inet filter input',
+      durationMs: 22,
+      evidence: { backend: 'nftables', table: 'inet filter', chain: 'input', handle: 17, verdict: 'drop' },
+      status: 'fail',
+    },
+  ],
+  diagnosis: {
+    code: 'FIREWALL_BLOCKS',
+    title: 'A local nftables rule drops port 5432',
+    explanation:
+      'postgres listens on every address, but the input chain of table inet filter drops new ' +
+      'connections to tcp port 5432 before they reach it, so clients wait until they time out.',
+    evidence: ['table inet filter chain input: tcp dport 5432 counter packets 118 bytes 7080 drop # handle 17'],
+    fix: {
+      summary: 'Delete the rule (or add an accept rule for the clients that need it before it)',
+      commands: ['nft delete rule inet filter input handle 17'],
+    },
+    applied: null,
+  },
+  findings: [
+    { code: 'CLOSE_WAIT_LEAK', summary: '37 connections on port 5432 sit in CLOSE_WAIT (postgres, pid 901)', step: 'listening' },
+    { code: 'FIREWALL_SECOND_TOOL', summary: 'ufw is installed but inactive; the rules that apply are the nftables ones' },
+  ],
+  durationMs: 96,
+};
+
+/** The ugly case: unicode everywhere, a huge command, a fix that ran and failed, no explanation. */
+export const ugly: Report = {
+  version: 1,
+  target: {
+    host: 'bücher-服务器.例え.example',
+    address: 'fd00:dead:beef::15',
+    port: 9443,
+    protocol: 'tcp',
+    local: true,
+  },
+  playbook: { name: 'team-ops', source: '/etc/whyport/playbooks/team-ops.yaml' },
+  steps: [
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'none',
+      summary: 'nothing listens on port 9443 — not even 「服务器 (Dienst) 🚀」, which the playbook expected to own it after the deploy script finished',
+      command:
+        "ss -Htlnp '( sport = :9443 or sport = :9444 or sport = :9445 or sport = :9446 or sport = :9447 )' | grep -E 'users:\\(\\(\"(服务器|java|node)\"' | awk '{print $4, $6}'",
+      durationMs: 17,
+      evidence: { listeners: [] },
+      status: 'fail',
+    },
+    {
+      id: 'blob',
+      check: 'custom',
+      outcome: 'odd',
+      summary: 'a|b`c`',
+      command: 'curl -sS https://internal.example/v1/health/aVeryLongTokenThatCannotBeBrokenAtASpaceBecauseItHasNoneAtAllXXXXXXXXXXXXXXXX',
+      durationMs: 65_432,
+      evidence: {},
+    },
+  ],
+  diagnosis: {
+    code: 'PROCESS_NOT_RUNNING',
+    title: '服务器 (Dienst) is not running, and no service manager knows it',
+    explanation: '',
+    evidence: ['\x1b[31mFATAL\x1b[0m\tbind: address already in use', 'a line with a bell\x07 in it'],
+    fix: { summary: 'Start it', commands: ['/opt/服务器/bin/start --config /etc/服务器/config.yaml --listen [fd00:dead:beef::15]:9443 --log-level debug'] },
+    applied: {
+      command: '/opt/服务器/bin/start --config /etc/服务器/config.yaml --listen [fd00:dead:beef::15]:9443 --log-level debug',
+      exitCode: 2,
+      verified: false,
+      output: Array.from({ length: 12 }, (_, i) => `line ${i + 1} of output`).join('\n'),
+      after: 'PROCESS_NOT_RUNNING',
+    },
+  },
+  durationMs: 65_470,
+};
+
+/** Every fixture, by the name of its golden files. */
+export const reports = {
+  'service-failed': serviceFailed,
+  reachable,
+  'bound-to-loopback': boundToLoopback,
+  inconclusive,
+  'applied-verified': appliedVerified,
+  interrupted,
+  'firewall-findings': firewallWithFindings,
+  ugly,
+} satisfies Record<string, Report>;
