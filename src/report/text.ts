@@ -145,7 +145,7 @@ function appliedLines(
   const mark = applied.exitCode === 0 ? p.green('✔') : p.red('✖');
   const exit = applied.exitCode === null ? 'no exit code (killed or timed out)' : `exit ${applied.exitCode}`;
   // Usually whyport ran exactly what is printed just above; say so rather than print it twice.
-  const same = applied.command === shown.join(' && ');
+  const same = shown.length > 0 && applied.command === shown.join(' && ');
   const out = same
     ? hang(`whyport ran ${shown.length === 1 ? 'it' : 'them'}: ${exit}`, width, `  ${mark} `, '    ')
     : [
@@ -189,12 +189,9 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
     const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
     const summary = wrap(step.summary, summaryWidth);
     const dur = durations[i] ?? '';
-    summary.forEach((line, j) => {
-      const prefix = j === 0 ? `  ${mark} ` : '    ';
-      if (j > 0) return out.push(prefix + line);
-      const gap = ' '.repeat(summaryWidth - displayWidth(line) + 2 + durWidth - displayWidth(dur));
-      out.push(prefix + line + gap + p.dim(dur));
-    });
+    const [head = '', ...more] = summary;
+    const gap = ' '.repeat(summaryWidth - displayWidth(head) + 2 + durWidth - displayWidth(dur));
+    out.push(`  ${mark} ${head}${gap}${p.dim(dur)}`, ...more.map((line) => `    ${line}`));
     if (step.command) out.push(...commandLines(step.command, width, '    $ ', '        ').map((l) => p.dim(l)));
     if (verbose) out.push(...stepDetails(step, width).map((l) => p.dim(l)));
   });
@@ -417,7 +414,13 @@ function shellWords(cmd: string): string[] {
  * A single word too long for any line is cut, as nothing better keeps it on screen.
  */
 function commandLines(cmd: string, width: number, first: string, rest: string): string[] {
-  const text = clean(cmd);
+  const text = clean(cmd).replace(/\n+$/, '');
+  // A script of several lines keeps its line breaks, and all its lines start in the same column so
+  // that a heredoc or indented block keeps its shape; each line is then laid out on its own.
+  if (text.includes('\n')) {
+    const under = ' '.repeat(displayWidth(first));
+    return text.split('\n').flatMap((l, i) => commandLines(l, width, i === 0 ? first : under, `${under}  `));
+  }
   if (displayWidth(first + text) <= width) return [first + text];
   const room = Math.max(4, width - Math.max(displayWidth(first), displayWidth(rest)) - 2);
   const lines: string[] = [];

@@ -118,6 +118,12 @@ describe('text report', () => {
     expect(joined).toBe(command);
   });
 
+  it('keeps the line breaks of a fix command of several lines', () => {
+    const script = "cat >/etc/myapp/myapp.conf <<'EOF'\nlisten = 0.0.0.0:7071\nEOF";
+    const out = text80({ ...serviceFailed, diagnosis: { ...serviceFailed.diagnosis, fix: { summary: 'Write it', commands: [script] } } });
+    expect(out).toContain("    cat >/etc/myapp/myapp.conf <<'EOF'\n    listen = 0.0.0.0:7071\n    EOF\n");
+  });
+
   it('keeps the columns of a verbatim evidence line that fits', () => {
     const out = text80({ ...serviceFailed, diagnosis: { ...serviceFailed.diagnosis, evidence: ['LISTEN 0      128    0.0.0.0:22'] } });
     expect(out).toContain('│ LISTEN 0      128    0.0.0.0:22');
