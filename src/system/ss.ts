@@ -1,0 +1,202 @@
+import type { Endpoint, Family, SocketOwner, TcpSocket, TcpState } from './socket.js';
+import { TCP_STATES } from './socket.js';
+
+/** ss's state names (iproute2 ss.c `sstate_name`) in the netstat spelling whyport uses. */
+const SS_STATE_NAMES: Readonly<Record<string, TcpState>> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'TIME-WAIT': 'TIME_WAIT',
+  // A TCP socket that is neither listening nor connected (bound only, or closed): the kernel's TCP_CLOSE.
+  UNCONN: 'CLOSE',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  LISTEN: 'LISTEN',
+  CLOSING: 'CLOSING',
+  'NEW-SYN-RECV': 'NEW_SYN_RECV',
+  UNKNOWN: 'UNKNOWN',
+};
+
+/**
+ * The netstat name of a state as ss (ESTAB, SYN-SENT…) or netstat (ESTABLISHED, SYN_SENT…) spells
+ * it; undefined for a word that is not a TCP state (a header, garbage).
+ */
+export function normalizeTcpState(name: string): TcpState | undefined {
+  const upper = name.toUpperCase();
+  const mapped = SS_STATE_NAMES[upper];
+  if (mapped) return mapped;
+  return (TCP_STATES as readonly string[]).includes(upper) ? (upper as TcpState) : undefined;
+}
+
+/** ss's Netid column, printed when several protocols are asked for (`ss -tua`). */
+const NETIDS = new Set(['tcp', 'udp', 'raw', 'u_str', 'u_dgr', 'u_seq', 'p_raw', 'p_dgr', 'nl', 'mptcp', 'sctp', 'dccp', 'tipc', 'xdp', 'v_str', 'v_dgr']);
+
+export interface ParseSsOptions {
+  /**
+   * The state of every line when ss printed no State column: ss drops it when the query names a
+   * single state (`ss -Htn state listening`). Without it such lines get 'UNKNOWN'.
+   */
+  state?: TcpState;
+}
+
+/**
+ * Parses `ss -Htan[e][p]` output (one socket a line, no header) into sockets. Extended (`-e`) and
+ * process (`-p`) columns are read when present. Lines that are not TCP sockets are skipped.
+ */
+export function parseSs(text: string, options: ParseSsOptions = {}): TcpSocket[] {
+  const sockets: TcpSocket[] = [];
+  for (const line of text.split('\n')) {
+    // Continuation lines (`ss -i` prints TCP info on an indented second line) and blanks carry no socket.
+    if (line.trim() === '' || /^\s/.test(line)) continue;
+    const socket = parseSsLine(line, options);
+    if (socket) sockets.push(socket);
+  }
+  return sockets;
+}
+
+function parseSsLine(line: string, options: ParseSsOptions): TcpSocket | undefined {
+  const words = new WordReader(line);
+  let word = words.next();
+  if (word !== undefined && NETIDS.has(word)) {
+    if (word !== 'tcp') return undefined;
+    word = words.next();
+  }
+  if (word === undefined) return undefined;
+
+  let state: TcpState;
+  if (/^\d+$/.test(word)) {
+    state = options.state ?? 'UNKNOWN';
+  } else {
+    const known = normalizeTcpState(word);
+    if (!known) return undefined;
+    state = known;
+    word = words.next();
+  }
+  const recvQ = toCount(word);
+  const sendQ = toCount(words.next());
+  const local = parseSsEndpoint(words.next());
+  const peer = parseSsEndpoint(words.next());
+  if (recvQ === undefined || sendQ === undefined || !local || !peer) return undefined;
+
+  const socket: TcpSocket = { family: local.family, state, recvQ, sendQ, local: local.endpoint, peer: peer.endpoint };
+
+  const { owners, rest } = extractUsers(words.rest());
+  if (owners) socket.owners = owners;
+
+  let v6only: number | undefined;
+  let details = false;
+  for (const token of rest.split(/\s+/)) {
+    const m = /^(ino|uid|v6only):(\d+)$/.exec(token);
+    if (!m) continue;
+    const value = Number(m[2]);
+    if (m[1] === 'ino') {
+      socket.inode = value;
+      details = true;
+    } else if (m[1] === 'uid') {
+      socket.uid = value;
+    } else {
+      v6only = value;
+    }
+  }
+  // ss prints `uid:` only when it is not 0 (ss.c sock_details_print), so with the details shown
+  // (`ino:` is always among them) a missing uid is root's.
+  if (details && socket.uid === undefined) socket.uid = 0;
+
+  if (local.family === 'inet6' && (local.endpoint.address === '*' || local.endpoint.address === '::')) {
+    // ss writes the IPv6 wildcard as `*` when v6only is off and `[::]` when it is on.
+    socket.dualStack = v6only !== undefined ? v6only === 0 : local.endpoint.address === '*';
+  }
+  return socket;
+}
+
+/** Splits on runs of blanks while remembering where it is, so the tail can be read verbatim. */
+class WordReader {
+  #pos = 0;
+  constructor(readonly line: string) {}
+
+  next(): string | undefined {
+    const re = /\S+/g;
+    re.lastIndex = this.#pos;
+    const m = re.exec(this.line);
+    if (!m) return undefined;
+    this.#pos = m.index + m[0].length;
+    return m[0];
+  }
+
+  rest(): string {
+    return this.line.slice(this.#pos);
+  }
+}
+
+function toCount(word: string | undefined): number | undefined {
+  return word !== undefined && /^\d+$/.test(word) ? Number(word) : undefined;
+}
+
+/**
+ * `127.0.0.1:22`, `127.0.0.1%lo:53`, `[::1]:7075`, `[::1]%lo:7079`, `[::ffff:127.0.0.1]:5000`,
+ * `*:7071` (the dual-stack IPv6 wildcard), `0.0.0.0:*` (a listener's peer). Old ss versions print
+ * IPv6 without brackets (`:::22`); the last colon still separates the port.
+ */
+function parseSsEndpoint(word: string | undefined): { endpoint: Endpoint; family: Family } | undefined {
+  if (!word) return undefined;
+  const colon = word.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const portText = word.slice(colon + 1);
+  const port = portText === '*' ? 0 : /^\d+$/.test(portText) ? Number(portText) : undefined;
+  if (port === undefined || port > 65535) return undefined;
+  let host = word.slice(0, colon);
+  let device: string | undefined;
+  let address: string;
+  let family: Family;
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    if (close < 0) return undefined;
+    address = host.slice(1, close);
+    const after = host.slice(close + 1);
+    if (after.startsWith('%')) device = after.slice(1);
+    else if (after !== '') return undefined;
+    family = 'inet6';
+  } else {
+    const pct = host.indexOf('%');
+    if (pct >= 0) {
+      device = host.slice(pct + 1);
+      host = host.slice(0, pct);
+    }
+    address = host;
+    family = address === '*' || address.includes(':') ? 'inet6' : 'inet';
+  }
+  if (address === '') return undefined;
+  const endpoint: Endpoint = { address, port };
+  if (device) endpoint.device = device;
+  return { endpoint, family };
+}
+
+/**
+ * Takes `users:(("name",pid=1,fd=3),("other",pid=2,fd=4))` out of the tail of a line. Names are
+ * printed raw: they may hold blanks, commas, quotes and parentheses, so entries are found by
+ * their `",pid=N,fd=N)` ending rather than by splitting. (ss itself cuts a name at its first `)`:
+ * a process called `my (app), v2` shows as `my (app`.) Old ss versions omit `pid=` and `fd=`.
+ */
+function extractUsers(tail: string): { owners?: SocketOwner[]; rest: string } {
+  const start = tail.indexOf('users:((');
+  if (start < 0) return { rest: tail };
+  const owners: SocketOwner[] = [];
+  const ending = /",(?:pid=)?(\d+),(?:fd=)?(\d+)\)/g;
+  let i = start + 'users:('.length;
+  while (tail.startsWith('("', i)) {
+    ending.lastIndex = i + 2;
+    const m = ending.exec(tail);
+    if (!m) break;
+    owners.push({ pid: Number(m[1]), program: tail.slice(i + 2, m.index), fd: Number(m[2]) });
+    i = m.index + m[0].length;
+    if (tail[i] === ',') {
+      i += 1;
+      continue;
+    }
+    if (tail[i] === ')') i += 1;
+    break;
+  }
+  return { owners, rest: tail.slice(0, start) + ' ' + tail.slice(i) };
+}
