@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { PlaybookError, type LintError } from '../errors.js';
 import { ASK_OUTCOMES, PlaybookSchema, type Playbook, type PlaybookDoc } from './schema.js';
 import { didYouMean, hintFor } from './suggest.js';
-import { parsePlaceholders, TemplateSyntaxError } from './template.js';
+import { parsePlaceholders, splitWords, TemplateSyntaxError } from './template.js';
 
 /** What the validator needs to know of each check: its outcomes and parameters. */
 export interface CheckInfo {
@@ -215,7 +215,7 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
       d.fix.commands.forEach((c, i) => {
         const words = typeof c === 'string' ? [c] : c;
         words.forEach((w, j) => checkTemplate(w, typeof c === 'string' ? [...base, 'fix', 'commands', i] : [...base, 'fix', 'commands', i, j], pb, at));
-        const first = typeof c === 'string' ? c.trim().split(/\s+/)[0]! : c[0]!;
+        const first = (typeof c === 'string' ? splitWords(c)[0] : c[0]) ?? '';
         if (/[;&|<>`$(){}]/.test(first.replace(/\{\{.*?\}\}/g, ''))) {
           at([...base, 'fix', 'commands', i], 'a fix command is run without a shell: pipes, redirections and ; do not work', 'write one command per list item');
         }

@@ -131,6 +131,11 @@ export function renderValue(value: unknown, scope: unknown): unknown {
  * value can never add words or shell syntax; an empty word after templating is dropped.
  */
 export function renderCommand(command: string | readonly string[], scope: unknown): string[] {
-  const words = typeof command === 'string' ? command.trim().split(/\s+/) : command;
+  const words = typeof command === 'string' ? splitWords(command) : command;
   return words.map((w) => renderTemplate(w, scope)).filter((w) => w !== '');
+}
+
+/** Splits a command on spaces outside placeholders: `ss sport = :{{ target.port }}` is four words. */
+export function splitWords(command: string): string[] {
+  return command.match(/(?:\{\{.*?\}\}|\S)+/g) ?? [];
 }
