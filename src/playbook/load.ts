@@ -15,6 +15,7 @@ export interface CheckInfo {
 export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
 
 const DEFAULT_MAX_STEPS = 50;
+const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
 
@@ -60,7 +61,7 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   }
   const parsed = PlaybookSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) reportSchemaIssue(issue, at);
+    for (const issue of parsed.error.issues) reportSchemaIssue(issue, raw, at);
     throw new PlaybookError(sortProblems(problems));
   }
   const pb = parsed.data;
@@ -80,8 +81,9 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
 
 type At = (path: Path, message: string, hint?: string, opts?: { key?: boolean; offset?: number; severity?: 'error' | 'warning' }) => void;
 
-function reportSchemaIssue(issue: z.core.$ZodIssue, at: At): void {
+function reportSchemaIssue(issue: z.core.$ZodIssue, raw: unknown, at: At): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const present = path.length === 0 || lookupRaw(raw, path) !== undefined;
   if (issue.code === 'unrecognized_keys') {
     for (const key of issue.keys) {
       const known = knownKeysAt(path);
@@ -89,7 +91,7 @@ function reportSchemaIssue(issue: z.core.$ZodIssue, at: At): void {
     }
     return;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (!present && issue.code !== 'unrecognized_keys') {
     at(path.slice(0, -1), `missing required field '${String(path.at(-1))}'`, requiredHint(path));
     return;
   }
@@ -98,6 +100,15 @@ function reportSchemaIssue(issue: z.core.$ZodIssue, at: At): void {
     return;
   }
   at(path, issue.message.replace(/^Invalid input: /, ''));
+}
+
+function lookupRaw(raw: unknown, path: Path): unknown {
+  let cur = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
 }
 
 function requiredHint(path: Path): string | undefined {
@@ -213,10 +224,11 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
     if (d.fix) {
       checkTemplate(d.fix.summary, [...base, 'fix', 'summary'], pb, at);
       d.fix.commands.forEach((c, i) => {
-        const words = typeof c === 'string' ? [c] : c;
-        words.forEach((w, j) => checkTemplate(w, typeof c === 'string' ? [...base, 'fix', 'commands', i] : [...base, 'fix', 'commands', i, j], pb, at));
-        const first = (typeof c === 'string' ? splitWords(c)[0] : c[0]) ?? '';
-        if (/[;&|<>`$(){}]/.test(first.replace(/\{\{.*?\}\}/g, ''))) {
+        const parts = typeof c === 'string' ? [c] : c;
+        parts.forEach((w, j) => checkTemplate(w, typeof c === 'string' ? [...base, 'fix', 'commands', i] : [...base, 'fix', 'commands', i, j], pb, at));
+        const words = typeof c === 'string' ? splitWords(c) : c;
+        const first = (words[0] ?? '').replace(/\{\{.*?\}\}/g, '');
+        if (/[;&|<>`$(){}]/.test(first) || words.some((w) => SHELL_OPERATOR.test(w) || /`|\$\(/.test(w))) {
           at([...base, 'fix', 'commands', i], 'a fix command is run without a shell: pipes, redirections and ; do not work', 'write one command per list item');
         }
       });

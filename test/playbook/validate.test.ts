@@ -1,0 +1,83 @@
+/**
+ * Every broken playbook in test/fixtures/playbooks/broken is rejected with the messages stored
+ * beside it (<name>.expected.txt). To regenerate them after an intended change of wording:
+ *   UPDATE_GOLDEN=1 npx vitest run test/playbook/validate.test.ts
+ * and read the diff.
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkCatalog } from '../../src/checks/index.js';
+import { PlaybookError, formatLintError } from '../../src/errors.js';
+import { parsePlaybook } from '../../src/playbook/load.js';
+
+const DIR = join(import.meta.dirname, '../fixtures/playbooks/broken');
+const update = process.env.UPDATE_GOLDEN === '1';
+
+function problemsOf(file: string): string {
+  const text = readFileSync(join(DIR, file), 'utf8');
+  try {
+    parsePlaybook(text, file, checkCatalog());
+  } catch (err) {
+    if (err instanceof PlaybookError) return err.problems.map(formatLintError).join('\n') + '\n';
+    throw err;
+  }
+  return '';
+}
+
+describe('broken playbooks are rejected with placed, helpful messages', () => {
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml'))) {
+    it(file, () => {
+      const got = problemsOf(file);
+      expect(got, 'a broken playbook must not validate').not.toBe('');
+      const golden = join(DIR, file.replace(/\.yaml$/, '.expected.txt'));
+      if (update || !existsSync(golden)) writeFileSync(golden, got);
+      expect(got).toBe(readFileSync(golden, 'utf8'));
+      // Every line names file:line:col.
+      for (const line of got.trim().split('\n')) expect(line).toMatch(new RegExp(`^${file.replace('.', '\\.')}:\\d+:\\d+: (error|warning): `));
+    });
+  }
+});
+
+describe('specific messages', () => {
+  it('names the step with a did-you-mean hint and its exact position', () => {
+    const out = problemsOf('unknown-step.yaml');
+    expect(out).toContain("unknown-step.yaml:10:15: error: steps.where.outcomes[1].next: unknown step 'lisen' — did you mean 'listen'?");
+  });
+  it('suggests the check name', () => {
+    expect(problemsOf('unknown-check.yaml')).toContain("unknown check 'listner' — did you mean 'listeners'?");
+  });
+  it('lists outcomes a step does not handle', () => {
+    expect(problemsOf('unhandled-outcomes.yaml')).toMatch(/outcomes not handled: partial, timeout, unreachable, unresolved — add branches/);
+  });
+  it('finds unreachable steps, and warns of diagnoses never reached', () => {
+    const out = problemsOf('unreachable-step.yaml');
+    expect(out).toMatch(/error: steps.orphan: step 'orphan' is unreachable/);
+    expect(out).toMatch(/warning: diagnoses.NEVER: diagnosis 'NEVER' is never reached/);
+  });
+  it('places placeholder errors at the placeholder', () => {
+    const out = problemsOf('bad-template.yaml');
+    expect(out).toMatch(/bad-template\.yaml:14:\d+: error: steps\.running\.with\.name: '\{\{ input\.process \}\}' starts with 'input'/);
+    expect(out).toContain("unknown input 'proces' — did you mean 'process'?");
+    expect(out).toContain("unknown filter 'shout'");
+  });
+  it('reports YAML syntax errors with their position', () => {
+    expect(problemsOf('yaml-syntax.yaml')).toMatch(/^yaml-syntax\.yaml:\d+:\d+: error: .*— fix the YAML syntax/);
+  });
+  it('refuses shell syntax in fix commands', () => {
+    expect(problemsOf('bad-params.yaml')).toContain('a fix command is run without a shell');
+  });
+});
+
+describe('valid playbooks', () => {
+  it('the shipped playbooks validate without errors or warnings', () => {
+    const dir = join(import.meta.dirname, '../../playbooks');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain('default.yaml');
+    for (const f of files) {
+      const pb = parsePlaybook(readFileSync(join(dir, f), 'utf8'), f, checkCatalog());
+      expect(pb.warnings.map(formatLintError)).toEqual([]);
+      expect(pb.start).toBe(Object.keys(pb.steps)[0]);
+    }
+  });
+});
