@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { allPaths, transition } from '../../src/engine/transition.js';
+
+const playbook = {
+  start: 'a',
+  steps: {
+    a: { check: 'x', outcomes: [{ when: 'up', next: 'b' }, { when: ['down', 'gone'], diagnose: 'DOWN' }, { diagnose: 'ODD' }] },
+    b: { check: 'y', outcomes: [{ when: 'ok', diagnose: 'FINE' }, { next: 'a' }] },
+  },
+};
+
+describe('transition (pure)', () => {
+  it('takes the first branch whose when names the outcome', () => {
+    expect(transition(playbook, 'a', 'up')).toEqual({ kind: 'step', step: 'b' });
+    expect(transition(playbook, 'a', 'gone')).toEqual({ kind: 'diagnose', diagnosis: 'DOWN' });
+  });
+  it('falls through to the catch-all', () => {
+    expect(transition(playbook, 'a', 'weird')).toEqual({ kind: 'diagnose', diagnosis: 'ODD' });
+    expect(transition(playbook, 'b', 'bad')).toEqual({ kind: 'step', step: 'a' });
+  });
+  it('first match wins even when a later branch also names the outcome', () => {
+    const pb = { steps: { s: { outcomes: [{ when: 'o', diagnose: 'FIRST' }, { when: 'o', diagnose: 'SECOND' }, { diagnose: 'C' }] } } };
+    expect(transition(pb, 's', 'o')).toEqual({ kind: 'diagnose', diagnosis: 'FIRST' });
+  });
+  it('throws on an unknown step (a bug, not user input)', () => {
+    expect(() => transition(playbook, 'nope', 'up')).toThrow(/no step 'nope'/);
+  });
+  it('allPaths enumerates every path and stops at cycles', () => {
+    const outcomes: Record<string, string[]> = { a: ['up', 'down', 'weird'], b: ['ok', 'bad'] };
+    const paths = allPaths(playbook, (s) => outcomes[s]!);
+    expect(paths).toEqual([
+      { steps: ['a', 'b'], outcomes: ['up', 'ok'], diagnosis: 'FINE' },
+      { steps: ['a'], outcomes: ['down'], diagnosis: 'DOWN' },
+      { steps: ['a'], outcomes: ['weird'], diagnosis: 'ODD' },
+    ]);
+  });
+});

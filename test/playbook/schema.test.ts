@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { playbookJsonSchema } from '../../src/playbook/schema.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+describe('the published JSON Schema', () => {
+  const published = JSON.parse(readFileSync(join(ROOT, 'playbooks/playbook.schema.json'), 'utf8')) as Record<string, any>;
+  it('is the one generated from the zod schema (run npm run build after changing it)', () => {
+    expect(published).toEqual(JSON.parse(JSON.stringify(playbookJsonSchema())));
+  });
+  it('describes the fields editors complete', () => {
+    expect(Object.keys(published.properties).sort()).toEqual(['$schema', 'description', 'diagnoses', 'inputs', 'maxSteps', 'name', 'start', 'steps', 'version'].sort());
+    expect(published.required).toEqual(expect.arrayContaining(['version', 'name', 'steps', 'diagnoses']));
+    expect(published.additionalProperties).toBe(false);
+  });
+  it('the default playbook points editors at it', () => {
+    const text = readFileSync(join(ROOT, 'playbooks/default.yaml'), 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./playbook.schema.json');
+    expect(parse(text).version).toBe(1);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Every shipped playbook, walked down every path (XState walks every path of a machine): each step
+ * and each outcome of each step is reachable, each path ends in a diagnosis, and the diagnosis a
+ * path ends in only speaks of steps that ran on that path. The engine itself is driven with
+ * plain-object checks that replay the path's outcomes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { checkCatalog, checks } from '../../src/checks/index.js';
+import type { CheckContext } from '../../src/checks/check.js';
+import { allPaths } from '../../src/engine/transition.js';
+import { walk, type WalkUI } from '../../src/engine/walk.js';
+import { parsePlaybook } from '../../src/playbook/load.js';
+import { ASK_OUTCOMES, type Playbook } from '../../src/playbook/schema.js';
+import { parsePlaceholders } from '../../src/playbook/template.js';
+import { Facts } from '../../src/system/facts.js';
+
+const DIR = join(import.meta.dirname, '../../playbooks');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
+
+function outcomesOf(pb: Playbook, id: string): readonly string[] {
+  const step = pb.steps[id]!;
+  return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks].outcomes;
+}
+
+/** The step ids a diagnosis's text refers to. */
+function stepsReferenced(pb: Playbook, diagnosis: string): string[] {
+  const d = pb.diagnoses[diagnosis]!;
+  const texts = [d.title, d.explanation, ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
+  return texts.flatMap((t) => parsePlaceholders(t)).filter((h) => h.path[0] === 'steps').map((h) => h.path[1]!);
+}
+
+/** Inputs a diagnosis's text refers to. */
+function inputsReferenced(pb: Playbook, diagnosis: string): string[] {
+  const d = pb.diagnoses[diagnosis]!;
+  const texts = [d.title, d.explanation, ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
+  return texts.flatMap((t) => parsePlaceholders(t)).filter((h) => h.path[0] === 'inputs').map((h) => h.path[1]!);
+}
+
+for (const file of files) {
+  describe(`playbooks/${file}`, () => {
+    const pb = parsePlaybook(readFileSync(join(DIR, file), 'utf8'), `playbooks/${file}`, checkCatalog());
+    const paths = allPaths(pb, (id) => outcomesOf(pb, id));
+
+    it('every step, every outcome and every diagnosis is on some path', () => {
+      const seenSteps = new Set(paths.flatMap((p) => p.steps));
+      expect([...seenSteps].sort()).toEqual(Object.keys(pb.steps).sort());
+      for (const id of Object.keys(pb.steps)) {
+        for (const o of outcomesOf(pb, id)) {
+          expect(paths.some((p) => p.steps.some((s, i) => s === id && p.outcomes[i] === o)), `${id} → ${o}`).toBe(true);
+        }
+      }
+      expect([...new Set(paths.map((p) => p.diagnosis))].sort()).toEqual(Object.keys(pb.diagnoses).sort());
+    });
+
+    it('a diagnosis only refers to steps that ran and inputs that were given on its path', () => {
+      for (const p of paths) {
+        for (const s of stepsReferenced(pb, p.diagnosis)) {
+          expect(p.steps, `${p.steps.join(' → ')} ⇒ ${p.diagnosis} refers to steps.${s}`).toContain(s);
+        }
+        for (const input of inputsReferenced(pb, p.diagnosis)) {
+          const asked = p.steps.some((s, i) => pb.steps[s]!.ask === input && p.outcomes[i] === 'given');
+          expect(asked, `${p.steps.join(' → ')} ⇒ ${p.diagnosis} refers to inputs.${input}, never given on this path`).toBe(true);
+        }
+      }
+    });
+
+    it(`the engine walks each of the ${paths.length} paths to its diagnosis`, async () => {
+      for (const p of paths) {
+        let i = 0;
+        const replay = Object.fromEntries(
+          Object.entries(checks).map(([name, c]) => [
+            name,
+            {
+              ...c,
+              params: z.record(z.string(), z.unknown()),
+              describe: () => name,
+              run: async () => ({ outcome: p.outcomes[i]!, summary: `replayed ${p.outcomes[i]}`, command: name, evidence: {}, status: 'info' as const }),
+            },
+          ]),
+        );
+        const asked: string[] = [];
+        const ui: WalkUI = {
+          stepStarted: () => {},
+          stepFinished: () => void i++,
+          ask: async (q) => {
+            asked.push(q.input);
+            return p.outcomes[i] === 'given' ? 'myapp' : '';
+          },
+        };
+        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, runner: undefined, facts: new Facts(undefined as never), timeoutMs: 100, isRoot: false } as unknown as CheckContext;
+        const guessers = new Proxy({}, { get: () => async () => [] }) as never;
+        // A quiet ask never prompts: it is 'given' only when a flag answered it before the walk.
+        const answers: Record<string, string> = {};
+        p.steps.forEach((s, k) => {
+          const step = pb.steps[s]!;
+          if (step.ask && step.quiet && p.outcomes[k] === 'given') answers[step.ask] = 'myapp';
+        });
+        const result = await walk({ playbook: pb, ctx, checks: replay as never, guessers, answers, interactive: true, ui });
+        expect(result.steps.map((s) => s.id)).toEqual(p.steps);
+        const expected = pb.diagnoses[p.diagnosis]!.code ?? p.diagnosis;
+        expect(result.diagnosis.code).toBe(expected);
+        expect(result.diagnosis.title).not.toMatch(/\{\{|\}\}/);
+        expect(result.diagnosis.title.trim()).not.toBe('');
+      }
+    });
+  });
+}
