@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { parseNetstat } from './netstat.js';
+import { findOwners } from './owners.js';
+import { parseProcNetTcp } from './procnet.js';
+import type { CommandResult, Runner } from './runner.js';
+import { showCommand } from './runner.js';
+import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
+import { parseSs } from './ss.js';
+
+export interface SocketQueryOptions {
+  timeoutMs: number;
+  /** Processes to look at first when finding owners (see findOwners). */
+  candidatePids?: number[];
+  /** Start from this source instead of ss (tests use it to exercise the fallbacks). */
+  prefer?: SocketSource;
+}
+
+/**
+ * Every TCP socket, in every state, whose local or peer port is `port`, with its owners.
+ *
+ * ss filters in the kernel and is asked without `-p`, because `ss -p` reads every descriptor of
+ * every process, which is slow on a busy server; owners are then found by inode, stopping early
+ * (findOwners). Without ss, netstat is read (also without -p, for the same reason), and without
+ * netstat, /proc/net/tcp and tcp6.
+ */
+export async function readSocketTable(runner: Runner, port: number, opts: SocketQueryOptions): Promise<SocketTable> {
+  const filter = `( sport = :${port} or dport = :${port} )`;
+  const onPort = (s: TcpSocket) => s.local.port === port || s.peer.port === port;
+  const table = await readFirstAvailable(runner, opts, {
+    ss: { argv: ['ss', '-Htane', 'state', 'all', filter], shown: showCommand(['ss', '-Htanp', filter]) },
+    netstat: { argv: ['netstat', '-taneeW'], shown: `netstat -tanp | grep ':${port} '` },
+    proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
+    keep: onPort,
+  });
+  return attachOwners(table, opts.candidatePids);
+}
+
+/**
+ * Every LISTEN socket on the machine, without owners: callers attach them (attachOwners) to the
+ * few sockets they care about, as a full owner scan is costly.
+ */
+export async function readListeners(runner: Runner, opts: { timeoutMs: number; prefer?: SocketSource }): Promise<SocketTable> {
+  return readFirstAvailable(runner, opts, {
+    ss: { argv: ['ss', '-Htlne'], shown: 'ss -Htlnp' },
+    netstat: { argv: ['netstat', '-tlneeW'], shown: 'netstat -tlnp' },
+    // 0A is TCP_LISTEN; the state column is the only one followed by ' 0A '.
+    proc: { shown: "grep ' 0A ' /proc/net/tcp /proc/net/tcp6" },
+    keep: (s) => s.state === 'LISTEN',
+  });
+}
+
+/**
+ * The table with owners filled in by socket inode: the processes found, `[]` for sockets no
+ * process can hold (inode 0: TIME_WAIT, not yet accepted), left undefined when the owner could
+ * not be seen. ownersHidden is set when that is because whyport is not root.
+ */
+export async function attachOwners(table: SocketTable, candidatePids?: number[]): Promise<SocketTable> {
+  const inodes = table.sockets.flatMap((s) => (s.inode ? [s.inode] : []));
+  const found = await findOwners(inodes, candidatePids ? { candidatePids } : {});
+  const unseen: TcpSocket[] = [];
+  const sockets = table.sockets.map((s): TcpSocket => {
+    if (s.inode === undefined) return s;
+    if (s.inode === 0) return { ...s, owners: [] };
+    const owners = found.owners.get(s.inode);
+    if (owners) return { ...s, owners };
+    unseen.push(s);
+    const { owners: _dropped, ...rest } = s;
+    return rest;
+  });
+  const notices = [...table.notices];
+  if (unseen.length > 0 && !found.hidden) {
+    // Root sees every process here, so these belong to another PID namespace (a container) or to the kernel.
+    const which = unseen.slice(0, 3).map((s) => `${s.state} ${s.local.address}:${s.local.port} (inode ${s.inode})`);
+    const more = unseen.length > 3 ? ` and ${unseen.length - 3} more` : '';
+    notices.push(`no process visible from here holds ${which.join(', ')}${more}: it may belong to a container or to the kernel`);
+  }
+  return { ...table, sockets, notices, ownersHidden: table.ownersHidden || found.hidden };
+}
+
+interface Sources {
+  ss: { argv: string[]; shown: string };
+  netstat: { argv: string[]; shown: string };
+  proc: { shown: string };
+  /** Which sockets to keep: ss filters in the kernel, netstat and /proc are filtered here. */
+  keep: (s: TcpSocket) => boolean;
+}
+
+const ORDER: Record<SocketSource, SocketSource[]> = {
+  ss: ['ss', 'netstat', 'proc'],
+  netstat: ['netstat', 'proc'],
+  proc: ['proc'],
+};
+
+async function readFirstAvailable(runner: Runner, opts: { timeoutMs: number; prefer?: SocketSource }, sources: Sources): Promise<SocketTable> {
+  const skipped: string[] = [];
+  for (const source of ORDER[opts.prefer ?? 'ss']) {
+    if (source === 'proc') {
+      const read = await readProcNet();
+      if (typeof read === 'string') {
+        skipped.push(read);
+        continue;
+      }
+      return { source, command: sources.proc.shown, sockets: read.filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
+    }
+    const { argv, shown } = sources[source];
+    const result = await runner.run(argv, { timeoutMs: opts.timeoutMs });
+    const failure = whyUnusable(result);
+    if (failure) {
+      skipped.push(failure);
+      continue;
+    }
+    if (source === 'ss') {
+      return { source, command: shown, sockets: parseSs(result.stdout).filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
+    }
+    // netstat writes its notices (about root, with -p) to stderr.
+    const parsed = parseNetstat(`${result.stdout}\n${result.stderr}`);
+    return {
+      source,
+      command: shown,
+      sockets: parsed.sockets.filter(sources.keep),
+      ownersHidden: parsed.ownersHidden,
+      notices: [...fallbackNotices(skipped), ...parsed.notices],
+    };
+  }
+  throw new Error(
+    `could not read the TCP sockets of this host: ${skipped.join('; ')}. Install iproute2 (ss) or net-tools (netstat), or check that /proc is mounted.`,
+  );
+}
+
+function whyUnusable(result: CommandResult): string | undefined {
+  const shown = showCommand(result.argv);
+  if (result.missing) return `${result.argv[0]} is not installed`;
+  if (result.timedOut) return `${shown} did not finish within the timeout`;
+  if (result.exitCode !== 0) {
+    const said = result.stderr.trim().split('\n')[0];
+    return `${shown} failed (exit ${result.exitCode ?? 'signal'}${said ? `: ${said}` : ''})`;
+  }
+  return undefined;
+}
+
+function fallbackNotices(skipped: string[]): string[] {
+  return skipped.length > 0 ? [`${skipped.join('; ')}: read another source instead`] : [];
+}
+
+/** Both files; tcp6 is absent when IPv6 is disabled, which is not an error. */
+async function readProcNet(): Promise<TcpSocket[] | string> {
+  let tcp: string;
+  try {
+    tcp = await readFile('/proc/net/tcp', 'utf8');
+  } catch (err) {
+    return `/proc/net/tcp could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+  let tcp6 = '';
+  try {
+    tcp6 = await readFile('/proc/net/tcp6', 'utf8');
+  } catch {
+    // No IPv6 on this host.
+  }
+  return [...parseProcNetTcp(tcp, 'inet'), ...parseProcNetTcp(tcp6, 'inet6')];
+}
+
+function hexPort(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
