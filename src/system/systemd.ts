@@ -1,0 +1,395 @@
+import { constants as osConstants } from 'node:os';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Runner } from './runner.js';
+import { showCommand } from './runner.js';
+
+/** The ActiveState values systemd reports for a loaded (or once-loaded) unit. */
+export type ActiveState = 'active' | 'inactive' | 'failed' | 'activating' | 'deactivating' | 'reloading';
+
+const ACTIVE_STATES: readonly ActiveState[] = ['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading'];
+
+/** How the unit's main process ended, as systemd records it (the waitid() si_code). */
+export type ExecMainCode = 'exited' | 'killed' | 'dumped' | 'trapped' | 'stopped' | 'continued';
+
+/** A unit systemd knows about, in one of its active states. */
+export interface UnitDetails {
+  state: ActiveState;
+  /** Normalised name, e.g. `myapp.service`. */
+  unit: string;
+  /** `loaded` normally; `masked`, `bad-setting`, `error`, or `not-found` for a still-running unit whose file is gone. */
+  loadState: string;
+  description: string;
+  /** e.g. `running`, `dead`, `failed`, `auto-restart`, `exited`. */
+  subState: string;
+  /** e.g. `success`, `exit-code`, `signal`, `timeout`, `core-dump`; undefined when systemd gives none. */
+  result: string | undefined;
+  /** undefined when no main process is running. */
+  mainPid: number | undefined;
+  /** undefined while the main process has never exited (running, or never started). */
+  execMainCode: ExecMainCode | undefined;
+  /** The exit status for `exited`, the signal number for `killed`/`dumped`. */
+  execMainStatus: number | undefined;
+  /** As `systemctl status` words it: `status=1/FAILURE`, `status=203/EXEC`, `signal=SEGV`. */
+  execMainStatusText: string | undefined;
+  /** When the unit entered its current state, as systemd prints it (`Mon 2026-11-23 09:18:24 UTC`). */
+  since: string | undefined;
+  /** The unit file; undefined for transient or not-found units. */
+  fragmentPath: string | undefined;
+  /** The unit's last journal lines, oldest first (journalctl, else the tail of `systemctl status`). */
+  journal: string[];
+}
+
+/** What `unitStatus` found out about one unit. */
+export type UnitStatus =
+  | { state: 'no-systemd'; unit: string; message: string }
+  | { state: 'not-found'; unit: string }
+  | { state: 'error'; unit: string; message: string }
+  | UnitDetails;
+
+/**
+ * The properties read with `systemctl show`. The two *ExitTimestamp ones let `since` match what
+ * `systemctl status` prints for activating and deactivating units.
+ */
+export const SHOW_PROPERTIES = [
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'Result',
+  'MainPID',
+  'ExecMainCode',
+  'ExecMainStatus',
+  'Description',
+  'FragmentPath',
+  'ActiveEnterTimestamp',
+  'ActiveExitTimestamp',
+  'InactiveEnterTimestamp',
+  'InactiveExitTimestamp',
+] as const;
+
+const UNIT_SUFFIXES = ['service', 'socket', 'target', 'timer', 'mount', 'automount', 'swap', 'path', 'slice', 'scope', 'device'];
+const UNIT_SUFFIX = new RegExp(`\\.(${UNIT_SUFFIXES.join('|')})$`);
+
+// systemctl's own words when PID 1 is not systemd (containers, WSL1, chroots) or the bus is gone.
+const NO_SYSTEMD = /System has not been booted with systemd|Failed to connect to bus|Host is down/;
+
+const DEFAULT_JOURNAL_LINES = 10;
+
+/** Appends `.service` when the name has no unit suffix, as systemctl itself does (`nginx` → `nginx.service`). */
+export function normaliseUnit(unit: string): string {
+  const name = unit.trim();
+  return UNIT_SUFFIX.test(name) ? name : `${name}.service`;
+}
+
+/** The command a person would type to look at the unit, e.g. `systemctl status myapp`. */
+export function statusCommand(unit: string): string {
+  return showCommand(['systemctl', 'status', unit.trim()]);
+}
+
+/** Parses `systemctl show` output (`Key=value` lines) into a map; values may contain `=`. */
+export function parseSystemctlShow(text: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    props[line.slice(0, eq)] = line.slice(eq + 1).replace(/\r$/, '');
+  }
+  return props;
+}
+
+/**
+ * Maps parsed `systemctl show` properties to a UnitStatus (journal left empty). Pure, so the
+ * mapping is tested on captured output.
+ */
+export function statusFromProperties(unit: string, props: Record<string, string>): UnitStatus {
+  const name = normaliseUnit(unit);
+  const loadState = props.LoadState;
+  const activeState = props.ActiveState;
+  if (!loadState || !activeState) {
+    return { state: 'error', unit: name, message: `systemctl show ${name} printed no LoadState/ActiveState` };
+  }
+  // A unit whose file was deleted while it ran is not-found yet still active: report what runs.
+  if (loadState === 'not-found' && activeState === 'inactive') return { state: 'not-found', unit: name };
+  if (!isActiveState(activeState)) {
+    return { state: 'error', unit: name, message: `systemctl show ${name}: unexpected ActiveState=${activeState}` };
+  }
+  const code = execMainCode(props.ExecMainCode);
+  const status = code === undefined ? undefined : integer(props.ExecMainStatus);
+  return {
+    state: activeState,
+    unit: name,
+    loadState,
+    description: props.Description ?? '',
+    subState: props.SubState ?? '',
+    result: nonEmpty(props.Result),
+    mainPid: positive(props.MainPID),
+    execMainCode: code,
+    execMainStatus: status,
+    execMainStatusText: code === undefined || status === undefined ? undefined : exitText(code, status),
+    since: nonEmpty(props[sinceProperty(activeState)]),
+    fragmentPath: nonEmpty(props.FragmentPath),
+    journal: [],
+  };
+}
+
+/**
+ * Reads a unit's state with `systemctl show` and its last journal lines. Never throws: a missing
+ * systemd, an unknown unit, a timeout or odd output each come back as their own state.
+ */
+export async function unitStatus(
+  runner: Runner,
+  unit: string,
+  opts: { timeoutMs: number; journalLines?: number },
+): Promise<UnitStatus> {
+  const name = normaliseUnit(unit);
+  if (name.startsWith('-') || /[\s/]/.test(name)) {
+    return { state: 'error', unit: name, message: `'${unit}' is not a systemd unit name` };
+  }
+  const argv = ['systemctl', 'show', '-p', SHOW_PROPERTIES.join(','), '--no-pager', '--', name];
+  const show = await runner.run(argv, { timeoutMs: opts.timeoutMs });
+  if (show.missing) return { state: 'no-systemd', unit: name, message: 'systemctl is not installed' };
+  if (show.timedOut) {
+    return { state: 'error', unit: name, message: `${showCommand(argv)} timed out after ${opts.timeoutMs} ms` };
+  }
+  const stderr = show.stderr.trim();
+  if (show.exitCode !== 0) {
+    if (NO_SYSTEMD.test(stderr)) return { state: 'no-systemd', unit: name, message: firstLine(stderr) };
+    return {
+      state: 'error',
+      unit: name,
+      message: `${showCommand(argv)} exited with ${show.exitCode}${stderr ? `: ${firstLine(stderr)}` : ''}`,
+    };
+  }
+  const status = statusFromProperties(name, parseSystemctlShow(show.stdout));
+  if (status.state === 'not-found' || status.state === 'error' || status.state === 'no-systemd') return status;
+  const lines = opts.journalLines ?? DEFAULT_JOURNAL_LINES;
+  return lines > 0 ? { ...status, journal: await unitJournal(runner, name, lines, opts.timeoutMs) } : status;
+}
+
+/** The last `lines` journal lines of a unit; falls back to the tail of `systemctl status`. */
+async function unitJournal(runner: Runner, unit: string, lines: number, timeoutMs: number): Promise<string[]> {
+  const journal = await runner.run(
+    ['journalctl', `--unit=${unit}`, '-n', String(lines), '--no-pager', '-o', 'short-iso'],
+    { timeoutMs },
+  );
+  const fromJournal = journal.exitCode === 0 ? parseJournal(journal.stdout) : [];
+  if (fromJournal.length > 0) return fromJournal.slice(-lines);
+  // journalctl can be absent or unreadable (no permission, no persistent journal) while status still shows lines.
+  const status = await runner.run(['systemctl', 'status', '-n', String(lines), '--no-pager', '--', unit], { timeoutMs });
+  return statusLogTail(status.stdout).slice(-lines);
+}
+
+/** Journal lines from `journalctl` output, without its own `-- No entries --` / `-- Boot … --` markers. */
+export function parseJournal(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '' && !/^-- .* --$/.test(l));
+}
+
+/** The log lines `systemctl status` prints after its header block (everything after the first blank line). */
+export function statusLogTail(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const blank = lines.findIndex((l) => l.trim() === '');
+  if (blank < 0) return [];
+  return parseJournal(lines.slice(blank + 1).join('\n'));
+}
+
+/** Unit directories in systemd's search order (admin, runtime, vendor). */
+export const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+
+const MAX_UNIT_FILE_BYTES = 1 << 20;
+
+/**
+ * Unit files (and their `*.d/*.conf` drop-ins) that mention `port` as a whole number outside
+ * comments — `--port 7071`, `:7071`, `PORT=7071`. Guesses to offer at a prompt, in search order,
+ * each unit once. EnvironmentFile= contents are not followed.
+ */
+export async function unitsMentioningPort(port: number, dirs: string[] = UNIT_DIRS): Promise<string[]> {
+  const found = new Set<string>();
+  // On merged-/usr systems (Debian 12) /lib/systemd/system and /usr/lib/systemd/system are one dir.
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    const real = await realpath(dir).catch(() => undefined);
+    if (real === undefined || seen.has(real)) continue;
+    seen.add(real);
+    for (const entry of await listDir(dir)) {
+      if (UNIT_SUFFIX.test(entry) && (await readUnitText(join(dir, entry))).some((t) => mentionsPort(t, port))) {
+        found.add(entry);
+      } else if (entry.endsWith('.d') && UNIT_SUFFIX.test(entry.slice(0, -2))) {
+        const dropIns = (await listDir(join(dir, entry))).filter((f) => f.endsWith('.conf'));
+        for (const f of dropIns) {
+          if ((await readUnitText(join(dir, entry, f))).some((t) => mentionsPort(t, port))) found.add(entry.slice(0, -2));
+        }
+      }
+    }
+  }
+  return [...found];
+}
+
+/** True when unit-file text mentions `port` as a whole number on a line that is not a comment. */
+export function mentionsPort(text: string, port: number): boolean {
+  // Not part of a longer number or a dotted version/address (1.7071, 10.0.7071).
+  const re = new RegExp(`(?<![\\d.])${port}(?!\\d)`);
+  return text.split('\n').some((line) => !/^\s*[#;]/.test(line) && re.test(line));
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+// [] for anything that is not a readable regular file of sane size: masks (→ /dev/null), dangling links.
+async function readUnitText(path: string): Promise<string[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile() || info.size > MAX_UNIT_FILE_BYTES) return [];
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  return text === undefined ? [] : [text];
+}
+
+/** The systemd unit a process runs in, from /proc/PID/cgroup; undefined when none (or no such process). */
+export async function unitOfPid(pid: number): Promise<string | undefined> {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : unitFromCgroup(text);
+}
+
+/**
+ * The unit in a /proc/PID/cgroup text: the cgroup v2 line (`0::/system.slice/nginx.service`),
+ * else v1's `name=systemd` hierarchy. The deepest unit in the path wins, so a process inside a
+ * container seen from the host maps to the container's unit — except under `user@UID.service`,
+ * which is returned itself because the units below it belong to a user manager, not the system one.
+ */
+export function unitFromCgroup(text: string): string | undefined {
+  const lines = text.split('\n').filter(Boolean);
+  const v2 = lines.filter((l) => l.startsWith('0::'));
+  const v1 = lines.filter((l) => /^\d+:name=systemd:/.test(l));
+  for (const line of [...v2, ...v1]) {
+    const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+    const unit = unitFromCgroupPath(path);
+    if (unit) return unit;
+  }
+  return undefined;
+}
+
+function unitFromCgroupPath(path: string): string | undefined {
+  let unit: string | undefined;
+  for (const part of path.split('/')) {
+    // Slices only group other units; no process runs in a slice itself.
+    if (!UNIT_SUFFIX.test(part) || part.endsWith('.slice')) continue;
+    unit = part;
+    if (/^user@\d+\.service$/.test(part)) break;
+  }
+  return unit;
+}
+
+function isActiveState(s: string): s is ActiveState {
+  return (ACTIVE_STATES as readonly string[]).includes(s);
+}
+
+// The same timestamp `systemctl status` shows after "since" for each state.
+function sinceProperty(state: ActiveState): string {
+  switch (state) {
+    case 'active':
+    case 'reloading':
+      return 'ActiveEnterTimestamp';
+    case 'activating':
+      return 'InactiveExitTimestamp';
+    case 'deactivating':
+      return 'ActiveExitTimestamp';
+    case 'inactive':
+    case 'failed':
+      return 'InactiveEnterTimestamp';
+  }
+}
+
+const CLD_CODES: Record<string, ExecMainCode> = {
+  '1': 'exited',
+  '2': 'killed',
+  '3': 'dumped',
+  '4': 'trapped',
+  '5': 'stopped',
+  '6': 'continued',
+};
+
+function execMainCode(value: string | undefined): ExecMainCode | undefined {
+  return value === undefined ? undefined : CLD_CODES[value];
+}
+
+// Names systemctl status (v252) prints after `status=N/`; LSB (2-7) and BSD (64-78) codes are shown bare.
+// Verified against the real systemctl for every code 200-255.
+const EXIT_NAMES: Record<number, string> = {
+  0: 'SUCCESS',
+  1: 'FAILURE',
+  200: 'CHDIR',
+  201: 'NICE',
+  202: 'FDS',
+  203: 'EXEC',
+  204: 'MEMORY',
+  205: 'LIMITS',
+  206: 'OOM_ADJUST',
+  207: 'SIGNAL_MASK',
+  208: 'STDIN',
+  209: 'STDOUT',
+  210: 'CHROOT',
+  211: 'IOPRIO',
+  212: 'TIMERSLACK',
+  213: 'SECUREBITS',
+  214: 'SETSCHEDULER',
+  215: 'CPUAFFINITY',
+  216: 'GROUP',
+  217: 'USER',
+  218: 'CAPABILITIES',
+  219: 'CGROUP',
+  220: 'SETSID',
+  221: 'CONFIRM',
+  222: 'STDERR',
+  224: 'PAM',
+  225: 'NETWORK',
+  226: 'NAMESPACE',
+  227: 'NO_NEW_PRIVILEGES',
+  228: 'SECCOMP',
+  229: 'SELINUX_CONTEXT',
+  230: 'PERSONALITY',
+  231: 'APPARMOR',
+  232: 'ADDRESS_FAMILIES',
+  233: 'RUNTIME_DIRECTORY',
+  235: 'CHOWN',
+  236: 'SMACK_PROCESS_LABEL',
+  237: 'KEYRING',
+  238: 'STATE_DIRECTORY',
+  239: 'CACHE_DIRECTORY',
+  240: 'LOGS_DIRECTORY',
+  241: 'CONFIGURATION_DIRECTORY',
+  242: 'NUMA_POLICY',
+  243: 'CREDENTIALS',
+  244: 'BPF',
+  255: 'EXCEPTION',
+};
+
+/** `status=1/FAILURE`, `status=2`, `signal=SEGV` — the wording of `systemctl status`. */
+export function exitText(code: ExecMainCode, status: number): string {
+  if (code === 'exited') {
+    const label = EXIT_NAMES[status];
+    return label ? `status=${status}/${label}` : `status=${status}`;
+  }
+  const signame = Object.entries(osConstants.signals).find(([, n]) => n === status)?.[0];
+  return `signal=${signame ? signame.replace(/^SIG/, '') : status}`;
+}
+
+function integer(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function positive(value: string | undefined): number | undefined {
+  const n = integer(value);
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
