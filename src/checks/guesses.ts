@@ -14,12 +14,13 @@ export interface Guess {
 export type GuessProvider = (ctx: CheckContext, answers: Readonly<Record<string, string>>) => Promise<Guess[]>;
 
 const stripService = (u: string) => u.replace(/\.service$/, '');
+const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.target.port));
 
 /** Where guesses come from; the names are what playbooks write under `guesses:`. */
 export const guessers = {
   async 'programs-for-port'(ctx) {
     const out: Guess[] = [];
-    for (const u of await unitsMentioningPort(ctx.target.port)) {
+    for (const u of await unitFilesFor(ctx)) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `unit file ${u} mentions port ${ctx.target.port}`, likely: true });
     }
     const w = wellKnown(ctx.target.port);
@@ -28,7 +29,7 @@ export const guessers = {
   },
   async 'units-for-port'(ctx) {
     const out: Guess[] = [];
-    for (const u of await unitsMentioningPort(ctx.target.port)) {
+    for (const u of await unitFilesFor(ctx)) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: true });
     }
     const w = wellKnown(ctx.target.port);

@@ -184,7 +184,7 @@ async function askStep(id: string, step: Step, opts: WalkOptions, scope: object,
 
   const known = answers[name];
   if (known) return record('given', `${name}: ${known} (given on the command line)`, { value: known, source: 'flag' });
-  if (step.quiet) return record('unknown', `${name} was not given`, { source: 'none' });
+  if (step.quiet) return record('unknown', `${name} not given: the checks that need it are skipped`, { source: 'none' });
 
   const message = renderTemplate(spec.prompt, scope);
   opts.ui.stepStarted(id, message);

@@ -91,7 +91,7 @@ function reportSchemaIssue(issue: z.core.$ZodIssue, raw: unknown, at: At): void 
     }
     return;
   }
-  if (!present && issue.code !== 'unrecognized_keys') {
+  if (!present) {
     at(path.slice(0, -1), `missing required field '${String(path.at(-1))}'`, requiredHint(path));
     return;
   }

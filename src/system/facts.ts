@@ -27,6 +27,11 @@ export class Facts {
     readonly options: { timeoutMs: number } = { timeoutMs: 3_000 },
   ) {}
 
+  /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */
+  once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    return this.#once(key, make);
+  }
+
   #once<T>(key: string, make: () => Promise<T>): Promise<T> {
     let p = this.#memo.get(key) as Promise<T> | undefined;
     if (!p) {

@@ -14,7 +14,9 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
 
   const promptContext = { output: process.stderr, clearPromptOnDone: false };
   const asking = async <T>(fn: () => Promise<T>): Promise<T> => {
+    // The prompt itself stays on screen as the record of the answer: no spinner line after it.
     current?.stop();
+    current = undefined;
     try {
       return await fn();
     } catch (err) {
