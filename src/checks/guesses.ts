@@ -1,5 +1,5 @@
 import { wellKnown } from '../knowledge/well-known.js';
-import { unitOfPid, unitStatus, unitsMentioningPort } from '../system/systemd.js';
+import { unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
 import { findProcesses } from '../system/processes.js';
 import type { GuessSource } from '../playbook/schema.js';
 import type { CheckContext } from './check.js';
@@ -14,12 +14,28 @@ export interface Guess {
 export type GuessProvider = (ctx: CheckContext, answers: Readonly<Record<string, string>>) => Promise<Guess[]>;
 
 const stripService = (u: string) => u.replace(/\.service$/, '');
+/** A guess is a side show: it may not hold the diagnosis up for long. */
+const GUESS_TIMEOUT_MS = 1_500;
+const journalUnitsFor = (ctx: CheckContext) =>
+  ctx.facts.once(`units-logging:${ctx.target.port}`, () => unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }));
+
+/** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
+async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
+  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const out: Guess[] = [];
+  for (const s of table?.sockets ?? []) {
+    if (s.local.port !== ctx.target.port || s.state === 'LISTEN') continue;
+    for (const o of s.owners ?? []) out.push({ value: o.program, reason: `holds a ${s.state} connection on port ${ctx.target.port} (pid ${o.pid})`, likely: true });
+  }
+  return out;
+}
+
 const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.target.port));
 
 /** Where guesses come from; the names are what playbooks write under `guesses:`. */
 export const guessers = {
   async 'programs-for-port'(ctx) {
-    const out: Guess[] = [];
+    const out: Guess[] = await programsOnPort(ctx);
     for (const u of await unitFilesFor(ctx)) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `unit file ${u} mentions port ${ctx.target.port}`, likely: true });
     }
@@ -32,8 +48,12 @@ export const guessers = {
     for (const u of await unitFilesFor(ctx)) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: true });
     }
+    for (const u of await journalUnitsFor(ctx)) {
+      out.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false });
+    }
     const w = wellKnown(ctx.target.port);
     for (const u of w?.units ?? []) out.push({ value: u, reason: `usually on port ${ctx.target.port} (${w!.name})`, likely: false });
+    if (ctx.target.portName) out.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false });
     return out;
   },
   async 'unit-for-process'(ctx, answers) {

@@ -393,3 +393,24 @@ function nonEmpty(value: string | undefined): string | undefined {
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
+
+/**
+ * Units whose journal mentioned the port in the last day ("listening on :7071", "bind: address in
+ * use"), most mentions first: the units that held the port recently. Empty without a journal.
+ */
+export async function unitsLoggingPort(runner: Runner, port: number, opts: { timeoutMs: number; since?: string }): Promise<string[]> {
+  const argv = ['journalctl', `--since=${opts.since ?? '-24h'}`, '--no-pager', '--quiet', '--output=json', '--output-fields=_SYSTEMD_UNIT', '--lines=500', `--grep=(^|[^0-9.])${port}([^0-9]|$)`];
+  const res = await runner.run(argv, { timeoutMs: opts.timeoutMs });
+  if (res.exitCode !== 0) return [];
+  const counts = new Map<string, number>();
+  for (const line of res.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const unit = (JSON.parse(line) as { _SYSTEMD_UNIT?: unknown })._SYSTEMD_UNIT;
+      if (typeof unit === 'string' && UNIT_SUFFIX.test(unit) && !unit.endsWith('.scope')) counts.set(unit, (counts.get(unit) ?? 0) + 1);
+    } catch {
+      // a truncated line at the timeout
+    }
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([u]) => u);
+}
