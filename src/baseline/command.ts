@@ -1,0 +1,194 @@
+import { hostname } from 'node:os';
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../errors.js';
+import { execaRunner, showCommand, type Runner } from '../system/runner.js';
+import { diffListeners, filterChanges, parsePortRanges } from './diff.js';
+import { readInventory } from './inventory.js';
+import { BASELINE_VERSION, type Baseline } from './model.js';
+import { NOTIFY_TIMEOUT_MS, runNotify } from './notify.js';
+import { renderCheckJson, renderCheckText, type CheckReport } from './report.js';
+import { defaultBaselineFile, loadBaseline, saveBaseline, type SaveHooks } from './store.js';
+
+/** Where the baseline commands write: stdout for reports, stderr for notices and errors. */
+export interface BaselineIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** What the baseline commands take from the outside world; tests replace some of it. */
+export interface BaselineDeps {
+  runner: Runner;
+  env: NodeJS.ProcessEnv;
+  /** undefined where there are no uids; 0 picks the system-wide default file. */
+  uid: number | undefined;
+  hostname: () => string;
+  now: () => Date;
+  ssTimeoutMs: number;
+  notifyTimeoutMs: number;
+  saveHooks: SaveHooks;
+}
+
+const EXIT = { unchanged: 0, changed: 1, error: 2 } as const;
+
+const CHECK_HELP = `
+--notify must come last: every word after it is the command and its arguments,
+run without a shell, with the report on its stdin (JSON with --json), only when
+something changed. If it is missing, fails or takes over ${NOTIFY_TIMEOUT_MS / 1000} s, that is reported
+on stderr and the exit status is 2 (and --update does not save).
+
+Exit status: 0 nothing changed, 1 something changed, 2 error (no or bad baseline,
+ss failed, notify command failed).
+
+Examples:
+  whyport baseline check --ignore-port 32768-60999 --ignore-program chronyd
+  whyport baseline check --notify mail -s "ports changed on $(hostname)" admin@example.com
+  whyport baseline check --json --notify curl -sf -H 'Content-Type: application/json' --data-binary @- https://hooks.example.com/ports`;
+
+/**
+ * `whyport baseline save|check …` (argv starts at 'baseline'). Returns the exit status: 0
+ * unchanged (or saved), 1 changed, 2 error. Bad usage and bad baselines throw UsageError, for
+ * main to print as one line (exit 2); the baseline file is never touched on an error.
+ */
+export async function runBaseline(argv: readonly string[], io: BaselineIO, deps: Partial<BaselineDeps> = {}): Promise<number> {
+  const d: BaselineDeps = {
+    runner: execaRunner,
+    env: process.env,
+    uid: process.getuid?.(),
+    hostname,
+    now: () => new Date(),
+    ssTimeoutMs: 10_000,
+    notifyTimeoutMs: NOTIFY_TIMEOUT_MS,
+    saveHooks: {},
+    ...deps,
+  };
+  const defaultFile = defaultBaselineFile({ uid: d.uid, env: d.env });
+  const { words, notify } = splitNotify(argv);
+  let status: number = EXIT.unchanged;
+
+  const program = new Command('whyport')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  const baseline = program
+    .command('baseline')
+    .description('record the listening TCP/UDP sockets, and report when they change');
+  baseline
+    .command('save')
+    .description('record what listens now (protocol, address, port, program, systemd unit)')
+    .option('--file <path>', `the baseline file (default: ${defaultFile})`)
+    .action(async (opts: { file?: string }) => {
+      if (notify) throw new UsageError('--notify belongs to baseline check', 'whyport baseline check --notify CMD ARGS…');
+      status = await save(opts.file ?? defaultFile, io, d);
+    });
+  baseline
+    .command('check')
+    .description('compare what listens now with the baseline: appeared, disappeared, changed (exposure first)')
+    .option('--file <path>', `the baseline file (default: ${defaultFile})`)
+    .option('--json', 'a JSON document instead of the table')
+    .option('--ignore-port <ports...>', 'leave out these ports: 22, 8000-8100, or a comma list', collect, [] as string[])
+    .option('--ignore-program <names...>', 'leave out changes that only concern these programs (process names)', collect, [] as string[])
+    .option('--update', 'after reporting, save the current state as the new baseline')
+    .option('--notify <command...>', 'when something changed, run COMMAND ARGS… with the report on its stdin (must come last)')
+    .addHelpText('after', CHECK_HELP)
+    .action(async (opts: CheckOptions) => {
+      status = await check({ ...opts, file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
+    });
+
+  try {
+    await program.parseAsync([...words], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.unchanged;
+      // `whyport baseline` alone: commander printed the help on stderr; a subcommand is required.
+      if (err.code === 'commander.help') return EXIT.error;
+      throw new UsageError(err.message.replace(/^error: /, ''), 'see whyport baseline --help');
+    }
+    throw err;
+  }
+  return status;
+}
+
+interface CheckOptions {
+  file?: string;
+  json?: boolean;
+  ignorePort: string[];
+  ignoreProgram: string[];
+  update?: boolean;
+}
+
+/** Repeated and variadic option values accumulate: `--ignore-port 22 53 --ignore-port 80`. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Everything after `--notify` is the notify command's argv, left alone: its words may look like
+ * whyport's options (`mail -s …`), so they must not reach commander.
+ */
+function splitNotify(argv: readonly string[]): { words: readonly string[]; notify?: string[] } {
+  const at = argv.indexOf('--notify');
+  if (at < 0) return { words: argv };
+  const notify = argv.slice(at + 1);
+  if (notify.length === 0) throw new UsageError('--notify needs a command', 'e.g. --notify mail -s "ports changed" admin@example.com (it must come last)');
+  return { words: argv.slice(0, at), notify };
+}
+
+async function save(file: string, io: BaselineIO, d: BaselineDeps): Promise<number> {
+  const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
+  const baseline: Baseline = {
+    whyport: 'baseline',
+    version: BASELINE_VERSION,
+    host: d.hostname(),
+    savedAt: d.now().toISOString(),
+    listeners: inventory.listeners,
+  };
+  await saveBaseline(file, baseline, d.saveHooks);
+  if (inventory.ownersHidden) {
+    io.stderr("whyport: not root: the programs holding other users' sockets are hidden and were not recorded\n  hint: save as root for a complete baseline\n");
+  }
+  const tcp = inventory.listeners.filter((l) => l.protocol === 'tcp').length;
+  io.stdout(`whyport: saved ${inventory.listeners.length} listeners (${tcp} TCP, ${inventory.listeners.length - tcp} UDP) to ${file}\n`);
+  return EXIT.unchanged;
+}
+
+async function check(opts: CheckOptions & { file: string; notify?: string[] }, defaultFile: string, io: BaselineIO, d: BaselineDeps): Promise<number> {
+  const ports = parsePortRanges(opts.ignorePort);
+  if ('error' in ports) throw new UsageError(`--ignore-port: '${ports.error}' is not a port or a range of ports`, 'e.g. --ignore-port 22 8000-8100');
+
+  const baseline = await loadBaseline(opts.file, defaultFile);
+  const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
+  const changes = filterChanges(diffListeners(baseline.listeners, inventory.listeners), { ports, programs: opts.ignoreProgram });
+  if (inventory.ownersHidden) {
+    io.stderr("whyport: not root: the programs holding other users' sockets are hidden, so their owners are not compared\n");
+  }
+  const report: CheckReport = {
+    file: opts.file,
+    baseline: { host: baseline.host, savedAt: baseline.savedAt, listeners: baseline.listeners.length },
+    host: d.hostname(),
+    checkedAt: d.now().toISOString(),
+    listeners: inventory.listeners.length,
+    ignored: { ports: opts.ignorePort.flatMap((p) => p.split(',')), programs: opts.ignoreProgram },
+    changes,
+  };
+  const text = opts.json ? renderCheckJson(report) : renderCheckText(report);
+  io.stdout(text);
+
+  let status: number = changes.length > 0 ? EXIT.changed : EXIT.unchanged;
+  if (changes.length > 0 && opts.notify) {
+    const outcome = await runNotify(d.runner, opts.notify, text, { timeoutMs: d.notifyTimeoutMs, env: d.env });
+    if (!outcome.ok) {
+      io.stderr(`whyport: ${outcome.message}\n  hint: the changes above were not delivered; try it by hand: echo test | ${showCommand(opts.notify)}\n`);
+      status = EXIT.error;
+    }
+  }
+  if (opts.update) {
+    if (status === EXIT.error) {
+      // Accepting the changes now would mean nobody ever hears of them.
+      io.stderr('whyport: baseline not updated, so the next check reports these changes again\n');
+    } else {
+      const updated: Baseline = { whyport: 'baseline', version: BASELINE_VERSION, host: d.hostname(), savedAt: report.checkedAt, listeners: inventory.listeners };
+      await saveBaseline(opts.file, updated, d.saveHooks);
+      io.stderr(`whyport: baseline updated: ${opts.file} (${inventory.listeners.length} listeners)\n`);
+    }
+  }
+  return status;
+}
