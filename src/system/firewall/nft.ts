@@ -171,7 +171,7 @@ function interpretRule(expr: Json[], table: NftTable): { matches: Match[]; actio
       case 'xt':
         // iptables-nft extensions: nft -j shows only their name, not what they match.
         if (isObj(body) && body.type === 'target') action = { kind: 'unknown', text: `xt target ${String(body.name)}` };
-        else matches.push({ kind: 'other', text: renderStatement(kind, body, table.family) });
+        else if (!(isObj(body) && body.name === 'comment')) matches.push({ kind: 'other', text: renderStatement(kind, body, table.family) });
         break;
       default:
         // counter, log, mangle, ct/meta set, notrack, set updates…: no verdict.
