@@ -34,6 +34,7 @@ export interface FirewallFix {
   note?: string;
 }
 
+/** The rule (or policy) that drops or rejects the connection, and the command that lets it in. */
 export interface BlockingRule extends RuleRef {
   verdict: 'drop' | 'reject';
   /** The chain's default policy (or ufw's default, firewalld's zone target) decided, not a rule. */
@@ -52,6 +53,7 @@ export type FirewallVerdict =
   | { verdict: 'accept'; by?: RuleRef; caveats: string[] }
   | (BlockingRule & { caveats: string[]; also: BlockingRule[] });
 
+/** The verdicts for one port and family, from a remote client and over loopback. */
 export interface PortFirewallVerdicts {
   port: number;
   family: 4 | 6;
@@ -63,6 +65,7 @@ export interface PortFirewallVerdicts {
   consulted: FirewallTool[];
 }
 
+/** What is known about the client; anything left out is treated as unknown, never guessed. */
 export interface FindBlockingOptions {
   /** IPv4 (default) or IPv6 connections. */
   family?: 4 | 6;
@@ -85,7 +88,8 @@ export interface FindBlockingOptions {
  */
 export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts: FindBlockingOptions = {}): PortFirewallVerdicts {
   const family = opts.family ?? 4;
-  const bases = collectBases(rulesets, family);
+  const notes: string[] = [];
+  const bases = collectBases(rulesets, family, notes);
   const remote: Packet = { family, dport: port, loopback: false };
   if (opts.remoteAddress) remote.saddr = opts.remoteAddress;
   if (opts.localAddress) remote.daddr = opts.localAddress;
@@ -95,8 +99,8 @@ export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts
   return {
     port,
     family,
-    remote: verdictFor(bases, remote, rulesets),
-    loopback: verdictFor(bases, loopback, rulesets),
+    remote: verdictFor(bases, remote, rulesets, notes),
+    loopback: verdictFor(bases, loopback, rulesets, notes),
     consulted: [...new Set(bases.map((b) => b.tool))],
   };
 }
@@ -229,6 +233,8 @@ interface Decision {
   policyText?: string;
   /** An accept that is really a verdict whyport cannot follow (userspace queue, unknown target). */
   unknown?: string;
+  /** A NAT rule ended the chain: the destination may now be another host or port. */
+  nat?: string;
 }
 
 /** A rule that might apply: assumed not to, and tried the other way to see if it matters. */
@@ -255,7 +261,13 @@ const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2 };
 const IPTABLES_TABLES = new Set(['filter', 'raw', 'mangle', 'nat', 'security']);
 const IPTABLES_BUILTINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
-function collectBases(rs: FirewallRulesets, family: 4 | 6): Base[] {
+/** Whether a chain holds anything that could drop or reject. */
+function mayBlock(chain: FirewallChain): boolean {
+  const blocks = (a: Action): boolean => a.kind === 'drop' || a.kind === 'reject' || (a.kind === 'vmap' && a.entries.some((e) => blocks(e.action)));
+  return chain.policy === 'drop' || chain.rules.some((r) => blocks(r.action));
+}
+
+function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Base[] {
   const bases: Base[] = [];
   const familyOk = (f: TableFamily) => f === 'inet' || (family === 4 ? f === 'ip' : f === 'ip6');
   const iptables = (rs.iptables ?? []).filter((r) => r.family === family);
@@ -266,6 +278,13 @@ function collectBases(rs: FirewallRulesets, family: 4 | 6): Base[] {
   let firewalldSeen = false;
 
   for (const table of rs.nft?.tables ?? []) {
+    if (table.flags?.includes('dormant')) continue;
+    if (table.family === 'netdev' || (familyOk(table.family) && table.chains.some((c) => c.hook === 'ingress'))) {
+      // Ingress chains are bound to devices that nft -j does not name: not walked, but not hidden either.
+      for (const chain of table.chains.filter((c) => c.hook === 'ingress' && mayBlock(c))) {
+        notes.push(`nftables ${table.family} ${table.name} ${chain.name}: an ingress chain that can drop packets; whyport does not evaluate ingress chains`);
+      }
+    }
     if (!familyOk(table.family)) continue;
     const ownedByIptables = iptablesNftSeen && table.family !== 'inet' && IPTABLES_TABLES.has(table.name) && table.chains.some((c) => IPTABLES_BUILTINS.has(c.name));
     if (ownedByIptables) continue;
@@ -371,6 +390,7 @@ function chainBase(tool: FirewallTool, table: FirewallTable, chain: FirewallChai
       if (end.kind === 'accept' || end.kind === 'drop' || end.kind === 'reject' || end.kind === 'unknown') {
         const d: Decision = { kind: end.kind === 'unknown' ? 'accept' : end.kind, rule: end.rule.text, chain: end.chain, path: end.path };
         if (end.kind === 'unknown') d.unknown = end.rule.text;
+        if (end.action.kind === 'nat') d.nat = end.rule.text;
         if (end.action.kind === 'reject') d.rejectWith = end.action.with ?? (nft ? 'icmp port-unreachable' : 'icmp-port-unreachable');
         return d;
       }
@@ -609,14 +629,15 @@ function firewalldBase(zone: FirewalldZone, services: Record<string, FirewalldSe
 
 const MAX_UNDECIDED_TRIED = 32;
 
-function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets): FirewallVerdict {
+function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: readonly string[]): FirewallVerdict {
   const blocks: BlockingRule[] = [];
   let by: RuleRef | undefined;
-  const caveats: string[] = [];
+  const caveats: string[] = [...notes];
   for (const base of bases) {
     const undecided: Undecided[] = [];
     const d = base.decide(p, new Set(), undecided);
     if (d.unknown) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.unknown}" hands the packet to something whyport cannot follow`);
+    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the connection may be forwarded (e.g. to a container) past the input chains walked here`);
     // Would an undecided rule, if it did apply, change this base's outcome? Then say so.
     for (const u of undecided.slice(0, MAX_UNDECIDED_TRIED)) {
       const alt = base.decide(p, new Set([u.key]), []);
@@ -625,7 +646,7 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets): FirewallVer
       }
     }
     if (d.kind === 'accept') {
-      if (!by && d.rule !== undefined && !d.unknown) by = { tool: base.tool, table: base.table, chain: d.chain, rule: d.rule };
+      if (!by && d.rule !== undefined && !d.unknown && !d.nat) by = { tool: base.tool, table: base.table, chain: d.chain, rule: d.rule };
       continue;
     }
     blocks.push({ verdict: d.kind, path: d.path, ...base.describe(d, p) });

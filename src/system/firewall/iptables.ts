@@ -1,16 +1,19 @@
 import type { Action, FirewallChain, FirewallRule, FirewallTable, Hook, Match, PortProtocol, PortRange } from './model.js';
 
+/** One `-A CHAIN …` line. */
 export interface IptablesRule extends FirewallRule {
   /** The words after `-A CHAIN`, unquoted. */
   args: string[];
 }
 
+/** A built-in chain (with its policy) or a user chain made with -N. */
 export interface IptablesChain extends FirewallChain {
   /** INPUT, FORWARD, … (they have a policy); false for chains made with -N. */
   builtin: boolean;
   rules: IptablesRule[];
 }
 
+/** One `*filter` / `*raw` / … section of iptables-save (or the one table -S lists). */
 export interface IptablesTable extends FirewallTable {
   chains: IptablesChain[];
 }
@@ -18,6 +21,7 @@ export interface IptablesTable extends FirewallTable {
 /** Which kernel tables the rules live in: iptables-nft and iptables-legacy keep separate ones. */
 export type IptablesBackend = 'nf_tables' | 'legacy' | 'unknown';
 
+/** What one iptables-save / -S run printed. */
 export interface IptablesRuleset {
   family: 4 | 6;
   backend: IptablesBackend;

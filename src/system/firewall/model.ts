@@ -71,6 +71,7 @@ export interface FirewallRule {
   action: Action;
 }
 
+/** A chain: base chains (with a hook) are entered by packets, the others only by jumps. */
 export interface FirewallChain {
   name: string;
   /** Set for base chains, which packets enter; user chains are only reached by jumps. */
@@ -87,6 +88,7 @@ export interface FirewallChain {
 /** nft families; iptables tables are `ip`, ip6tables tables `ip6`. */
 export type TableFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
 
+/** A table of chains, named and scoped to a family as nft shows it. */
 export interface FirewallTable {
   family: TableFamily;
   name: string;

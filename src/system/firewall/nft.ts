@@ -11,6 +11,7 @@ export interface NftSet {
   elements: unknown[];
 }
 
+/** A rule of `nft -j list ruleset`, with its handle and raw statements. */
 export interface NftRule extends FirewallRule {
   handle?: number;
   comment?: string;
@@ -18,6 +19,7 @@ export interface NftRule extends FirewallRule {
   expr: unknown[];
 }
 
+/** A chain of `nft -j list ruleset`. */
 export interface NftChain extends FirewallChain {
   handle?: number;
   /** netdev (and inet ingress) chains are bound to devices. */
@@ -25,12 +27,16 @@ export interface NftChain extends FirewallChain {
   rules: NftRule[];
 }
 
+/** A table of `nft -j list ruleset`, with its named sets and maps. */
 export interface NftTable extends FirewallTable {
   handle?: number;
+  /** Table flags, e.g. `dormant` (its chains see no packets), `owner`. */
+  flags?: string[];
   sets: NftSet[];
   chains: NftChain[];
 }
 
+/** Everything `nft -j list ruleset` printed, in its order. */
 export interface NftRuleset {
   /** nft's version from the metainfo object, e.g. "1.0.6". */
   version?: string;
@@ -72,6 +78,8 @@ export function parseNftJson(text: string): NftRuleset {
     } else if (kind === 'table') {
       const table: NftTable = { family: String(body.family) as TableFamily, name: String(body.name), chains: [], sets: [] };
       if (typeof body.handle === 'number') table.handle = body.handle;
+      if (Array.isArray(body.flags)) table.flags = body.flags.map(String);
+      else if (typeof body.flags === 'string') table.flags = [body.flags];
       tables.set(`${table.family} ${table.name}`, table);
       ruleset.tables.push(table);
     } else if (kind === 'set' || kind === 'map') {

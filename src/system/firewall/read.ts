@@ -21,6 +21,7 @@ export type FirewallSourceStatus =
   /** It ran but failed, timed out, or printed what the parser could not read. */
   | 'error';
 
+/** One command run to read the firewall, and how it went. */
 export interface FirewallSource {
   name: FirewallSourceName;
   /** The command a person would type to see the same. */
@@ -31,6 +32,7 @@ export interface FirewallSource {
   durationMs: number;
 }
 
+/** The result of readFirewall: what each tool said, and the rules read. */
 export interface FirewallReading {
   /** False when a tool refused to show its rules to a non-root user: the verdict is then unknown, not "open". */
   permission: boolean;

@@ -13,9 +13,12 @@ export interface UfwEndpoint {
   interface?: string;
 }
 
+/** What a ufw rule does: limit is allow with a rate limit per source. */
 export type UfwAction = 'allow' | 'deny' | 'reject' | 'limit';
+/** A default policy, as the `Default:` line of `ufw status verbose` spells it. */
 export type UfwPolicy = 'allow' | 'deny' | 'reject' | 'disabled';
 
+/** One rule line of `ufw status`. */
 export interface UfwRule {
   /** The line as printed, trailing padding removed. */
   text: string;
@@ -29,6 +32,7 @@ export interface UfwRule {
   comment?: string;
 }
 
+/** `ufw status verbose`: inactive, or the defaults and the rules in order. */
 export type UfwStatus =
   | { active: false }
   | {

@@ -246,3 +246,12 @@ describe('findBlockingRules on firewalld', () => {
     expect(viaIface.verdict !== 'accept' && viaIface.fix.command).toBe('firewall-cmd --zone=public --add-port=9999/tcp');
   });
 });
+
+describe('findBlockingRules notes what it does not walk', () => {
+  it('a DNAT for the port: the input chains may not be where the connection goes', () => {
+    const v = findBlockingRules(8080, nft('families-hooks.json'));
+    expect(v.remote.verdict).toBe('accept');
+    expect(v.remote.caveats).toEqual([`nftables ip nat prerouting: "tcp dport 8080 dnat to 10.0.0.2:80" rewrites the destination, so the connection may be forwarded (e.g. to a container) past the input chains walked here`]);
+    expect(findBlockingRules(8080, ipt('iptables', 'nft-policy-drop.save.txt')).remote.caveats[0]).toMatch(/-j DNAT --to-destination 10.0.0.2:80" rewrites the destination/);
+  });
+});
