@@ -142,7 +142,9 @@ async function save(file: string, io: BaselineIO, d: BaselineDeps): Promise<numb
     listeners: inventory.listeners,
   };
   await saveBaseline(file, baseline, d.saveHooks);
-  if (inventory.ownersHidden) {
+  // Only worth saying when running as root would help; root's own blind spots (other PID
+  // namespaces) show as '?' owners in the reports.
+  if (inventory.ownersHidden && d.uid !== 0) {
     io.stderr("whyport: not root: the programs holding other users' sockets are hidden and were not recorded\n  hint: save as root for a complete baseline\n");
   }
   const tcp = inventory.listeners.filter((l) => l.protocol === 'tcp').length;
@@ -157,7 +159,8 @@ async function check(opts: CheckOptions & { file: string; notify?: string[] }, d
   const baseline = await loadBaseline(opts.file, defaultFile);
   const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
   const changes = filterChanges(diffListeners(baseline.listeners, inventory.listeners), { ports, programs: opts.ignoreProgram });
-  if (inventory.ownersHidden) {
+  // Not for root: cron mails whatever a job writes to stderr, and root could do nothing about it.
+  if (inventory.ownersHidden && d.uid !== 0) {
     io.stderr("whyport: not root: the programs holding other users' sockets are hidden, so their owners are not compared\n");
   }
   const report: CheckReport = {
