@@ -84,13 +84,13 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
     .description('compare what listens now with the baseline: appeared, disappeared, changed (exposure first)')
     .option('--file <path>', `the baseline file (default: ${defaultFile})`)
     .option('--json', 'a JSON document instead of the table')
-    .option('--ignore-port <ports...>', 'leave out these ports: 22, 8000-8100, or a comma list', collect, [] as string[])
-    .option('--ignore-program <names...>', 'leave out changes that only concern these programs (process names)', collect, [] as string[])
+    .option('--ignore-port <ports...>', 'leave out these ports: 22, 8000-8100, or a comma list', collect)
+    .option('--ignore-program <names...>', 'leave out changes that only concern these programs (process names)', collect)
     .option('--update', 'after reporting, save the current state as the new baseline')
     .option('--notify <command...>', 'when something changed, run COMMAND ARGS… with the report on its stdin (must come last)')
     .addHelpText('after', CHECK_HELP)
     .action(async (opts: CheckOptions) => {
-      status = await check({ ...opts, file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
+      status = await check({ ...opts, ignorePort: opts.ignorePort ?? [], ignoreProgram: opts.ignoreProgram ?? [], file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
     });
 
   try {
@@ -110,14 +110,17 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
 interface CheckOptions {
   file?: string;
   json?: boolean;
-  ignorePort: string[];
-  ignoreProgram: string[];
+  ignorePort?: string[];
+  ignoreProgram?: string[];
   update?: boolean;
 }
 
-/** Repeated and variadic option values accumulate: `--ignore-port 22 53 --ignore-port 80`. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/**
+ * Repeated and variadic option values accumulate: `--ignore-port 22 53 --ignore-port 80`. (No
+ * commander default: it would print "(default: [])" in the help.)
+ */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /**
@@ -152,13 +155,14 @@ async function save(file: string, io: BaselineIO, d: BaselineDeps): Promise<numb
   return EXIT.unchanged;
 }
 
-async function check(opts: CheckOptions & { file: string; notify?: string[] }, defaultFile: string, io: BaselineIO, d: BaselineDeps): Promise<number> {
+async function check(opts: Required<Pick<CheckOptions, 'ignorePort' | 'ignoreProgram'>> & CheckOptions & { file: string; notify?: string[] }, defaultFile: string, io: BaselineIO, d: BaselineDeps): Promise<number> {
   const ports = parsePortRanges(opts.ignorePort);
   if ('error' in ports) throw new UsageError(`--ignore-port: '${ports.error}' is not a port or a range of ports`, 'e.g. --ignore-port 22 8000-8100');
 
   const baseline = await loadBaseline(opts.file, defaultFile);
   const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
-  const changes = filterChanges(diffListeners(baseline.listeners, inventory.listeners), { ports, programs: opts.ignoreProgram });
+  const all = diffListeners(baseline.listeners, inventory.listeners);
+  const changes = filterChanges(all, { ports, programs: opts.ignoreProgram });
   // Not for root: cron mails whatever a job writes to stderr, and root could do nothing about it.
   if (inventory.ownersHidden && d.uid !== 0) {
     io.stderr("whyport: not root: the programs holding other users' sockets are hidden, so their owners are not compared\n");
@@ -187,10 +191,13 @@ async function check(opts: CheckOptions & { file: string; notify?: string[] }, d
     if (status === EXIT.error) {
       // Accepting the changes now would mean nobody ever hears of them.
       io.stderr('whyport: baseline not updated, so the next check reports these changes again\n');
-    } else {
+    } else if (all.length > 0) {
+      // Ignored changes are accepted too: --update takes the whole current state. With nothing
+      // changed at all the file is left alone, so savedAt keeps saying since when all is as is.
       const updated: Baseline = { whyport: 'baseline', version: BASELINE_VERSION, host: d.hostname(), savedAt: report.checkedAt, listeners: inventory.listeners };
       await saveBaseline(opts.file, updated, d.saveHooks);
-      io.stderr(`whyport: baseline updated: ${opts.file} (${inventory.listeners.length} listeners)\n`);
+      // Said only when something was reported: cron mails every line a job writes.
+      if (changes.length > 0) io.stderr(`whyport: baseline updated: ${opts.file} (${inventory.listeners.length} listeners)\n`);
     }
   }
   return status;

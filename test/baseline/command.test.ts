@@ -178,13 +178,16 @@ describe.skipIf(!canUnshare || needs !== '')(`in a private network namespace${!c
       ]);
 
       const out = join(dir, 'ns-units', 'notified');
-      const same = await run(['baseline', 'check', '--file', file, '--notify', ...recorder(out)], deps);
+      const bytes = readFileSync(file);
+      const same = await run(['baseline', 'check', '--file', file, '--update', '--notify', ...recorder(out)], deps);
       expect(same).toEqual({
         status: 0,
         stdout: `whyport baseline check: no changes since ${saved.savedAt}\nbaseline: ${file} (3 listeners); now: 3 listeners on wpt-host\n`,
         stderr: '',
       });
       expect(existsSync(out)).toBe(false);
+      // Nothing to accept: --update leaves the file (and its savedAt) alone.
+      expect(readFileSync(file).equals(bytes)).toBe(true);
     } finally {
       await Promise.all(running.splice(0).map((l) => l.stop()));
       service?.remove();
@@ -263,6 +266,11 @@ describe.skipIf(!canUnshare || needs !== '')(`in a private network namespace${!c
       expect(r.stderr).toBe(`whyport: baseline updated: ${copy} (2 listeners)\n`);
       const again = await run(['baseline', 'check', '--file', copy], deps);
       expect(again.status).toBe(0);
+      // Only ignored changes: accepted quietly.
+      writeFileSync(copy, before);
+      const quiet = await run(['baseline', 'check', '--file', copy, '--update', '--ignore-port', '7312,7313'], deps);
+      expect(quiet).toMatchObject({ status: 0, stderr: '' });
+      expect((await run(['baseline', 'check', '--file', copy], deps)).status).toBe(0);
     });
   });
 });
