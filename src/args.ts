@@ -19,6 +19,8 @@ export interface DiagnoseOptions {
   /** Prompts are possible: stdin is a TTY and --yes was not given. */
   interactive: boolean;
   verbose: boolean;
+  /** --watch: repeat until reachable, printing changes of verdict. */
+  watch?: { intervalMs: number; max?: number };
 }
 
 export interface Environment {
@@ -41,7 +43,7 @@ function safe(flag: string, value: string): string {
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
 export function diagnoseProgram(version: string): Command {
   return new Command('whyport')
-    .usage('HOST PORT [options]\n       whyport playbook validate FILE…   |   whyport playbook list   |   whyport checks')
+    .usage('HOST PORT [options]\n       whyport baseline save|check [options]   |   whyport playbook validate FILE…   |   whyport checks')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
     .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https')
@@ -56,6 +58,9 @@ export function diagnoseProgram(version: string): Command {
     .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('-v, --verbose', 'show every step’s evidence in the text report')
+    .option('--watch', 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp')
+    .option('--interval <seconds>', 'with --watch: seconds between tries (default 2)')
+    .option('--max <n>', "with --watch: give up after N tries, with the last verdict's exit status")
     .version(version, '-V, --version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -89,7 +94,7 @@ export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, on
     }
     throw err;
   }
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
@@ -114,6 +119,19 @@ export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, on
   }
   if (o.json && o.markdown) throw new UsageError('--json and --markdown cannot be used together', 'pick one output format');
 
+  let watch: DiagnoseOptions['watch'];
+  if (o.watch) {
+    if (o.fix) throw new UsageError('--watch and --fix cannot be used together', 'run --fix first, then --watch');
+    if (o.json || o.markdown) throw new UsageError('--watch prints one line per change of verdict; it has no --json or --markdown form', 'drop --json/--markdown');
+    const interval = o.interval === undefined ? 2 : Number(o.interval);
+    if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600) throw new UsageError(`--interval '${o.interval}' is not a number of seconds`, 'e.g. --interval 5 (0.1 to 3600)');
+    const max = o.max === undefined ? undefined : Number(o.max);
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new UsageError(`--max '${o.max}' is not a number of tries`, 'e.g. --max 60');
+    watch = { intervalMs: Math.round(interval * 1000), ...(max !== undefined ? { max } : {}) };
+  } else if (o.interval !== undefined || o.max !== undefined) {
+    throw new UsageError('--interval and --max only go with --watch', 'e.g. whyport HOST PORT --watch --interval 5 --max 60');
+  }
+
   const noColor = envi.env.NO_COLOR !== undefined && envi.env.NO_COLOR !== '';
   const yes = Boolean(o.yes) || !envi.stdinIsTTY;
   return {
@@ -127,7 +145,8 @@ export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, on
     fix: Boolean(o.fix),
     timeoutMs: Number(o.timeout),
     color: o.color && !noColor && envi.stdoutIsTTY && !o.json && !o.markdown,
-    interactive: !yes && envi.stderrIsTTY,
+    interactive: !yes && envi.stderrIsTTY && !watch,
     verbose: Boolean(o.verbose),
+    ...(watch ? { watch } : {}),
   };
 }

@@ -37,8 +37,6 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const playbook = await loadPlaybook(opts.playbook);
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   const runner = io.runner ?? execaRunner;
-  const showProgress = opts.format === 'text' || opts.interactive;
-  const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   const context = (): CheckContext => ({
     target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
     runner,
@@ -47,6 +45,20 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
     isRoot: process.getuid?.() === 0,
   });
 
+  if (opts.watch) {
+    const { watch } = await import('./watch.js');
+    const signal = io.signal ?? new AbortController().signal;
+    return watch(
+      async () => {
+        // A fresh context per try: Facts caches host scans for one diagnosis only.
+        const r = await walk({ playbook, ctx: context(), checks, guessers, answers: opts.answers, interactive: false, ui: silentUI, signal });
+        return { code: r.diagnosis.code, title: r.diagnosis.title, exitStatus: exitStatusFor(r.diagnosis.code) };
+      },
+      { intervalMs: opts.watch.intervalMs, ...(opts.watch.max !== undefined ? { max: opts.watch.max } : {}), out: io.stdout, signal },
+    );
+  }
+  const showProgress = opts.format === 'text' || opts.interactive;
+  const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   let result: WalkResult;
   try {
     result = await walk({ playbook, ctx: context(), checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });

@@ -44,6 +44,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
   };
   process.on('SIGINT', onSigint);
   try {
+    if (argv[0] === 'baseline') {
+      const { runBaseline } = await import('./baseline/command.js');
+      return await runBaseline(argv, io);
+    }
     if (argv[0] !== undefined && SUBCOMMANDS.has(argv[0])) {
       const { runSubcommand } = await import('./subcommands.js');
       return await runSubcommand(argv, io, env);
