@@ -1,50 +1,189 @@
 import { z } from 'zod';
-import type { TcpSocket } from '../system/socket.js';
+import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS } from '../knowledge/thresholds.js';
+import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
 import { endpointText } from '../system/bind.js';
+import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis } from '../system/socket-analysis.js';
+import type { SocketTable } from '../system/socket.js';
+import { unitOfPid } from '../system/systemd.js';
 import { defineCheck } from './check.js';
 
 const EXAMPLES_PER_STATE = 3;
 
-/** The port in every state — the `netstat -an | grep PORT` step — counted per state with examples. */
+const threshold = z.coerce.number().int().min(1).optional();
+
+/**
+ * The port in every state — the `netstat -an | grep PORT` step — counted per state with examples,
+ * and read the way an expert reads it: a full accept queue, CLOSE_WAIT piling up, half-open
+ * connections, heavy TIME_WAIT or FIN_WAIT2, and the traces of a server that went away. What is
+ * not the outcome comes back as findings ("Also noticed").
+ */
 export const sockets = defineCheck({
-  description: 'Every TCP socket on the port, in every state',
-  outcomes: ['listening', 'recent', 'none', 'error'],
-  params: z.object({ port: z.coerce.number().int().min(1).max(65535) }),
+  description: 'Every TCP socket on the port, in every state: accept queue vs backlog, CLOSE_WAIT per process, SYN_RECV, TIME_WAIT, FIN_WAIT2',
+  outcomes: ['listening', 'accept-queue-full', 'close-wait-leak', 'recent', 'none', 'error'],
+  params: z.object({
+    port: z.coerce.number().int().min(1).max(65535),
+    /** CLOSE_WAIT accepted on the port at or above this: close-wait-leak. */
+    closeWaitThreshold: threshold,
+    /** Half-open connections (SYN_RECV) at or above this: a finding. */
+    synRecvThreshold: threshold,
+    /** TIME_WAIT at or above this: a finding. */
+    timeWaitThreshold: threshold,
+    /** FIN_WAIT2 at or above this: a finding. */
+    finWait2Threshold: threshold,
+  }),
   describe: (p) => `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`,
   async run(p, ctx) {
-    let table;
+    let table: SocketTable;
     try {
       table = await ctx.facts.socketTable(p.port);
     } catch (err) {
       return { outcome: 'error', status: 'fail', summary: `could not read the socket table: ${(err as Error).message}`, command: `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`, evidence: {} };
     }
-    const counts = countStates(table.sockets);
+    const a = analyseSockets(table, {
+      port: p.port,
+      thresholds: {
+        closeWait: p.closeWaitThreshold ?? DEFAULT_THRESHOLDS.closeWait,
+        synRecv: p.synRecvThreshold ?? DEFAULT_THRESHOLDS.synRecv,
+        timeWait: p.timeWaitThreshold ?? DEFAULT_THRESHOLDS.timeWait,
+        finWait2: p.finWait2Threshold ?? DEFAULT_THRESHOLDS.finWait2,
+      },
+      // Only ss shows the backlog; for the others somaxconn is the most it can be.
+      ...(table.source !== 'ss' ? { somaxconn: await readSomaxconn() } : {}),
+      isLocalAddress: (address) => ctx.facts.isLocalAddress(address),
+    });
+
+    // The kernel's overflow counter is worth the wait only when a queue is full or may be.
+    const overflows = a.fullQueues.length || a.unknownBacklog.length ? await sampleListenOverflows(ctx.runner, { timeoutMs: ctx.timeoutMs, intervalMs: OVERFLOW_SAMPLE_MS }) : undefined;
+
     const examples: Record<string, string[]> = {};
     for (const s of table.sockets) {
       const list = (examples[s.state] ??= []);
       if (list.length < EXAMPLES_PER_STATE) list.push(`${endpointText(s.local.address, s.local.port)} ↔ ${endpointText(s.peer.address, s.peer.port)}`);
     }
-    const evidence = { source: table.source, counts, examples, total: table.sockets.length, notices: table.notices };
-    const tally = Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ');
-    if (counts.LISTEN) {
-      return { outcome: 'listening', status: 'pass', summary: `port ${p.port}: ${tally}`, command: table.command, evidence };
+    const evidence: Record<string, unknown> = {
+      source: table.source,
+      counts: a.counts,
+      examples,
+      total: table.sockets.length,
+      notices: table.notices,
+      states: a.states,
+      thresholds: a.thresholds,
+      listeners: a.listeners.map(({ endpoint, owners, queue, backlog, backlogAtMost, full }) => ({ endpoint, owners, queue, backlog, ...(backlogAtMost ? { backlogAtMost } : {}), full })),
+      closeWait: await closeWaitEvidence(a),
+      synRecv: a.synRecv.total,
+      timeWait: { total: a.timeWait.total, serverSide: a.timeWait.serverSide, clientSide: a.timeWait.clientSide },
+      finWait2: a.finWait2.total,
+    };
+    if (overflows !== undefined) evidence.overflows = overflowEvidence(overflows);
+    if (a.recent) evidence.recent = { sockets: a.recent.sockets, counts: a.recent.counts, holders: a.recent.holders };
+    if (a.outgoingOnly) evidence.outgoingOnly = a.outgoingOnly;
+
+    const tally = Object.entries(a.counts).map(([state, n]) => `${n} ${state}`).join(', ');
+    const findings = (skip: string) => {
+      const list = a.findings.filter((f) => f.code !== skip);
+      // The counter is shared by every listener, so it is said beside a queue that may be full.
+      if (overflows !== undefined && a.unknownBacklog.length) {
+        const note = typeof overflows === 'string' ? '' : ` ${overflowSentence(overflows)}.`;
+        for (const f of list) if (f.code === 'ACCEPT_QUEUE_WAITING') f.summary += note;
+      }
+      return list.length ? { findings: list } : {};
+    };
+    const base = { command: table.command };
+
+    if (a.listeners.length > 0) {
+      const full = a.fullQueues[0];
+      if (full) {
+        evidence.acceptQueue = await queueEvidence(full, table.ownersHidden);
+        return {
+          ...base,
+          outcome: 'accept-queue-full',
+          status: 'fail',
+          summary: `port ${p.port}: the accept queue of ${full.endpoint} is full (${full.queue} waiting, ${full.backlog === null ? `backlog unknown, at most ${full.backlogAtMost}` : `backlog ${full.backlog}`}); ${tally}`,
+          evidence,
+          ...findings('ACCEPT_QUEUE_FULL'),
+        };
+      }
+      if (a.closeWait.leak) {
+        const top = a.closeWait.serverOwners[0]!;
+        return {
+          ...base,
+          outcome: 'close-wait-leak',
+          status: 'fail',
+          summary: `port ${p.port}: ${a.closeWait.serverSide} CLOSE_WAIT not closed by ${top.owner}${a.closeWait.serverOwners.length > 1 ? ' and others' : ''} (threshold ${a.thresholds.closeWait}); ${tally}`,
+          evidence,
+          ...findings('CLOSE_WAIT_LEAK'),
+        };
+      }
+      return { ...base, outcome: 'listening', status: 'pass', summary: `port ${p.port}: ${tally}`, evidence, ...findings('') };
     }
-    if (table.sockets.length > 0) {
+    if (a.recent) {
       return {
+        ...base,
         outcome: 'recent',
         status: 'fail',
-        summary: `no listener on port ${p.port}, but ${tally}: something used this port recently`,
-        command: table.command,
+        summary: `no listener on port ${p.port}, but ${tallyOf(a.recent.counts)}: something used this port recently`,
         evidence,
+        ...findings(''),
       };
     }
-    return { outcome: 'none', status: 'fail', summary: `no socket on port ${p.port} in any state`, command: table.command, evidence };
+    const outgoing = a.outgoingOnly ? `; only ${a.outgoingOnly} connection${a.outgoingOnly === 1 ? '' : 's'} from here to port ${p.port} on other hosts` : '';
+    return { ...base, outcome: 'none', status: 'fail', summary: `no ${a.outgoingOnly ? 'listener' : 'socket'} on port ${p.port}${a.outgoingOnly ? '' : ' in any state'}${outgoing}`, evidence, ...findings('') };
   },
 });
 
-/** Sockets per state, LISTEN first, then by count. */
-export function countStates(list: readonly TcpSocket[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const s of list) counts[s.state] = (counts[s.state] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => Number(b === 'LISTEN') - Number(a === 'LISTEN') || y - x));
+function tallyOf(counts: Record<string, number>): string {
+  return Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ');
+}
+
+/** The full listener, as the playbook's ACCEPT_QUEUE_FULL diagnosis quotes it. */
+async function queueEvidence(l: ListenerQueue, ownersHidden: boolean) {
+  const pid = l.owners?.[0]?.pid;
+  const unit = pid !== undefined ? await unitOfPid(pid) : undefined;
+  return {
+    listener: l.endpoint,
+    owner: ownersText(l.owners, ownersHidden),
+    ...(pid !== undefined ? { pid } : {}),
+    ...(unit ? { unit } : {}),
+    queue: l.queue,
+    backlog: l.backlog,
+    ...(l.backlogAtMost ? { backlogAtMost: l.backlogAtMost } : {}),
+    detail: `${l.who}${unit ? ` (unit ${unit})` : ''}: ${l.detail}`,
+  };
+}
+
+/** CLOSE_WAIT per owning process, with each one's systemd unit where it has one. */
+async function closeWaitEvidence(a: SocketAnalysis) {
+  const line = async (o: OwnerCount) => {
+    const unit = o.pid !== null ? await unitOfPid(o.pid) : undefined;
+    return { ...o, ...(unit ? { unit } : {}), text: `${o.owner}${unit ? ` in ${unit}` : ''}: ${o.count} CLOSE_WAIT` };
+  };
+  const server = await Promise.all(a.closeWait.serverOwners.map(line));
+  const client = await Promise.all(a.closeWait.clientOwners.map(line));
+  return {
+    total: a.closeWait.total,
+    serverSide: a.closeWait.serverSide,
+    clientSide: a.closeWait.clientSide,
+    threshold: a.thresholds.closeWait,
+    owner: server[0]?.owner ?? '',
+    ...(server[0]?.unit ? { unit: server[0].unit } : {}),
+    byProcess: server,
+    // One line per process, for the diagnosis's evidence.
+    perProcess: server.map((o) => o.text),
+    ...(client.length ? { clientsByProcess: client } : {}),
+  };
+}
+
+function overflowSentence(o: OverflowSample): string {
+  const via = o.source === 'nstat' ? 'nstat TcpExtListenOverflows' : '/proc/net/netstat ListenOverflows';
+  // The counter is the network namespace's, not the socket's: said, so nobody over-reads it.
+  const scope = 'the counter covers every listener on this host';
+  if (o.growth === 0) {
+    return `no connection was dropped for a full accept queue within ${o.intervalMs} ms (${via} stayed at ${o.second}; ${scope}): nobody was knocking just then`;
+  }
+  return `the kernel dropped ${o.growth} more connection${o.growth === 1 ? '' : 's'} for a full accept queue within ${o.intervalMs} ms (${via}: ${o.first} → ${o.second}; ${scope})`;
+}
+
+function overflowEvidence(o: OverflowSample | string) {
+  if (typeof o === 'string') return { error: o, detail: `the kernel's listen-overflow counter could not be read: ${o}` };
+  return { ...o, detail: overflowSentence(o) };
 }

@@ -1,5 +1,5 @@
 import type { Report, StepRecord, StepStatus } from './model.js';
-import { clean, formatDuration } from './text.js';
+import { clean, formatDuration, statesSeen } from './text.js';
 
 const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•' };
 
@@ -55,6 +55,11 @@ export function renderMarkdown(report: Report): string {
 
   if (report.findings?.length) {
     out.push('### Also noticed', report.findings.map((f) => `- ${text(f.summary)} (${code(f.code)})`).join('\n'));
+  }
+
+  const states = statesSeen(report.steps);
+  if (states.length) {
+    out.push('### TCP states seen', states.map(([name, sentence]) => `- ${code(name)}: ${text(sentence)}`).join('\n'));
   }
 
   const where =

@@ -56,8 +56,40 @@ export function renderText(report: Report, opts: TextOptions): string {
     ]);
   }
 
+  const states = statesSeen(report.steps);
+  if (states.length) {
+    // Each TCP state the report mentions, in one plain sentence: the name column stays narrow,
+    // and on a narrow terminal the name goes on a line of its own.
+    const col = Math.max(...states.map(([name]) => displayWidth(name)));
+    const inline = width >= 60;
+    sections.push([
+      p.bold('TCP states seen'),
+      ...states.flatMap(([name, sentence]) =>
+        inline
+          ? hang(sentence, width, `  ${p.cyan(clean(name))}${' '.repeat(col - displayWidth(name) + 2)}`, ' '.repeat(col + 4))
+          : [`  ${p.cyan(clean(name))}`, ...hang(sentence, width, '    ', '    ')],
+      ),
+    ]);
+  }
+
   sections.push(footer(report, width, p));
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+/**
+ * The TCP states the steps saw, each with its one-sentence explanation: a step puts them in
+ * `evidence.states` as { CLOSE_WAIT: "…" }. Each state once, in the order first seen.
+ */
+export function statesSeen(steps: readonly StepRecord[]): [string, string][] {
+  const out = new Map<string, string>();
+  for (const step of steps) {
+    const states = step.evidence.states;
+    if (!states || typeof states !== 'object' || Array.isArray(states)) continue;
+    for (const [name, sentence] of Object.entries(states)) {
+      if (typeof sentence === 'string' && !out.has(name)) out.set(name, sentence);
+    }
+  }
+  return [...out];
 }
 
 // ── verdict ──────────────────────────────────────────────────────────────────────────────────────

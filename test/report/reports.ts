@@ -471,6 +471,78 @@ export const ugly: Report = {
   durationMs: 65_470,
 };
 
+/** A python3 server that listen(1)s and never accepts: its queue is full, clients time out. */
+export const acceptQueueFull: Report = {
+  version: 1,
+  target: localTarget(7077),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'sockets',
+      check: 'sockets',
+      outcome: 'accept-queue-full',
+      summary: 'port 7077: the accept queue of 127.0.0.1:7077 is full (2 waiting, backlog 1); 1 LISTEN, 64 SYN_RECV, 4 ESTABLISHED, 1 CLOSE_WAIT',
+      command: "ss -Htanp '( sport = :7077 or dport = :7077 )'",
+      durationMs: 341,
+      evidence: {
+        source: 'ss',
+        counts: { LISTEN: 1, SYN_RECV: 64, ESTABLISHED: 4, CLOSE_WAIT: 1 },
+        states: {
+          LISTEN:
+            'A server socket waiting for new connections; connections that completed the handshake wait in its accept queue (Recv-Q in ss, the backlog in Send-Q) until the program calls accept().',
+          ESTABLISHED:
+            'The handshake is done and data flows both ways: a live connection (on a server it may still sit in the accept queue until the program accepts it).',
+          SYN_RECV:
+            "A server answered a SYN with SYN-ACK and waits for the client's final ACK (a half-open connection); many of them mean a SYN flood, lost packets, or a server too slow to complete handshakes.",
+          CLOSE_WAIT:
+            "The peer closed its side and this side's program was told so (read() returned 0), but it has not called close() yet; these never time out, so many of them mean the program forgets to close sockets (a leak).",
+        },
+        acceptQueue: { listener: '127.0.0.1:7077', owner: 'python3 (pid 812)', pid: 812, queue: 2, backlog: 1 },
+      },
+      status: 'fail',
+    },
+    {
+      id: 'queue-service',
+      check: 'ask',
+      outcome: 'unknown',
+      summary: 'service is not known (not given, nothing likely found)',
+      command: '',
+      durationMs: 12,
+      evidence: { input: 'service', source: 'none', guesses: [] },
+      status: 'info',
+    },
+  ],
+  diagnosis: {
+    code: 'ACCEPT_QUEUE_FULL',
+    title: 'It listens on port 7077, but has stopped accepting connections',
+    explanation:
+      'python3 (pid 812) listens on 127.0.0.1:7077, but its accept queue is full. The kernel completes each TCP ' +
+      "handshake on the program's behalf and parks the new connection in that queue until the program calls " +
+      'accept(). A full queue means the program has stopped taking connections out: it is hung or far too slow. ' +
+      'The kernel now drops new connection attempts, so clients time out instead of being refused.',
+    evidence: [
+      '127.0.0.1:7077 held by python3 (pid 812): 2 connections wait for accept(), backlog 1',
+      'the kernel dropped 2 more connections for a full accept queue within 312 ms (nstat TcpExtListenOverflows: 6 → 8; the counter covers every listener on this host)',
+    ],
+    fix: {
+      summary: 'Restart python3 (pid 812) once you know why it stopped; until then, watch its queue (Recv-Q) against the backlog (Send-Q)',
+      commands: ["ss -Htlnp 'sport = :7077'", 'nstat -az TcpExtListenOverflows'],
+      manual: true,
+    },
+    applied: null,
+  },
+  findings: [
+    {
+      code: 'SYN_RECV_MANY',
+      summary:
+        '64 half-open connections (SYN_RECV) on port 7077 (threshold 50): clients sent SYN and never completed the handshake — a SYN flood, lost packets on the way back, or a server too slow to keep up.',
+      step: 'sockets',
+    },
+  ],
+  durationMs: 402,
+};
+
 /** Every fixture, by the name of its golden files. */
 export const reports = {
   'service-failed': serviceFailed,
@@ -480,5 +552,6 @@ export const reports = {
   'applied-verified': appliedVerified,
   interrupted,
   'firewall-findings': firewallWithFindings,
+  'accept-queue-full': acceptQueueFull,
   ugly,
 } satisfies Record<string, Report>;
