@@ -1,5 +1,6 @@
 import { wellKnown } from '../knowledge/well-known.js';
-import { unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
+import { existsSync } from 'node:fs';
+import { UNIT_DIRS, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
 import { findProcesses } from '../system/processes.js';
 import type { GuessSource } from '../playbook/schema.js';
 import type { CheckContext } from './check.js';
@@ -32,27 +33,79 @@ async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
 
 const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.target.port));
 
+/**
+ * The processes that hold the port — its listener's owners, then those holding connections
+ * accepted on it — and whether something holds it whose owner cannot be seen (not root).
+ */
+async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: number; program: string; state: string }[]; unseen: boolean }> {
+  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const mine = (table?.sockets ?? []).filter((s) => s.local.port === ctx.target.port);
+  const ordered = [...mine.filter((s) => s.state === 'LISTEN'), ...mine.filter((s) => s.state !== 'LISTEN')];
+  const holders = new Map<number, { pid: number; program: string; state: string }>();
+  for (const s of ordered) for (const o of s.owners ?? []) if (!holders.has(o.pid)) holders.set(o.pid, { pid: o.pid, program: o.program, state: s.state });
+  // A TIME_WAIT or a queued connection has no owner by nature (owners: []); undefined is unseen.
+  return { holders: [...holders.values()], unseen: mine.some((s) => s.owners === undefined && (s.inode ?? 1) !== 0) };
+}
+
+/**
+ * The well-known programs of the port; one that runs is likely (taken with --yes), unless the port
+ * is held by some process already: then that process is the answer, not a guess from the number.
+ */
+async function wellKnownPrograms(ctx: CheckContext, held: boolean): Promise<Guess[]> {
+  const w = wellKnown(ctx.target.port);
+  if (!w) return [];
+  const timeoutMs = Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS);
+  const running = await Promise.all(w.programs.map((p) => findProcesses(ctx.runner, p, { timeoutMs }).then((f) => f.processes, () => [])));
+  return w.programs.map((p, i) => {
+    const pids = running[i]!.map((x) => x.pid);
+    const why = `usually on port ${ctx.target.port} (${w.name})`;
+    return pids.length ? { value: p, reason: `${why}, and running (pid ${pids.slice(0, 3).join(', ')})`, likely: !held } : { value: p, reason: why, likely: false };
+  });
+}
+
+/**
+ * The units of the processes that hold the port (from /proc/PID/cgroup): when the port is held,
+ * restarting or inspecting any other unit would be a guess from the number, so only these are likely.
+ */
+async function unitsOfHolders(ctx: CheckContext): Promise<{ guesses: Guess[]; held: boolean }> {
+  const { holders, unseen } = await holdersOfPort(ctx);
+  const guesses: Guess[] = [];
+  for (const h of holders.slice(0, 5)) {
+    const u = await unitOfPid(h.pid);
+    if (u) guesses.push({ value: stripService(u), reason: `${h.program} (pid ${h.pid}) holds ${h.state === 'LISTEN' ? 'the listener' : `a ${h.state} connection`} on port ${ctx.target.port} and runs in ${u}`, likely: true });
+  }
+  return { guesses, held: holders.length > 0 || unseen };
+}
+
+/** A well-known unit is likely when it is installed (its unit file exists) and the port is not held. */
+function wellKnownUnits(ctx: CheckContext, held: boolean): Guess[] {
+  const w = wellKnown(ctx.target.port);
+  return (w?.units ?? []).map((u) => {
+    const file = UNIT_DIRS.map((d) => `${d}/${u}.service`).find((f) => existsSync(f));
+    const why = `usually on port ${ctx.target.port} (${w!.name})`;
+    return file ? { value: u, reason: `${why}, and installed (${file})`, likely: !held } : { value: u, reason: why, likely: false };
+  });
+}
+
 /** Where guesses come from; the names are what playbooks write under `guesses:`. */
 export const guessers = {
   async 'programs-for-port'(ctx) {
     const out: Guess[] = await programsOnPort(ctx);
+    out.push(...(await wellKnownPrograms(ctx, out.length > 0)));
     for (const u of await unitFilesFor(ctx)) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `unit file ${u} mentions port ${ctx.target.port}`, likely: true });
     }
-    const w = wellKnown(ctx.target.port);
-    for (const p of w?.programs ?? []) out.push({ value: p, reason: `usually on port ${ctx.target.port} (${w!.name})`, likely: false });
     return out;
   },
   async 'units-for-port'(ctx) {
-    const out: Guess[] = [];
+    const { guesses: out, held } = await unitsOfHolders(ctx);
+    out.push(...wellKnownUnits(ctx, held));
     for (const u of await unitFilesFor(ctx)) {
-      out.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: true });
+      out.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: !held });
     }
     for (const u of await journalUnitsFor(ctx)) {
       out.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false });
     }
-    const w = wellKnown(ctx.target.port);
-    for (const u of w?.units ?? []) out.push({ value: u, reason: `usually on port ${ctx.target.port} (${w!.name})`, likely: false });
     if (ctx.target.portName) out.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false });
     return out;
   },

@@ -1,53 +1,92 @@
 /**
  * Which programs and systemd units usually sit on well-known ports. Kept as data: the guesses
- * offered at prompts and used with --yes come from here.
+ * offered at prompts and used with --yes come from here, and so does `whyport explain PORT|NAME`.
+ *
+ * `programs` are process names as the kernel keeps them (/proc/PID/comm, what pgrep and ss -p
+ * show, at most 15 characters: systemd-resolved runs as "systemd-resolve"); `units` are systemd
+ * service names without ".service", Debian's spelling first.
  */
 export interface WellKnownPort {
   port: number;
+  /** The service name, as /etc/services spells it where it lists the port. */
   name: string;
+  /** What the port is for, in a few words. */
+  description: string;
   programs: string[];
   units: string[];
 }
 
 export const WELL_KNOWN_PORTS: readonly WellKnownPort[] = [
-  { port: 21, name: 'ftp', programs: ['vsftpd', 'proftpd', 'pure-ftpd'], units: ['vsftpd', 'proftpd'] },
-  { port: 22, name: 'ssh', programs: ['sshd'], units: ['ssh', 'sshd'] },
-  { port: 25, name: 'smtp', programs: ['master', 'exim4', 'exim', 'sendmail'], units: ['postfix', 'exim4'] },
-  { port: 53, name: 'domain', programs: ['named', 'unbound', 'systemd-resolve', 'dnsmasq', 'pdns_server'], units: ['named', 'bind9', 'unbound', 'systemd-resolved', 'dnsmasq'] },
-  { port: 80, name: 'http', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy'] },
-  { port: 110, name: 'pop3', programs: ['dovecot'], units: ['dovecot'] },
-  { port: 111, name: 'sunrpc', programs: ['rpcbind'], units: ['rpcbind'] },
-  { port: 143, name: 'imap2', programs: ['dovecot'], units: ['dovecot'] },
-  { port: 389, name: 'ldap', programs: ['slapd'], units: ['slapd'] },
-  { port: 443, name: 'https', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'haproxy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'haproxy'] },
-  { port: 465, name: 'submissions', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
-  { port: 587, name: 'submission', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
-  { port: 631, name: 'ipp', programs: ['cupsd'], units: ['cups'] },
-  { port: 993, name: 'imaps', programs: ['dovecot'], units: ['dovecot'] },
-  { port: 995, name: 'pop3s', programs: ['dovecot'], units: ['dovecot'] },
-  { port: 1433, name: 'ms-sql-s', programs: ['sqlservr'], units: ['mssql-server'] },
-  { port: 1521, name: 'oracle', programs: ['tnslsnr'], units: [] },
-  { port: 2049, name: 'nfs', programs: ['nfsd'], units: ['nfs-server'] },
-  { port: 2181, name: 'zookeeper', programs: ['java'], units: ['zookeeper'] },
-  { port: 2375, name: 'docker', programs: ['dockerd'], units: ['docker'] },
-  { port: 3000, name: 'grafana', programs: ['grafana', 'grafana-server', 'node'], units: ['grafana-server'] },
-  { port: 3306, name: 'mysql', programs: ['mysqld', 'mariadbd'], units: ['mysql', 'mariadb'] },
-  { port: 3389, name: 'ms-wbt-server', programs: ['xrdp'], units: ['xrdp'] },
-  { port: 5432, name: 'postgresql', programs: ['postgres'], units: ['postgresql'] },
-  { port: 5672, name: 'amqp', programs: ['beam.smp'], units: ['rabbitmq-server'] },
-  { port: 6379, name: 'redis', programs: ['redis-server'], units: ['redis-server', 'redis'] },
-  { port: 8080, name: 'http-alt', programs: ['java', 'tomcat', 'jenkins', 'nginx', 'node'], units: ['tomcat9', 'tomcat10', 'jenkins'] },
-  { port: 8443, name: 'https-alt', programs: ['java', 'nginx'], units: ['tomcat9', 'tomcat10'] },
-  { port: 9000, name: 'php-fpm', programs: ['php-fpm', 'php-fpm8.2'], units: ['php8.2-fpm'] },
-  { port: 9090, name: 'prometheus', programs: ['prometheus'], units: ['prometheus'] },
-  { port: 9092, name: 'kafka', programs: ['java'], units: ['kafka'] },
-  { port: 9100, name: 'node-exporter', programs: ['node_exporter', 'prometheus-node-exporter'], units: ['prometheus-node-exporter'] },
-  { port: 9200, name: 'elasticsearch', programs: ['java'], units: ['elasticsearch'] },
-  { port: 11211, name: 'memcache', programs: ['memcached'], units: ['memcached'] },
-  { port: 27017, name: 'mongodb', programs: ['mongod'], units: ['mongod'] },
+  { port: 21, name: 'ftp', description: 'FTP file transfer (control connection)', programs: ['vsftpd', 'proftpd', 'pure-ftpd'], units: ['vsftpd', 'proftpd', 'pure-ftpd'] },
+  { port: 22, name: 'ssh', description: 'SSH remote login', programs: ['sshd'], units: ['ssh', 'sshd'] },
+  { port: 23, name: 'telnet', description: 'Telnet remote login (unencrypted)', programs: ['telnetd', 'in.telnetd', 'inetd'], units: ['inetd'] },
+  // Postfix's listener is its "master" process; smtpd children handle the connections.
+  { port: 25, name: 'smtp', description: 'SMTP mail transfer between servers', programs: ['master', 'exim4', 'exim', 'sendmail'], units: ['postfix', 'exim4', 'sendmail'] },
+  { port: 53, name: 'domain', description: 'DNS name service', programs: ['named', 'unbound', 'systemd-resolve', 'dnsmasq', 'pdns_server', 'pdns_recursor', 'coredns'], units: ['named', 'bind9', 'unbound', 'systemd-resolved', 'dnsmasq', 'pdns', 'pdns-recursor'] },
+  { port: 80, name: 'http', description: 'HTTP, the web without TLS', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'varnishd', 'envoy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'varnish'] },
+  { port: 110, name: 'pop3', description: 'POP3 mail retrieval', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 111, name: 'sunrpc', description: 'RPC port mapper (NFS v3 and older)', programs: ['rpcbind'], units: ['rpcbind'] },
+  { port: 139, name: 'netbios-ssn', description: 'SMB file sharing over NetBIOS', programs: ['smbd'], units: ['smbd', 'smb'] },
+  { port: 143, name: 'imap2', description: 'IMAP mail access', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 389, name: 'ldap', description: 'LDAP directory', programs: ['slapd'], units: ['slapd'] },
+  { port: 443, name: 'https', description: 'HTTPS, the web over TLS', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'envoy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik'] },
+  { port: 445, name: 'microsoft-ds', description: 'SMB file sharing (Samba, Windows shares)', programs: ['smbd'], units: ['smbd', 'smb'] },
+  { port: 465, name: 'submissions', description: 'mail submission over TLS', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
+  { port: 587, name: 'submission', description: 'mail submission by mail clients', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
+  { port: 631, name: 'ipp', description: 'IPP printing (CUPS)', programs: ['cupsd'], units: ['cups'] },
+  { port: 636, name: 'ldaps', description: 'LDAP directory over TLS', programs: ['slapd'], units: ['slapd'] },
+  { port: 873, name: 'rsync', description: 'rsync daemon', programs: ['rsync'], units: ['rsync'] },
+  { port: 993, name: 'imaps', description: 'IMAP mail access over TLS', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 995, name: 'pop3s', description: 'POP3 mail retrieval over TLS', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 1433, name: 'ms-sql-s', description: 'Microsoft SQL Server', programs: ['sqlservr'], units: ['mssql-server'] },
+  { port: 1521, name: 'oracle', description: 'Oracle database listener', programs: ['tnslsnr'], units: [] },
+  { port: 1883, name: 'mqtt', description: 'MQTT message broker', programs: ['mosquitto', 'beam.smp', 'emqx'], units: ['mosquitto', 'emqx'] },
+  { port: 2049, name: 'nfs', description: 'NFS file sharing (served by the kernel)', programs: ['nfsd'], units: ['nfs-server', 'nfs-kernel-server'] },
+  { port: 2181, name: 'zookeeper', description: 'ZooKeeper coordination', programs: ['java'], units: ['zookeeper'] },
+  { port: 2375, name: 'docker', description: 'Docker API without TLS', programs: ['dockerd'], units: ['docker'] },
+  { port: 2376, name: 'docker-s', description: 'Docker API over TLS', programs: ['dockerd'], units: ['docker'] },
+  { port: 2379, name: 'etcd-client', description: 'etcd key-value store (clients)', programs: ['etcd'], units: ['etcd'] },
+  { port: 3000, name: 'grafana', description: 'Grafana dashboards (and many Node.js apps)', programs: ['grafana', 'grafana-server', 'node'], units: ['grafana-server'] },
+  { port: 3128, name: 'squid', description: 'Squid HTTP proxy', programs: ['squid'], units: ['squid'] },
+  { port: 3306, name: 'mysql', description: 'MySQL / MariaDB database', programs: ['mysqld', 'mariadbd'], units: ['mysql', 'mariadb', 'mysqld'] },
+  { port: 3389, name: 'ms-wbt-server', description: 'RDP remote desktop', programs: ['xrdp'], units: ['xrdp'] },
+  { port: 4369, name: 'epmd', description: 'Erlang port mapper (RabbitMQ, CouchDB)', programs: ['epmd'], units: ['epmd'] },
+  { port: 5432, name: 'postgresql', description: 'PostgreSQL database', programs: ['postgres'], units: ['postgresql'] },
+  { port: 5601, name: 'kibana', description: 'Kibana dashboards', programs: ['node'], units: ['kibana'] },
+  { port: 5672, name: 'amqp', description: 'AMQP message broker (RabbitMQ)', programs: ['beam.smp'], units: ['rabbitmq-server'] },
+  { port: 5900, name: 'vnc', description: 'VNC remote desktop', programs: ['Xvnc', 'x11vnc', 'vncserver'], units: [] },
+  { port: 6379, name: 'redis', description: 'Redis key-value store', programs: ['redis-server', 'valkey-server'], units: ['redis-server', 'redis', 'valkey-server'] },
+  { port: 6443, name: 'kube-apiserver', description: 'Kubernetes API server', programs: ['kube-apiserver', 'k3s-server', 'k3s'], units: ['kube-apiserver', 'k3s'] },
+  { port: 8080, name: 'http-alt', description: 'alternative HTTP (application servers, proxies)', programs: ['java', 'tomcat', 'jenkins', 'nginx', 'node'], units: ['tomcat9', 'tomcat10', 'jenkins'] },
+  { port: 8086, name: 'influxdb', description: 'InfluxDB time-series database', programs: ['influxd'], units: ['influxdb'] },
+  { port: 8200, name: 'vault', description: 'HashiCorp Vault', programs: ['vault'], units: ['vault'] },
+  { port: 8443, name: 'https-alt', description: 'alternative HTTPS (application servers)', programs: ['java', 'nginx'], units: ['tomcat9', 'tomcat10'] },
+  { port: 8500, name: 'consul', description: 'HashiCorp Consul (HTTP API)', programs: ['consul'], units: ['consul'] },
+  { port: 9000, name: 'php-fpm', description: 'PHP FastCGI (php-fpm)', programs: ['php-fpm', 'php-fpm8.2'], units: ['php8.2-fpm'] },
+  { port: 9042, name: 'cassandra', description: 'Cassandra database (CQL)', programs: ['java'], units: ['cassandra'] },
+  { port: 9090, name: 'prometheus', description: 'Prometheus monitoring', programs: ['prometheus'], units: ['prometheus'] },
+  { port: 9092, name: 'kafka', description: 'Kafka message broker', programs: ['java'], units: ['kafka'] },
+  { port: 9093, name: 'alertmanager', description: 'Prometheus Alertmanager', programs: ['alertmanager', 'prometheus-alertmanager'], units: ['prometheus-alertmanager', 'alertmanager'] },
+  { port: 9100, name: 'node-exporter', description: 'Prometheus node exporter', programs: ['node_exporter', 'prometheus-node-exporter'], units: ['prometheus-node-exporter'] },
+  { port: 9200, name: 'elasticsearch', description: 'Elasticsearch / OpenSearch (HTTP)', programs: ['java'], units: ['elasticsearch', 'opensearch'] },
+  { port: 10050, name: 'zabbix-agent', description: 'Zabbix agent', programs: ['zabbix_agentd', 'zabbix_agent2'], units: ['zabbix-agent', 'zabbix-agent2'] },
+  { port: 10051, name: 'zabbix-trapper', description: 'Zabbix server', programs: ['zabbix_server'], units: ['zabbix-server'] },
+  { port: 11211, name: 'memcache', description: 'memcached cache', programs: ['memcached'], units: ['memcached'] },
+  { port: 15672, name: 'rabbitmq-mgmt', description: 'RabbitMQ management (web UI and API)', programs: ['beam.smp'], units: ['rabbitmq-server'] },
+  { port: 27017, name: 'mongodb', description: 'MongoDB database', programs: ['mongod'], units: ['mongod'] },
 ];
 
 /** The well-known entry of a port, if any. */
 export function wellKnown(port: number): WellKnownPort | undefined {
   return WELL_KNOWN_PORTS.find((w) => w.port === port);
+}
+
+/**
+ * The ports a program or unit usually sits on (`nginx` → 80, 443, 8080, 8443), matching the
+ * programs and units (with or without ".service"), case-insensitive.
+ */
+export function portsOfProgram(name: string): WellKnownPort[] {
+  const n = name.trim().toLowerCase().replace(/\.service$/, '');
+  if (!n) return [];
+  return WELL_KNOWN_PORTS.filter((w) => w.programs.some((p) => p.toLowerCase() === n) || w.units.some((u) => u.toLowerCase() === n));
 }
