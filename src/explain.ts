@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
+import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
+import { didYouMean } from './playbook/suggest.js';
+import { serviceTable, type ServiceTable } from './port.js';
+import { TCP_STATES, type TcpState } from './system/socket.js';
+
+/** Where explain writes; the same shape as main()'s I/O. */
+export interface ExplainIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** What explain reads from the host, replaceable in tests. */
+export interface ExplainHost {
+  services?: ServiceTable;
+  /** /proc/sys/net/ipv4/ip_local_port_range as text; undefined when unreadable. */
+  ephemeralRange?: () => string | undefined;
+}
+
+const USAGE = `usage: whyport explain STATE | PORT | NAME
+
+  whyport explain close-wait    a TCP state (netstat's or ss's spelling): where it sits in the
+                                life of a connection, drawn, and what seeing it means
+  whyport explain https         what port a service uses, and which programs usually serve it
+  whyport explain 5432          what a port is used for, and by which programs and units
+  whyport explain nginx         which ports a program or unit usually listens on
+`;
+
+const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number (1–65535), or a service or program name (https, postgresql, nginx)';
+
+/**
+ * `whyport explain STATE | PORT | NAME`: the TCP life cycle with STATE marked and its meaning; or
+ * what a port is for, both ways ("what port is used for HTTPS?" and "what is 5432?"), from
+ * /etc/services, the built-in table and the well-known programs and units. Returns the exit status;
+ * throws UsageError for something it knows nothing about (main() prints it, exit status 2).
+ */
+export async function runExplain(args: readonly string[], io: ExplainIO, host: ExplainHost = {}): Promise<number> {
+  const words = args.filter((a) => a !== '--');
+  if (words.length === 1 && (words[0] === '--help' || words[0] === '-h')) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const query = words.join(' ').trim();
+  if (!query) throw new UsageError('explain what?', HINT);
+
+  const state = parseTcpStateName(query);
+  if (state) {
+    io.stdout(explainState(state));
+    return 0;
+  }
+  const services = host.services ?? serviceTable();
+  if (/^\d+$/.test(query)) {
+    const port = Number(query);
+    if (port < 1 || port > 65535) throw new UsageError(`port ${query} is out of range`, 'a TCP port is a number from 1 to 65535');
+    io.stdout(explainPort(port, services, host.ephemeralRange ?? readEphemeralRange));
+    return 0;
+  }
+  if (!/^[A-Za-z][\w.+@-]*$/.test(query)) throw new UsageError(`'${query}' is not a TCP state, a port or a name`, HINT);
+
+  const name = query.toLowerCase();
+  const port = services.byName.get(name);
+  if (port !== undefined) {
+    io.stdout(explainPort(port, services, host.ephemeralRange ?? readEphemeralRange, name));
+    return 0;
+  }
+  const usual = portsOfProgram(name);
+  if (usual.length) {
+    io.stdout(explainProgram(query, usual));
+    return 0;
+  }
+  const known = [
+    ...TCP_STATES.filter((s) => s !== 'UNKNOWN').map((s) => s.toLowerCase()),
+    ...services.byName.keys(),
+    ...WELL_KNOWN_PORTS.flatMap((w) => [...w.programs, ...w.units]),
+  ];
+  const suggestion = didYouMean(name, [...new Set(known)]);
+  throw new UsageError(
+    `'${query}' is not a TCP state, nor a service in ${services.source === 'built-in' ? "whyport's built-in table" : `${services.source} or whyport's table`}, nor a program whyport knows`,
+    suggestion ? `${suggestion} (or ${HINT})` : HINT,
+  );
+}
+
+// ss's state filter words (`ss -tan state close-wait`), where they differ from the lowercased name.
+const SS_FILTER: Partial<Record<TcpState, string>> = { ESTABLISHED: 'established', LISTEN: 'listening', CLOSE: 'closed', NEW_SYN_RECV: 'syn-recv' };
+
+/** STATE: its names, its sentence, the life cycle with it marked, and how to list such sockets. */
+export function explainState(state: TcpState): string {
+  const info = TCP_STATE_INFO[state];
+  const filter = SS_FILTER[state] ?? state.toLowerCase().replace(/_/g, '-').replace(/wait(\d)/, 'wait-$1');
+  const also = [...(info.ss !== state ? [`ss: ${info.ss}`] : []), ...(state === 'CLOSE' ? ['CLOSED in the RFC'] : [])];
+  const names = also.length ? `${state} (${also.join(', ')})` : state;
+  return [
+    names,
+    ...wrap(info.sentence, 76).map((l) => `  ${l}`),
+    '',
+    `Where it sits in the life of a TCP connection (» marks the rows of ${state === 'CLOSE' ? 'CLOSED' : state === 'NEW_SYN_RECV' ? 'SYN_RECV' : state}):`,
+    '',
+    renderLifeCycle(state).trimEnd(),
+    '',
+    `List the sockets in this state:  ss -tanp state ${filter}`,
+    `                     on one port:  ss -tanp state ${filter} '( sport = :PORT or dport = :PORT )'`,
+    '',
+  ].join('\n');
+}
+
+/** A port: its names, what it is for, who usually serves it, and how to see what listens there. */
+export function explainPort(port: number, services: ServiceTable, ephemeralRange: () => string | undefined = readEphemeralRange, asked?: string): string {
+  const names = [...services.byName].filter(([, p]) => p === port).map(([n]) => n);
+  const primary = services.byPort.get(port) ?? names[0];
+  const w = wellKnown(port);
+  const out: string[] = [];
+  if (asked) {
+    out.push(`${asked} is port ${port}/tcp${primary && primary !== asked ? ` (${primary})` : ''}`);
+  } else if (primary) {
+    out.push(`port ${port}/tcp is ${primary}`);
+  } else {
+    out.push(`port ${port}/tcp has no name in ${services.source === 'built-in' ? "whyport's built-in table" : `${services.source} or whyport's table`}`);
+  }
+  const aliases = names.filter((n) => n !== primary && n !== asked);
+  if (aliases.length) out.push(`  also known as: ${aliases.join(', ')}`);
+  if (services.source === 'built-in') out.push("  (this machine has no /etc/services: names from whyport's built-in table)");
+  if (w) out.push(...usualLines(w));
+  else out.push('  whyport knows no program that usually listens on it');
+  const range = ephemeralRange();
+  const m = range ? /^(\d+)\s+(\d+)/.exec(range.trim()) : null;
+  if (m && port >= Number(m[1]) && port <= Number(m[2])) {
+    out.push(`  it is in this machine's ephemeral range (${m[1]}–${m[2]}): clients use such ports for their side of outgoing connections`);
+  }
+  out.push(`  see what listens there: ss -Htlnp 'sport = :${port}'   (or: whyport 127.0.0.1 ${port})`, '');
+  return out.join('\n');
+}
+
+function usualLines(w: WellKnownPort): string[] {
+  return [
+    `  ${w.description}`,
+    `  usually served by: ${w.programs.join(', ')}`,
+    ...(w.units.length ? [`  systemd units:     ${w.units.join(', ')}`] : []),
+  ];
+}
+
+/** A program or unit: the ports it usually listens on. */
+export function explainProgram(name: string, usual: readonly WellKnownPort[]): string {
+  const out = [`${name} usually listens on ${usual.map((w) => `${w.port}/tcp (${w.name})`).join(', ')}`];
+  for (const w of usual) out.push(`  ${String(w.port).padStart(5)}  ${w.description}`);
+  out.push(`  see where it listens now: ss -Htlnp | grep '"${name.replace(/\.service$/, '')}"'`, '');
+  return out.join('\n');
+}
+
+/** Words to lines of at most `width` columns (the sentences are plain ASCII prose). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function readEphemeralRange(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
