@@ -40,7 +40,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const context = (): CheckContext => ({
     target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
     runner,
-    facts: new Facts(runner, { timeoutMs: opts.timeoutMs }),
+    facts: new Facts(runner, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
     timeoutMs: opts.timeoutMs,
     isRoot: process.getuid?.() === 0,
   });

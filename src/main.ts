@@ -81,5 +81,12 @@ export function reportError(err: unknown, io: Pick<MainIO, 'stderr'>): number {
 }
 
 function defaultIO(): MainIO {
+  // `whyport … | head` closes the pipe early: that is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   return { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
 }

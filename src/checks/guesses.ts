@@ -1,7 +1,6 @@
 import { wellKnown } from '../knowledge/well-known.js';
 import { existsSync } from 'node:fs';
-import { UNIT_DIRS, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
-import { findProcesses } from '../system/processes.js';
+import { UNIT_DIRS, systemdRunning, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
 import type { GuessSource } from '../playbook/schema.js';
 import type { CheckContext } from './check.js';
 
@@ -18,7 +17,9 @@ const stripService = (u: string) => u.replace(/\.service$/, '');
 /** A guess is a side show: it may not hold the diagnosis up for long. */
 const GUESS_TIMEOUT_MS = 1_500;
 const journalUnitsFor = (ctx: CheckContext) =>
-  ctx.facts.once(`units-logging:${ctx.target.port}`, () => unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }));
+  ctx.facts.once(`units-logging:${ctx.target.port}`, async () =>
+    systemdRunning() ? unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
+  );
 
 /** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
 async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
@@ -54,8 +55,7 @@ async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: numbe
 async function wellKnownPrograms(ctx: CheckContext, held: boolean): Promise<Guess[]> {
   const w = wellKnown(ctx.target.port);
   if (!w) return [];
-  const timeoutMs = Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS);
-  const running = await Promise.all(w.programs.map((p) => findProcesses(ctx.runner, p, { timeoutMs }).then((f) => f.processes, () => [])));
+  const running = await Promise.all(w.programs.map((p) => ctx.facts.processes(p).then((f) => f.processes, () => [])));
   return w.programs.map((p, i) => {
     const pids = running[i]!.map((x) => x.pid);
     const why = `usually on port ${ctx.target.port} (${w.name})`;
@@ -113,11 +113,12 @@ export const guessers = {
     const name = answers.process;
     if (!name) return [];
     const out: Guess[] = [];
-    const found = await findProcesses(ctx.runner, name, { timeoutMs: ctx.timeoutMs });
+    const found = await ctx.facts.processes(name);
     for (const p of found.processes.slice(0, 5)) {
       const u = await unitOfPid(p.pid);
       if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true });
     }
+    if (!systemdRunning()) return out;
     const s = await unitStatus(ctx.runner, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
     if (s.state !== 'not-found' && s.state !== 'no-systemd' && s.state !== 'error') {
       out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true });
@@ -127,7 +128,7 @@ export const guessers = {
   async 'running-programs'(ctx, answers) {
     const name = answers.process;
     if (!name) return [];
-    const found = await findProcesses(ctx.runner, name, { timeoutMs: ctx.timeoutMs });
+    const found = await ctx.facts.processes(name);
     return found.processes.slice(0, 5).map((p) => ({ value: name, reason: `running as pid ${p.pid}`, likely: false }));
   },
 } satisfies Record<GuessSource, GuessProvider>;

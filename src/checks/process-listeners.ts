@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpointText } from '../system/bind.js';
-import { findProcesses, socketInodesOf, withDescendants } from '../system/processes.js';
+import { socketInodesOf, withDescendants } from '../system/processes.js';
 import { readListeners } from '../system/socket-query.js';
 import { defineCheck } from './check.js';
 
@@ -21,7 +21,7 @@ export const processListeners = defineCheck({
       pids = await withDescendants(p.pid);
       label = `pid ${p.pid}`;
     } else if (p.name) {
-      const found = await findProcesses(ctx.runner, p.name, { timeoutMs: ctx.timeoutMs });
+      const found = await ctx.facts.processes(p.name);
       pids = found.processes.map((x) => x.pid);
       label = p.name;
     } else {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { findProcesses } from '../system/processes.js';
 import { defineCheck } from './check.js';
 
 /** Is the expected program running at all (pgrep)? */
@@ -9,7 +8,7 @@ export const processCheck = defineCheck({
   params: z.object({ name: z.string().min(1) }),
   describe: (p) => `pgrep -a ${p.name}`,
   async run(p, ctx) {
-    const found = await findProcesses(ctx.runner, p.name, { timeoutMs: ctx.timeoutMs });
+    const found = await ctx.facts.processes(p.name);
     const evidence = { name: p.name, pids: found.processes.map((x) => x.pid), processes: found.processes.slice(0, 10), ...(found.viaProc ? { note: 'pgrep is missing: read /proc instead' } : {}) };
     if (found.processes.length === 0) return { outcome: 'not-running', status: 'fail', summary: `no process named ${p.name} is running`, command: found.command, evidence };
     const n = found.processes.length;

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Runner } from './runner.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
+import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -24,8 +25,13 @@ export class Facts {
 
   constructor(
     readonly runner: Runner,
-    readonly options: { timeoutMs: number } = { timeoutMs: 3_000 },
+    readonly options: { timeoutMs: number; /** The program the user named: its processes are searched first for socket owners. */ process?: string } = { timeoutMs: 3_000 },
   ) {}
+
+  /** pgrep for the name, once per diagnosis however many steps and guesses ask. */
+  processes(name: string): Promise<ProcessLookup> {
+    return this.#once(`pgrep:${name}`, () => findProcesses(this.runner, name, { timeoutMs: this.options.timeoutMs }));
+  }
 
   /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */
   once<T>(key: string, make: () => Promise<T>): Promise<T> {
@@ -48,7 +54,10 @@ export class Facts {
 
   /** TCP sockets in every state on the port (local or peer side), read once and shared. */
   socketTable(port: number): Promise<SocketTable> {
-    return this.#once(`sockets:${port}`, () => readSocketTable(this.runner, port, { timeoutMs: this.options.timeoutMs }));
+    return this.#once(`sockets:${port}`, () => {
+      const candidatePids = this.options.process ? pidsNamed(this.options.process) : [];
+      return readSocketTable(this.runner, port, { timeoutMs: this.options.timeoutMs, ...(candidatePids.length ? { candidatePids } : {}) });
+    });
   }
 
   /** This machine's own addresses: every interface address plus the loopback ranges. */

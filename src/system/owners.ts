@@ -76,7 +76,13 @@ export async function findOwners(inodes: Iterable<number>, opts: FindOwnersOptio
   } catch {
     entries = [];
   }
-  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  // Smallest descriptor tables first: a server's listener is usually met long before the tens of
+  // thousands of descriptors of a busy proxy or client pool, which a pid-order walk may hit first.
+  const pids = entries
+    .filter((e) => /^\d+$/.test(e))
+    .map((e) => ({ pid: Number(e), size: fdTableSize(Number(e)) }))
+    .sort((a, b) => a.size - b.size || a.pid - b.pid)
+    .map((p) => p.pid);
   for (const pid of pids) {
     if (visited.has(pid)) continue;
     scan(pid);
@@ -90,6 +96,16 @@ export async function findOwners(inodes: Iterable<number>, opts: FindOwnersOptio
   }
   const hidden = denied && [...wanted].some((inode) => !owners.has(inode));
   return { owners, hidden };
+}
+
+/** FDSize from /proc/PID/status: the size of the descriptor table, a cheap upper bound on its fds. */
+function fdTableSize(pid: number): number {
+  try {
+    const m = /\nFDSize:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
+  } catch {
+    return Number.MAX_SAFE_INTEGER;
+  }
 }
 
 function isDenied(err: unknown): boolean {

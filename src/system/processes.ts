@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Runner } from './runner.js';
 import { showCommand } from './runner.js';
@@ -120,4 +121,28 @@ export async function withDescendants(pid: number): Promise<number[]> {
     }
   }
   return [...new Set(out)];
+}
+
+/**
+ * Pids whose process name (comm) is `name`, read from /proc in-process: a few milliseconds, so the
+ * owner lookup can look at the likely processes first without waiting for pgrep.
+ */
+export function pidsNamed(name: string): number[] {
+  const comm = name.slice(0, 15);
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e.charCodeAt(0) > 57) continue; // not a pid
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').replace(/\n$/, '') === comm) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }

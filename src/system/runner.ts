@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 
 /** What one external command did. A non-zero exit is data, not an exception. */
 export interface CommandResult {
@@ -33,6 +32,8 @@ export const execaRunner: Runner = {
     const [file, ...args] = argv;
     if (!file) throw new Error('empty command');
     const started = performance.now();
+    // Loaded on first use: `whyport --help` and argument errors never pay for it.
+    const { execa } = await import('execa');
     const result = await execa(file, args, {
       reject: false,
       shell: false,
