@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
 import { guessers } from '../../src/checks/guesses.js';
 import { portsOfProgram, wellKnown } from '../../src/knowledge/well-known.js';
+import { Facts } from '../../src/system/facts.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
 
@@ -21,7 +22,10 @@ function context(port: number, running: Record<string, number[]>, sockets: TcpSo
     },
   };
   const table: SocketTable = { source: 'ss', command: 'ss', sockets, ownersHidden: false, notices: [] };
-  const facts = { socketTable: async () => table, once: <T>(_key: string, make: () => Promise<T>) => make() };
+  // The real Facts (memoised pgrep, unit-file scan…) over the replayed runner; only the socket
+  // table is given.
+  const facts = new Facts(runner, { timeoutMs: 1000 });
+  facts.socketTable = async () => table;
   const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, runner, facts, timeoutMs: 1000, isRoot: true } as unknown as CheckContext;
   return { ctx, asked };
 }
