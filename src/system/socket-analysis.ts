@@ -188,7 +188,7 @@ export function ownersText(owners: readonly { pid: number; program: string }[] |
     const pids = [...new Set(owners.map((o) => o.pid))];
     return `${programs.join(', ')} (pid${pids.length > 1 ? 's' : ''} ${pids.join(', ')})`;
   }
-  if (owners === undefined || owners === null) return hidden ? 'a process whyport cannot see (run it as root)' : 'a process not visible from here';
+  if (owners === undefined || owners === null) return hidden ? 'a process only root can see (run whyport as root to name it)' : 'a process not visible from here';
   return 'no process';
 }
 
@@ -236,7 +236,7 @@ function byOwner(list: readonly TcpSocket[], hidden: boolean): OwnerCount[] {
         ? // A socket no file holds: not accepted yet (still in the accept queue), or orphaned after close.
           'no process (not accepted yet, or orphaned)'
         : hidden
-          ? 'a process whyport cannot see (run it as root)'
+          ? 'a process only root can see (run whyport as root to name it)'
           : 'a process not visible from here';
     groups.set(key, { pid: first?.pid ?? null, program: first?.program ?? null, count: 1, owner });
   }

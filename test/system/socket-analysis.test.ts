@@ -49,6 +49,13 @@ describe('accept queue against the backlog', () => {
     expect(a.fullQueues[0]!.who).toBe('127.0.0.1:7077 held by a process not visible from here');
   });
 
+  it('as non-root, ss hides other users’ owners: said so, not guessed', () => {
+    const table = { ...fromSs('nonroot-all-owners.txt'), ownersHidden: true };
+    const a = analyse(table, 7077);
+    expect(a.fullQueues[0]).toMatchObject({ queue: 2, backlog: 1, owners: null });
+    expect(a.fullQueues[0]!.who).toBe('127.0.0.1:7077 held by a process only root can see (run whyport as root to name it)');
+  });
+
   it('a listener with room in its queue is not full (LISTEN 0 128)', () => {
     const a = analyse(fromSs('port-7071.txt'), 7071);
     expect(a.listeners[0]).toMatchObject({ queue: 0, backlog: 128, full: false });
