@@ -4,9 +4,10 @@ import { guessers } from './checks/guesses.js';
 import type { CheckContext } from './checks/check.js';
 import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
 import { formatLintError } from './errors.js';
-import { loadPlaybookFile } from './playbook/load.js';
 import type { Playbook } from './playbook/schema.js';
-import { locatePlaybook } from './paths.js';
+import { COMPILED_PLAYBOOK_DIR, locatePlaybook } from './paths.js';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
 import { Facts } from './system/facts.js';
 import { execaRunner, showCommand, type Runner } from './system/runner.js';
@@ -19,7 +20,23 @@ const RECHECK_PAUSE_MS = 750;
 /** Loads the playbook --playbook names (built-in or a file), validated. */
 export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
   const where = locatePlaybook(nameOrPath);
+  if (where.name) {
+    const compiled = compiledPlaybook(where.name, where.file);
+    if (compiled) return compiled;
+  }
+  const { loadPlaybookFile } = await import('./playbook/load.js');
   return loadPlaybookFile(where.file, checkCatalog(), where.display);
+}
+
+/** The built-in playbook as validated at build time, unless its YAML was edited since. */
+function compiledPlaybook(name: string, yamlFile: string): Playbook | undefined {
+  const json = join(COMPILED_PLAYBOOK_DIR, `${name}.json`);
+  try {
+    if (statSync(json).mtimeMs < statSync(yamlFile).mtimeMs) return undefined;
+    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface DiagnoseIO {

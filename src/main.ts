@@ -48,6 +48,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       const { runBaseline } = await import('./baseline/command.js');
       return await runBaseline(argv, io);
     }
+    if (argv[0] === 'explain') {
+      const { runExplain } = await import('./explain.js');
+      return await runExplain(argv.slice(1), io);
+    }
     if (argv[0] !== undefined && SUBCOMMANDS.has(argv[0])) {
       const { runSubcommand } = await import('./subcommands.js');
       return await runSubcommand(argv, io, env);

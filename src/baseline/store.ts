@@ -3,7 +3,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
 import { BASELINE_VERSION, type Baseline } from './model.js';
 
@@ -22,12 +22,12 @@ export function defaultBaselineFile(opts: { uid: number | undefined; env: NodeJS
 // Unknown fields are dropped, not refused: a later whyport may add some without a new version.
 const listenerSchema = z.object({
   protocol: z.enum(['tcp', 'udp']),
-  address: z.string().min(1),
-  port: z.int().min(0).max(65535),
+  address: z.string().check(z.minLength(1)),
+  port: z.int().check(z.minimum(0), z.maximum(65535)),
   family: z.enum(['inet', 'inet6']),
-  device: z.string().min(1).optional(),
-  program: z.string().optional(),
-  unit: z.string().optional(),
+  device: z.optional(z.string().check(z.minLength(1))),
+  program: z.optional(z.string()),
+  unit: z.optional(z.string()),
 });
 
 const baselineSchema = z.object({
@@ -67,7 +67,7 @@ export function parseBaseline(text: string, file: string, defaultFile?: string):
       'upgrade whyport, or save a baseline of your own elsewhere with --file',
     );
   }
-  const parsed = baselineSchema.safeParse(data);
+  const parsed = z.safeParse(baselineSchema, data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import type { Facts } from '../system/facts.js';
 import type { Runner } from '../system/runner.js';
 
@@ -43,7 +43,7 @@ export interface CheckResult<O extends string = string> {
 export interface Check<P = Record<string, unknown>, O extends string = string> {
   description: string;
   outcomes: readonly O[];
-  params: z.ZodType<P>;
+  params: $ZodType<P>;
   /** What the spinner shows while it runs, e.g. "ss -Htan 'sport = :7071'". */
   describe(params: P, ctx: CheckContext): string;
   run(params: P, ctx: CheckContext): Promise<CheckResult<O>>;

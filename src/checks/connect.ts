@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { port, positive, text, z } from './params.js';
 import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
 import { endpointText } from '../system/bind.js';
 import { defineCheck } from './check.js';
@@ -13,7 +13,7 @@ const RANK = ['connected', 'refused', 'unreachable', 'timeout', 'error'] as cons
 export const connect = defineCheck({
   description: 'Connect over TCP to every resolved address of the host',
   outcomes: ['connected', 'partial', 'refused', 'timeout', 'unreachable', 'unresolved'],
-  params: z.object({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535), timeout: z.coerce.number().int().positive().optional() }),
+  params: z.object({ host: text(), port: port(), timeout: z.optional(positive()) }),
   describe: (p) => `connecting to ${p.host} port ${p.port}`,
   async run(p, ctx) {
     const timeout = p.timeout ?? ctx.timeoutMs;

@@ -28,11 +28,12 @@ export type CheckName = keyof CheckRegistry;
 export function checkCatalog(registry: Record<string, AnyCheck> = checks): Record<string, CheckInfo> {
   const out: Record<string, CheckInfo> = {};
   for (const [name, c] of Object.entries(registry)) {
-    const shape = (c.params as unknown as { shape?: Record<string, { isOptional?: () => boolean }> }).shape ?? {};
+    // Works for classic zod and zod/mini objects alike: both keep the shape in _zod.def.
+    const shape = (c.params as unknown as { _zod: { def: { shape?: Record<string, { _zod: { optin?: string } }> } } })._zod.def.shape ?? {};
     out[name] = {
       outcomes: c.outcomes,
       params: Object.keys(shape),
-      required: Object.entries(shape).filter(([, s]) => !(s.isOptional?.() ?? false)).map(([k]) => k),
+      required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),
     };
   }
   return out;

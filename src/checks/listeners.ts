@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { port, text, z } from './params.js';
 import { bindVerdict, endpointText } from '../system/bind.js';
 import type { TcpSocket } from '../system/socket.js';
 import { defineCheck } from './check.js';
@@ -7,7 +7,7 @@ import { defineCheck } from './check.js';
 export const listeners = defineCheck({
   description: 'Listeners on the port: bind address, family, dual-stack, owner',
   outcomes: ['covers', 'loopback-only', 'other-address', 'none', 'error'],
-  params: z.object({ port: z.coerce.number().int().min(1).max(65535), host: z.string().min(1) }),
+  params: z.object({ port: port(), host: text() }),
   describe: (p) => `ss -Htlnp 'sport = :${p.port}'`,
   async run(p, ctx) {
     const command = `ss -Htlnp 'sport = :${p.port}'`;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { port, text, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
 import { defineCheck } from './check.js';
 
@@ -6,7 +6,7 @@ import { defineCheck } from './check.js';
 export const portOwner = defineCheck({
   description: 'Whether the expected program owns the listening socket',
   outcomes: ['expected', 'other', 'hidden', 'none'],
-  params: z.object({ port: z.coerce.number().int().min(1).max(65535), process: z.string().min(1) }),
+  params: z.object({ port: port(), process: text() }),
   describe: (p) => `ss -Htlnp 'sport = :${p.port}'  (is it ${p.process}?)`,
   async run(p, ctx) {
     const table = await ctx.facts.socketTable(p.port);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { port, z } from './params.js';
 import { endpointText } from '../system/bind.js';
 import { socketInodesOf, withDescendants } from '../system/processes.js';
 import { readListeners } from '../system/socket-query.js';
@@ -9,9 +9,10 @@ export const processListeners = defineCheck({
   description: 'The ports a process (by name, or by pid and its children) listens on',
   outcomes: ['this-port', 'other-ports', 'none', 'hidden', 'not-running'],
   params: z.object({
-    port: z.coerce.number().int().min(1).max(65535),
-    name: z.string().optional(),
-    pid: z.union([z.coerce.number().int().nonnegative(), z.literal('')]).optional(),
+    port: port(),
+    name: z.optional(z.string()),
+    // '' when the unit has no main pid (the placeholder rendered nothing).
+    pid: z.optional(z.union([z.literal(''), z.coerce.number().check(z.int(), z.minimum(0))])),
   }),
   describe: (p) => `ss -Htlnp | grep ${p.name ? p.name : `pid=${p.pid}`}`,
   async run(p, ctx) {

@@ -1,15 +1,15 @@
-import { z } from 'zod';
+import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 
 /** Is the expected program running at all (pgrep)? */
 export const processCheck = defineCheck({
   description: 'Whether a process of that name is running (pgrep semantics)',
   outcomes: ['running', 'not-running'],
-  params: z.object({ name: z.string().min(1) }),
+  params: z.object({ name: text() }),
   describe: (p) => `pgrep -a ${p.name}`,
   async run(p, ctx) {
     const found = await ctx.facts.processes(p.name);
-    const evidence = { name: p.name, pids: found.processes.map((x) => x.pid), processes: found.processes.slice(0, 10), ...(found.viaProc ? { note: 'pgrep is missing: read /proc instead' } : {}) };
+    const evidence = { name: p.name, pids: found.processes.map((x) => x.pid), processes: found.processes.slice(0, 10) };
     if (found.processes.length === 0) return { outcome: 'not-running', status: 'fail', summary: `no process named ${p.name} is running`, command: found.command, evidence };
     const n = found.processes.length;
     return {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { port, positive, z } from './params.js';
 import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS } from '../knowledge/thresholds.js';
 import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
 import { endpointText } from '../system/bind.js';
@@ -9,7 +9,7 @@ import { defineCheck } from './check.js';
 
 const EXAMPLES_PER_STATE = 3;
 
-const threshold = z.coerce.number().int().min(1).optional();
+const threshold = z.optional(positive());
 
 /**
  * The port in every state — the `netstat -an | grep PORT` step — counted per state with examples,
@@ -21,7 +21,7 @@ export const sockets = defineCheck({
   description: 'Every TCP socket on the port, in every state: accept queue vs backlog, CLOSE_WAIT per process, SYN_RECV, TIME_WAIT, FIN_WAIT2',
   outcomes: ['listening', 'accept-queue-full', 'close-wait-leak', 'recent', 'none', 'error'],
   params: z.object({
-    port: z.coerce.number().int().min(1).max(65535),
+    port: port(),
     /** CLOSE_WAIT accepted on the port at or above this: close-wait-leak. */
     closeWaitThreshold: threshold,
     /** Half-open connections (SYN_RECV) at or above this: a finding. */

@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 
 /** Is the target one of this machine's addresses? Decides between the server's and a client's view. */
 export const target = defineCheck({
   description: "Resolve the host and tell whether its address belongs to this machine",
   outcomes: ['local', 'remote', 'unresolved'],
-  params: z.object({ host: z.string().min(1) }),
+  params: z.object({ host: text() }),
   describe: (p) => `resolving ${p.host} and comparing with this machine's addresses`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { text, z } from './params.js';
 import { statusCommand, unitStatus, type UnitStatus } from '../system/systemd.js';
 import { defineCheck } from './check.js';
 
@@ -8,7 +8,7 @@ const JOURNAL_LINES = 10;
 export const unit = defineCheck({
   description: "The systemd unit's state, result, main process exit status and last journal lines",
   outcomes: ['active', 'activating', 'inactive', 'failed', 'not-found', 'no-systemd', 'error'],
-  params: z.object({ unit: z.string().min(1) }),
+  params: z.object({ unit: text() }),
   describe: (p) => statusCommand(p.unit),
   async run(p, ctx) {
     const s: UnitStatus = await unitStatus(ctx.runner, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_LINES });

@@ -6,6 +6,7 @@ import type { Playbook, Step } from '../playbook/schema.js';
 import { renderCommand, renderTemplate, renderValue } from '../playbook/template.js';
 import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/model.js';
 import { showCommand } from '../system/runner.js';
+import { safeParse } from 'zod/mini';
 import { SAFE_VALUE } from './safe.js';
 import { transition } from './transition.js';
 
@@ -142,7 +143,7 @@ async function checkStep(id: string, step: Step, opts: WalkOptions, scope: objec
   const check = opts.checks[step.check as keyof CheckRegistry];
   const rendered: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(step.with ?? {})) rendered[k] = renderValue(v, scope);
-  const params = check.params.safeParse(rendered);
+  const params = safeParse(check.params, rendered);
   if (!params.success) {
     const issue = params.error.issues[0]!;
     throw new UsageError(

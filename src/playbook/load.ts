@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { z } from 'zod';
+import type { $ZodIssue } from 'zod/v4/core';
+import { config, safeParse } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { PlaybookError, type LintError } from '../errors.js';
 import { ASK_OUTCOMES, PlaybookSchema, type Playbook, type PlaybookDoc } from './schema.js';
 import { didYouMean, hintFor } from './suggest.js';
@@ -13,6 +15,9 @@ export interface CheckInfo {
   required: readonly string[];
 }
 export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
+
+// zod/mini carries no messages of its own: the English ones, as classic zod would say them.
+config(en());
 
 const DEFAULT_MAX_STEPS = 50;
 const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
@@ -59,7 +64,7 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
     at([], 'a playbook is a YAML mapping with version, name, steps and diagnoses', 'start from playbooks/default.yaml');
     throw new PlaybookError(problems);
   }
-  const parsed = PlaybookSchema.safeParse(raw);
+  const parsed = safeParse(PlaybookSchema, raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) reportSchemaIssue(issue, raw, at);
     throw new PlaybookError(sortProblems(problems));
@@ -81,7 +86,7 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
 
 type At = (path: Path, message: string, hint?: string, opts?: { key?: boolean; offset?: number; severity?: 'error' | 'warning' }) => void;
 
-function reportSchemaIssue(issue: z.core.$ZodIssue, raw: unknown, at: At): void {
+function reportSchemaIssue(issue: $ZodIssue, raw: unknown, at: At): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const present = path.length === 0 || lookupRaw(raw, path) !== undefined;
   if (issue.code === 'unrecognized_keys') {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LintError } from '../errors.js';
 
 /**
@@ -9,7 +9,13 @@ import type { LintError } from '../errors.js';
 const ID = /^[a-z][a-z0-9-]*$/;
 const CODE = /^[A-Z][A-Z0-9_]*$/;
 
-const Template = z.string().describe('Text with {{ placeholders }}: target.host|address|port|portName, inputs.NAME, steps.ID.outcome|summary|evidence.PATH, last.summary');
+/** A field with its description, which editors show on hover. */
+function described<T extends z.ZodMiniType>(schema: T, text: string): T {
+  return schema.check(z.describe(text)) as T;
+}
+const opt = <T extends z.ZodMiniType>(schema: T, text?: string) => z.optional(text ? described(schema, text) : schema);
+
+const Template = described(z.string(), 'Text with {{ placeholders }}: target.host|address|port|portName, inputs.NAME, steps.ID.outcome|summary|evidence.PATH, last.summary');
 
 export const GUESS_SOURCES = [
   'programs-for-port',
@@ -18,77 +24,62 @@ export const GUESS_SOURCES = [
   'running-programs',
 ] as const;
 
-export const BranchSchema = z
-  .object({
-    when: z
-      .union([z.string(), z.array(z.string()).min(1)])
-      .optional()
-      .describe('The outcome(s) this branch takes; omit it for the catch-all, which must come last'),
-    next: z.string().optional().describe('The step to go to'),
-    diagnose: z.string().optional().describe('The diagnosis to end with (a key of `diagnoses`)'),
-  })
-  .strict();
+export const BranchSchema = z.strictObject({
+  when: opt(z.union([z.string(), z.array(z.string()).check(z.minLength(1))]), 'The outcome(s) this branch takes; omit it for the catch-all, which must come last'),
+  next: opt(z.string(), 'The step to go to'),
+  diagnose: opt(z.string(), 'The diagnosis to end with (a key of `diagnoses`)'),
+});
 
-export const StepSchema = z
-  .object({
-    check: z.string().optional().describe('The check this step runs (see `whyport checks`)'),
-    ask: z.string().optional().describe('The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
-    quiet: z.boolean().optional().describe('With `ask`: never prompt, only tell whether the input is known from a flag'),
-    title: Template.optional().describe('What the spinner says while the step runs'),
-    with: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]))
-      .optional()
-      .describe('Parameters of the check; strings may be templates'),
-    outcomes: z.array(BranchSchema).min(1).describe('Ordered branches: the first whose `when` matches wins; end with a catch-all (no `when`)'),
-  })
-  .strict();
+export const StepSchema = z.strictObject({
+  check: opt(z.string(), 'The check this step runs (see `whyport checks`)'),
+  ask: opt(z.string(), 'The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
+  quiet: opt(z.boolean(), 'With `ask`: never prompt, only tell whether the input is known from a flag'),
+  title: opt(Template, 'What the spinner says while the step runs'),
+  with: opt(
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])),
+    'Parameters of the check; strings may be templates',
+  ),
+  outcomes: described(z.array(BranchSchema).check(z.minLength(1)), 'Ordered branches: the first whose `when` matches wins; end with a catch-all (no `when`)'),
+});
 
-export const InputSchema = z
-  .object({
-    description: z.string().optional(),
-    prompt: Template.describe('The question put to the user'),
-    flag: z.string().optional().describe('The command-line flag that answers it (documentation only; --set NAME=VALUE always does)'),
-    guesses: z.array(z.enum(GUESS_SOURCES)).optional().describe('Where to find likely answers to offer'),
-    choices: z.array(z.string()).optional().describe('Fixed answers to offer'),
-    default: z.string().optional().describe('Used without a TTY or with --yes when nothing better is known'),
-    pattern: z.string().optional().describe('A regular expression answers must match (shell metacharacters are always refused)'),
-  })
-  .strict();
+export const InputSchema = z.strictObject({
+  description: opt(z.string()),
+  prompt: described(z.string(), 'The question put to the user'),
+  flag: opt(z.string(), 'The command-line flag that answers it (documentation only; --set NAME=VALUE always does)'),
+  guesses: opt(z.array(z.enum(GUESS_SOURCES)), 'Where to find likely answers to offer'),
+  choices: opt(z.array(z.string()), 'Fixed answers to offer'),
+  default: opt(z.string(), 'Used without a TTY or with --yes when nothing better is known'),
+  pattern: opt(z.string(), 'A regular expression answers must match (shell metacharacters are always refused)'),
+});
 
-export const FixSchema = z
-  .object({
-    summary: Template,
-    apply: z.boolean().optional().describe('false: the commands are for a person to run (a next step, not a fix); --fix does not run them'),
-    commands: z
-      .array(z.union([Template, z.array(Template).min(1)]))
-      .min(1)
-      .describe('Commands run by --fix, as argv lists or as words split on spaces before templating (never a shell)'),
-  })
-  .strict();
+export const FixSchema = z.strictObject({
+  summary: Template,
+  apply: opt(z.boolean(), 'false: the commands are for a person to run (a next step, not a fix); --fix does not run them'),
+  commands: described(
+    z.array(z.union([Template, z.array(Template).check(z.minLength(1))])).check(z.minLength(1)),
+    'Commands run by --fix, as argv lists or as words split on spaces before templating (never a shell)',
+  ),
+});
 
-export const DiagnosisSchema = z
-  .object({
-    code: z.string().regex(CODE).optional().describe('The diagnosis code reported; defaults to the key'),
-    title: Template,
-    explanation: Template,
-    evidence: z.array(Template).optional().describe('Lines of evidence; a placeholder that is a list gives one line per item'),
-    fix: FixSchema.optional(),
-  })
-  .strict();
+export const DiagnosisSchema = z.strictObject({
+  code: opt(z.string().check(z.regex(CODE)), 'The diagnosis code reported; defaults to the key'),
+  title: Template,
+  explanation: Template,
+  evidence: opt(z.array(Template), 'Lines of evidence; a placeholder that is a list gives one line per item'),
+  fix: z.optional(FixSchema),
+});
 
-export const PlaybookSchema = z
-  .object({
-    $schema: z.string().optional(),
-    version: z.literal(1).describe('The playbook format version'),
-    name: z.string().min(1),
-    description: z.string().optional(),
-    start: z.string().optional().describe('The first step; defaults to the first step listed'),
-    maxSteps: z.number().int().positive().max(1000).optional().describe('A walk longer than this stops with an error (a loop)'),
-    inputs: z.record(z.string().regex(ID), InputSchema).optional(),
-    steps: z.record(z.string().regex(ID), StepSchema).refine((s) => Object.keys(s).length > 0, 'a playbook needs at least one step'),
-    diagnoses: z.record(z.string(), DiagnosisSchema),
-  })
-  .strict();
+export const PlaybookSchema = z.strictObject({
+  $schema: opt(z.string()),
+  version: described(z.literal(1), 'The playbook format version'),
+  name: z.string().check(z.minLength(1)),
+  description: opt(z.string()),
+  start: opt(z.string(), 'The first step; defaults to the first step listed'),
+  maxSteps: opt(z.number().check(z.int(), z.positive(), z.maximum(1000)), 'A walk longer than this stops with an error (a loop)'),
+  inputs: opt(z.record(z.string().check(z.regex(ID)), InputSchema)),
+  steps: z.record(z.string().check(z.regex(ID)), StepSchema).check(z.refine((s) => Object.keys(s).length > 0, 'a playbook needs at least one step')),
+  diagnoses: z.record(z.string(), DiagnosisSchema),
+});
 
 export type Branch = z.infer<typeof BranchSchema>;
 export type Step = z.infer<typeof StepSchema>;

@@ -28,9 +28,9 @@ export class Facts {
     readonly options: { timeoutMs: number; /** The program the user named: its processes are searched first for socket owners. */ process?: string } = { timeoutMs: 3_000 },
   ) {}
 
-  /** pgrep for the name, once per diagnosis however many steps and guesses ask. */
+  /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {
-    return this.#once(`pgrep:${name}`, () => findProcesses(this.runner, name, { timeoutMs: this.options.timeoutMs }));
+    return this.#once(`pgrep:${name}`, async () => findProcesses(name));
   }
 
   /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import type { Runner } from './runner.js';
 import { showCommand } from './runner.js';
 
 export interface ProcessInfo {
@@ -11,46 +10,48 @@ export interface ProcessInfo {
 
 export interface ProcessLookup {
   processes: ProcessInfo[];
+  /** What a person would type to see the same: pgrep. */
   command: string;
-  /** pgrep was missing and /proc was read instead. */
-  viaProc: boolean;
 }
 
 /**
- * Processes whose name matches, with pgrep's semantics (a pattern against the process name, which
- * the kernel truncates to 15 characters: longer names are matched against the full command line).
- * whyport's own process and its ancestors are left out, as they may carry the name in their argv.
+ * Processes whose name matches, with pgrep's semantics: the name is a pattern matched against the
+ * process name, which the kernel truncates to 15 characters, so a longer one is matched against
+ * the full command line (pgrep -f). /proc is read in-process — the same data pgrep reads, without
+ * starting a program per name. whyport's own process and its parent are left out, as they may
+ * carry the name in their argv.
  */
-export async function findProcesses(runner: Runner, name: string, opts: { timeoutMs: number }): Promise<ProcessLookup> {
-  const argv = name.length > 15 ? ['pgrep', '-a', '-f', name] : ['pgrep', '-a', name];
-  const res = await runner.run(argv, { timeoutMs: opts.timeoutMs });
-  const own = new Set([process.pid, process.ppid]);
-  if (!res.missing && (res.exitCode === 0 || res.exitCode === 1)) {
-    const processes = res.stdout
-      .split('\n')
-      .map((line) => /^(\d+)\s+(.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ pid: Number(m[1]), commandLine: m[2]! }))
-      .filter((p) => !own.has(p.pid));
-    return { processes, command: showCommand(argv), viaProc: false };
+export function findProcesses(name: string): ProcessLookup {
+  const full = name.length > 15;
+  const argv = full ? ['pgrep', '-a', '-f', name] : ['pgrep', '-a', name];
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(name);
+  } catch {
+    pattern = new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
-  return { processes: await scanProc(name, own), command: showCommand(argv), viaProc: true };
-}
-
-async function scanProc(name: string, own: Set<number>): Promise<ProcessInfo[]> {
-  const out: ProcessInfo[] = [];
-  for (const entry of await readdir('/proc')) {
+  const own = new Set([process.pid, process.ppid]);
+  const processes: ProcessInfo[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return { processes, command: showCommand(argv) };
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid
     const pid = Number(entry);
-    if (!Number.isInteger(pid) || own.has(pid)) continue;
+    if (own.has(pid)) continue;
     try {
-      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ').trim();
-      if (name.length > 15 ? cmdline.includes(name) : comm.includes(name)) out.push({ pid, commandLine: cmdline || `[${comm}]` });
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+      // pgrep -f skips kernel threads (empty command line), as here.
+      if (full ? cmdline !== '' && pattern.test(cmdline) : pattern.test(comm)) processes.push({ pid, commandLine: cmdline || comm });
     } catch {
       // The process ended while we looked; that is normal.
     }
   }
-  return out;
+  return { processes, command: showCommand(argv) };
 }
 
 /** The short program name of a pid (/proc/PID/comm), or undefined when it is gone. */

@@ -1,8 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { checkCatalog } from '../checks/index.js';
+import { parsePlaybook } from '../playbook/load.js';
 import { playbookJsonSchema } from '../playbook/schema.js';
-import { SCHEMA_FILE } from '../paths.js';
+import { COMPILED_PLAYBOOK_DIR, PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';
 
-// Run at build: the published JSON Schema is generated from the zod schema, never edited by hand.
+// Run at build. The published JSON Schema is generated from the zod schema, never edited by hand;
+// the built-in playbooks are validated here once and stored as JSON, so a diagnosis loads them
+// without the YAML parser and the validator (a third of whyport's start-up otherwise).
 mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
 writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(), null, 2) + '\n');
+
+mkdirSync(COMPILED_PLAYBOOK_DIR, { recursive: true });
+for (const f of readdirSync(PLAYBOOK_DIR).filter((f) => f.endsWith('.yaml'))) {
+  const pb = parsePlaybook(readFileSync(join(PLAYBOOK_DIR, f), 'utf8'), `playbooks/${f}`, checkCatalog());
+  writeFileSync(join(COMPILED_PLAYBOOK_DIR, f.replace(/\.yaml$/, '.json')), JSON.stringify(pb) + '\n');
+}

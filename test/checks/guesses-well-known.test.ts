@@ -8,7 +8,7 @@ import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
 
 // Well-known ports as the first guesses: a well-known program that runs is likely (taken with
 // --yes), one that does not is only offered; and when a process already holds the port, it is the
-// answer and no guess from the port number is taken. pgrep is replayed as it prints.
+// answer and no guess from the port number is taken. The process table is given per name.
 
 function context(port: number, running: Record<string, number[]>, sockets: TcpSocket[] = []): { ctx: CheckContext; asked: string[] } {
   const asked: string[] = [];
@@ -26,6 +26,12 @@ function context(port: number, running: Record<string, number[]>, sockets: TcpSo
   // table is given.
   const facts = new Facts(runner, { timeoutMs: 1000 });
   facts.socketTable = async () => table;
+  // The process table as pgrep would print it for these names (whyport reads /proc itself).
+  facts.processes = async (name) => {
+    asked.push(name);
+    const pids = running[name] ?? [];
+    return { processes: pids.map((pid) => ({ pid, commandLine: `/usr/sbin/${name}` })), command: `pgrep -a ${name}` };
+  };
   const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, runner, facts, timeoutMs: 1000, isRoot: true } as unknown as CheckContext;
   return { ctx, asked };
 }
