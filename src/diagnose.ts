@@ -78,7 +78,9 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   let result: WalkResult;
   try {
-    result = await walk({ playbook, ctx: context(), checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });
+    const ctx = context();
+    prefetch(playbook, ctx);
+    result = await walk({ playbook, ctx, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });
   } finally {
     ui.stop?.();
   }
@@ -112,6 +114,17 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   await printReport(report, opts, io);
   if (result.interrupted) return EXIT.interrupted;
   return exitStatusFor(report.diagnosis.code);
+}
+
+/**
+ * Starts the host scans the playbook will need before the walk reaches them, so `ss` runs while
+ * the rest of whyport loads and the first steps run (it is the slowest read on a busy server).
+ * Facts memoises them, so the steps get the same answer; errors surface in the step.
+ */
+function prefetch(playbook: Playbook, ctx: CheckContext): void {
+  const checksUsed = new Set(Object.values(playbook.steps).map((s) => s.check));
+  if (checksUsed.has('sockets') || checksUsed.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
+  void ctx.facts.resolve(ctx.target.host);
 }
 
 async function applyFix(result: WalkResult, deps: { runner: Runner; recheck: () => Promise<WalkResult> }): Promise<AppliedFix> {
