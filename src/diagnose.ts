@@ -5,11 +5,9 @@ import type { CheckContext } from './checks/check.js';
 import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
 import { formatLintError } from './errors.js';
 import type { Playbook } from './playbook/schema.js';
-import { COMPILED_PLAYBOOK_DIR, locatePlaybook } from './paths.js';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { locatePlaybook } from './paths.js';
+import { compiledPlaybook, makeContext, prefetch, type EarlyStart } from './context.js';
 import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
-import { Facts } from './system/facts.js';
 import { execaRunner, showCommand, type Runner } from './system/runner.js';
 import { silentUI, terminalUI } from './ui/terminal.js';
 
@@ -19,24 +17,11 @@ const RECHECK_PAUSE_MS = 750;
 
 /** Loads the playbook --playbook names (built-in or a file), validated. */
 export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
+  const compiled = compiledPlaybook(nameOrPath);
+  if (compiled) return compiled;
   const where = locatePlaybook(nameOrPath);
-  if (where.name) {
-    const compiled = compiledPlaybook(where.name, where.file);
-    if (compiled) return compiled;
-  }
   const { loadPlaybookFile } = await import('./playbook/load.js');
   return loadPlaybookFile(where.file, checkCatalog(), where.display);
-}
-
-/** The built-in playbook as validated at build time, unless its YAML was edited since. */
-function compiledPlaybook(name: string, yamlFile: string): Playbook | undefined {
-  const json = join(COMPILED_PLAYBOOK_DIR, `${name}.json`);
-  try {
-    if (statSync(json).mtimeMs < statSync(yamlFile).mtimeMs) return undefined;
-    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface DiagnoseIO {
@@ -46,21 +31,17 @@ export interface DiagnoseIO {
   /** Overrides the terminal UI (tests). */
   ui?: WalkUI & { confirm?(message: string): Promise<boolean>; stop?(): void };
   signal?: AbortSignal;
+  /** The playbook and context main started early (see context.ts beginDiagnosis). */
+  early?: EarlyStart;
 }
 
 /** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
 export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
   const started = performance.now();
-  const playbook = await loadPlaybook(opts.playbook);
+  const playbook = io.early?.playbook ?? (await loadPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   const runner = io.runner ?? execaRunner;
-  const context = (): CheckContext => ({
-    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
-    runner,
-    facts: new Facts(runner, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
-    timeoutMs: opts.timeoutMs,
-    isRoot: process.getuid?.() === 0,
-  });
+  const context = (): CheckContext => makeContext(opts, runner);
 
   if (opts.watch) {
     const { watch } = await import('./watch.js');
@@ -78,8 +59,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   let result: WalkResult;
   try {
-    const ctx = context();
-    prefetch(playbook, ctx);
+    const ctx = io.early?.ctx ?? context();
+    if (!io.early) prefetch(playbook, ctx);
     result = await walk({ playbook, ctx, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });
   } finally {
     ui.stop?.();
@@ -114,17 +95,6 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   await printReport(report, opts, io);
   if (result.interrupted) return EXIT.interrupted;
   return exitStatusFor(report.diagnosis.code);
-}
-
-/**
- * Starts the host scans the playbook will need before the walk reaches them, so `ss` runs while
- * the rest of whyport loads and the first steps run (it is the slowest read on a busy server).
- * Facts memoises them, so the steps get the same answer; errors surface in the step.
- */
-function prefetch(playbook: Playbook, ctx: CheckContext): void {
-  const checksUsed = new Set(Object.values(playbook.steps).map((s) => s.check));
-  if (checksUsed.has('sockets') || checksUsed.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
-  void ctx.facts.resolve(ctx.target.host);
 }
 
 async function applyFix(result: WalkResult, deps: { runner: Runner; recheck: () => Promise<WalkResult> }): Promise<AppliedFix> {

@@ -13,7 +13,11 @@ export interface MainIO {
 
 const SUBCOMMANDS = new Set(['playbook', 'checks']);
 
+declare const WHYPORT_VERSION: string | undefined;
+
 function version(): string {
+  // Inlined by the bundler at build (no file read at start-up); read from package.json under tests.
+  if (typeof WHYPORT_VERSION === 'string') return WHYPORT_VERSION;
   try {
     return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
@@ -58,8 +62,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
     }
     const opts = parseDiagnoseArgs(argv, env, io.stdout);
     if (opts === 'exit') return EXIT.ok;
+    // Start the first host scans before the diagnosis modules load, so they overlap.
+    const early = (await import('./context.js')).beginDiagnosis(opts);
     const { diagnose } = await import('./diagnose.js');
-    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
+    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, ...(early ? { early } : {}) });
   } catch (err) {
     return reportError(err, io);
   } finally {

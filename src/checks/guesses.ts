@@ -1,6 +1,6 @@
 import { wellKnown } from '../knowledge/well-known.js';
 import { existsSync } from 'node:fs';
-import { UNIT_DIRS, systemdRunning, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
+import { UNIT_DIRS, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
 import type { GuessSource } from '../playbook/schema.js';
 import type { CheckContext } from './check.js';
 
@@ -18,7 +18,7 @@ const stripService = (u: string) => u.replace(/\.service$/, '');
 const GUESS_TIMEOUT_MS = 1_500;
 const journalUnitsFor = (ctx: CheckContext) =>
   ctx.facts.once(`units-logging:${ctx.target.port}`, async () =>
-    systemdRunning() ? unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
+    ctx.facts.systemdRunning() ? unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
   );
 
 /** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
@@ -98,6 +98,9 @@ export const guessers = {
     return out;
   },
   async 'units-for-port'(ctx) {
+    // Without systemd running no unit can be asked about: guessing one would only lead to a
+    // 'no systemd' step (and scanning the unit files costs time on every diagnosis).
+    if (!ctx.facts.systemdRunning()) return [];
     const { guesses: out, held } = await unitsOfHolders(ctx);
     out.push(...wellKnownUnits(ctx, held));
     for (const u of await unitFilesFor(ctx)) {
@@ -118,7 +121,7 @@ export const guessers = {
       const u = await unitOfPid(p.pid);
       if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true });
     }
-    if (!systemdRunning()) return out;
+    if (!ctx.facts.systemdRunning()) return out;
     const s = await unitStatus(ctx.runner, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
     if (s.state !== 'not-found' && s.state !== 'no-systemd' && s.state !== 'error') {
       out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true });

@@ -5,6 +5,7 @@ import type { Runner } from './runner.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
+import { systemdRunning } from './systemd.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -27,6 +28,11 @@ export class Facts {
     readonly runner: Runner,
     readonly options: { timeoutMs: number; /** The program the user named: its processes are searched first for socket owners. */ process?: string } = { timeoutMs: 3_000 },
   ) {}
+
+  /** systemd is the running init (else no unit can be asked about). */
+  systemdRunning(): boolean {
+    return systemdRunning();
+  }
 
   /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {

@@ -10,7 +10,7 @@ import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
 // --yes), one that does not is only offered; and when a process already holds the port, it is the
 // answer and no guess from the port number is taken. The process table is given per name.
 
-function context(port: number, running: Record<string, number[]>, sockets: TcpSocket[] = []): { ctx: CheckContext; asked: string[] } {
+function context(port: number, running: Record<string, number[]>, sockets: TcpSocket[] = [], systemd = true): { ctx: CheckContext; asked: string[] } {
   const asked: string[] = [];
   const runner: Runner = {
     async run(argv): Promise<CommandResult> {
@@ -26,6 +26,8 @@ function context(port: number, running: Record<string, number[]>, sockets: TcpSo
   // table is given.
   const facts = new Facts(runner, { timeoutMs: 1000 });
   facts.socketTable = async () => table;
+  // As on a server with systemd (this test machine has none as PID 1).
+  facts.systemdRunning = () => systemd;
   // The process table as pgrep would print it for these names (whyport reads /proc itself).
   facts.processes = async (name) => {
     asked.push(name);
@@ -95,5 +97,10 @@ describe('well-known ports in the guesses', () => {
     const { ctx } = context(80, {}, [listener(80)]);
     const guesses = await guessers['units-for-port'](ctx, {});
     expect(guesses.filter((g) => g.likely)).toEqual([]);
+  });
+
+  it('without systemd running no unit is guessed at all (nothing could be asked about it)', async () => {
+    const { ctx } = context(80, {}, [], false);
+    expect(await guessers['units-for-port'](ctx, {})).toEqual([]);
   });
 });

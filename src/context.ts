@@ -1,0 +1,59 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiagnoseOptions } from './args.js';
+import type { CheckContext } from './checks/check.js';
+import type { Playbook } from './playbook/schema.js';
+import { COMPILED_PLAYBOOK_DIR, locatePlaybook } from './paths.js';
+import { Facts } from './system/facts.js';
+import { execaRunner, type Runner } from './system/runner.js';
+
+/** The check context of one diagnosis: the target, the runner, and fresh memoised host facts. */
+export function makeContext(opts: DiagnoseOptions, runner: Runner = execaRunner): CheckContext {
+  return {
+    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
+    runner,
+    facts: new Facts(runner, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
+    timeoutMs: opts.timeoutMs,
+    isRoot: process.getuid?.() === 0,
+  };
+}
+
+/** The built-in playbook as validated at build time, unless its YAML was edited since. */
+export function compiledPlaybook(nameOrPath: string): Playbook | undefined {
+  const where = locatePlaybook(nameOrPath);
+  if (!where.name) return undefined;
+  const json = join(COMPILED_PLAYBOOK_DIR, `${where.name}.json`);
+  try {
+    if (statSync(json).mtimeMs < statSync(where.file).mtimeMs) return undefined;
+    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the host scans the playbook will need before the walk reaches them: `ss` is the slowest
+ * read on a busy server, and started here it runs on another core while the rest of whyport
+ * loads. Facts memoises them, so the steps get the same answers; errors surface in the step.
+ */
+export function prefetch(playbook: Playbook, ctx: CheckContext): void {
+  const used = new Set(Object.values(playbook.steps).map((s) => s.check));
+  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
+  ctx.facts.resolve(ctx.target.host).catch(() => {});
+}
+
+/** What main starts before the diagnosis modules load: a built-in playbook and its first scans. */
+export interface EarlyStart {
+  playbook: Playbook;
+  ctx: CheckContext;
+}
+
+/** Begins a diagnosis with a built-in playbook (already validated); undefined for a playbook file. */
+export function beginDiagnosis(opts: DiagnoseOptions): EarlyStart | undefined {
+  if (opts.watch) return undefined;
+  const playbook = compiledPlaybook(opts.playbook);
+  if (!playbook) return undefined;
+  const ctx = makeContext(opts);
+  prefetch(playbook, ctx);
+  return { playbook, ctx };
+}
