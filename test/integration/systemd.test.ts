@@ -117,10 +117,12 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
     const node = await bed.exec(['test', '-x', NODE]);
     if (node.exitCode !== 0) throw new Error(`${NODE} is not executable inside the container`);
 
-    // The seed scenario: the program cannot read its configuration and exits 1.
+    // The seed scenario: the program cannot read its configuration and exits 1. The short sleep
+    // keeps the journal in a stable order (without it, its stderr line sometimes lands before
+    // systemd's "Started" line), so the saved example does not flip from run to run.
     await bed.writeUnit(
       'myapp.service',
-      `[Unit]\nDescription=My App\n\n[Service]\nExecStart=/bin/sh -c 'echo "${JOURNAL_LINE}" >&2; exit 1'\n`,
+      `[Unit]\nDescription=My App\n\n[Service]\nExecStart=/bin/sh -c 'sleep 0.2; echo "${JOURNAL_LINE}" >&2; exit 1'\n`,
     );
     await bed.writeUnit('idle.service', '[Unit]\nDescription=Never started\n\n[Service]\nExecStart=/bin/sleep infinity\n');
     await bed.writeUnit('sleeper.service', '[Unit]\nDescription=Started, then stopped\n\n[Service]\nExecStart=/bin/sleep infinity\n');
