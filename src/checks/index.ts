@@ -1,9 +1,13 @@
 import type { CheckInfo } from '../playbook/load.js';
 import { connect } from './connect.js';
+import { firewall } from './firewall.js';
 import { listeners } from './listeners.js';
 import { portOwner } from './port-owner.js';
+import { probe } from './probe.js';
 import { processCheck } from './process.js';
 import { processListeners } from './process-listeners.js';
+import { resolve } from './resolve.js';
+import { route } from './route.js';
 import { sockets } from './sockets.js';
 import { target } from './target.js';
 import { unit } from './unit.js';
@@ -19,6 +23,10 @@ export const checks = {
   process: processCheck,
   'process-listeners': processListeners,
   unit,
+  resolve,
+  probe,
+  route,
+  firewall,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

@@ -1,0 +1,172 @@
+import { port, text, z } from './params.js';
+import { defineCheck, type CheckContext } from './check.js';
+import { portLabel } from './probe.js';
+import { isLoopback } from '../system/facts.js';
+import { findBlockingRules, type BlockingRule, type FirewallVerdict, type RuleRef } from '../system/firewall/analyze.js';
+import { readFirewall, type FirewallReading } from '../system/firewall/read.js';
+import { showCommand } from '../system/runner.js';
+
+/** The verdicts for one address of the target: what a remote client meets, and what loopback meets. */
+interface AddressVerdicts {
+  address: string;
+  family: 4 | 6;
+  /** The target is a loopback address: only loopback clients matter. */
+  loopbackTarget: boolean;
+  remote: FirewallVerdict;
+  loopback: FirewallVerdict;
+}
+
+/** The rule as a person finds it: "nftables table inet filter, chain input". */
+function whereText(r: RuleRef): string {
+  if (r.tool === 'ufw') return 'ufw';
+  if (r.tool === 'firewalld') return `firewalld (${r.chain})`;
+  return `${r.tool} table ${r.table}, chain ${r.chain}`;
+}
+
+function actionText(b: BlockingRule): string {
+  if (b.verdict === 'drop') return 'drops';
+  return b.rejectWith ? `rejects (with ${b.rejectWith})` : 'rejects';
+}
+
+/** One sentence for a block: which rule, what it does, and to whom. */
+function blockText(b: BlockingRule, label: string, remoteOnly: boolean): string {
+  const whom = remoteOnly ? ' from other machines' : '';
+  if (b.policy) return `${whereText(b)}: the default policy (${b.rule}) ${actionText(b)} connections to port ${label}${whom}: no rule accepts them first`;
+  return `${whereText(b)}: \`${b.rule}\` ${actionText(b)} connections to port ${label}${whom}`;
+}
+
+/** What a person types to see the rule in its context. */
+function listCommand(b: BlockingRule): string {
+  switch (b.tool) {
+    case 'nftables':
+      return showCommand(['nft', '-a', 'list', 'chain', ...b.table.split(' '), b.chain]);
+    case 'iptables':
+    case 'ip6tables': {
+      const binary = b.fix.argv[0] ?? b.tool;
+      return showCommand([binary, ...(b.table === 'filter' ? [] : ['-t', b.table]), '-S', b.chain]);
+    }
+    case 'ufw':
+      return 'ufw status verbose';
+    case 'firewalld':
+      return 'firewall-cmd --list-all';
+  }
+}
+
+/** Where the rules are read from: netfilter itself, whichever front end wrote them. */
+const KERNEL_SOURCES = new Set(['nftables', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy', 'iptables-nft', 'ip6tables-nft']);
+
+function readingText(reading: FirewallReading): string {
+  const by = (s: string) => reading.sources.filter((x) => x.status === s).map((x) => x.name);
+  const parts = [
+    by('ok').length ? `read ${by('ok').join(', ')}` : '',
+    by('inactive').length ? `${by('inactive').join(', ')} inactive` : '',
+    by('missing').length ? `${by('missing').join(', ')} not installed` : '',
+    by('error').length ? `${by('error').join(', ')} could not be asked` : '',
+  ].filter(Boolean);
+  return parts.join('; ');
+}
+
+/** The target's own addresses, each with the verdicts that apply to it. */
+async function verdictsFor(portNumber: number, host: string, reading: FirewallReading, ctx: CheckContext): Promise<AddressVerdicts[]> {
+  const res = await ctx.facts.resolve(host);
+  const local = res.ok ? res.addresses.filter((a) => ctx.facts.isLocalAddress(a.address)) : [];
+  // Not resolved, or not this machine's: judge for remote IPv4 clients, the common case.
+  const targets = local.length ? local : [{ address: '', family: 4 as const }];
+  return targets.map((a) => {
+    const loopbackTarget = a.address !== '' && isLoopback(a.address);
+    const v = findBlockingRules(portNumber, reading.rulesets, { family: a.family, ...(a.address && !loopbackTarget ? { localAddress: a.address } : {}) });
+    return { address: a.address, family: a.family, loopbackTarget, remote: v.remote, loopback: v.loopback };
+  });
+}
+
+/**
+ * Does this machine's firewall let a new incoming TCP connection to the port in? Reads every
+ * firewall tool installed (nftables, iptables and ip6tables on both backends, ufw, firewalld) and
+ * walks the chains a packet passes, for a client on another machine and for one over loopback:
+ * a loopback accept before a drop is why local tests pass while remote clients fail.
+ */
+export const firewall = defineCheck({
+  description: "Read this machine's firewall and find the rule that drops or rejects incoming TCP connections to the port",
+  outcomes: ['blocks', 'allows', 'no-permission', 'unknown'],
+  params: z.object({ port: port(), host: text() }),
+  describe: (p, ctx) => `reading the firewall rules for incoming TCP port ${portLabel(p.port, ctx)}`,
+  async run(p, ctx) {
+    const label = portLabel(p.port, ctx);
+    const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.runner, { timeoutMs: ctx.timeoutMs }));
+    const views = await verdictsFor(p.port, p.host, reading, ctx);
+    const relevant = (v: AddressVerdicts) => (v.loopbackTarget ? v.loopback : v.remote);
+    const blocked = views.find((v) => relevant(v).verdict !== 'accept');
+    const readCommands = reading.sources.filter((s) => s.status === 'ok').map((s) => s.command);
+    const sources = reading.sources.map((s) => ({ name: s.name, status: s.status, command: s.command, ...(s.error ? { error: s.error } : {}) }));
+    const verdicts = views.map((v) => ({ address: v.address, family: v.family, remote: v.remote, loopback: v.loopback }));
+    const findings: { code: string; summary: string }[] = [];
+
+    if (blocked) {
+      const b = relevant(blocked) as BlockingRule & { caveats: string[]; also: BlockingRule[] };
+      const lo = blocked.loopback;
+      const remoteOnly = !blocked.loopbackTarget && lo.verdict === 'accept';
+      const loopbackText =
+        blocked.loopbackTarget ? 'the target is a loopback address' :
+        lo.verdict === 'accept' ? (lo.by ? `connections over loopback are accepted before it, by \`${lo.by.rule}\` (${whereText(lo.by)})` : 'connections over loopback are let through') :
+        'connections over loopback are blocked as well';
+      let summary = blockText(b, label, remoteOnly);
+      if (remoteOnly) summary += `; ${loopbackText}`;
+      const evidence = {
+        port: p.port,
+        portLabel: label,
+        address: blocked.address,
+        family: blocked.family,
+        tool: b.tool,
+        table: b.table,
+        chain: b.chain,
+        rule: b.rule,
+        verdict: b.verdict,
+        action: actionText(b),
+        policy: b.policy === true,
+        path: b.path.join(' → '),
+        detail: b.detail ?? '',
+        where: whereText(b),
+        /** The fix as argv (the playbook names its words one by one), and as typed. */
+        fix: b.fix.argv,
+        fixCommand: b.fix.command,
+        fixNote: b.fix.note ?? '',
+        remoteOnly,
+        loopback: loopbackText,
+        caveats: b.caveats,
+        also: b.also.map((a) => blockText(a, label, false)),
+        sources,
+        verdicts,
+      };
+      return { outcome: 'blocks', status: 'fail', summary, command: listCommand(b), evidence };
+    }
+
+    // Asked about loopback, and loopback is fine: say so if remote clients would be blocked.
+    const remoteBlocked = views.find((v) => v.loopbackTarget && v.remote.verdict !== 'accept');
+    if (remoteBlocked && remoteBlocked.remote.verdict !== 'accept') {
+      findings.push({ code: 'FIREWALL_BLOCKS_REMOTE', summary: `clients on other machines would be blocked: ${blockText(remoteBlocked.remote, label, true)}` });
+    }
+    const caveats = [...new Set(views.flatMap((v) => relevant(v).caveats))];
+    for (const c of caveats) findings.push({ code: 'FIREWALL_CAVEAT', summary: c });
+    const base = { port: p.port, portLabel: label, sources, verdicts, caveats };
+
+    if (!reading.permission) {
+      const denied = reading.sources.filter((s) => s.status === 'denied');
+      const summary = `the firewall rules cannot be read${ctx.isRoot ? '' : ' without root'} (${denied.map((s) => s.command).join(', ')}: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines`;
+      findings.push({ code: 'FIREWALL_UNREADABLE', summary });
+      return { outcome: 'no-permission', status: 'info', summary, command: denied[0]?.command ?? 'nft list ruleset', evidence: base, findings };
+    }
+    // ufw and firewalld only ever act through nftables or iptables rules: once those are read, a
+    // front end that cannot be asked (firewalld without D-Bus, say) hides nothing.
+    const kernel = reading.sources.filter((s) => KERNEL_SOURCES.has(s.name));
+    if (!kernel.some((s) => s.status === 'ok')) {
+      const failed = kernel.filter((s) => s.status === 'error');
+      const why = failed.length ? failed.map((s) => `${s.command}: ${s.error}`).join('; ') : 'neither nft nor iptables is installed, so the rules in the kernel cannot be listed';
+      const summary = `the firewall could not be checked: ${why}`;
+      findings.push({ code: 'FIREWALL_UNREADABLE', summary });
+      return { outcome: 'unknown', status: 'info', summary, command: readCommands.join('; ') || 'nft list ruleset', evidence: base, findings };
+    }
+    const by = views.map((v) => relevant(v)).find((v): v is Extract<FirewallVerdict, { verdict: 'accept' }> => v.verdict === 'accept' && v.by !== undefined)?.by;
+    const summary = `no firewall rule drops or rejects incoming connections to port ${label}${by ? ` (accepted by \`${by.rule}\`, ${whereText(by)})` : ''}; ${readingText(reading)}`;
+    return { outcome: 'allows', status: 'pass', summary, command: readCommands.join('; '), evidence: base, ...(findings.length ? { findings } : {}) };
+  },
+});

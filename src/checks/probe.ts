@@ -1,0 +1,242 @@
+import { port, positive, text, z } from './params.js';
+import { defineCheck, type CheckContext } from './check.js';
+import type { ResolvedAddress } from '../system/facts.js';
+import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
+import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
+import { showCommand } from '../system/runner.js';
+import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
+
+/** nmap's port states, as far as a plain connect() can tell them. */
+export type PortState = 'open' | 'closed' | 'filtered' | 'unreachable';
+
+/** Why an address got its state. */
+export type StateReason =
+  /** The handshake completed (SYN/ACK). */
+  | 'syn-ack'
+  /** ECONNREFUSED: a RST (or an ICMP port unreachable) came back from the host. */
+  | 'reset'
+  /** No answer within the timeout, though the host shows signs of life. */
+  | 'no-response'
+  /** EHOSTUNREACH while the host answers: an ICMP "administratively prohibited" from a firewall. */
+  | 'admin-prohibited'
+  /** This machine's own firewall refused to send the SYN (EPERM). */
+  | 'blocked-here'
+  /** No route, or a route that refuses (unreachable, prohibit, blackhole). */
+  | 'no-route'
+  /** On-link and nobody answers ARP/ND, or a router reports the host unreachable. */
+  | 'host-down'
+  /** Neither TCP nor ping got any answer. */
+  | 'silent'
+  /** connect() failed in a way whyport does not know. */
+  | 'error';
+
+/** One resolved address, probed three ways at once, and what nmap's rule makes of it. */
+export interface AddressProbe {
+  address: string;
+  family: 4 | 6;
+  state: PortState;
+  reason: StateReason;
+  /** The sentence a person reads: "no answer within 1000 ms, though it answers ping (0.1 ms)". */
+  because: string;
+  /** The sign of life the verdict rests on, if any: "it answers ping (0.09 ms)". */
+  life?: string;
+  tcp: ProbeResult;
+  ping: PingResult;
+  route: RouteResult;
+  neighbour?: NeighbourResult;
+}
+
+const ROUTE_REFUSALS = new Set(['no-route', 'unreachable', 'prohibit', 'blackhole']);
+
+/**
+ * ARP and neighbour discovery give up after three tries a second apart: an EHOSTUNREACH sooner than
+ * this, for an address on this machine's own link, was not made by this machine.
+ */
+const NEIGHBOUR_GIVES_UP_MS = 1000;
+
+/** The sign of life a probe shows (besides a TCP answer), in words; undefined when none. */
+function signOfLife(tcp: ProbeResult, ping: PingResult, route: RouteResult, neighbour: NeighbourResult | undefined): string | undefined {
+  const arp = route.address.includes(':') ? 'neighbour discovery' : 'ARP';
+  if (ping.outcome === 'reply') return `it answers ping in ${ping.rttMs} ms`;
+  if (pingShowsLife(ping)) return `it sent an ICMP error itself in answer to ping ("${ping.icmpError!.message}")`;
+  if (!onLink(route)) return undefined;
+  if (neighbourAnswered(neighbour)) return `it answered ${arp}, ip neigh: ${neighbour!.entry!.state} ${neighbour!.entry!.lladdr}`;
+  // No router between: a quick "unreachable" for a neighbour whose hardware address is known can
+  // only be an ICMP error the host sent itself.
+  if (tcp.errno === 'EHOSTUNREACH' && tcp.durationMs < NEIGHBOUR_GIVES_UP_MS && neighbour?.entry?.lladdr !== undefined && !neighbourSilent(neighbour)) {
+    return `it is on this machine's own network, its hardware address is known (ip neigh: ${neighbour.entry.state} ${neighbour.entry.lladdr}), and the error came in ${tcp.durationMs} ms, long before ${arp} would give up: the host sent it`;
+  }
+  return undefined;
+}
+
+function onLink(route: RouteResult): boolean {
+  return route.kind === 'unicast' && route.via === undefined && route.dev !== undefined;
+}
+
+function routeText(route: RouteResult): string {
+  if (route.kind === 'no-route') return `this machine has no route to ${route.address} (ip route get: ${route.error})`;
+  if (route.kind === 'unreachable' || route.kind === 'prohibit' || route.kind === 'blackhole') {
+    return `this machine's routing table refuses ${route.address}: a route of type ${route.kind} (ip route get: ${route.error})`;
+  }
+  return '';
+}
+
+/** What ping said, for a sentence about a host that shows no life. */
+function pingText(ping: PingResult): string {
+  switch (ping.outcome) {
+    case 'no-reply':
+      return 'no reply to ping';
+    case 'icmp-error':
+      return `ping got "${ping.icmpError!.message}" from ${ping.icmpError!.from}`;
+    case 'missing':
+      return 'ping is not installed';
+    case 'not-permitted':
+      return 'ping is not permitted here';
+    case 'no-route':
+      return `ping: ${ping.error}`;
+    default:
+      return `ping failed (${ping.error ?? ping.outcome})`;
+  }
+}
+
+function arpText(route: RouteResult, neighbour: NeighbourResult | undefined): string {
+  if (!onLink(route) || !neighbourSilent(neighbour)) return '';
+  const what = route.address.includes(':') ? 'neighbour discovery' : 'ARP';
+  return `nobody answers ${what} for it on ${route.dev} (ip neigh: ${neighbour!.entry!.state})`;
+}
+
+/**
+ * nmap's rule applied to one address: SYN/ACK → open; RST → closed; no answer within the timeout,
+ * or EHOSTUNREACH from a host that otherwise answers (admin-prohibited) → filtered;
+ * EHOSTUNREACH/ENETUNREACH with no sign of life → unreachable. ping and the neighbour table supply
+ * the sign of life, `ip route get` tells "no route" from "host down". Pure.
+ */
+export function classifyProbe(tcp: ProbeResult, ping: PingResult, route: RouteResult, neighbour?: NeighbourResult): Omit<AddressProbe, 'address' | 'family' | 'tcp' | 'ping' | 'route' | 'neighbour'> {
+  const where = tcp.address.includes(':') ? `[${tcp.address}]:${tcp.port}` : `${tcp.address}:${tcp.port}`;
+  if (tcp.outcome === 'connected') return { state: 'open', reason: 'syn-ack', because: `${where} accepts connections (the TCP handshake completes)` };
+  if (tcp.outcome === 'refused') {
+    return { state: 'closed', reason: 'reset', because: `${where} refuses the connection (ECONNREFUSED): the host is up and answered` };
+  }
+  const life = signOfLife(tcp, ping, route, neighbour);
+  const withLife = life ? { life } : {};
+  const noLife = [pingUnavailable(ping) ? '' : pingText(ping), arpText(route, neighbour)].filter(Boolean).join(', ');
+
+  if (tcp.errno === 'ENETUNREACH' || tcp.errno === 'EACCES' || tcp.errno === 'EINVAL' || ROUTE_REFUSALS.has(route.kind)) {
+    const because = routeText(route) || `this machine has no route to ${tcp.address} (${tcp.errno})`;
+    return { state: 'unreachable', reason: 'no-route', because, ...withLife };
+  }
+  if (tcp.errno === 'EPERM') {
+    return { state: 'filtered', reason: 'blocked-here', because: `this machine refused to send the connection to ${where} (EPERM): a rule of its own firewall (an OUTPUT chain) blocks it`, ...withLife };
+  }
+  if (tcp.outcome === 'unreachable') {
+    if (life) {
+      return { state: 'filtered', reason: 'admin-prohibited', because: `${where} was answered at once with "unreachable" (${tcp.errno}) although the host is up (${life}): a firewall rejects the port with an ICMP "administratively prohibited"`, life };
+    }
+    return { state: 'unreachable', reason: 'host-down', because: `${tcp.address} is unreachable (${tcp.errno} after ${tcp.durationMs} ms)${noLife ? `; ${noLife}` : ''}` };
+  }
+  if (tcp.outcome === 'timeout') {
+    if (life) return { state: 'filtered', reason: 'no-response', because: `no answer from ${where} within ${tcp.durationMs} ms, though the host is up (${life}): something drops the packets`, life };
+    if (neighbourSilent(neighbour) && onLink(route)) {
+      return { state: 'unreachable', reason: 'host-down', because: `no answer from ${where} within ${tcp.durationMs} ms; ${noLife}` };
+    }
+    if (!pingUnavailable(ping) && ping.outcome !== 'no-route') {
+      return { state: 'unreachable', reason: 'silent', because: `no answer from ${where} within ${tcp.durationMs} ms, and ${pingText(ping)}: nothing answers at all` };
+    }
+    // Without ping nothing says whether the host is up: nmap (-Pn) calls this filtered too.
+    return { state: 'filtered', reason: 'no-response', because: `no answer from ${where} within ${tcp.durationMs} ms (${pingText(ping)}, so whether the host is up is not known)` };
+  }
+  return { state: 'unreachable', reason: 'error', because: `connecting to ${where} failed: ${tcp.errno ?? tcp.outcome}`, ...withLife };
+}
+
+/** Probes one address: TCP, ping and the route at once; the neighbour table once TCP has settled. */
+async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: number, ctx: CheckContext): Promise<AddressProbe> {
+  const { facts } = ctx;
+  const [tcp, ping, route] = await Promise.all([
+    probeTcp(a.address, portNumber, timeoutMs),
+    facts.once(`ping:${a.address}`, () => pingOnce(ctx.runner, a.address, { timeoutMs })),
+    sharedRoute(facts, a.address),
+  ]);
+  // Only the neighbour table can tell an on-link host that is up from one that is not, when
+  // neither TCP nor ping got an answer (or ping is unavailable). Asked after TCP, whose SYN made
+  // the kernel resolve the address.
+  const ask = tcp.outcome !== 'connected' && tcp.outcome !== 'refused' && ping.outcome !== 'reply' && onLink(route);
+  const neighbour = ask ? await sharedNeighbour(facts, a.address) : undefined;
+  return { address: a.address, family: a.family, ...classifyProbe(tcp, ping, route, neighbour), tcp, ping, route, ...(neighbour ? { neighbour } : {}) };
+}
+
+/** The port with its service name when it has one: "443 (https)". */
+export function portLabel(portNumber: number, ctx: CheckContext): string {
+  return ctx.target.portName && ctx.target.port === portNumber ? `${portNumber} (${ctx.target.portName})` : String(portNumber);
+}
+
+/** The command to run on the server next, with the program and unit the user named. */
+export function serverCommand(address: string, portNumber: number, process?: string, service?: string): { argv: string[]; command: string } {
+  const argv = ['whyport', address, String(portNumber), ...(process ? ['--process', process] : []), ...(service ? ['--service', service] : [])];
+  return { argv, command: showCommand(argv) };
+}
+
+const ORDER: PortState[] = ['open', 'closed', 'filtered', 'unreachable'];
+
+/**
+ * The client's view of HOST:PORT: every resolved address probed with a TCP connect, one ICMP echo
+ * and `ip route get`, all at once, and classified by nmap's rule. The most alive address decides
+ * (open, then closed, then filtered); the others are named in the summary.
+ */
+export const probe = defineCheck({
+  description: "Probe every address of the host from here (TCP connect, ping, route) and classify the port by nmap's rule",
+  outcomes: ['open', 'partial', 'closed', 'filtered', 'prohibited', 'unreachable', 'unresolved'],
+  params: z.object({
+    host: text(),
+    port: port(),
+    timeout: z.optional(positive()),
+    /** Passed on to the whyport command suggested for the server. */
+    process: z.optional(z.string()),
+    service: z.optional(z.string()),
+  }),
+  describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx)}: TCP connect, ping and route at once`,
+  async run(p, ctx) {
+    const timeoutMs = p.timeout ?? ctx.timeoutMs;
+    const label = portLabel(p.port, ctx);
+    const res = await ctx.facts.resolve(p.host);
+    if (!res.ok) {
+      return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${p.host}`, evidence: { error: res.error, code: res.code } };
+    }
+    const probes = await Promise.all(res.addresses.map((a) => probeAddress(a, p.port, timeoutMs, ctx)));
+    const best = [...probes].sort((x, y) => ORDER.indexOf(x.state) - ORDER.indexOf(y.state))[0]!;
+    const open = probes.filter((x) => x.state === 'open');
+    const outcome =
+      open.length === probes.length ? 'open' :
+      open.length > 0 ? 'partial' :
+      best.state === 'filtered' && best.reason === 'admin-prohibited' ? 'prohibited' :
+      best.state;
+
+    const first = probes[0]!;
+    const command = [`nc -vz -w ${Math.max(1, Math.ceil(timeoutMs / 1000))} ${first.address} ${p.port}`, first.ping.command, first.route.command].join('; ');
+    const summary = `port ${label}: ${probes.length === 1 ? `${first.state} — ${first.because}` : probes.map((x) => `${x.address} ${x.state} — ${x.because}`).join('; ')}`;
+    const pingStatus = probes.some((x) => x.ping.outcome === 'missing') ? 'missing' : probes.some((x) => x.ping.outcome === 'not-permitted') ? 'not-permitted' : 'used';
+    const findings: { code: string; summary: string }[] = [];
+    if (pingStatus === 'missing') {
+      findings.push({ code: 'PING_MISSING', summary: 'ping is not installed (apt-get install iputils-ping): whether the host is up was judged from TCP and the neighbour table alone' });
+    } else if (pingStatus === 'not-permitted') {
+      findings.push({ code: 'PING_NOT_PERMITTED', summary: `ping may not send here (${first.ping.error ?? 'not permitted'}): whether the host is up was judged from TCP and the neighbour table alone` });
+    }
+    if (outcome === 'partial') {
+      for (const x of probes.filter((q) => q.state !== 'open')) findings.push({ code: 'ADDRESS_FAILS', summary: `${x.address}: ${x.because}` });
+    }
+    const evidence = {
+      port: p.port,
+      portLabel: label,
+      timeoutMs,
+      /** The address the verdict rests on. */
+      address: best.address,
+      because: best.because,
+      life: best.life ?? '',
+      ping: pingStatus,
+      addresses: probes,
+      route: best.route,
+      onServer: serverCommand(best.address, p.port, p.process || undefined, p.service || undefined),
+    };
+    const status = outcome === 'open' ? 'pass' : 'fail';
+    return { outcome, status, summary, command, evidence, ...(findings.length ? { findings } : {}) };
+  },
+});

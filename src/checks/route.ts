@@ -1,0 +1,81 @@
+import { text, z } from './params.js';
+import { defineCheck } from './check.js';
+import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
+
+interface AddressRoute {
+  address: string;
+  route: RouteResult;
+  neighbour?: NeighbourResult;
+  /** One line: "10.0.0.5 is on this machine's own network (eth0): nobody answers ARP for it". */
+  text: string;
+}
+
+function describeRoute(route: RouteResult, neighbour: NeighbourResult | undefined): string {
+  const a = route.address;
+  switch (route.kind) {
+    case 'no-route':
+      return `no route to ${a}: ${route.error} (no route covers it, and there is no default gateway)`;
+    case 'unreachable':
+    case 'prohibit':
+    case 'blackhole':
+      return `the routing table refuses ${a}: a route of type ${route.kind} covers it (${route.error})`;
+    case 'local':
+      return `${a} is this machine's own address`;
+    case 'unicast': {
+      const src = route.src ? `, source address ${route.src}` : '';
+      if (route.via) return `${a} is reached through the gateway ${route.via} (interface ${route.dev}${src})`;
+      const what = a.includes(':') ? 'neighbour discovery' : 'ARP';
+      const arp = neighbourSilent(neighbour)
+        ? `: nobody answers ${what} for it (ip neigh: ${neighbour!.entry!.state}) — the host is down, unplugged, or the address is not in use`
+        : neighbourAnswered(neighbour)
+          ? `: it answers ${what} (${neighbour!.entry!.lladdr}), so it is up`
+          : '';
+      return `${a} is on this machine's own network (interface ${route.dev}${src}), no gateway in between${arp}`;
+    }
+    default:
+      return route.missing ? `the route to ${a} is not known: ${route.error}` : `ip route get ${a}: ${route.error ?? 'an unusual route'}`;
+  }
+}
+
+/**
+ * How this machine routes to the host (`ip route get`), and for an address on its own network
+ * whether anything answers ARP there: tells "no route" from "the host is down". The answers are
+ * shared with the probe step, which started them.
+ */
+export const route = defineCheck({
+  description: "Look up this machine's route to each address of the host (ip route get), and the neighbour table for addresses on its own network",
+  outcomes: ['no-route', 'on-link', 'gateway', 'local', 'unknown', 'unresolved'],
+  params: z.object({ host: text() }),
+  describe: (p) => `ip route get ${p.host}`,
+  async run(p, ctx) {
+    const res = await ctx.facts.resolve(p.host);
+    if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${p.host}`, evidence: { error: res.error } };
+    const routes: AddressRoute[] = await Promise.all(
+      res.addresses.map(async (a) => {
+        const r = await sharedRoute(ctx.facts, a.address);
+        const neighbour = r.kind === 'unicast' && r.via === undefined ? await sharedNeighbour(ctx.facts, a.address) : undefined;
+        return { address: a.address, route: r, ...(neighbour ? { neighbour } : {}), text: describeRoute(r, neighbour) };
+      }),
+    );
+    const refused = (r: RouteResult) => r.kind === 'no-route' || r.kind === 'unreachable' || r.kind === 'prohibit' || r.kind === 'blackhole';
+    // The first address with a usable route decides; "no route" only when none has one.
+    const usable = routes.find((x) => !refused(x.route));
+    const decisive = usable ?? routes[0]!;
+    const r = decisive.route;
+    const outcome =
+      refused(r) ? 'no-route' :
+      r.kind === 'local' ? 'local' :
+      r.kind === 'unicast' && r.via ? 'gateway' :
+      r.kind === 'unicast' ? 'on-link' :
+      'unknown';
+    const summary = routes.map((x) => x.text).join('; ');
+    const command = [r.command, ...(decisive.neighbour ? [decisive.neighbour.command] : [])].join('; ');
+    return {
+      outcome,
+      status: outcome === 'no-route' ? 'fail' : 'info',
+      summary,
+      command,
+      evidence: { address: decisive.address, gateway: r.via ?? '', dev: r.dev ?? '', src: r.src ?? '', neighbour: decisive.neighbour?.entry?.state ?? '', routes },
+    };
+  },
+});
