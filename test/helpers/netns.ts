@@ -27,6 +27,9 @@ export interface Namespace {
 let counter = 0;
 const created = new Set<Namespace>();
 
+// If the test process ends without its afterAll, still delete what it created (exit handlers are synchronous).
+process.once('exit', () => removeAllNamespaces());
+
 function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
 }

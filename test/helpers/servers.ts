@@ -36,6 +36,17 @@ export interface Listener {
 
 const running = new Set<Listener>();
 
+// If the test process ends without its afterAll (a crash, a hard timeout), leave no listener behind.
+process.once('exit', () => {
+  for (const l of running) {
+    try {
+      process.kill(l.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 // Node sets comm through libuv's uv_set_process_title (prctl PR_SET_NAME on Linux).
 const NODE_LISTENER = `
 const [host, port, name] = process.argv.slice(1);

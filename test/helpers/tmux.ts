@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,8 +79,11 @@ export class TmuxSession {
 
   /** The program's exit status once it has ended, else undefined. */
   exitStatus(): number | undefined {
-    const [dead, status] = this.tmux(['display-message', '-p', '-t', 't', '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
-    return dead === '1' && status !== undefined && status !== '' ? Number(status) : undefined;
+    const [dead, status, pid] = this.tmux(['display-message', '-p', '-t', 't', '#{pane_dead} #{pane_dead_status} #{pane_pid}']).trim().split(' ');
+    if (dead === '1' && status !== undefined && status !== '') return Number(status);
+    // Under load the tmux server here sometimes leaves the ended program a zombie for many seconds
+    // before it reaps it and marks the pane dead; the kernel already holds the exit status then.
+    return pid ? zombieExitStatus(Number(pid)) : undefined;
   }
 
   /** The pid of the program in the pane. */
@@ -106,9 +109,66 @@ export class TmuxSession {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = this.exitStatus();
-      if (status !== undefined) return status;
-      if (Date.now() > deadline) throw new Error(`the program did not end within ${timeoutMs} ms; the screen shows:\n${trimScreen(this.capture())}`);
+      if (status !== undefined) {
+        await this.settle();
+        return status;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the program did not end within ${timeoutMs} ms; ${this.processState()}\nthe screen shows:\n${trimScreen(this.capture())}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits until tmux has drawn all the output (two captures alike), at most `timeoutMs`. */
+  async settle(timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = this.capture();
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = this.capture();
+      if (now === last) return;
+      last = now;
+    }
+  }
+
+  /** What the pane's program is doing (its state, threads, children, descriptors), for failure messages. */
+  processState(): string {
+    try {
+      const pid = this.panePid();
+      const read = (f: string) => {
+        try {
+          return readFileSync(f, 'utf8').trim();
+        } catch {
+          return '?';
+        }
+      };
+      const stat = read(`/proc/${pid}/stat`).split(' ');
+      const tasks = (() => {
+        try {
+          return readdirSync(`/proc/${pid}/task`);
+        } catch {
+          return [];
+        }
+      })();
+      const threads = tasks.map((t) => `${read(`/proc/${pid}/task/${t}/comm`)}:${read(`/proc/${pid}/task/${t}/wchan`)}`).join(' ');
+      const children = tasks.flatMap((t) => read(`/proc/${pid}/task/${t}/children`).split(/\s+/).filter((c) => c && c !== '?'));
+      const childText = children.map((c) => `${c} ${read(`/proc/${c}/cmdline`).replaceAll('\0', ' ')}`).join('; ');
+      let fds = '';
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+          try {
+            return `${fd}→${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+          } catch {
+            return fd;
+          }
+        }).join(' ');
+      } catch {
+        // gone
+      }
+      return `pid ${pid} state ${stat[2] ?? '?'}; threads ${threads}; children [${childText}]; fds ${fds}`;
+    } catch (err) {
+      return `(no process state: ${(err as Error).message})`;
     }
   }
 
@@ -133,6 +193,24 @@ export class TmuxSession {
     if (this.socketPath) rmSync(this.socketPath, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The exit status of a process that has ended but was not reaped yet (state Z), from the
+ * exit_code field of /proc/PID/stat (Linux ≥ 3.5), as a shell reports it; undefined otherwise.
+ */
+export function zombieExitStatus(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised comm start at field 3 (state); exit_code is field 52.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  if (fields[0] !== 'Z' || fields[49] === undefined) return undefined;
+  const wait = Number(fields[49]);
+  return wait & 0x7f ? 128 + (wait & 0x7f) : (wait >> 8) & 0xff;
 }
 
 /** The screen without the blank lines tmux pads it with. */

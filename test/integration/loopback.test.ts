@@ -77,6 +77,12 @@ function expectDiagnosis(r: Run, code: string, status: number): void {
   expect(r.report.playbook.name).toBe('default');
 }
 
+function expectStepsInOrder(r: Run, ids: string[]): void {
+  const ran = r.report.steps.map((s) => s.id);
+  const at = ids.map((id) => ran.indexOf(id));
+  expect(at.every((i, n) => i >= 0 && (n === 0 || i > at[n - 1]!)), `expected ${ids.join(' → ')} in order; ${trace(r)}`).toBe(true);
+}
+
 type Probe = { address: string; port: number; outcome: string };
 const probesOf = (s: StepRecord) => (s.evidence as { probes: Probe[] }).probes;
 
@@ -95,7 +101,8 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const r = await whyport('127.0.0.1', String(l.port));
     expectDiagnosis(r, 'REACHABLE', 0);
     expect(r.report.target).toMatchObject({ host: '127.0.0.1', address: '127.0.0.1', port: l.port, protocol: 'tcp', local: true });
-    expect(r.report.steps.map((s) => s.id)).toEqual(['where', 'sockets', 'listening', 'process-named', 'connect-local']);
+    // These steps, in this order (the playbook may add others, e.g. a firewall look after them).
+    expectStepsInOrder(r, ['where', 'sockets', 'listening', 'process-named', 'connect-local']);
     expect(step(r, 'where').outcome).toBe('local');
     expect(step(r, 'sockets').outcome).toBe('listening');
     const listening = step(r, 'listening');
@@ -116,6 +123,7 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const port = await freePort();
     const r = await whyport('127.0.0.1', String(port));
     expectDiagnosis(r, 'NOT_LISTENING', 1);
+    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'which-service']);
     expect(['none', 'recent']).toContain(step(r, 'sockets').outcome);
     expect(step(r, 'which-process').outcome).toBe('unknown');
     expect(step(r, 'which-service').outcome).toBe('unknown');
@@ -127,6 +135,7 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const port = await freePort();
     const r = await whyport('127.0.0.1', String(port), '--process', 'nosuchprog-xyz');
     expectDiagnosis(r, 'PROCESS_NOT_RUNNING', 1);
+    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'process', 'which-service-of-process']);
     expect(step(r, 'which-process')).toMatchObject({ outcome: 'given', evidence: { value: 'nosuchprog-xyz', source: 'flag' } });
     expect(step(r, 'process')).toMatchObject({ outcome: 'not-running', command: 'pgrep -a nosuchprog-xyz', evidence: { pids: [] } });
     expect(step(r, 'which-service-of-process').outcome).toBe('unknown');
