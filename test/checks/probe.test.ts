@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyProbe, probe, serverCommand } from '../../src/checks/probe.js';
+import { parsePing, type PingResult } from '../../src/system/ping.js';
+import { parseNeighbours, parseRouteGet, type NeighbourResult, type RouteResult } from '../../src/system/route.js';
+import type { ProbeResult } from '../../src/system/tcp-connect.js';
+import { captured, contextWith, FakeFacts, replay, resolvedTo, type Reply } from './replay.js';
+
+// nmap's rule, fed with what ping, ip route get and ip neigh really printed (test/fixtures/ping,
+// test/fixtures/ip-route) and with the errno a TCP connect really gets in each case (TESTBED.md).
+
+const ADDR = '10.213.9.2';
+
+function pingFrom(name: string, address = ADDR): PingResult {
+  const c = captured('ping', name) as Exclude<Reply, 'missing'>;
+  return { address, command: `ping -c 1 -W 1 -n ${address}`, durationMs: 1, ...parsePing(c.stdout!, c.stderr!, c.exitCode!) };
+}
+const PING_MISSING = (address = ADDR): PingResult => ({ address, command: '', durationMs: 1, outcome: 'missing', error: 'ping is not installed' });
+
+function routeFrom(name: string, address = ADDR): RouteResult {
+  const c = captured('ip-route', name) as Exclude<Reply, 'missing'>;
+  return { address, command: `ip route get ${address}`, durationMs: 1, ...parseRouteGet(c.stdout!, c.stderr!, c.exitCode!) };
+}
+
+function neighbourFrom(name: string, address: string): NeighbourResult {
+  const c = captured('ip-route', name) as Exclude<Reply, 'missing'>;
+  const entry = parseNeighbours(c.stdout!)[0];
+  return { address, command: `ip neigh show ${address}`, durationMs: 1, ...(entry ? { entry: { ...entry, address } } : {}) };
+}
+
+const tcp = (outcome: ProbeResult['outcome'], errno?: string, durationMs = 2, address = ADDR): ProbeResult => ({ address, port: 7071, outcome, ...(errno ? { errno } : {}), durationMs });
+
+describe("classifyProbe: nmap's rule with ping, route and the neighbour table", () => {
+  it('SYN/ACK → open; RST → closed (a refusal proves the host is up, with or without ping)', () => {
+    expect(classifyProbe(tcp('connected'), pingFrom('reply-v4'), routeFrom('get-on-link'))).toMatchObject({ state: 'open', reason: 'syn-ack' });
+    expect(classifyProbe(tcp('refused', 'ECONNREFUSED'), PING_MISSING(), routeFrom('get-gateway'))).toMatchObject({
+      state: 'closed',
+      reason: 'reset',
+      because: '10.213.9.2:7071 refuses the connection (ECONNREFUSED): the host is up and answered',
+    });
+  });
+
+  it('no answer within the timeout from a host that answers ping → filtered', () => {
+    const r = classifyProbe(tcp('timeout', 'ETIMEDOUT', 1001), pingFrom('reply-v4'), routeFrom('get-on-link'));
+    expect(r).toMatchObject({ state: 'filtered', reason: 'no-response' });
+    expect(r.because).toMatch(/^no answer from 10\.213\.9\.2:7071 within 1001 ms, though the host is up \(it answers ping in [\d.]+ ms\): something drops the packets$/);
+  });
+
+  it('EHOSTUNREACH at once while the host answers ping → filtered (administratively prohibited)', () => {
+    expect(classifyProbe(tcp('unreachable', 'EHOSTUNREACH'), pingFrom('reply-v4'), routeFrom('get-on-link'))).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
+    // The host answers the echo with an ICMP error of its own: still alive.
+    expect(classifyProbe(tcp('unreachable', 'EHOSTUNREACH'), pingFrom('packet-filtered'), routeFrom('get-on-link'))).toMatchObject({
+      state: 'filtered',
+      reason: 'admin-prohibited',
+      life: 'it sent an ICMP error itself in answer to ping ("Packet filtered")',
+    });
+  });
+
+  it('without ping: the neighbour table is the sign of life on the local link', () => {
+    const a = '10.213.9.2';
+    const answered = neighbourFrom('neigh-reachable', a);
+    expect(classifyProbe(tcp('timeout', 'ETIMEDOUT', 1000), PING_MISSING(), routeFrom('get-on-link'), answered)).toMatchObject({ state: 'filtered', reason: 'no-response' });
+    expect(classifyProbe(tcp('timeout', 'ETIMEDOUT', 1000), PING_MISSING(), routeFrom('get-on-link'), answered).life).toMatch(/^it answered ARP, ip neigh: REACHABLE /);
+    // A quick EHOSTUNREACH from a neighbour whose hardware address is known came from the host.
+    const stale: NeighbourResult = { address: a, command: '', durationMs: 1, entry: { address: a, dev: 'wptRC', lladdr: '02:00:00:00:00:02', state: 'DELAY', router: false } };
+    expect(classifyProbe(tcp('unreachable', 'EHOSTUNREACH', 30), PING_MISSING(), routeFrom('get-on-link'), stale)).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
+  });
+
+  it('no answer and nobody answers ARP on the link → unreachable, host down (ping or not)', () => {
+    const a = '10.213.9.77';
+    const silent = neighbourFrom('neigh-incomplete', a);
+    for (const ping of [pingFrom('no-reply', a), PING_MISSING(a)]) {
+      const r = classifyProbe(tcp('timeout', 'ETIMEDOUT', 1000, a), ping, routeFrom('get-on-link', a), silent);
+      expect(r).toMatchObject({ state: 'unreachable', reason: 'host-down' });
+      expect(r.because).toContain('nobody answers ARP for it on wptRC (ip neigh: INCOMPLETE)');
+    }
+    // After three ARP tries the kernel gives up: EHOSTUNREACH after ~3 s, and ping hears it from this machine.
+    expect(classifyProbe(tcp('unreachable', 'EHOSTUNREACH', 3061, a), pingFrom('host-unreachable', a), routeFrom('get-on-link', a), neighbourFrom('neigh-failed', a))).toMatchObject({ state: 'unreachable', reason: 'host-down' });
+  });
+
+  it('behind a gateway, neither TCP nor ping answered → unreachable (silent); without ping → filtered, host state unknown', () => {
+    const a = '10.88.0.1';
+    expect(classifyProbe(tcp('timeout', 'ETIMEDOUT', 1000, a), pingFrom('no-reply', a), routeFrom('get-gateway', a))).toMatchObject({ state: 'unreachable', reason: 'silent' });
+    const r = classifyProbe(tcp('timeout', 'ETIMEDOUT', 1000, a), PING_MISSING(a), routeFrom('get-gateway', a));
+    expect(r).toMatchObject({ state: 'filtered', reason: 'no-response' });
+    expect(r.because).toContain('ping is not installed, so whether the host is up is not known');
+  });
+
+  it('no route: ENETUNREACH, or a route that refuses (unreachable, prohibit, blackhole) → unreachable, no route', () => {
+    expect(classifyProbe(tcp('unreachable', 'ENETUNREACH', 1, '10.99.0.1'), pingFrom('network-unreachable', '10.99.0.1'), routeFrom('get-no-route', '10.99.0.1'))).toEqual({
+      state: 'unreachable',
+      reason: 'no-route',
+      because: 'this machine has no route to 10.99.0.1 (ip route get: Network is unreachable)',
+    });
+    expect(classifyProbe(tcp('unreachable', 'EHOSTUNREACH', 1, '10.55.0.1'), pingFrom('no-route-to-host', '10.55.0.1'), routeFrom('get-unreachable', '10.55.0.1'))).toMatchObject({ state: 'unreachable', reason: 'no-route' });
+    expect(classifyProbe(tcp('error', 'EACCES', 1, '10.56.0.1'), PING_MISSING('10.56.0.1'), routeFrom('get-prohibit', '10.56.0.1')).because).toContain('a route of type prohibit');
+    expect(classifyProbe(tcp('error', 'EINVAL', 1, '10.57.0.1'), PING_MISSING('10.57.0.1'), routeFrom('get-blackhole', '10.57.0.1')).because).toContain('a route of type blackhole');
+  });
+
+  it("EPERM: this machine's own firewall refused to send it", () => {
+    expect(classifyProbe(tcp('error', 'EPERM'), pingFrom('reply-v4'), routeFrom('get-on-link'))).toMatchObject({ state: 'filtered', reason: 'blocked-here' });
+  });
+});
+
+describe('the probe check', () => {
+  let server: Server;
+  let open = 0;
+  beforeAll(async () => {
+    server = createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, r));
+    open = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  // Real TCP on loopback; ping and ip route get replayed (their real output for a host that answers).
+  const runner = () =>
+    replay({
+      'ping -c 1 -W 1 -n 127.0.0.1': captured('ping', 'reply-v4'),
+      'ping -c 1 -W 1 -n 127.0.0.2': captured('ping', 'reply-v4'),
+      'ip route get 127.0.0.1': captured('ip-route', 'get-loopback'),
+      'ip route get 127.0.0.2': captured('ip-route', 'get-loopback'),
+    });
+
+  it('every address of the name is probed; one refusing while another accepts → partial, named in findings', async () => {
+    const r = runner();
+    const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.1', '127.0.0.2') });
+    const ctx = contextWith(r, facts, { host: 'appserver', port: open });
+    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open) }) as never, ctx);
+    expect(res.outcome).toBe('partial');
+    expect(res.summary).toBe(`port ${open}: 127.0.0.1 open — 127.0.0.1:${open} accepts connections (the TCP handshake completes); 127.0.0.2 closed — 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered`);
+    expect(res.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: `127.0.0.2: 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered` }]);
+    // ping and the route were asked for both addresses, at once with the TCP connects.
+    expect(r.calls.sort()).toEqual(['ip route get 127.0.0.1', 'ip route get 127.0.0.2', 'ping -c 1 -W 1 -n 127.0.0.1', 'ping -c 1 -W 1 -n 127.0.0.2']);
+  });
+
+  it('the service name goes with the port, and the next move names --process and --service', async () => {
+    const r = runner();
+    const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
+    const ctx = contextWith(r, facts, { host: 'appserver', port: open, portName: 'myproto' });
+    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }) as never, ctx);
+    expect(res.outcome).toBe('closed');
+    expect(res.summary.startsWith(`port ${open} (myproto): closed`)).toBe(true);
+    expect(res.evidence.onServer).toEqual({ argv: ['whyport', '127.0.0.2', String(open), '--process', 'nginx', '--service', 'nginx.service'], command: `whyport 127.0.0.2 ${open} --process nginx --service nginx.service` });
+    expect(res.command).toBe(`nc -vz -w 1 127.0.0.2 ${open}; ping -c 1 -W 1 -n 127.0.0.2; ip route get 127.0.0.2`);
+  });
+
+  it('ping missing: said so in a finding, and the verdict still comes (a refusal needs no ping)', async () => {
+    const r = replay({ 'ip route get 127.0.0.2': captured('ip-route', 'get-loopback') });
+    const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
+    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }) as never, contextWith(r, facts, { host: 'appserver', port: open }));
+    expect(res.outcome).toBe('closed');
+    expect(res.evidence.ping).toBe('missing');
+    expect(res.findings).toEqual([expect.objectContaining({ code: 'PING_MISSING' })]);
+    // Empty inputs (--process not given) add no words to the command for the server.
+    expect(res.evidence.onServer).toEqual(serverCommand('127.0.0.2', open));
+  });
+
+  it('a name that does not resolve → unresolved', async () => {
+    const r = replay({});
+    const facts = new FakeFacts(r, { nosuch: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 1 } });
+    const res = await probe.run(probe.params.parse({ host: 'nosuch', port: '80' }) as never, contextWith(r, facts, { host: 'nosuch', port: 80 }));
+    expect(res).toMatchObject({ outcome: 'unresolved', summary: 'nosuch does not resolve (no such name)' });
+  });
+});

@@ -1,0 +1,88 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { askNameserver, resolve } from '../../src/checks/resolve.js';
+import { contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
+
+// What getaddrinfo said comes from Facts (a made-up resolution here); what a nameserver says is
+// asked for real, over UDP, of tiny nameservers on loopback that answer the way real ones fail.
+
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+
+/** A nameserver on 127.0.0.1 that answers every query with this rcode (3 NXDOMAIN, 5 REFUSED), or never. */
+async function nameserver(rcode: number | 'silent'): Promise<string> {
+  const s = createSocket('udp4');
+  sockets.push(s);
+  s.on('message', (q, peer) => {
+    if (rcode === 'silent') return;
+    // Header: same id, QR + RD + RA, the rcode, the question echoed back, no answers.
+    const reply = Buffer.from(q);
+    reply[2] = 0x81;
+    reply[3] = 0x80 | rcode;
+    reply.writeUInt16BE(0, 6);
+    reply.writeUInt16BE(0, 8);
+    reply.writeUInt16BE(0, 10);
+    s.send(reply, peer.port, peer.address);
+  });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  return `127.0.0.1:${s.address().port}`;
+}
+
+/** A UDP port on loopback where nothing listens: the kernel answers port unreachable. */
+async function closedPort(): Promise<string> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `127.0.0.1:${port}`;
+}
+
+describe('asking a nameserver directly', () => {
+  it('NXDOMAIN → no such name', async () => {
+    const server = await nameserver(3);
+    expect(await askNameserver(server, 'nosuch.example')).toEqual({ server, verdict: 'no-such-name', code: 'ENOTFOUND', text: `nameserver ${server} says there is no such name (NXDOMAIN)` });
+  });
+
+  it('REFUSED, and nothing listening at all → refused', async () => {
+    const server = await nameserver(5);
+    expect(await askNameserver(server, 'x.example')).toMatchObject({ verdict: 'refused', code: 'EREFUSED' });
+    const closed = await closedPort();
+    expect(await askNameserver(closed, 'x.example')).toMatchObject({ verdict: 'refused', code: 'ECONNREFUSED', text: `nameserver ${closed} refuses the connection (ECONNREFUSED): no DNS server listens there` });
+  });
+
+  it('silence → no answer, within about a second', async () => {
+    const server = await nameserver('silent');
+    const started = performance.now();
+    expect(await askNameserver(server, 'x.example')).toMatchObject({ verdict: 'no-answer', code: 'ETIMEOUT' });
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('the resolve check', () => {
+  const run = async (resolution: Parameters<typeof resolvedTo> | { ok: false; error: string; code: string; durationMs: number }) => {
+    const r = replay({});
+    const facts = new FakeFacts(r, { appserver: Array.isArray(resolution) ? resolvedTo(...resolution) : resolution });
+    return resolve.run(resolve.params.parse({ host: 'appserver' }), contextWith(r, facts, { host: 'appserver' }));
+  };
+
+  it('resolved: every address of both families', async () => {
+    expect(await run(['10.213.9.2', 'fd00:213:9::2'])).toMatchObject({ outcome: 'resolved', summary: 'appserver resolves: IPv4 10.213.9.2; IPv6 fd00:213:9::2' });
+    expect((await run(['10.213.9.2'])).summary).toBe('appserver resolves: IPv4 10.213.9.2; no IPv6 address');
+  });
+
+  it('no such name: the resolver answered, nothing more to ask', async () => {
+    const res = await run({ ok: false, error: 'appserver does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 3 });
+    expect(res.outcome).toBe('no-such-name');
+    expect(res.summary).toMatch(/^appserver is not in \/etc\/hosts and DNS says there is no such name \(ENOTFOUND\)/);
+  });
+
+  it('the resolver timed out: no answer, without asking again (that would double the wait)', async () => {
+    const started = performance.now();
+    const res = await run({ ok: false, error: 'no answer from the resolver within 1000 ms', code: 'ETIMEOUT', durationMs: 1000 });
+    expect(performance.now() - started).toBeLessThan(100);
+    // On a machine without nameservers the answer is no-resolver instead; both say nobody answered.
+    expect(['no-answer', 'no-resolver']).toContain(res.outcome);
+  });
+});
