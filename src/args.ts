@@ -34,6 +34,9 @@ export interface Environment {
 const METACHARS = /[;&|`$<>(){}\\!*?\[\]'"\n\r]/;
 
 function safe(flag: string, value: string): string {
+  if (value.startsWith('-')) {
+    throw new UsageError(`${flag} '${value}' starts with '-'`, 'a name may not start with a dash (it would read as an option of the commands it is passed to)');
+  }
   if (!SAFE_VALUE.test(value)) {
     throw new UsageError(`${flag} '${value}' contains characters whyport does not accept`, 'use letters, digits and . _ - @ : + / only (values are passed to commands as single words, never through a shell)');
   }

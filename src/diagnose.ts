@@ -56,7 +56,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
     );
   }
   const showProgress = opts.format === 'text' || opts.interactive;
-  const ui = io.ui ?? (showProgress && process.stderr.isTTY ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
+  const ui = io.ui ?? (showProgress && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   let result: WalkResult;
   try {
     const ctx = io.early?.ctx ?? context();

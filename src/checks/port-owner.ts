@@ -1,5 +1,6 @@
 import { port, text, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
+import { normaliseUnit, unitOfPid } from '../system/systemd.js';
 import { defineCheck } from './check.js';
 
 /** Does the expected program hold the port, or another one (PORT_TAKEN)? */
@@ -26,7 +27,9 @@ export const portOwner = defineCheck({
       };
     }
     const matched: typeof owners = [];
-    for (const o of owners) if (await isNamedProcess(o.pid, o.program, p.process)) matched.push(o);
+    // The name may be the program's (nginx) or its service's (a node app run by webapp.service).
+    const unit = normaliseUnit(p.process);
+    for (const o of owners) if ((await isNamedProcess(o.pid, o.program, p.process)) || (await unitOfPid(o.pid)) === unit) matched.push(o);
     const evidence = { expected: p.process, owners: dedupe(owners) };
     const who = dedupe(owners).map((o) => `${o.program} (pid ${o.pid})`).join(', ');
     if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `${p.process} holds port ${p.port} (${who})`, command, evidence };

@@ -55,6 +55,7 @@ export interface WalkResult {
   /** The fix commands as argv, for --fix. */
   fixArgv: string[][];
   findings: Finding[];
+  /** What the user said (flags and answers), without guesses: a re-check must guess afresh. */
   answers: Record<string, string>;
   interrupted: boolean;
 }
@@ -101,7 +102,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       continue;
     }
     const { diagnosis, fixArgv } = renderDiagnosis(playbook, t.diagnosis, scope);
-    return { target, steps, diagnosis, fixArgv, findings, answers, interrupted: false };
+    return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false };
   }
 
   function interrupted(): WalkResult {
@@ -117,10 +118,16 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       },
       fixArgv: [],
       findings,
-      answers,
+      answers: known(answers, steps),
       interrupted: true,
     };
   }
+}
+
+/** The answers that came from the user, not from a guess taken with --yes. */
+function known(answers: Record<string, string>, steps: StepRecord[]): Record<string, string> {
+  const guessed = new Set(steps.filter((s) => s.check === 'ask' && s.evidence.source === 'guess').map((s) => String(s.evidence.input)));
+  return Object.fromEntries(Object.entries(answers).filter(([k]) => !guessed.has(k)));
 }
 
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {

@@ -140,6 +140,7 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
   const inputNames = Object.keys(pb.inputs ?? {});
   const diagnosisIds = Object.keys(pb.diagnoses);
   const start = pb.start ?? stepIds[0]!;
+  let brokenLinks = false;
   if (pb.start !== undefined && !pb.steps[pb.start]) at(['start'], `unknown step '${pb.start}'`, hintFor(pb.start, stepIds, 'steps'));
 
   for (const [id, d] of Object.entries(pb.diagnoses)) {
@@ -180,8 +181,12 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
       if ((b.next === undefined) === (b.diagnose === undefined)) {
         at(bp, "a branch needs exactly one of 'next' (a step) or 'diagnose' (a diagnosis)");
       }
-      if (b.next !== undefined && !pb.steps[b.next]) at([...bp, 'next'], `unknown step '${b.next}'`, hintFor(b.next, stepIds, 'steps'));
+      if (b.next !== undefined && !pb.steps[b.next]) {
+        brokenLinks = true;
+        at([...bp, 'next'], `unknown step '${b.next}'`, hintFor(b.next, stepIds, 'steps'));
+      }
       if (b.next === id) at([...bp, 'next'], `step '${id}' leads to itself`, 'a step that repeats itself never ends; point it elsewhere');
+      if (b.diagnose !== undefined && !pb.diagnoses[b.diagnose]) brokenLinks = true;
       if (b.diagnose !== undefined && !pb.diagnoses[b.diagnose]) at([...bp, 'diagnose'], `unknown diagnosis '${b.diagnose}'`, hintFor(b.diagnose, diagnosisIds, 'diagnoses'));
       if (b.when === undefined) {
         if (catchAll < 0) catchAll = i;
@@ -240,8 +245,10 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
     }
   }
 
-  // Reachability: every step and diagnosis should be reachable from the start.
-  if (pb.steps[start]) {
+  // Reachability: every step and diagnosis should be reachable from the start. Not when a branch
+  // points at a name that does not exist: the typo is the one problem, and everything behind it
+  // would be reported unreachable too.
+  if (pb.steps[start] && !brokenLinks) {
     const seen = new Set<string>([start]);
     const usedDiagnoses = new Set<string>();
     const queue = [start];

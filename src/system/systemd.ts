@@ -184,8 +184,20 @@ async function unitJournal(runner: Runner, unit: string, lines: number, timeoutM
 export function parseJournal(text: string): string[] {
   return text
     .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
+    .map((l) => compactJournalLine(l.replace(/\r$/, '')))
     .filter((l) => l.trim() !== '' && !/^-- .* --$/.test(l));
+}
+
+/**
+ * `2026-11-23T09:39:24+0000 app1 sh[93]: msg` (or syslog's `Nov 23 09:39:24 app1 …`) as
+ * `09:39:24 sh[93]: msg`: the date and the host name are the same on every line of one unit's
+ * recent journal, and without them the line that says why a service died fits on one line.
+ */
+export function compactJournalLine(line: string): string {
+  const iso = /^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)\S* \S+ (.*)$/.exec(line);
+  if (iso) return `${iso[1]} ${iso[2]}`;
+  const syslog = /^[A-Z][a-z]{2} [ \d]\d (\d\d:\d\d:\d\d) \S+ (.*)$/.exec(line);
+  return syslog ? `${syslog[1]} ${syslog[2]}` : line;
 }
 
 /** The log lines `systemctl status` prints after its header block (everything after the first blank line). */
@@ -230,8 +242,9 @@ export async function unitsMentioningPort(port: number, dirs: string[] = UNIT_DI
 
 /** True when unit-file text mentions `port` as a whole number on a line that is not a comment. */
 export function mentionsPort(text: string, port: number): boolean {
-  // Not part of a longer number or a dotted version/address (1.7071, 10.0.7071).
-  const re = new RegExp(`(?<![\\d.])${port}(?!\\d)`);
+  // Standing alone as a value (`--port 7071`, `:7071`, `PORT=7071`, `7071/tcp`): not part of a
+  // word (FirewallD1, polkit-1), a longer number, a path or a dotted version/address.
+  const re = new RegExp(`(?<=^|[\\s:=,("'\\[])${port}(?=$|[\\s/,)"'\\];])`);
   return text.split('\n').some((line) => !/^\s*[#;]/.test(line) && re.test(line));
 }
 

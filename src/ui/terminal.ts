@@ -10,7 +10,9 @@ import type { StepRecord } from '../report/model.js';
 export async function terminalUI(opts: { spinner: boolean; color: boolean }): Promise<WalkUI & { stop(): void; confirm(message: string): Promise<boolean> }> {
   const ora = opts.spinner ? (await import('ora')).default : undefined;
   let current: Ora | undefined;
-  const mark = (r: StepRecord) => (r.status === 'pass' ? 'succeed' : r.status === 'fail' ? 'fail' : 'info');
+  // Our own symbols, coloured only when colours are on: ora's follow the environment, not --no-color.
+  const paint = (code: number, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[39m` : s);
+  const symbol = (r: StepRecord) => (r.status === 'pass' ? paint(32, '✔') : r.status === 'fail' ? paint(31, '✖') : paint(34, 'ℹ'));
 
   const promptContext = { output: process.stderr, clearPromptOnDone: false };
   const asking = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -29,12 +31,12 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
     stepStarted(_id, text) {
       if (!ora) return;
       current?.stop();
-      current = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
+      current = ora({ text, stream: process.stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
     },
     stepFinished(record) {
       if (!current) return;
       const cmd = record.command ? `  $ ${record.command}` : '';
-      current[mark(record)](`${record.summary}${opts.color ? `\x1b[2m${cmd}\x1b[22m` : cmd}`);
+      current.stopAndPersist({ symbol: symbol(record), text: `${record.summary}${opts.color ? `\x1b[2m${cmd}\x1b[22m` : cmd}` });
       current = undefined;
     },
     async ask(q: Question) {

@@ -289,7 +289,7 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
     // Product bug: the re-check after the fix reuses the process name *guessed* from the unit file
     // (programs-for-port → "webapp") as if the user had given it; the port's owner is node, so the
     // re-check says PORT_TAKEN and verified is false although the port is reachable. See the report.
-    it.fails('webapp: applied.verified is true and the re-check says REACHABLE', () => {
+    it('webapp: applied.verified is true and the re-check says REACHABLE', () => {
       expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ verified: true, after: 'REACHABLE' });
     });
 
