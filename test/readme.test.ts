@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkCatalog } from '../src/checks/index.js';
+import { parsePlaybook } from '../src/playbook/load.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+describe('the README', () => {
+  it('starts with the two commands a newcomer needs, and CI runs the same test command', () => {
+    const first = readme.split('\n').slice(0, 6).join('\n');
+    expect(first).toMatch(/npm ci && npm run build && node dist\/cli\.js 127\.0\.0\.1 \d+/);
+    expect(first).toMatch(/^npm test\b/m);
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+  });
+
+  it("the tutorial's playbook is the tested file, and it validates", () => {
+    const file = readFileSync(join(ROOT, 'test/fixtures/playbooks/tutorial/myapp.yaml'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Writing a playbook'));
+    const block = /```yaml\n([^]*?)```/.exec(section)?.[1];
+    expect(block).toBe(file);
+    const pb = parsePlaybook(block!, 'myapp.yaml', checkCatalog());
+    expect(Object.keys(pb.diagnoses)).toContain('MYAPP_HUNG');
+  });
+
+  it('lists every diagnosis code of the contract', () => {
+    for (const code of ['REACHABLE', 'DNS_FAILURE', 'HOST_UNREACHABLE', 'PORT_FILTERED', 'PORT_CLOSED', 'NOT_LISTENING', 'PROCESS_NOT_RUNNING', 'SERVICE_FAILED', 'SERVICE_INACTIVE', 'SERVICE_NOT_FOUND', 'LISTENING_ON_OTHER_PORT', 'PORT_TAKEN', 'BOUND_TO_LOOPBACK', 'BOUND_TO_OTHER_ADDRESS', 'FIREWALL_BLOCKS', 'ACCEPT_QUEUE_FULL', 'CLOSE_WAIT_LEAK', 'INCONCLUSIVE']) {
+      expect(readme, code).toContain(`\`${code}\``);
+    }
+  });
+});
