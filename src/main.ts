@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDiagnoseArgs, type Environment } from './args.js';
+import type { Environment } from './args.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
 import { EXIT } from './report/model.js';
-import { PACKAGE_ROOT } from './paths.js';
+import { COMPILED_PLAYBOOK_DIR, PACKAGE_ROOT } from './paths.js';
 
 export interface MainIO {
   stdout: (text: string) => void;
@@ -22,6 +22,18 @@ function version(): string {
     return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
+  }
+}
+
+/**
+ * The help text commander printed at build time (dist/playbooks/../help.txt), so `whyport --help`
+ * costs one file read rather than loading the argument parser. Undefined under tests (no build).
+ */
+function builtHelp(): string | undefined {
+  try {
+    return readFileSync(join(COMPILED_PLAYBOOK_DIR, '..', 'help.txt'), 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
@@ -60,6 +72,14 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       const { runSubcommand } = await import('./subcommands.js');
       return await runSubcommand(argv, io, env);
     }
+    if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+      const help = builtHelp();
+      if (help) {
+        io.stdout(help);
+        return EXIT.ok;
+      }
+    }
+    const { parseDiagnoseArgs } = await import('./args.js');
     const opts = parseDiagnoseArgs(argv, env, io.stdout);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkCatalog } from '../checks/index.js';
+import { diagnoseProgram } from '../args.js';
 import { parsePlaybook } from '../playbook/load.js';
 import { playbookJsonSchema } from '../playbook/schema.js';
 import { COMPILED_PLAYBOOK_DIR, PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';
@@ -12,6 +13,13 @@ mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
 writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(), null, 2) + '\n');
 
 mkdirSync(COMPILED_PLAYBOOK_DIR, { recursive: true });
+
+// `whyport --help` as commander prints it (80 columns), served from a file at run time.
+let help = '';
+const program = diagnoseProgram(JSON.parse(readFileSync(join(COMPILED_PLAYBOOK_DIR, '../../package.json'), 'utf8')).version);
+program.configureOutput({ writeOut: (s) => (help += s), getOutHelpWidth: () => 80 });
+program.outputHelp();
+writeFileSync(join(COMPILED_PLAYBOOK_DIR, '..', 'help.txt'), help);
 for (const f of readdirSync(PLAYBOOK_DIR).filter((f) => f.endsWith('.yaml'))) {
   const pb = parsePlaybook(readFileSync(join(PLAYBOOK_DIR, f), 'utf8'), `playbooks/${f}`, checkCatalog());
   writeFileSync(join(COMPILED_PLAYBOOK_DIR, f.replace(/\.yaml$/, '.json')), JSON.stringify(pb) + '\n');
