@@ -1,4 +1,5 @@
 import type { Endpoint, Family, SocketOwner, TcpSocket } from './socket.js';
+import { splitEndpoint } from './socket.js';
 import { normalizeTcpState } from './ss.js';
 
 /** What `netstat -tan…` says about the host's TCP sockets. */
@@ -107,13 +108,10 @@ function restAfterWords(line: string, count: number): string {
 
 /** `0.0.0.0:7071`, `:::7071`, `::1:7075`, `0.0.0.0:*`, `:::*`; the last colon separates the port. */
 function parseNetstatEndpoint(word: string | undefined, family: Family): Endpoint | undefined {
-  if (!word) return undefined;
-  const colon = word.lastIndexOf(':');
-  if (colon <= 0) return undefined;
-  const portText = word.slice(colon + 1);
-  const port = portText === '*' ? 0 : /^\d+$/.test(portText) ? Number(portText) : undefined;
-  if (port === undefined || port > 65535) return undefined;
-  let address = word.slice(0, colon);
+  const split = splitEndpoint(word);
+  if (!split) return undefined;
+  const { port } = split;
+  let address = split.host;
   // netstat prints the IPv4-mapped addresses of tcp6 sockets without their ::ffff: prefix.
   if (family === 'inet6' && /^\d+\.\d+\.\d+\.\d+$/.test(address)) address = `::ffff:${address}`;
   return { address, port };

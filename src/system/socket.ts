@@ -66,3 +66,14 @@ export interface SocketTable {
   /** Notices from the tool, e.g. netstat's "(Not all processes could be identified …)". */
   notices: string[];
 }
+
+/** Splits `HOST:PORT` at the last colon, so IPv6 keeps its own (`:::22`); a `*` port is 0. */
+export function splitEndpoint(word: string | undefined): { host: string; port: number } | undefined {
+  if (!word) return undefined;
+  const colon = word.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const portText = word.slice(colon + 1);
+  const port = portText === '*' ? 0 : /^\d+$/.test(portText) ? Number(portText) : undefined;
+  if (port === undefined || port > 65535) return undefined;
+  return { host: word.slice(0, colon), port };
+}

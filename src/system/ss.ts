@@ -1,5 +1,5 @@
 import type { Endpoint, Family, SocketOwner, TcpSocket, TcpState } from './socket.js';
-import { TCP_STATES } from './socket.js';
+import { splitEndpoint, TCP_STATES } from './socket.js';
 
 /** ss's state names (iproute2 ss.c `sstate_name`) in the netstat spelling whyport uses. */
 const SS_STATE_NAMES: Readonly<Record<string, TcpState>> = {
@@ -140,13 +140,10 @@ function toCount(word: string | undefined): number | undefined {
  * IPv6 without brackets (`:::22`); the last colon still separates the port.
  */
 function parseSsEndpoint(word: string | undefined): { endpoint: Endpoint; family: Family } | undefined {
-  if (!word) return undefined;
-  const colon = word.lastIndexOf(':');
-  if (colon <= 0) return undefined;
-  const portText = word.slice(colon + 1);
-  const port = portText === '*' ? 0 : /^\d+$/.test(portText) ? Number(portText) : undefined;
-  if (port === undefined || port > 65535) return undefined;
-  let host = word.slice(0, colon);
+  const split = splitEndpoint(word);
+  if (!split) return undefined;
+  const { port } = split;
+  let host = split.host;
   let device: string | undefined;
   let address: string;
   let family: Family;
