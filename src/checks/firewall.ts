@@ -2,8 +2,8 @@ import { port, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { portLabel } from './probe.js';
 import { isLoopback } from '../system/facts.js';
-import { findBlockingRules, type BlockingRule, type FirewallVerdict, type RuleRef } from '../system/firewall/analyze.js';
-import { readFirewall, type FirewallReading } from '../system/firewall/read.js';
+import type { BlockingRule, FirewallVerdict, RuleRef } from '../system/firewall/analyze.js';
+import type { FirewallReading } from '../system/firewall/read.js';
 import { showCommand } from '../system/runner.js';
 
 /** The verdicts for one address of the target: what a remote client meets, and what loopback meets. */
@@ -68,6 +68,7 @@ function readingText(reading: FirewallReading): string {
 
 /** The target's own addresses, each with the verdicts that apply to it. */
 async function verdictsFor(portNumber: number, host: string, reading: FirewallReading, ctx: CheckContext): Promise<AddressVerdicts[]> {
+  const { findBlockingRules } = await import('../system/firewall/analyze.js');
   const res = await ctx.facts.resolve(host);
   const local = res.ok ? res.addresses.filter((a) => ctx.facts.isLocalAddress(a.address)) : [];
   // Not resolved, or not this machine's: judge for remote IPv4 clients, the common case.
@@ -92,6 +93,8 @@ export const firewall = defineCheck({
   describe: (p, ctx) => `reading the firewall rules for incoming TCP port ${portLabel(p.port, ctx)}`,
   async run(p, ctx) {
     const label = portLabel(p.port, ctx);
+    // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
+    const { readFirewall } = await import('../system/firewall/read.js');
     const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.runner, { timeoutMs: ctx.timeoutMs }));
     const views = await verdictsFor(p.port, p.host, reading, ctx);
     const relevant = (v: AddressVerdicts) => (v.loopbackTarget ? v.loopback : v.remote);
