@@ -27,6 +27,7 @@ export type PingOutcome =
 /** The kind of an ICMP error ping printed, in the words of RFC 792 / RFC 4443. */
 export type IcmpErrorKind = 'admin-prohibited' | 'host-unreachable' | 'net-unreachable' | 'port-unreachable' | 'other';
 
+/** An ICMP error ping received instead of an echo reply. */
 export interface IcmpError {
   /** Who sent it: the target itself, a router on the way, or this machine (ARP/ND failed). */
   from: string;

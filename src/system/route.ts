@@ -22,6 +22,7 @@ export type RouteKind =
   /** broadcast, multicast, anycast, or what the parser does not know. */
   | 'other';
 
+/** What `ip route get` printed, parsed. */
 export interface RouteParse {
   kind: RouteKind;
   /** The gateway, for a route through one. */
