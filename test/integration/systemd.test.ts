@@ -359,6 +359,7 @@ function substance(text: string, machine: string): string {
     .replaceAll(machine, 'HOST')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
     .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
+    .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
     .replace(/\[\d+\]/g, '[PID]')
     .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
     .replace(/\b\d+(?:\.\d+)? m?s\b/g, 'DURATION')
