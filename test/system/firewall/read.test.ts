@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandResult, Runner } from '../../../src/system/runner.js';
 import { findBlockingRules } from '../../../src/system/firewall/analyze.js';
 import { readFirewall } from '../../../src/system/firewall/read.js';
 import { fixture } from './fixtures.js';
-
-type Reply = { stdout?: string; stderr?: string; exitCode?: number } | 'missing';
-
-/** A runner that replays captured output by command line; anything not listed is not installed. */
-function replay(replies: Record<string, Reply>): Runner & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async run(argv) {
-      const key = argv.join(' ');
-      calls.push(key);
-      const r = replies[key] ?? 'missing';
-      const base: CommandResult = { argv, exitCode: null, stdout: '', stderr: '', missing: false, timedOut: false, durationMs: 1 };
-      if (r === 'missing') return { ...base, missing: true };
-      return { ...base, exitCode: r.exitCode ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-    },
-  };
-}
+import { replay, type Reply } from '../../checks/replay.js';
 
 /** A captured failure: stdout, stderr and exit status saved side by side. */
 const failure = (tool: string, name: string, stdout = `${name}.stdout.txt`): Reply => ({
