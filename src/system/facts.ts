@@ -36,15 +36,11 @@ export class Facts {
 
   /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {
-    return this.#once(`pgrep:${name}`, async () => findProcesses(name));
+    return this.once(`pgrep:${name}`, async () => findProcesses(name));
   }
 
   /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */
   once<T>(key: string, make: () => Promise<T>): Promise<T> {
-    return this.#once(key, make);
-  }
-
-  #once<T>(key: string, make: () => Promise<T>): Promise<T> {
     let p = this.#memo.get(key) as Promise<T> | undefined;
     if (!p) {
       p = make();
@@ -55,12 +51,12 @@ export class Facts {
 
   /** Every address of both families the host resolves to (getaddrinfo, as other programs see it). */
   resolve(host: string): Promise<Resolution> {
-    return this.#once(`resolve:${host}`, () => resolveHost(host, this.options.timeoutMs));
+    return this.once(`resolve:${host}`, () => resolveHost(host, this.options.timeoutMs));
   }
 
   /** TCP sockets in every state on the port (local or peer side), read once and shared. */
   socketTable(port: number): Promise<SocketTable> {
-    return this.#once(`sockets:${port}`, () => {
+    return this.once(`sockets:${port}`, () => {
       const candidatePids = this.options.process ? pidsNamed(this.options.process) : [];
       return readSocketTable(this.runner, port, { timeoutMs: this.options.timeoutMs, ...(candidatePids.length ? { candidatePids } : {}) });
     });

@@ -32,18 +32,10 @@ export function findProcesses(name: string): ProcessLookup {
   }
   const own = new Set([process.pid, process.ppid]);
   const processes: ProcessInfo[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return { processes, command: showCommand(argv) };
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) > 57) continue; // not a pid
-    const pid = Number(entry);
+  for (const pid of procPids()) {
     if (own.has(pid)) continue;
     try {
-      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
+      const comm = commOf(pid);
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
       // pgrep -f skips kernel threads (empty command line), as here.
       if (full ? cmdline !== '' && pattern.test(cmdline) : pattern.test(comm)) processes.push({ pid, commandLine: cmdline || comm });
@@ -130,20 +122,27 @@ export async function withDescendants(pid: number): Promise<number[]> {
  */
 export function pidsNamed(name: string): number[] {
   const comm = name.slice(0, 15);
-  const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (e.charCodeAt(0) > 57) continue; // not a pid
+  return procPids().filter((pid) => {
     try {
-      if (readFileSync(`/proc/${e}/comm`, 'utf8').replace(/\n$/, '') === comm) out.push(Number(e));
+      return commOf(pid) === comm;
     } catch {
-      // gone
+      return false; // gone
     }
+  });
+}
+
+/** Every pid in /proc ([] when /proc cannot be read). */
+function procPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((e) => e.charCodeAt(0) <= 57) // digits: the other entries are not processes
+      .map(Number);
+  } catch {
+    return [];
   }
-  return out;
+}
+
+/** /proc/PID/comm without its newline; throws when the process is gone. */
+function commOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/comm`, 'utf8').replace(/\n$/, '');
 }
