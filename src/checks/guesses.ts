@@ -1,6 +1,6 @@
 import { wellKnown } from '../knowledge/well-known.js';
 import { existsSync } from 'node:fs';
-import { UNIT_DIRS, unitOfPid, unitStatus, unitsLoggingPort, unitsMentioningPort } from '../system/systemd.js';
+import { UNIT_DIRS, unitOfPid, unitStatus, unitStatuses, unitsLoggingPort, unitsMentioningPort, type UnitDetails } from '../system/systemd.js';
 import type { GuessSource } from '../playbook/schema.js';
 import type { CheckContext } from './check.js';
 
@@ -9,6 +9,8 @@ export interface Guess {
   value: string;
   reason: string;
   likely: boolean;
+  /** Higher ranks first among guesses equally likely: failed beats mentions the port beats running beats installed. */
+  rank?: number;
 }
 
 export type GuessProvider = (ctx: CheckContext, answers: Readonly<Record<string, string>>) => Promise<Guess[]>;
@@ -83,8 +85,45 @@ function wellKnownUnits(ctx: CheckContext, held: boolean): Guess[] {
   return (w?.units ?? []).map((u) => {
     const file = UNIT_DIRS.map((d) => `${d}/${u}.service`).find((f) => existsSync(f));
     const why = `usually on port ${ctx.target.port} (${w!.name})`;
-    return file ? { value: u, reason: `${why}, and installed (${file})`, likely: !held } : { value: u, reason: why, likely: false };
+    return file ? { value: u, reason: `${why}, and installed (${file})`, likely: !held, rank: RANK.installed } : { value: u, reason: why, likely: false, rank: 0 };
   });
+}
+
+/** What ranks a candidate unit: it is the unit of the program the user named, it holds the port, it failed (the likeliest reason nothing listens), it mentions the port, it runs, it is installed. */
+const RANK = { named: 200, holder: 100, failed: 50, mentions: 20, running: 10, installed: 5 } as const;
+
+/** One guess per value: the reasons joined, the ranks added, likely if any source says so. */
+export function mergeGuesses(list: Guess[]): Guess[] {
+  const out = new Map<string, Guess>();
+  for (const g of list) {
+    const had = out.get(g.value);
+    if (!had) out.set(g.value, { ...g, rank: g.rank ?? 0 });
+    else out.set(g.value, { value: g.value, reason: `${had.reason}; ${g.reason}`, likely: had.likely || g.likely, rank: (had.rank ?? 0) + (g.rank ?? 0) });
+  }
+  return [...out.values()];
+}
+
+/**
+ * Asks systemd about every candidate unit at once and ranks them: a unit that failed (or is
+ * restarting in a loop) explains an empty port better than one that is merely installed. A failed
+ * unit is likely even when only the port's number named it — unless the port is held by something.
+ */
+async function rankByState(ctx: CheckContext, candidates: Guess[], held: boolean): Promise<Guess[]> {
+  const states = await unitStatuses(ctx.runner, candidates.map((c) => c.value), { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }).catch(() => []);
+  const byName = new Map<string, UnitDetails>();
+  for (const s of states) if ('subState' in s) byName.set(stripService(s.unit), s);
+  const out = candidates.map((c) => {
+    const s = byName.get(c.value) ?? byName.get(stripService(c.value));
+    if (!s) return c;
+    const since = s.since ? ` since ${s.since}` : '';
+    if (s.state === 'failed' || (s.state === 'activating' && s.subState === 'auto-restart')) {
+      const what = s.state === 'failed' ? `it has failed${since}` : `it is restarting in a loop (${s.nRestarts} restarts)`;
+      return { ...c, reason: `${what}; ${c.reason}`, likely: !held, rank: (c.rank ?? 0) + RANK.failed };
+    }
+    if (s.state === 'active' || s.state === 'activating' || s.state === 'reloading') return { ...c, reason: `${c.reason}; it is ${s.state} (${s.subState})`, rank: (c.rank ?? 0) + RANK.running };
+    return { ...c, reason: `${c.reason}; it is ${s.state}`, rank: c.rank ?? 0 };
+  });
+  return out.sort((a, b) => (b.rank ?? 0) - (a.rank ?? 0));
 }
 
 /** Where guesses come from; the names are what playbooks write under `guesses:`. */
@@ -101,16 +140,17 @@ export const guessers = {
     // Without systemd running no unit can be asked about: guessing one would only lead to a
     // 'no systemd' step (and scanning the unit files costs time on every diagnosis).
     if (!ctx.facts.systemdRunning()) return [];
-    const { guesses: out, held } = await unitsOfHolders(ctx);
-    out.push(...wellKnownUnits(ctx, held));
+    const { guesses: holders, held } = await unitsOfHolders(ctx);
+    const candidates: Guess[] = [...wellKnownUnits(ctx, held)];
     for (const u of await unitFilesFor(ctx)) {
-      out.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: !held });
+      candidates.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: !held, rank: RANK.mentions });
     }
     for (const u of await journalUnitsFor(ctx)) {
-      out.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false });
+      candidates.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false, rank: RANK.mentions });
     }
-    if (ctx.target.portName) out.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false });
-    return out;
+    if (ctx.target.portName) candidates.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false, rank: 0 });
+    const ranked = await rankByState(ctx, mergeGuesses(candidates), held);
+    return [...holders.map((g) => ({ ...g, rank: RANK.holder })), ...ranked];
   },
   async 'unit-for-process'(ctx, answers) {
     const name = answers.process;
@@ -119,12 +159,12 @@ export const guessers = {
     const found = await ctx.facts.processes(name);
     for (const p of found.processes.slice(0, 5)) {
       const u = await unitOfPid(p.pid);
-      if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true });
+      if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true, rank: RANK.named });
     }
     if (!ctx.facts.systemdRunning()) return out;
     const s = await unitStatus(ctx.runner, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
     if (s.state !== 'not-found' && s.state !== 'no-systemd' && s.state !== 'error') {
-      out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true });
+      out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true, rank: RANK.named });
     }
     return out;
   },

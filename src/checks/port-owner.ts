@@ -1,19 +1,32 @@
-import { port, text, z } from './params.js';
+import { port, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
-import { normaliseUnit, unitOfPid } from '../system/systemd.js';
-import { defineCheck } from './check.js';
+import { LIST_SOCKETS_COMMAND, listenPort, normaliseUnit, socketUnits, unitOfPid, unitStatuses, type SocketUnit, type UnitDetails } from '../system/systemd.js';
+import { defineCheck, type CheckContext } from './check.js';
 
-/** Does the expected program hold the port, or another one (PORT_TAKEN)? */
+interface Holder {
+  pid: number;
+  program: string;
+  /** The systemd unit it runs in (from /proc/PID/cgroup). */
+  unit: string | undefined;
+}
+
+/**
+ * Who holds the listening socket, compared with the program and the unit the user named (or that
+ * was guessed): `other` is PORT_TAKEN. A listener that systemd (PID 1) holds for a socket unit is
+ * that unit's service listening (socket activation), never a conflict in itself.
+ */
 export const portOwner = defineCheck({
-  description: 'Whether the expected program owns the listening socket',
-  outcomes: ['expected', 'other', 'hidden', 'none'],
-  params: z.object({ port: port(), process: text() }),
-  describe: (p) => `ss -Htlnp 'sport = :${p.port}'  (is it ${p.process}?)`,
+  description: 'Who holds the listening socket (its program, pid and unit), and whether that is the named program or unit; systemd holding it for a socket unit is socket activation',
+  outcomes: ['expected', 'socket-activated', 'other', 'unnamed', 'hidden', 'none'],
+  params: z.object({ port: port(), process: z.optional(z.string()), service: z.optional(z.string()) }),
+  describe: (p) => `ss -Htlnp 'sport = :${p.port}'${p.process || p.service ? `  (is it ${p.process || p.service}?)` : ''}`,
   async run(p, ctx) {
     const table = await ctx.facts.socketTable(p.port);
     const command = `ss -Htlnp 'sport = :${p.port}'`;
     const listening = table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port);
     const owners = listening.flatMap((s) => s.owners ?? []);
+    const named = { process: p.process?.trim() || undefined, service: p.service?.trim() || undefined };
+    const wanted = named.process ?? named.service;
     if (listening.length === 0) return { outcome: 'none', status: 'fail', summary: `nothing listens on port ${p.port}`, command, evidence: {} };
     if (owners.length === 0) {
       return {
@@ -26,16 +39,84 @@ export const portOwner = defineCheck({
         evidence: { ownersHidden: table.ownersHidden },
       };
     }
-    const matched: typeof owners = [];
-    // The name may be the program's (nginx) or its service's (a node app run by webapp.service).
-    const unit = normaliseUnit(p.process);
-    for (const o of owners) if ((await isNamedProcess(o.pid, o.program, p.process)) || (await unitOfPid(o.pid)) === unit) matched.push(o);
-    const evidence = { expected: p.process, owners: dedupe(owners) };
-    const who = dedupe(owners).map((o) => `${o.program} (pid ${o.pid})`).join(', ');
-    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `${p.process} holds port ${p.port} (${who})`, command, evidence };
-    return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${who}, not by ${p.process}`, command, evidence };
+    const holders = await Promise.all(dedupe(owners).map(async (o): Promise<Holder> => ({ pid: o.pid, program: o.program, unit: await unitOfPid(o.pid) })));
+    const base = { expected: wanted ?? '', owners: dedupe(owners), holders };
+
+    // Socket activation: systemd holds the socket itself until (and while) its service runs.
+    const init = holders.find((h) => h.pid === 1 && h.program === 'systemd');
+    const socket = init ? await socketFor(ctx, p.port) : undefined;
+    const others = holders.filter((h) => h !== init);
+    const namedUnit = named.service ? await resolveUnit(ctx, named.service) : undefined;
+
+    if (socket) {
+      const service = socket.service ?? socket.unit;
+      const serviceStatus = socket.accept ? undefined : (await unitStatuses(ctx.runner, [service], { timeoutMs: ctx.timeoutMs })).find((s): s is UnitDetails => 'subState' in s);
+      const running = others.length ? `; ${service} runs (${who(others)})` : '';
+      const how = socket.accept ? `which starts an instance of ${service} for each connection` : `which starts ${service} on the first connection`;
+      const summary = `systemd listens on port ${p.port} for ${socket.unit}, ${how}${running}`;
+      const evidence = {
+        ...base,
+        socket: socket.unit,
+        listen: socket.listen.map((l) => l.address),
+        accept: socket.accept,
+        // The unit to look at next: the service, or for Accept=yes its template (`foo@`).
+        service: socket.accept ? service.replace(/\.service$/, '') : service.replace(/\.service$/, ''),
+        serviceState: serviceStatus ? `${serviceStatus.state} (${serviceStatus.subState})` : undefined,
+        holderText: `systemd (pid 1) for ${socket.unit} (${service})`,
+      };
+      const program = serviceStatus?.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
+      const isNamed =
+        wanted === undefined ||
+        [socket.unit, service, namedUnit].some((u) => u !== undefined && (u === normaliseUnit(named.service ?? '') || u === normaliseUnit(named.process ?? ''))) ||
+        (namedUnit !== undefined && (namedUnit === service || namedUnit === socket.unit)) ||
+        (named.process !== undefined && (program === named.process || service.replace(/(@)?\.service$/, '') === named.process || others.some((h) => h.program === named.process)));
+      if (isNamed) return { outcome: 'socket-activated', status: 'pass', summary, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
+      return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${evidence.holderText}, not by ${wanted}`, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
+    }
+
+    const holderText = who(holders);
+    const evidence = { ...base, holderText };
+    if (wanted === undefined) return { outcome: 'unnamed', status: 'info', summary: `port ${p.port} is held by ${holderText}`, command, evidence };
+
+    const matched: Holder[] = [];
+    for (const h of holders) {
+      const byProcess = named.process !== undefined && ((await isNamedProcess(h.pid, h.program, named.process)) || h.unit === normaliseUnit(named.process));
+      const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === namedUnit);
+      if (byProcess || byUnit) matched.push(h);
+    }
+    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `${wanted} holds port ${p.port} (${holderText})`, command, evidence };
+    return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${holderText}, not by ${wanted}`, command, evidence };
   },
 });
+
+/** `nginx (pids 41, 42, 43) in nginx.service, redis-server (pid 50)` */
+function who(holders: Holder[]): string {
+  const groups = new Map<string, Holder[]>();
+  for (const h of holders) {
+    const key = `${h.program}\0${h.unit ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), h]);
+  }
+  return [...groups.values()]
+    .map((g) => {
+      const pids = g.map((h) => h.pid);
+      return `${g[0]!.program} (pid${pids.length > 1 ? 's' : ''} ${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ', …' : ''})${g[0]!.unit ? ` in ${g[0]!.unit}` : ''}`;
+    })
+    .join(', ');
+}
+
+/** The socket unit that listens on the port, preferring one that is listening now. */
+async function socketFor(ctx: CheckContext, port: number): Promise<SocketUnit | undefined> {
+  const all = await ctx.facts.once('socket-units', () => (ctx.facts.systemdRunning() ? socketUnits(ctx.runner, { timeoutMs: ctx.timeoutMs }) : Promise.resolve([])));
+  const mine = all.filter((s) => s.listen.some((l) => listenPort(l.address) === port && (l.kind === 'Stream' || l.kind === 'Datagram')));
+  return mine.find((s) => s.state === 'active') ?? mine[0];
+}
+
+/** The unit's real name (an alias such as sshd → ssh.service), or undefined. */
+async function resolveUnit(ctx: CheckContext, name: string): Promise<string | undefined> {
+  if (!ctx.facts.systemdRunning()) return undefined;
+  const [s] = await unitStatuses(ctx.runner, [name], { timeoutMs: ctx.timeoutMs });
+  return s && s.state !== 'not-found' && s.state !== 'error' && s.state !== 'no-systemd' ? s.unit : undefined;
+}
 
 function dedupe<T extends { pid: number }>(list: T[]): T[] {
   const seen = new Set<number>();

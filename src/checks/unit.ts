@@ -1,43 +1,179 @@
 import { text, z } from './params.js';
-import { statusCommand, unitStatus, type UnitStatus } from '../system/systemd.js';
-import { defineCheck } from './check.js';
+import {
+  instancesOf,
+  normaliseUnit,
+  statusCommand,
+  unitStatus,
+  unitStatuses,
+  type UnitDetails,
+  type UnitStatus,
+} from '../system/systemd.js';
+import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
+import { informativeLines, pointsElsewhere } from '../system/journal-lines.js';
+import { reasonFromProgramLog } from '../system/program-log.js';
+import { defineCheck, type CheckContext } from './check.js';
 
-const JOURNAL_LINES = 10;
+/** Lines read from the unit's journal; the informative ones among them are kept (crash loops repeat every cycle). */
+const JOURNAL_READ = 200;
+/** At most this many journal lines go into the evidence. */
+const JOURNAL_SHOWN = 12;
 
-/** The systemd unit of the service: active, stopped, crashed (and why), or unknown. */
+type Outcome = 'active' | 'activating' | 'inactive' | 'failed' | 'not-found' | 'no-systemd' | 'error';
+
+/**
+ * The systemd unit of the service: active, stopped, crashed (and why), or unknown. A wrapper that
+ * only groups the real services (Debian's postgresql.service over postgresql@15-main) and a bare
+ * template name (openvpn@) are followed to the instances that run the program; a service started
+ * by a socket unit is judged with its socket.
+ */
 export const unit = defineCheck({
-  description: "The systemd unit's state, result, main process exit status and last journal lines",
+  description: "The systemd unit's state and why: its result, how its start ended, the journal lines that say why (and the program's own log), followed through wrappers, templates and socket units",
   outcomes: ['active', 'activating', 'inactive', 'failed', 'not-found', 'no-systemd', 'error'],
   params: z.object({ unit: text() }),
   describe: (p) => statusCommand(p.unit),
   async run(p, ctx) {
-    const s: UnitStatus = await unitStatus(ctx.runner, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_LINES });
     const command = statusCommand(p.unit);
-    switch (s.state) {
-      case 'no-systemd':
-        return { outcome: 'no-systemd', status: 'info', summary: `no systemd on this machine (${s.message})`, command, evidence: { ...s } };
-      case 'not-found':
-        return { outcome: 'not-found', status: 'fail', summary: `there is no unit ${s.unit}`, command, evidence: { ...s } };
-      case 'error':
-        return { outcome: 'error', status: 'fail', summary: `could not ask systemd about ${p.unit}: ${s.message}`, command, evidence: { ...s } };
-      case 'failed':
-        return { outcome: 'failed', status: 'fail', summary: `${s.unit} has failed (${exitText(s)})`, command, evidence: { ...s, exit: exitText(s) } };
-      case 'inactive':
-        return { outcome: 'inactive', status: 'fail', summary: `${s.unit} is stopped (inactive${s.result && s.result !== 'success' ? `, result ${s.result}` : ''})`, command, evidence: { ...s, exit: exitText(s) } };
-      case 'activating':
-      case 'reloading':
-        return { outcome: 'activating', status: 'info', summary: `${s.unit} is still starting (${s.subState})`, command, evidence: { ...s } };
-      case 'deactivating':
-        return { outcome: 'inactive', status: 'fail', summary: `${s.unit} is stopping (${s.subState})`, command, evidence: { ...s, exit: exitText(s) } };
-      case 'active':
-        return { outcome: 'active', status: 'pass', summary: `${s.unit} is active (${s.subState}${s.mainPid ? `, main pid ${s.mainPid}` : ''})`, command, evidence: { ...s } };
+    if (/@(\.service)?$/.test(p.unit.trim())) {
+      // A template (`openvpn@`): systemd cannot show it, only its instances.
+      const instances = await instancesOf(ctx.runner, p.unit.trim(), { timeoutMs: ctx.timeoutMs });
+      if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
+      const template = p.unit.trim().replace(/@(\.service)?$/, '@.service');
+      return { outcome: 'not-found', status: 'fail', summary: `no instance of ${template} is loaded`, command, evidence: { unit: template, template: true } };
     }
+    const asked = await unitStatus(ctx.runner, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+    switch (asked.state) {
+      case 'no-systemd':
+        return { outcome: 'no-systemd', status: 'info', summary: `no systemd on this machine (${asked.message})`, command, evidence: { ...asked } };
+      case 'error':
+        return { outcome: 'error', status: 'fail', summary: `could not ask systemd about ${p.unit}: ${asked.message}`, command, evidence: { ...asked } };
+      case 'not-found': {
+        // `openvpn@` or `postgresql@` (a template named without its instance), or a name whose
+        // template has loaded instances: judge the instances.
+        const instances = await instancesOf(ctx.runner, p.unit.replace(/\.service$/, ''), { timeoutMs: ctx.timeoutMs });
+        if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
+        return { outcome: 'not-found', status: 'fail', summary: `there is no unit ${asked.unit}`, command, evidence: { ...asked } };
+      }
+    }
+    const members = wrapperMembers(asked);
+    if (members.length > 0) return judgeGroup(p.unit, asked, members, ctx);
+    return judge(p.unit, asked, ctx);
   },
 });
 
-/** "exit status 1", "killed by signal SEGV", or the unit's result. */
-function exitText(s: Extract<UnitStatus, { mainPid?: number }>): string {
-  if (s.execMainCode === 'exited' && s.execMainStatus !== undefined) return `exit status ${s.execMainStatus}`;
-  if ((s.execMainCode === 'killed' || s.execMainCode === 'dumped') && s.execMainStatus !== undefined) return `killed by signal ${s.execMainStatus}`;
-  return s.result ? `result ${s.result}` : 'no exit status recorded';
+/**
+ * The real services of a unit that stays `active (exited)` only to group them: its `ConsistsOf=`
+ * (units that are PartOf= it) and the template instances it `Wants=`.
+ */
+function wrapperMembers(s: UnitDetails): string[] {
+  if (!(s.state === 'active' && s.subState === 'exited')) return [];
+  const services = (list: string[]) => list.filter((u) => u.endsWith('.service'));
+  return [...new Set([...services(s.consistsOf), ...services(s.wants).filter((u) => u.includes('@'))])];
 }
+
+/** Worst first: the member that explains the port best. */
+const SEVERITY: Record<string, number> = { failed: 0, activating: 1, inactive: 2, deactivating: 3, reloading: 4, active: 5 };
+
+/** Judges the member of a wrapper or template that is in the worst state (or the first active one that has a main process). */
+async function judgeGroup(asked: string, wrapper: UnitDetails | undefined, members: string[], ctx: CheckContext) {
+  const statuses = (await unitStatuses(ctx.runner, members, { timeoutMs: ctx.timeoutMs })).filter((s): s is UnitDetails => 'subState' in s);
+  const ranked = [...statuses].sort((a, b) => (SEVERITY[a.state] ?? 9) - (SEVERITY[b.state] ?? 9) || Number(b.mainPid !== undefined) - Number(a.mainPid !== undefined));
+  const pick = ranked[0];
+  const group = { wrapper: wrapper?.unit ?? asked, members: statuses.map((m) => ({ unit: m.unit, state: m.state, subState: m.subState })) };
+  if (!pick) {
+    if (wrapper) return judge(asked, wrapper, ctx);
+    return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${normaliseUnit(asked)}`, command: statusCommand(asked), evidence: { unit: normaliseUnit(asked) } };
+  }
+  const full = await unitStatus(ctx.runner, pick.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+  const details = 'subState' in full ? full : pick;
+  const through = wrapper
+    ? `${wrapper.unit} is only a wrapper (active (exited)) around ${statuses.map((m) => m.unit).join(', ')}`
+    : `${asked} is a template; its instances: ${statuses.map((m) => `${m.unit} (${m.state})`).join(', ')}`;
+  return judge(pick.unit.replace(/\.service$/, ''), details, ctx, { through, group });
+}
+
+async function judge(asked: string, s: UnitDetails, ctx: CheckContext, via?: { through: string; group: object }) {
+  const command = statusCommand(via ? s.unit.replace(/\.service$/, '') : asked);
+  // The socket unit that starts this service: a socket that failed (its service hit the start
+  // limit, or the socket its trigger limit) no longer listens, and that is the failure to report.
+  const sockets = s.triggeredBy.filter((u) => u.endsWith('.socket'));
+  const socketStates = sockets.length && s.state !== 'active' ? (await unitStatuses(ctx.runner, sockets, { timeoutMs: ctx.timeoutMs })).filter((x): x is UnitDetails => 'subState' in x) : [];
+  const deadSocket = socketStates.find((x) => x.state === 'failed');
+
+  const verdict = unitVerdict(s, s.journal, Number(process.hrtime.bigint() / 1000n));
+  const outcome = outcomeOf(s, verdict, deadSocket !== undefined);
+  const journal = informativeLines(s.journal, { max: JOURNAL_SHOWN });
+  // The journal may only say "Examine the log output": then the program's own log has the reason.
+  const programLog = outcome === 'failed' || outcome === 'inactive' || verdict.kind === 'crash-loop' ? await ownLog(s, s.journal) : undefined;
+
+  let headline = verdict.headline;
+  let story = verdict.story;
+  if (deadSocket) {
+    const why = deadSocket.result === 'trigger-limit-hit' ? 'it was triggered too often (trigger-limit-hit)' : deadSocket.result === 'service-start-limit-hit' ? `${s.unit} failed to start too often (service-start-limit-hit)` : `Result: ${deadSocket.result ?? 'failed'}`;
+    headline = `${deadSocket.unit} has stopped listening: ${why}; ${s.unit} last failed with ${verdict.exit}`;
+    story = `${s.unit} is started by ${deadSocket.unit} on the first connection; it failed each time (${verdict.exit}), and systemd closed the socket: ${why}`;
+  }
+  const resetUnits = deadSocket ? [s.unit, deadSocket.unit] : verdict.kind === 'start-limit' ? [s.unit] : [];
+  const startUnit = deadSocket ? deadSocket.unit : via ? s.unit.replace(/\.service$/, '') : asked.trim();
+  const evidence = {
+    ...s,
+    journal: [...journal, ...(programLog ? [`from ${programLog.path}:`, ...programLog.lines] : [])],
+    exit: verdict.exit,
+    kind: verdict.kind,
+    headline,
+    story,
+    startUnit,
+    // The argv of `systemctl reset-failed UNIT…`, or [] when a plain start will do.
+    reset: resetUnits.length ? ['systemctl', 'reset-failed', ...resetUnits] : [],
+    ...(verdict.startingForMs !== undefined ? { startingForMs: verdict.startingForMs } : {}),
+    ...(deadSocket ? { socket: { unit: deadSocket.unit, state: deadSocket.state, result: deadSocket.result } } : {}),
+    ...(programLog ? { programLog } : {}),
+    ...(via ? { through: via.through, group: via.group } : {}),
+  };
+  const prefix = via ? `${via.through}: ` : '';
+  const summaries: Record<Outcome, string> = {
+    active: `${s.unit} is active (${s.subState}${s.mainPid ? `, main pid ${s.mainPid}` : ''})`,
+    activating: headline,
+    inactive: verdict.kind === 'stopping' ? headline : `${s.unit} is stopped (inactive${s.result && s.result !== 'success' ? `, result ${s.result}` : ''})`,
+    failed: headline,
+    'not-found': `there is no unit ${s.unit}`,
+    'no-systemd': '',
+    error: '',
+  };
+  const status = outcome === 'active' ? 'pass' : outcome === 'activating' ? 'info' : 'fail';
+  return { outcome, status, summary: prefix + summaries[outcome], command, evidence } as const;
+}
+
+/** A unit restarting in a loop has failed, whatever its ActiveState says; a failed socket fails its service. */
+function outcomeOf(s: UnitDetails, v: UnitVerdict, socketFailed: boolean): Outcome {
+  if (socketFailed) return 'failed';
+  if (s.state === 'inactive') return 'inactive';
+  switch (v.kind) {
+    case 'running':
+    case 'exited':
+      return 'active';
+    case 'starting':
+      return 'activating';
+    case 'stopped':
+    case 'stopping':
+      return 'inactive';
+    default:
+      return 'failed';
+  }
+}
+
+/** The program's own log, when the journal points there or the program is known to log elsewhere. */
+async function ownLog(s: UnitDetails, journal: string[]): Promise<{ path: string; lines: string[] } | undefined> {
+  const program = s.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
+  const found = await reasonFromProgramLog(s.unit, program);
+  if (!found) return undefined;
+  const elsewhere = pointsElsewhere(journal);
+  // The log is there but unreadable: say so only when the journal sends the reader to it.
+  if ('error' in found) return elsewhere ? { path: found.path, lines: [found.error] } : undefined;
+  if (found.lines.length === 0) return undefined;
+  // Say it only when it adds something the journal does not already show, or the journal points there.
+  const fresh = found.lines.filter((l) => !journal.some((j) => j.includes(l.trim().slice(-60))));
+  if (fresh.length === 0 && !elsewhere) return undefined;
+  return { path: found.path, lines: fresh.length ? fresh : found.lines };
+}
+
+export type { UnitStatus };

@@ -214,7 +214,10 @@ async function askStep(id: string, step: Step, opts: WalkOptions, scope: object,
   const likely = guesses.find((g) => g.likely && validate(g.value) === true);
   if (likely) {
     answers[name] = likely.value;
-    return record('given', `${name}: guessed ${likely.value} (${likely.reason})`, { value: likely.value, source: 'guess', guesses });
+    // Say what else was considered, so a wrong pick is easy to correct with a flag.
+    const others = guesses.filter((g) => g !== likely).slice(0, 4);
+    const also = others.length ? `; also considered: ${others.map((g) => `${g.value} (${g.reason})`).join(', ')}` : '';
+    return record('given', `${name}: guessed ${likely.value} (${likely.reason})${also}`, { value: likely.value, source: 'guess', guesses });
   }
   if (spec.default) {
     answers[name] = spec.default;
@@ -233,7 +236,8 @@ async function gatherGuesses(sources: readonly string[], opts: WalkOptions, answ
     seen.add(g.value);
     out.push(g);
   }
-  return out.sort((a, b) => Number(b.likely) - Number(a.likely));
+  // Stable: among equally likely guesses, higher ranks first, then the order of the sources.
+  return out.sort((a, b) => Number(b.likely) - Number(a.likely) || (b.rank ?? 0) - (a.rank ?? 0));
 }
 
 /** Renders the diagnosis `id` of the playbook against what the walk found. */

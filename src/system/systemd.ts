@@ -39,6 +39,43 @@ export interface UnitDetails {
   fragmentPath: string | undefined;
   /** The unit's last journal lines, oldest first (journalctl, else the tail of `systemctl status`). */
   journal: string[];
+  /** `Type=`: simple, exec, forking, oneshot, notify, dbus, idle; undefined for non-services. */
+  type: string | undefined;
+  /** How often systemd restarted it automatically since it was last started by hand (`NRestarts`). */
+  nRestarts: number;
+  /** `Restart=`: no, always, on-failure, … */
+  restart: string | undefined;
+  /** `TimeoutStartUSec` as systemd prints it (`1min 30s`, `infinity`). */
+  timeoutStart: string | undefined;
+  /** CLOCK_MONOTONIC µs when it last left the inactive state (the start of an activation). */
+  startedMonotonicUs: number | undefined;
+  /** The socket (or path, timer) units that start it: `ssh.socket`. */
+  triggeredBy: string[];
+  /** The units it starts (a socket's service). */
+  triggers: string[];
+  /** Units that are part of it (`PartOf=` seen from the other side): a wrapper's real services. */
+  consistsOf: string[];
+  /** Units it pulls in (`Wants=`): a wrapper's template instances, e.g. postgresql@15-main.service. */
+  wants: string[];
+  /** The commands of its start, each with how it ended when it ran (systemd forgets this at daemon-reload). */
+  commands: ExecCommand[];
+  /** `StartLimitBurst` starts within `StartLimitIntervalUSec`, after which systemd refuses (start-limit-hit). */
+  startLimit: { burst: number | undefined; interval: string | undefined };
+}
+
+/** One ExecStartPre=/ExecStart=/ExecStartPost= line of a unit and how it ended. */
+export interface ExecCommand {
+  phase: 'ExecStartPre' | 'ExecStart' | 'ExecStartPost';
+  /** The command line as systemd shows it (`/usr/sbin/nginx -t -q -g daemon on; master_process on;`). */
+  argv: string;
+  /** Its program's path. */
+  path: string;
+  /** `-` prefix: a failure is ignored. */
+  ignoreErrors: boolean;
+  /** undefined when it has not run since the unit was (re)loaded. */
+  code: ExecMainCode | undefined;
+  /** The exit status for `exited`, the signal number for `killed`/`dumped`. */
+  status: number | undefined;
 }
 
 /** What `unitStatus` found out about one unit. */
@@ -53,6 +90,7 @@ export type UnitStatus =
  * `systemctl status` prints for activating and deactivating units.
  */
 export const SHOW_PROPERTIES = [
+  'Id',
   'LoadState',
   'ActiveState',
   'SubState',
@@ -66,6 +104,20 @@ export const SHOW_PROPERTIES = [
   'ActiveExitTimestamp',
   'InactiveEnterTimestamp',
   'InactiveExitTimestamp',
+  'InactiveExitTimestampMonotonic',
+  'Type',
+  'NRestarts',
+  'Restart',
+  'TimeoutStartUSec',
+  'TriggeredBy',
+  'Triggers',
+  'ConsistsOf',
+  'Wants',
+  'ExecStartPre',
+  'ExecStart',
+  'ExecStartPost',
+  'StartLimitBurst',
+  'StartLimitIntervalUSec',
 ] as const;
 
 const UNIT_SUFFIXES = ['service', 'socket', 'target', 'timer', 'mount', 'automount', 'swap', 'path', 'slice', 'scope', 'device'];
@@ -87,23 +139,76 @@ export function statusCommand(unit: string): string {
   return showCommand(['systemctl', 'status', unit.trim()]);
 }
 
-/** Parses `systemctl show` output (`Key=value` lines) into a map; values may contain `=`. */
+/**
+ * Parses `systemctl show` output (`Key=value` lines) into a map; values may contain `=`. A key that
+ * systemd prints once per value (`ExecStartPre=`, `Listen=`) keeps every value, joined by newlines.
+ */
 export function parseSystemctlShow(text: string): Record<string, string> {
   const props: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    props[line.slice(0, eq)] = line.slice(eq + 1).replace(/\r$/, '');
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1).replace(/\r$/, '');
+    props[key] = key in props && props[key] !== '' ? `${props[key]}\n${value}` : value;
   }
   return props;
 }
+
+/** `systemctl show` of several units prints one block per unit, separated by a blank line. */
+export function parseSystemctlShowBlocks(text: string): Record<string, string>[] {
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .map(parseSystemctlShow)
+    .filter((p) => Object.keys(p).length > 0);
+}
+
+/**
+ * One `{ path=… ; argv[]=… ; ignore_errors=no ; … ; code=exited ; status=1 }` value of an Exec*
+ * property. `code=(null)` means it has not run since the last (re)load.
+ */
+export function parseExecCommand(phase: ExecCommand['phase'], value: string): ExecCommand | undefined {
+  const body = /^\{\s*(.*?)\s*\}$/.exec(value.trim())?.[1];
+  if (body === undefined) return undefined;
+  const field = (name: string): string | undefined => {
+    // argv[] may itself contain ' ; ' (nginx's -g 'daemon on; master_process on;'): it runs up to ' ; ignore_errors='.
+    const re = name === 'argv[]' ? /argv\[\]=(.*?) ; (?:ignore_errors|flags)=/ : new RegExp(`(?:^| ; )${name.replace(/[[\]]/g, '\\$&')}=(.*?)(?= ; |$)`);
+    return re.exec(body)?.[1];
+  };
+  const path = field('path') ?? '';
+  const code = field('code');
+  const statusText = field('status');
+  const ran = code !== undefined && code !== '(null)';
+  return {
+    phase,
+    path,
+    argv: field('argv[]') ?? path,
+    ignoreErrors: field('ignore_errors') === 'yes' || /(?:^|\|)ignore-failure/.test(field('flags') ?? ''),
+    code: ran ? (CLD_NAMES[code] ?? undefined) : undefined,
+    status: ran && statusText !== undefined && /^\d+/.test(statusText) ? Number.parseInt(statusText, 10) : undefined,
+  };
+}
+
+function execCommands(props: Record<string, string>): ExecCommand[] {
+  const out: ExecCommand[] = [];
+  for (const phase of ['ExecStartPre', 'ExecStart', 'ExecStartPost'] as const) {
+    for (const v of (props[phase] ?? '').split('\n')) {
+      const c = v.trim() ? parseExecCommand(phase, v) : undefined;
+      if (c) out.push(c);
+    }
+  }
+  return out;
+}
+
+const unitList = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
 
 /**
  * Maps parsed `systemctl show` properties to a UnitStatus (journal left empty). Pure, so the
  * mapping is tested on captured output.
  */
 export function statusFromProperties(unit: string, props: Record<string, string>): UnitStatus {
-  const name = normaliseUnit(unit);
+  // Id is the unit's real name: an alias (sshd → ssh.service) is reported as the unit it names.
+  const name = nonEmpty(props.Id) ?? normaliseUnit(unit);
   const loadState = props.LoadState;
   const activeState = props.ActiveState;
   if (!loadState || !activeState) {
@@ -130,6 +235,17 @@ export function statusFromProperties(unit: string, props: Record<string, string>
     since: nonEmpty(props[sinceProperty(activeState)]),
     fragmentPath: nonEmpty(props.FragmentPath),
     journal: [],
+    type: nonEmpty(props.Type),
+    nRestarts: integer(props.NRestarts) ?? 0,
+    restart: nonEmpty(props.Restart),
+    timeoutStart: nonEmpty(props.TimeoutStartUSec),
+    startedMonotonicUs: positive(props.InactiveExitTimestampMonotonic),
+    triggeredBy: unitList(props.TriggeredBy),
+    triggers: unitList(props.Triggers),
+    consistsOf: unitList(props.ConsistsOf),
+    wants: unitList(props.Wants),
+    commands: execCommands(props),
+    startLimit: { burst: integer(props.StartLimitBurst), interval: nonEmpty(props.StartLimitIntervalUSec) },
   };
 }
 
@@ -143,7 +259,7 @@ export async function unitStatus(
   opts: { timeoutMs: number; journalLines?: number },
 ): Promise<UnitStatus> {
   const name = normaliseUnit(unit);
-  if (name.startsWith('-') || /[\s/]/.test(name)) {
+  if (!isUnitName(name)) {
     return { state: 'error', unit: name, message: `'${unit}' is not a systemd unit name` };
   }
   const argv = ['systemctl', 'show', '-p', SHOW_PROPERTIES.join(','), '--no-pager', '--', name];
@@ -165,6 +281,92 @@ export async function unitStatus(
   if (status.state === 'not-found' || status.state === 'error' || status.state === 'no-systemd') return status;
   const lines = opts.journalLines ?? DEFAULT_JOURNAL_LINES;
   return lines > 0 ? { ...status, journal: await unitJournal(runner, name, lines, opts.timeoutMs) } : status;
+}
+
+/** A unit name systemctl can take as one argument: no option, no path, no space, no glob. */
+export function isUnitName(name: string): boolean {
+  return name !== '' && !name.startsWith('-') && !/[\s/*?[\]]/.test(name);
+}
+
+/**
+ * The states of several units in one `systemctl show` (no journal): the members of a wrapper, the
+ * sockets of a service, the candidates of a guess. Units systemd cannot be asked about are left out.
+ */
+export async function unitStatuses(runner: Runner, units: readonly string[], opts: { timeoutMs: number }): Promise<UnitStatus[]> {
+  const names = [...new Set(units.map(normaliseUnit))].filter(isUnitName);
+  if (names.length === 0) return [];
+  const res = await runner.run(['systemctl', 'show', '-p', SHOW_PROPERTIES.join(','), '--no-pager', '--', ...names], { timeoutMs: opts.timeoutMs });
+  if (res.exitCode !== 0) return [];
+  const blocks = parseSystemctlShowBlocks(res.stdout);
+  // One block per unit, in the order asked (Id tells for certain where it is printed).
+  return blocks.map((props, i) => statusFromProperties(props.Id ?? names[i] ?? '', props));
+}
+
+/** A socket unit and what it listens on, from `systemctl show '*.socket'`. */
+export interface SocketUnit {
+  unit: string;
+  /** `[::]:22`, `0.0.0.0:80`, `127.0.0.1:7078`, `/run/foo.sock`, each with its kind: Stream, Datagram, … */
+  listen: { address: string; kind: string }[];
+  /** The service it starts; for Accept=yes the template (`foo@.service`), one instance per connection. */
+  service: string | undefined;
+  accept: boolean;
+  state: string;
+  subState: string;
+  result: string | undefined;
+}
+
+/** Parses `systemctl show '*.socket' -p Id,Listen,Triggers,Accept,ActiveState,SubState,Result`. */
+export function parseSocketUnits(text: string): SocketUnit[] {
+  return parseSystemctlShowBlocks(text)
+    .filter((p) => p.Id?.endsWith('.socket'))
+    .map((p) => {
+      const unit = p.Id!;
+      const accept = p.Accept === 'yes';
+      const service = unitList(p.Triggers)[0] ?? (accept ? unit.replace(/\.socket$/, '@.service') : unit.replace(/\.socket$/, '.service'));
+      return {
+        unit,
+        listen: (p.Listen ?? '')
+          .split('\n')
+          .map((l) => /^(.*) \((\w+)\)$/.exec(l.trim()))
+          .filter((m): m is RegExpExecArray => m !== null)
+          .map((m) => ({ address: m[1]!, kind: m[2]! })),
+        service,
+        accept,
+        state: p.ActiveState ?? '',
+        subState: p.SubState ?? '',
+        result: nonEmpty(p.Result),
+      };
+    });
+}
+
+/** The port of a socket unit's Listen address (`[::]:22` → 22); undefined for a path or netlink. */
+export function listenPort(address: string): number | undefined {
+  const m = /:(\d+)$/.exec(address);
+  return m && /^(\[.*\]|[\d.]+|\*)?:\d+$/.test(address) ? Number(m[1]) : /^\d+$/.test(address) ? Number(address) : undefined;
+}
+
+/** The command a person would type to list the socket units: `systemctl list-sockets --all`. */
+export const LIST_SOCKETS_COMMAND = 'systemctl list-sockets --all';
+
+/** The socket units of this systemd (loaded ones, any state); [] without systemd. */
+export async function socketUnits(runner: Runner, opts: { timeoutMs: number }): Promise<SocketUnit[]> {
+  const res = await runner.run(['systemctl', 'show', '--no-pager', '-p', 'Id,Listen,Triggers,Accept,ActiveState,SubState,Result', '--', '*.socket'], { timeoutMs: opts.timeoutMs });
+  return res.exitCode === 0 ? parseSocketUnits(res.stdout) : [];
+}
+
+/**
+ * The loaded instances of a template (`openvpn@` → openvpn@client.service, …), from
+ * `systemctl list-units --all`. Empty when none is loaded.
+ */
+export async function instancesOf(runner: Runner, template: string, opts: { timeoutMs: number }): Promise<string[]> {
+  const prefix = template.replace(/@(\.service)?$/, '');
+  if (!isUnitName(prefix)) return [];
+  const res = await runner.run(['systemctl', 'list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service', '--', `${prefix}@*.service`], { timeoutMs: opts.timeoutMs });
+  if (res.exitCode !== 0) return [];
+  return res.stdout
+    .split('\n')
+    .map((l) => l.trim().replace(/^[^\w@.-]+\s*/, '').split(/\s+/)[0] ?? '')
+    .filter((u) => u.startsWith(`${prefix}@`) && u.endsWith('.service') && !u.endsWith('@.service'));
 }
 
 /** The last `lines` journal lines of a unit; falls back to the tail of `systemctl status`. */
@@ -328,6 +530,9 @@ const CLD_CODES: Record<string, ExecMainCode> = {
   '5': 'stopped',
   '6': 'continued',
 };
+
+// The same, by the names the Exec* properties use.
+const CLD_NAMES: Record<string, ExecMainCode> = Object.fromEntries(Object.values(CLD_CODES).map((c) => [c, c]));
 
 function execMainCode(value: string | undefined): ExecMainCode | undefined {
   return value === undefined ? undefined : CLD_CODES[value];

@@ -39,8 +39,10 @@ export interface SystemdTestbed {
   readonly leaderPid: number;
   /** Scratch dir on the host, bound read-write at the same path inside. */
   readonly tmpDir: string;
-  /** Host dir bound read-only as the container's /etc/systemd/system. */
+  /** Host dir that is the container's /etc/systemd/system. */
   readonly unitDir: string;
+  /** With realServices: the host dir that is the container's root for /etc, /var and /srv (edit $root/etc/… to break a service). */
+  readonly root: string | undefined;
   /** Where systemd-nspawn's console output goes; quoted in boot errors. */
   readonly logFile: string;
   /** Milliseconds from spawning systemd-nspawn to `is-system-running` saying running|degraded. */
@@ -69,6 +71,13 @@ export interface StartOptions {
   /** Default `wpt-sd-<pid>-<n>`; must be a valid hostname and a free netns name. */
   name?: string;
   bootTimeoutMs?: number;
+  /**
+   * A server with this machine's Debian packages (nginx, apache2, PostgreSQL, …) as they are
+   * installed: the container gets a private, writable copy of /etc (with no unit enabled) and
+   * /var/lib, empty log folders for the services, and /srv for test programs (TESTBED.md, "Real
+   * Debian services"). Unit files written with writeUnit go to the copy's /etc/systemd/system.
+   */
+  realServices?: boolean;
 }
 
 const DEFAULT_BOOT_TIMEOUT_MS = 30_000;
@@ -104,9 +113,11 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
   const name = opts.name ?? `wpt-sd-${process.pid}-${counter++}`;
   const bootTimeoutMs = opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
   const tmpDir = await mkdtemp(join(tmpdir(), `${name}-`));
-  const unitDir = join(tmpDir, 'units');
+  const root = opts.realServices ? join(tmpDir, 'root') : undefined;
+  const unitDir = root ? join(root, 'etc', 'systemd', 'system') : join(tmpDir, 'units');
   const logFile = join(tmpDir, 'nspawn.log');
-  await mkdir(unitDir);
+  if (root) await copyServerRoot(root);
+  else await mkdir(unitDir);
 
   const cleanups: Array<() => Promise<void>> = [async () => rm(tmpDir, { recursive: true, force: true })];
   const cleanup = async (): Promise<void> => {
@@ -130,7 +141,9 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
       '/',
       '-M',
       name,
-      `--bind-ro=${unitDir}:/etc/systemd/system`,
+      ...(root
+        ? [`--bind=${root}/etc:/etc`, `--bind=${root}/var:/var`, `--bind=${root}/srv:/srv`]
+        : [`--bind-ro=${unitDir}:/etc/systemd/system`]),
       `--bind=${tmpDir}`,
       `--bind-ro=${REPO_ROOT}`,
       '-b',
@@ -181,6 +194,7 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
       leaderPid: leader,
       tmpDir,
       unitDir,
+      root,
       logFile,
       bootMs,
       exec: (argv, o) => nsenterRun(leader, argv, o),
@@ -201,6 +215,62 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
     await cleanup();
     throw err;
   }
+}
+
+/** The services whose log folders Debian's packages expect, with their owners. */
+const SERVICE_LOG_DIRS: readonly [string, string | undefined][] = [
+  ['nginx', undefined],
+  ['apache2', undefined],
+  ['redis', 'redis'],
+  ['postgresql', 'postgres'],
+];
+
+/**
+ * A private copy of this machine's /etc (no unit enabled: nothing starts at boot but what a test
+ * starts) and /var/lib, as TESTBED.md describes; about half a second.
+ */
+async function copyServerRoot(root: string): Promise<void> {
+  await mkdir(join(root, 'var', 'log'), { recursive: true });
+  await mkdir(join(root, 'srv'));
+  await mustRun(['cp', '-a', '/etc', join(root, 'etc')]);
+  await rm(join(root, 'etc', 'systemd', 'system'), { recursive: true, force: true });
+  await mkdir(join(root, 'etc', 'systemd', 'system'));
+  await mustRun(['cp', '-a', '/var/lib', join(root, 'var', 'lib')]);
+  for (const [dir, owner] of SERVICE_LOG_DIRS) {
+    const path = join(root, 'var', 'log', dir);
+    await mkdir(path, { recursive: true });
+    if (owner) await execa('chown', [`${owner}:${owner}`, path], { reject: false, timeout: 5_000 });
+  }
+}
+
+/**
+ * Gives the container's network namespace a server's address on an `eth0` (a veth pair with both
+ * ends inside, so nothing sent to it leaves). Null on success, else why it cannot.
+ */
+export async function addServerAddress(netns: string, address: string): Promise<string | null> {
+  // The dummy driver is not on every kernel; veth is.
+  for (const argv of [
+    ['-n', netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer'],
+    ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'],
+    ['-n', netns, 'link', 'set', 'eth0-peer', 'up'],
+    ['-n', netns, 'link', 'set', 'eth0', 'up'],
+  ]) {
+    const r = await execa('ip', argv, { reject: false, timeout: 5_000 });
+    if (r.exitCode !== 0) return `ip ${argv.join(' ')}: ${String(r.stderr).trim()}`;
+  }
+  return null;
+}
+
+/** Null when the Debian packages a realServices test bed runs are installed; otherwise what to install. */
+export async function realServicesAvailable(packages: readonly string[]): Promise<string | null> {
+  const base = await systemdTestbedAvailable();
+  if (base) return base;
+  const missing: string[] = [];
+  for (const p of packages) {
+    const r = await execa('dpkg-query', ['-W', '-f=${Status}', p], { reject: false, timeout: 5_000 });
+    if (!String(r.stdout).includes('install ok installed')) missing.push(p);
+  }
+  return missing.length ? `Debian packages not installed: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')}; .ci/run does)` : null;
 }
 
 async function nsenterRun(leaderPid: number, argv: readonly string[], o: ExecOptions = {}): Promise<ExecResult> {

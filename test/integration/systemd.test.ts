@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report, StepRecord } from '../../src/report/model.js';
-import { REPO_ROOT, startSystemdTestbed, systemdTestbedAvailable, type SystemdTestbed } from '../helpers/nspawn.js';
+import { CLI, step, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
+import { addServerAddress, startSystemdTestbed, systemdTestbedAvailable, type SystemdTestbed } from '../helpers/nspawn.js';
 
 /**
  * whyport against a real systemd (systemd-nspawn, see /work/shared/TESTBED.md): the REAL CLI
@@ -19,7 +18,6 @@ import { REPO_ROOT, startSystemdTestbed, systemdTestbedAvailable, type SystemdTe
  * `whyport 10.0.0.5 7071 --process myapp --service myapp`.
  */
 
-const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 const NODE = process.execPath; // the container sees the host's /usr, so the same node runs inside
 const SERVER_ADDRESS = '10.0.0.5';
 const SERVER_NAME = 'app1';
@@ -32,17 +30,6 @@ const JOURNAL_LINE = 'myapp: cannot open /etc/myapp/myapp.conf';
  * name) — or always with UPDATE_OUTPUT=1.
  */
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '__output__');
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  argv: string[];
-}
-
-interface JsonRun extends Run {
-  report: Report;
-}
 
 const unavailable = await systemdTestbedAvailable();
 if (unavailable) console.warn(`skipping whyport-against-real-systemd tests: ${unavailable}`);
@@ -76,26 +63,8 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
     return all;
   }
 
-  /** The real CLI inside the container; stdin is not a TTY (nsenter gets /dev/null). */
-  async function whyport(args: string[], timeoutMs = 20_000): Promise<Run> {
-    const argv = [NODE, CLI, ...args];
-    // NODE_EXTRA_CA_CERTS from the host points at a file the volatile container lacks: node warns.
-    const r = await bed.exec(argv, { timeoutMs, env: { NODE_EXTRA_CA_CERTS: '' } });
-    if (r.timedOut) throw new Error(`whyport ${args.join(' ')} timed out after ${timeoutMs} ms\nstderr: ${r.stderr}`);
-    return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv: args };
-  }
-
-  async function whyportJson(args: string[], timeoutMs?: number): Promise<JsonRun> {
-    const r = await whyport([...args, '--json', '--yes'], timeoutMs);
-    let report: Report;
-    try {
-      // --json prints exactly one JSON document on stdout and nothing else (CONTRACT.md).
-      report = JSON.parse(r.stdout) as Report;
-    } catch {
-      throw new Error(`whyport ${r.argv.join(' ')} printed no JSON (exit ${r.status}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    }
-    return { ...r, report };
-  }
+  const whyport = (args: string[], timeoutMs?: number) => whyportIn(bed, args, timeoutMs);
+  const whyportJson = (args: string[], timeoutMs?: number) => whyportJsonIn(bed, args, timeoutMs);
 
   async function systemctl(...args: string[]): Promise<string> {
     const r = await bed.exec(['systemctl', ...args], { timeoutMs: 15_000 });
@@ -107,7 +76,7 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
     bed = await startSystemdTestbed();
     console.info(`systemd container ${bed.name} booted in ${bed.bootMs} ms`);
 
-    const noAddress = await addAddress(bed.name, SERVER_ADDRESS);
+    const noAddress = await addServerAddress(bed.name, SERVER_ADDRESS);
     if (noAddress) {
       host = '127.0.0.1';
       console.warn(`cannot give the container ${SERVER_ADDRESS} (${noAddress}); diagnosing 127.0.0.1 instead`);
@@ -312,45 +281,9 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
   });
 });
 
-/** One line per step, for assertion messages: the path the walk took. */
-function trace(r: JsonRun): string {
-  const steps = r.report.steps.map((s) => `  ${s.id} → ${s.outcome}: ${s.summary}`).join('\n');
-  return `whyport ${r.argv.join(' ')} → ${r.report.diagnosis.code} (exit ${r.status}) via\n${steps}${r.stderr ? `\nstderr: ${r.stderr}` : ''}`;
-}
-
-function step(r: JsonRun, id: string): StepRecord {
-  const s = r.report.steps.find((x) => x.id === id);
-  if (!s) throw new Error(`no step '${id}' in the report:\n${trace(r)}`);
-  return s;
-}
-
 /** Evidence lines continue on the next line after `  │   `; join them back into one. */
 function unwrapEvidence(text: string): string {
   return text.replace(/\n {2}│ {3}/g, ' ');
-}
-
-/** Null on success, else why the container's namespace cannot have the address. */
-async function addAddress(netns: string, address: string): Promise<string | null> {
-  // A veth pair with both ends inside (the dummy driver is not on every kernel): eth0 looks like a
-  // server's interface, and whatever is sent to its peer stays in the namespace.
-  for (const argv of [
-    ['-n', netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer'],
-    ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'],
-    ['-n', netns, 'link', 'set', 'eth0-peer', 'up'],
-    ['-n', netns, 'link', 'set', 'eth0', 'up'],
-  ]) {
-    const r = await execa('ip', argv, { reject: false, timeout: 5_000 });
-    if (r.exitCode !== 0) return `ip ${argv.join(' ')}: ${String(r.stderr).trim()}`;
-  }
-  return null;
-}
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** What varies from run to run and says nothing about the report. */

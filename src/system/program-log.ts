@@ -1,0 +1,105 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { programLogFiles } from '../knowledge/program-logs.js';
+import { filterLogLines, mentionsTrouble, type LineSelectionOptions } from './journal-lines.js';
+
+/** The last lines of a log file, or why it could not be read. */
+export type LogTail = { path: string; lines: string[] } | { path: string; error: string; code: string | undefined };
+
+/** What a program's own log says, from the first candidate file that could be read. */
+export type ProgramLogReason =
+  /** `lines` are the informative last lines; none when no line of its end says anything went wrong. */
+  | { path: string; lines: string[] }
+  /** The file is there but could not be read (permission denied, not a regular file…). */
+  | { path: string; lines: []; error: string };
+
+// Enough for the last hundreds of lines of any log; a log file can be gigabytes.
+const DEFAULT_MAX_BYTES = 64 * 1024;
+
+/**
+ * The last lines of a log file, reading only its last `maxBytes` (default 64 KiB) at an offset,
+ * never the whole file; the first line, cut in the middle, is dropped. Never throws: a missing or
+ * unreadable file, or one that is not a regular file, comes back as an error sentence.
+ */
+export async function readLogTail(path: string, opts: { maxBytes?: number } = {}): Promise<LogTail> {
+  const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_MAX_BYTES));
+  let handle;
+  try {
+    // O_NONBLOCK: opening a FIFO someone put at the path must not hang the diagnosis.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    return readError(path, err);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { path, error: `cannot read ${path}: not a regular file`, code: undefined };
+    // One byte more than asked for, to see whether the first byte kept starts a line.
+    const start = Math.max(0, info.size - maxBytes - 1);
+    const buffer = Buffer.alloc(info.size - start);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+      if (bytesRead === 0) break; // truncated while we read (logrotate's copytruncate)
+      filled += bytesRead;
+    }
+    let text = buffer.subarray(0, filled).toString('utf8');
+    if (start > 0) {
+      const newline = text.indexOf('\n');
+      text = newline < 0 ? '' : text.slice(newline + 1);
+    }
+    return { path, lines: splitLines(text) };
+  } catch (err) {
+    return readError(path, err);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * What the unit's program wrote to its own log file: tries the known files of the unit (or the
+ * program, see programLogFiles) in order and returns the informative last lines of the first one
+ * that exists and can be read, with its path for the report ("from /var/log/…"). When files exist
+ * but none can be read, the first of them comes back with its error; undefined when none exists
+ * or the program is not known. `root` reads a host whose / is there (a container's, a test's).
+ */
+export async function reasonFromProgramLog(
+  unit: string,
+  program?: string,
+  opts: LineSelectionOptions & { maxBytes?: number; root?: string; now?: Date } = {},
+): Promise<ProgramLogReason | undefined> {
+  let unreadable: ProgramLogReason | undefined;
+  for (const path of programLogFiles(unit, program, opts.now ? { now: opts.now } : {})) {
+    const tail = await readLogTail(opts.root ? join(opts.root, path) : path, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
+    if ('lines' in tail) {
+      const lines = filterLogLines(tail.lines, opts);
+      // Only context lines ("resuming normal operations") would read as the reason: say nothing.
+      return { path, lines: lines.some(mentionsTrouble) ? lines : [] };
+    }
+    if (tail.code !== 'ENOENT' && tail.code !== 'ENOTDIR') unreadable ??= { path, lines: [], error: tail.error.replace(tail.path, path) };
+  }
+  return unreadable;
+}
+
+function splitLines(text: string): string[] {
+  // NUL runs are what a crash or power loss leaves in a log file that was being appended to.
+  const lines = text.replace(/\0+/g, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+function readError(path: string, err: unknown): LogTail {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return { path, error: `cannot read ${path}: no such file`, code };
+    case 'EACCES':
+    case 'EPERM':
+      return { path, error: `cannot read ${path}: permission denied; run whyport as root, or as a member of the file's group (adm on Debian)`, code };
+    case 'EISDIR':
+      return { path, error: `cannot read ${path}: it is a directory`, code };
+    default:
+      return { path, error: `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, code };
+  }
+}
