@@ -1,16 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOwners } from '../../src/system/owners.js';
 import { parseProcNetTcp } from '../../src/system/procnet.js';
+import { AS_NOBODY, asNobodySkipReason, readableTempDir } from '../helpers/as-user.js';
 
 const isRoot = process.getuid?.() === 0;
 const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
-const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-const canRun = isRoot && python !== undefined && setpriv !== undefined;
+const canRun = isRoot && python !== undefined && asNobodySkipReason() === undefined;
 
 // A listener on 127.0.0.1, held by a process called `my (app), v2` and by the child it forks
 // (which inherits the descriptor), as a worker-forking server does.
@@ -76,11 +75,12 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
   let nobodys: Server;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'whyport-owners-'));
-    chmodSync(dir, 0o755);
-    writeFileSync(join(dir, 'server.py'), SERVER, { mode: 0o644 });
+    // server.py is run as nobody too: not from the checkout, which nobody may not be able to enter.
+    dir = readableTempDir('whyport-owners-');
+    writeFileSync(join(dir, 'server.py'), SERVER);
+    chmodSync(join(dir, 'server.py'), 0o644); // whatever root's umask
     shared = await startServer([python!], 'my (app), v2', true);
-    nobodys = await startServer([setpriv!, '--reuid=nobody', '--regid=nogroup', '--clear-groups', python!], 'nobodys app', false);
+    nobodys = await startServer([...AS_NOBODY, python!], 'nobodys app', false);
   });
 
   afterAll(() => {
