@@ -90,7 +90,7 @@ function wellKnownUnits(ctx: CheckContext, held: boolean): Guess[] {
 }
 
 /** What ranks a candidate unit: it is the unit of the program the user named, it holds the port, it failed (the likeliest reason nothing listens), it mentions the port, it runs, it is installed. */
-const RANK = { named: 200, holder: 100, failed: 50, mentions: 20, running: 10, installed: 5 } as const;
+const RANK = { named: 200, holder: 100, failed: 50, mentions: 20, logged: 10, running: 10, installed: 5 } as const;
 
 /** One guess per value: the reasons joined, the ranks added, likely if any source says so. */
 export function mergeGuesses(list: Guess[]): Guess[] {
@@ -143,10 +143,14 @@ export const guessers = {
     const { guesses: holders, held } = await unitsOfHolders(ctx);
     const candidates: Guess[] = [...wellKnownUnits(ctx, held)];
     for (const u of await unitFilesFor(ctx)) {
-      candidates.push({ value: stripService(u.split('/').pop()!), reason: `its unit file mentions port ${ctx.target.port}`, likely: !held, rank: RANK.mentions });
+      const name = u.split('/').pop()!;
+      // A socket unit that listens on the port stands for the service it starts (ssh.socket → ssh).
+      const value = name.endsWith('.socket') ? name.replace(/\.socket$/, '') : stripService(name);
+      const reason = name.endsWith('.socket') ? `its socket unit ${name} listens on port ${ctx.target.port}` : `its unit file mentions port ${ctx.target.port}`;
+      candidates.push({ value, reason, likely: !held, rank: RANK.mentions });
     }
     for (const u of await journalUnitsFor(ctx)) {
-      candidates.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false, rank: RANK.mentions });
+      candidates.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false, rank: RANK.logged });
     }
     if (ctx.target.portName) candidates.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false, rank: 0 });
     const ranked = await rankByState(ctx, mergeGuesses(candidates), held);

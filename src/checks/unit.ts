@@ -54,6 +54,12 @@ export const unit = defineCheck({
         return { outcome: 'not-found', status: 'fail', summary: `there is no unit ${asked.unit}`, command, evidence: { ...asked } };
       }
     }
+    // A socket unit stands for the service it starts: judge that, with the socket.
+    const service = asked.unit.endsWith('.socket') ? asked.triggers.find((u) => u.endsWith('.service')) : undefined;
+    if (service) {
+      const s = await unitStatus(ctx.runner, service, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+      if ('subState' in s) return judge(service.replace(/\.service$/, ''), s, ctx);
+    }
     const members = wrapperMembers(asked);
     if (members.length > 0) return judgeGroup(p.unit, asked, members, ctx);
     return judge(p.unit, asked, ctx);

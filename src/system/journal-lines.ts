@@ -27,6 +27,10 @@ const TROUBLE: readonly RegExp[] = [
   /\b(?:denied|refused)\b/i,
   /\b(?:cannot|can't|can not|could not|couldn't|unable to)\b/i,
   /\binvalid\b/i,
+  // sshd's "Bad configuration option: X" then "terminating, 1 bad configuration options".
+  /\bbad\b/i,
+  /\b(?:unknown|unrecognized|unsupported|missing)\b/i,
+  /\bsyntax\b/i,
   /\bno such file\b/i,
   /\baddress already in use\b/i,
   /\b(?:not found|does not exist)\b/i,
@@ -218,7 +222,28 @@ function parseJournalLines(lines: readonly string[]): Line[] {
     parsed.push(classify({ index, text, ident, pid, message, manager, continuation: !m }));
   }
   markBodies(parsed);
+  markLastWords(parsed);
   return parsed;
+}
+
+// When none of a program's lines before systemd says its process exited uses the words TROUBLE
+// knows, its last lines are its last words, and the reason (sshd's "terminating, 1 bad
+// configuration options" says nothing TROUBLE would catch).
+const LAST_WORDS = 2;
+
+function markLastWords(lines: Line[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    const exit = lines[i]!;
+    if (!exit.manager || !/\b(?:Main|Control) process exited\b/.test(exit.message)) continue;
+    const words: Line[] = [];
+    for (let j = i - 1; j >= 0; j--) {
+      const l = lines[j]!;
+      if (l.manager && /^(?:Starting|Started) /.test(l.message)) break;
+      if (!l.manager && l.kind !== 'noise') words.push(l);
+    }
+    if (words.some((l) => l.kind === 'trouble')) continue;
+    for (const l of words.slice(0, LAST_WORDS)) l.kind = 'trouble';
+  }
 }
 
 function parseLogLines(lines: readonly string[]): Line[] {
@@ -298,10 +323,8 @@ function select(lines: Line[], opts: LineSelectionOptions, cycleStart: (lines: r
   // Only systemd's start/stop lines: they are all there is to say.
   if (meaningful.length === 0) return lines.slice(-Math.min(max, Math.max(tail, 1))).map((l) => l.text);
 
-  const entries = collapse(meaningful);
+  const { entries, keyOf } = collapse(meaningful);
   const ordered = [...entries.values()].sort((a, b) => a.last.index - b.last.index);
-  const keyOfLine = new Map<number, string>();
-  for (const l of meaningful) keyOfLine.set(l.index, collapseKey(l));
 
   // The latest start: lines after its first line, and lines of a process that also logged after
   // it (journald may file a program's first lines before systemd's `Started`).
@@ -309,7 +332,7 @@ function select(lines: Line[], opts: LineSelectionOptions, cycleStart: (lines: r
   const laterProcesses = new Set(meaningful.filter((l) => l.index >= start && l.pid !== undefined).map((l) => `${l.ident}[${l.pid}]`));
   const latest = (e: Entry): boolean => e.last.index >= start || laterProcesses.has(`${e.last.ident}[${e.last.pid}]`);
 
-  const tailKeys = new Set(tail > 0 ? meaningful.slice(-tail).map((l) => keyOfLine.get(l.index)) : []);
+  const tailKeys = new Set(tail > 0 ? meaningful.slice(-tail).map((l) => keyOf.get(l.index)) : []);
   const trouble = ordered.filter((e) => e.kind === 'trouble');
   const program = trouble.filter((e) => !e.last.manager);
   const manager = trouble.filter((e) => e.last.manager);
@@ -354,14 +377,15 @@ function select(lines: Line[], opts: LineSelectionOptions, cycleStart: (lines: r
   return ordered.filter((e) => chosen.has(e)).map((e) => (e.count > 1 ? `${e.last.text} (×${e.count})` : e.last.text));
 }
 
-function collapse(lines: readonly Line[]): Map<string, Entry> {
+// One entry per message that differs only in volatile parts; `keyOf` maps a line's index to its entry's key.
+function collapse(lines: readonly Line[]): { entries: Map<string, Entry>; keyOf: Map<number, string> } {
   const entries = new Map<string, Entry>();
-  const keyOfIndex = new Map<number, string>();
+  const keyOf = new Map<number, string>();
   for (const l of lines) {
     const key = collapseKey(l);
-    keyOfIndex.set(l.index, key);
+    keyOf.set(l.index, key);
     const e = entries.get(key);
-    const header = l.headerOf === undefined ? undefined : keyOfIndex.get(l.headerOf);
+    const header = l.headerOf === undefined ? undefined : keyOf.get(l.headerOf);
     if (!e) {
       entries.set(key, { key, last: l, count: 1, kind: l.kind, strong: l.strong, ...(header !== undefined && { header }) });
       continue;
@@ -372,5 +396,5 @@ function collapse(lines: readonly Line[]): Map<string, Entry> {
     e.strong ||= l.strong;
     if (header !== undefined) e.header = header;
   }
-  return entries;
+  return { entries, keyOf };
 }

@@ -37,6 +37,9 @@ export const execaRunner: Runner = {
     const result = await execa(file, args, {
       reject: false,
       shell: false,
+      // No command whyport runs depends on the working directory, and one the user cannot enter
+      // (sudo -u nobody from /root) would make every spawn fail.
+      cwd: '/',
       timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : 'pipe',

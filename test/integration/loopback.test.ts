@@ -102,7 +102,8 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     expectDiagnosis(r, 'REACHABLE', 0);
     expect(r.report.target).toMatchObject({ host: '127.0.0.1', address: '127.0.0.1', port: l.port, protocol: 'tcp', local: true });
     // These steps, in this order (the playbook may add others, e.g. a firewall look after them).
-    expectStepsInOrder(r, ['where', 'sockets', 'listening', 'process-named', 'connect-local']);
+    expectStepsInOrder(r, ['where', 'sockets', 'listening', 'owner', 'connect-local']);
+    expect(step(r, 'owner').outcome).toBe('unnamed');
     expect(step(r, 'where').outcome).toBe('local');
     expect(step(r, 'sockets').outcome).toBe('listening');
     const listening = step(r, 'listening');
