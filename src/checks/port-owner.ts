@@ -42,9 +42,14 @@ export const portOwner = defineCheck({
     const holders = await Promise.all(dedupe(owners).map(async (o): Promise<Holder> => ({ pid: o.pid, program: o.program, unit: await unitOfPid(o.pid) })));
     const base = { expected: wanted ?? '', owners: dedupe(owners), holders };
 
-    // Socket activation: systemd holds the socket itself until (and while) its service runs.
+    // Socket activation: systemd holds the socket itself until (and while) its service runs. Once
+    // the service runs, its processes hold the same socket (and the owner scan may stop at them
+    // before it reaches pid 1), so a holder in a unit that a socket unit on this port starts counts too.
     const init = holders.find((h) => h.pid === 1 && h.program === 'systemd');
-    const socket = init ? await socketFor(ctx, p.port) : undefined;
+    const inUnits = holders.filter((h) => h.unit !== undefined && h.unit.endsWith('.service'));
+    const candidate = init || inUnits.length ? await socketFor(ctx, p.port) : undefined;
+    const startedBy = (s: SocketUnit) => inUnits.some((h) => h.unit === s.service || (s.accept && s.service !== undefined && h.unit!.startsWith(s.service.replace(/@\.service$/, '@'))));
+    const socket = candidate && (init || startedBy(candidate)) ? candidate : undefined;
     const others = holders.filter((h) => h !== init);
     const namedUnit = named.service ? await resolveUnit(ctx, named.service) : undefined;
 
@@ -84,7 +89,7 @@ export const portOwner = defineCheck({
       const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === namedUnit);
       if (byProcess || byUnit) matched.push(h);
     }
-    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `${wanted} holds port ${p.port} (${holderText})`, command, evidence };
+    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `port ${p.port} is held by ${holderText}, as expected`, command, evidence };
     return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${holderText}, not by ${wanted}`, command, evidence };
   },
 });

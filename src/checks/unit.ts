@@ -9,7 +9,7 @@ import {
   type UnitStatus,
 } from '../system/systemd.js';
 import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
-import { informativeLines, pointsElsewhere } from '../system/journal-lines.js';
+import { informativeLines, mentionsTrouble, pointsElsewhere } from '../system/journal-lines.js';
 import { reasonFromProgramLog } from '../system/program-log.js';
 import { defineCheck, type CheckContext } from './check.js';
 
@@ -177,9 +177,14 @@ async function ownLog(s: UnitDetails, journal: string[]): Promise<{ path: string
   if ('error' in found) return elsewhere ? { path: found.path, lines: [found.error] } : undefined;
   if (found.lines.length === 0) return undefined;
   // Say it only when it adds something the journal does not already show, or the journal points there.
-  const fresh = found.lines.filter((l) => !journal.some((j) => j.includes(l.trim().slice(-60))));
-  if (fresh.length === 0 && !elsewhere) return undefined;
-  return { path: found.path, lines: fresh.length ? fresh : found.lines };
+  // (The ` (×N)` of a collapsed repeat is not part of what the program wrote.)
+  const fresh = found.lines.filter((l) => !journal.some((j) => j.includes(l.replace(/ \(×\d+\)$/, '').trim().slice(-60))));
+  if (fresh.length > 0) return { path: found.path, lines: fresh };
+  if (!elsewhere) return undefined;
+  // The journal points at the log, and the log says what the journal already quoted (Debian's
+  // pg_ctlcluster copies it): show that it was looked at, with its first reasons only.
+  const reasons = found.lines.filter(mentionsTrouble);
+  return { path: found.path, lines: (reasons.length ? reasons : found.lines).slice(0, 2) };
 }
 
 export type { UnitStatus };

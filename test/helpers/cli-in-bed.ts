@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report, StepRecord } from '../../src/report/model.js';
 import { REPO_ROOT, type SystemdTestbed } from './nspawn.js';
@@ -56,4 +57,32 @@ export async function waitFor(cond: () => Promise<boolean>, what: string, timeou
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What varies from run to run and says nothing about the report. */
+function substance(text: string, machine: string): string {
+  return text
+    .replaceAll(machine, 'HOST')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
+    .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
+    .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
+    .replace(/\[\d+\]/g, '[PID]')
+    .replace(/\bpids? [\d, ]+/g, 'PIDS')
+    .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
+    .replace(/\b\d+(?:\.\d+)? m?s\b/g, 'DURATION')
+    .replace(/"durationMs": \d+/g, '"durationMs": N')
+    .replace(/[\s│─]+/g, '');
+}
+
+/**
+ * Saves a real report for the README to quote (the files are committed), rewriting it only when
+ * it changed in substance — not just times, pids, durations or the container's name — or always
+ * with UPDATE_OUTPUT=1, so the tree stays clean from run to run.
+ */
+export async function saveOutput(dir: string, name: string, text: string, machine: string): Promise<void> {
+  const file = join(dir, name);
+  const old = await readFile(file, 'utf8').catch(() => undefined);
+  if (process.env.UPDATE_OUTPUT !== '1' && old !== undefined && substance(old, /wpt-sd-\d+-\d+/.exec(old)?.[0] ?? machine) === substance(text, machine)) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, text);
 }

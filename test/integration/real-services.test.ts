@@ -2,7 +2,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, step, trace, waitFor, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
+import { CLI, saveOutput, step, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
 import { addServerAddress, realServicesAvailable, startSystemdTestbed, type SystemdTestbed } from '../helpers/nspawn.js';
 
 /**
@@ -16,6 +16,8 @@ import { addServerAddress, realServicesAvailable, startSystemdTestbed, type Syst
  */
 
 const PACKAGES = ['nginx', 'apache2', 'postgresql', 'openssh-server'];
+/** Real text reports the README quotes (committed; rewritten only when they change in substance). */
+const OUTPUT_DIR = join(import.meta.dirname, '__output__');
 const SERVER = '10.0.0.5';
 
 const unavailable = await realServicesAvailable(PACKAGES);
@@ -30,7 +32,7 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
   const etc = (path: string) => join(bed.root!, 'etc', path);
 
   /** The runs that need no sequence of their own, started together once the units are ready. */
-  let parallel: Record<'loop' | 'slow' | 'chatty' | 'killed' | 'postgres', Promise<JsonRun>>;
+  let parallel: Record<'loop' | 'slow' | 'chatty' | 'killed' | 'postgres' | 'timeout' | 'template' | 'accept' | 'acceptFailing', Promise<JsonRun>>;
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
@@ -55,6 +57,15 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       "[Unit]\nDescription=Talks a lot before it dies\n\n[Service]\nExecStart=/bin/sh -c 'echo \"chatty: FATAL: cannot open /etc/chatty/chatty.conf: No such file or directory\" >&2; for i in $(seq 1 40); do echo \"chatty: flushing cache segment $i of 40\"; done; exit 1'\n",
     );
     await bed.writeUnit('victim.service', '[Unit]\nDescription=Killed from outside\n\n[Service]\nExecStart=/bin/sleep 300\n');
+    // systemd gives up waiting for it: Result: timeout.
+    await bed.writeUnit('laggard.service', '[Unit]\nDescription=Never ready\n\n[Service]\nType=notify\nExecStart=/bin/sleep 300\nTimeoutStartSec=1\n');
+    // A template with instances (like openvpn@ or wg-quick@), named without its instance.
+    await bed.writeUnit('tunnel@.service', "[Unit]\nDescription=Tunnel %i\n\n[Service]\nExecStart=/bin/sh -c 'echo \"tunnel %i: no key file /etc/tunnel/%i.key\" >&2; exit 1'\n");
+    // Accept=yes: systemd listens, and starts one instance of a template per connection.
+    await bed.writeUnit('echo.socket', '[Socket]\nListenStream=7077\nAccept=yes\n');
+    await bed.writeUnit('echo@.service', '[Service]\nExecStart=/bin/cat\nStandardInput=socket\n');
+    await bed.writeUnit('drop.socket', '[Socket]\nListenStream=7078\nAccept=yes\n');
+    await bed.writeUnit('drop@.service', "[Service]\nExecStart=/bin/sh -c 'echo \"drop: cannot load /etc/drop/rules\" >&2; exit 4'\nStandardInput=socket\nStandardError=journal\n");
     await bed.daemonReload();
 
     // PostgreSQL with a bad setting: Debian's postgresql.service is a oneshot wrapper that stays
@@ -62,7 +73,12 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
     const conf = await pgConf();
     await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^#?shared_buffers = .*$/m, 'shared_buffers = lots'));
 
-    await bed.exec(['systemctl', 'start', 'looper.service', 'chatty.service', 'victim.service', 'postgresql.service']);
+    await bed.exec(['systemctl', 'start', 'looper.service', 'chatty.service', 'victim.service', 'postgresql.service', 'tunnel@a.service', 'tunnel@b.service', 'echo.socket', 'drop.socket']);
+    await bed.exec(['systemctl', 'start', '--no-block', 'laggard.service']);
+    // One connection to drop.socket: its instance fails.
+    await bed.exec(['timeout', '2', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/7078; cat <&3'], { timeoutMs: 5_000 });
+    await waitFor(async () => (await isActive('laggard.service')) === 'failed', 'laggard.service to time out');
+    await waitFor(async () => (await sh('systemctl', 'list-units', '--all', '--plain', '--no-legend', '--state=failed', 'drop@*')).includes('drop@'), 'an instance of drop@.service to fail');
     await bed.exec(['systemctl', 'start', '--no-block', 'slowpoke.service']);
     await waitFor(async () => (await isActive('victim.service')) === 'active', 'victim.service to run');
     await bed.exec(['systemctl', 'kill', '--signal=SIGKILL', '--kill-whom=main', 'victim.service']);
@@ -77,6 +93,10 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       chatty: whyport(['7084', '--service', 'chatty']),
       killed: whyport(['7085', '--service', 'victim']),
       postgres: whyport(['5432', '--service', 'postgresql']),
+      timeout: whyport(['7086', '--service', 'laggard']),
+      template: whyport(['7087', '--service', 'tunnel@']),
+      accept: whyport(['7077']),
+      acceptFailing: whyport(['7078']),
     };
     for (const p of Object.values(parallel)) p.catch(() => undefined);
   });
@@ -102,6 +122,8 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       expect(await isActive('nginx.service')).toBe('active');
       expect(await isActive('apache2.service')).toBe('failed');
       [named, byProcess, unnamed] = await Promise.all([whyport(['80', '--service', 'apache2']), whyport(['80', '--process', 'apache2']), whyport(['80'])]);
+      const text = await whyportIn(bed, [host, '80', '--service', 'apache2', '--yes', '--no-color']);
+      await saveOutput(OUTPUT_DIR, 'real-port-taken.txt', text.stdout, bed.name);
     });
 
     it('--service apache2 is PORT_TAKEN (exit 1), naming nginx, its pids and its unit, not a false REACHABLE', () => {
@@ -172,12 +194,15 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
 
   describe('port 22: ssh.socket (socket activation)', () => {
     let listening: JsonRun;
+    let listeningText: string;
     let broken: JsonRun;
 
     beforeAll(async () => {
       await bed.exec(['systemctl', 'start', 'ssh.socket']);
       expect(await isActive('ssh.socket')).toBe('active');
       listening = await whyport(['22', '--process', 'sshd']);
+      listeningText = (await whyportIn(bed, [host, '22', '--process', 'sshd', '--yes', '--no-color'])).stdout;
+      await saveOutput(OUTPUT_DIR, 'real-socket-activated.txt', listeningText, bed.name);
       // Now break sshd's configuration: each connection starts ssh.service, whose ExecStartPre
       // (sshd -t) fails, until systemd gives up on the socket (service-start-limit-hit).
       await bed.exec(['systemctl', 'stop', 'ssh.service']);
@@ -198,6 +223,10 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       expect(owner.summary).toMatch(/^systemd listens on port 22 for ssh\.socket, which starts ssh\.service on the first connection/);
       expect(owner.command).toContain('systemctl list-sockets');
       expect(step(listening, 'socket-service').outcome).not.toBe('failed');
+    });
+
+    it('the same as text, saved for the README', () => {
+      expect(listeningText).toContain('systemd listens on port 22 for ssh.socket');
     });
 
     it('the socket stopped because its service cannot start: SERVICE_FAILED with sshd\'s own line; the fix resets and starts the socket', () => {
@@ -246,6 +275,34 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
     expect(r.report.diagnosis.title).toBe('victim.service has failed (killed by SIGKILL — the OOM killer, or someone)');
   });
 
+  it('a start that timed out is named so (Result: timeout), with its TimeoutStartSec', async () => {
+    const r = await parallel.timeout;
+    expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_FAILED');
+    expect(r.report.diagnosis.title).toBe('laggard.service has failed: it did not finish starting within 1s (Result: timeout)');
+  });
+
+  it('a template named without its instance (tunnel@) is followed to its failed instances', async () => {
+    const r = await parallel.template;
+    expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_FAILED');
+    expect(r.report.diagnosis.title).toMatch(/^tunnel@[ab]\.service has failed \(exit status 1\)$/);
+    expect(step(r, 'unit').summary).toMatch(/^tunnel@ is a template; its instances: tunnel@a\.service \(failed\), tunnel@b\.service \(failed\)/);
+    expect((r.report.diagnosis.evidence ?? []).some((l) => /tunnel [ab]: no key file/.test(l)), trace(r)).toBe(true);
+    expect(r.report.diagnosis.fix?.commands?.[0]).toMatch(/^systemctl start tunnel@[ab]$/);
+  });
+
+  it('Accept=yes: systemd listens for echo.socket and starts an instance of echo@.service per connection → REACHABLE', async () => {
+    const r = await parallel.accept;
+    expect(r.report.diagnosis.code, trace(r)).toBe('REACHABLE');
+    expect(step(r, 'owner').summary).toBe('systemd listens on port 7077 for echo.socket, which starts an instance of echo@.service for each connection');
+  });
+
+  it('Accept=yes whose instances fail: SERVICE_FAILED with the instance\'s own line', async () => {
+    const r = await parallel.acceptFailing;
+    expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_FAILED');
+    expect(r.report.diagnosis.title).toMatch(/^drop@\S+\.service has failed \(exit status 4\)$/);
+    expect((r.report.diagnosis.evidence ?? []).some((l) => l.includes('drop: cannot load /etc/drop/rules')), trace(r)).toBe(true);
+  });
+
   describe("PostgreSQL: the wrapper postgresql.service is active (exited), postgresql@15-main failed", () => {
     it('SERVICE_FAILED names postgresql@15-main.service, and the fix starts that unit', async () => {
       const r = await parallel.postgres;
@@ -254,6 +311,9 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       expect(r.report.diagnosis.title).toMatch(/^postgresql@15-main\.service has failed/);
       expect(step(r, 'unit').summary).toMatch(/^postgresql\.service is only a wrapper \(active \(exited\)\) around postgresql@15-main\.service: /);
       expect(r.report.diagnosis.fix?.commands).toEqual(['systemctl start postgresql@15-main']);
+      const text = await whyportIn(bed, [host, '5432', '--service', 'postgresql', '--yes', '--no-color']);
+      expect(text.stdout).toContain('postgresql@15-main.service has failed');
+      await saveOutput(OUTPUT_DIR, 'real-postgresql-wrapper.txt', text.stdout, bed.name);
     });
 
     it("the reason comes from PostgreSQL's own log, /var/log/postgresql/postgresql-15-main.log", async () => {

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, step, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
+import { CLI, saveOutput, step, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
 import { addServerAddress, startSystemdTestbed, systemdTestbedAvailable, type SystemdTestbed } from '../helpers/nspawn.js';
 
 /**
@@ -176,8 +176,8 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
       expect(unwrapEvidence(text.stdout)).toContain(JOURNAL_LINE);
       expect(text.stdout).toMatch(/^ {4}systemctl start myapp$/m);
       expect(text.stdout).toContain('$ systemctl status myapp');
-      await saveOutput('seed-service-failed.txt', text.stdout, bed.name);
-      await saveOutput('seed-service-failed.json', json.stdout, bed.name);
+      await saveOutput(OUTPUT_DIR, 'seed-service-failed.txt', text.stdout, bed.name);
+      await saveOutput(OUTPUT_DIR, 'seed-service-failed.json', json.stdout, bed.name);
     });
 
     it('--markdown puts the journal line inside a code block', async () => {
@@ -284,28 +284,4 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
 /** Evidence lines continue on the next line after `  │   `; join them back into one. */
 function unwrapEvidence(text: string): string {
   return text.replace(/\n {2}│ {3}/g, ' ');
-}
-
-/** What varies from run to run and says nothing about the report. */
-function substance(text: string, machine: string): string {
-  return text
-    .replaceAll(machine, 'HOST')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
-    .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
-    .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
-    .replace(/\[\d+\]/g, '[PID]')
-    .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
-    .replace(/\b\d+(?:\.\d+)? m?s\b/g, 'DURATION')
-    .replace(/"durationMs": \d+/g, '"durationMs": N')
-    .replace(/[\s│─]+/g, '');
-}
-
-async function saveOutput(name: string, text: string, machine: string): Promise<void> {
-  const file = join(OUTPUT_DIR, name);
-  const old = await readFile(file, 'utf8').catch(() => undefined);
-  if (process.env.UPDATE_OUTPUT !== '1' && old !== undefined && substance(old, /wpt-sd-\d+-\d+/.exec(old)?.[0] ?? machine) === substance(text, machine)) {
-    return;
-  }
-  await mkdir(OUTPUT_DIR, { recursive: true });
-  await writeFile(file, text);
 }
