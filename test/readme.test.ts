@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCatalog } from '../src/checks/index.js';
 import { parsePlaybook } from '../src/playbook/load.js';
+import { substance } from './helpers/cli-in-bed.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -27,6 +28,20 @@ describe('the README', () => {
   it('lists every diagnosis code of the contract', () => {
     for (const code of ['REACHABLE', 'DNS_FAILURE', 'HOST_UNREACHABLE', 'PORT_FILTERED', 'PORT_CLOSED', 'NOT_LISTENING', 'PROCESS_NOT_RUNNING', 'SERVICE_FAILED', 'SERVICE_INACTIVE', 'SERVICE_NOT_FOUND', 'LISTENING_ON_OTHER_PORT', 'PORT_TAKEN', 'BOUND_TO_LOOPBACK', 'BOUND_TO_OTHER_ADDRESS', 'FIREWALL_BLOCKS', 'ACCEPT_QUEUE_FULL', 'CLOSE_WAIT_LEAK', 'INCONCLUSIVE']) {
       expect(readme, code).toContain(`\`${code}\``);
+    }
+  });
+
+  it('quotes the real reports the integration tests saved, as they are but for times, pids and durations', () => {
+    for (const [file, first] of [
+      ['seed-service-failed.txt', '╭─ whyport · 10.0.0.5:7071'],
+      ['real-port-taken.txt', '╭─ whyport · 10.0.0.5:80'],
+    ] as const) {
+      const saved = readFileSync(join(ROOT, 'test/integration/__output__', file), 'utf8');
+      const at = readme.indexOf(first);
+      expect(at, `README quotes ${file}`).toBeGreaterThan(0);
+      const quoted = readme.slice(at, readme.indexOf('\n```', at));
+      // The README may quote the report up to a section boundary ("How we got here").
+      expect(substance(saved, 'HOST').startsWith(substance(quoted, 'HOST')), `README's copy of ${file} is out of date`).toBe(true);
     }
   });
 });

@@ -65,16 +65,17 @@ export const portOwner = defineCheck({
         listen: socket.listen.map((l) => l.address),
         accept: socket.accept,
         // The unit to look at next: the service, or for Accept=yes its template (`foo@`).
-        service: socket.accept ? service.replace(/\.service$/, '') : service.replace(/\.service$/, ''),
+        service: service.replace(/\.service$/, ''),
         serviceState: serviceStatus ? `${serviceStatus.state} (${serviceStatus.subState})` : undefined,
         holderText: `systemd (pid 1) for ${socket.unit} (${service})`,
       };
+      // The named unit is the socket or its service; the named program is the service's program,
+      // its name, or what runs in it now.
       const program = serviceStatus?.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
-      const isNamed =
-        wanted === undefined ||
-        [socket.unit, service, namedUnit].some((u) => u !== undefined && (u === normaliseUnit(named.service ?? '') || u === normaliseUnit(named.process ?? ''))) ||
-        (namedUnit !== undefined && (namedUnit === service || namedUnit === socket.unit)) ||
-        (named.process !== undefined && (program === named.process || service.replace(/(@)?\.service$/, '') === named.process || others.some((h) => h.program === named.process)));
+      const units = new Set([socket.unit, service]);
+      const unitNamed = named.service !== undefined && (units.has(normaliseUnit(named.service)) || (namedUnit !== undefined && units.has(namedUnit)));
+      const processNamed = named.process !== undefined && (units.has(normaliseUnit(named.process)) || service.replace(/@?\.service$/, '') === named.process || program === named.process || others.some((h) => h.program === named.process));
+      const isNamed = wanted === undefined || unitNamed || processNamed;
       if (isNamed) return { outcome: 'socket-activated', status: 'pass', summary, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
       return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${evidence.holderText}, not by ${wanted}`, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
     }

@@ -59,13 +59,15 @@ export async function waitFor(cond: () => Promise<boolean>, what: string, timeou
   }
 }
 
-/** What varies from run to run and says nothing about the report. */
-function substance(text: string, machine: string): string {
+/** What varies from run to run and says nothing about the report: a report with these taken out. */
+export function substance(text: string, machine: string): string {
   return text
     .replaceAll(machine, 'HOST')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
     .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+/g, 'TIME') // PostgreSQL's own log lines
     .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
+    .replace(/"(startedMonotonicUs|startingForMs)": \d+/g, '"$1": N')
     .replace(/\[\d+\]/g, '[PID]')
     .replace(/\bpids? [\d, ]+/g, 'PIDS')
     .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
