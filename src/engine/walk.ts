@@ -8,7 +8,7 @@ import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/mod
 import { showCommand } from '../system/runner.js';
 import { safeParse } from 'zod/mini';
 import { SAFE_VALUE } from './safe.js';
-import { transition } from './transition.js';
+import { activeCase, transition, type History } from './transition.js';
 
 /** A question for the user; answering '' means "I don't know". */
 export interface Question {
@@ -70,6 +70,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const findings: Finding[] = [];
   const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: undefined as StepRecord | undefined };
 
+  const history: Record<string, string> = {};
   let stepId = playbook.start;
   for (let n = 0; ; n++) {
     if (n >= playbook.maxSteps) {
@@ -81,7 +82,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     let record: StepRecord;
     let noticed: readonly CheckFinding[];
     try {
-      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, opts, scope, answers), findings: [] } : await checkStep(stepId, step, opts, scope));
+      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, opts, scope, answers), findings: [] } : await checkStep(stepId, step, opts, scope, history));
     } catch (err) {
       if (err instanceof InterruptedError) return interrupted();
       throw err;
@@ -96,7 +97,8 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     for (const f of noticed) findings.push({ ...f, step: stepId });
     opts.ui.stepFinished(record);
 
-    const t = transition(playbook, stepId, record.outcome);
+    history[stepId] = record.outcome;
+    const t = transition(playbook, stepId, record.outcome, history);
     if (t.kind === 'step') {
       stepId = t.step;
       continue;
@@ -152,10 +154,12 @@ interface StepResult {
   findings: readonly CheckFinding[];
 }
 
-async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object): Promise<StepResult> {
+async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object, history: History): Promise<StepResult> {
   const check = opts.checks[step.check as keyof CheckRegistry];
   const rendered: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(step.with ?? {})) rendered[k] = renderValue(v, scope);
+  // A case chosen by an earlier outcome may give some parameters of its own.
+  const withs = { ...step.with, ...activeCase(step, history)?.with };
+  for (const [k, v] of Object.entries(withs)) rendered[k] = renderValue(v, scope);
   const params = safeParse(check.params, rendered);
   if (!params.success) {
     const issue = params.error.issues[0]!;
