@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { $ZodIssue, $ZodType } from 'zod/v4/core';
 import { config, safeParse, toJSONSchema } from 'zod/mini';
@@ -28,19 +27,6 @@ const CODE_RE = /^[A-Z][A-Z0-9_]*$/;
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
 
 type Path = (string | number)[];
-
-/** Reads and validates a playbook file; throws PlaybookError with every problem found. */
-export async function loadPlaybookFile(file: string, catalog: CheckCatalog, displayName = file): Promise<Playbook> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(err);
-    throw new PlaybookError([{ file: displayName, line: 1, col: 1, field: '', message: `cannot read the playbook: ${why}`, severity: 'error', hint: 'give a path to a .yaml file, or the name of a built-in playbook (whyport playbook list)' }]);
-  }
-  return parsePlaybook(text, displayName, catalog);
-}
 
 /**
  * Parses and validates playbook text. Everything is checked before anything runs: YAML syntax,
@@ -432,7 +418,7 @@ interface TemplateContext {
   evidence: Map<string, JsonSchema>;
 }
 
-type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; additionalProperties?: boolean | JsonSchema; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
+export type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; additionalProperties?: boolean | JsonSchema; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
 
 /** The JSON Schema of the evidence of a step (an ask step's is fixed). */
 function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undefined {
@@ -452,6 +438,17 @@ function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undef
 /** The JSON Schema of a check's evidence (also published, and listed by `whyport checks`). */
 export function evidenceJsonSchema(schema: $ZodType): JsonSchema {
   return toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as JsonSchema;
+}
+
+/** The dotted paths evidence of this shape offers, for `whyport checks`: `acceptQueue.owner`, `fix[]`. */
+export function evidenceFields(schema: JsonSchema, prefix = '', depth = 0): string[] {
+  const props = schema.properties ?? {};
+  return Object.entries(props).flatMap(([k, v]) => {
+    const name = prefix + k;
+    const inner = v.anyOf?.find((a) => a.type !== 'null') ?? v;
+    if (inner.properties && depth < 2) return evidenceFields(inner, `${name}.`, depth + 1);
+    return [inner.type === 'array' ? `${name}[]` : name];
+  });
 }
 
 /**

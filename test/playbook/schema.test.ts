@@ -19,6 +19,6 @@ describe('the published JSON Schema', () => {
   it('the default playbook points editors at it', () => {
     const text = readFileSync(join(ROOT, 'playbooks/default.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./playbook.schema.json');
-    expect(parse(text).version).toBe(1);
+    expect(parse(text).version).toBe(2);
   });
 });
