@@ -250,12 +250,13 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
       for (const f of ['on', 'after'] as const) {
         if (doc[f] !== undefined) at([...base, f], `'${f}:' is version 2 of the playbook language`, "write 'version: 2' at the top (then the whole file is version 2), or use an `outcomes:` list", { key: true });
       }
-      if (doc.outcomes === undefined) at(base, "missing required field 'outcomes'", requiredHint([...base, 'outcomes']));
-      else sets.push({ branches: branchesOfList(doc.outcomes, [...base, 'outcomes']), path: [...base, 'outcomes'], partial: false, compact: false });
+      // With `on:` written, the version is the one problem to report, not the missing list.
+      if (doc.outcomes === undefined && doc.on === undefined) at(base, "missing required field 'outcomes'", requiredHint([...base, 'outcomes']));
+      else if (doc.outcomes !== undefined) sets.push({ branches: branchesOfList(doc.outcomes, [...base, 'outcomes']), path: [...base, 'outcomes'], partial: false, compact: false });
     } else {
       if (doc.outcomes !== undefined) at([...base, 'outcomes'], "'outcomes:' lists are version 1; version 2 says where each outcome leads in an `on:` map", 'write `on: { OUTCOME: step-or-DIAGNOSIS, …, else: … }`', { key: true });
-      if (doc.on === undefined) at(base, "missing required field 'on'", requiredHint([...base, 'on']));
-      else sets.push({ branches: branchesOfMap(doc.on, [...base, 'on'], at), path: [...base, 'on'], partial: false, compact: true });
+      if (doc.on === undefined && doc.outcomes === undefined) at(base, "missing required field 'on'", requiredHint([...base, 'on']));
+      else if (doc.on !== undefined) sets.push({ branches: branchesOfMap(doc.on, [...base, 'on'], at), path: [...base, 'on'], partial: false, compact: true });
     }
     const cases: StepCase[] = [];
     for (const [key, c] of Object.entries(doc.after ?? {})) {

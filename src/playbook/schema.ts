@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import type { LintError } from '../errors.js';
 
 /**
@@ -143,9 +144,45 @@ export interface Playbook extends Omit<PlaybookDoc, 'steps'> {
 /** The outcomes of an `ask` step. */
 export const ASK_OUTCOMES = ['given', 'unknown'] as const;
 
-/** The JSON Schema editors use (yaml-language-server). */
-export function playbookJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PlaybookSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+/** What the published schema says of each check: its parameters, outcomes and evidence. */
+export interface CheckDoc {
+  description: string;
+  outcomes: readonly string[];
+  params: readonly string[];
+  evidence?: z.ZodMiniType | $ZodType;
+}
+
+/**
+ * The JSON Schema editors use (yaml-language-server). With the checks, a step that names one is
+ * completed with its parameters, and `definitions.evidence` holds the shape of each check's
+ * evidence — the fields `{{ steps.ID.evidence.… }}` may name.
+ */
+export function playbookJsonSchema(checks?: Readonly<Record<string, CheckDoc>>): Record<string, unknown> {
+  const schema = z.toJSONSchema(PlaybookSchema, { target: 'draft-7', io: 'input' }) as Record<string, any>;
+  if (checks) {
+    const names = Object.keys(checks);
+    const step = schema.properties.steps.additionalProperties;
+    step.properties.check = {
+      ...step.properties.check,
+      enum: names,
+      markdownEnumDescriptions: names.map((n) => `${checks[n]!.description}. Outcomes: ${checks[n]!.outcomes.join(', ')}`),
+    };
+    step.allOf = names.map((n) => ({
+      if: { properties: { check: { const: n } }, required: ['check'] },
+      then: {
+        properties: {
+          with: { type: 'object', properties: Object.fromEntries(checks[n]!.params.map((p) => [p, {}])), additionalProperties: false },
+          on: { type: 'object', propertyNames: { description: `outcomes of ${n}: ${checks[n]!.outcomes.join(', ')} (or \`else\`)` } },
+        },
+      },
+    }));
+    schema.definitions = {
+      ...schema.definitions,
+      evidence: Object.fromEntries(
+        names.filter((n) => checks[n]!.evidence).map((n) => [n, { description: `The evidence of check '${n}': {{ steps.ID.evidence.FIELD }}`, ...(z.toJSONSchema(checks[n]!.evidence as z.ZodMiniType, { target: 'draft-7', unrepresentable: 'any' }) as object) }]),
+      ),
+    };
+  }
   return {
     $id: 'https://whyport.dev/schema/playbook.schema.json',
     title: 'whyport playbook',

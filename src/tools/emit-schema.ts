@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { checkCatalog } from '../checks/index.js';
+import { checkCatalog, checks } from '../checks/index.js';
 import { diagnoseProgram } from '../args.js';
 import { precompileBuiltIns } from '../playbook/source.js';
 import { playbookJsonSchema } from '../playbook/schema.js';
@@ -10,7 +10,7 @@ import { COMPILED_PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';
 // the built-in playbooks are validated here once and stored as JSON, so a diagnosis loads them
 // without the YAML parser and the validator (a third of whyport's start-up otherwise).
 mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
-writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(), null, 2) + '\n');
+writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(catalogForSchema()), null, 2) + '\n');
 
 mkdirSync(COMPILED_PLAYBOOK_DIR, { recursive: true });
 
@@ -21,3 +21,9 @@ program.configureOutput({ writeOut: (s) => (help += s), getOutHelpWidth: () => 8
 program.outputHelp();
 writeFileSync(join(COMPILED_PLAYBOOK_DIR, '..', 'help.txt'), help);
 await precompileBuiltIns();
+
+/** The checks as the published schema describes them. */
+function catalogForSchema() {
+  const cat = checkCatalog();
+  return Object.fromEntries(Object.entries(checks).map(([n, c]) => [n, { ...cat[n]!, description: c.description }]));
+}
