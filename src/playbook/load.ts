@@ -146,6 +146,8 @@ interface BranchSource {
   key: boolean;
   /** Where each outcome of `when` is written. */
   whenPaths: Path[];
+  /** Where each outcome starts inside a key that names several (`a, b:`). */
+  whenOffsets?: number[];
   targetPath: Path;
   targetKey: boolean;
 }
@@ -171,7 +173,9 @@ function branchesOfMap(on: Record<string, string>, base: Path, at: At): BranchSo
     const whens = key.split(',').map((w) => w.trim());
     const path = [...base, key];
     const to = CODE_RE.test(target) ? { diagnose: target } : { next: target };
-    const src: BranchSource = { branch: { ...to }, path, key: true, whenPaths: whens.map(() => path), targetPath: path, targetKey: false };
+    let from = 0;
+    const whenOffsets = whens.map((w) => (from = key.indexOf(w, from)));
+    const src: BranchSource = { branch: { ...to }, path, key: true, whenPaths: whens.map(() => path), whenOffsets, targetPath: path, targetKey: false };
     if (whens.includes('else')) {
       if (whens.length > 1) at(path, "'else' stands alone: it is every outcome not named on another line", `write '${whens.filter((w) => w !== 'else').join(', ')}' on a line of its own`, { key: true });
       catchAll = src;
@@ -303,11 +307,11 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
         const whens = Array.isArray(b.when) ? b.when : [b.when];
         whens.forEach((w, j) => {
           const wp = src.whenPaths[j] ?? src.path;
-          const key = set.compact;
+          const place = { key: set.compact, offset: src.whenOffsets?.[j] ?? 0 };
           if (outcomes && !outcomes.includes(w)) {
-            at(wp, `'${w}' is not an outcome of ${doc.check ? `check '${doc.check}'` : 'an ask step'}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`, { key });
+            at(wp, `'${w}' is not an outcome of ${doc.check ? `check '${doc.check}'` : 'an ask step'}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`, place);
           } else if (handled.has(w)) {
-            at(wp, `outcome '${w}' is already handled by an earlier branch`, set.compact ? 'name each outcome once' : 'the first matching branch wins, so this one is never taken', { key });
+            at(wp, `outcome '${w}' is already handled by an earlier branch`, set.compact ? 'name each outcome once' : 'the first matching branch wins, so this one is never taken', place);
           }
           handled.add(w);
         });
