@@ -337,6 +337,8 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
     };
   }
 
+  if (!brokenLinks) checkCasesCanApply(steps, at);
+
   // Which steps lead to each diagnosis: `last.` in a diagnosis is one of them.
   const leadsTo = new Map<string, Set<string>>();
   for (const [id, step] of Object.entries(steps)) {
@@ -413,6 +415,37 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
     }
   }
   return steps;
+}
+
+/**
+ * An `after: STEP.OUTCOME` case applies only if STEP can have that outcome on a road to the step
+ * the case belongs to. Reachability over every branch over-approximates the roads, so a case
+ * found unreachable here is dead for sure.
+ */
+function checkCasesCanApply(steps: Record<string, Step>, at: At): void {
+  const targets = (step: Step, outcome?: string) =>
+    [...(step.cases ?? []).flatMap((c) => c.outcomes), ...step.outcomes]
+      .filter((b) => outcome === undefined || b.when === undefined || (Array.isArray(b.when) ? b.when : [b.when]).includes(outcome))
+      .flatMap((b) => (b.next !== undefined ? [b.next] : []));
+  const reachable = new Map<string, Set<string>>();
+  const from = (id: string): Set<string> => {
+    let seen = reachable.get(id);
+    if (seen) return seen;
+    seen = new Set([id]);
+    const queue = [id];
+    while (queue.length) for (const t of targets(steps[queue.shift()!]!)) if (steps[t] && !seen.has(t)) (seen.add(t), queue.push(t));
+    reachable.set(id, seen);
+    return seen;
+  };
+  for (const [id, step] of Object.entries(steps)) {
+    for (const c of step.cases ?? []) {
+      const before = steps[c.after.step];
+      if (!before) continue;
+      if (!targets(before, c.after.outcome).some((t) => from(t).has(id))) {
+        at(['steps', id, 'after', `${c.after.step}.${c.after.outcome}`], `this case never applies: no road from '${c.after.step}' with outcome '${c.after.outcome}' leads to '${id}'`, `name a step and outcome that come before '${id}', or remove the case`, { key: true });
+      }
+    }
+  }
 }
 
 interface TemplateContext {
