@@ -339,29 +339,32 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
 
   if (!brokenLinks) checkCasesCanApply(steps, at);
 
-  // Which steps lead to each diagnosis: `last.` in a diagnosis is one of them.
+  // Which steps lead to each diagnosis and step: `last.` there is one of them.
   const leadsTo = new Map<string, Set<string>>();
   for (const [id, step] of Object.entries(steps)) {
     for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
       if (b.diagnose) leadsTo.set(b.diagnose, (leadsTo.get(b.diagnose) ?? new Set()).add(id));
+      // A step's own `last.` is the step before it (diagnoses and steps share no names).
+      if (b.next) leadsTo.set(b.next, (leadsTo.get(b.next) ?? new Set()).add(id));
     }
   }
   const tc: TemplateContext = { pb, steps, catalog, evidence: new Map() };
   for (const [id, doc] of Object.entries(pb.steps)) {
     const base: Path = ['steps', id];
-    const all = [...Object.keys(steps)];
-    if (doc.title) checkTemplate(doc.title, [...base, 'title'], tc, all, at);
+    const before = [...(leadsTo.get(id) ?? [])];
+    if (doc.title) checkTemplate(doc.title, [...base, 'title'], tc, before, at);
     const withs: [StepParams | undefined, Path][] = [[doc.with, [...base, 'with']], ...Object.entries(doc.after ?? {}).map(([k, c]): [StepParams | undefined, Path] => [c.with, [...base, 'after', k, 'with']])];
     for (const [w, wp] of withs) {
       for (const [k, v] of Object.entries(w ?? {})) {
         const vals = Array.isArray(v) ? v : [v];
-        vals.forEach((x, i) => typeof x === 'string' && checkTemplate(x, Array.isArray(v) ? [...wp, k, i] : [...wp, k], tc, all, at));
+        vals.forEach((x, i) => typeof x === 'string' && checkTemplate(x, Array.isArray(v) ? [...wp, k, i] : [...wp, k], tc, before, at));
       }
     }
   }
 
   for (const [name, input] of Object.entries(pb.inputs ?? {})) {
-    checkTemplate(input.prompt, ['inputs', name, 'prompt'], tc, Object.keys(steps), at);
+    const askedBy = Object.keys(steps).filter((id) => steps[id]!.ask === name);
+    checkTemplate(input.prompt, ['inputs', name, 'prompt'], tc, [...new Set(askedBy.flatMap((id) => [...(leadsTo.get(id) ?? [])]))], at);
     if (input.pattern !== undefined) {
       try {
         new RegExp(input.pattern);
