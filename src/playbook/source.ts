@@ -80,7 +80,7 @@ export function builtInPlaybooks(): { name: string; file: string; description: s
     .sort()
     .map((f) => {
       const file = join(PLAYBOOK_DIR, f);
-      const description = /^description:\s*(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.replace(/^["'>|-]\s*/, '') ?? '';
+      const description = /^description:\s*(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.replace(/^(["'])(.*)\1$/, '$2').replace(/^[>|-]\s*/, '') ?? '';
       return { name: f.replace(/\.yaml$/, ''), file, description };
     });
 }
