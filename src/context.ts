@@ -1,9 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DiagnoseOptions } from './args.js';
 import type { CheckContext } from './checks/check.js';
 import type { Playbook } from './playbook/schema.js';
-import { COMPILED_PLAYBOOK_DIR, locatePlaybook } from './paths.js';
+import { openPlaybook } from './playbook/source.js';
 import { Facts } from './system/facts.js';
 import { execaRunner, type Runner } from './system/runner.js';
 
@@ -16,19 +14,6 @@ export function makeContext(opts: DiagnoseOptions, runner: Runner = execaRunner)
     timeoutMs: opts.timeoutMs,
     isRoot: process.getuid?.() === 0,
   };
-}
-
-/** The built-in playbook as validated at build time, unless its YAML was edited since. */
-export function compiledPlaybook(nameOrPath: string): Playbook | undefined {
-  const where = locatePlaybook(nameOrPath);
-  if (!where.name) return undefined;
-  const json = join(COMPILED_PLAYBOOK_DIR, `${where.name}.json`);
-  try {
-    if (statSync(json).mtimeMs < statSync(where.file).mtimeMs) return undefined;
-    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -49,9 +34,9 @@ export interface EarlyStart {
 }
 
 /** Begins a diagnosis with a built-in playbook (already validated); undefined for a playbook file. */
-export function beginDiagnosis(opts: DiagnoseOptions): EarlyStart | undefined {
+export async function beginDiagnosis(opts: DiagnoseOptions): Promise<EarlyStart | undefined> {
   if (opts.watch) return undefined;
-  const playbook = compiledPlaybook(opts.playbook);
+  const playbook = await openPlaybook(opts.playbook, { precompiledOnly: true });
   if (!playbook) return undefined;
   const ctx = makeContext(opts);
   prefetch(playbook, ctx);

@@ -1,12 +1,11 @@
 import type { DiagnoseOptions } from './args.js';
-import { checkCatalog, checks } from './checks/index.js';
+import { checks } from './checks/index.js';
 import { guessers } from './checks/guesses.js';
 import type { CheckContext } from './checks/check.js';
 import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
 import { formatLintError } from './errors.js';
-import type { Playbook } from './playbook/schema.js';
-import { locatePlaybook } from './paths.js';
-import { compiledPlaybook, makeContext, prefetch, type EarlyStart } from './context.js';
+import { openPlaybook } from './playbook/source.js';
+import { makeContext, prefetch, type EarlyStart } from './context.js';
 import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
 import { execaRunner, showCommand, type Runner } from './system/runner.js';
 import { silentUI, terminalUI } from './ui/terminal.js';
@@ -14,15 +13,6 @@ import { silentUI, terminalUI } from './ui/terminal.js';
 const FIX_TIMEOUT_MS = 60_000;
 const RECHECK_TRIES = 4;
 const RECHECK_PAUSE_MS = 750;
-
-/** Loads the playbook --playbook names (built-in or a file), validated. */
-export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
-  const compiled = compiledPlaybook(nameOrPath);
-  if (compiled) return compiled;
-  const where = locatePlaybook(nameOrPath);
-  const { loadPlaybookFile } = await import('./playbook/load.js');
-  return loadPlaybookFile(where.file, checkCatalog(), where.display);
-}
 
 export interface DiagnoseIO {
   stdout: (text: string) => void;
@@ -38,7 +28,7 @@ export interface DiagnoseIO {
 /** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
 export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
   const started = performance.now();
-  const playbook = io.early?.playbook ?? (await loadPlaybook(opts.playbook));
+  const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   const runner = io.runner ?? execaRunner;
   const context = (): CheckContext => makeContext(opts, runner);

@@ -83,7 +83,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
     const opts = parseDiagnoseArgs(argv, env, io.stdout);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
-    const early = (await import('./context.js')).beginDiagnosis(opts);
+    const early = await (await import('./context.js')).beginDiagnosis(opts);
     const { diagnose } = await import('./diagnose.js');
     return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, ...(early ? { early } : {}) });
   } catch (err) {

@@ -18,15 +18,5 @@ function packageRoot(): string {
 export const PACKAGE_ROOT = packageRoot();
 export const PLAYBOOK_DIR = join(PACKAGE_ROOT, 'playbooks');
 export const SCHEMA_FILE = join(PACKAGE_ROOT, 'playbooks', 'playbook.schema.json');
-/** Built-in playbooks validated at build time, so a diagnosis need not parse YAML (see compiled()). */
+/** Built-in playbooks validated at build time, so a diagnosis need not parse YAML (src/playbook/source.ts). */
 export const COMPILED_PLAYBOOK_DIR = join(PACKAGE_ROOT, 'dist', 'playbooks');
-
-/** A --playbook value: a built-in name (`default`) or a file path. */
-export function locatePlaybook(nameOrPath: string): { file: string; display: string; builtIn: boolean; name?: string } {
-  const looksLikePath = /[\/\\]/.test(nameOrPath) || /\.ya?ml$/i.test(nameOrPath);
-  if (!looksLikePath) {
-    const file = join(PLAYBOOK_DIR, `${nameOrPath}.yaml`);
-    if (existsSync(file)) return { file, display: `playbooks/${nameOrPath}.yaml`, builtIn: true, name: nameOrPath };
-  }
-  return { file: resolve(nameOrPath), display: nameOrPath, builtIn: false };
-}

@@ -1,12 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
 import type { Environment } from './args.js';
 import { checkCatalog, checks } from './checks/index.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
 import type { MainIO } from './main.js';
-import { loadPlaybookFile } from './playbook/load.js';
-import { PLAYBOOK_DIR, SCHEMA_FILE, locatePlaybook } from './paths.js';
+import { evidenceFields, evidenceJsonSchema } from './playbook/load.js';
+import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from './playbook/graph.js';
+import { ASK_OUTCOMES, type Playbook } from './playbook/schema.js';
+import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from './playbook/source.js';
+import { SCHEMA_FILE } from './paths.js';
 import { EXIT } from './report/model.js';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
@@ -15,23 +17,22 @@ export async function runSubcommand(argv: readonly string[], io: MainIO, env: En
   const program = new Command('whyport').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
   program.version(env.version, '-V, --version');
 
-  const playbook = program.command('playbook').description('check, list and locate playbooks');
+  const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
   playbook
     .command('validate')
     .description('check playbooks and report every problem (file:line:col, field, hint)')
     .argument('<files...>', 'playbook files or built-in names')
     .action(async (files: string[]) => {
       for (const f of files) {
-        const where = locatePlaybook(f);
         try {
-          const pb = await loadPlaybookFile(where.file, checkCatalog(), where.display);
+          const pb = await openPlaybook(f, { fresh: true });
           for (const w of pb.warnings) io.stderr(`${formatLintError(w)}\n`);
-          io.stdout(`${where.display}: ok — ${Object.keys(pb.steps).length} steps, ${Object.keys(pb.diagnoses).length} diagnoses, ${Object.keys(pb.inputs).length} inputs\n`);
+          io.stdout(`${pb.source}: ok — ${Object.keys(pb.steps).length} steps, ${Object.keys(pb.diagnoses).length} diagnoses, ${Object.keys(pb.inputs).length} inputs\n`);
         } catch (err) {
           if (!(err instanceof PlaybookError)) throw err;
           io.stderr(err.problems.map(formatLintError).join('\n') + '\n');
           const n = err.problems.filter((p) => p.severity === 'error').length;
-          io.stderr(`${where.display}: ${n} problem${n === 1 ? '' : 's'}\n`);
+          io.stderr(`${err.problems[0]?.file ?? f}: ${n} problem${n === 1 ? '' : 's'}\n`);
           status = EXIT.usage;
         }
       }
@@ -39,21 +40,26 @@ export async function runSubcommand(argv: readonly string[], io: MainIO, env: En
   playbook
     .command('list')
     .description('the built-in playbooks')
-    .action(async () => {
-      for (const f of (await readdir(PLAYBOOK_DIR)).filter((f) => f.endsWith('.yaml')).sort()) {
-        const text = await readFile(join(PLAYBOOK_DIR, f), 'utf8');
-        const desc = /^description:\s*(.+)$/m.exec(text)?.[1]?.replace(/^["'>|-]\s*/, '') ?? '';
-        io.stdout(`${f.replace(/\.yaml$/, '').padEnd(12)} ${desc}\n`);
-      }
+    .action(() => {
+      for (const p of builtInPlaybooks()) io.stdout(`${p.name.padEnd(12)} ${p.description}\n`);
     });
   playbook
     .command('show')
     .description('print a built-in playbook, to copy and adapt')
     .argument('<name>')
-    .action(async (name: string) => {
-      const where = locatePlaybook(name);
-      if (!where.builtIn) throw new UsageError(`no built-in playbook '${name}'`, 'see whyport playbook list');
-      io.stdout(await readFile(where.file, 'utf8'));
+    .action((name: string) => {
+      const text = builtInPlaybookText(name);
+      if (text === undefined) throw new UsageError(`no built-in playbook '${name}'`, 'see whyport playbook list');
+      io.stdout(text);
+    });
+  playbook
+    .command('graph')
+    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown)')
+    .argument('[playbook]', 'a built-in name or a file', 'default')
+    .addOption(new Option('--format <format>', 'the diagram language').choices(GRAPH_FORMATS).default('mermaid'))
+    .action(async (ref: string, o: { format: GraphFormat }) => {
+      const pb = await openPlaybook(ref);
+      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id)));
     });
   playbook
     .command('schema')
@@ -69,9 +75,9 @@ export async function runSubcommand(argv: readonly string[], io: MainIO, env: En
       const cat = checkCatalog();
       for (const [name, c] of Object.entries(checks)) {
         const info = cat[name]!;
-        io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}\n\n`);
+        io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
       }
-      io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n`);
+      io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
     });
 
   try {
@@ -84,4 +90,11 @@ export async function runSubcommand(argv: readonly string[], io: MainIO, env: En
     throw err;
   }
   return status;
+}
+
+/** The outcomes a step can have: its check's, or an ask step's. */
+export function outcomesOfStep(pb: Pick<Playbook, 'steps'>, id: string): readonly string[] | undefined {
+  const step = pb.steps[id];
+  if (!step) return undefined;
+  return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks]?.outcomes;
 }

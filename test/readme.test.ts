@@ -45,3 +45,14 @@ describe('the README', () => {
     }
   });
 });
+
+describe("the README's drawing of the default playbook", () => {
+  it('is what `whyport playbook graph default` draws now (regenerate it after changing the playbook)', async () => {
+    const { openPlaybook } = await import('../src/playbook/source.js');
+    const { playbookGraph } = await import('../src/playbook/graph.js');
+    const { outcomesOfStep } = await import('../src/subcommands.js');
+    const pb = await openPlaybook('default', { fresh: true });
+    const block = /```mermaid\n([^]*?)```/.exec(readme)?.[1];
+    expect(block).toBe(playbookGraph(pb, 'mermaid', (id) => outcomesOfStep(pb, id)));
+  });
+});

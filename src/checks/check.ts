@@ -33,7 +33,13 @@ export interface CheckResult<O extends string = string> {
   /** ✔ or ✖ in the chain of steps; 'info' for neutral facts. */
   status: 'pass' | 'fail' | 'info';
   /** Secondary observations for the "Also noticed" section. */
-  findings?: { code: string; summary: string }[];
+  findings?: CheckFinding[];
+}
+
+/** A secondary observation of a check; the walk adds the step it came from. */
+export interface CheckFinding {
+  code: string;
+  summary: string;
 }
 
 /**
@@ -44,6 +50,11 @@ export interface Check<P = Record<string, unknown>, O extends string = string> {
   description: string;
   outcomes: readonly O[];
   params: $ZodType<P>;
+  /**
+   * The shape of `evidence` (src/checks/evidence.ts): what a playbook may name in
+   * `{{ steps.ID.evidence.PATH }}`, checked by the validator and listed for editors.
+   */
+  evidence: $ZodType;
   /** What the spinner shows while it runs, e.g. "ss -Htan 'sport = :7071'". */
   describe(params: P, ctx: CheckContext): string;
   run(params: P, ctx: CheckContext): Promise<CheckResult<O>>;

@@ -2,6 +2,7 @@ import { port, positive, text, z } from './params.js';
 import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
 import { endpointText } from '../system/bind.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 const RANK = ['connected', 'refused', 'unreachable', 'timeout', 'error'] as const;
 
@@ -14,6 +15,7 @@ export const connect = defineCheck({
   description: 'Connect over TCP to every resolved address of the host',
   outcomes: ['connected', 'partial', 'refused', 'timeout', 'unreachable', 'unresolved'],
   params: z.object({ host: text(), port: port(), timeout: z.optional(positive()) }),
+  evidence: fields({ error: e.str(), probes: e.list(e.any()), timeoutMs: e.num() }),
   describe: (p) => `connecting to ${p.host} port ${p.port}`,
   async run(p, ctx) {
     const timeout = p.timeout ?? ctx.timeoutMs;

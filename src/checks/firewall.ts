@@ -1,5 +1,6 @@
 import { port, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
+import { e, fields } from './evidence.js';
 import { portLabel } from './probe.js';
 import { isLoopback } from '../system/facts.js';
 import type { BlockingRule, FirewallVerdict, RuleRef } from '../system/firewall/analyze.js';
@@ -90,6 +91,7 @@ export const firewall = defineCheck({
   description: "Read this machine's firewall and find the rule that drops or rejects incoming TCP connections to the port",
   outcomes: ['blocks', 'allows', 'no-permission', 'unknown'],
   params: z.object({ port: port(), host: text() }),
+  evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
   describe: (p, ctx) => `reading the firewall rules for incoming TCP port ${portLabel(p.port, ctx)}`,
   async run(p, ctx) {
     const label = portLabel(p.port, ctx);

@@ -2,12 +2,14 @@ import { port, text, z } from './params.js';
 import { bindVerdict, endpointText } from '../system/bind.js';
 import type { TcpSocket } from '../system/socket.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** Who listens on the port, on which address and family, and whether that reaches the target. */
 export const listeners = defineCheck({
   description: 'Listeners on the port: bind address, family, dual-stack, owner',
   outcomes: ['covers', 'loopback-only', 'other-address', 'none', 'error'],
   params: z.object({ port: port(), host: text() }),
+  evidence: fields({ listeners: e.list(e.any()), targetAddresses: e.list(e.str()), ownersHidden: e.bool(), note: e.str(), accepted: e.list(e.str()), missed: e.list(e.str()) }),
   describe: (p) => `ss -Htlnp 'sport = :${p.port}'`,
   async run(p, ctx) {
     const command = `ss -Htlnp 'sport = :${p.port}'`;

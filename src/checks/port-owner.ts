@@ -2,6 +2,7 @@ import { port, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
 import { LIST_SOCKETS_COMMAND, listenPort, normaliseUnit, socketUnits, unitOfPid, unitStatuses, type SocketUnit, type UnitDetails } from '../system/systemd.js';
 import { defineCheck, type CheckContext } from './check.js';
+import { e, fields } from './evidence.js';
 
 interface Holder {
   pid: number;
@@ -19,6 +20,7 @@ export const portOwner = defineCheck({
   description: 'Who holds the listening socket (its program, pid and unit), and whether that is the named program or unit; systemd holding it for a socket unit is socket activation',
   outcomes: ['expected', 'socket-activated', 'other', 'unnamed', 'hidden', 'none'],
   params: z.object({ port: port(), process: z.optional(z.string()), service: z.optional(z.string()) }),
+  evidence: fields({ ownersHidden: e.bool(), expected: e.str(), owners: e.list(e.any()), holders: e.list(e.any()), holderText: e.str(), socket: e.str(), listen: e.list(e.str()), accept: e.bool(), service: e.str(), serviceState: e.str() }),
   describe: (p) => `ss -Htlnp 'sport = :${p.port}'${p.process || p.service ? `  (is it ${p.process || p.service}?)` : ''}`,
   async run(p, ctx) {
     const table = await ctx.facts.socketTable(p.port);

@@ -1,5 +1,6 @@
 import { port, positive, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
+import { e, fields } from './evidence.js';
 import type { ResolvedAddress } from '../system/facts.js';
 import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
@@ -193,6 +194,7 @@ export const probe = defineCheck({
     process: z.optional(z.string()),
     service: z.optional(z.string()),
   }),
+  evidence: fields({ error: e.str(), code: e.str(), port: e.num(), portLabel: e.str(), timeoutMs: e.num(), address: e.str(), because: e.str(), life: e.str(), ping: e.str(), addresses: e.list(e.any()), route: e.any(), onServer: e.object({ argv: e.list(e.str()), command: e.str() }) }),
   describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx)}: TCP connect, ping and route at once`,
   async run(p, ctx) {
     const timeoutMs = p.timeout ?? ctx.timeoutMs;

@@ -3,6 +3,7 @@ import { endpointText } from '../system/bind.js';
 import { socketInodesOf, withDescendants } from '../system/processes.js';
 import { readListeners } from '../system/socket-query.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** Where a process listens, to catch it listening on another port than expected. */
 export const processListeners = defineCheck({
@@ -14,6 +15,7 @@ export const processListeners = defineCheck({
     // '' when the unit has no main pid (the placeholder rendered nothing).
     pid: z.optional(z.union([z.literal(''), z.coerce.number().check(z.int(), z.minimum(0))])),
   }),
+  evidence: fields({ pids: e.list(e.num()), ports: e.list(e.num()), listeners: e.list(e.str()) }),
   describe: (p) => `ss -Htlnp | grep ${p.name ? p.name : `pid=${p.pid}`}`,
   async run(p, ctx) {
     let pids: number[] = [];

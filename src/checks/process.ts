@@ -1,11 +1,13 @@
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** Is the expected program running at all (pgrep)? */
 export const processCheck = defineCheck({
   description: 'Whether a process of that name is running (pgrep semantics)',
   outcomes: ['running', 'not-running'],
   params: z.object({ name: text() }),
+  evidence: fields({ name: e.str(), pids: e.list(e.num()), processes: e.list(e.any()) }),
   describe: (p) => `pgrep -a ${p.name}`,
   async run(p, ctx) {
     const found = await ctx.facts.processes(p.name);

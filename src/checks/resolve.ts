@@ -1,6 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** What one nameserver says of the name, asked directly (A and AAAA). */
 export interface NameserverAnswer {
@@ -62,6 +63,7 @@ export const resolve = defineCheck({
   description: 'Resolve the host (both families) and, when that fails, ask each configured nameserver why',
   outcomes: ['resolved', 'no-such-name', 'no-answer', 'refused', 'no-resolver', 'failed'],
   params: z.object({ host: text() }),
+  evidence: fields({ host: e.str(), code: e.str(), error: e.str(), durationMs: e.num(), nameservers: e.list(e.str()), answers: e.list(e.any()), ipv4: e.list(e.str()), ipv6: e.list(e.str()) }),
   describe: (p) => `resolving ${p.host} and asking its nameservers`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);

@@ -1,5 +1,6 @@
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
 
 interface AddressRoute {
@@ -46,6 +47,7 @@ export const route = defineCheck({
   description: "Look up this machine's route to each address of the host (ip route get), and the neighbour table for addresses on its own network",
   outcomes: ['no-route', 'on-link', 'gateway', 'local', 'unknown', 'unresolved'],
   params: z.object({ host: text() }),
+  evidence: fields({ error: e.str(), address: e.str(), gateway: e.str(), dev: e.str(), src: e.str(), neighbour: e.str(), routes: e.list(e.any()) }),
   describe: (p) => `ip route get ${p.host}`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);

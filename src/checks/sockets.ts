@@ -6,6 +6,7 @@ import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type S
 import type { SocketTable } from '../system/socket.js';
 import { unitOfPid } from '../system/systemd.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 const EXAMPLES_PER_STATE = 3;
 
@@ -30,6 +31,15 @@ export const sockets = defineCheck({
     timeWaitThreshold: threshold,
     /** FIN_WAIT2 at or above this: a finding. */
     finWait2Threshold: threshold,
+  }),
+  evidence: fields({
+    source: e.str(), counts: e.map(e.str(), e.num()), examples: e.map(e.str(), e.list(e.str())), total: e.num(), notices: e.list(e.str()), states: e.any(), thresholds: e.map(e.str(), e.num()),
+    listeners: e.list(e.any()), synRecv: e.num(), finWait2: e.num(), outgoingOnly: e.num(),
+    timeWait: fields({ total: e.num(), serverSide: e.num(), clientSide: e.num() }),
+    closeWait: fields({ total: e.num(), serverSide: e.num(), clientSide: e.num(), threshold: e.num(), owner: e.str(), unit: e.str(), byProcess: e.list(e.any()), perProcess: e.list(e.str()), clientsByProcess: e.list(e.any()) }),
+    overflows: fields({ error: e.str(), detail: e.str(), source: e.str(), first: e.num(), second: e.num(), growth: e.num(), intervalMs: e.num() }),
+    recent: fields({ sockets: e.any(), counts: e.map(e.str(), e.num()), holders: e.any() }),
+    acceptQueue: fields({ listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), queue: e.num(), backlog: e.nullable(e.num()), backlogAtMost: e.num(), detail: e.str() }),
   }),
   describe: (p) => `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`,
   async run(p, ctx) {

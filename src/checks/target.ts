@@ -1,11 +1,13 @@
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** Is the target one of this machine's addresses? Decides between the server's and a client's view. */
 export const target = defineCheck({
   description: "Resolve the host and tell whether its address belongs to this machine",
   outcomes: ['local', 'remote', 'unresolved'],
   params: z.object({ host: text() }),
+  evidence: fields({ host: e.str(), error: e.str(), code: e.str(), durationMs: e.num(), addresses: e.list(e.str()), local: e.list(e.str()), interfaces: e.any() }),
   describe: (p) => `resolving ${p.host} and comparing with this machine's addresses`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);

@@ -12,6 +12,7 @@ import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
 import { informativeLines, mentionsTrouble, pointsElsewhere } from '../system/journal-lines.js';
 import { reasonFromProgramLog } from '../system/program-log.js';
 import { defineCheck, type CheckContext } from './check.js';
+import { e, fields } from './evidence.js';
 
 /** Lines read from the unit's journal; the informative ones among them are kept (crash loops repeat every cycle). */
 const JOURNAL_READ = 200;
@@ -30,6 +31,15 @@ export const unit = defineCheck({
   description: "The systemd unit's state and why: its result, how its start ended, the journal lines that say why (and the program's own log), followed through wrappers, templates and socket units",
   outcomes: ['active', 'activating', 'inactive', 'failed', 'not-found', 'no-systemd', 'error'],
   params: z.object({ unit: text() }),
+  evidence: fields({
+    // What systemctl show says (src/system/systemd.ts UnitDetails), then the verdict on it.
+    unit: e.str(), state: e.str(), message: e.str(), template: e.bool(), loadState: e.str(), description: e.str(), subState: e.str(), result: e.str(), mainPid: e.num(),
+    execMainCode: e.str(), execMainStatus: e.num(), execMainStatusText: e.str(), since: e.str(), fragmentPath: e.str(), type: e.str(), nRestarts: e.num(), restart: e.str(),
+    timeoutStart: e.str(), startedMonotonicUs: e.num(), triggeredBy: e.list(e.str()), triggers: e.list(e.str()), consistsOf: e.list(e.str()), wants: e.list(e.str()), commands: e.list(e.any()), startLimit: fields({ burst: e.num(), interval: e.str() }),
+    journal: e.list(e.str()), exit: e.str(), kind: e.str(), headline: e.str(), story: e.str(), startUnit: e.str(), reset: e.list(e.str()), startingForMs: e.num(),
+    socket: fields({ unit: e.str(), state: e.str(), result: e.str() }), programLog: fields({ path: e.str(), lines: e.list(e.str()) }), through: e.str(),
+    group: fields({ wrapper: e.str(), members: e.list(e.any()) }),
+  }),
   describe: (p) => statusCommand(p.unit),
   async run(p, ctx) {
     const command = statusCommand(p.unit);

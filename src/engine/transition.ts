@@ -1,22 +1,38 @@
-import type { Playbook } from '../playbook/schema.js';
+import type { Branch, Playbook, Step, StepCase } from '../playbook/schema.js';
 
 /** Where a step's outcome leads: another step, or the end of the walk with a diagnosis. */
 export type Transition = { kind: 'step'; step: string } | { kind: 'diagnose'; diagnosis: string };
 
-/**
- * The pure decision: the first branch of the step whose `when` names the outcome, or the catch-all.
- * No I/O (XState's transition()); validation guarantees a branch exists, so a miss is a bug.
- */
-export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, outcome: string): Transition {
-  const step = playbook.steps[stepId];
-  if (!step) throw new Error(`internal: no step '${stepId}'`);
-  for (const b of step.outcomes) {
+/** The outcomes of the steps that ran so far, by step id. */
+export type History = Readonly<Record<string, string>>;
+
+/** The case of a step that applies after these outcomes: the first whose earlier step had its outcome. */
+export function activeCase(step: Pick<Step, 'cases'>, history: History): StepCase | undefined {
+  return step.cases?.find((c) => history[c.after.step] === c.after.outcome);
+}
+
+function match(branches: readonly Branch[], outcome: string): Transition | undefined {
+  for (const b of branches) {
     const whens = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
     if (whens === undefined || whens.includes(outcome)) {
       if (b.next !== undefined) return { kind: 'step', step: b.next };
       if (b.diagnose !== undefined) return { kind: 'diagnose', diagnosis: b.diagnose };
     }
   }
+  return undefined;
+}
+
+/**
+ * The pure decision: the first branch of the step whose `when` names the outcome, or the catch-all;
+ * when an earlier step's outcome selects a case of the step, its branches are tried first. No I/O
+ * (XState's transition()); validation guarantees a branch exists, so a miss is a bug.
+ */
+export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, outcome: string, history: History = {}): Transition {
+  const step = playbook.steps[stepId];
+  if (!step) throw new Error(`internal: no step '${stepId}'`);
+  const c = activeCase(step, history);
+  const t = (c && match(c.outcomes, outcome)) ?? match(step.outcomes, outcome);
+  if (t) return t;
   throw new Error(`internal: step '${stepId}' does not handle outcome '${outcome}'`);
 }
 
@@ -28,8 +44,9 @@ export function allPaths(
   const paths: { steps: string[]; outcomes: string[]; diagnosis: string }[] = [];
   const walk = (stepId: string, steps: string[], outcomes: string[]) => {
     if (steps.includes(stepId)) return; // a cycle: bounded at run time by maxSteps
+    const history = Object.fromEntries(steps.map((s, i) => [s, outcomes[i]!]));
     for (const outcome of outcomesOf(stepId)) {
-      const t = transition(playbook, stepId, outcome);
+      const t = transition(playbook, stepId, outcome, history);
       const s = [...steps, stepId];
       const o = [...outcomes, outcome];
       if (t.kind === 'diagnose') paths.push({ steps: s, outcomes: o, diagnosis: t.diagnosis });

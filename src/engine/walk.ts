@@ -1,4 +1,4 @@
-import type { CheckContext, CheckResult, Target } from '../checks/check.js';
+import type { CheckContext, CheckFinding, CheckResult } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/index.js';
 import { UsageError } from '../errors.js';
 import type { Guess, GuessProviders } from '../checks/guesses.js';
@@ -8,7 +8,7 @@ import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/mod
 import { showCommand } from '../system/runner.js';
 import { safeParse } from 'zod/mini';
 import { SAFE_VALUE } from './safe.js';
-import { transition } from './transition.js';
+import { activeCase, transition, type History } from './transition.js';
 
 /** A question for the user; answering '' means "I don't know". */
 export interface Question {
@@ -70,6 +70,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const findings: Finding[] = [];
   const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: undefined as StepRecord | undefined };
 
+  const history: Record<string, string> = {};
   let stepId = playbook.start;
   for (let n = 0; ; n++) {
     if (n >= playbook.maxSteps) {
@@ -79,8 +80,9 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     if (opts.signal?.aborted) return interrupted();
     const step = playbook.steps[stepId]!;
     let record: StepRecord;
+    let noticed: readonly CheckFinding[];
     try {
-      record = step.ask !== undefined ? await askStep(stepId, step, opts, scope, answers) : await checkStep(stepId, step, opts, scope);
+      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, opts, scope, answers), findings: [] } : await checkStep(stepId, step, opts, scope, history));
     } catch (err) {
       if (err instanceof InterruptedError) return interrupted();
       throw err;
@@ -92,11 +94,11 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     steps.push(record);
     scope.steps[stepId] = record;
     scope.last = record;
-    for (const f of (record as StepRecord & { findings?: Finding[] }).findings ?? []) findings.push({ ...f, step: stepId });
-    delete (record as StepRecord & { findings?: unknown }).findings;
+    for (const f of noticed) findings.push({ ...f, step: stepId });
     opts.ui.stepFinished(record);
 
-    const t = transition(playbook, stepId, record.outcome);
+    history[stepId] = record.outcome;
+    const t = transition(playbook, stepId, record.outcome, history);
     if (t.kind === 'step') {
       stepId = t.step;
       continue;
@@ -146,10 +148,18 @@ async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
   };
 }
 
-async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object): Promise<StepRecord> {
+/** A step's record for the report, and what its check noticed beside the outcome ("Also noticed"). */
+interface StepResult {
+  record: StepRecord;
+  findings: readonly CheckFinding[];
+}
+
+async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object, history: History): Promise<StepResult> {
   const check = opts.checks[step.check as keyof CheckRegistry];
   const rendered: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(step.with ?? {})) rendered[k] = renderValue(v, scope);
+  // A case chosen by an earlier outcome may give some parameters of its own.
+  const withs = { ...step.with, ...activeCase(step, history)?.with };
+  for (const [k, v] of Object.entries(withs)) rendered[k] = renderValue(v, scope);
   const params = safeParse(check.params, rendered);
   if (!params.success) {
     const issue = params.error.issues[0]!;
@@ -162,7 +172,7 @@ async function checkStep(id: string, step: Step, opts: WalkOptions, scope: objec
   opts.ui.stepStarted(id, text);
   const started = performance.now();
   const result = (await check.run(params.data as never, opts.ctx)) as CheckResult;
-  return {
+  const record: StepRecord = {
     id,
     check: step.check!,
     outcome: result.outcome,
@@ -171,8 +181,8 @@ async function checkStep(id: string, step: Step, opts: WalkOptions, scope: objec
     durationMs: Math.round(performance.now() - started),
     evidence: result.evidence,
     status: result.status,
-    ...(result.findings?.length ? { findings: result.findings } : {}),
-  } as StepRecord;
+  };
+  return { record, findings: result.findings ?? [] };
 }
 
 async function askStep(id: string, step: Step, opts: WalkOptions, scope: object, answers: Record<string, string>): Promise<StepRecord> {

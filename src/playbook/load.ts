@@ -1,16 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { $ZodIssue } from 'zod/v4/core';
-import { config, safeParse } from 'zod/mini';
+import type { $ZodIssue, $ZodType } from 'zod/v4/core';
+import { config, safeParse, toJSONSchema } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { PlaybookError, type LintError } from '../errors.js';
-import { ASK_OUTCOMES, PlaybookSchema, type Playbook, type PlaybookDoc } from './schema.js';
+import { ASK_OUTCOMES, PlaybookSchema, type Branch, type BranchDoc, type Playbook, type PlaybookDoc, type Step, type StepCase, type StepDoc, type StepParams } from './schema.js';
 import { didYouMean, hintFor } from './suggest.js';
 import { parsePlaceholders, splitWords, TemplateSyntaxError } from './template.js';
 
 /** What the validator needs to know of each check: its outcomes and parameters. */
 export interface CheckInfo {
   outcomes: readonly string[];
+  /** The shape of its evidence (zod/mini), for `steps.ID.evidence.PATH` placeholders. */
+  evidence?: $ZodType;
   params: readonly string[];
   required: readonly string[];
 }
@@ -22,22 +23,10 @@ config(en());
 const DEFAULT_MAX_STEPS = 50;
 const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local'];
+const CODE_RE = /^[A-Z][A-Z0-9_]*$/;
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
 
 type Path = (string | number)[];
-
-/** Reads and validates a playbook file; throws PlaybookError with every problem found. */
-export async function loadPlaybookFile(file: string, catalog: CheckCatalog, displayName = file): Promise<Playbook> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(err);
-    throw new PlaybookError([{ file: displayName, line: 1, col: 1, field: '', message: `cannot read the playbook: ${why}`, severity: 'error', hint: 'give a path to a .yaml file, or the name of a built-in playbook (whyport playbook list)' }]);
-  }
-  return parsePlaybook(text, displayName, catalog);
-}
 
 /**
  * Parses and validates playbook text. Everything is checked before anything runs: YAML syntax,
@@ -67,15 +56,17 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   const parsed = safeParse(PlaybookSchema, raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) reportSchemaIssue(issue, raw, at);
+    reportMissingBranches(raw as Record<string, unknown>, at);
     throw new PlaybookError(sortProblems(problems));
   }
   const pb = parsed.data;
-  checkSemantics(pb, catalog, at);
+  const steps = checkSemantics(pb, catalog, at);
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new PlaybookError(sortProblems(problems));
 
   const start = pb.start ?? Object.keys(pb.steps)[0]!;
   return Object.assign(pb, {
+    steps,
     inputs: pb.inputs ?? {},
     start,
     maxSteps: pb.maxSteps ?? DEFAULT_MAX_STEPS,
@@ -107,6 +98,16 @@ function reportSchemaIssue(issue: $ZodIssue, raw: unknown, at: At): void {
   at(path, issue.message.replace(/^Invalid input: /, ''));
 }
 
+/** Branches are optional to the schema (their field depends on the version): say they are missing anyway. */
+function reportMissingBranches(raw: Record<string, unknown>, at: At): void {
+  const steps = raw.steps;
+  if (steps === null || typeof steps !== 'object') return;
+  const field = raw.version === 2 ? 'on' : 'outcomes';
+  for (const [id, step] of Object.entries(steps as Record<string, unknown>)) {
+    if (step !== null && typeof step === 'object' && !(field in step)) at(['steps', id], `missing required field '${field}'`, requiredHint(['steps', id, field]));
+  }
+}
+
 function lookupRaw(raw: unknown, path: Path): unknown {
   let cur = raw;
   for (const p of path) {
@@ -121,13 +122,15 @@ function requiredHint(path: Path): string | undefined {
   if (field === 'version') return "add 'version: 1' at the top";
   if (field === 'outcomes') return 'add outcomes: a list of branches like `- when: none` / `next: other-step`, ending with a catch-all';
   if (field === 'prompt') return 'add the question to put to the user';
+  if (field === 'on') return 'add `on: { OUTCOME: next-step, OTHER: DIAGNOSIS }` naming every outcome of the check';
   return undefined;
 }
 
 function knownKeysAt(path: Path): string[] {
   const top = ['$schema', 'version', 'name', 'description', 'start', 'maxSteps', 'inputs', 'steps', 'diagnoses'];
   if (path.length === 0) return top;
-  if (path[0] === 'steps' && path.length === 2) return ['check', 'ask', 'quiet', 'title', 'with', 'outcomes'];
+  if (path[0] === 'steps' && path.length === 2) return ['check', 'ask', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
+  if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'choices', 'default', 'pattern'];
   if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix'];
@@ -135,7 +138,72 @@ function knownKeysAt(path: Path): string[] {
   return [];
 }
 
-function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
+/** A branch as written, with where it was written (for errors). */
+interface BranchSource {
+  branch: Branch;
+  /** The branch itself (v1: the list item; v2: the key of the `on:` line). */
+  path: Path;
+  key: boolean;
+  /** Where each outcome of `when` is written. */
+  whenPaths: Path[];
+  /** Where each outcome starts inside a key that names several (`a, b:`). */
+  whenOffsets?: number[];
+  targetPath: Path;
+  targetKey: boolean;
+}
+
+/** The branches of a step or of one of its cases, as written. */
+interface BranchSet {
+  branches: BranchSource[];
+  path: Path;
+  /** A case: outcomes it leaves out fall back to the step's own branches. */
+  partial: boolean;
+  /** Version 2: the catch-all is spelled `else`, and map order means nothing. */
+  compact: boolean;
+}
+
+const ASK_EVIDENCE = ['input', 'value', 'source', 'guesses'];
+const CASE_KEY = /^([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)$/;
+
+/** Turns an `on:` map into ordered branches: named outcomes first, the `else` catch-all last. */
+function branchesOfMap(on: Record<string, string>, base: Path, at: At): BranchSource[] {
+  const named: BranchSource[] = [];
+  let catchAll: BranchSource | undefined;
+  for (const [key, target] of Object.entries(on)) {
+    const whens = key.split(',').map((w) => w.trim());
+    const path = [...base, key];
+    const to = CODE_RE.test(target) ? { diagnose: target } : { next: target };
+    let from = 0;
+    const whenOffsets = whens.map((w) => (from = key.indexOf(w, from)));
+    const src: BranchSource = { branch: { ...to }, path, key: true, whenPaths: whens.map(() => path), whenOffsets, targetPath: path, targetKey: false };
+    if (whens.includes('else')) {
+      if (whens.length > 1) at(path, "'else' stands alone: it is every outcome not named on another line", `write '${whens.filter((w) => w !== 'else').join(', ')}' on a line of its own`, { key: true });
+      catchAll = src;
+      continue;
+    }
+    if (whens.some((w) => w === '')) at(path, `'${key}' names an empty outcome`, 'separate outcomes with a comma: `a, b: target`', { key: true });
+    src.branch.when = whens;
+    named.push(src);
+  }
+  return catchAll ? [...named, catchAll] : named;
+}
+
+/** Turns a version 1 `outcomes:` list into branches. */
+function branchesOfList(list: readonly BranchDoc[], base: Path): BranchSource[] {
+  return list.map((b, i) => {
+    const path = [...base, i];
+    const whenPaths = b.when === undefined ? [] : Array.isArray(b.when) ? b.when.map((_, j) => [...path, 'when', j]) : [[...path, 'when']];
+    const branch: Branch = { ...(b.when !== undefined ? { when: b.when } : {}), ...(b.next !== undefined ? { next: b.next } : {}), ...(b.diagnose !== undefined ? { diagnose: b.diagnose } : {}) };
+    return { branch, path, key: false, whenPaths, targetPath: b.next !== undefined ? [...path, 'next'] : [...path, 'diagnose'], targetKey: false };
+  });
+}
+
+/**
+ * Validates everything beyond the schema and returns the steps in the one form the engine walks
+ * (version 1 and 2 alike): ordered branches, first match wins, with the cases of `after:`.
+ */
+function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<string, Step> {
+  const version = pb.version;
   const stepIds = Object.keys(pb.steps);
   const inputNames = Object.keys(pb.inputs ?? {});
   const diagnosisIds = Object.keys(pb.diagnoses);
@@ -144,80 +212,159 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
   if (pb.start !== undefined && !pb.steps[pb.start]) at(['start'], `unknown step '${pb.start}'`, hintFor(pb.start, stepIds, 'steps'));
 
   for (const [id, d] of Object.entries(pb.diagnoses)) {
-    if (d.code === undefined && !/^[A-Z][A-Z0-9_]*$/.test(id)) {
+    if (d.code === undefined && !CODE_RE.test(id)) {
       at(['diagnoses', id], `'${id}' is not a diagnosis code`, "name it in UPPER_CASE, or add 'code:' with the code it reports", { key: true });
+    } else if (version === 2 && !CODE_RE.test(id)) {
+      at(['diagnoses', id], `'${id}': in version 2 a diagnosis is named in UPPER_CASE (that is how \`on:\` tells it from a step)`, "rename it, and give the code it reports with 'code:'", { key: true });
     }
   }
+  const outcomesOfStep = (doc: StepDoc | undefined): readonly string[] | undefined =>
+    doc === undefined ? undefined : doc.ask !== undefined ? ASK_OUTCOMES : doc.check !== undefined ? catalog[doc.check]?.outcomes : undefined;
 
-  for (const [id, step] of Object.entries(pb.steps)) {
+  const steps: Record<string, Step> = {};
+  for (const [id, doc] of Object.entries(pb.steps)) {
     const base: Path = ['steps', id];
-    let outcomes: readonly string[] | undefined;
-    if ((step.check === undefined) === (step.ask === undefined)) {
-      at(base, step.check ? "a step has either 'check' or 'ask', not both" : "a step needs 'check' (what to run) or 'ask' (what to ask the user)", undefined, { key: true });
-    } else if (step.check !== undefined) {
-      const info = catalog[step.check];
+    const outcomes = outcomesOfStep(doc);
+    if ((doc.check === undefined) === (doc.ask === undefined)) {
+      at(base, doc.check ? "a step has either 'check' or 'ask', not both" : "a step needs 'check' (what to run) or 'ask' (what to ask the user)", undefined, { key: true });
+    } else if (doc.check !== undefined) {
+      const info = catalog[doc.check];
       if (!info) {
-        at([...base, 'check'], `unknown check '${step.check}'`, hintFor(step.check, Object.keys(catalog), 'checks'));
+        at([...base, 'check'], `unknown check '${doc.check}'`, hintFor(doc.check, Object.keys(catalog), 'checks'));
       } else {
-        outcomes = info.outcomes;
-        for (const p of Object.keys(step.with ?? {})) {
-          if (!info.params.includes(p)) at([...base, 'with', p], `check '${step.check}' has no parameter '${p}'`, hintFor(p, info.params, 'parameters'), { key: true });
-        }
+        const checkParams = (w: StepParams | undefined, wp: Path) => {
+          for (const p of Object.keys(w ?? {})) {
+            if (!info.params.includes(p)) at([...wp, p], `check '${doc.check}' has no parameter '${p}'`, hintFor(p, info.params, 'parameters'), { key: true });
+          }
+        };
+        checkParams(doc.with, [...base, 'with']);
+        for (const [key, c] of Object.entries(doc.after ?? {})) checkParams(c.with, [...base, 'after', key, 'with']);
         for (const p of info.required) {
-          if (!(p in (step.with ?? {}))) at([...base, 'check'], `check '${step.check}' needs the parameter '${p}'`, `add 'with: { ${p}: … }'`);
+          if (!(p in (doc.with ?? {}))) at([...base, 'check'], `check '${doc.check}' needs the parameter '${p}'`, `add 'with: { ${p}: … }'`);
         }
       }
-    } else if (step.ask !== undefined) {
-      outcomes = ASK_OUTCOMES;
-      if (!pb.inputs?.[step.ask]) at([...base, 'ask'], `unknown input '${step.ask}'`, hintFor(step.ask, inputNames, 'inputs'));
+    } else if (doc.ask !== undefined) {
+      if (!pb.inputs?.[doc.ask]) at([...base, 'ask'], `unknown input '${doc.ask}'`, hintFor(doc.ask, inputNames, 'inputs'));
     }
-    if (step.quiet !== undefined && step.ask === undefined) at([...base, 'quiet'], "'quiet' only applies to 'ask' steps", undefined, { key: true });
+    if (doc.quiet !== undefined && doc.ask === undefined) at([...base, 'quiet'], "'quiet' only applies to 'ask' steps", undefined, { key: true });
 
-    const handled = new Set<string>();
-    let catchAll = -1;
-    step.outcomes.forEach((b, i) => {
-      const bp: Path = [...base, 'outcomes', i];
-      if (catchAll >= 0) at(bp, `this branch can never be taken: the catch-all at outcomes[${catchAll}] comes before it`, 'move the catch-all (the branch without `when`) to the end');
-      if ((b.next === undefined) === (b.diagnose === undefined)) {
-        at(bp, "a branch needs exactly one of 'next' (a step) or 'diagnose' (a diagnosis)");
+    // The branches, in the form of the file's version.
+    const sets: BranchSet[] = [];
+    if (version === 1) {
+      for (const f of ['on', 'after'] as const) {
+        if (doc[f] !== undefined) at([...base, f], `'${f}:' is version 2 of the playbook language`, "write 'version: 2' at the top (then the whole file is version 2), or use an `outcomes:` list", { key: true });
       }
-      if (b.next !== undefined && !pb.steps[b.next]) {
-        brokenLinks = true;
-        at([...bp, 'next'], `unknown step '${b.next}'`, hintFor(b.next, stepIds, 'steps'));
+      // With `on:` written, the version is the one problem to report, not the missing list.
+      if (doc.outcomes === undefined && doc.on === undefined) at(base, "missing required field 'outcomes'", requiredHint([...base, 'outcomes']));
+      else if (doc.outcomes !== undefined) sets.push({ branches: branchesOfList(doc.outcomes, [...base, 'outcomes']), path: [...base, 'outcomes'], partial: false, compact: false });
+    } else {
+      if (doc.outcomes !== undefined) at([...base, 'outcomes'], "'outcomes:' lists are version 1; version 2 says where each outcome leads in an `on:` map", 'write `on: { OUTCOME: step-or-DIAGNOSIS, …, else: … }`', { key: true });
+      if (doc.on === undefined && doc.outcomes === undefined) at(base, "missing required field 'on'", requiredHint([...base, 'on']));
+      else if (doc.on !== undefined) sets.push({ branches: branchesOfMap(doc.on, [...base, 'on'], at), path: [...base, 'on'], partial: false, compact: true });
+    }
+    const cases: StepCase[] = [];
+    for (const [key, c] of Object.entries(doc.after ?? {})) {
+      const cp: Path = [...base, 'after', key];
+      const m = CASE_KEY.exec(key);
+      if (!m) {
+        at(cp, `'${key}' is not STEP.OUTCOME`, 'name an earlier step and one of its outcomes, e.g. `owner.other:`', { key: true });
+        continue;
       }
-      if (b.next === id) at([...bp, 'next'], `step '${id}' leads to itself`, 'a step that repeats itself never ends; point it elsewhere');
-      if (b.diagnose !== undefined && !pb.diagnoses[b.diagnose]) brokenLinks = true;
-      if (b.diagnose !== undefined && !pb.diagnoses[b.diagnose]) at([...bp, 'diagnose'], `unknown diagnosis '${b.diagnose}'`, hintFor(b.diagnose, diagnosisIds, 'diagnoses'));
-      if (b.when === undefined) {
-        if (catchAll < 0) catchAll = i;
-        return;
+      const [, other, outcome] = m as unknown as [string, string, string];
+      if (!pb.steps[other]) at(cp, `unknown step '${other}'`, hintFor(other, stepIds, 'steps'), { key: true });
+      else if (other === id) at(cp, `a step cannot depend on its own outcome`, 'name a step that runs before it', { key: true });
+      else {
+        const theirs = outcomesOfStep(pb.steps[other]);
+        if (theirs && !theirs.includes(outcome)) at(cp, `'${outcome}' is not an outcome of step '${other}'`, didYouMean(outcome, theirs) ?? `its outcomes: ${theirs.join(', ')}`, { key: true });
       }
-      const whens = Array.isArray(b.when) ? b.when : [b.when];
-      whens.forEach((w, j) => {
-        const wp: Path = Array.isArray(b.when) ? [...bp, 'when', j] : [...bp, 'when'];
-        if (outcomes && !outcomes.includes(w)) {
-          at(wp, `'${w}' is not an outcome of ${step.check ? `check '${step.check}'` : 'an ask step'}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`);
-        } else if (handled.has(w)) {
-          at(wp, `outcome '${w}' is already handled by an earlier branch`, 'the first matching branch wins, so this one is never taken');
+      const branches = branchesOfMap(c.on, [...cp, 'on'], at);
+      sets.push({ branches, path: [...cp, 'on'], partial: true, compact: true });
+      cases.push({ after: { step: other, outcome }, ...(c.with ? { with: c.with } : {}), outcomes: branches.map((b) => b.branch) });
+    }
+
+    for (const set of sets) {
+      const handled = new Set<string>();
+      let catchAll = -1;
+      set.branches.forEach((src, i) => {
+        const b = src.branch;
+        if (!set.compact && catchAll >= 0) at(src.path, `this branch can never be taken: the catch-all at outcomes[${catchAll}] comes before it`, 'move the catch-all (the branch without `when`) to the end');
+        if (!set.compact && (b.next === undefined) === (b.diagnose === undefined)) {
+          at(src.path, "a branch needs exactly one of 'next' (a step) or 'diagnose' (a diagnosis)");
         }
-        handled.add(w);
+        if (b.next !== undefined && !pb.steps[b.next]) {
+          brokenLinks = true;
+          at(src.targetPath, set.compact ? `unknown step '${b.next}'` : `unknown step '${b.next}'`, set.compact ? hintFor(b.next, [...stepIds, ...diagnosisIds], 'steps and diagnoses') : hintFor(b.next, stepIds, 'steps'));
+        }
+        if (b.next === id) at(src.targetPath, `step '${id}' leads to itself`, 'a step that repeats itself never ends; point it elsewhere');
+        if (b.diagnose !== undefined && !pb.diagnoses[b.diagnose]) {
+          brokenLinks = true;
+          at(src.targetPath, `unknown diagnosis '${b.diagnose}'`, hintFor(b.diagnose, diagnosisIds, 'diagnoses'));
+        }
+        if (b.when === undefined) {
+          if (catchAll < 0) catchAll = i;
+          return;
+        }
+        const whens = Array.isArray(b.when) ? b.when : [b.when];
+        whens.forEach((w, j) => {
+          const wp = src.whenPaths[j] ?? src.path;
+          const place = { key: set.compact, offset: src.whenOffsets?.[j] ?? 0 };
+          if (outcomes && !outcomes.includes(w)) {
+            at(wp, `'${w}' is not an outcome of ${doc.check ? `check '${doc.check}'` : 'an ask step'}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`, place);
+          } else if (handled.has(w)) {
+            at(wp, `outcome '${w}' is already handled by an earlier branch`, set.compact ? 'name each outcome once' : 'the first matching branch wins, so this one is never taken', place);
+          }
+          handled.add(w);
+        });
       });
-    });
-    if (outcomes && catchAll < 0) {
-      const missing = outcomes.filter((o) => !handled.has(o));
-      if (missing.length) {
-        at([...base, 'outcomes'], `outcomes not handled: ${missing.join(', ')}`, 'add branches for them, or a catch-all branch without `when` at the end');
+      if (outcomes && set.compact && catchAll >= 0 && outcomes.every((o) => handled.has(o))) {
+        at(set.branches[catchAll]!.path, "'else' is never taken: every outcome is named", 'remove it', { key: true });
+      }
+      if (outcomes && catchAll < 0 && !set.partial) {
+        const missing = outcomes.filter((o) => !handled.has(o));
+        if (missing.length) {
+          at(set.path, `outcomes not handled: ${missing.join(', ')}`, set.compact ? 'name them in `on:` (`a, b: target`), or add `else:` if they all mean "anything else"' : 'add branches for them, or a catch-all branch without `when` at the end', { key: set.compact });
+        }
       }
     }
-    if (step.title) checkTemplate(step.title, [...base, 'title'], pb, at);
-    for (const [k, v] of Object.entries(step.with ?? {})) {
-      const vals = Array.isArray(v) ? v : [v];
-      vals.forEach((x, i) => typeof x === 'string' && checkTemplate(x, Array.isArray(v) ? [...base, 'with', k, i] : [...base, 'with', k], pb, at));
+    steps[id] = {
+      ...(doc.check !== undefined ? { check: doc.check } : {}),
+      ...(doc.ask !== undefined ? { ask: doc.ask } : {}),
+      ...(doc.quiet !== undefined ? { quiet: doc.quiet } : {}),
+      ...(doc.title !== undefined ? { title: doc.title } : {}),
+      ...(doc.with !== undefined ? { with: doc.with } : {}),
+      outcomes: sets[0]?.branches.map((b) => b.branch) ?? [],
+      ...(cases.length ? { cases } : {}),
+    };
+  }
+
+  if (!brokenLinks) checkCasesCanApply(steps, at);
+
+  // Which steps lead to each diagnosis and step: `last.` there is one of them.
+  const leadsTo = new Map<string, Set<string>>();
+  for (const [id, step] of Object.entries(steps)) {
+    for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+      if (b.diagnose) leadsTo.set(b.diagnose, (leadsTo.get(b.diagnose) ?? new Set()).add(id));
+      // A step's own `last.` is the step before it (diagnoses and steps share no names).
+      if (b.next) leadsTo.set(b.next, (leadsTo.get(b.next) ?? new Set()).add(id));
+    }
+  }
+  const tc: TemplateContext = { pb, steps, catalog, evidence: new Map() };
+  for (const [id, doc] of Object.entries(pb.steps)) {
+    const base: Path = ['steps', id];
+    const before = [...(leadsTo.get(id) ?? [])];
+    if (doc.title) checkTemplate(doc.title, [...base, 'title'], tc, before, at);
+    const withs: [StepParams | undefined, Path][] = [[doc.with, [...base, 'with']], ...Object.entries(doc.after ?? {}).map(([k, c]): [StepParams | undefined, Path] => [c.with, [...base, 'after', k, 'with']])];
+    for (const [w, wp] of withs) {
+      for (const [k, v] of Object.entries(w ?? {})) {
+        const vals = Array.isArray(v) ? v : [v];
+        vals.forEach((x, i) => typeof x === 'string' && checkTemplate(x, Array.isArray(v) ? [...wp, k, i] : [...wp, k], tc, before, at));
+      }
     }
   }
 
   for (const [name, input] of Object.entries(pb.inputs ?? {})) {
-    checkTemplate(input.prompt, ['inputs', name, 'prompt'], pb, at);
+    const askedBy = Object.keys(steps).filter((id) => steps[id]!.ask === name);
+    checkTemplate(input.prompt, ['inputs', name, 'prompt'], tc, [...new Set(askedBy.flatMap((id) => [...(leadsTo.get(id) ?? [])]))], at);
     if (input.pattern !== undefined) {
       try {
         new RegExp(input.pattern);
@@ -228,14 +375,15 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
   }
   for (const [code, d] of Object.entries(pb.diagnoses)) {
     const base: Path = ['diagnoses', code];
-    checkTemplate(d.title, [...base, 'title'], pb, at);
-    checkTemplate(d.explanation, [...base, 'explanation'], pb, at);
-    d.evidence?.forEach((e, i) => checkTemplate(e, [...base, 'evidence', i], pb, at));
+    const before = [...(leadsTo.get(code) ?? [])];
+    checkTemplate(d.title, [...base, 'title'], tc, before, at);
+    checkTemplate(d.explanation, [...base, 'explanation'], tc, before, at);
+    d.evidence?.forEach((e, i) => checkTemplate(e, [...base, 'evidence', i], tc, before, at));
     if (d.fix) {
-      checkTemplate(d.fix.summary, [...base, 'fix', 'summary'], pb, at);
+      checkTemplate(d.fix.summary, [...base, 'fix', 'summary'], tc, before, at);
       d.fix.commands.forEach((c, i) => {
         const parts = typeof c === 'string' ? [c] : c;
-        parts.forEach((w, j) => checkTemplate(w, typeof c === 'string' ? [...base, 'fix', 'commands', i] : [...base, 'fix', 'commands', i, j], pb, at));
+        parts.forEach((w, j) => checkTemplate(w, typeof c === 'string' ? [...base, 'fix', 'commands', i] : [...base, 'fix', 'commands', i, j], tc, before, at));
         const words = typeof c === 'string' ? splitWords(c) : c;
         const first = (words[0] ?? '').replace(/\{\{.*?\}\}/g, '');
         if (/[;&|<>`$(){}]/.test(first) || words.some((w) => SHELL_OPERATOR.test(w) || /`|\$\(/.test(w))) {
@@ -248,14 +396,14 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
   // Reachability: every step and diagnosis should be reachable from the start. Not when a branch
   // points at a name that does not exist: the typo is the one problem, and everything behind it
   // would be reported unreachable too.
-  if (pb.steps[start] && !brokenLinks) {
+  if (steps[start] && !brokenLinks) {
     const seen = new Set<string>([start]);
     const usedDiagnoses = new Set<string>();
     const queue = [start];
     while (queue.length) {
-      const step = pb.steps[queue.shift()!]!;
-      for (const b of step.outcomes) {
-        if (b.next && pb.steps[b.next] && !seen.has(b.next)) {
+      const step = steps[queue.shift()!]!;
+      for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+        if (b.next && steps[b.next] && !seen.has(b.next)) {
           seen.add(b.next);
           queue.push(b.next);
         }
@@ -263,15 +411,120 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): void {
       }
     }
     for (const id of stepIds) {
-      if (!seen.has(id)) at(['steps', id], `step '${id}' is unreachable: no branch leads to it from '${start}'`, 'point a branch at it with `next`, or remove it', { key: true });
+      if (!seen.has(id)) at(['steps', id], `step '${id}' is unreachable: no branch leads to it from '${start}'`, version === 2 ? 'name it as the target of an outcome in some `on:`, or remove it' : 'point a branch at it with `next`, or remove it', { key: true });
     }
     for (const code of diagnosisIds) {
-      if (!usedDiagnoses.has(code)) at(['diagnoses', code], `diagnosis '${code}' is never reached`, 'point a branch at it with `diagnose`, or remove it', { key: true, severity: 'warning' });
+      if (!usedDiagnoses.has(code)) at(['diagnoses', code], `diagnosis '${code}' is never reached`, version === 2 ? 'name it as the target of an outcome in some `on:`, or remove it' : 'point a branch at it with `diagnose`, or remove it', { key: true, severity: 'warning' });
+    }
+  }
+  return steps;
+}
+
+/**
+ * An `after: STEP.OUTCOME` case applies only if STEP can have that outcome on a road to the step
+ * the case belongs to. Reachability over every branch over-approximates the roads, so a case
+ * found unreachable here is dead for sure.
+ */
+function checkCasesCanApply(steps: Record<string, Step>, at: At): void {
+  const targets = (step: Step, outcome?: string) =>
+    [...(step.cases ?? []).flatMap((c) => c.outcomes), ...step.outcomes]
+      .filter((b) => outcome === undefined || b.when === undefined || (Array.isArray(b.when) ? b.when : [b.when]).includes(outcome))
+      .flatMap((b) => (b.next !== undefined ? [b.next] : []));
+  const reachable = new Map<string, Set<string>>();
+  const from = (id: string): Set<string> => {
+    let seen = reachable.get(id);
+    if (seen) return seen;
+    seen = new Set([id]);
+    const queue = [id];
+    while (queue.length) for (const t of targets(steps[queue.shift()!]!)) if (steps[t] && !seen.has(t)) (seen.add(t), queue.push(t));
+    reachable.set(id, seen);
+    return seen;
+  };
+  for (const [id, step] of Object.entries(steps)) {
+    for (const c of step.cases ?? []) {
+      const before = steps[c.after.step];
+      if (!before) continue;
+      if (!targets(before, c.after.outcome).some((t) => from(t).has(id))) {
+        at(['steps', id, 'after', `${c.after.step}.${c.after.outcome}`], `this case never applies: no road from '${c.after.step}' with outcome '${c.after.outcome}' leads to '${id}'`, `name a step and outcome that come before '${id}', or remove the case`, { key: true });
+      }
     }
   }
 }
 
-function checkTemplate(text: string, path: Path, pb: PlaybookDoc, at: At): void {
+interface TemplateContext {
+  pb: PlaybookDoc;
+  steps: Record<string, Step>;
+  catalog: CheckCatalog;
+  /** JSON Schemas of the checks' evidence, made once per check. */
+  evidence: Map<string, JsonSchema>;
+}
+
+export type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; additionalProperties?: boolean | JsonSchema; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
+
+/** The JSON Schema of the evidence of a step (an ask step's is fixed). */
+function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undefined {
+  const step = tc.steps[stepId];
+  if (!step) return undefined;
+  if (step.ask !== undefined) return { type: 'object', properties: Object.fromEntries(ASK_EVIDENCE.map((k) => [k, {}])), additionalProperties: false };
+  const info = step.check !== undefined ? tc.catalog[step.check] : undefined;
+  if (!info?.evidence) return undefined;
+  let s = tc.evidence.get(step.check!);
+  if (!s) {
+    s = evidenceJsonSchema(info.evidence);
+    tc.evidence.set(step.check!, s);
+  }
+  return s;
+}
+
+/** The JSON Schema of a check's evidence (also published, and listed by `whyport checks`). */
+export function evidenceJsonSchema(schema: $ZodType): JsonSchema {
+  return toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as JsonSchema;
+}
+
+/** The dotted paths evidence of this shape offers, for `whyport checks`: `acceptQueue.owner`, `fix[]`. */
+export function evidenceFields(schema: JsonSchema, prefix = '', depth = 0): string[] {
+  const props = schema.properties ?? {};
+  return Object.entries(props).flatMap(([k, v]) => {
+    const name = prefix + k;
+    const inner = v.anyOf?.find((a) => a.type !== 'null') ?? v;
+    if (inner.properties && depth < 2) return evidenceFields(inner, `${name}.`, depth + 1);
+    return [inner.type === 'array' ? `${name}[]` : name];
+  });
+}
+
+/**
+ * Whether `path` names something inside evidence of this shape. A miss says at which part, and
+ * which names were possible there (for did-you-mean).
+ */
+export function lookupEvidence(schema: JsonSchema, path: readonly string[]): { ok: true } | { ok: false; at: number; known: string[]; what: string } {
+  const go = (s: JsonSchema, i: number): { ok: true } | { ok: false; at: number; known: string[]; what: string } => {
+    if (i >= path.length) return { ok: true };
+    const alts = s.anyOf ?? s.oneOf;
+    if (alts) {
+      const tries = alts.filter((a) => a.type !== 'null').map((a) => go(a, i));
+      return tries.find((t) => t.ok) ?? tries.sort((a, b) => (b.ok ? 0 : b.at) - (a.ok ? 0 : a.at))[0] ?? { ok: true };
+    }
+    const seg = path[i]!;
+    const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+    if (type === undefined && !s.properties) return { ok: true }; // any value: the playbook looks inside at its own risk
+    if (type === 'array') return /^\d+$/.test(seg) ? go(s.items ?? {}, i + 1) : { ok: false, at: i, known: [], what: 'a list (take an item by its number, or the whole list)' };
+    if (type === 'object' || s.properties) {
+      if (s.properties && seg in s.properties) return go(s.properties[seg]!, i + 1);
+      if (s.additionalProperties && typeof s.additionalProperties === 'object') return go(s.additionalProperties, i + 1);
+      if (s.additionalProperties === true || (s.additionalProperties === undefined && !s.properties)) return { ok: true };
+      return { ok: false, at: i, known: Object.keys(s.properties ?? {}), what: 'an object' };
+    }
+    return { ok: false, at: i, known: [], what: `a ${type}` };
+  };
+  return go(schema, 0);
+}
+
+/**
+ * Checks the placeholders of one text. `before` are the steps that may have run last when the
+ * text is rendered: `last.evidence.X` must be evidence of each of them.
+ */
+function checkTemplate(text: string, path: Path, tc: TemplateContext, before: readonly string[], at: At): void {
+  const { pb } = tc;
   let holders;
   try {
     holders = parsePlaceholders(text);
@@ -282,6 +535,21 @@ function checkTemplate(text: string, path: Path, pb: PlaybookDoc, at: At): void 
   for (const h of holders) {
     const [root, second, third] = h.path;
     const bad = (message: string, hint?: string) => at(path, message, hint, { offset: h.offset });
+    const checkEvidence = (stepId: string, rest: readonly string[], label: string): boolean => {
+      const schema = evidenceSchema(tc, stepId);
+      if (!schema) return true;
+      const r = lookupEvidence(schema, rest);
+      if (r.ok) return true;
+      const field = rest[r.at]!;
+      const parent = [label, ...rest.slice(0, r.at)].join('.');
+      const step = tc.steps[stepId]!;
+      const of = step.ask !== undefined ? 'an ask step' : `check '${step.check}'`;
+      bad(
+        `'${h.raw}': ${parent} (${of}) has no field '${field}'${r.known.length || r.what === 'an object' ? '' : `: it is ${r.what}`}`,
+        r.known.length ? hintFor(field, r.known, 'fields') : r.what === 'an object' ? undefined : 'stop the path before it',
+      );
+      return false;
+    };
     switch (root) {
       case 'target':
         if (!second || !TARGET_FIELDS.includes(second)) bad(`'${h.raw}': the target has no field '${second ?? ''}'`, hintFor(second ?? '', TARGET_FIELDS, 'fields'));
@@ -292,9 +560,11 @@ function checkTemplate(text: string, path: Path, pb: PlaybookDoc, at: At): void 
       case 'steps':
         if (!second || !pb.steps[second]) bad(`'${h.raw}': unknown step '${second ?? ''}'`, hintFor(second ?? '', Object.keys(pb.steps), 'steps'));
         else if (!third || !STEP_FIELDS.includes(third)) bad(`'${h.raw}': a step has no field '${third ?? ''}'`, hintFor(third ?? '', STEP_FIELDS, 'fields'));
+        else if (third === 'evidence') checkEvidence(second, h.path.slice(3), `steps.${second}.evidence`);
         break;
       case 'last':
         if (!second || !STEP_FIELDS.includes(second)) bad(`'${h.raw}': a step has no field '${second ?? ''}'`, hintFor(second ?? '', STEP_FIELDS, 'fields'));
+        else if (second === 'evidence') for (const s of before) if (!checkEvidence(s, h.path.slice(2), `last.evidence (step '${s}')`)) break;
         break;
       default:
         bad(`'${h.raw}' starts with '${root}'`, "placeholders start with target., inputs., steps. or last.");

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import type { LintError } from '../errors.js';
 
 /**
@@ -15,7 +16,7 @@ function described<T extends z.ZodMiniType>(schema: T, text: string): T {
 }
 const opt = <T extends z.ZodMiniType>(schema: T, text?: string) => z.optional(text ? described(schema, text) : schema);
 
-const Template = described(z.string(), 'Text with {{ placeholders }}: target.host|address|port|portName, inputs.NAME, steps.ID.outcome|summary|evidence.PATH, last.summary');
+const Template = described(z.string(), 'Text with {{ placeholders }}: target.host|address|port|portName, inputs.NAME, steps.ID.outcome|summary|evidence.PATH (the fields of its check: whyport checks), last.summary');
 
 export const GUESS_SOURCES = [
   'programs-for-port',
@@ -30,16 +31,31 @@ export const BranchSchema = z.strictObject({
   diagnose: opt(z.string(), 'The diagnosis to end with (a key of `diagnoses`)'),
 });
 
+const Params = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]));
+
+/** `on:` of version 2: outcome (or `a, b`, or `else`) → a step id or a DIAGNOSIS code. */
+const OnMap = described(
+  z.record(z.string(), z.string()),
+  'Where each outcome leads: `outcome: step-id` or `outcome: DIAGNOSIS`; several outcomes share a line as `a, b: target`; `else` is the catch-all (only for "anything else")',
+);
+
+export const CaseSchema = z.strictObject({
+  with: opt(Params, 'Parameters that differ in this case (the others are the step\'s own)'),
+  on: OnMap,
+});
+
 export const StepSchema = z.strictObject({
   check: opt(z.string(), 'The check this step runs (see `whyport checks`)'),
   ask: opt(z.string(), 'The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
   quiet: opt(z.boolean(), 'With `ask`: never prompt, only tell whether the input is known from a flag'),
   title: opt(Template, 'What the spinner says while the step runs'),
-  with: opt(
-    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])),
-    'Parameters of the check; strings may be templates',
+  with: opt(Params, 'Parameters of the check; strings may be templates'),
+  outcomes: opt(z.array(BranchSchema).check(z.minLength(1)), 'Version 1: ordered branches, the first whose `when` matches wins; end with a catch-all (no `when`)'),
+  on: z.optional(OnMap),
+  after: opt(
+    z.record(z.string(), CaseSchema),
+    'Version 2: `STEP.OUTCOME: { on: …, with: … }` — when an earlier step had that outcome, these branches (and parameters) take precedence over the step\'s own; the first case that applies wins',
   ),
-  outcomes: described(z.array(BranchSchema).check(z.minLength(1)), 'Ordered branches: the first whose `when` matches wins; end with a catch-all (no `when`)'),
 });
 
 export const InputSchema = z.strictObject({
@@ -71,7 +87,7 @@ export const DiagnosisSchema = z.strictObject({
 
 export const PlaybookSchema = z.strictObject({
   $schema: opt(z.string()),
-  version: described(z.literal(1), 'The playbook format version'),
+  version: described(z.union([z.literal(1), z.literal(2)]), 'The playbook format version: 2 (compact `on:` maps and `after:` cases) or 1 (`outcomes:` lists)'),
   name: z.string().check(z.minLength(1)),
   description: opt(z.string()),
   start: opt(z.string(), 'The first step; defaults to the first step listed'),
@@ -81,15 +97,42 @@ export const PlaybookSchema = z.strictObject({
   diagnoses: z.record(z.string(), DiagnosisSchema),
 });
 
-export type Branch = z.infer<typeof BranchSchema>;
-export type Step = z.infer<typeof StepSchema>;
+export type BranchDoc = z.infer<typeof BranchSchema>;
+export type StepDoc = z.infer<typeof StepSchema>;
+export type StepParams = z.infer<typeof Params>;
+
+/** One branch of a validated step: outcomes (none: the catch-all) and where they lead. */
+export interface Branch {
+  when?: string | string[];
+  next?: string;
+  diagnose?: string;
+}
+
+/** Branches (and parameters) that apply instead of a step's own when an earlier step had an outcome. */
+export interface StepCase {
+  after: { step: string; outcome: string };
+  with?: StepParams;
+  outcomes: Branch[];
+}
+
+/** A validated step, the same for both versions: ordered branches, first match wins. */
+export interface Step {
+  check?: string;
+  ask?: string;
+  quiet?: boolean;
+  title?: string;
+  with?: StepParams;
+  outcomes: Branch[];
+  cases?: StepCase[];
+}
 export type InputSpec = z.infer<typeof InputSchema>;
 export type DiagnosisSpec = z.infer<typeof DiagnosisSchema>;
 export type PlaybookDoc = z.infer<typeof PlaybookSchema>;
 export type GuessSource = (typeof GUESS_SOURCES)[number];
 
 /** A validated playbook with where it came from. */
-export interface Playbook extends PlaybookDoc {
+export interface Playbook extends Omit<PlaybookDoc, 'steps'> {
+  steps: Record<string, Step>;
   inputs: Record<string, InputSpec>;
   start: string;
   maxSteps: number;
@@ -101,9 +144,45 @@ export interface Playbook extends PlaybookDoc {
 /** The outcomes of an `ask` step. */
 export const ASK_OUTCOMES = ['given', 'unknown'] as const;
 
-/** The JSON Schema editors use (yaml-language-server). */
-export function playbookJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PlaybookSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+/** What the published schema says of each check: its parameters, outcomes and evidence. */
+export interface CheckDoc {
+  description: string;
+  outcomes: readonly string[];
+  params: readonly string[];
+  evidence?: z.ZodMiniType | $ZodType;
+}
+
+/**
+ * The JSON Schema editors use (yaml-language-server). With the checks, a step that names one is
+ * completed with its parameters, and `definitions.evidence` holds the shape of each check's
+ * evidence — the fields `{{ steps.ID.evidence.… }}` may name.
+ */
+export function playbookJsonSchema(checks?: Readonly<Record<string, CheckDoc>>): Record<string, unknown> {
+  const schema = z.toJSONSchema(PlaybookSchema, { target: 'draft-7', io: 'input' }) as Record<string, any>;
+  if (checks) {
+    const names = Object.keys(checks);
+    const step = schema.properties.steps.additionalProperties;
+    step.properties.check = {
+      ...step.properties.check,
+      enum: names,
+      markdownEnumDescriptions: names.map((n) => `${checks[n]!.description}. Outcomes: ${checks[n]!.outcomes.join(', ')}`),
+    };
+    step.allOf = names.map((n) => ({
+      if: { properties: { check: { const: n } }, required: ['check'] },
+      then: {
+        properties: {
+          with: { type: 'object', properties: Object.fromEntries(checks[n]!.params.map((p) => [p, {}])), additionalProperties: false },
+          on: { type: 'object', propertyNames: { description: `outcomes of ${n}: ${checks[n]!.outcomes.join(', ')} (or \`else\`)` } },
+        },
+      },
+    }));
+    schema.definitions = {
+      ...schema.definitions,
+      evidence: Object.fromEntries(
+        names.filter((n) => checks[n]!.evidence).map((n) => [n, { description: `The evidence of check '${n}': {{ steps.ID.evidence.FIELD }}`, ...(z.toJSONSchema(checks[n]!.evidence as z.ZodMiniType, { target: 'draft-7', unrepresentable: 'any' }) as object) }]),
+      ),
+    };
+  }
   return {
     $id: 'https://whyport.dev/schema/playbook.schema.json',
     title: 'whyport playbook',

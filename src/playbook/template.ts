@@ -128,11 +128,20 @@ export function renderValue(value: unknown, scope: unknown): unknown {
 
 /**
  * Renders a fix command to argv. A string is split into words on spaces BEFORE templating, so a
- * value can never add words or shell syntax; an empty word after templating is dropped.
+ * value can never add shell syntax; an empty word after templating is dropped. A word that is a
+ * single placeholder holding a list becomes one word per item (each still one argv word).
  */
 export function renderCommand(command: string | readonly string[], scope: unknown): string[] {
   const words = typeof command === 'string' ? splitWords(command) : command;
-  return words.map((w) => renderTemplate(w, scope)).filter((w) => w !== '');
+  return words.flatMap((w) => {
+    // A word that is one placeholder holding a list is that many words (a tool's own argv).
+    const holders = parsePlaceholders(w);
+    if (holders.length === 1 && holders[0]!.raw === w.trim()) {
+      const v = applyFilters(lookupPath(scope, holders[0]!.path), holders[0]!.filters);
+      if (Array.isArray(v)) return v.map(toText);
+    }
+    return [renderTemplate(w, scope)];
+  }).filter((w) => w !== '');
 }
 
 /** Splits a command on spaces outside placeholders: `ss sport = :{{ target.port }}` is four words. */

@@ -1,16 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { checkCatalog } from '../checks/index.js';
+import { checkCatalog, checks } from '../checks/index.js';
 import { diagnoseProgram } from '../args.js';
-import { parsePlaybook } from '../playbook/load.js';
+import { precompileBuiltIns } from '../playbook/source.js';
 import { playbookJsonSchema } from '../playbook/schema.js';
-import { COMPILED_PLAYBOOK_DIR, PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';
+import { COMPILED_PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';
 
 // Run at build. The published JSON Schema is generated from the zod schema, never edited by hand;
 // the built-in playbooks are validated here once and stored as JSON, so a diagnosis loads them
 // without the YAML parser and the validator (a third of whyport's start-up otherwise).
 mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
-writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(), null, 2) + '\n');
+writeFileSync(SCHEMA_FILE, JSON.stringify(playbookJsonSchema(catalogForSchema()), null, 2) + '\n');
 
 mkdirSync(COMPILED_PLAYBOOK_DIR, { recursive: true });
 
@@ -20,7 +20,10 @@ const program = diagnoseProgram(JSON.parse(readFileSync(join(COMPILED_PLAYBOOK_D
 program.configureOutput({ writeOut: (s) => (help += s), getOutHelpWidth: () => 80 });
 program.outputHelp();
 writeFileSync(join(COMPILED_PLAYBOOK_DIR, '..', 'help.txt'), help);
-for (const f of readdirSync(PLAYBOOK_DIR).filter((f) => f.endsWith('.yaml'))) {
-  const pb = parsePlaybook(readFileSync(join(PLAYBOOK_DIR, f), 'utf8'), `playbooks/${f}`, checkCatalog());
-  writeFileSync(join(COMPILED_PLAYBOOK_DIR, f.replace(/\.yaml$/, '.json')), JSON.stringify(pb) + '\n');
+await precompileBuiltIns();
+
+/** The checks as the published schema describes them. */
+function catalogForSchema() {
+  const cat = checkCatalog();
+  return Object.fromEntries(Object.entries(checks).map(([n, c]) => [n, { ...cat[n]!, description: c.description }]));
 }

@@ -22,6 +22,19 @@ describe('transition (pure)', () => {
     const pb = { steps: { s: { outcomes: [{ when: 'o', diagnose: 'FIRST' }, { when: 'o', diagnose: 'SECOND' }, { diagnose: 'C' }] } } };
     expect(transition(pb, 's', 'o')).toEqual({ kind: 'diagnose', diagnosis: 'FIRST' });
   });
+  it("an earlier step's outcome selects a case, whose branches come first; the step's own fill in", () => {
+    const pb = {
+      start: 'a',
+      steps: {
+        a: { check: 'x', outcomes: [{ when: 'up', next: 'u' }, { next: 'u' }] },
+        u: { check: 'unit', outcomes: [{ when: 'failed', diagnose: 'FAILED' }, { diagnose: 'OTHER' }], cases: [{ after: { step: 'a', outcome: 'up' }, outcomes: [{ when: 'active', diagnose: 'RESTART' }] }] },
+      },
+    };
+    expect(transition(pb, 'u', 'active', { a: 'up' })).toEqual({ kind: 'diagnose', diagnosis: 'RESTART' });
+    expect(transition(pb, 'u', 'failed', { a: 'up' })).toEqual({ kind: 'diagnose', diagnosis: 'FAILED' });
+    expect(transition(pb, 'u', 'active', { a: 'down' })).toEqual({ kind: 'diagnose', diagnosis: 'OTHER' });
+    expect(allPaths(pb, (s) => (s === 'a' ? ['up', 'down'] : ['active', 'failed'])).map((p) => p.diagnosis)).toEqual(['RESTART', 'FAILED', 'OTHER', 'FAILED']);
+  });
   it('throws on an unknown step (a bug, not user input)', () => {
     expect(() => transition(playbook, 'nope', 'up')).toThrow(/no step 'nope'/);
   });

@@ -145,16 +145,16 @@ describe('bad input: a one-line message starting whyport:, exit 2, empty stdout,
       const file = join(tmp, 'typo.yaml');
       const text = readFileSync(join(ROOT, 'playbooks', 'default.yaml'), 'utf8');
       const lines = text.split('\n');
-      const at = lines.findIndex((l) => /^\s+next: listening$/.test(l));
+      const at = lines.findIndex((l) => /^\s+listening: listening$/.test(l));
       expect(at).toBeGreaterThan(0);
-      lines[at] = lines[at]!.replace('listening', 'lisening');
+      lines[at] = lines[at]!.replace(/listening$/, 'lisening');
       writeFileSync(file, lines.join('\n'));
       const col = lines[at]!.indexOf('lisening') + 1;
       const r = await run(['127.0.0.1', '80', '--playbook', file]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^whyport: the playbook has \d+ problems?:/);
-      expect(r.stderr).toContain(`${file}:${at + 1}:${col}: error: steps.sockets.outcomes[0].next: unknown step 'lisening' — did you mean 'listening'?`);
+      expect(r.stderr).toContain(`${file}:${at + 1}:${col}: error: steps.sockets.on.listening: unknown step 'lisening' — did you mean 'listening'?`);
       expect(r.stderr).not.toMatch(STACK_LINE);
     });
 

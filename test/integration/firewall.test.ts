@@ -142,7 +142,7 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
     const r = await onServer('--timeout', '1000');
     expectCode(r, 'FIREWALL_BLOCKS', 1);
     expect(step(r, 'connect-local').outcome).toBe('timeout');
-    expect(step(r, 'firewall-timeout')).toMatchObject({
+    expect(step(r, 'firewall')).toMatchObject({
       outcome: 'blocks',
       summary: `iptables table filter, chain INPUT: \`-A INPUT -p tcp -m tcp --dport ${PORT} -j DROP\` drops connections to port ${PORT}`,
       command: 'iptables -S INPUT',
@@ -160,7 +160,7 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
     const r = await onServer();
     expectCode(r, 'FIREWALL_BLOCKS', 1);
     expect(step(r, 'connect-local').outcome).toBe('refused');
-    expect(step(r, 'firewall-refused').summary).toBe(`iptables table filter, chain INPUT: \`-A INPUT -p tcp -m tcp --dport ${PORT} -j REJECT --reject-with tcp-reset\` rejects (with tcp-reset) connections to port ${PORT}`);
+    expect(step(r, 'firewall').summary).toBe(`iptables table filter, chain INPUT: \`-A INPUT -p tcp -m tcp --dport ${PORT} -j REJECT --reject-with tcp-reset\` rejects (with tcp-reset) connections to port ${PORT}`);
   });
 
   it('iptables: loopback accepted before the DROP — local tests pass, remote clients fail, and both sides say so', async () => {
@@ -210,7 +210,7 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
     inServer('iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', String(PORT), '-j', 'DROP');
     const r = await whyportIn(SERVER_NS, [SERVER, String(PORT), '--timeout', '1000'], { asNobody: true });
     expectCode(r, 'INCONCLUSIVE', 3);
-    expect(step(r, 'firewall-timeout').outcome).toBe('no-permission');
+    expect(step(r, 'firewall').outcome).toBe('no-permission');
     expect(r.report.diagnosis.explanation).toContain('cannot be read without root');
   });
 });

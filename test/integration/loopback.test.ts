@@ -124,10 +124,10 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const port = await freePort();
     const r = await whyport('127.0.0.1', String(port));
     expectDiagnosis(r, 'NOT_LISTENING', 1);
-    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'which-service']);
+    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'service']);
     expect(['none', 'recent']).toContain(step(r, 'sockets').outcome);
     expect(step(r, 'which-process').outcome).toBe('unknown');
-    expect(step(r, 'which-service').outcome).toBe('unknown');
+    expect(step(r, 'service').outcome).toBe('unknown');
     expect(r.report.diagnosis.title).toBe(`Nothing listens on port ${port}`);
     expect(r.report.diagnosis.evidence?.[0]).toMatch(new RegExp(`port ${port}`));
   });
@@ -136,10 +136,10 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const port = await freePort();
     const r = await whyport('127.0.0.1', String(port), '--process', 'nosuchprog-xyz');
     expectDiagnosis(r, 'PROCESS_NOT_RUNNING', 1);
-    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'process', 'which-service-of-process']);
+    expectStepsInOrder(r, ['where', 'sockets', 'which-process', 'process', 'service']);
     expect(step(r, 'which-process')).toMatchObject({ outcome: 'given', evidence: { value: 'nosuchprog-xyz', source: 'flag' } });
     expect(step(r, 'process')).toMatchObject({ outcome: 'not-running', command: 'pgrep -a nosuchprog-xyz', evidence: { pids: [] } });
-    expect(step(r, 'which-service-of-process').outcome).toBe('unknown');
+    expect(step(r, 'service').outcome).toBe('unknown');
     expect(r.report.diagnosis.title).toBe('nosuchprog-xyz is not running');
   });
 
@@ -147,7 +147,7 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     const port = await freePort();
     const r = await whyport('127.0.0.1', String(port), '--process', 'nosuchprog-xyz', '--service', 'nosuchprog-xyz');
     expectDiagnosis(r, 'PROCESS_NOT_RUNNING', 1);
-    expect(step(r, 'unit-of-process').outcome).toBe('no-systemd');
+    expect(step(r, 'unit').outcome).toBe('no-systemd');
   });
 
   it('PORT_TAKEN: python3 holds the port, --process myapp → exit 1, the owner named', async () => {

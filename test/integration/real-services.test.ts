@@ -138,13 +138,13 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
     it("quotes why apache2 died: (98)Address already in use: AH00072 …, and says its start command failed", () => {
       const evidence = named.report.diagnosis.evidence ?? [];
       expect(evidence.some((l) => l.includes('(98)Address already in use: AH00072: make_sock: could not bind to address')), trace(named)).toBe(true);
-      expect(step(named, 'taken-unit').summary, trace(named)).toMatch(/apache2\.service has failed: its start command failed \(apachectl start, exit status 1\)/);
+      expect(step(named, 'unit').summary, trace(named)).toMatch(/apache2\.service has failed: its start command failed \(apachectl start, exit status 1\)/);
       expect(named.report.diagnosis.fix?.commands).toEqual(['ss -Htlnp sport = :80', 'systemctl start apache2']);
     });
 
     it('--process apache2: the same PORT_TAKEN, with the unit guessed from the program name', () => {
       expect(byProcess.report.diagnosis.code, trace(byProcess)).toBe('PORT_TAKEN');
-      expect(step(byProcess, 'taken-service').evidence).toMatchObject({ source: 'guess', value: 'apache2' });
+      expect(step(byProcess, 'service').evidence).toMatchObject({ source: 'guess', value: 'apache2' });
       expect((byProcess.report.diagnosis.evidence ?? []).some((l) => l.includes('AH00072')), trace(byProcess)).toBe(true);
     });
 
@@ -173,7 +173,7 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
 
       it('no flags: of the two installed candidates the failed one, apache2, is picked; the others are listed', () => {
         expect(picked.report.diagnosis.code, trace(picked)).toBe('SERVICE_FAILED');
-        const ask = step(picked, 'which-service');
+        const ask = step(picked, 'service');
         expect(ask.evidence).toMatchObject({ source: 'guess', value: 'apache2' });
         expect(ask.summary).toMatch(/guessed apache2 \(it has failed/);
         expect(ask.summary).toMatch(/also considered: nginx \(/);
@@ -222,7 +222,7 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       expect(owner.outcome).toBe('socket-activated');
       expect(owner.summary).toMatch(/^systemd listens on port 22 for ssh\.socket, which starts ssh\.service on the first connection/);
       expect(owner.command).toContain('systemctl list-sockets');
-      expect(step(listening, 'socket-service').outcome).not.toBe('failed');
+      expect(step(listening, 'unit').outcome).not.toBe('failed');
     });
 
     it('the same as text, saved for the README', () => {

@@ -116,8 +116,8 @@ describe.skipIf(unavailable !== null)('a stuck program under a real systemd', ()
     const r = await whyport('127.0.0.1', '7090');
     expect(r.report.diagnosis.code, trace(r)).toBe('ACCEPT_QUEUE_FULL');
     expect(step(r, 'sockets').evidence.acceptQueue).toMatchObject({ queue: 2, backlog: 1, unit: 'stuckq.service' });
-    expect(step(r, 'queue-service')).toMatchObject({ outcome: 'given', evidence: { value: 'stuckq', source: 'guess' } });
-    expect(step(r, 'queue-unit').outcome).toBe('active');
+    expect(step(r, 'service')).toMatchObject({ outcome: 'given', evidence: { value: 'stuckq', source: 'guess' } });
+    expect(step(r, 'unit').outcome).toBe('active');
     expect(r.report.diagnosis.title).toBe('stuckq listens on port 7090, but has stopped accepting connections');
     expect(r.report.diagnosis.fix).toEqual({ summary: expect.stringMatching(/^Restart stuckq/), commands: ['systemctl restart stuckq'] });
 
@@ -132,8 +132,8 @@ describe.skipIf(unavailable !== null)('a stuck program under a real systemd', ()
     const r = await whyport('127.0.0.1', '7091');
     expect(r.report.diagnosis.code, trace(r)).toBe('CLOSE_WAIT_LEAK');
     expect(step(r, 'sockets').evidence.closeWait).toMatchObject({ serverSide: 25, unit: 'leaky.service' });
-    expect(step(r, 'leak-unit').outcome).toBe('active');
-    expect(r.report.diagnosis.evidence).toContain('leaky.service is active (running, main pid ' + String((step(r, 'leak-unit').evidence as { mainPid: number }).mainPid) + ')');
+    expect(step(r, 'unit').outcome).toBe('active');
+    expect(r.report.diagnosis.evidence).toContain('leaky.service is active (running, main pid ' + String((step(r, 'unit').evidence as { mainPid: number }).mainPid) + ')');
     expect(r.report.diagnosis.fix?.commands).toEqual(['systemctl restart leaky']);
     expect(r.report.diagnosis.fix?.manual).toBeUndefined();
   });

@@ -192,7 +192,7 @@ describe.skipIf(SKIP !== undefined)('socket states on loopback, through the real
     const r = await whyport(port);
     expect(r.report.diagnosis.code, trace(r)).toBe('ACCEPT_QUEUE_FULL');
     expect(r.status).toBe(1);
-    expect(r.report.steps.map((s) => s.id)).toEqual(['where', 'sockets', 'queue-service']);
+    expect(r.report.steps.map((s) => s.id)).toEqual(['where', 'sockets', 'service']);
     const sockets = step(r, 'sockets');
     expect(sockets.outcome).toBe('accept-queue-full');
     expect(sockets.evidence.acceptQueue).toMatchObject({ listener: `127.0.0.1:${port}`, owner: `${name} (pid ${server.pid})`, pid: server.pid, queue: 2, backlog: 1 });
@@ -200,7 +200,7 @@ describe.skipIf(SKIP !== undefined)('socket states on loopback, through the real
     expect(sockets.evidence.overflows).toMatchObject({ source: expect.stringMatching(/nstat|netstat/), growth: expect.any(Number) });
     expect(Object.keys(sockets.evidence.states as object)).toEqual(expect.arrayContaining(['LISTEN', 'ESTABLISHED']));
     // No systemd unit is known here, so the fix is for a person to run, not for --fix.
-    expect(step(r, 'queue-service').outcome).toBe('unknown');
+    expect(step(r, 'service').outcome).toBe('unknown');
     expect(r.report.diagnosis.fix).toMatchObject({ manual: true, commands: [`ss -Htlnp sport = :${port}`, 'nstat -az TcpExtListenOverflows'] });
     expect(r.report.diagnosis.evidence?.[0]).toBe(`127.0.0.1:${port} held by ${name} (pid ${server.pid}): 2 connections wait for accept(), backlog 1`);
     expect(r.report.diagnosis.explanation).toMatch(new RegExp(`^${name} \\(pid ${server.pid}\\) listens on 127\\.0\\.0\\.1:${port}, but its accept queue is full`));
@@ -218,7 +218,7 @@ describe.skipIf(SKIP !== undefined)('socket states on loopback, through the real
     const r = await whyport(port);
     expect(r.report.diagnosis.code, trace(r)).toBe('CLOSE_WAIT_LEAK');
     expect(r.status).toBe(1);
-    expect(r.report.steps.map((s) => s.id)).toEqual(['where', 'sockets', 'leak-service']);
+    expect(r.report.steps.map((s) => s.id)).toEqual(['where', 'sockets', 'service']);
     const sockets = step(r, 'sockets');
     expect(sockets.outcome).toBe('close-wait-leak');
     expect(sockets.evidence.closeWait).toMatchObject({

@@ -150,10 +150,10 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
         'sockets:none',
         'which-process:given',
         'process:not-running',
-        'which-service-of-process:given',
-        'unit-of-process:failed',
+        'service:given',
+        'unit:failed',
       ]);
-      const unit = step(json, 'unit-of-process');
+      const unit = step(json, 'unit');
       expect(unit.command).toBe('systemctl status myapp');
       expect(unit.evidence).toMatchObject({ state: 'failed', unit: 'myapp.service', execMainStatus: 1, result: 'exit-code' });
       expect((unit.evidence.journal as string[]).some((l) => l.includes(JOURNAL_LINE))).toBe(true);
@@ -193,17 +193,17 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
     const r = await runs.guessed;
     expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_FAILED');
     expect(r.status).toBe(1);
-    const ask = step(r, 'which-service-of-process');
+    const ask = step(r, 'service');
     expect(ask.outcome).toBe('given');
     expect(ask.evidence).toMatchObject({ input: 'service', value: 'myapp', source: 'guess' });
     expect(ask.summary).toMatch(/guess/i);
     expect(ask.summary).toContain('myapp');
-    expect(step(r, 'unit-of-process').command).toBe('systemctl status myapp');
+    expect(step(r, 'unit').command).toBe('systemctl status myapp');
     expect(r.report.diagnosis.fix?.commands).toEqual(['systemctl start myapp']);
   });
 
   describe('SERVICE_INACTIVE', () => {
-    it('a unit never started, only --service given → which-service → unit: inactive; exit 1', async () => {
+    it('a unit never started, only --service given → service → unit: inactive; exit 1', async () => {
       const r = await runs.idle;
       expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_INACTIVE');
       expect(r.status).toBe(1);
@@ -211,7 +211,7 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
         'where:local',
         'sockets:none',
         'which-process:unknown',
-        'which-service:given',
+        'service:given',
         'unit:inactive',
       ]);
       expect(step(r, 'unit').command).toBe('systemctl status idle');
@@ -219,12 +219,12 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
       expect(r.report.diagnosis.fix?.commands).toEqual(['systemctl start idle']);
     });
 
-    it('a unit that was started and stopped, with --process and --service → unit-of-process: inactive', async () => {
+    it('a unit that was started and stopped, with --process and --service → unit: inactive', async () => {
       const r = await runs.sleeper;
       expect(r.report.diagnosis.code, trace(r)).toBe('SERVICE_INACTIVE');
       expect(r.status).toBe(1);
       expect(step(r, 'process').outcome).toBe('not-running');
-      expect(step(r, 'unit-of-process')).toMatchObject({ outcome: 'inactive', command: 'systemctl status sleeper' });
+      expect(step(r, 'unit')).toMatchObject({ outcome: 'inactive', command: 'systemctl status sleeper' });
       expect(r.report.diagnosis.fix?.commands).toEqual(['systemctl start sleeper']);
     });
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { checkCatalog, checks } from '../../src/checks/index.js';
 import { playbookJsonSchema } from '../../src/playbook/schema.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -9,7 +10,14 @@ const ROOT = join(import.meta.dirname, '../..');
 describe('the published JSON Schema', () => {
   const published = JSON.parse(readFileSync(join(ROOT, 'playbooks/playbook.schema.json'), 'utf8')) as Record<string, any>;
   it('is the one generated from the zod schema (run npm run build after changing it)', () => {
-    expect(published).toEqual(JSON.parse(JSON.stringify(playbookJsonSchema())));
+    const cat = checkCatalog();
+    const docs = Object.fromEntries(Object.entries(checks).map(([n, c]) => [n, { ...cat[n]!, description: c.description }]));
+    expect(published).toEqual(JSON.parse(JSON.stringify(playbookJsonSchema(docs))));
+  });
+  it("lists each check's evidence fields, and a step's parameters by its check", () => {
+    expect(Object.keys(published.definitions.evidence.sockets.properties)).toContain('acceptQueue');
+    expect(Object.keys(published.definitions.evidence.sockets.properties.acceptQueue.properties)).toContain('owner');
+    expect(published.properties.steps.additionalProperties.properties.check.enum).toContain('unit');
   });
   it('describes the fields editors complete', () => {
     expect(Object.keys(published.properties).sort()).toEqual(['$schema', 'description', 'diagnoses', 'inputs', 'maxSteps', 'name', 'start', 'steps', 'version'].sort());
@@ -19,6 +27,6 @@ describe('the published JSON Schema', () => {
   it('the default playbook points editors at it', () => {
     const text = readFileSync(join(ROOT, 'playbooks/default.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./playbook.schema.json');
-    expect(parse(text).version).toBe(1);
+    expect(parse(text).version).toBe(2);
   });
 });

@@ -28,6 +28,14 @@ describe('templates', () => {
     expect(renderCommand(['echo', '{{ inputs.process }}; rm -rf /'], scope)).toEqual(['echo', 'myapp; rm -rf /']);
     expect(renderCommand('journalctl -u {{ inputs.nope }} -n 5', scope)).toEqual(['journalctl', '-u', '-n', '5']);
   });
+  it('a word that is one placeholder holding a list becomes one argv word per item', () => {
+    const fix = { steps: { fw: { evidence: { fix: ['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'tcp dport 7071 accept'], reset: [] } } } };
+    expect(renderCommand('{{ steps.fw.evidence.fix }}', fix)).toEqual(['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'tcp dport 7071 accept']);
+    expect(renderCommand(['sudo', '{{ steps.fw.evidence.fix }}'], fix)).toEqual(['sudo', 'nft', 'insert', 'rule', 'inet', 'filter', 'input', 'tcp dport 7071 accept']);
+    // An empty list is no command at all; inside a longer word a list is text, never more words.
+    expect(renderCommand('{{ steps.fw.evidence.reset }}', fix)).toEqual([]);
+    expect(renderCommand('x={{ steps.fw.evidence.fix }}', fix)).toHaveLength(1);
+  });
   it('rejects malformed placeholders with their offset', () => {
     expect(() => parsePlaceholders('x {{ 1+1 }}')).toThrow(TemplateSyntaxError);
     expect(() => parsePlaceholders('x {{ a.b | nope }}')).toThrow(/unknown filter 'nope'/);

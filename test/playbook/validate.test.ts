@@ -64,6 +64,20 @@ describe('specific messages', () => {
   it('reports YAML syntax errors with their position', () => {
     expect(problemsOf('yaml-syntax.yaml')).toMatch(/^yaml-syntax\.yaml:\d+:\d+: error: .*— fix the YAML syntax/);
   });
+  it("checks evidence placeholders against the check's declared evidence, with a did-you-mean", () => {
+    const out = problemsOf('unknown-evidence.yaml');
+    expect(out).toContain("unknown-evidence.yaml:12:12: error: diagnoses.STUCK.title: '{{ steps.sockets.evidence.acceptQueue.ownr }}': steps.sockets.evidence.acceptQueue (check 'sockets') has no field 'ownr' — did you mean 'owner'?");
+    expect(out).toContain("has no field 'acceptQeue' — did you mean 'acceptQueue'?");
+    // A map (counts by state) takes any key; a number has no fields.
+    expect(out).not.toContain('counts');
+    expect(out).toMatch(/has no field 'x': it is a number/);
+  });
+  it('says in one line what to change when a file mixes the versions', () => {
+    expect(problemsOf('v1-with-on.yaml')).toContain("'on:' is version 2 of the playbook language — write 'version: 2' at the top");
+    expect(problemsOf('v2-branches.yaml')).toContain("'outcomes:' lists are version 1");
+    expect(problemsOf('v2-branches.yaml')).toContain("'else' is never taken: every outcome is named");
+    expect(problemsOf('v2-branches.yaml')).toContain("'lokal' is not an outcome of step 'where' — did you mean 'local'?");
+  });
   it('refuses shell syntax in fix commands', () => {
     expect(problemsOf('bad-params.yaml')).toContain('a fix command is run without a shell');
   });

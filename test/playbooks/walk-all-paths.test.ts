@@ -55,6 +55,21 @@ for (const file of files) {
       expect([...new Set(paths.map((p) => p.diagnosis))].sort()).toEqual(Object.keys(pb.diagnoses).sort());
     });
 
+    it('every after: case of a step applies on some path (none is dead)', () => {
+      for (const [id, step] of Object.entries(pb.steps)) {
+        for (const c of step.cases ?? []) {
+          const applies = paths.some((p) =>
+            p.steps.some((s, i) => {
+              if (s !== id) return false;
+              const history = Object.fromEntries(p.steps.slice(0, i).map((x, k) => [x, p.outcomes[k]!]));
+              return step.cases!.find((x) => history[x.after.step] === x.after.outcome) === c;
+            }),
+          );
+          expect(applies, `${id} after ${c.after.step}.${c.after.outcome}`).toBe(true);
+        }
+      }
+    });
+
     it('a diagnosis only refers to steps that ran and inputs that were given on its path', () => {
       for (const p of paths) {
         for (const s of stepsReferenced(pb, p.diagnosis)) {

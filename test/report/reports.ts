@@ -503,7 +503,7 @@ export const acceptQueueFull: Report = {
       status: 'fail',
     },
     {
-      id: 'queue-service',
+      id: 'service',
       check: 'ask',
       outcome: 'unknown',
       summary: 'service is not known (not given, nothing likely found)',

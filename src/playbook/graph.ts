@@ -1,0 +1,87 @@
+import type { Branch, Playbook } from './schema.js';
+
+/** The diagrams `whyport playbook graph` draws. */
+export const GRAPH_FORMATS = ['mermaid', 'dot'] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+interface Edge {
+  from: string;
+  to: string;
+  toDiagnosis: boolean;
+  label: string;
+  /** Taken only after an earlier step's outcome (an `after:` case). */
+  after?: string;
+}
+
+/** Outcomes grouped by where they lead: one arrow per target, labelled with its outcomes. */
+function grouped(from: string, branches: readonly Branch[], outcomes: readonly string[] | undefined, after?: string, skip?: (o: string, to: string) => boolean): Edge[] {
+  const byTarget = new Map<string, { diagnosis: boolean; labels: string[] }>();
+  const taken = new Set<string>();
+  for (const b of branches) {
+    const to = b.next ?? b.diagnose!;
+    const whens = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
+    // The catch-all stands for the outcomes no earlier branch took.
+    const names = whens ?? (outcomes ? outcomes.filter((o) => !taken.has(o)) : ['else']);
+    const kept = names.filter((o) => !taken.has(o) && !(skip?.(o, to) ?? false));
+    names.forEach((o) => taken.add(o));
+    if (kept.length === 0) continue;
+    const e = byTarget.get(to) ?? { diagnosis: b.diagnose !== undefined, labels: [] };
+    e.labels.push(...kept);
+    byTarget.set(to, e);
+  }
+  return [...byTarget].map(([to, e]) => ({ from, to, toDiagnosis: e.diagnosis, label: e.labels.join(', '), ...(after ? { after } : {}) }));
+}
+
+/** Every arrow of the playbook: each step's own branches, then those of its `after:` cases where they differ. */
+function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly string[] | undefined): Edge[] {
+  const out: Edge[] = [];
+  for (const [id, step] of Object.entries(pb.steps)) {
+    const outcomes = outcomesOf(id);
+    out.push(...grouped(id, step.outcomes, outcomes));
+    const own = (o: string) => {
+      for (const b of step.outcomes) {
+        const w = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
+        if (w === undefined || w.includes(o)) return b.next ?? b.diagnose;
+      }
+      return undefined;
+    };
+    for (const c of step.cases ?? []) {
+      const named = outcomes?.filter((o) => c.outcomes.some((b) => b.when === undefined || (Array.isArray(b.when) ? b.when : [b.when]).includes(o)));
+      out.push(...grouped(id, c.outcomes, named ?? outcomes, `${c.after.step}.${c.after.outcome}`, (o, to) => own(o) === to));
+    }
+  }
+  return out;
+}
+
+const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_${id.replace(/-/g, '_')}`);
+
+/**
+ * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
+ * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
+ * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed.
+ */
+export function playbookGraph(pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start'>, format: GraphFormat, outcomesOf: (id: string) => readonly string[] | undefined): string {
+  const all = edges(pb, outcomesOf);
+  const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
+  const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
+  const what = (id: string) => pb.steps[id]!.check ?? `ask ${pb.steps[id]!.ask}`;
+  const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
+  const elabel = (e: Edge) => (e.after ? `after ${e.after}: ${e.label}` : e.label);
+  const lines: string[] = [];
+  if (format === 'mermaid') {
+    lines.push('flowchart TD');
+    for (const id of Object.keys(pb.steps)) lines.push(`  ${nodeId(id, false)}["${id}<br/><i>${what(id)}</i>"]`);
+    for (const d of diagnoses) lines.push(`  ${nodeId(d, true)}(["${dlabel(d)}"])`);
+    for (const e of all) lines.push(`  ${nodeId(e.from, false)} ${e.after ? '-.->' : '-->'}|"${elabel(e)}"| ${nodeId(e.to, e.toDiagnosis)}`);
+    lines.push('  classDef diagnosis fill:#fff4e5,stroke:#b36b00');
+    if (diagnoses.length) lines.push(`  class ${diagnoses.map((d) => nodeId(d, true)).join(',')} diagnosis`);
+  } else {
+    const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+    lines.push('digraph playbook {', '  rankdir=TB;', '  node [shape=box, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];');
+    for (const id of Object.keys(pb.steps)) lines.push(`  ${q(id)} [label=${q(`${id}\n${what(id)}`)}${id === pb.start ? ', penwidth=2' : ''}];`);
+    for (const d of diagnoses) lines.push(`  ${q(d)} [label=${q(dlabel(d))}, shape=box, style="rounded,filled", fillcolor="#fff4e5"];`);
+    for (const e of all) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(elabel(e))}${e.after ? ', style=dashed' : ''}];`);
+    lines.push('}');
+  }
+  return lines.join('\n') + '\n';
+}

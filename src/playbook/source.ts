@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PlaybookError } from '../errors.js';
+import { COMPILED_PLAYBOOK_DIR, PLAYBOOK_DIR } from '../paths.js';
+import type { Playbook } from './schema.js';
+
+/**
+ * Where a playbook comes from and how it is loaded: a built-in name (`default`) or a file, the
+ * precompiled JSON the build writes for the built-ins, and validation for everything else. The one
+ * way in is `openPlaybook`. It imports the YAML parser and the validator only when it must: a
+ * diagnosis with a built-in playbook never loads them (a third of whyport's start-up otherwise).
+ */
+
+/** Where a --playbook value (a built-in name or a file path) points. */
+interface Located {
+  file: string;
+  /** How messages name it: `playbooks/default.yaml`, or the path as given. */
+  display: string;
+  /** The built-in's name; undefined for a file. */
+  name?: string;
+}
+
+function locate(ref: string): Located {
+  const looksLikePath = /[\/\\]/.test(ref) || /\.ya?ml$/i.test(ref);
+  if (!looksLikePath) {
+    const file = join(PLAYBOOK_DIR, `${ref}.yaml`);
+    if (existsSync(file)) return { file, display: `playbooks/${ref}.yaml`, name: ref };
+  }
+  return { file: resolve(ref), display: ref };
+}
+
+/** The built-in playbook as validated at build time, unless its YAML was edited since. */
+function precompiled(where: Located): Playbook | undefined {
+  if (!where.name) return undefined;
+  try {
+    const json = join(COMPILED_PLAYBOOK_DIR, `${where.name}.json`);
+    if (statSync(json).mtimeMs < statSync(where.file).mtimeMs) return undefined;
+    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface OpenOptions {
+  /** Only a precompiled built-in (undefined otherwise): for the early start, which must not parse YAML. */
+  precompiledOnly?: boolean;
+  /** Never the precompiled JSON: read and validate the YAML (`playbook validate`, so warnings show). */
+  fresh?: boolean;
+}
+
+/**
+ * Opens a playbook by built-in name or file path, validated: the precompiled JSON of a built-in
+ * when it is current, else the YAML read and checked. Throws PlaybookError (file:line:col) for a
+ * bad or unreadable playbook.
+ */
+export async function openPlaybook(ref: string): Promise<Playbook>;
+export async function openPlaybook(ref: string, opts: OpenOptions & { precompiledOnly: true }): Promise<Playbook | undefined>;
+export async function openPlaybook(ref: string, opts: OpenOptions): Promise<Playbook>;
+export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise<Playbook | undefined> {
+  const where = locate(ref);
+  const ready = opts.fresh ? undefined : precompiled(where);
+  if (ready || opts.precompiledOnly) return ready;
+  let text: string;
+  try {
+    text = await readFile(where.file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(err);
+    throw new PlaybookError([{ file: where.display, line: 1, col: 1, field: '', message: `cannot read the playbook: ${why}`, severity: 'error', hint: 'give a path to a .yaml file, or the name of a built-in playbook (whyport playbook list)' }]);
+  }
+  const [{ parsePlaybook }, { checkCatalog }] = await Promise.all([import('./load.js'), import('../checks/index.js')]);
+  return parsePlaybook(text, where.display, checkCatalog());
+}
+
+/** The built-in playbooks: name, file and first description line, for `playbook list`. */
+export function builtInPlaybooks(): { name: string; file: string; description: string }[] {
+  return readdirSync(PLAYBOOK_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const file = join(PLAYBOOK_DIR, f);
+      const description = /^description:\s*(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.replace(/^(["'])(.*)\1$/, '$2').replace(/^[>|-]\s*/, '') ?? '';
+      return { name: f.replace(/\.yaml$/, ''), file, description };
+    });
+}
+
+/** The YAML of a built-in playbook, to copy and adapt; undefined when there is none by that name. */
+export function builtInPlaybookText(name: string): string | undefined {
+  const where = locate(name);
+  return where.name ? readFileSync(where.file, 'utf8') : undefined;
+}
+
+/** Validates every built-in playbook and stores it as JSON for `openPlaybook` (run at build). */
+export async function precompileBuiltIns(): Promise<void> {
+  mkdirSync(COMPILED_PLAYBOOK_DIR, { recursive: true });
+  for (const { name } of builtInPlaybooks()) {
+    const pb = await openPlaybook(name, { fresh: true });
+    writeFileSync(join(COMPILED_PLAYBOOK_DIR, `${name}.json`), JSON.stringify(pb) + '\n');
+  }
+}
