@@ -1,6 +1,7 @@
 import boxen from 'boxen';
 import { stripVTControlCharacters } from 'node:util';
 import type { AppliedFix, Report, ReportTarget, StepRecord, StepStatus } from './model.js';
+import { endpointText } from '../net/endpoint.js';
 
 /** How the text report is laid out. */
 export interface TextOptions {
@@ -288,7 +289,7 @@ function joinFitting(parts: string[], sep: string, width: number): string[] {
 
 function endpoint(target: ReportTarget): string {
   const addr = target.address ?? target.host;
-  return `${addr.includes(':') ? `[${addr}]` : addr}:${target.port}`;
+  return endpointText(addr, target.port);
 }
 
 /** "14 ms", "1.2 s", "2 min 05 s": precise where it is short, round where it is long. */

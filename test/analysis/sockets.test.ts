@@ -5,7 +5,7 @@ import { parseNstat, parseProcNetstat, readListenOverflows, sampleListenOverflow
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import { parseNetstat } from '../../src/system/netstat.js';
 import { parseProcNetTcp } from '../../src/system/procnet.js';
-import { analyseSockets, type AnalysisOptions } from '../../src/system/socket-analysis.js';
+import { analyseSockets, type AnalysisOptions } from '../../src/analysis/sockets.js';
 import type { SocketTable } from '../../src/system/socket.js';
 import { parseSs } from '../../src/system/ss.js';
 
