@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import type { CommandIO } from './io.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
 import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
 import { didYouMean } from './playbook/suggest.js';
 import { serviceTable, type ServiceTable } from './port.js';
 import { TCP_STATES, type TcpState } from './system/socket.js';
 
-/** Where explain writes; the same shape as main()'s I/O. */
-export interface ExplainIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+/** Where explain writes. */
+export type ExplainIO = CommandIO;
 
 /** What explain reads from the host, replaceable in tests. */
 export interface ExplainHost {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from './args.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
+import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
 import { COMPILED_PLAYBOOK_DIR, PACKAGE_ROOT } from './paths.js';
 
-export interface MainIO {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+/** main()'s I/O: a command's two streams, and the environment tests may replace. */
+export interface MainIO extends CommandIO {
   environment?: Partial<Environment>;
 }
 

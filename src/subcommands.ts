@@ -4,13 +4,13 @@ import { Command, CommanderError } from 'commander';
 import type { Environment } from './args.js';
 import { checkCatalog, checks } from './checks/index.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
-import type { MainIO } from './main.js';
+import type { CommandIO } from './io.js';
 import { loadPlaybookFile } from './playbook/load.js';
 import { PLAYBOOK_DIR, SCHEMA_FILE, locatePlaybook } from './paths.js';
 import { EXIT } from './report/model.js';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
-export async function runSubcommand(argv: readonly string[], io: MainIO, env: Environment): Promise<number> {
+export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
   let status: number = EXIT.ok;
   const program = new Command('whyport').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
   program.version(env.version, '-V, --version');

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
+import type { CommandIO } from '../io.js';
 import { execaRunner, showCommand, type Runner } from '../system/runner.js';
 import { diffListeners, filterChanges, parsePortRanges } from './diff.js';
 import { readInventory } from './inventory.js';
@@ -10,10 +11,7 @@ import { renderCheckJson, renderCheckText, type CheckReport } from './report.js'
 import { defaultBaselineFile, loadBaseline, saveBaseline, type SaveHooks } from './store.js';
 
 /** Where the baseline commands write: stdout for reports, stderr for notices and errors. */
-export interface BaselineIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type BaselineIO = CommandIO;
 
 /** What the baseline commands take from the outside world; tests replace some of it. */
 export interface BaselineDeps {
