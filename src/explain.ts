@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { commandProgram, parseCommandLine } from './command-line.js';
 import { UsageError } from './errors.js';
 import type { CommandIO } from './io.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
@@ -35,12 +36,15 @@ const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number 
  * throws UsageError for something it knows nothing about (main() prints it, exit status 2).
  */
 export async function runExplain(args: readonly string[], io: ExplainIO, host: ExplainHost = {}): Promise<number> {
-  const words = args.filter((a) => a !== '--');
-  if (words.length === 1 && (words[0] === '--help' || words[0] === '-h')) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const query = words.join(' ').trim();
+  let words: string[] = [];
+  const program = commandProgram(io)
+    .argument('[words...]')
+    // A query is free text ("close wait", "-5" is a bad port, not an option): only -h/--help is ours.
+    .allowUnknownOption()
+    .action((w: string[]) => void (words = w));
+  program.helpInformation = () => USAGE;
+  if ((await parseCommandLine(program, args, 'see whyport explain --help')) !== 'ran') return 0;
+  const query = words.filter((a) => a !== '--').join(' ').trim();
   if (!query) throw new UsageError('explain what?', HINT);
 
   const state = parseTcpStateName(query);

@@ -80,7 +80,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       }
     }
     const { parseDiagnoseArgs } = await import('./args.js');
-    const opts = parseDiagnoseArgs(argv, env, io.stdout);
+    const opts = await parseDiagnoseArgs(argv, env, io.stdout);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = (await import('./context.js')).beginDiagnosis(opts);

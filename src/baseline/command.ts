@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { commandProgram, parseCommandLine } from '../command-line.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from '../io.js';
 import { execaRunner, showCommand, type Runner } from '../system/runner.js';
@@ -63,9 +63,7 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
   const { words, notify } = splitNotify(argv);
   let status: number = EXIT.unchanged;
 
-  const program = new Command('whyport')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  const program = commandProgram(io);
   const baseline = program
     .command('baseline')
     .description('record the listening TCP/UDP sockets, and report when they change');
@@ -91,17 +89,10 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
       status = await check({ ...opts, ignorePort: opts.ignorePort ?? [], ignoreProgram: opts.ignoreProgram ?? [], file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
     });
 
-  try {
-    await program.parseAsync([...words], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.unchanged;
-      // `whyport baseline` alone: commander printed the help on stderr; a subcommand is required.
-      if (err.code === 'commander.help') return EXIT.error;
-      throw new UsageError(err.message.replace(/^error: /, ''), 'see whyport baseline --help');
-    }
-    throw err;
-  }
+  const end = await parseCommandLine(program, words, 'see whyport baseline --help');
+  if (end === 'printed') return EXIT.unchanged;
+  // `whyport baseline` alone: its help went to stderr; a subcommand is required.
+  if (end === 'bare') return EXIT.error;
   return status;
 }
 
