@@ -7,6 +7,7 @@ import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from 
 import { didYouMean } from './playbook/suggest.js';
 import { serviceTable, type ServiceTable } from './port.js';
 import { TCP_STATES, type TcpState } from './system/socket.js';
+import { wrap } from './text/terminal.js';
 
 /** Where explain writes. */
 export type ExplainIO = CommandIO;
@@ -148,20 +149,6 @@ export function explainProgram(name: string, usual: readonly WellKnownPort[]): s
   for (const w of usual) out.push(`  ${String(w.port).padStart(5)}  ${w.description}`);
   out.push(`  see where it listens now: ss -Htlnp | grep '"${name.replace(/\.service$/, '')}"'`, '');
   return out.join('\n');
-}
-
-/** Words to lines of at most `width` columns (the sentences are plain ASCII prose). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 function readEphemeralRange(): string | undefined {

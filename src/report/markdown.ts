@@ -1,5 +1,5 @@
-import type { Report, StepRecord, StepStatus } from './model.js';
-import { clean, formatDuration, statesSeen } from './text.js';
+import { statesSeen, type Report, type StepRecord, type StepStatus } from './model.js';
+import { clean, formatDuration } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
 const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•' };
