@@ -1,6 +1,6 @@
 // The names of TCP states are knowledge of TCP, not of a reader; re-exported for the readers.
-import type { TcpState } from '../knowledge/tcp-states.js';
-export { TCP_STATES, type TcpState } from '../knowledge/tcp-states.js';
+import type { TcpState } from '../knowledge/tcp-state-names.js';
+export { TCP_STATES, type TcpState } from '../knowledge/tcp-state-names.js';
 
 export type Family = 'inet' | 'inet6';
 
