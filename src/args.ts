@@ -47,7 +47,7 @@ function safe(flag: string, value: string): string {
 
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
 export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
-  return commandProgram(io, version)
+  return commandProgram(io)
     .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|schema   |   whyport checks')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
@@ -66,6 +66,8 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .option('--watch', 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp')
     .option('--interval <seconds>', 'with --watch: seconds between tries (default 2)')
     .option('--max <n>', "with --watch: give up after N tries, with the last verdict's exit status")
+    // After the options, so -V stays where --help has always listed it.
+    .version(version, '-V, --version')
     .addHelpText(
       'after',
       `
