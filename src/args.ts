@@ -1,4 +1,6 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { commandProgram, parseCommandLine } from './command-line.js';
+import type { CommandIO } from './io.js';
 import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
 import { parsePort } from './port.js';
@@ -44,8 +46,8 @@ function safe(flag: string, value: string): string {
 }
 
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
-export function diagnoseProgram(version: string): Command {
-  return new Command('whyport')
+export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
+  return commandProgram(io)
     .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|schema   |   whyport checks')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
@@ -64,8 +66,8 @@ export function diagnoseProgram(version: string): Command {
     .option('--watch', 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp')
     .option('--interval <seconds>', 'with --watch: seconds between tries (default 2)')
     .option('--max <n>', "with --watch: give up after N tries, with the last verdict's exit status")
+    // After the options, so -V stays where --help has always listed it.
     .version(version, '-V, --version')
-    .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',
       `
@@ -78,25 +80,14 @@ Examples:
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
 3 inconclusive, 130 interrupted.`,
     )
-    .showSuggestionAfterError(true)
     .allowExcessArguments(false);
 }
 
 /** Turns argv (without node and the script) into options, or throws UsageError. */
-export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void): DiagnoseOptions | 'exit' {
-  const program = diagnoseProgram(envi.version);
-  let errText = '';
-  program.exitOverride().configureOutput({ writeOut: onOutput, writeErr: (s) => (errText += s), outputError: (s) => (errText += s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 'exit';
-      const msg = errText.replace(/^error: /, '').trim().split('\n')[0] || err.message;
-      throw new UsageError(msg, 'see whyport --help');
-    }
-    throw err;
-  }
+export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void): Promise<DiagnoseOptions | 'exit'> {
+  // Help and version go to stdout; commander's error text is not printed (the UsageError is).
+  const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
+  if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
   const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {

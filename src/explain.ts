@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { commandProgram, parseCommandLine } from './command-line.js';
 import { UsageError } from './errors.js';
+import type { CommandIO } from './io.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
 import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
 import { didYouMean } from './playbook/suggest.js';
 import { serviceTable, type ServiceTable } from './port.js';
 import { TCP_STATES, type TcpState } from './system/socket.js';
+import { wrap } from './text/terminal.js';
 
-/** Where explain writes; the same shape as main()'s I/O. */
-export interface ExplainIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+/** Where explain writes. */
+export type ExplainIO = CommandIO;
 
 /** What explain reads from the host, replaceable in tests. */
 export interface ExplainHost {
@@ -37,12 +37,15 @@ const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number 
  * throws UsageError for something it knows nothing about (main() prints it, exit status 2).
  */
 export async function runExplain(args: readonly string[], io: ExplainIO, host: ExplainHost = {}): Promise<number> {
-  const words = args.filter((a) => a !== '--');
-  if (words.length === 1 && (words[0] === '--help' || words[0] === '-h')) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const query = words.join(' ').trim();
+  let words: string[] = [];
+  const program = commandProgram(io)
+    .argument('[words...]')
+    // A query is free text ("close wait", "-5" is a bad port, not an option): only -h/--help is ours.
+    .allowUnknownOption()
+    .action((w: string[]) => void (words = w));
+  program.helpInformation = () => USAGE;
+  if ((await parseCommandLine(program, args, 'see whyport explain --help')) !== 'ran') return 0;
+  const query = words.filter((a) => a !== '--').join(' ').trim();
   if (!query) throw new UsageError('explain what?', HINT);
 
   const state = parseTcpStateName(query);
@@ -146,20 +149,6 @@ export function explainProgram(name: string, usual: readonly WellKnownPort[]): s
   for (const w of usual) out.push(`  ${String(w.port).padStart(5)}  ${w.description}`);
   out.push(`  see where it listens now: ss -Htlnp | grep '"${name.replace(/\.service$/, '')}"'`, '');
   return out.join('\n');
-}
-
-/** Words to lines of at most `width` columns (the sentences are plain ASCII prose). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 function readEphemeralRange(): string | undefined {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from './args.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
+import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
 import { COMPILED_PLAYBOOK_DIR, PACKAGE_ROOT } from './paths.js';
 
-export interface MainIO {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+/** main()'s I/O: a command's two streams, and the environment tests may replace. */
+export interface MainIO extends CommandIO {
   environment?: Partial<Environment>;
 }
 
@@ -80,7 +80,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       }
     }
     const { parseDiagnoseArgs } = await import('./args.js');
-    const opts = parseDiagnoseArgs(argv, env, io.stdout);
+    const opts = await parseDiagnoseArgs(argv, env, io.stdout);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = await (await import('./context.js')).beginDiagnosis(opts);

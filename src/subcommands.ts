@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Option } from 'commander';
 import type { Environment } from './args.js';
 import { checkCatalog, checks } from './checks/index.js';
+import { commandProgram, parseCommandLine } from './command-line.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
-import type { MainIO } from './main.js';
+import type { CommandIO } from './io.js';
 import { evidenceFields, evidenceJsonSchema } from './playbook/load.js';
 import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from './playbook/graph.js';
 import { ASK_OUTCOMES, type Playbook } from './playbook/schema.js';
@@ -12,10 +13,9 @@ import { SCHEMA_FILE } from './paths.js';
 import { EXIT } from './report/model.js';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
-export async function runSubcommand(argv: readonly string[], io: MainIO, env: Environment): Promise<number> {
+export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
   let status: number = EXIT.ok;
-  const program = new Command('whyport').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
-  program.version(env.version, '-V, --version');
+  const program = commandProgram(io, env.version);
 
   const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
   playbook
@@ -80,15 +80,8 @@ export async function runSubcommand(argv: readonly string[], io: MainIO, env: En
       io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
     });
 
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
-      throw new UsageError(err.message.replace(/^error: /, ''), 'see whyport playbook --help');
-    }
-    throw err;
-  }
+  // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
+  if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
   return status;
 }
 

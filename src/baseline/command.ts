@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { commandProgram, parseCommandLine } from '../command-line.js';
 import { UsageError } from '../errors.js';
+import type { CommandIO } from '../io.js';
 import { execaRunner, showCommand, type Runner } from '../system/runner.js';
 import { diffListeners, filterChanges, parsePortRanges } from './diff.js';
 import { readInventory } from './inventory.js';
@@ -10,10 +11,7 @@ import { renderCheckJson, renderCheckText, type CheckReport } from './report.js'
 import { defaultBaselineFile, loadBaseline, saveBaseline, type SaveHooks } from './store.js';
 
 /** Where the baseline commands write: stdout for reports, stderr for notices and errors. */
-export interface BaselineIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type BaselineIO = CommandIO;
 
 /** What the baseline commands take from the outside world; tests replace some of it. */
 export interface BaselineDeps {
@@ -65,9 +63,7 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
   const { words, notify } = splitNotify(argv);
   let status: number = EXIT.unchanged;
 
-  const program = new Command('whyport')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  const program = commandProgram(io);
   const baseline = program
     .command('baseline')
     .description('record the listening TCP/UDP sockets, and report when they change');
@@ -93,17 +89,10 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
       status = await check({ ...opts, ignorePort: opts.ignorePort ?? [], ignoreProgram: opts.ignoreProgram ?? [], file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
     });
 
-  try {
-    await program.parseAsync([...words], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.unchanged;
-      // `whyport baseline` alone: commander printed the help on stderr; a subcommand is required.
-      if (err.code === 'commander.help') return EXIT.error;
-      throw new UsageError(err.message.replace(/^error: /, ''), 'see whyport baseline --help');
-    }
-    throw err;
-  }
+  const end = await parseCommandLine(program, words, 'see whyport baseline --help');
+  if (end === 'printed') return EXIT.unchanged;
+  // `whyport baseline` alone: its help went to stderr; a subcommand is required.
+  if (end === 'bare') return EXIT.error;
   return status;
 }
 

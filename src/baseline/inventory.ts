@@ -3,6 +3,7 @@ import { findOwners } from '../system/owners.js';
 import type { Runner } from '../system/runner.js';
 import { showCommand } from '../system/runner.js';
 import type { Family } from '../system/socket.js';
+import { parseSsListening } from '../system/ss.js';
 import { unitFromCgroup, unitOfPid } from '../system/systemd.js';
 import { compareListeners, type Inventory, type Listener, type Protocol } from './model.js';
 
@@ -32,81 +33,17 @@ export interface SocketHolder {
 
 /**
  * Parses `ss -Htulne` (or `-Htuane`) output into listening sockets: TCP in state LISTEN and UDP in
- * state UNCONN. Connected UDP sockets (ESTAB) and TCP connections are skipped, as are lines of
- * other protocols. Owner columns (`-p`) are not read: the inventory runs ss without them.
- *
- * ss's own TCP parser (src/system/ss.ts) skips UDP lines, hence this small one for both.
+ * state UNCONN, read by ss's one parser (src/system/ss.ts). Owner columns (`-p`) are not used: the
+ * inventory runs ss without them.
  */
 export function parseListeningSockets(text: string): ListeningSocket[] {
-  const sockets: ListeningSocket[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || /^\s/.test(line)) continue;
-    const socket = parseLine(line);
-    if (socket) sockets.push(socket);
-  }
-  return sockets;
-}
-
-function parseLine(line: string): ListeningSocket | undefined {
-  const words = line.trim().split(/\s+/);
-  let i = 0;
-  let protocol: Protocol | undefined;
-  if (words[0] === 'tcp' || words[0] === 'udp') {
-    protocol = words[0];
-    i = 1;
-  } else if (!/^[A-Z]/.test(words[0] ?? '')) {
-    // Another netid (raw, u_str, …): not a TCP/UDP socket.
-    return undefined;
-  }
-  const state = words[i];
-  // Without a Netid column (one protocol asked for), the state tells which one it is.
-  protocol ??= state === 'LISTEN' ? 'tcp' : state === 'UNCONN' ? 'udp' : undefined;
-  if (protocol === 'tcp' && state !== 'LISTEN') return undefined;
-  if (protocol === 'udp' && state !== 'UNCONN') return undefined;
-  if (!protocol) return undefined;
-  if (!/^\d+$/.test(words[i + 1] ?? '') || !/^\d+$/.test(words[i + 2] ?? '')) return undefined;
-  const local = parseEndpoint(words[i + 3]);
-  if (!local || words[i + 4] === undefined) return undefined;
-
-  const socket: ListeningSocket = { protocol, family: local.family, address: local.address, port: local.port };
-  if (local.device) socket.device = local.device;
-  for (const token of words.slice(i + 5)) {
-    if (token.startsWith('ino:') && /^ino:\d+$/.test(token)) socket.inode = Number(token.slice(4));
-    else if (token.startsWith('cgroup:')) socket.cgroup = token.slice(7);
-  }
-  return socket;
-}
-
-/**
- * `0.0.0.0:53`, `127.0.0.1%lo:53`, `[::1]:53`, `[::1]%lo:53`, `[::ffff:127.0.0.1]:53`, `*:53`
- * (the IPv6 wildcard with v6only off, which also takes IPv4), `[::]:53` (v6only on).
- */
-function parseEndpoint(word: string | undefined): { address: string; port: number; family: Family; device?: string } | undefined {
-  if (!word) return undefined;
-  const colon = word.lastIndexOf(':');
-  if (colon <= 0) return undefined;
-  const portText = word.slice(colon + 1);
-  if (!/^\d+$/.test(portText) || Number(portText) > 65535) return undefined;
-  const port = Number(portText);
-  let host = word.slice(0, colon);
-  let device: string | undefined;
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    if (close < 0) return undefined;
-    const after = host.slice(close + 1);
-    if (after.startsWith('%')) device = after.slice(1);
-    else if (after !== '') return undefined;
-    host = host.slice(1, close);
-  } else {
-    const pct = host.indexOf('%');
-    if (pct >= 0) {
-      device = host.slice(pct + 1);
-      host = host.slice(0, pct);
-    }
-  }
-  if (host === '') return undefined;
-  const family: Family = host === '*' || host.includes(':') ? 'inet6' : 'inet';
-  return { address: host, port, family, ...(device ? { device } : {}) };
+  return parseSsListening(text).map(({ protocol, socket, cgroup }) => {
+    const s: ListeningSocket = { protocol, family: socket.family, address: socket.local.address, port: socket.local.port };
+    if (socket.local.device) s.device = socket.local.device;
+    if (socket.inode !== undefined) s.inode = socket.inode;
+    if (cgroup !== undefined) s.cgroup = cgroup;
+    return s;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Family } from '../system/socket.js';
+import { isLoopback } from '../net/address.js';
 
 /** The transport of a listening socket. */
 export type Protocol = 'tcp' | 'udp';
@@ -61,13 +62,4 @@ function cmp(a: string, b: string): number {
 /** Whether only this machine can reach the listener: a loopback address, or bound to the loopback device. */
 export function isLoopbackOnly(l: Pick<Listener, 'address' | 'device'>): boolean {
   return isLoopback(l.address) || l.device === 'lo';
-}
-
-/**
- * Whether only this machine can reach the address: 127.0.0.0/8, ::1 and their IPv4-mapped form.
- * Wildcards (`0.0.0.0`, `::`, `*`) and every other address are reachable from elsewhere.
- */
-export function isLoopback(address: string): boolean {
-  const a = address.toLowerCase();
-  return a === '::1' || /^127\./.test(a) || /^::ffff:127\./.test(a);
 }

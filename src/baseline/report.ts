@@ -1,5 +1,6 @@
 import type { ListenerChange } from './diff.js';
 import type { Listener } from './model.js';
+import { bracketed } from '../net/endpoint.js';
 
 /** Everything a `baseline check` report says. */
 export interface CheckReport {
@@ -112,7 +113,7 @@ function transition(c: ListenerChange, show: (l: Listener) => string, ...fields:
  * A bound device follows as `%dev`.
  */
 export function showAddress(l: Pick<Listener, 'address' | 'family' | 'device'>): string {
-  const address = l.family === 'inet6' && l.address !== '*' ? `[${l.address}]` : l.address;
+  const address = bracketed(l.address);
   return l.device ? `${address}%${l.device}` : address;
 }
 

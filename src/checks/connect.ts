@@ -1,6 +1,6 @@
 import { port, positive, text, z } from './params.js';
 import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
-import { endpointText } from '../system/bind.js';
+import { endpointText } from '../net/endpoint.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 

@@ -2,8 +2,8 @@ import { port, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { portLabel } from './probe.js';
-import { isLoopback } from '../system/facts.js';
-import type { BlockingRule, FirewallVerdict, RuleRef } from '../system/firewall/analyze.js';
+import { isLoopback } from '../net/address.js';
+import type { BlockingRule, FirewallVerdict, RuleRef } from '../analysis/firewall/verdict.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { showCommand } from '../system/runner.js';
 
@@ -69,7 +69,7 @@ function readingText(reading: FirewallReading): string {
 
 /** The target's own addresses, each with the verdicts that apply to it. */
 async function verdictsFor(portNumber: number, host: string, reading: FirewallReading, ctx: CheckContext): Promise<AddressVerdicts[]> {
-  const { findBlockingRules } = await import('../system/firewall/analyze.js');
+  const { findBlockingRules } = await import('../analysis/firewall/verdict.js');
   const res = await ctx.facts.resolve(host);
   const local = res.ok ? res.addresses.filter((a) => ctx.facts.isLocalAddress(a.address)) : [];
   // Not resolved, or not this machine's: judge for remote IPv4 clients, the common case.

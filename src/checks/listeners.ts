@@ -1,5 +1,6 @@
 import { port, text, z } from './params.js';
-import { bindVerdict, endpointText } from '../system/bind.js';
+import { bindVerdict } from '../analysis/bind.js';
+import { endpointText } from '../net/endpoint.js';
 import type { TcpSocket } from '../system/socket.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';

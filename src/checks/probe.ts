@@ -6,6 +6,7 @@ import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../sy
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
 import { showCommand } from '../system/runner.js';
 import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
+import { endpointText } from '../net/endpoint.js';
 
 /** nmap's port states, as far as a plain connect() can tell them. */
 export type PortState = 'open' | 'closed' | 'filtered' | 'unreachable';
@@ -113,7 +114,7 @@ function arpText(route: RouteResult, neighbour: NeighbourResult | undefined): st
  * the sign of life, `ip route get` tells "no route" from "host down". Pure.
  */
 export function classifyProbe(tcp: ProbeResult, ping: PingResult, route: RouteResult, neighbour?: NeighbourResult): Omit<AddressProbe, 'address' | 'family' | 'tcp' | 'ping' | 'route' | 'neighbour'> {
-  const where = tcp.address.includes(':') ? `[${tcp.address}]:${tcp.port}` : `${tcp.address}:${tcp.port}`;
+  const where = endpointText(tcp.address, tcp.port);
   if (tcp.outcome === 'connected') return { state: 'open', reason: 'syn-ack', because: `${where} accepts connections (the TCP handshake completes)` };
   if (tcp.outcome === 'refused') {
     return { state: 'closed', reason: 'reset', because: `${where} refuses the connection (ECONNREFUSED): the host is up and answered` };

@@ -1,5 +1,5 @@
 import { port, z } from './params.js';
-import { endpointText } from '../system/bind.js';
+import { endpointText } from '../net/endpoint.js';
 import { socketInodesOf, withDescendants } from '../system/processes.js';
 import { readListeners } from '../system/socket-query.js';
 import { defineCheck } from './check.js';

@@ -1,8 +1,8 @@
 import { port, positive, z } from './params.js';
 import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS } from '../knowledge/thresholds.js';
 import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
-import { endpointText } from '../system/bind.js';
-import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis } from '../system/socket-analysis.js';
+import { endpointText } from '../net/endpoint.js';
+import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis } from '../analysis/sockets.js';
 import type { SocketTable } from '../system/socket.js';
 import { unitOfPid } from '../system/systemd.js';
 import { defineCheck } from './check.js';

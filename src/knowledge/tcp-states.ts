@@ -1,4 +1,6 @@
-import { TCP_STATES, type TcpState } from '../system/socket.js';
+import { TCP_STATES, type TcpState } from './tcp-state-names.js';
+
+export { TCP_STATES, type TcpState };
 
 /**
  * What each TCP state means, in one plain sentence a junior admin can act on: where it sits in

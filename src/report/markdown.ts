@@ -1,5 +1,6 @@
-import type { Report, StepRecord, StepStatus } from './model.js';
-import { clean, formatDuration, statesSeen } from './text.js';
+import { statesSeen, type Report, type StepRecord, type StepStatus } from './model.js';
+import { clean, formatDuration } from '../text/terminal.js';
+import { endpointText } from '../net/endpoint.js';
 
 const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•' };
 
@@ -93,7 +94,7 @@ function stepRow(step: StepRecord): string {
 
 function endpoint(report: Report): string {
   const addr = report.target.address ?? report.target.host;
-  return `${addr.includes(':') ? `[${addr}]` : addr}:${report.target.port}`;
+  return endpointText(addr, report.target.port);
 }
 
 /**

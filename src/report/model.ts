@@ -84,3 +84,19 @@ export function exitStatusFor(code: string): number {
   if (code === 'INCONCLUSIVE') return EXIT.inconclusive;
   return EXIT.diagnosed;
 }
+
+/**
+ * The TCP states the steps saw, each with its one-sentence explanation: a step puts them in
+ * `evidence.states` as { CLOSE_WAIT: "…" }. Each state once, in the order first seen.
+ */
+export function statesSeen(steps: readonly StepRecord[]): [string, string][] {
+  const out = new Map<string, string>();
+  for (const step of steps) {
+    const states = step.evidence.states;
+    if (!states || typeof states !== 'object' || Array.isArray(states)) continue;
+    for (const [name, sentence] of Object.entries(states)) {
+      if (typeof sentence === 'string' && !out.has(name)) out.set(name, sentence);
+    }
+  }
+  return [...out];
+}

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
+import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import type { Runner } from './runner.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
@@ -75,24 +76,6 @@ export class Facts {
   isLocalAddress(address: string): boolean {
     return isLoopback(address) || isWildcard(address) || this.localAddresses().includes(normalizeAddress(address));
   }
-}
-
-/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(address: string): boolean {
-  const a = normalizeAddress(address);
-  return a === '::1' || /^127\./.test(a);
-}
-
-export function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::' || address === '*';
-}
-
-/** Strips brackets, zone ids and the ::ffff: prefix of IPv4-mapped addresses. */
-export function normalizeAddress(address: string): string {
-  let a = address.replace(/^\[|\]$/g, '').split('%')[0]!.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) a = mapped[1]!;
-  return a;
 }
 
 async function resolveHost(host: string, timeoutMs: number): Promise<Resolution> {

@@ -1,20 +1,6 @@
-/** TCP states as netstat names them (ss's ESTAB, SYN-SENT… are normalised to these). */
-export const TCP_STATES = [
-  'LISTEN',
-  'SYN_SENT',
-  'SYN_RECV',
-  'ESTABLISHED',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'CLOSING',
-  'NEW_SYN_RECV',
-  'UNKNOWN',
-] as const;
-export type TcpState = (typeof TCP_STATES)[number];
+// The names of TCP states are knowledge of TCP, not of a reader; re-exported for the readers.
+import type { TcpState } from '../knowledge/tcp-state-names.js';
+export { TCP_STATES, type TcpState } from '../knowledge/tcp-state-names.js';
 
 export type Family = 'inet' | 'inet6';
 

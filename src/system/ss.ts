@@ -56,11 +56,27 @@ export function parseSs(text: string, options: ParseSsOptions = {}): TcpSocket[]
   return sockets;
 }
 
+/** One socket line of ss: its socket, the protocol its Netid column names (if printed), its cgroup (-e). */
+interface SsRow {
+  protocol?: 'tcp' | 'udp';
+  socket: TcpSocket;
+  cgroup?: string;
+}
+
 function parseSsLine(line: string, options: ParseSsOptions): TcpSocket | undefined {
+  const row = parseSsRow(line, options);
+  return row && row.protocol !== 'udp' ? row.socket : undefined;
+}
+
+// UDP lines have the same columns as TCP ones (state, queues, local, peer, details), so one row
+// parser serves both the TCP socket table and the baseline's TCP+UDP inventory.
+function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
   const words = new WordReader(line);
   let word = words.next();
+  let protocol: SsRow['protocol'];
   if (word !== undefined && NETIDS.has(word)) {
-    if (word !== 'tcp') return undefined;
+    if (word !== 'tcp' && word !== 'udp') return undefined;
+    protocol = word;
     word = words.next();
   }
   if (word === undefined) return undefined;
@@ -87,7 +103,9 @@ function parseSsLine(line: string, options: ParseSsOptions): TcpSocket | undefin
 
   let v6only: number | undefined;
   let details = false;
+  let cgroup: string | undefined;
   for (const token of rest.split(/\s+/)) {
+    if (token.startsWith('cgroup:')) cgroup = token.slice('cgroup:'.length);
     const m = /^(ino|uid|v6only):(\d+)$/.exec(token);
     if (!m) continue;
     const value = Number(m[2]);
@@ -108,7 +126,34 @@ function parseSsLine(line: string, options: ParseSsOptions): TcpSocket | undefin
     // ss writes the IPv6 wildcard as `*` when v6only is off and `[::]` when it is on.
     socket.dualStack = v6only !== undefined ? v6only === 0 : local.endpoint.address === '*';
   }
-  return socket;
+  return { ...(protocol ? { protocol } : {}), socket, ...(cgroup !== undefined ? { cgroup } : {}) };
+}
+
+/** A listening socket of `ss -Htulne`: TCP in LISTEN or UDP unconnected, with the cgroup it was made in. */
+export interface SsListeningSocket {
+  protocol: 'tcp' | 'udp';
+  socket: TcpSocket;
+  cgroup?: string;
+}
+
+/**
+ * Parses `ss -Htulne` (or `-Htuane`) output into its listening sockets: TCP in state LISTEN and UDP
+ * in state UNCONN. Connected UDP sockets, TCP connections and other protocols are skipped. Without
+ * a Netid column (one protocol asked for) the state tells which protocol a line is.
+ */
+export function parseSsListening(text: string): SsListeningSocket[] {
+  const out: SsListeningSocket[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || /^\s/.test(line)) continue;
+    const row = parseSsRow(line, {});
+    if (!row) continue;
+    // ss prints a TCP or UDP socket in TCP_CLOSE as UNCONN, which normalizes to CLOSE.
+    const protocol = row.protocol ?? (row.socket.state === 'LISTEN' ? 'tcp' : row.socket.state === 'CLOSE' ? 'udp' : undefined);
+    const listening = protocol === 'tcp' ? row.socket.state === 'LISTEN' : protocol === 'udp' && row.socket.state === 'CLOSE';
+    if (!protocol || !listening) continue;
+    out.push({ protocol, socket: row.socket, ...(row.cgroup !== undefined ? { cgroup: row.cgroup } : {}) });
+  }
+  return out;
 }
 
 /** Splits on runs of blanks while remembering where it is, so the tail can be read verbatim. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
 import { sockets } from '../../src/checks/sockets.js';
-import { isLoopback } from '../../src/system/facts.js';
+import { isLoopback } from '../../src/net/address.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable } from '../../src/system/socket.js';
 import { parseSs } from '../../src/system/ss.js';

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderJson } from '../../src/report/json.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { displayWidth, renderText } from '../../src/report/text.js';
+import { renderText } from '../../src/report/text.js';
+import { displayWidth } from '../../src/text/terminal.js';
 import type { Report } from '../../src/report/model.js';
 import { reports, serviceFailed, ugly } from './reports.js';
 

@@ -1,9 +1,17 @@
 import { showCommand, type CommandResult, type Runner } from '../runner.js';
-import type { FirewallRulesets } from './analyze.js';
-import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService } from './firewalld.js';
+import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService, type FirewalldZone } from './firewalld.js';
 import { legacyTablesPresent, parseIptablesSave, type IptablesRuleset } from './iptables.js';
-import { parseNftJson } from './nft.js';
-import { parseUfwStatus } from './ufw.js';
+import { parseNftJson, type NftRuleset } from './nft.js';
+import { parseUfwStatus, type UfwStatus } from './ufw.js';
+
+/** Everything read from the host's firewall; any part may be missing (not installed, not readable). */
+export interface FirewallRulesets {
+  nft?: NftRuleset;
+  /** iptables / ip6tables, from the nf_tables or the legacy backend (one entry each). */
+  iptables?: IptablesRuleset[];
+  ufw?: UfwStatus;
+  firewalld?: { zone: FirewalldZone; services?: Record<string, FirewalldService> };
+}
 
 /** Where firewall rules were read from. */
 export type FirewallSourceName = 'nftables' | 'iptables' | 'ip6tables' | 'iptables-legacy' | 'ip6tables-legacy' | 'iptables-nft' | 'ip6tables-nft' | 'ufw' | 'firewalld';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBlockingRules } from '../../../src/system/firewall/analyze.js';
+import { findBlockingRules } from '../../../src/analysis/firewall/verdict.js';
 import { readFirewall } from '../../../src/system/firewall/read.js';
 import { execaRunner, type Runner } from '../../../src/system/runner.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseNftJson, renderNftRule } from '../../../src/system/firewall/nft.js';
+import { parseNftJson } from '../../../src/system/firewall/nft.js';
+import { renderNftRule } from '../../../src/system/firewall/nft-render.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
 /** `nft -a list ruleset` text → "family table chain handle" → the rule as nft prints it. */

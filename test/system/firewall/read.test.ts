@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findBlockingRules } from '../../../src/system/firewall/analyze.js';
+import { findBlockingRules } from '../../../src/analysis/firewall/verdict.js';
 import { readFirewall } from '../../../src/system/firewall/read.js';
 import { fixture } from './fixtures.js';
 import { replay, type Reply } from '../../checks/replay.js';

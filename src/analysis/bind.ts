@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
-import type { TcpSocket } from './socket.js';
-import { isLoopback, normalizeAddress } from './facts.js';
+import { isLoopback, normalizeAddress } from '../net/address.js';
+import type { TcpSocket } from '../system/socket.js';
 
 /**
  * Whether a listening socket accepts connections to `address`: a wildcard of the right family,
@@ -32,9 +32,4 @@ export function bindVerdict(listeners: readonly TcpSocket[], addresses: readonly
   const targetIsLoopback = addresses.length > 0 && addresses.every(isLoopback);
   if (!targetIsLoopback && listeners.every((l) => isLoopback(l.local.address))) return { kind: 'loopback-only' };
   return { kind: 'other-address' };
-}
-
-/** `[::1]:7071` or `127.0.0.1:7071`, as ss prints an endpoint. */
-export function endpointText(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

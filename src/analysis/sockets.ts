@@ -1,8 +1,8 @@
 import { DEFAULT_THRESHOLDS, type SocketThresholds } from '../knowledge/thresholds.js';
 import { stateSentences } from '../knowledge/tcp-states.js';
-import { endpointText } from './bind.js';
-import { isLoopback } from './facts.js';
-import type { SocketTable, TcpSocket } from './socket.js';
+import { isLoopback } from '../net/address.js';
+import { endpointText } from '../net/endpoint.js';
+import type { SocketTable, TcpSocket } from '../system/socket.js';
 
 /**
  * The socket table of one port read the way an expert reads `netstat -an | grep PORT`: each

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bindVerdict, listenerAccepts } from '../../src/system/bind.js';
+import { bindVerdict, listenerAccepts } from '../../src/analysis/bind.js';
 import { parseSs } from '../../src/system/ss.js';
 import type { TcpSocket } from '../../src/system/socket.js';
 

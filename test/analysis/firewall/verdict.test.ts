@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findBlockingRules, type FirewallRulesets, type FirewallVerdict } from '../../../src/system/firewall/analyze.js';
+import { findBlockingRules, type FirewallRulesets, type FirewallVerdict } from '../../../src/analysis/firewall/verdict.js';
 import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService } from '../../../src/system/firewall/firewalld.js';
 import { parseIptablesSave } from '../../../src/system/firewall/iptables.js';
 import { parseNftJson } from '../../../src/system/firewall/nft.js';
 import { parseUfwStatus } from '../../../src/system/firewall/ufw.js';
-import { fixture } from './fixtures.js';
+import { fixture } from '../../system/firewall/fixtures.js';
 
 const nft = (name: string): FirewallRulesets => ({ nft: parseNftJson(fixture('nft', name)) });
 const ipt = (tool: string, name: string, family: 4 | 6 = 4): FirewallRulesets => ({ iptables: [parseIptablesSave(fixture(tool, name), { family })] });

@@ -1,0 +1,129 @@
+import type { FirewallRulesets } from '../../system/firewall/read.js';
+import type { Action, FirewallChain, FirewallRule, FirewallTable, FirewallTool } from '../../system/firewall/model.js';
+import { firewalldFix, nftOrIptablesFix, ufwFix } from './fix.js';
+import { firewalldView } from './firewalld.js';
+import { matchTri, matchesTri, unknownBecause } from './match.js';
+import type { Base, BlockingRule, Decision, Packet, Tri, Undecided } from './model.js';
+import { ufwView } from './ufw.js';
+
+// nftables and iptables chains, walked with first-match semantics, following jumps and gotos.
+
+/** Whether a chain holds anything that could drop or reject. */
+export function mayBlock(chain: FirewallChain): boolean {
+  const blocks = (a: Action): boolean => a.kind === 'drop' || a.kind === 'reject' || (a.kind === 'vmap' && a.entries.some((e) => blocks(e.action)));
+  return chain.policy === 'drop' || chain.rules.some((r) => blocks(r.action));
+}
+
+type WalkEnd =
+  | { kind: 'accept' | 'drop' | 'reject' | 'unknown'; rule: FirewallRule; chain: string; path: string[]; action: Action }
+  | { kind: 'return' | 'end' };
+
+const MAX_DEPTH = 64;
+
+function walk(table: FirewallTable, name: string, p: Packet, path: string[], forced: ReadonlySet<object>, undecided: Undecided[]): WalkEnd {
+  const chain = table.chains.find((c) => c.name === name);
+  if (!chain || path.length > MAX_DEPTH) return { kind: 'end' };
+  const here = [...path, chain.name];
+  for (const rule of chain.rules) {
+    if (rule.action.kind === 'continue') continue;
+    const m = forced.has(rule) ? { tri: 'yes' as Tri, why: [] } : matchesTri(rule.matches, p);
+    if (m.tri === 'no') continue;
+    if (m.tri === 'maybe') {
+      undecided.push({ key: rule, text: rule.text, chain: chain.name, why: m.why });
+      continue;
+    }
+    const end = act(rule.action, rule, table, chain, p, here, forced, undecided);
+    if (end) return end;
+  }
+  return { kind: 'end' };
+}
+
+function act(action: Action, rule: FirewallRule, table: FirewallTable, chain: FirewallChain, p: Packet, here: string[], forced: ReadonlySet<object>, undecided: Undecided[]): WalkEnd | null {
+  switch (action.kind) {
+    case 'continue':
+      return null;
+    case 'accept':
+    case 'drop':
+    case 'reject':
+      return { kind: action.kind, rule, chain: chain.name, path: here, action };
+    case 'nat':
+      // NAT ends the chain and lets the packet on: not a block.
+      return { kind: 'accept', rule, chain: chain.name, path: here, action };
+    case 'unknown':
+      return { kind: 'unknown', rule, chain: chain.name, path: here, action };
+    case 'return':
+      return { kind: 'return' };
+    case 'jump': {
+      const end = walk(table, action.chain, p, here, forced, undecided);
+      return end.kind === 'return' || end.kind === 'end' ? null : end;
+    }
+    case 'goto': {
+      // A goto does not come back: when the target ends, so does the chain that went to it.
+      const end = walk(table, action.chain, p, here, forced, undecided);
+      return end.kind === 'end' ? { kind: 'return' } : end;
+    }
+    case 'vmap':
+      for (const entry of action.entries) {
+        const t = forced.has(entry) ? 'yes' : matchTri(entry.match, p);
+        if (t === 'no') continue;
+        if (t === 'maybe') {
+          undecided.push({ key: entry, text: rule.text, chain: chain.name, why: [unknownBecause(entry.match)] });
+          continue;
+        }
+        return act(entry.action, rule, table, chain, p, here, forced, undecided);
+      }
+      return null;
+  }
+}
+
+/** An nft or iptables base chain: walked rule by rule, described in the words of the front end (ufw, firewalld) that wrote it. */
+export function chainBase(tool: FirewallTool, table: FirewallTable, chain: FirewallChain, rs: FirewallRulesets, binary: string | undefined): Base {
+  const nft = tool === 'nftables';
+  const tableLabel = nft ? `${table.family} ${table.name}` : table.name;
+  return {
+    tool,
+    hook: chain.hook!,
+    priority: chain.priority ?? 0,
+    table: tableLabel,
+    chain: chain.name,
+    decide(p, forced, undecided) {
+      const end = walk(table, chain.name, p, [], forced, undecided);
+      if (end.kind === 'accept' || end.kind === 'drop' || end.kind === 'reject' || end.kind === 'unknown') {
+        const d: Decision = { kind: end.kind === 'unknown' ? 'accept' : end.kind, rule: end.rule.text, chain: end.chain, path: end.path };
+        if (end.kind === 'unknown') d.unknown = end.rule.text;
+        if (end.action.kind === 'nat') d.nat = end.rule.text;
+        if (end.action.kind === 'reject') d.rejectWith = end.action.with ?? (nft ? 'icmp port-unreachable' : 'icmp-port-unreachable');
+        return d;
+      }
+      const policy = chain.policy ?? 'accept';
+      const policyText = nft
+        ? `type ${chain.type ?? 'filter'} hook ${chain.hook} priority ${priorityName(chain.priority ?? 0)}; policy ${policy};`
+        : `-P ${chain.name} ${policy.toUpperCase()}`;
+      return { kind: policy, chain: chain.name, path: [chain.name], policyText };
+    },
+    describe(d, p) {
+      const ref = { table: tableLabel, chain: d.chain, rule: d.rule ?? d.policyText ?? '' };
+      const base: Omit<BlockingRule, 'verdict' | 'path'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, binary) };
+      if (d.rule === undefined) base.policy = true;
+      if (d.rejectWith) base.rejectWith = d.rejectWith;
+      // Front ends: say it in their words and fix it with their command.
+      if (nft && table.name === 'firewalld' && rs.firewalld) return { ...base, ...firewalldView(rs.firewalld.zone, rs.firewalld.services ?? {}, p, d) };
+      if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport) };
+      const viaUfw = d.path.some((c) => /^ufw6?-/.test(c)) || (rs.ufw?.active === true && d.rule === undefined && chain.name === 'INPUT' && table.name === 'filter');
+      if (!nft && viaUfw && rs.ufw?.active) return { ...base, ...ufwView(rs.ufw, p, d, ref) };
+      if (viaUfw) return { ...base, tool: 'ufw', fix: ufwFix(d.rule === undefined, p.dport) };
+      return base;
+    },
+  };
+}
+
+const PRIORITY_NAMES: Record<number, string> = { [-300]: 'raw', [-150]: 'mangle', [-100]: 'dstnat', 0: 'filter', 50: 'security', 100: 'srcnat' };
+
+function priorityName(prio: number): string {
+  if (PRIORITY_NAMES[prio]) return PRIORITY_NAMES[prio]!;
+  for (const [v, name] of Object.entries(PRIORITY_NAMES)) {
+    const d = prio - Number(v);
+    if (Math.abs(d) <= 10 && d !== 0) return `${name} ${d > 0 ? '+' : '-'} ${Math.abs(d)}`;
+  }
+  return String(prio);
+}

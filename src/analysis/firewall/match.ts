@@ -1,0 +1,105 @@
+import { addressIn, specIsLoopback, specIsMulticastOrBroadcast } from './address.js';
+import type { Packet, Tri } from './model.js';
+import type { Match } from '../../system/firewall/model.js';
+
+// How one condition of a rule applies to a packet whose source, interface… may be unknown.
+
+/** Why a match could not be decided, in words for a caveat. */
+export function unknownBecause(m: Match): string {
+  switch (m.kind) {
+    case 'saddr':
+      return "the client's address";
+    case 'daddr':
+      return 'the address the client connects to';
+    case 'iif':
+      return 'the interface the connection arrives on';
+    case 'sport':
+      return "the client's source port";
+    case 'dport':
+      return 'the content of a set whyport could not read';
+    default:
+      return m.kind === 'other' ? `a condition whyport does not evaluate (${m.text})` : `a condition whyport does not evaluate (${m.kind})`;
+  }
+}
+
+const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
+const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
+
+function wildcardMatch(name: string, pattern: string): boolean {
+  if (pattern.endsWith('*') || pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
+  return name === pattern;
+}
+
+function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknownDefault: (p: string) => Tri): Tri {
+  if (prefixes === null) return 'maybe';
+  if (addr === undefined) {
+    const each = prefixes.map(unknownDefault);
+    return each.includes('maybe') ? 'maybe' : each.includes('yes') ? 'yes' : 'no';
+  }
+  const each = prefixes.map((p) => addressIn(addr, p));
+  if (each.includes(true)) return 'yes';
+  return each.includes(null) ? 'maybe' : 'no';
+}
+
+/** Whether one match applies to the packet. */
+export function matchTri(m: Match, p: Packet): Tri {
+  switch (m.kind) {
+    case 'dport':
+      if (m.protocol !== 'tcp' && m.protocol !== 'th') return 'no';
+      if (m.ports === null) return 'maybe';
+      return flip(bool(m.ports.some(([lo, hi]) => p.dport >= lo && p.dport <= hi)), m.negate);
+    case 'sport':
+      if (m.protocol !== 'tcp' && m.protocol !== 'th') return 'no';
+      // A client's source port is ephemeral: only a range covering all of them decides.
+      if (m.ports !== null && m.ports.some(([lo, hi]) => lo <= 1024 && hi >= 65535)) return flip('yes', m.negate);
+      return 'maybe';
+    case 'protocol':
+      return flip(bool(m.protocols.some((x) => x === 'tcp' || x === '6')), m.negate);
+    case 'iif':
+      if (p.iif !== undefined) return flip(bool(m.names.some((n) => wildcardMatch(p.iif!, n))), m.negate);
+      // Remote, interface unknown: it is not lo, and anything else may be it.
+      return m.names.every((n) => n === 'lo') ? flip('no', m.negate) : 'maybe';
+    case 'oif':
+      // On the input path no output interface is set yet.
+      return flip('no', m.negate);
+    case 'saddr':
+      return flip(addressTri(p.saddr, m.prefixes, (s) => (specIsLoopback(s) ? 'no' : 'maybe')), m.negate);
+    case 'daddr':
+      return flip(addressTri(p.daddr, m.prefixes, (s) => (specIsLoopback(s) || specIsMulticastOrBroadcast(s) ? 'no' : 'maybe')), m.negate);
+    case 'ctstate':
+      return flip(bool(m.states.includes('new')), m.negate);
+    case 'family':
+      return bool(m.family === p.family);
+    case 'tcpflags': {
+      const flags = ['syn'];
+      const masked = flags.filter((f) => m.mask.includes(f));
+      const hit = m.op === 'any' ? masked.length > 0 : masked.length === m.set.length && m.set.every((f) => masked.includes(f));
+      return flip(bool(hit), m.negate);
+    }
+    case 'dsttype':
+      return flip(bool(m.types.some((t) => t === 'LOCAL' || t === 'UNICAST')), m.negate);
+    case 'srctype':
+      return flip(bool(m.types.some((t) => t === 'UNICAST' || (p.loopback && t === 'LOCAL'))), m.negate);
+    case 'rpfilter':
+      return bool(!m.failing);
+    case 'dnat':
+      return flip('no', m.negate);
+    case 'other':
+      return 'maybe';
+  }
+}
+
+/** All of a rule's matches: no if any says no, maybe if any is undecided, else yes. */
+export function matchesTri(matches: readonly Match[], p: Packet): { tri: Tri; why: string[] } {
+  let tri: Tri = 'yes';
+  const why: string[] = [];
+  for (const m of matches) {
+    const t = matchTri(m, p);
+    if (t === 'no') return { tri: 'no', why: [] };
+    if (t === 'maybe') {
+      tri = 'maybe';
+      why.push(unknownBecause(m));
+    }
+  }
+  return { tri, why };
+}

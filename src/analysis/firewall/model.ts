@@ -1,0 +1,115 @@
+import type { FirewallTool, Hook } from '../../system/firewall/model.js';
+
+/** A rule, located the way the user would look for it. */
+export interface RuleRef {
+  tool: FirewallTool;
+  /** nft or iptables table (`inet filter`, `filter`); for a ufw or firewalld view, the table their rules live in. */
+  table: string;
+  chain: string;
+  /** As the user would see it: `tcp dport 7071 drop`, `-A INPUT -p tcp -m tcp --dport 7071 -j DROP`, `7071/tcp DENY IN Anywhere`. */
+  rule: string;
+}
+
+/** The command that lets the port in, for the tool that blocks it. */
+export interface FirewallFix {
+  argv: string[];
+  /** argv as a person types it. */
+  command: string;
+  /** What the command does not do (persist across reboots, …). */
+  note?: string;
+}
+
+/** The rule (or policy) that drops or rejects the connection, and the command that lets it in. */
+export interface BlockingRule extends RuleRef {
+  verdict: 'drop' | 'reject';
+  /** The chain's default policy (or ufw's default, firewalld's zone target) decided, not a rule. */
+  policy?: boolean;
+  /** For reject: how (`tcp-reset`, `icmpx admin-prohibited`, …). */
+  rejectWith?: string;
+  /** Chains walked from the base chain to the rule, e.g. `['INPUT', 'ufw-before-input', 'ufw-user-input']`. */
+  path: string[];
+  /** For ufw and firewalld: the kernel rule their configuration became, and what in that configuration blocks. */
+  detail?: string;
+  fix: FirewallFix;
+}
+
+/** What a NEW incoming TCP connection to the port meets. */
+export type FirewallVerdict =
+  | { verdict: 'accept'; by?: RuleRef; caveats: string[] }
+  | (BlockingRule & { caveats: string[]; also: BlockingRule[] });
+
+/** The verdicts for one port and family, from a remote client and over loopback. */
+export interface PortFirewallVerdicts {
+  port: number;
+  family: 4 | 6;
+  /** From another machine (any interface but lo, a non-loopback source). */
+  remote: FirewallVerdict;
+  /** From this machine over loopback (iif lo, 127.0.0.1 / ::1). */
+  loopback: FirewallVerdict;
+  /** Tools whose rules were walked. */
+  consulted: FirewallTool[];
+}
+
+/** What is known about the client; anything left out is treated as unknown, never guessed. */
+export interface FindBlockingOptions {
+  /** IPv4 (default) or IPv6 connections. */
+  family?: 4 | 6;
+  /** The client's address, when known: rules restricted to sources are then decided instead of noted. */
+  remoteAddress?: string;
+  /** The address the client connects to, when known. */
+  localAddress?: string;
+  /** The interface remote clients arrive on, when known. */
+  interface?: string;
+}
+
+// The shapes the walk passes between its parts.
+
+/** The NEW incoming TCP connection the chains are asked about; unknown fields are left out. */
+export interface Packet {
+  family: 4 | 6;
+  dport: number;
+  loopback: boolean;
+  saddr?: string;
+  daddr?: string;
+  iif?: string;
+}
+
+/** A match or a rule applies, does not, or cannot be told without knowing more about the client. */
+export type Tri = 'yes' | 'no' | 'maybe';
+
+/** What one base chain (or a ufw/firewalld view of one) decides. */
+export interface Decision {
+  kind: 'accept' | 'drop' | 'reject';
+  /** The rule that decided; absent when the policy did. */
+  rule?: string;
+  chain: string;
+  path: string[];
+  rejectWith?: string;
+  /** Set when the policy decided: its text as the tool shows it. */
+  policyText?: string;
+  /** An accept that is really a verdict whyport cannot follow (userspace queue, unknown target). */
+  unknown?: string;
+  /** A NAT rule ended the chain: the destination may now be another host or port. */
+  nat?: string;
+}
+
+/** A rule that might apply: assumed not to, and tried the other way to see if it matters. */
+export interface Undecided {
+  key: object;
+  text: string;
+  chain: string;
+  why: string[];
+}
+
+/** A base chain a packet passes (or a ufw/firewalld view standing in for one), in hook and priority order. */
+export interface Base {
+  tool: FirewallTool;
+  hook: Hook;
+  priority: number;
+  /** `inet filter`, `filter`… */
+  table: string;
+  chain: string;
+  decide(p: Packet, forced: ReadonlySet<object>, undecided: Undecided[]): Decision;
+  /** The user-facing description and the fix of a block this base decided. */
+  describe(d: Decision, p: Packet): Omit<BlockingRule, 'verdict' | 'path'>;
+}

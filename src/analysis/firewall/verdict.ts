@@ -1,0 +1,120 @@
+import type { FirewallRulesets } from '../../system/firewall/read.js';
+import type { FirewallTool, Hook, TableFamily } from '../../system/firewall/model.js';
+import { chainBase, mayBlock } from './chains.js';
+import { firewalldBase } from './firewalld.js';
+import type { Base, BlockingRule, FindBlockingOptions, FirewallVerdict, Packet, PortFirewallVerdicts, RuleRef, Undecided } from './model.js';
+import { ufwBase } from './ufw.js';
+
+export type { BlockingRule, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, RuleRef } from './model.js';
+export type { FirewallRulesets } from '../../system/firewall/read.js';
+
+/**
+ * Decides what the host's firewall does with a NEW incoming TCP connection to `port`, from a
+ * remote client and separately over loopback. Every base chain the packet passes (prerouting, then
+ * input, by priority; nftables and both iptables backends alike) is walked with first-match
+ * semantics, following jumps and gotos: an accept ends only its own base chain, a drop or reject
+ * anywhere ends the packet. Rules whose conditions cannot be decided without knowing the client
+ * (source address, interface, rate limits) are assumed not to apply and are named in `caveats` when
+ * they would change the verdict.
+ */
+export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts: FindBlockingOptions = {}): PortFirewallVerdicts {
+  const family = opts.family ?? 4;
+  const notes: string[] = [];
+  const bases = collectBases(rulesets, family, notes);
+  const remote: Packet = { family, dport: port, loopback: false };
+  if (opts.remoteAddress) remote.saddr = opts.remoteAddress;
+  if (opts.localAddress) remote.daddr = opts.localAddress;
+  if (opts.interface) remote.iif = opts.interface;
+  const lo = family === 4 ? '127.0.0.1' : '::1';
+  const loopback: Packet = { family, dport: port, loopback: true, saddr: lo, daddr: lo, iif: 'lo' };
+  return {
+    port,
+    family,
+    remote: verdictFor(bases, remote, rulesets, notes),
+    loopback: verdictFor(bases, loopback, rulesets, notes),
+    consulted: [...new Set(bases.map((b) => b.tool))],
+  };
+}
+
+const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2 };
+const IPTABLES_TABLES = new Set(['filter', 'raw', 'mangle', 'nat', 'security']);
+const IPTABLES_BUILTINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
+
+function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Base[] {
+  const bases: Base[] = [];
+  const familyOk = (f: TableFamily) => f === 'inet' || (family === 4 ? f === 'ip' : f === 'ip6');
+  const iptables = (rs.iptables ?? []).filter((r) => r.family === family);
+  // iptables-nft keeps its rules in nft tables `ip filter` etc.: read them through iptables (whose
+  // view is exact; nft -j shows its extensions only by name) and skip them in the nft ruleset.
+  const iptablesNftSeen = iptables.some((r) => r.backend !== 'legacy');
+  const ufwInIptables = iptables.some((r) => r.tables.some((t) => t.chains.some((c) => /^ufw6?-/.test(c.name))));
+  let firewalldSeen = false;
+
+  for (const table of rs.nft?.tables ?? []) {
+    if (table.flags?.includes('dormant')) continue;
+    if (table.family === 'netdev' || (familyOk(table.family) && table.chains.some((c) => c.hook === 'ingress'))) {
+      // Ingress chains are bound to devices that nft -j does not name: not walked, but not hidden either.
+      for (const chain of table.chains.filter((c) => c.hook === 'ingress' && mayBlock(c))) {
+        notes.push(`nftables ${table.family} ${table.name} ${chain.name}: an ingress chain that can drop packets; whyport does not evaluate ingress chains`);
+      }
+    }
+    if (!familyOk(table.family)) continue;
+    const ownedByIptables = iptablesNftSeen && table.family !== 'inet' && IPTABLES_TABLES.has(table.name) && table.chains.some((c) => IPTABLES_BUILTINS.has(c.name));
+    if (ownedByIptables) continue;
+    if (table.name === 'firewalld') firewalldSeen = true;
+    for (const chain of table.chains) {
+      if (!chain.hook || HOOK_ORDER[chain.hook] === undefined) continue;
+      bases.push(chainBase('nftables', table, chain, rs, undefined));
+    }
+  }
+  for (const ruleset of iptables) {
+    const tool: FirewallTool = family === 4 ? 'iptables' : 'ip6tables';
+    const binary = ruleset.binary ?? (ruleset.backend === 'legacy' ? `${tool}-legacy` : tool);
+    for (const table of ruleset.tables) {
+      if (table.chains.some((c) => /^(INPUT_ZONES|IN_\w+_allow)$/.test(c.name))) firewalldSeen = true;
+      for (const chain of table.chains) {
+        if (!chain.hook || HOOK_ORDER[chain.hook] === undefined) continue;
+        bases.push(chainBase(tool, table, chain, rs, binary));
+      }
+    }
+  }
+  if (rs.ufw?.active && !ufwInIptables) bases.push(ufwBase(rs.ufw));
+  if (rs.firewalld && !firewalldSeen) bases.push(firewalldBase(rs.firewalld.zone, rs.firewalld.services ?? {}));
+  // Stable sort: same hook and priority keep the order they were read in.
+  return bases
+    .map((b, i) => ({ b, i }))
+    .sort((x, y) => HOOK_ORDER[x.b.hook]! - HOOK_ORDER[y.b.hook]! || x.b.priority - y.b.priority || x.i - y.i)
+    .map(({ b }) => b);
+}
+
+const MAX_UNDECIDED_TRIED = 32;
+
+function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: readonly string[]): FirewallVerdict {
+  const blocks: BlockingRule[] = [];
+  let by: RuleRef | undefined;
+  const caveats: string[] = [...notes];
+  for (const base of bases) {
+    const undecided: Undecided[] = [];
+    const d = base.decide(p, new Set(), undecided);
+    if (d.unknown) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.unknown}" hands the packet to something whyport cannot follow`);
+    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the connection may be forwarded (e.g. to a container) past the input chains walked here`);
+    // Would an undecided rule, if it did apply, change this base's outcome? Then say so.
+    for (const u of undecided.slice(0, MAX_UNDECIDED_TRIED)) {
+      const alt = base.decide(p, new Set([u.key]), []);
+      if ((alt.kind === 'accept') !== (d.kind === 'accept')) {
+        caveats.push(`${base.tool} ${base.table} ${u.chain}: "${u.text}" would ${alt.kind} it, depending on ${[...new Set(u.why)].join(' and ')}`);
+      }
+    }
+    if (d.kind === 'accept') {
+      if (!by && d.rule !== undefined && !d.unknown && !d.nat) by = { tool: base.tool, table: base.table, chain: d.chain, rule: d.rule };
+      continue;
+    }
+    blocks.push({ verdict: d.kind, path: d.path, ...base.describe(d, p) });
+  }
+  if (rs.firewalld?.zone.notes.length) caveats.push(`firewalld: ${rs.firewalld.zone.notes.join(' ')}`);
+  const [block, ...also] = blocks;
+  if (!block) return by ? { verdict: 'accept', by, caveats } : { verdict: 'accept', caveats };
+  // A caveat about an accept in a later base cannot undo an earlier block; keep them all the same,
+  // they say what else stands in the way or might let it through.
+  return { ...block, caveats, also };
+}
