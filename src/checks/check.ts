@@ -68,3 +68,17 @@ export function defineCheck<P, const O extends string>(check: Check<P, O>): Chec
 /** Any check, for registries (parameters are checked per entry by `defineCheck`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheck = Check<any, string>;
+
+/** What the playbook validator needs to know of each check: its outcomes and parameters. */
+export interface CheckInfo {
+  outcomes: readonly string[];
+  /** The shape of its evidence (zod/mini), for `steps.ID.evidence.PATH` placeholders. */
+  evidence?: $ZodType;
+  params: readonly string[];
+  required: readonly string[];
+}
+export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
+
+/** Where an input's guesses can come from; the names playbooks write under `guesses:`. */
+export const GUESS_SOURCES = ['programs-for-port', 'units-for-port', 'unit-for-process', 'running-programs'] as const;
+export type GuessSource = (typeof GUESS_SOURCES)[number];

@@ -1,7 +1,7 @@
 import { wellKnown } from '../knowledge/well-known.js';
 import { existsSync } from 'node:fs';
 import { UNIT_DIRS, unitOfPid, unitStatus, unitStatuses, unitsLoggingPort, unitsMentioningPort, type UnitDetails } from '../system/systemd.js';
-import type { GuessSource } from '../playbook/schema.js';
+import type { GuessSource } from './check.js';
 import type { CheckContext } from './check.js';
 
 /** A likely answer to offer at a prompt; `likely` ones are taken with --yes. */

@@ -1,4 +1,4 @@
-import type { CheckInfo } from '../playbook/load.js';
+import type { CheckInfo } from './check.js';
 import { connect } from './connect.js';
 import { firewall } from './firewall.js';
 import { listeners } from './listeners.js';

@@ -7,15 +7,8 @@ import { ASK_OUTCOMES, PlaybookSchema, type Branch, type BranchDoc, type Playboo
 import { didYouMean, hintFor } from './suggest.js';
 import { parsePlaceholders, splitWords, TemplateSyntaxError } from './template.js';
 
-/** What the validator needs to know of each check: its outcomes and parameters. */
-export interface CheckInfo {
-  outcomes: readonly string[];
-  /** The shape of its evidence (zod/mini), for `steps.ID.evidence.PATH` placeholders. */
-  evidence?: $ZodType;
-  params: readonly string[];
-  required: readonly string[];
-}
-export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
+import type { CheckCatalog, CheckInfo } from '../checks/check.js';
+export type { CheckCatalog, CheckInfo };
 
 // zod/mini carries no messages of its own: the English ones, as classic zod would say them.
 config(en());

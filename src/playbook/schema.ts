@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { GUESS_SOURCES, type GuessSource } from '../checks/check.js';
 import type { $ZodType } from 'zod/v4/core';
 import type { LintError } from '../errors.js';
 
@@ -18,12 +19,7 @@ const opt = <T extends z.ZodMiniType>(schema: T, text?: string) => z.optional(te
 
 const Template = described(z.string(), 'Text with {{ placeholders }}: target.host|address|port|portName, inputs.NAME, steps.ID.outcome|summary|evidence.PATH (the fields of its check: whyport checks), last.summary');
 
-export const GUESS_SOURCES = [
-  'programs-for-port',
-  'units-for-port',
-  'unit-for-process',
-  'running-programs',
-] as const;
+export { GUESS_SOURCES };
 
 export const BranchSchema = z.strictObject({
   when: opt(z.union([z.string(), z.array(z.string()).check(z.minLength(1))]), 'The outcome(s) this branch takes; omit it for the catch-all, which must come last'),
@@ -128,7 +124,7 @@ export interface Step {
 export type InputSpec = z.infer<typeof InputSchema>;
 export type DiagnosisSpec = z.infer<typeof DiagnosisSchema>;
 export type PlaybookDoc = z.infer<typeof PlaybookSchema>;
-export type GuessSource = (typeof GUESS_SOURCES)[number];
+export type { GuessSource };
 
 /** A validated playbook with where it came from. */
 export interface Playbook extends Omit<PlaybookDoc, 'steps'> {
