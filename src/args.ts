@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
-import { parsePort } from './port.js';
+import { parsePort, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
@@ -83,7 +83,7 @@ Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
 }
 
 /** Turns argv (without node and the script) into options, or throws UsageError. */
-export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void): DiagnoseOptions | 'exit' {
+export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void, services: ServiceTable): DiagnoseOptions | 'exit' {
   const program = diagnoseProgram(envi.version);
   let errText = '';
   program.exitOverride().configureOutput({ writeOut: onOutput, writeErr: (s) => (errText += s), outputError: (s) => (errText += s) });
@@ -106,7 +106,7 @@ export function parseDiagnoseArgs(argv: readonly string[], envi: Environment, on
     portArg = m[2]!;
   }
   const host = parseHost(hostArg);
-  const { port, name: portName } = parsePort(portArg);
+  const { port, name: portName } = parsePort(portArg, services);
 
   const answers: Record<string, string> = {};
   for (const kv of o.set ?? []) {

@@ -8,7 +8,9 @@ import type { Playbook } from './playbook/schema.js';
 import { locatePlaybook } from './paths.js';
 import { compiledPlaybook, makeContext, prefetch, type EarlyStart } from './context.js';
 import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
-import { execaRunner, showCommand, type Runner } from './system/runner.js';
+import type { Host } from './host/host.js';
+import { localHost } from './host/local.js';
+import { showCommand, type Runner } from './system/runner.js';
 import { silentUI, terminalUI } from './ui/terminal.js';
 
 const FIX_TIMEOUT_MS = 60_000;
@@ -27,7 +29,8 @@ export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
 export interface DiagnoseIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  runner?: Runner;
+  /** The machine diagnosed (the local one unless a test gives another). */
+  host?: Host;
   /** Overrides the terminal UI (tests). */
   ui?: WalkUI & { confirm?(message: string): Promise<boolean>; stop?(): void };
   signal?: AbortSignal;
@@ -40,8 +43,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const started = performance.now();
   const playbook = io.early?.playbook ?? (await loadPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
-  const runner = io.runner ?? execaRunner;
-  const context = (): CheckContext => makeContext(opts, runner);
+  const host = io.host ?? io.early?.ctx.host ?? localHost;
+  const context = (): CheckContext => makeContext(opts, host);
 
   if (opts.watch) {
     const { watch } = await import('./watch.js');
@@ -77,7 +80,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
         result.interrupted = true;
       }
     }
-    if (go) result.diagnosis.applied = await applyFix(result, { runner, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
+    if (go) result.diagnosis.applied = await applyFix(result, { runner: host, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
   } else if (opts.fix && result.fixArgv.length === 0 && !result.interrupted) {
     io.stderr(`whyport: --fix: ${result.diagnosis.code} has no fix whyport can apply${result.diagnosis.fix ? '; the commands shown are for you to run' : ''}\n`);
   }

@@ -79,8 +79,9 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
         return EXIT.ok;
       }
     }
-    const { parseDiagnoseArgs } = await import('./args.js');
-    const opts = parseDiagnoseArgs(argv, env, io.stdout);
+    const [{ parseDiagnoseArgs }, { readServiceTable }, { localHost }] = await Promise.all([import('./args.js'), import('./port.js'), import('./host/local.js')]);
+    // A port name is looked up in the diagnosed host's /etc/services.
+    const opts = parseDiagnoseArgs(argv, env, io.stdout, await readServiceTable(localHost));
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = (await import('./context.js')).beginDiagnosis(opts);
