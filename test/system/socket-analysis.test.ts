@@ -1,3 +1,5 @@
+import { localHost } from '../../src/host/local.js';
+import type { Host } from '../../src/host/host.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/knowledge/thresholds.js';
@@ -198,7 +200,9 @@ describe("the kernel's listen-overflow counter", () => {
     expect(parseProcNetstat('IpExt: InNoRoutes\nIpExt: 0\n')).toBeUndefined();
   });
 
-  const replay = (outputs: (Partial<CommandResult> | undefined)[]): Runner => ({
+  // This machine's files, the replayed nstat.
+  const replay = (outputs: (Partial<CommandResult> | undefined)[]): Host => ({
+    ...localHost,
     async run(argv) {
       const o = outputs.shift() ?? { missing: true };
       return { argv, exitCode: o.missing ? null : 0, stdout: '', stderr: '', missing: false, timedOut: false, durationMs: 1, ...o };
