@@ -413,4 +413,18 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
   it('unitsMentioningPort finds the unit in the container unit directory', async () => {
     expect(await unitsMentioningPort(localHost, 7071, [bed.unitDir])).toEqual(['web.service']);
   });
+
+  it("bed.host reads inside the container: the pid systemctl gives is the pid whose cgroup is read, and the unit files are the container's", async () => {
+    const pid = Number((await bed.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'web.service'])).stdout.trim());
+    // No mapping to a host pid: the cgroup is read where systemctl answered.
+    expect(await unitOfPid(bed.host, pid)).toBe('web.service');
+    expect((await bed.host.processes({ name: 'sleep', match: 'name' })).map((p) => p.pid)).toContain(pid);
+    expect(await bed.host.descendants(1)).toContain(pid);
+    expect(await unitsMentioningPort(bed.host, 7071)).toEqual(['web.service']);
+    expect((await bed.host.identity()).hostname).toBe(bed.name);
+    await expect(bed.host.readFile('/nonexistent/file')).rejects.toMatchObject({ code: 'ENOENT' });
+    // The container's systemd status and the host's journal reads agree on one unit.
+    const s = details(await unitStatus(bed.host, 'web', { timeoutMs: 5000 }));
+    expect(s.mainPid).toBe(pid);
+  });
 });
