@@ -70,7 +70,8 @@ export class Facts {
 
   /** The address belongs to the host (127.0.0.0/8 and ::1 always do). */
   async isLocalAddress(address: string): Promise<boolean> {
-    return isOwnAddress(address, await this.localAddresses());
+    // Loopback and wildcards need no interface list.
+    return isOwnAddress(address, []) || isOwnAddress(address, await this.localAddresses());
   }
 }
 
