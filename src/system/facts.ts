@@ -57,10 +57,11 @@ export class Facts {
 
   /** TCP sockets in every state on the port (local or peer side), read once and shared. */
   socketTable(port: number): Promise<SocketTable> {
-    return this.once(`sockets:${port}`, async () => {
-      const candidatePids = this.options.process ? await pidsNamed(this.host, this.options.process) : [];
-      return readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(candidatePids.length ? { candidatePids } : {}) });
-    });
+    // ss starts in this very tick (main loads the diagnosis modules right after); the named
+    // program's pids are only needed once the table is there.
+    return this.once(`sockets:${port}`, () =>
+      readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}) }),
+    );
   }
 
   /** The host's own addresses: every interface address (loopback included). */

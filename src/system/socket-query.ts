@@ -9,8 +9,11 @@ import { parseSs } from './ss.js';
 
 export interface SocketQueryOptions {
   timeoutMs: number;
-  /** Processes to look at first when finding owners (see findOwners). */
-  candidatePids?: number[];
+  /**
+   * Processes to look at first when finding owners (see findOwners). A promise is awaited only
+   * once the table is read, so looking them up never delays the start of ss.
+   */
+  candidatePids?: readonly number[] | Promise<readonly number[]>;
   /** Start from this source instead of ss (tests use it to exercise the fallbacks). */
   prefer?: SocketSource;
 }
@@ -32,7 +35,8 @@ export async function readSocketTable(host: Host, port: number, opts: SocketQuer
     proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
     keep: onPort,
   });
-  return attachOwners(host, table, opts.candidatePids);
+  const candidates = await opts.candidatePids;
+  return attachOwners(host, table, candidates?.length ? candidates : undefined);
 }
 
 /**
@@ -54,7 +58,7 @@ export async function readListeners(host: Host, opts: { timeoutMs: number; prefe
  * process can hold (inode 0: TIME_WAIT, not yet accepted), left undefined when the owner could
  * not be seen. ownersHidden is set when that is because whyport is not root.
  */
-export async function attachOwners(host: Host, table: SocketTable, candidatePids?: number[]): Promise<SocketTable> {
+export async function attachOwners(host: Host, table: SocketTable, candidatePids?: readonly number[]): Promise<SocketTable> {
   const inodes = table.sockets.flatMap((s) => (s.inode ? [s.inode] : []));
   const found = await findOwners(host, inodes, candidatePids ? { candidatePids } : {});
   const unseen: TcpSocket[] = [];
