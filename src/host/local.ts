@@ -6,10 +6,10 @@ import { execaRunner } from '../system/runner.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 
-/**
- * The machine whyport runs on. With the runner's execa import, the only code that reads this
- * machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
- */
+// The machine whyport runs on. With the runner's execa import, the only code that reads this
+// machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
+
+/** This machine's files for the batched scans: synchronous, as they are many and tiny. */
 export const localFs: ScanFs = {
   readdir: (path) => readdirSync(path),
   readFile: (path) => readFileSync(path, 'utf8'),

@@ -373,7 +373,7 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
     };
     expect((await noJournal.run(['journalctl', '-n', '1'])).missing).toBe(true);
     const s = details(await unitStatus(noJournal, 'myapp', { timeoutMs: 5000 }));
-    expect(s.journal.some((l) => l.includes('myapp: cannot open /etc/myapp/myapp.conf'))).toBe(true);
+    expect(s.journal.some((l) => l.includes('myapp: cannot open /etc/myapp/myapp.conf')), s.journal.join('\n')).toBe(true);
   });
 
   it('inactive: never started, empty journal', async () => {
