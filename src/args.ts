@@ -3,7 +3,7 @@ import { commandProgram, parseCommandLine } from './command-line.js';
 import type { CommandIO } from './io.js';
 import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
-import { parsePort } from './port.js';
+import { parsePort, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
@@ -84,7 +84,7 @@ Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
 }
 
 /** Turns argv (without node and the script) into options, or throws UsageError. */
-export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void): Promise<DiagnoseOptions | 'exit'> {
+export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void, services: ServiceTable): Promise<DiagnoseOptions | 'exit'> {
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
@@ -97,7 +97,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     portArg = m[2]!;
   }
   const host = parseHost(hostArg);
-  const { port, name: portName } = parsePort(portArg);
+  const { port, name: portName } = parsePort(portArg, services);
 
   const answers: Record<string, string> = {};
   for (const kv of o.set ?? []) {

@@ -3,16 +3,16 @@ import type { CheckContext } from './checks/check.js';
 import type { Playbook } from './playbook/schema.js';
 import { openPlaybook } from './playbook/source.js';
 import { Facts } from './system/facts.js';
-import { execaRunner, type Runner } from './system/runner.js';
+import type { Host } from './host/host.js';
+import { localHost } from './host/local.js';
 
-/** The check context of one diagnosis: the target, the runner, and fresh memoised host facts. */
-export function makeContext(opts: DiagnoseOptions, runner: Runner = execaRunner): CheckContext {
+/** The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts. */
+export function makeContext(opts: DiagnoseOptions, host: Host = localHost): CheckContext {
   return {
     target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
-    runner,
-    facts: new Facts(runner, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
+    host,
+    facts: new Facts(host, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
     timeoutMs: opts.timeoutMs,
-    isRoot: process.getuid?.() === 0,
   };
 }
 

@@ -7,7 +7,9 @@ import { formatLintError } from './errors.js';
 import { openPlaybook } from './playbook/source.js';
 import { makeContext, prefetch, type EarlyStart } from './context.js';
 import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
-import { execaRunner, showCommand, type Runner } from './system/runner.js';
+import type { Host } from './host/host.js';
+import { localHost } from './host/local.js';
+import { showCommand, type Runner } from './system/runner.js';
 import { silentUI, terminalUI } from './ui/terminal.js';
 
 const FIX_TIMEOUT_MS = 60_000;
@@ -17,7 +19,8 @@ const RECHECK_PAUSE_MS = 750;
 export interface DiagnoseIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  runner?: Runner;
+  /** The machine diagnosed (the local one unless a test gives another). */
+  host?: Host;
   /** Overrides the terminal UI (tests). */
   ui?: WalkUI & { confirm?(message: string): Promise<boolean>; stop?(): void };
   signal?: AbortSignal;
@@ -30,8 +33,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const started = performance.now();
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
-  const runner = io.runner ?? execaRunner;
-  const context = (): CheckContext => makeContext(opts, runner);
+  const host = io.host ?? io.early?.ctx.host ?? localHost;
+  const context = (): CheckContext => makeContext(opts, host);
 
   if (opts.watch) {
     const { watch } = await import('./watch.js');
@@ -67,7 +70,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
         result.interrupted = true;
       }
     }
-    if (go) result.diagnosis.applied = await applyFix(result, { runner, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
+    if (go) result.diagnosis.applied = await applyFix(result, { runner: host, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
   } else if (opts.fix && result.fixArgv.length === 0 && !result.interrupted) {
     io.stderr(`whyport: --fix: ${result.diagnosis.code} has no fix whyport can apply${result.diagnosis.fix ? '; the commands shown are for you to run' : ''}\n`);
   }

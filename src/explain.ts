@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { commandProgram, parseCommandLine } from './command-line.js';
 import { UsageError } from './errors.js';
 import type { CommandIO } from './io.js';
+import type { Host } from './host/host.js';
+import { localHost } from './host/local.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
 import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
 import { didYouMean } from './playbook/suggest.js';
-import { serviceTable, type ServiceTable } from './port.js';
+import { readServiceTable, type ServiceTable } from './port.js';
 import { TCP_STATES, type TcpState } from './system/socket.js';
 import { wrap } from './text/terminal.js';
 
@@ -14,6 +15,8 @@ export type ExplainIO = CommandIO;
 
 /** What explain reads from the host, replaceable in tests. */
 export interface ExplainHost {
+  /** The machine explained (its /etc/services and ephemeral range); the local one by default. */
+  host?: Host;
   services?: ServiceTable;
   /** /proc/sys/net/ipv4/ip_local_port_range as text; undefined when unreadable. */
   ephemeralRange?: () => string | undefined;
@@ -53,11 +56,14 @@ export async function runExplain(args: readonly string[], io: ExplainIO, host: E
     io.stdout(explainState(state));
     return 0;
   }
-  const services = host.services ?? serviceTable();
+  const machine = host.host ?? localHost;
+  const services = host.services ?? (await readServiceTable(machine));
+  const range = host.ephemeralRange ? host.ephemeralRange() : await machine.readFile('/proc/sys/net/ipv4/ip_local_port_range').catch(() => undefined);
+  const ephemeralRange = () => range;
   if (/^\d+$/.test(query)) {
     const port = Number(query);
     if (port < 1 || port > 65535) throw new UsageError(`port ${query} is out of range`, 'a TCP port is a number from 1 to 65535');
-    io.stdout(explainPort(port, services, host.ephemeralRange ?? readEphemeralRange));
+    io.stdout(explainPort(port, services, ephemeralRange));
     return 0;
   }
   if (!/^[A-Za-z][\w.+@-]*$/.test(query)) throw new UsageError(`'${query}' is not a TCP state, a port or a name`, HINT);
@@ -65,7 +71,7 @@ export async function runExplain(args: readonly string[], io: ExplainIO, host: E
   const name = query.toLowerCase();
   const port = services.byName.get(name);
   if (port !== undefined) {
-    io.stdout(explainPort(port, services, host.ephemeralRange ?? readEphemeralRange, name));
+    io.stdout(explainPort(port, services, ephemeralRange, name));
     return 0;
   }
   const usual = portsOfProgram(name);
@@ -109,7 +115,7 @@ export function explainState(state: TcpState): string {
 }
 
 /** A port: its names, what it is for, who usually serves it, and how to see what listens there. */
-export function explainPort(port: number, services: ServiceTable, ephemeralRange: () => string | undefined = readEphemeralRange, asked?: string): string {
+export function explainPort(port: number, services: ServiceTable, ephemeralRange: () => string | undefined, asked?: string): string {
   const names = [...services.byName].filter(([, p]) => p === port).map(([n]) => n);
   const primary = services.byPort.get(port) ?? names[0];
   const w = wellKnown(port);
@@ -151,10 +157,3 @@ export function explainProgram(name: string, usual: readonly WellKnownPort[]): s
   return out.join('\n');
 }
 
-function readEphemeralRange(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
-  } catch {
-    return undefined;
-  }
-}

@@ -79,8 +79,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
         return EXIT.ok;
       }
     }
+    // A port name is looked up in the diagnosed host's /etc/services, read while the parser loads.
+    const services = Promise.all([import('./port.js'), import('./host/local.js')]).then(([{ readServiceTable }, { localHost }]) => readServiceTable(localHost));
     const { parseDiagnoseArgs } = await import('./args.js');
-    const opts = await parseDiagnoseArgs(argv, env, io.stdout);
+    const opts = await parseDiagnoseArgs(argv, env, io.stdout, await services);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = await (await import('./context.js')).beginDiagnosis(opts);

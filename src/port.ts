@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import type { Host } from './host/host.js';
 import { UsageError } from './errors.js';
 import { WELL_KNOWN_PORTS } from './knowledge/well-known.js';
 
@@ -16,16 +16,18 @@ export interface ServiceTable {
   source: string;
 }
 
-let cached: ServiceTable | undefined;
+/** The host's /etc/services, read through the host; the built-in table alone when it is missing. */
+export async function readServiceTable(host: Host, file = '/etc/services'): Promise<ServiceTable> {
+  return serviceTable(await host.readFile(file).catch(() => undefined), file);
+}
 
-/** The TCP entries of /etc/services (names and aliases), or the built-in table when it is missing. */
-export function serviceTable(file = '/etc/services'): ServiceTable {
-  if (cached && cached.source === file) return cached;
+/** The TCP entries of an /etc/services text (names and aliases) over the built-in table; the built-in table alone for undefined. */
+export function serviceTable(text: string | undefined, file = '/etc/services'): ServiceTable {
   const byName = new Map<string, number>();
   const byPort = new Map<number, string>();
-  let source = file;
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+  const source = text === undefined ? 'built-in' : file;
+  if (text !== undefined) {
+    for (const line of text.split('\n')) {
       const m = /^([A-Za-z0-9][\w.+-]*)\s+(\d+)\/tcp\b([^#]*)/.exec(line);
       if (!m) continue;
       const port = Number(m[2]);
@@ -34,19 +36,16 @@ export function serviceTable(file = '/etc/services'): ServiceTable {
       }
       if (!byPort.has(port)) byPort.set(port, m[1]!);
     }
-  } catch {
-    source = 'built-in';
   }
   for (const [name, port] of Object.entries(BUILT_IN)) {
     if (!byName.has(name)) byName.set(name, port);
     if (!byPort.has(port)) byPort.set(port, name);
   }
-  cached = { byName, byPort, source };
-  return cached;
+  return { byName, byPort, source };
 }
 
 /** PORT as given on the command line: 1–65535, or a service name (`https` → 443). */
-export function parsePort(text: string, table: ServiceTable = serviceTable()): { port: number; name?: string } {
+export function parsePort(text: string, table: ServiceTable): { port: number; name?: string } {
   const t = text.trim();
   if (/^\d+$/.test(t)) {
     const port = Number(t);

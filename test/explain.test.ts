@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
@@ -8,7 +9,8 @@ import { TCP_STATES } from '../src/system/socket.js';
 
 // `whyport explain`, with Debian 12's /etc/services as captured (test/fixtures/services/debian12.txt)
 // and Linux's default ephemeral range, so the output does not depend on the machine.
-const services = serviceTable(fileURLToPath(new URL('./fixtures/services/debian12.txt', import.meta.url)));
+const SERVICES = fileURLToPath(new URL('./fixtures/services/debian12.txt', import.meta.url));
+const services = serviceTable(readFileSync(SERVICES, 'utf8'), SERVICES);
 const host: ExplainHost = { services, ephemeralRange: () => '32768\t60999\n' };
 
 async function explain(...args: string[]): Promise<{ status: number; out: string; err: string }> {
@@ -117,7 +119,7 @@ describe('whyport explain PORT | NAME', () => {
   });
 
   it('without /etc/services the built-in table answers, and says so', async () => {
-    const builtIn = serviceTable('/nonexistent/services');
+    const builtIn = serviceTable(undefined, '/nonexistent/services');
     let out = '';
     await runExplain(['https'], { stdout: (t) => void (out += t), stderr: () => {} }, { services: builtIn, ephemeralRange: () => undefined });
     expect(out).toContain('https is port 443/tcp');

@@ -1,8 +1,9 @@
-import { hostname } from 'node:os';
 import { commandProgram, parseCommandLine } from '../command-line.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from '../io.js';
-import { execaRunner, showCommand, type Runner } from '../system/runner.js';
+import type { Host } from '../host/host.js';
+import { localHost } from '../host/local.js';
+import { showCommand, type Runner } from '../system/runner.js';
 import { diffListeners, filterChanges, parsePortRanges } from './diff.js';
 import { readInventory } from './inventory.js';
 import { BASELINE_VERSION, type Baseline } from './model.js';
@@ -15,11 +16,13 @@ export type BaselineIO = CommandIO;
 
 /** What the baseline commands take from the outside world; tests replace some of it. */
 export interface BaselineDeps {
+  /** The machine whose listeners are recorded; its name goes into the baseline. */
+  host: Host;
+  /** Where the --notify command runs: here, next to the user's mailer. */
   runner: Runner;
   env: NodeJS.ProcessEnv;
-  /** undefined where there are no uids; 0 picks the system-wide default file. */
+  /** Who runs whyport here: undefined where there are no uids; 0 picks the system-wide default file. */
   uid: number | undefined;
-  hostname: () => string;
   now: () => Date;
   ssTimeoutMs: number;
   notifyTimeoutMs: number;
@@ -49,10 +52,10 @@ Examples:
  */
 export async function runBaseline(argv: readonly string[], io: BaselineIO, deps: Partial<BaselineDeps> = {}): Promise<number> {
   const d: BaselineDeps = {
-    runner: execaRunner,
+    host: localHost,
+    runner: localHost,
     env: process.env,
-    uid: process.getuid?.(),
-    hostname,
+    uid: 'uid' in deps ? deps.uid : (await localHost.identity()).uid,
     now: () => new Date(),
     ssTimeoutMs: 10_000,
     notifyTimeoutMs: NOTIFY_TIMEOUT_MS,
@@ -125,11 +128,11 @@ function splitNotify(argv: readonly string[]): { words: readonly string[]; notif
 }
 
 async function save(file: string, io: BaselineIO, d: BaselineDeps): Promise<number> {
-  const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
+  const inventory = await readInventory(d.host, { timeoutMs: d.ssTimeoutMs });
   const baseline: Baseline = {
     whyport: 'baseline',
     version: BASELINE_VERSION,
-    host: d.hostname(),
+    host: (await d.host.identity()).hostname,
     savedAt: d.now().toISOString(),
     listeners: inventory.listeners,
   };
@@ -149,7 +152,7 @@ async function check(opts: Required<Pick<CheckOptions, 'ignorePort' | 'ignorePro
   if ('error' in ports) throw new UsageError(`--ignore-port: '${ports.error}' is not a port or a range of ports`, 'e.g. --ignore-port 22 8000-8100');
 
   const baseline = await loadBaseline(opts.file, defaultFile);
-  const inventory = await readInventory(d.runner, { timeoutMs: d.ssTimeoutMs });
+  const inventory = await readInventory(d.host, { timeoutMs: d.ssTimeoutMs });
   const all = diffListeners(baseline.listeners, inventory.listeners);
   const changes = filterChanges(all, { ports, programs: opts.ignoreProgram });
   // Not for root: cron mails whatever a job writes to stderr, and root could do nothing about it.
@@ -159,7 +162,7 @@ async function check(opts: Required<Pick<CheckOptions, 'ignorePort' | 'ignorePro
   const report: CheckReport = {
     file: opts.file,
     baseline: { host: baseline.host, savedAt: baseline.savedAt, listeners: baseline.listeners.length },
-    host: d.hostname(),
+    host: (await d.host.identity()).hostname,
     checkedAt: d.now().toISOString(),
     listeners: inventory.listeners.length,
     ignored: { ports: opts.ignorePort.flatMap((p) => p.split(',')), programs: opts.ignoreProgram },
@@ -183,7 +186,7 @@ async function check(opts: Required<Pick<CheckOptions, 'ignorePort' | 'ignorePro
     } else if (all.length > 0) {
       // Ignored changes are accepted too: --update takes the whole current state. With nothing
       // changed at all the file is left alone, so savedAt keeps saying since when all is as is.
-      const updated: Baseline = { whyport: 'baseline', version: BASELINE_VERSION, host: d.hostname(), savedAt: report.checkedAt, listeners: inventory.listeners };
+      const updated: Baseline = { whyport: 'baseline', version: BASELINE_VERSION, host: (await d.host.identity()).hostname, savedAt: report.checkedAt, listeners: inventory.listeners };
       await saveBaseline(opts.file, updated, d.saveHooks);
       // Said only when something was reported: cron mails every line a job writes.
       if (changes.length > 0) io.stderr(`whyport: baseline updated: ${opts.file} (${inventory.listeners.length} listeners)\n`);

@@ -1,10 +1,10 @@
 import { UsageError } from '../errors.js';
 import { findOwners } from '../system/owners.js';
-import type { Runner } from '../system/runner.js';
+import type { Host } from '../host/host.js';
 import { showCommand } from '../system/runner.js';
 import type { Family } from '../system/socket.js';
 import { parseSsListening } from '../system/ss.js';
-import { unitFromCgroup, unitOfPid } from '../system/systemd.js';
+import { unitFromCgroup, unitsOfPids } from '../system/systemd/cgroup.js';
 import { compareListeners, type Inventory, type Listener, type Protocol } from './model.js';
 
 /**
@@ -68,11 +68,11 @@ export function listenersFromSockets(sockets: readonly ListeningSocket[], holder
 
 /**
  * Every listening TCP and UDP socket of this host with its owner program and systemd unit, read
- * with `ss -Htulne` through the runner and /proc. Throws a UsageError (exit 2) when ss is missing
+ * with `ss -Htulne` and /proc, through the host. Throws a UsageError (exit 2) when ss is missing
  * or fails, since a baseline of nothing would report every listener as gone.
  */
-export async function readInventory(runner: Runner, opts: { timeoutMs: number }): Promise<Inventory> {
-  const result = await runner.run(INVENTORY_COMMAND, { timeoutMs: opts.timeoutMs });
+export async function readInventory(host: Host, opts: { timeoutMs: number }): Promise<Inventory> {
+  const result = await host.run(INVENTORY_COMMAND, { timeoutMs: opts.timeoutMs });
   const shown = showCommand(INVENTORY_COMMAND);
   if (result.missing) throw new UsageError('cannot list the listening sockets: ss is not installed', 'install iproute2 (apt-get install iproute2)');
   if (result.timedOut) throw new UsageError(`cannot list the listening sockets: ${shown} did not finish within ${opts.timeoutMs} ms`);
@@ -82,15 +82,15 @@ export async function readInventory(runner: Runner, opts: { timeoutMs: number })
   }
   const sockets = parseListeningSockets(result.stdout);
   const inodes = sockets.flatMap((s) => (s.inode ? [s.inode] : []));
-  const found = await findOwners(inodes);
+  const found = await findOwners(host, inodes);
+  // The oldest holder (lowest pid) is normally the one that opened the socket, e.g. nginx's
+  // master rather than a worker, so the entry stays the same when workers are replaced.
+  const firsts = [...found.owners].map(([inode, owners]) => ({ inode, first: owners.reduce((a, b) => (b.pid < a.pid ? b : a)) }));
+  const pids = [...new Set(firsts.map((f) => f.first.pid))];
+  const unitOf = new Map((await unitsOfPids(host, pids)).map((u, i) => [pids[i]!, u]));
   const holders = new Map<number, SocketHolder>();
-  const units = new Map<number, Promise<string | undefined>>();
-  for (const [inode, owners] of found.owners) {
-    // The oldest holder (lowest pid) is normally the one that opened the socket, e.g. nginx's
-    // master rather than a worker, so the entry stays the same when workers are replaced.
-    const first = owners.reduce((a, b) => (b.pid < a.pid ? b : a));
-    if (!units.has(first.pid)) units.set(first.pid, unitOfPid(first.pid));
-    const unit = await units.get(first.pid);
+  for (const { inode, first } of firsts) {
+    const unit = unitOf.get(first.pid);
     holders.set(inode, { program: first.program, ...(unit ? { unit } : {}) });
   }
   return { listeners: listenersFromSockets(sockets, (inode) => holders.get(inode)), ownersHidden: found.hidden };

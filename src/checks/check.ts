@@ -1,6 +1,6 @@
 import type { $ZodType } from 'zod/v4/core';
 import type { Facts } from '../system/facts.js';
-import type { Runner } from '../system/runner.js';
+import type { Host } from '../host/host.js';
 
 /** The target as the command line gave it; resolution and locality are facts found by checks. */
 export interface Target {
@@ -13,13 +13,12 @@ export interface Target {
 
 export interface CheckContext {
   target: Target;
-  runner: Runner;
-  /** Host scans memoised for this diagnosis (socket table, resolution, …). */
+  /** The machine diagnosed: every command, file and lookup of a check goes through it. */
+  host: Host;
+  /** Host scans memoised for this diagnosis (socket table, resolution, who whyport runs as, …). */
   facts: Facts;
   /** Per probe timeout (--timeout). */
   timeoutMs: number;
-  /** Whyport runs as root (owners of every socket visible, firewall readable). */
-  isRoot: boolean;
 }
 
 /** What one check found: one outcome of a closed set, and the facts it rests on. */

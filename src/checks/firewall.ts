@@ -71,7 +71,8 @@ function readingText(reading: FirewallReading): string {
 async function verdictsFor(portNumber: number, host: string, reading: FirewallReading, ctx: CheckContext): Promise<AddressVerdicts[]> {
   const { findBlockingRules } = await import('../analysis/firewall/verdict.js');
   const res = await ctx.facts.resolve(host);
-  const local = res.ok ? res.addresses.filter((a) => ctx.facts.isLocalAddress(a.address)) : [];
+  const own = res.ok ? await Promise.all(res.addresses.map((a) => ctx.facts.isLocalAddress(a.address))) : [];
+  const local = res.ok ? res.addresses.filter((_, i) => own[i]) : [];
   // Not resolved, or not this machine's: judge for remote IPv4 clients, the common case.
   const targets = local.length ? local : [{ address: '', family: 4 as const }];
   return targets.map((a) => {
@@ -97,7 +98,7 @@ export const firewall = defineCheck({
     const label = portLabel(p.port, ctx);
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
     const { readFirewall } = await import('../system/firewall/read.js');
-    const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.runner, { timeoutMs: ctx.timeoutMs }));
+    const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.host, { timeoutMs: ctx.timeoutMs }));
     const views = await verdictsFor(p.port, p.host, reading, ctx);
     const relevant = (v: AddressVerdicts) => (v.loopbackTarget ? v.loopback : v.remote);
     const blocked = views.find((v) => relevant(v).verdict !== 'accept');
@@ -156,7 +157,8 @@ export const firewall = defineCheck({
 
     if (!reading.permission) {
       const denied = reading.sources.filter((s) => s.status === 'denied');
-      const summary = `the firewall rules cannot be read${ctx.isRoot ? '' : ' without root'} (${denied.map((s) => s.command).join(', ')}: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines`;
+      const { root } = await ctx.facts.identity();
+      const summary = `the firewall rules cannot be read${root ? '' : ' without root'} (${denied.map((s) => s.command).join(', ')}: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines`;
       findings.push({ code: 'FIREWALL_UNREADABLE', summary });
       return { outcome: 'no-permission', status: 'info', summary, command: denied[0]?.command ?? 'nft list ruleset', evidence: base, findings };
     }

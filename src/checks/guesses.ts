@@ -1,6 +1,9 @@
 import { wellKnown } from '../knowledge/well-known.js';
-import { existsSync } from 'node:fs';
-import { UNIT_DIRS, unitOfPid, unitStatus, unitStatuses, unitsLoggingPort, unitsMentioningPort, type UnitDetails } from '../system/systemd.js';
+import { unitsOfPids } from '../system/systemd/cgroup.js';
+import { unitsLoggingPort } from '../system/systemd/journal.js';
+import { unitStatus, unitStatuses } from '../system/systemd/status.js';
+import { installedUnitFiles, unitsMentioningPort } from '../system/systemd/unit-files.js';
+import type { UnitDetails } from '../system/systemd/units.js';
 import type { GuessSource } from './check.js';
 import type { CheckContext } from './check.js';
 
@@ -20,7 +23,7 @@ const stripService = (u: string) => u.replace(/\.service$/, '');
 const GUESS_TIMEOUT_MS = 1_500;
 const journalUnitsFor = (ctx: CheckContext) =>
   ctx.facts.once(`units-logging:${ctx.target.port}`, async () =>
-    ctx.facts.systemdRunning() ? unitsLoggingPort(ctx.runner, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
+    (await ctx.facts.systemdRunning()) ? unitsLoggingPort(ctx.host, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
   );
 
 /** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
@@ -34,7 +37,7 @@ async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
   return out;
 }
 
-const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.target.port));
+const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.host, ctx.target.port));
 
 /**
  * The processes that hold the port — its listener's owners, then those holding connections
@@ -72,18 +75,22 @@ async function wellKnownPrograms(ctx: CheckContext, held: boolean): Promise<Gues
 async function unitsOfHolders(ctx: CheckContext): Promise<{ guesses: Guess[]; held: boolean }> {
   const { holders, unseen } = await holdersOfPort(ctx);
   const guesses: Guess[] = [];
-  for (const h of holders.slice(0, 5)) {
-    const u = await unitOfPid(h.pid);
+  const first = holders.slice(0, 5);
+  const units = await unitsOfPids(ctx.host, first.map((h) => h.pid));
+  for (const [i, h] of first.entries()) {
+    const u = units[i];
     if (u) guesses.push({ value: stripService(u), reason: `${h.program} (pid ${h.pid}) holds ${h.state === 'LISTEN' ? 'the listener' : `a ${h.state} connection`} on port ${ctx.target.port} and runs in ${u}`, likely: true });
   }
   return { guesses, held: holders.length > 0 || unseen };
 }
 
 /** A well-known unit is likely when it is installed (its unit file exists) and the port is not held. */
-function wellKnownUnits(ctx: CheckContext, held: boolean): Guess[] {
+async function wellKnownUnits(ctx: CheckContext, held: boolean): Promise<Guess[]> {
   const w = wellKnown(ctx.target.port);
-  return (w?.units ?? []).map((u) => {
-    const file = UNIT_DIRS.map((d) => `${d}/${u}.service`).find((f) => existsSync(f));
+  const units = w?.units ?? [];
+  const files = units.length ? await installedUnitFiles(ctx.host, units.map((u) => `${u}.service`)) : [];
+  return units.map((u, i) => {
+    const file = files[i];
     const why = `usually on port ${ctx.target.port} (${w!.name})`;
     return file ? { value: u, reason: `${why}, and installed (${file})`, likely: !held, rank: RANK.installed } : { value: u, reason: why, likely: false, rank: 0 };
   });
@@ -109,7 +116,7 @@ export function mergeGuesses(list: Guess[]): Guess[] {
  * unit is likely even when only the port's number named it — unless the port is held by something.
  */
 async function rankByState(ctx: CheckContext, candidates: Guess[], held: boolean): Promise<Guess[]> {
-  const states = await unitStatuses(ctx.runner, candidates.map((c) => c.value), { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }).catch(() => []);
+  const states = await unitStatuses(ctx.host, candidates.map((c) => c.value), { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }).catch(() => []);
   const byName = new Map<string, UnitDetails>();
   for (const s of states) if ('subState' in s) byName.set(stripService(s.unit), s);
   const out = candidates.map((c) => {
@@ -139,9 +146,9 @@ export const guessers = {
   async 'units-for-port'(ctx) {
     // Without systemd running no unit can be asked about: guessing one would only lead to a
     // 'no systemd' step (and scanning the unit files costs time on every diagnosis).
-    if (!ctx.facts.systemdRunning()) return [];
+    if (!(await ctx.facts.systemdRunning())) return [];
     const { guesses: holders, held } = await unitsOfHolders(ctx);
-    const candidates: Guess[] = [...wellKnownUnits(ctx, held)];
+    const candidates: Guess[] = [...(await wellKnownUnits(ctx, held))];
     for (const u of await unitFilesFor(ctx)) {
       const name = u.split('/').pop()!;
       // A socket unit that listens on the port stands for the service it starts (ssh.socket → ssh).
@@ -161,12 +168,14 @@ export const guessers = {
     if (!name) return [];
     const out: Guess[] = [];
     const found = await ctx.facts.processes(name);
-    for (const p of found.processes.slice(0, 5)) {
-      const u = await unitOfPid(p.pid);
+    const first = found.processes.slice(0, 5);
+    const units = await unitsOfPids(ctx.host, first.map((p) => p.pid));
+    for (const [i, p] of first.entries()) {
+      const u = units[i];
       if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true, rank: RANK.named });
     }
-    if (!ctx.facts.systemdRunning()) return out;
-    const s = await unitStatus(ctx.runner, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
+    if (!(await ctx.facts.systemdRunning())) return out;
+    const s = await unitStatus(ctx.host, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
     if (s.state !== 'not-found' && s.state !== 'no-systemd' && s.state !== 'error') {
       out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true, rank: RANK.named });
     }

@@ -1,6 +1,9 @@
 import { port, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
-import { LIST_SOCKETS_COMMAND, listenPort, normaliseUnit, socketUnits, unitOfPid, unitStatuses, type SocketUnit, type UnitDetails } from '../system/systemd.js';
+import { unitsOfPids } from '../system/systemd/cgroup.js';
+import { LIST_SOCKETS_COMMAND, listenPort, socketUnits, type SocketUnit } from '../system/systemd/sockets.js';
+import { unitStatuses } from '../system/systemd/status.js';
+import { normaliseUnit, type UnitDetails } from '../system/systemd/units.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -41,7 +44,9 @@ export const portOwner = defineCheck({
         evidence: { ownersHidden: table.ownersHidden },
       };
     }
-    const holders = await Promise.all(dedupe(owners).map(async (o): Promise<Holder> => ({ pid: o.pid, program: o.program, unit: await unitOfPid(o.pid) })));
+    const distinct = dedupe(owners);
+    const units = await unitsOfPids(ctx.host, distinct.map((o) => o.pid));
+    const holders = distinct.map((o, i): Holder => ({ pid: o.pid, program: o.program, unit: units[i] }));
     const base = { expected: wanted ?? '', owners: dedupe(owners), holders };
 
     // Socket activation: systemd holds the socket itself until (and while) its service runs. Once
@@ -57,7 +62,7 @@ export const portOwner = defineCheck({
 
     if (socket) {
       const service = socket.service ?? socket.unit;
-      const serviceStatus = socket.accept ? undefined : (await unitStatuses(ctx.runner, [service], { timeoutMs: ctx.timeoutMs })).find((s): s is UnitDetails => 'subState' in s);
+      const serviceStatus = socket.accept ? undefined : (await unitStatuses(ctx.host, [service], { timeoutMs: ctx.timeoutMs })).find((s): s is UnitDetails => 'subState' in s);
       const running = others.length ? `; ${service} runs (${who(others)})` : '';
       const how = socket.accept ? `which starts an instance of ${service} for each connection` : `which starts ${service} on the first connection`;
       const summary = `systemd listens on port ${p.port} for ${socket.unit}, ${how}${running}`;
@@ -88,7 +93,7 @@ export const portOwner = defineCheck({
 
     const matched: Holder[] = [];
     for (const h of holders) {
-      const byProcess = named.process !== undefined && ((await isNamedProcess(h.pid, h.program, named.process)) || h.unit === normaliseUnit(named.process));
+      const byProcess = named.process !== undefined && ((await isNamedProcess(ctx.host, h.pid, h.program, named.process)) || h.unit === normaliseUnit(named.process));
       const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === namedUnit);
       if (byProcess || byUnit) matched.push(h);
     }
@@ -114,15 +119,15 @@ function who(holders: Holder[]): string {
 
 /** The socket unit that listens on the port, preferring one that is listening now. */
 async function socketFor(ctx: CheckContext, port: number): Promise<SocketUnit | undefined> {
-  const all = await ctx.facts.once('socket-units', () => (ctx.facts.systemdRunning() ? socketUnits(ctx.runner, { timeoutMs: ctx.timeoutMs }) : Promise.resolve([])));
+  const all = await ctx.facts.once('socket-units', () => ctx.facts.systemdRunning().then((running) => (running ? socketUnits(ctx.host, { timeoutMs: ctx.timeoutMs }) : [])));
   const mine = all.filter((s) => s.listen.some((l) => listenPort(l.address) === port && (l.kind === 'Stream' || l.kind === 'Datagram')));
   return mine.find((s) => s.state === 'active') ?? mine[0];
 }
 
 /** The unit's real name (an alias such as sshd → ssh.service), or undefined. */
 async function resolveUnit(ctx: CheckContext, name: string): Promise<string | undefined> {
-  if (!ctx.facts.systemdRunning()) return undefined;
-  const [s] = await unitStatuses(ctx.runner, [name], { timeoutMs: ctx.timeoutMs });
+  if (!(await ctx.facts.systemdRunning())) return undefined;
+  const [s] = await unitStatuses(ctx.host, [name], { timeoutMs: ctx.timeoutMs });
   return s && s.state !== 'not-found' && s.state !== 'error' && s.state !== 'no-systemd' ? s.unit : undefined;
 }
 

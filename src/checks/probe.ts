@@ -155,7 +155,7 @@ async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: n
   const { facts } = ctx;
   const [tcp, ping, route] = await Promise.all([
     probeTcp(a.address, portNumber, timeoutMs),
-    facts.once(`ping:${a.address}`, () => pingOnce(ctx.runner, a.address, { timeoutMs })),
+    facts.once(`ping:${a.address}`, () => pingOnce(ctx.host, a.address, { timeoutMs })),
     sharedRoute(facts, a.address),
   ]);
   // Only the neighbour table can tell an on-link host that is up from one that is not, when

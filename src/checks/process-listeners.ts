@@ -1,6 +1,5 @@
 import { port, z } from './params.js';
 import { endpointText } from '../net/endpoint.js';
-import { socketInodesOf, withDescendants } from '../system/processes.js';
 import { readListeners } from '../system/socket-query.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
@@ -21,7 +20,7 @@ export const processListeners = defineCheck({
     let pids: number[] = [];
     let label: string;
     if (p.pid) {
-      pids = await withDescendants(p.pid);
+      pids = await ctx.host.descendants(p.pid);
       label = `pid ${p.pid}`;
     } else if (p.name) {
       const found = await ctx.facts.processes(p.name);
@@ -35,12 +34,11 @@ export const processListeners = defineCheck({
 
     const inodes = new Set<number>();
     let hidden = false;
-    for (const pid of pids) {
-      const r = await socketInodesOf(pid);
+    for (const { inodes: r } of await ctx.host.socketInodes(pids)) {
       if (r === 'hidden') hidden = true;
       else if (r !== 'gone') for (const i of r) inodes.add(i);
     }
-    const table = await readListeners(ctx.runner, { timeoutMs: ctx.timeoutMs });
+    const table = await readListeners(ctx.host, { timeoutMs: ctx.timeoutMs });
     const mine = table.sockets.filter((s) => s.inode !== undefined && inodes.has(s.inode));
     const ports = [...new Set(mine.map((s) => s.local.port))].sort((a, b) => a - b);
     const evidence = { pids, ports, listeners: mine.map((s) => endpointText(s.local.address, s.local.port)) };

@@ -1,4 +1,4 @@
-import { promises as dns } from 'node:dns';
+import type { DnsAnswer, Host } from '../host/host.js';
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
@@ -36,13 +36,16 @@ function nameserverText(server: string, verdict: NameserverAnswer['verdict'], co
   }
 }
 
-/** Asks one nameserver for A and AAAA records of the name, with a short timeout. */
-export async function askNameserver(server: string, name: string): Promise<NameserverAnswer> {
-  const resolver = new dns.Resolver({ timeout: DIRECT_QUERY_MS, tries: 1 });
-  resolver.setServers([server]);
-  const [a, aaaa] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-  const addresses = [a, aaaa].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-  const codes = [a, aaaa].flatMap((r) => (r.status === 'rejected' ? [String((r.reason as NodeJS.ErrnoException).code)] : []));
+/** Asks each nameserver for A and AAAA records of the name (one host call), with a short timeout. */
+export async function askNameservers(host: Host, servers: readonly string[], name: string): Promise<NameserverAnswer[]> {
+  const replies = await host.queryNameservers(servers, name, { timeoutMs: DIRECT_QUERY_MS });
+  return replies.map((r) => nameserverAnswer(r.server, r.a, r.aaaa));
+}
+
+/** What the A and AAAA answers of one nameserver say together. */
+export function nameserverAnswer(server: string, a: DnsAnswer, aaaa: DnsAnswer): NameserverAnswer {
+  const addresses = [a, aaaa].flatMap((r) => ('addresses' in r ? r.addresses : []));
+  const codes = [a, aaaa].flatMap((r) => ('code' in r ? [r.code] : []));
   const code = codes.find((c) => c !== 'ENODATA') ?? codes[0];
   const verdict: NameserverAnswer['verdict'] =
     addresses.length > 0 ? 'answers' :
@@ -74,7 +77,7 @@ export const resolve = defineCheck({
       const parts = [v4.length ? `IPv4 ${v4.join(', ')}` : 'no IPv4 address', v6.length ? `IPv6 ${v6.join(', ')}` : 'no IPv6 address'];
       return { outcome: 'resolved', status: 'pass', summary: `${p.host} resolves: ${parts.join('; ')}`, command, evidence: { ipv4: v4, ipv6: v6, durationMs: res.durationMs } };
     }
-    const servers = new dns.Resolver().getServers();
+    const servers = await ctx.host.nameservers();
     const base = { host: p.host, code: res.code, error: res.error, durationMs: res.durationMs, nameservers: servers };
     if (res.code === 'ENOTFOUND') {
       const by = servers.length ? ` (nameservers: ${servers.join(', ')})` : '';
@@ -87,7 +90,7 @@ export const resolve = defineCheck({
       // The resolver was already given the whole timeout: asking again would only double the wait.
       return { outcome: 'no-answer', status: 'fail', summary: `no answer for ${p.host} within ${res.durationMs} ms from the nameservers ${servers.join(', ')}`, command, evidence: { ...base, answers: [] } };
     }
-    const answers = await Promise.all(servers.map((s) => askNameserver(s, p.host)));
+    const answers = await askNameservers(ctx.host, servers, p.host);
     const all = (v: NameserverAnswer['verdict']) => answers.every((a) => a.verdict === v);
     const outcome =
       answers.some((a) => a.verdict === 'no-such-name') ? 'no-such-name' :

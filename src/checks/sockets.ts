@@ -4,7 +4,9 @@ import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../sy
 import { endpointText } from '../net/endpoint.js';
 import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis } from '../analysis/sockets.js';
 import type { SocketTable } from '../system/socket.js';
-import { unitOfPid } from '../system/systemd.js';
+import { unitsOfPids } from '../system/systemd/cgroup.js';
+import { isOwnAddress } from '../system/facts.js';
+import type { Host } from '../host/host.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -49,6 +51,7 @@ export const sockets = defineCheck({
     } catch (err) {
       return { outcome: 'error', status: 'fail', summary: `could not read the socket table: ${(err as Error).message}`, command: `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`, evidence: {} };
     }
+    const own = await ctx.facts.localAddresses();
     const a = analyseSockets(table, {
       port: p.port,
       thresholds: {
@@ -58,12 +61,12 @@ export const sockets = defineCheck({
         finWait2: p.finWait2Threshold ?? DEFAULT_THRESHOLDS.finWait2,
       },
       // Only ss shows the backlog; for the others somaxconn is the most it can be.
-      ...(table.source !== 'ss' ? { somaxconn: await readSomaxconn() } : {}),
-      isLocalAddress: (address) => ctx.facts.isLocalAddress(address),
+      ...(table.source !== 'ss' ? { somaxconn: await readSomaxconn(ctx.host) } : {}),
+      isLocalAddress: (address) => isOwnAddress(address, own),
     });
 
     // The kernel's overflow counter is worth the wait only when a queue is full or may be.
-    const overflows = a.fullQueues.length || a.unknownBacklog.length ? await sampleListenOverflows(ctx.runner, { timeoutMs: ctx.timeoutMs, intervalMs: OVERFLOW_SAMPLE_MS }) : undefined;
+    const overflows = a.fullQueues.length || a.unknownBacklog.length ? await sampleListenOverflows(ctx.host, { timeoutMs: ctx.timeoutMs, intervalMs: OVERFLOW_SAMPLE_MS }) : undefined;
 
     const examples: Record<string, string[]> = {};
     for (const s of table.sockets) {
@@ -79,7 +82,7 @@ export const sockets = defineCheck({
       states: a.states,
       thresholds: a.thresholds,
       listeners: a.listeners.map(({ endpoint, owners, queue, backlog, backlogAtMost, full }) => ({ endpoint, owners, queue, backlog, ...(backlogAtMost ? { backlogAtMost } : {}), full })),
-      closeWait: await closeWaitEvidence(a),
+      closeWait: await closeWaitEvidence(ctx.host, a),
       synRecv: a.synRecv.total,
       timeWait: { total: a.timeWait.total, serverSide: a.timeWait.serverSide, clientSide: a.timeWait.clientSide },
       finWait2: a.finWait2.total,
@@ -103,7 +106,7 @@ export const sockets = defineCheck({
     if (a.listeners.length > 0) {
       const full = a.fullQueues[0];
       if (full) {
-        evidence.acceptQueue = await queueEvidence(full, table.ownersHidden);
+        evidence.acceptQueue = await queueEvidence(ctx.host, full, table.ownersHidden);
         return {
           ...base,
           outcome: 'accept-queue-full',
@@ -146,9 +149,9 @@ function tallyOf(counts: Record<string, number>): string {
 }
 
 /** The full listener, as the playbook's ACCEPT_QUEUE_FULL diagnosis quotes it. */
-async function queueEvidence(l: ListenerQueue, ownersHidden: boolean) {
+async function queueEvidence(host: Host, l: ListenerQueue, ownersHidden: boolean) {
   const pid = l.owners?.[0]?.pid;
-  const unit = pid !== undefined ? await unitOfPid(pid) : undefined;
+  const unit = pid !== undefined ? (await unitsOfPids(host, [pid]))[0] : undefined;
   return {
     listener: l.endpoint,
     owner: ownersText(l.owners, ownersHidden),
@@ -162,13 +165,17 @@ async function queueEvidence(l: ListenerQueue, ownersHidden: boolean) {
 }
 
 /** CLOSE_WAIT per owning process, with each one's systemd unit where it has one. */
-async function closeWaitEvidence(a: SocketAnalysis) {
-  const line = async (o: OwnerCount) => {
-    const unit = o.pid !== null ? await unitOfPid(o.pid) : undefined;
+async function closeWaitEvidence(host: Host, a: SocketAnalysis) {
+  // The units of every owner in one host call.
+  const owners = [...a.closeWait.serverOwners, ...a.closeWait.clientOwners];
+  const pids = [...new Set(owners.flatMap((o) => (o.pid !== null ? [o.pid] : [])))];
+  const units = new Map((await unitsOfPids(host, pids)).map((u, i) => [pids[i]!, u]));
+  const line = (o: OwnerCount) => {
+    const unit = o.pid !== null ? units.get(o.pid) : undefined;
     return { ...o, ...(unit ? { unit } : {}), text: `${o.owner}${unit ? ` in ${unit}` : ''}: ${o.count} CLOSE_WAIT` };
   };
-  const server = await Promise.all(a.closeWait.serverOwners.map(line));
-  const client = await Promise.all(a.closeWait.clientOwners.map(line));
+  const server = a.closeWait.serverOwners.map(line);
+  const client = a.closeWait.clientOwners.map(line);
   return {
     total: a.closeWait.total,
     serverSide: a.closeWait.serverSide,

@@ -16,7 +16,9 @@ export const target = defineCheck({
       return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { host: p.host, error: res.error, code: res.code, durationMs: res.durationMs } };
     }
     const addresses = res.addresses.map((a) => a.address);
-    const local = addresses.filter((a) => ctx.facts.isLocalAddress(a));
+    const own = await Promise.all(addresses.map((a) => ctx.facts.isLocalAddress(a)));
+    const local = addresses.filter((_, i) => own[i]);
+    const interfaces = await ctx.facts.localAddresses();
     const named = res.literal ? p.host : `${p.host} (${addresses.join(', ')})`;
     if (local.length > 0) {
       return {
@@ -24,7 +26,7 @@ export const target = defineCheck({
         status: 'pass',
         summary: `${named} is ${local.length < addresses.length ? 'partly ' : ''}this machine: looking from the server's side`,
         command,
-        evidence: { addresses, local, interfaces: ctx.facts.localAddresses() },
+        evidence: { addresses, local, interfaces },
       };
     }
     return {
@@ -32,7 +34,7 @@ export const target = defineCheck({
       status: 'info',
       summary: `${named} is not an address of this machine: looking from the client's side`,
       command,
-      evidence: { addresses, interfaces: ctx.facts.localAddresses() },
+      evidence: { addresses, interfaces },
     };
   },
 });

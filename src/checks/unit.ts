@@ -1,13 +1,6 @@
 import { text, z } from './params.js';
-import {
-  instancesOf,
-  normaliseUnit,
-  statusCommand,
-  unitStatus,
-  unitStatuses,
-  type UnitDetails,
-  type UnitStatus,
-} from '../system/systemd.js';
+import { instancesOf, unitStatus, unitStatuses } from '../system/systemd/status.js';
+import { normaliseUnit, statusCommand, type UnitDetails, type UnitStatus } from '../system/systemd/units.js';
 import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
 import { informativeLines, mentionsTrouble, pointsElsewhere } from '../system/journal-lines.js';
 import { reasonFromProgramLog } from '../system/program-log.js';
@@ -45,12 +38,12 @@ export const unit = defineCheck({
     const command = statusCommand(p.unit);
     if (/@(\.service)?$/.test(p.unit.trim())) {
       // A template (`openvpn@`): systemd cannot show it, only its instances.
-      const instances = await instancesOf(ctx.runner, p.unit.trim(), { timeoutMs: ctx.timeoutMs });
+      const instances = await instancesOf(ctx.host, p.unit.trim(), { timeoutMs: ctx.timeoutMs });
       if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
       const template = p.unit.trim().replace(/@(\.service)?$/, '@.service');
       return { outcome: 'not-found', status: 'fail', summary: `no instance of ${template} is loaded`, command, evidence: { unit: template, template: true } };
     }
-    const asked = await unitStatus(ctx.runner, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+    const asked = await unitStatus(ctx.host, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
     switch (asked.state) {
       case 'no-systemd':
         return { outcome: 'no-systemd', status: 'info', summary: `no systemd on this machine (${asked.message})`, command, evidence: { ...asked } };
@@ -59,7 +52,7 @@ export const unit = defineCheck({
       case 'not-found': {
         // `openvpn@` or `postgresql@` (a template named without its instance), or a name whose
         // template has loaded instances: judge the instances.
-        const instances = await instancesOf(ctx.runner, p.unit.replace(/\.service$/, ''), { timeoutMs: ctx.timeoutMs });
+        const instances = await instancesOf(ctx.host, p.unit.replace(/\.service$/, ''), { timeoutMs: ctx.timeoutMs });
         if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
         return { outcome: 'not-found', status: 'fail', summary: `there is no unit ${asked.unit}`, command, evidence: { ...asked } };
       }
@@ -67,7 +60,7 @@ export const unit = defineCheck({
     // A socket unit stands for the service it starts: judge that, with the socket.
     const service = asked.unit.endsWith('.socket') ? asked.triggers.find((u) => u.endsWith('.service')) : undefined;
     if (service) {
-      const s = await unitStatus(ctx.runner, service, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+      const s = await unitStatus(ctx.host, service, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
       if ('subState' in s) return judge(service.replace(/\.service$/, ''), s, ctx);
     }
     const members = wrapperMembers(asked);
@@ -91,7 +84,7 @@ const SEVERITY: Record<string, number> = { failed: 0, activating: 1, inactive: 2
 
 /** Judges the member of a wrapper or template that is in the worst state (or the first active one that has a main process). */
 async function judgeGroup(asked: string, wrapper: UnitDetails | undefined, members: string[], ctx: CheckContext) {
-  const statuses = (await unitStatuses(ctx.runner, members, { timeoutMs: ctx.timeoutMs })).filter((s): s is UnitDetails => 'subState' in s);
+  const statuses = (await unitStatuses(ctx.host, members, { timeoutMs: ctx.timeoutMs })).filter((s): s is UnitDetails => 'subState' in s);
   const ranked = [...statuses].sort((a, b) => (SEVERITY[a.state] ?? 9) - (SEVERITY[b.state] ?? 9) || Number(b.mainPid !== undefined) - Number(a.mainPid !== undefined));
   const pick = ranked[0];
   const group = { wrapper: wrapper?.unit ?? asked, members: statuses.map((m) => ({ unit: m.unit, state: m.state, subState: m.subState })) };
@@ -99,7 +92,7 @@ async function judgeGroup(asked: string, wrapper: UnitDetails | undefined, membe
     if (wrapper) return judge(asked, wrapper, ctx);
     return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${normaliseUnit(asked)}`, command: statusCommand(asked), evidence: { unit: normaliseUnit(asked) } };
   }
-  const full = await unitStatus(ctx.runner, pick.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
+  const full = await unitStatus(ctx.host, pick.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
   const details = 'subState' in full ? full : pick;
   const through = wrapper
     ? `${wrapper.unit} is only a wrapper (active (exited)) around ${statuses.map((m) => m.unit).join(', ')}`
@@ -112,14 +105,14 @@ async function judge(asked: string, s: UnitDetails, ctx: CheckContext, via?: { t
   // The socket unit that starts this service: a socket that failed (its service hit the start
   // limit, or the socket its trigger limit) no longer listens, and that is the failure to report.
   const sockets = s.triggeredBy.filter((u) => u.endsWith('.socket'));
-  const socketStates = sockets.length && s.state !== 'active' ? (await unitStatuses(ctx.runner, sockets, { timeoutMs: ctx.timeoutMs })).filter((x): x is UnitDetails => 'subState' in x) : [];
+  const socketStates = sockets.length && s.state !== 'active' ? (await unitStatuses(ctx.host, sockets, { timeoutMs: ctx.timeoutMs })).filter((x): x is UnitDetails => 'subState' in x) : [];
   const deadSocket = socketStates.find((x) => x.state === 'failed');
 
-  const verdict = unitVerdict(s, s.journal, Number(process.hrtime.bigint() / 1000n));
+  const verdict = unitVerdict(s, s.journal, await ctx.host.monotonicUs());
   const outcome = outcomeOf(s, verdict, deadSocket !== undefined);
   const journal = informativeLines(s.journal, { max: JOURNAL_SHOWN });
   // The journal may only say "Examine the log output": then the program's own log has the reason.
-  const programLog = outcome === 'failed' || outcome === 'inactive' || verdict.kind === 'crash-loop' ? await ownLog(s, s.journal) : undefined;
+  const programLog = outcome === 'failed' || outcome === 'inactive' || verdict.kind === 'crash-loop' ? await ownLog(ctx, s, s.journal) : undefined;
 
   let headline = verdict.headline;
   let story = verdict.story;
@@ -178,9 +171,9 @@ function outcomeOf(s: UnitDetails, v: UnitVerdict, socketFailed: boolean): Outco
 }
 
 /** The program's own log, when the journal points there or the program is known to log elsewhere. */
-async function ownLog(s: UnitDetails, journal: string[]): Promise<{ path: string; lines: string[] } | undefined> {
+async function ownLog(ctx: CheckContext, s: UnitDetails, journal: string[]): Promise<{ path: string; lines: string[] } | undefined> {
   const program = s.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
-  const found = await reasonFromProgramLog(s.unit, program);
+  const found = await reasonFromProgramLog(ctx.host, s.unit, program);
   if (!found) return undefined;
   const elsewhere = pointsElsewhere(journal);
   // The log is there but unreadable: say so only when the journal sends the reader to it.

@@ -142,7 +142,7 @@ async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
     address,
     port: target.port,
     protocol: 'tcp',
-    local: address !== null && addresses.some((a) => facts.isLocalAddress(a)),
+    local: address !== null && (await Promise.all(addresses.map((a) => facts.isLocalAddress(a)))).some(Boolean),
     ...(target.portName ? { portName: target.portName } : {}),
     addresses,
   };

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { errorCode, type Host } from '../host/host.js';
 import { SOMAXCONN_FILE } from '../knowledge/thresholds.js';
-import type { Runner } from './runner.js';
 import { showCommand } from './runner.js';
 
 /** One reading of the kernel's count of connections dropped because an accept queue was full. */
@@ -51,9 +50,9 @@ export function parseProcNetstat(text: string, counter = 'ListenOverflows'): num
 }
 
 /** The counter now, from nstat, else /proc/net/netstat; a string says why neither could be read. */
-export async function readListenOverflows(runner: Runner, opts: { timeoutMs: number; netstatFile?: string }): Promise<OverflowReading | string> {
+export async function readListenOverflows(host: Host, opts: { timeoutMs: number; netstatFile?: string }): Promise<OverflowReading | string> {
   const file = opts.netstatFile ?? '/proc/net/netstat';
-  const res = await runner.run(NSTAT_ARGV, { timeoutMs: opts.timeoutMs });
+  const res = await host.run(NSTAT_ARGV, { timeoutMs: opts.timeoutMs });
   let why: string;
   if (!res.missing && res.exitCode === 0) {
     const value = parseNstat(res.stdout);
@@ -63,11 +62,11 @@ export async function readListenOverflows(runner: Runner, opts: { timeoutMs: num
     why = res.missing ? 'nstat is not installed' : `nstat failed (exit ${res.exitCode ?? 'signal'})`;
   }
   try {
-    const value = parseProcNetstat(await readFile(file, 'utf8'));
+    const value = parseProcNetstat(await host.readFile(file));
     if (value !== undefined) return { value, source: '/proc/net/netstat', command: `grep TcpExt: ${file}` };
     return `${why}, and ${file} has no ListenOverflows`;
   } catch (err) {
-    return `${why}, and ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    return `${why}, and ${file} could not be read (${errorCode(err) ?? String(err)})`;
   }
 }
 
@@ -76,15 +75,15 @@ export async function readListenOverflows(runner: Runner, opts: { timeoutMs: num
  * one socket's: growth while one queue is full is strong evidence, not proof, that it is this one.
  */
 export async function sampleListenOverflows(
-  runner: Runner,
+  host: Host,
   opts: { timeoutMs: number; intervalMs: number; netstatFile?: string; sleep?: (ms: number) => Promise<void> },
 ): Promise<OverflowSample | string> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const first = await readListenOverflows(runner, opts);
+  const first = await readListenOverflows(host, opts);
   if (typeof first === 'string') return first;
   const started = performance.now();
   await sleep(opts.intervalMs);
-  const second = await readListenOverflows(runner, opts);
+  const second = await readListenOverflows(host, opts);
   if (typeof second === 'string') return second;
   return {
     first: first.value,
@@ -100,9 +99,9 @@ export async function sampleListenOverflows(
  * net.core.somaxconn: the kernel cuts every listen backlog to it, so where the backlog itself
  * cannot be read (netstat, /proc/net/tcp) it is at least an upper bound. undefined if unreadable.
  */
-export async function readSomaxconn(file = SOMAXCONN_FILE): Promise<number | undefined> {
+export async function readSomaxconn(host: Host, file = SOMAXCONN_FILE): Promise<number | undefined> {
   try {
-    const n = Number((await readFile(file, 'utf8')).trim());
+    const n = Number((await host.readFile(file)).trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;

@@ -1,17 +1,12 @@
-import { lookup } from 'node:dns/promises';
-import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
-import type { Runner } from './runner.js';
+import { errorCode, type Host, type HostIdentity, type ResolvedAddress } from '../host/host.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
-import { systemdRunning } from './systemd.js';
+import { systemdRunning } from './systemd/units.js';
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
+export type { ResolvedAddress } from '../host/host.js';
 
 export type Resolution =
   | { ok: true; addresses: ResolvedAddress[]; literal: boolean; durationMs: number }
@@ -26,18 +21,24 @@ export class Facts {
   readonly #memo = new Map<string, Promise<unknown>>();
 
   constructor(
-    readonly runner: Runner,
+    /** The machine diagnosed: every scan below reads it. */
+    readonly host: Host,
     readonly options: { timeoutMs: number; /** The program the user named: its processes are searched first for socket owners. */ process?: string } = { timeoutMs: 3_000 },
   ) {}
 
   /** systemd is the running init (else no unit can be asked about). */
-  systemdRunning(): boolean {
-    return systemdRunning();
+  systemdRunning(): Promise<boolean> {
+    return this.once('systemd-running', () => systemdRunning(this.host));
+  }
+
+  /** Who whyport runs as on the host (root sees every socket's owner and the firewall), and the host's name. */
+  identity(): Promise<HostIdentity> {
+    return this.once('identity', () => this.host.identity());
   }
 
   /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {
-    return this.once(`pgrep:${name}`, async () => findProcesses(name));
+    return this.once(`pgrep:${name}`, () => findProcesses(this.host, name));
   }
 
   /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */
@@ -51,57 +52,54 @@ export class Facts {
   }
 
   /** Every address of both families the host resolves to (getaddrinfo, as other programs see it). */
-  resolve(host: string): Promise<Resolution> {
-    return this.once(`resolve:${host}`, () => resolveHost(host, this.options.timeoutMs));
+  resolve(name: string): Promise<Resolution> {
+    return this.once(`resolve:${name}`, () => resolveHost(this.host, name, this.options.timeoutMs));
   }
 
   /** TCP sockets in every state on the port (local or peer side), read once and shared. */
   socketTable(port: number): Promise<SocketTable> {
-    return this.once(`sockets:${port}`, () => {
-      const candidatePids = this.options.process ? pidsNamed(this.options.process) : [];
-      return readSocketTable(this.runner, port, { timeoutMs: this.options.timeoutMs, ...(candidatePids.length ? { candidatePids } : {}) });
-    });
+    // ss starts in this very tick (main loads the diagnosis modules right after); the named
+    // program's pids are only needed once the table is there.
+    return this.once(`sockets:${port}`, () =>
+      readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}) }),
+    );
   }
 
-  /** This machine's own addresses: every interface address plus the loopback ranges. */
-  localAddresses(): string[] {
-    const out: string[] = [];
-    for (const list of Object.values(networkInterfaces())) {
-      for (const a of list ?? []) out.push(a.address.split('%')[0]!);
-    }
-    return out;
+  /** The host's own addresses: every interface address (loopback included). */
+  localAddresses(): Promise<string[]> {
+    return this.once('interfaces', async () => (await this.host.networkInterfaces()).map((a) => a.address));
   }
 
-  /** The address belongs to this machine (127.0.0.0/8 and ::1 always do). */
-  isLocalAddress(address: string): boolean {
-    return isLoopback(address) || isWildcard(address) || this.localAddresses().includes(normalizeAddress(address));
+  /** The address belongs to the host (127.0.0.0/8 and ::1 always do). */
+  async isLocalAddress(address: string): Promise<boolean> {
+    // Loopback and wildcards need no interface list.
+    return isOwnAddress(address, []) || isOwnAddress(address, await this.localAddresses());
   }
 }
 
-async function resolveHost(host: string, timeoutMs: number): Promise<Resolution> {
+/** The address is loopback, a wildcard, or one of `own` (a host's interface addresses). */
+export function isOwnAddress(address: string, own: readonly string[]): boolean {
+  return isLoopback(address) || isWildcard(address) || own.includes(normalizeAddress(address));
+}
+
+export { isLoopback, isWildcard, normalizeAddress };
+
+async function resolveHost(host: Host, name: string, timeoutMs: number): Promise<Resolution> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const bare = host.replace(/^\[|\]$/g, '');
+  const bare = name.replace(/^\[|\]$/g, '');
   if (isIP(bare)) {
     return { ok: true, addresses: [{ address: bare, family: isIP(bare) as 4 | 6 }], literal: true, durationMs: 0 };
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer from the resolver within ${timeoutMs} ms`), { code: 'ETIMEOUT' })), timeoutMs);
-  });
   try {
-    const found = await Promise.race([lookup(bare, { all: true, verbatim: true }), timeout]);
-    const addresses = found.map((f) => ({ address: f.address, family: f.family as 4 | 6 }));
+    const addresses = await host.lookup(bare, { timeoutMs });
     return { ok: true, addresses, literal: false, durationMs: elapsed() };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = e.code ?? 'UNKNOWN';
+    const code = errorCode(err) ?? 'UNKNOWN';
     const error =
-      code === 'ENOTFOUND' ? `${host} does not resolve (no such name)` :
-      code === 'EAI_AGAIN' ? `the resolver did not answer for ${host} (temporary failure)` :
-      e.message;
+      code === 'ENOTFOUND' ? `${name} does not resolve (no such name)` :
+      code === 'EAI_AGAIN' ? `the resolver did not answer for ${name} (temporary failure)` :
+      err instanceof Error ? err.message : String(err);
     return { ok: false, error, code, durationMs: elapsed() };
-  } finally {
-    clearTimeout(timer);
   }
 }

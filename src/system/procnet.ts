@@ -1,4 +1,3 @@
-import { endianness } from 'node:os';
 import type { Family, TcpSocket, TcpState } from './socket.js';
 
 /** The kernel's TCP state numbers (include/net/tcp_states.h) as /proc/net/tcp prints them, in hex. */
@@ -24,11 +23,12 @@ const ROW =
 
 /**
  * Parses /proc/net/tcp (family 'inet') or /proc/net/tcp6 ('inet6'). Addresses are 32-bit words in
- * the host's byte order, so `byteOrder` defaults to this machine's; ports are plain hex.
+ * the byte order of the host that printed them (Host.identity; little-endian on x86 and arm64,
+ * where the fixtures come from); ports are plain hex.
  * On LISTEN rows rx_queue is the accept queue and tx_queue is 0 (the backlog is not shown).
  * Whether an IPv6 wildcard is dual-stack is not in the file: dualStack stays undefined.
  */
-export function parseProcNetTcp(text: string, family: Family, byteOrder: 'LE' | 'BE' = endianness()): TcpSocket[] {
+export function parseProcNetTcp(text: string, family: Family, byteOrder: 'LE' | 'BE' = 'LE'): TcpSocket[] {
   const sockets: TcpSocket[] = [];
   for (const line of text.split('\n')) {
     const m = ROW.exec(line);

@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode, type Host } from '../host/host.js';
 import { programLogFiles } from '../knowledge/program-logs.js';
 import { filterLogLines, mentionsTrouble, type LineSelectionOptions } from './journal-lines.js';
 
@@ -22,37 +21,19 @@ const DEFAULT_MAX_BYTES = 64 * 1024;
  * never the whole file; the first line, cut in the middle, is dropped. Never throws: a missing or
  * unreadable file, or one that is not a regular file, comes back as an error sentence.
  */
-export async function readLogTail(path: string, opts: { maxBytes?: number } = {}): Promise<LogTail> {
+export async function readLogTail(host: Host, path: string, opts: { maxBytes?: number } = {}): Promise<LogTail> {
   const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_MAX_BYTES));
-  let handle;
   try {
-    // O_NONBLOCK: opening a FIFO someone put at the path must not hang the diagnosis.
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    return readError(path, err);
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { path, error: `cannot read ${path}: not a regular file`, code: undefined };
     // One byte more than asked for, to see whether the first byte kept starts a line.
-    const start = Math.max(0, info.size - maxBytes - 1);
-    const buffer = Buffer.alloc(info.size - start);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
-      if (bytesRead === 0) break; // truncated while we read (logrotate's copytruncate)
-      filled += bytesRead;
-    }
-    let text = buffer.subarray(0, filled).toString('utf8');
-    if (start > 0) {
+    const tail = await host.readFileTail(path, maxBytes + 1);
+    let text = tail.text;
+    if (tail.start > 0) {
       const newline = text.indexOf('\n');
       text = newline < 0 ? '' : text.slice(newline + 1);
     }
     return { path, lines: splitLines(text) };
   } catch (err) {
     return readError(path, err);
-  } finally {
-    await handle.close().catch(() => undefined);
   }
 }
 
@@ -64,13 +45,14 @@ export async function readLogTail(path: string, opts: { maxBytes?: number } = {}
  * or the program is not known. `root` reads a host whose / is there (a container's, a test's).
  */
 export async function reasonFromProgramLog(
+  host: Host,
   unit: string,
   program?: string,
   opts: LineSelectionOptions & { maxBytes?: number; root?: string; now?: Date } = {},
 ): Promise<ProgramLogReason | undefined> {
   let unreadable: ProgramLogReason | undefined;
   for (const path of programLogFiles(unit, program, opts.now ? { now: opts.now } : {})) {
-    const tail = await readLogTail(opts.root ? join(opts.root, path) : path, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
+    const tail = await readLogTail(host, opts.root ? join(opts.root, path) : path, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
     if ('lines' in tail) {
       const lines = filterLogLines(tail.lines, opts);
       // Only context lines ("resuming normal operations") would read as the reason: say nothing.
@@ -89,8 +71,10 @@ function splitLines(text: string): string[] {
 }
 
 function readError(path: string, err: unknown): LogTail {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(err);
   switch (code) {
+    case 'ENOTREG':
+      return { path, error: `cannot read ${path}: not a regular file`, code: undefined };
     case 'ENOENT':
     case 'ENOTDIR':
       return { path, error: `cannot read ${path}: no such file`, code };

@@ -156,7 +156,7 @@ export function neighbourSilent(n: NeighbourResult | undefined): boolean {
 
 /** `ip route get` once per address per diagnosis: the probe starts it, a later route step reuses it. */
 export function sharedRoute(facts: Facts, address: string): Promise<RouteResult> {
-  return facts.once(`route:${address}`, () => routeTo(facts.runner, address, { timeoutMs: facts.options.timeoutMs }));
+  return facts.once(`route:${address}`, () => routeTo(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
 }
 
 /**
@@ -164,5 +164,5 @@ export function sharedRoute(facts: Facts, address: string): Promise<RouteResult>
  * chance to make the kernel resolve it (after the TCP probe), or the table says nothing yet.
  */
 export function sharedNeighbour(facts: Facts, address: string): Promise<NeighbourResult> {
-  return facts.once(`neigh:${address}`, () => neighbourOf(facts.runner, address, { timeoutMs: facts.options.timeoutMs }));
+  return facts.once(`neigh:${address}`, () => neighbourOf(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
 }

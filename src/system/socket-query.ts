@@ -1,16 +1,19 @@
-import { readFile } from 'node:fs/promises';
+import { errorCode, type Host } from '../host/host.js';
 import { parseNetstat } from './netstat.js';
 import { findOwners } from './owners.js';
 import { parseProcNetTcp } from './procnet.js';
-import type { CommandResult, Runner } from './runner.js';
+import type { CommandResult } from './runner.js';
 import { showCommand } from './runner.js';
 import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
 import { parseSs } from './ss.js';
 
 export interface SocketQueryOptions {
   timeoutMs: number;
-  /** Processes to look at first when finding owners (see findOwners). */
-  candidatePids?: number[];
+  /**
+   * Processes to look at first when finding owners (see findOwners). A promise is awaited only
+   * once the table is read, so looking them up never delays the start of ss.
+   */
+  candidatePids?: readonly number[] | Promise<readonly number[]>;
   /** Start from this source instead of ss (tests use it to exercise the fallbacks). */
   prefer?: SocketSource;
 }
@@ -23,24 +26,25 @@ export interface SocketQueryOptions {
  * (findOwners). Without ss, netstat is read (also without -p, for the same reason), and without
  * netstat, /proc/net/tcp and tcp6.
  */
-export async function readSocketTable(runner: Runner, port: number, opts: SocketQueryOptions): Promise<SocketTable> {
+export async function readSocketTable(host: Host, port: number, opts: SocketQueryOptions): Promise<SocketTable> {
   const filter = `( sport = :${port} or dport = :${port} )`;
   const onPort = (s: TcpSocket) => s.local.port === port || s.peer.port === port;
-  const table = await readFirstAvailable(runner, opts, {
+  const table = await readFirstAvailable(host, opts, {
     ss: { argv: ['ss', '-Htane', 'state', 'all', filter], shown: showCommand(['ss', '-Htanp', filter]) },
     netstat: { argv: ['netstat', '-taneeW'], shown: `netstat -tanp | grep ':${port} '` },
     proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
     keep: onPort,
   });
-  return attachOwners(table, opts.candidatePids);
+  const candidates = await opts.candidatePids;
+  return attachOwners(host, table, candidates?.length ? candidates : undefined);
 }
 
 /**
  * Every LISTEN socket on the machine, without owners: callers attach them (attachOwners) to the
  * few sockets they care about, as a full owner scan is costly.
  */
-export async function readListeners(runner: Runner, opts: { timeoutMs: number; prefer?: SocketSource }): Promise<SocketTable> {
-  return readFirstAvailable(runner, opts, {
+export async function readListeners(host: Host, opts: { timeoutMs: number; prefer?: SocketSource }): Promise<SocketTable> {
+  return readFirstAvailable(host, opts, {
     ss: { argv: ['ss', '-Htlne'], shown: 'ss -Htlnp' },
     netstat: { argv: ['netstat', '-tlneeW'], shown: 'netstat -tlnp' },
     // 0A is TCP_LISTEN; the state column is the only one followed by ' 0A '.
@@ -54,9 +58,9 @@ export async function readListeners(runner: Runner, opts: { timeoutMs: number; p
  * process can hold (inode 0: TIME_WAIT, not yet accepted), left undefined when the owner could
  * not be seen. ownersHidden is set when that is because whyport is not root.
  */
-export async function attachOwners(table: SocketTable, candidatePids?: number[]): Promise<SocketTable> {
+export async function attachOwners(host: Host, table: SocketTable, candidatePids?: readonly number[]): Promise<SocketTable> {
   const inodes = table.sockets.flatMap((s) => (s.inode ? [s.inode] : []));
-  const found = await findOwners(inodes, candidatePids ? { candidatePids } : {});
+  const found = await findOwners(host, inodes, candidatePids ? { candidatePids } : {});
   const unseen: TcpSocket[] = [];
   const sockets = table.sockets.map((s): TcpSocket => {
     if (s.inode === undefined) return s;
@@ -91,11 +95,11 @@ const ORDER: Record<SocketSource, SocketSource[]> = {
   proc: ['proc'],
 };
 
-async function readFirstAvailable(runner: Runner, opts: { timeoutMs: number; prefer?: SocketSource }, sources: Sources): Promise<SocketTable> {
+async function readFirstAvailable(host: Host, opts: { timeoutMs: number; prefer?: SocketSource }, sources: Sources): Promise<SocketTable> {
   const skipped: string[] = [];
   for (const source of ORDER[opts.prefer ?? 'ss']) {
     if (source === 'proc') {
-      const read = await readProcNet();
+      const read = await readProcNet(host);
       if (typeof read === 'string') {
         skipped.push(read);
         continue;
@@ -103,7 +107,7 @@ async function readFirstAvailable(runner: Runner, opts: { timeoutMs: number; pre
       return { source, command: sources.proc.shown, sockets: read.filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
     }
     const { argv, shown } = sources[source];
-    const result = await runner.run(argv, { timeoutMs: opts.timeoutMs });
+    const result = await host.run(argv, { timeoutMs: opts.timeoutMs });
     const failure = whyUnusable(result);
     if (failure) {
       skipped.push(failure);
@@ -143,20 +147,22 @@ function fallbackNotices(skipped: string[]): string[] {
 }
 
 /** Both files; tcp6 is absent when IPv6 is disabled, which is not an error. */
-async function readProcNet(): Promise<TcpSocket[] | string> {
+async function readProcNet(host: Host): Promise<TcpSocket[] | string> {
   let tcp: string;
   try {
-    tcp = await readFile('/proc/net/tcp', 'utf8');
+    tcp = await host.readFile('/proc/net/tcp');
   } catch (err) {
-    return `/proc/net/tcp could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    return `/proc/net/tcp could not be read (${errorCode(err) ?? String(err)})`;
   }
   let tcp6 = '';
   try {
-    tcp6 = await readFile('/proc/net/tcp6', 'utf8');
+    tcp6 = await host.readFile('/proc/net/tcp6');
   } catch {
     // No IPv6 on this host.
   }
-  return [...parseProcNetTcp(tcp, 'inet'), ...parseProcNetTcp(tcp6, 'inet6')];
+  // Addresses are words in the byte order of the kernel that printed them, not of this machine.
+  const { byteOrder } = await host.identity();
+  return [...parseProcNetTcp(tcp, 'inet', byteOrder), ...parseProcNetTcp(tcp6, 'inet6', byteOrder)];
 }
 
 function hexPort(port: number): string {

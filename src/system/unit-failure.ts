@@ -1,6 +1,6 @@
 import { SIGNAL_MEANINGS, isConfigTest } from '../knowledge/failure-words.js';
-import type { ExecCommand, ExecMainCode, UnitDetails } from './systemd.js';
-import { constants as osConstants } from 'node:os';
+import { signalName } from '../knowledge/signals.js';
+import type { ExecCommand, ExecMainCode, UnitDetails } from './systemd/units.js';
 
 /**
  * What happened to a unit, in words that match what happened: a failed configuration test is not
@@ -74,7 +74,7 @@ export function lastEnding(s: UnitDetails, journal: readonly string[]): Ending |
 /** `exit status 1`, `killed by SIGKILL — the OOM killer, or someone`. */
 export function endingText(e: Pick<Ending, 'code' | 'status'>, journal: readonly string[] = []): string {
   if (e.code === 'exited') return `exit status ${e.status}`;
-  const name = Object.entries(osConstants.signals).find(([, n]) => n === e.status)?.[0] ?? `signal ${e.status}`;
+  const name = signalName(e.status) ?? `signal ${e.status}`;
   if (name === 'SIGKILL' && journal.some((l) => /killed by the OOM killer|oom-kill|Out of memory/i.test(l))) return 'killed by SIGKILL — the OOM killer (out of memory)';
   const meaning = SIGNAL_MEANINGS[name];
   return `killed by ${name}${e.code === 'dumped' ? ' (core dumped)' : ''}${meaning ? ` — ${meaning}` : ''}`;

@@ -1,3 +1,5 @@
+import { localHost } from '../../src/host/local.js';
+import type { Host } from '../../src/host/host.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/knowledge/thresholds.js';

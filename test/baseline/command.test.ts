@@ -14,6 +14,7 @@ import { runBaseline, type BaselineDeps } from '../../src/baseline/command.js';
 import type { Baseline } from '../../src/baseline/model.js';
 import { UsageError } from '../../src/errors.js';
 import { execaRunner } from '../../src/system/runner.js';
+import { localHost } from '../../src/host/local.js';
 import {
   canUnshare,
   captureIO,
@@ -151,7 +152,7 @@ describe.skipIf(!canUnshare || needs !== '')(`in a private network namespace${!c
   let deps: Partial<BaselineDeps>;
   beforeAll(async () => {
     ns = await privateNetns();
-    deps = { runner: ns.runner, hostname: () => 'wpt-host' };
+    deps = { host: ns.host, runner: ns.runner };
   });
   afterAll(async () => {
     await ns?.close();
@@ -315,7 +316,7 @@ describe('bad input: a clear error, exit 2, the baseline untouched', () => {
   it('ss missing: no baseline is written or changed', async () => {
     const noPath = { run: (argv: readonly string[], o?: Parameters<typeof execaRunner.run>[1]) => execaRunner.run(argv, { ...o, env: { PATH: '/nonexistent' } }) };
     const file = join(dir, 'no-ss.json');
-    const err = await usageError(['baseline', 'save', '--file', file], { runner: noPath });
+    const err = await usageError(['baseline', 'save', '--file', file], { host: { ...localHost, run: noPath.run } });
     expect(err.message).toBe('cannot list the listening sockets: ss is not installed');
     expect(existsSync(file)).toBe(false);
   });

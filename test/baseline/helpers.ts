@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execaRunner, type Runner } from '../../src/system/runner.js';
+import type { Host } from '../../src/host/host.js';
+import { localHost } from '../../src/host/local.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const hasSs = spawnSync('ss', ['-V']).status === 0;
@@ -62,6 +64,8 @@ export interface Netns {
    * other commands (notify) run as they would on the host.
    */
   runner: Runner;
+  /** This machine as a Host, with `ss` run inside the namespace (files and /proc are shared with it). */
+  host: Host;
   /** argv prefix that runs a program inside the namespace. */
   enter: string[];
   close(): Promise<void>;
@@ -72,10 +76,12 @@ export async function privateNetns(): Promise<Netns> {
   await waitFor(holder, 'ready', 'the namespace holder');
   const pid = holder.pid!;
   const enter = ['nsenter', `--net=/proc/${pid}/ns/net`, '--'];
+  const runner: Runner = { run: (argv, options) => execaRunner.run(argv[0] === 'ss' ? [...enter, ...argv] : argv, options) };
   return {
     pid,
     enter,
-    runner: { run: (argv, options) => execaRunner.run(argv[0] === 'ss' ? [...enter, ...argv] : argv, options) },
+    runner,
+    host: { ...localHost, run: runner.run, identity: async () => ({ ...(await localHost.identity()), hostname: 'wpt-host' }) },
     close: () => stopChild(holder),
   };
 }

@@ -10,9 +10,9 @@ const EMPTY_IPTABLES: Reply = { stdout: fixtureText('iptables', 'nft-empty.save.
 const NO_IP6TABLES: Reply = { stdout: '' };
 
 async function run(replies: Record<string, Reply>, host: string, port = 7071, more: { isRoot?: boolean; portName?: string } = {}) {
-  const r = replay(replies);
+  const r = replay(replies, { identity: { root: more.isRoot ?? true } });
   const facts = new FakeFacts(r, {}, [OWN]);
-  const ctx = contextWith(r, facts, { host, port, ...(more.portName ? { portName: more.portName } : {}) }, { isRoot: more.isRoot ?? true });
+  const ctx = contextWith(r, facts, { host, port, ...(more.portName ? { portName: more.portName } : {}) });
   return firewall.run(firewall.params.parse({ host, port: String(port) }), ctx);
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
 import { guessers } from '../../src/checks/guesses.js';
 import { portsOfProgram, wellKnown } from '../../src/knowledge/well-known.js';
+import { localHost } from '../../src/host/local.js';
 import { Facts } from '../../src/system/facts.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
@@ -24,17 +25,18 @@ function context(port: number, running: Record<string, number[]>, sockets: TcpSo
   const table: SocketTable = { source: 'ss', command: 'ss', sockets, ownersHidden: false, notices: [] };
   // The real Facts (memoised pgrep, unit-file scan…) over the replayed runner; only the socket
   // table is given.
-  const facts = new Facts(runner, { timeoutMs: 1000 });
+  const host = { ...localHost, run: runner.run };
+  const facts = new Facts(host, { timeoutMs: 1000 });
   facts.socketTable = async () => table;
   // As on a server with systemd (this test machine has none as PID 1).
-  facts.systemdRunning = () => systemd;
+  facts.systemdRunning = async () => systemd;
   // The process table as pgrep would print it for these names (whyport reads /proc itself).
   facts.processes = async (name) => {
     asked.push(name);
     const pids = running[name] ?? [];
     return { processes: pids.map((pid) => ({ pid, commandLine: `/usr/sbin/${name}` })), command: `pgrep -a ${name}` };
   };
-  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, runner, facts, timeoutMs: 1000, isRoot: true } as unknown as CheckContext;
+  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
   return { ctx, asked };
 }
 

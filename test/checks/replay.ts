@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CheckContext, Target } from '../../src/checks/check.js';
+import type { Host } from '../../src/host/host.js';
 import { Facts, type Resolution } from '../../src/system/facts.js';
-import type { CommandResult, Runner } from '../../src/system/runner.js';
+import { replayHost, type CapturedHost, type Reply } from '../helpers/replay-host.js';
 
-/** A reply a replaying runner gives for one command line; 'missing' when the tool is not installed. */
-export type Reply = { stdout?: string; stderr?: string; exitCode?: number } | 'missing';
+export type { Reply } from '../helpers/replay-host.js';
 
 /** A captured command: CASE.txt (stdout), CASE.stderr.txt and CASE.exitcode, side by side. */
 export function captured(tool: string, name: string): Reply {
@@ -18,20 +18,9 @@ export function fixtureText(tool: string, name: string): string {
   return readFileSync(new URL(`../fixtures/${tool}/${name}`, import.meta.url), 'utf8');
 }
 
-/** A runner that replays captured output by command line; anything not listed is not installed. */
-export function replay(replies: Record<string, Reply>): Runner & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async run(argv) {
-      const key = argv.join(' ');
-      calls.push(key);
-      const r = replies[key] ?? 'missing';
-      const base: CommandResult = { argv, exitCode: null, stdout: '', stderr: '', missing: false, timedOut: false, durationMs: 1 };
-      if (r === 'missing') return { ...base, missing: true };
-      return { ...base, exitCode: r.exitCode ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-    },
-  };
+/** A host that replays captured output by command line (anything not listed is not installed), with more of a captured host if given. */
+export function replay(replies: Record<string, Reply>, more: Omit<CapturedHost, 'commands'> = {}): Host & { calls: string[] } {
+  return replayHost({ ...more, commands: replies });
 }
 
 /**
@@ -40,25 +29,25 @@ export function replay(replies: Record<string, Reply>): Runner & { calls: string
  */
 export class FakeFacts extends Facts {
   constructor(
-    runner: Runner,
+    host: Host,
     private readonly names: Record<string, Resolution> = {},
     private readonly own: string[] = [],
   ) {
-    super(runner, { timeoutMs: 1000 });
+    super(host, { timeoutMs: 1000 });
   }
 
   override resolve(host: string): Promise<Resolution> {
     return this.names[host] ? Promise.resolve(this.names[host]) : super.resolve(host);
   }
 
-  override isLocalAddress(address: string): boolean {
+  override async isLocalAddress(address: string): Promise<boolean> {
     return this.own.includes(address) || super.isLocalAddress(address);
   }
 }
 
-/** The context a check runs in, on that runner and those facts. */
-export function contextWith(runner: Runner, facts: Facts, target: Partial<Target> = {}, more: Partial<CheckContext> = {}): CheckContext {
-  return { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp', ...target }, runner, facts, timeoutMs: 1000, isRoot: true, ...more };
+/** The context a check runs in, on that host and those facts. */
+export function contextWith(host: Host, facts: Facts, target: Partial<Target> = {}, more: Partial<CheckContext> = {}): CheckContext {
+  return { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp', ...target }, host, facts, timeoutMs: 1000, ...more };
 }
 
 /** A resolution of a name to these addresses. */

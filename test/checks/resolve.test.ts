@@ -1,6 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { askNameserver, resolve } from '../../src/checks/resolve.js';
+import { askNameservers, resolve } from '../../src/checks/resolve.js';
+import { localHost } from '../../src/host/local.js';
+
+const askNameserver = async (server: string, name: string) => (await askNameservers(localHost, [server], name))[0];
 import { contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
 
 // What getaddrinfo said comes from Facts (a made-up resolution here); what a nameserver says is

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
 import { sockets } from '../../src/checks/sockets.js';
 import { isLoopback } from '../../src/net/address.js';
+import { localHost } from '../../src/host/local.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable } from '../../src/system/socket.js';
 import { parseSs } from '../../src/system/ss.js';
@@ -23,8 +24,10 @@ function context(file: string, port: number, nstat: string[] = []): { ctx: Check
       return { argv, exitCode: stdout ? 0 : 1, stdout, stderr: '', missing: false, timedOut: false, durationMs: 1 };
     },
   };
-  const facts = { socketTable: async () => table, isLocalAddress: (a: string) => isLoopback(a) };
-  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, runner, facts, timeoutMs: 1000, isRoot: true } as unknown as CheckContext;
+  // This machine's files and cgroups, the replayed nstat.
+  const host = { ...localHost, run: runner.run };
+  const facts = { socketTable: async () => table, localAddresses: async () => [] };
+  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
   return { ctx, ran };
 }
 

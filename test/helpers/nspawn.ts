@@ -1,9 +1,11 @@
+import { build } from 'esbuild';
 import { execa } from 'execa';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HostError, type Host } from '../../src/host/host.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, type Runner } from '../../src/system/runner.js';
 
 /**
@@ -57,6 +59,13 @@ export interface SystemdTestbed {
    * test to make it see this systemd. Timeouts kill inside the container (see nsenterRun).
    */
   readonly runner: Runner;
+  /**
+   * whyport's Host, all of it inside the container: commands through `runner`, and every file,
+   * link, /proc scan, cgroup and lookup by whyport's own local host code run inside (a bundle of
+   * src/host/local.ts, one `nsenter … node` per call). So a pid, its cgroup and the systemd that
+   * answers systemctl are always the container's; they can no longer disagree.
+   */
+  readonly host: Host;
   /** Writes a unit file into the container's /etc/systemd/system; call `daemonReload()` after. */
   writeUnit(name: string, text: string): Promise<void>;
   /** `systemctl daemon-reload` inside; throws with its stderr when it fails. */
@@ -207,6 +216,7 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
         if (r.exitCode !== 0) throw new Error(`systemctl daemon-reload failed in ${name}: ${r.stderr.trim()}`);
       },
       runner: runnerInside(leader),
+      host: await hostInside(leader, tmpDir),
       hostPid: (pidInside) => hostPidOf(leader, pidInside),
       stop: cleanup,
     };
@@ -314,6 +324,56 @@ function runnerInside(leaderPid: number): Runner {
       };
     },
   };
+}
+
+/** The Host methods besides run, each answered inside the container by the bundled local host. */
+const HOST_METHODS = [
+  'readFile', 'readFileTail', 'listDir', 'readLink', 'stat', 'networkInterfaces', 'lookup', 'nameservers', 'queryNameservers',
+  'identity', 'monotonicUs', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
+] as const satisfies readonly Exclude<keyof Host, 'run'>[];
+
+// Reads one {method, args} request on stdin, answers {ok, value} or {ok: false, code, message}.
+const AGENT = (localHostFile: string) => `import { localHost } from ${JSON.stringify(localHostFile)};
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { method, args } = JSON.parse(input);
+try {
+  process.stdout.write(JSON.stringify({ ok: true, value: await localHost[method](...args) }));
+} catch (e) {
+  process.stdout.write(JSON.stringify({ ok: false, code: e?.code ?? 'EIO', message: String(e?.message ?? e) }));
+}
+`;
+
+/**
+ * A Host whose every read happens inside the container: whyport's local host, bundled into the
+ * scratch dir (bound at the same path inside) and run there with the container's node, one call
+ * per batch, as an ssh host would run one remote command per batch.
+ */
+async function hostInside(leaderPid: number, tmpDir: string): Promise<Host> {
+  const agent = join(tmpDir, 'host-agent.mjs');
+  await build({
+    stdin: { contents: AGENT(join(REPO_ROOT, 'src/host/local.ts')), resolveDir: REPO_ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: agent,
+    logLevel: 'silent',
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+  });
+  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    const r = await nsenterRun(leaderPid, [process.execPath, agent], { input: JSON.stringify({ method, args }), timeoutMs: 15_000 });
+    let answer: { ok: true; value: unknown } | { ok: false; code: string; message: string };
+    try {
+      answer = JSON.parse(r.stdout) as typeof answer;
+    } catch {
+      throw new Error(`host agent for ${method} in the container printed no answer (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    }
+    if (!answer.ok) throw new HostError(answer.message, answer.code);
+    return answer.value;
+  };
+  const methods = Object.fromEntries(HOST_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)]));
+  return { ...methods, run: runnerInside(leaderPid).run } as unknown as Host;
 }
 
 async function mustRun(argv: readonly string[]): Promise<void> {

@@ -16,6 +16,7 @@ import { parsePlaybook } from '../../src/playbook/load.js';
 import { ASK_OUTCOMES, type Playbook } from '../../src/playbook/schema.js';
 import { parsePlaceholders } from '../../src/playbook/template.js';
 import { Facts } from '../../src/system/facts.js';
+import { localHost } from '../../src/host/local.js';
 
 const DIR = join(import.meta.dirname, '../../playbooks');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
@@ -105,7 +106,7 @@ for (const file of files) {
             return p.outcomes[i] === 'given' ? 'myapp' : '';
           },
         };
-        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, runner: undefined, facts: new Facts(undefined as never), timeoutMs: 100, isRoot: false } as unknown as CheckContext;
+        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts: new Facts(localHost), timeoutMs: 100 } as unknown as CheckContext;
         const guessers = new Proxy({}, { get: () => async () => [] }) as never;
         // A quiet ask never prompts: it is 'given' only when a flag answered it before the walk.
         const answers: Record<string, string> = {};

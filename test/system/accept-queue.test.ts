@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseNstat, parseProcNetstat, readListenOverflows, sampleListenOverflows } from '../../src/system/accept-queue.js';
-import type { CommandResult, Runner } from '../../src/system/runner.js';
+import type { Host } from '../../src/host/host.js';
+import { localHost } from '../../src/host/local.js';
+import type { CommandResult } from '../../src/system/runner.js';
 
 // Real captures: test/fixtures/capture-socket-states.sh (nstat/*) and the host's /proc/net/netstat.
 const text = (dir: string, name: string) => readFileSync(new URL(`../fixtures/${dir}/${name}`, import.meta.url), 'utf8');
@@ -19,7 +21,9 @@ describe("the kernel's listen-overflow counter", () => {
     expect(parseProcNetstat('IpExt: InNoRoutes\nIpExt: 0\n')).toBeUndefined();
   });
 
-  const replay = (outputs: (Partial<CommandResult> | undefined)[]): Runner => ({
+  // This machine's files, the replayed nstat.
+  const replay = (outputs: (Partial<CommandResult> | undefined)[]): Host => ({
+    ...localHost,
     async run(argv) {
       const o = outputs.shift() ?? { missing: true };
       return { argv, exitCode: o.missing ? null : 0, stdout: '', stderr: '', missing: false, timedOut: false, durationMs: 1, ...o };

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { filterLogLines, informativeLines, mentionsTrouble, pointsElsewhere } from '../../src/system/journal-lines.js';
-import { parseJournal, statusLogTail } from '../../src/system/systemd.js';
+import { parseJournal, statusLogTail } from '../../src/system/systemd/journal.js';
 
 // Real journals of real Debian services and small units under a real systemd (journal/capture.sh),
 // and the programs' own log files (program-logs/capture.sh, and the copies next to the journals).

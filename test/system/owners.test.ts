@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localHost } from '../../src/host/local.js';
 import { findOwners } from '../../src/system/owners.js';
 import { parseProcNetTcp } from '../../src/system/procnet.js';
 import { AS_NOBODY, asNobodySkipReason, readableTempDir } from '../helpers/as-user.js';
@@ -96,7 +97,7 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
   });
 
   it('finds the process holding a socket, with its full name from /proc/PID/comm', async () => {
-    const { owners, hidden } = await findOwners([shared.inode]);
+    const { owners, hidden } = await findOwners(localHost, [shared.inode]);
     expect(hidden).toBe(false);
     // /proc is read in pid order and the scan stops at the first owner: the lower pid of the two.
     const first = shared.pid < shared.childPid ? { pid: shared.pid, program: 'my (app), v2', fd: 3 } : { pid: shared.childPid, program: 'forked worker', fd: 3 };
@@ -104,12 +105,12 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
   });
 
   it('looks at candidate pids first and stops there once every socket has an owner', async () => {
-    const { owners } = await findOwners([shared.inode], { candidatePids: [shared.childPid] });
+    const { owners } = await findOwners(localHost, [shared.inode], { candidatePids: [shared.childPid] });
     expect(owners.get(shared.inode)).toEqual([{ pid: shared.childPid, program: 'forked worker', fd: 3 }]);
   });
 
   it('lists every holder of a shared socket when asked to be exhaustive', async () => {
-    const { owners } = await findOwners([shared.inode, nobodys.inode], { exhaustive: true });
+    const { owners } = await findOwners(localHost, [shared.inode, nobodys.inode], { exhaustive: true });
     expect(owners.get(shared.inode)).toEqual([
       { pid: shared.pid, program: 'my (app), v2', fd: 3 },
       { pid: shared.childPid, program: 'forked worker', fd: 3 },
@@ -119,13 +120,13 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
 
   it('finds no owner of an inode nobody holds, ignoring pids that are gone', async () => {
     const gone = 4_194_000; // above the default pid_max: never a live process
-    const { owners, hidden } = await findOwners([999_999_999], { candidatePids: [gone, 0, -1] });
+    const { owners, hidden } = await findOwners(localHost, [999_999_999], { candidatePids: [gone, 0, -1] });
     expect(owners.size).toBe(0);
     // Root reads every descriptor, unless something is walled off even from root (on this test
     // bed pid 1's links refuse readlink): then the owner may be there, and hidden says so.
     expect(hidden).toBe(somethingUnreadable());
-    expect(await findOwners([])).toEqual({ owners: new Map(), hidden: false });
-    expect(await findOwners([0])).toEqual({ owners: new Map(), hidden: false });
+    expect(await findOwners(localHost, [])).toEqual({ owners: new Map(), hidden: false });
+    expect(await findOwners(localHost, [0])).toEqual({ owners: new Map(), hidden: false });
   });
 
   it('as non-root: other users’ owners are hidden, the own ones still found', async () => {
@@ -140,15 +141,15 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
       return;
     }
     try {
-      const rootOwned = await findOwners([shared.inode]);
+      const rootOwned = await findOwners(localHost, [shared.inode]);
       expect(rootOwned.owners.size).toBe(0);
       expect(rootOwned.hidden).toBe(true);
 
-      const own = await findOwners([nobodys.inode]);
+      const own = await findOwners(localHost, [nobodys.inode]);
       expect(own.owners.get(nobodys.inode)).toEqual([{ pid: nobodys.pid, program: 'nobodys app', fd: 3 }]);
       expect(own.hidden).toBe(false);
 
-      const both = await findOwners([nobodys.inode, shared.inode]);
+      const both = await findOwners(localHost, [nobodys.inode, shared.inode]);
       expect([...both.owners.keys()]).toEqual([nobodys.inode]);
       expect(both.hidden).toBe(true);
     } finally {

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localHost } from '../../src/host/local.js';
 import { readLogTail, reasonFromProgramLog } from '../../src/system/program-log.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +36,7 @@ describe('readLogTail', () => {
   it('reads a small log whole, without the empty line after the last newline', async () => {
     const path = join(FIXTURES, 'program-logs', 'nginx-error.log');
     const text = await readFile(path, 'utf8');
-    expect(await readLogTail(path)).toEqual({ path, lines: text.trimEnd().split('\n') });
+    expect(await readLogTail(localHost, path)).toEqual({ path, lines: text.trimEnd().split('\n') });
   });
 
   it('reads only the last maxBytes and drops the line cut in the middle', async () => {
@@ -43,10 +44,10 @@ describe('readLogTail', () => {
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
     const lastTwo = `${lines.at(-2)}\n${lines.at(-1)}\n`;
     // One byte short of the last two lines: the first of them is cut, so only the last is whole.
-    expect(await readLogTail(path, { maxBytes: Buffer.byteLength(lastTwo) - 1 })).toEqual({ path, lines: lines.slice(-1) });
+    expect(await readLogTail(localHost, path, { maxBytes: Buffer.byteLength(lastTwo) - 1 })).toEqual({ path, lines: lines.slice(-1) });
     // Exactly the last two lines: the byte before them is a newline, so both are whole.
-    expect(await readLogTail(path, { maxBytes: Buffer.byteLength(lastTwo) })).toEqual({ path, lines: lines.slice(-2) });
-    expect(await readLogTail(path, { maxBytes: 0 })).toEqual({ path, lines: [] });
+    expect(await readLogTail(localHost, path, { maxBytes: Buffer.byteLength(lastTwo) })).toEqual({ path, lines: lines.slice(-2) });
+    expect(await readLogTail(localHost, path, { maxBytes: 0 })).toEqual({ path, lines: [] });
   });
 
   it('reads the end of a 16 GiB file at once: it never reads the whole file', async () => {
@@ -56,19 +57,19 @@ describe('readLogTail', () => {
     await truncate(path, 16 * 1024 ** 3);
     await appendFile(path, 'cut in the middle\n2026-12-01 20:34:30.254 GMT [22824] FATAL:  invalid value for parameter "shared_buffers": "lots"\n');
     const started = Date.now();
-    const tail = await readLogTail(path);
+    const tail = await readLogTail(localHost, path);
     expect(tail).toEqual({ path, lines: ['2026-12-01 20:34:30.254 GMT [22824] FATAL:  invalid value for parameter "shared_buffers": "lots"'] });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('says what is wrong instead of throwing: missing, a directory, a FIFO', async () => {
     const missing = join(tmp, 'nope', 'error.log');
-    expect(await readLogTail(missing)).toEqual({ path: missing, error: `cannot read ${missing}: no such file`, code: 'ENOENT' });
-    expect(await readLogTail(tmp)).toMatchObject({ path: tmp, error: `cannot read ${tmp}: not a regular file` });
+    expect(await readLogTail(localHost, missing)).toEqual({ path: missing, error: `cannot read ${missing}: no such file`, code: 'ENOENT' });
+    expect(await readLogTail(localHost, tmp)).toMatchObject({ path: tmp, error: `cannot read ${tmp}: not a regular file` });
     const fifo = join(tmp, 'fifo.log');
     execFileSync('mkfifo', [fifo]);
     // Opening a FIFO for reading blocks until a writer comes; this must come back at once.
-    expect(await readLogTail(fifo)).toMatchObject({ path: fifo, error: `cannot read ${fifo}: not a regular file` });
+    expect(await readLogTail(localHost, fifo)).toMatchObject({ path: fifo, error: `cannot read ${fifo}: not a regular file` });
   });
 
   const skip = process.getuid?.() !== 0 ? 'only root can run a command as nobody' : !SETPRIV ? 'setpriv (util-linux) is missing' : undefined;
@@ -79,7 +80,7 @@ describe('readLogTail', () => {
     const program = join(dir, 'read.mjs');
     await build({
       stdin: {
-        contents: `import { readLogTail } from ${JSON.stringify(resolve(HERE, '../../src/system/program-log.ts'))};\nconsole.log(JSON.stringify(await readLogTail(process.argv[2])));`,
+        contents: `import { readLogTail } from ${JSON.stringify(resolve(HERE, '../../src/system/program-log.ts'))};\nimport { localHost } from ${JSON.stringify(resolve(HERE, '../../src/host/local.ts'))};\nconsole.log(JSON.stringify(await readLogTail(localHost, process.argv[2])));`,
         resolveDir: dir,
         loader: 'ts',
       },
@@ -105,7 +106,7 @@ describe('readLogTail', () => {
 describe('reasonFromProgramLog', () => {
   it('finds Debian\'s postgres cluster log from the unit name', async () => {
     const root = await hostWith({ '/var/log/postgresql/postgresql-15-main.log': 'journal/postgresql-15-main-bad-setting.postgresql-15-main.log' });
-    const found = await reasonFromProgramLog('postgresql@15-main.service', 'pg_ctlcluster', { root });
+    const found = await reasonFromProgramLog(localHost, 'postgresql@15-main.service', 'pg_ctlcluster', { root });
     expect(found?.path).toBe('/var/log/postgresql/postgresql-15-main.log');
     expect(found?.lines[0]).toMatch(/LOG: {2}invalid value for parameter "shared_buffers": "lots"$/);
     expect(found?.lines).toContain('Examine the log output.');
@@ -113,7 +114,7 @@ describe('reasonFromProgramLog', () => {
 
   it('finds what redis wrote to its own file when the journal has only systemd\'s lines', async () => {
     const root = await hostWith({ '/var/log/redis/redis-server-cache.log': 'journal/redis-server-cache-port-in-use.redis-server-cache.log' });
-    const found = await reasonFromProgramLog('redis-server@cache.service', undefined, { root });
+    const found = await reasonFromProgramLog(localHost, 'redis-server@cache.service', undefined, { root });
     expect(found?.path).toBe('/var/log/redis/redis-server-cache.log');
     expect(found?.lines).toContainEqual(expect.stringMatching(/# Warning: Could not create server TCP listening socket 127\.0\.0\.1:6379: bind: Address already in use \(×5\)$/));
     expect(found?.lines.at(-1)).toMatch(/# Failed listening on port 6379 \(TCP\), aborting\. \(×5\)$/);
@@ -122,7 +123,7 @@ describe('reasonFromProgramLog', () => {
   it('tries the candidates in order: a directory in the way of the first, the second is read', async () => {
     const root = await hostWith({ '/var/log/redis/redis-server.log': 'program-logs/redis-server.log' });
     await mkdir(join(root, 'var/log/redis/redis-server-cache.log'));
-    const found = await reasonFromProgramLog('redis-server@cache', undefined, { root });
+    const found = await reasonFromProgramLog(localHost, 'redis-server@cache', undefined, { root });
     expect(found?.path).toBe('/var/log/redis/redis-server.log');
     expect(found?.lines.at(-1)).toMatch(/Failed listening on port 16379 \(TCP\), aborting\. \(×3\)$/);
   });
@@ -130,7 +131,7 @@ describe('reasonFromProgramLog', () => {
   it('says which file could not be read when none could', async () => {
     const root = await mkdtemp(join(tmp, 'root-'));
     await mkdir(join(root, 'var/log/nginx/error.log'), { recursive: true });
-    expect(await reasonFromProgramLog('nginx', undefined, { root })).toEqual({
+    expect(await reasonFromProgramLog(localHost, 'nginx', undefined, { root })).toEqual({
       path: '/var/log/nginx/error.log',
       lines: [],
       error: 'cannot read /var/log/nginx/error.log: not a regular file',
@@ -139,14 +140,14 @@ describe('reasonFromProgramLog', () => {
 
   it('has no lines when the log says nothing went wrong (Debian\'s apache: the bind error went to the journal)', async () => {
     const root = await hostWith({ '/var/log/apache2/error.log': 'journal/apache2-port-in-use.error.log' });
-    expect(await reasonFromProgramLog('apache2.service', 'apachectl', { root })).toEqual({ path: '/var/log/apache2/error.log', lines: [] });
+    expect(await reasonFromProgramLog(localHost, 'apache2.service', 'apachectl', { root })).toEqual({ path: '/var/log/apache2/error.log', lines: [] });
   });
 
   it('gives nothing for unknown programs or missing files, and honours max', async () => {
     const root = await hostWith({ '/var/log/nginx/error.log': 'program-logs/nginx-error.log' });
-    expect(await reasonFromProgramLog('myapp.service', 'myapp', { root })).toBeUndefined();
-    expect(await reasonFromProgramLog('postgresql@15-main', undefined, { root })).toBeUndefined();
-    const found = await reasonFromProgramLog('web.service', 'nginx', { root, max: 2 });
+    expect(await reasonFromProgramLog(localHost, 'myapp.service', 'myapp', { root })).toBeUndefined();
+    expect(await reasonFromProgramLog(localHost, 'postgresql@15-main', undefined, { root })).toBeUndefined();
+    const found = await reasonFromProgramLog(localHost, 'web.service', 'nginx', { root, max: 2 });
     expect(found?.lines).toHaveLength(2);
     expect(found?.lines.at(-1)).toMatch(/\[emerg\] \d+#\d+: still could not bind\(\)$/);
   });

@@ -3,6 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import { execaRunner } from '../../src/system/runner.js';
+import { localHost } from '../../src/host/local.js';
+import type { Host } from '../../src/host/host.js';
 import type { SocketSource, TcpSocket } from '../../src/system/socket.js';
 import { attachOwners, readListeners, readSocketTable } from '../../src/system/socket-query.js';
 
@@ -52,7 +54,7 @@ const find = (sockets: TcpSocket[], state: string, localPort: number, peerPort: 
 
 describe.each<SocketSource>(['ss', 'netstat', 'proc'])('readSocketTable, prefer %s', (prefer) => {
   it('reads LISTEN, both ends of an ESTABLISHED pair and a TIME-WAIT, with owners', async () => {
-    const table = await readSocketTable(execaRunner, port, { timeoutMs: 5_000, prefer });
+    const table = await readSocketTable(localHost, port, { timeoutMs: 5_000, prefer });
     expect(table.source).toBe(prefer);
     expect(table.notices).toEqual([]);
     expect(table.ownersHidden).toBe(false);
@@ -76,7 +78,7 @@ describe.each<SocketSource>(['ss', 'netstat', 'proc'])('readSocketTable, prefer 
   });
 
   it('says what a person would type to see the same', async () => {
-    const table = await readSocketTable(execaRunner, port, { timeoutMs: 5_000, prefer });
+    const table = await readSocketTable(localHost, port, { timeoutMs: 5_000, prefer });
     const hex = port.toString(16).toUpperCase().padStart(4, '0');
     expect(table.command).toBe(
       {
@@ -90,14 +92,14 @@ describe.each<SocketSource>(['ss', 'netstat', 'proc'])('readSocketTable, prefer 
 
 describe.each<SocketSource>(['ss', 'netstat', 'proc'])('readListeners, prefer %s', (prefer) => {
   it('lists every LISTEN socket without owners; attachOwners fills them in', async () => {
-    const table = await readListeners(execaRunner, { timeoutMs: 5_000, prefer });
+    const table = await readListeners(localHost, { timeoutMs: 5_000, prefer });
     expect(table.source).toBe(prefer);
     expect(table.sockets.every((s) => s.state === 'LISTEN')).toBe(true);
     const mine = table.sockets.find((s) => s.local.port === port)!;
     expect(mine).toMatchObject({ local: { address: '127.0.0.1', port } });
     expect(mine.owners).toBeUndefined();
 
-    const withOwners = await attachOwners({ ...table, sockets: [mine] }, [process.pid]);
+    const withOwners = await attachOwners(localHost, { ...table, sockets: [mine] }, [process.pid]);
     expect(withOwners.sockets[0]!.owners).toEqual([{ pid: process.pid, program: myComm, fd: expect.any(Number) }]);
     expect(withOwners.ownersHidden).toBe(false);
     // The table read once is shared: attaching owners makes a new one.
@@ -106,8 +108,9 @@ describe.each<SocketSource>(['ss', 'netstat', 'proc'])('readListeners, prefer %s
 });
 
 /** The real runner, except that the named programs are not installed. */
-function runnerWithout(...missing: string[]): Runner {
+function runnerWithout(...missing: string[]): Host {
   return {
+    ...localHost,
     async run(argv, options) {
       if (missing.includes(argv[0]!)) {
         const result: CommandResult = { argv, exitCode: null, stdout: '', stderr: '', missing: true, timedOut: false, durationMs: 0 };
@@ -132,7 +135,8 @@ describe('fallbacks', () => {
   });
 
   it('falls back when ss fails, saying how', async () => {
-    const failing: Runner = {
+    const failing: Host = {
+      ...localHost,
       async run(argv, options) {
         if (argv[0] === 'ss') return { argv, exitCode: 1, stdout: '', stderr: 'Cannot open netlink socket: Permission denied\n', missing: false, timedOut: false, durationMs: 1 };
         return execaRunner.run(argv, options);
@@ -144,7 +148,7 @@ describe('fallbacks', () => {
   });
 
   it('uses the candidate pids first', async () => {
-    const table = await readSocketTable(execaRunner, port, { timeoutMs: 5_000, candidatePids: [process.pid] });
+    const table = await readSocketTable(localHost, port, { timeoutMs: 5_000, candidatePids: [process.pid] });
     expect(find(table.sockets, 'LISTEN', port, 0)!.owners).toEqual([expect.objectContaining({ pid: process.pid })]);
   });
 });

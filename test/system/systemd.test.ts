@@ -5,22 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execaRunner, type CommandResult, type Runner } from '../../src/system/runner.js';
-import {
-  exitText,
-  mentionsPort,
-  normaliseUnit,
-  parseJournal,
-  parseSystemctlShow,
-  statusCommand,
-  statusFromProperties,
-  statusLogTail,
-  unitFromCgroup,
-  unitOfPid,
-  unitsMentioningPort,
-  unitStatus,
-  type UnitDetails,
-  type UnitStatus,
-} from '../../src/system/systemd.js';
+import { localHost } from '../../src/host/local.js';
+import { unitFromCgroup, unitOfPid } from '../../src/system/systemd/cgroup.js';
+import { parseJournal, statusLogTail } from '../../src/system/systemd/journal.js';
+import { exitText, parseSystemctlShow, statusFromProperties } from '../../src/system/systemd/show.js';
+import { unitStatus } from '../../src/system/systemd/status.js';
+import { mentionsPort, unitsMentioningPort } from '../../src/system/systemd/unit-files.js';
+import { normaliseUnit, statusCommand, type UnitDetails, type UnitStatus } from '../../src/system/systemd/units.js';
 import { startSystemdTestbed, systemdTestbedAvailable, type SystemdTestbed } from '../helpers/nspawn.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/systemctl');
@@ -216,8 +207,8 @@ describe('unitFromCgroup', () => {
   });
 
   it('unitOfPid is undefined for a process that does not exist', async () => {
-    expect(await unitOfPid(2 ** 22 + 12345)).toBeUndefined();
-    expect(await unitOfPid(-1)).toBeUndefined();
+    expect(await unitOfPid(localHost, 2 ** 22 + 12345)).toBeUndefined();
+    expect(await unitOfPid(localHost, -1)).toBeUndefined();
   });
 });
 
@@ -252,12 +243,12 @@ describe('unitsMentioningPort', () => {
   });
 
   it('finds units and drop-ins mentioning the port as a whole number, in search order, once each', async () => {
-    const found = await unitsMentioningPort(7071, [join(dir, 'etc'), join(dir, 'missing'), join(dir, 'lib')]);
+    const found = await unitsMentioningPort(localHost, 7071, [join(dir, 'etc'), join(dir, 'missing'), join(dir, 'lib')]);
     expect(found).toEqual(['api.service', 'colon.service', 'env.service', 'sock.socket', 'flagged.service']);
   });
 
   it('finds nothing for a port nobody mentions', async () => {
-    expect(await unitsMentioningPort(9, [join(dir, 'etc'), join(dir, 'lib')])).toEqual([]);
+    expect(await unitsMentioningPort(localHost, 9, [join(dir, 'etc'), join(dir, 'lib')])).toEqual([]);
   });
 
   it('mentionsPort ignores comments, longer numbers and dotted versions', () => {
@@ -268,7 +259,7 @@ describe('unitsMentioningPort', () => {
   });
 
   it('reads the real unit directories without failing', async () => {
-    await expect(unitsMentioningPort(22)).resolves.toBeInstanceOf(Array);
+    await expect(unitsMentioningPort(localHost, 22)).resolves.toBeInstanceOf(Array);
   });
 });
 
@@ -382,7 +373,7 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
     };
     expect((await noJournal.run(['journalctl', '-n', '1'])).missing).toBe(true);
     const s = details(await unitStatus(noJournal, 'myapp', { timeoutMs: 5000 }));
-    expect(s.journal.some((l) => l.includes('myapp: cannot open /etc/myapp/myapp.conf'))).toBe(true);
+    expect(s.journal.some((l) => l.includes('myapp: cannot open /etc/myapp/myapp.conf')), s.journal.join('\n')).toBe(true);
   });
 
   it('inactive: never started, empty journal', async () => {
@@ -416,10 +407,24 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
     expect(unitFromCgroup(cgroup.stdout)).toBe('web.service');
     const hostPid = await bed.hostPid(pid);
     expect(hostPid).toBeDefined();
-    expect(await unitOfPid(hostPid!)).toBe('web.service');
+    expect(await unitOfPid(localHost, hostPid!)).toBe('web.service');
   });
 
   it('unitsMentioningPort finds the unit in the container unit directory', async () => {
-    expect(await unitsMentioningPort(7071, [bed.unitDir])).toEqual(['web.service']);
+    expect(await unitsMentioningPort(localHost, 7071, [bed.unitDir])).toEqual(['web.service']);
+  });
+
+  it("bed.host reads inside the container: the pid systemctl gives is the pid whose cgroup is read, and the unit files are the container's", async () => {
+    const pid = Number((await bed.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'web.service'])).stdout.trim());
+    // No mapping to a host pid: the cgroup is read where systemctl answered.
+    expect(await unitOfPid(bed.host, pid)).toBe('web.service');
+    expect((await bed.host.processes({ name: 'sleep', match: 'name' })).map((p) => p.pid)).toContain(pid);
+    expect(await bed.host.descendants(1)).toContain(pid);
+    expect(await unitsMentioningPort(bed.host, 7071)).toEqual(['web.service']);
+    expect((await bed.host.identity()).hostname).toBe(bed.name);
+    await expect(bed.host.readFile('/nonexistent/file')).rejects.toMatchObject({ code: 'ENOENT' });
+    // The container's systemd status and the host's journal reads agree on one unit.
+    const s = details(await unitStatus(bed.host, 'web', { timeoutMs: 5000 }));
+    expect(s.mainPid).toBe(pid);
   });
 });

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExecCommand, parseJournal, parseSocketUnits, parseSystemctlShow, parseSystemctlShowBlocks, statusFromProperties, listenPort, type UnitDetails } from '../../src/system/systemd.js';
+import { parseJournal } from '../../src/system/systemd/journal.js';
+import { parseExecCommand, parseSystemctlShow, parseSystemctlShowBlocks, statusFromProperties } from '../../src/system/systemd/show.js';
+import { listenPort, parseSocketUnits } from '../../src/system/systemd/sockets.js';
+import type { UnitDetails } from '../../src/system/systemd/units.js';
 import { endingText, lastEnding, unitVerdict } from '../../src/system/unit-failure.js';
 import { isConfigTest } from '../../src/knowledge/failure-words.js';
 

@@ -1,0 +1,158 @@
+import { HostError, type DnsAnswer, type FileInfo, type Host, type HostIdentity, type InterfaceAddress, type ResolvedAddress } from '../../src/host/host.js';
+import { HostScans, type ScanFs } from '../../src/host/scan.js';
+import type { CommandResult } from '../../src/system/runner.js';
+
+/** A reply for one command line; 'missing' when the tool is not installed there. */
+export type Reply = { stdout?: string; stderr?: string; exitCode?: number } | 'missing';
+
+/** A captured server: what its files, links, commands and resolver said. */
+export interface CapturedHost {
+  /** path → text. Directories are the parents of these paths (and of links), listed from them. */
+  files?: Record<string, string>;
+  /** path → target (`/proc/41/fd/3` → `socket:[5501]`, `/lib` → `usr/lib`). */
+  links?: Record<string, string>;
+  /** Paths whose reads fail with EACCES (another user's /proc/PID/fd as non-root). */
+  denied?: string[];
+  /** argv joined by spaces → what it printed; anything else is not installed. */
+  commands?: Record<string, Reply>;
+  interfaces?: InterfaceAddress[];
+  /** name → its addresses, or the getaddrinfo code it failed with. */
+  names?: Record<string, ResolvedAddress[] | { code: string }>;
+  nameservers?: string[];
+  /** `server name` → the A and AAAA answers. */
+  dns?: Record<string, { a: DnsAnswer; aaaa: DnsAnswer }>;
+  identity?: Partial<HostIdentity>;
+  monotonicUs?: number;
+}
+
+/**
+ * A Host that serves a captured server, for tests: files, directories and links from the capture,
+ * commands by argv, names and identity as recorded. The batched scans are the real ones
+ * (src/host/scan.ts) over the captured files, so a test exercises the same pid walk and
+ * unit-file scan as the local host. `calls` lists every host call, in order.
+ */
+export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
+  const files = captured.files ?? {};
+  const links = captured.links ?? {};
+  const denied = new Set(captured.denied ?? []);
+  const calls: string[] = [];
+  const dirs = new Map<string, Set<string>>();
+  for (const path of [...Object.keys(files), ...Object.keys(links)]) {
+    let child = path;
+    for (let parent = dirname(path); ; child = parent, parent = dirname(parent)) {
+      if (!dirs.has(parent)) dirs.set(parent, new Set());
+      dirs.get(parent)!.add(child.slice(child.lastIndexOf('/') + 1));
+      if (parent === '/') break;
+    }
+  }
+  const fail = (code: string, path: string): never => {
+    throw new HostError(`${code}: ${path}`, code);
+  };
+  // Follows links in every component, as the kernel does.
+  const resolve = (path: string, depth = 0): string => {
+    if (depth > 16) fail('ELOOP', path);
+    const parts = path.split('/').filter(Boolean);
+    let at = '';
+    for (let i = 0; i < parts.length; i++) {
+      at = `${at}/${parts[i]}`;
+      const target = links[at];
+      if (target !== undefined && !target.startsWith('socket:') && !target.startsWith('pipe:')) {
+        const base = target.startsWith('/') ? target : `${dirname(at)}/${target}`.replace(/^\/\//, '/');
+        return resolve([base, ...parts.slice(i + 1)].join('/'), depth + 1);
+      }
+    }
+    return at || '/';
+  };
+  const fs: ScanFs = {
+    readdir(path) {
+      if (denied.has(path)) fail('EACCES', path);
+      const entries = dirs.get(resolve(path));
+      return entries ? [...entries] : fail('ENOENT', path);
+    },
+    readFile(path) {
+      if (denied.has(path)) fail('EACCES', path);
+      const real = resolve(path);
+      if (dirs.has(real)) fail('EISDIR', path);
+      return files[real] ?? fail('ENOENT', path);
+    },
+    readlink(path) {
+      if (denied.has(path)) fail('EACCES', path);
+      return links[path] ?? fail('EINVAL', path);
+    },
+    stat(path): FileInfo {
+      const real = resolve(path);
+      if (files[real] !== undefined) return { kind: 'file', size: Buffer.byteLength(files[real]), mtimeMs: 0 };
+      if (dirs.has(real)) return { kind: 'directory', size: 0, mtimeMs: 0 };
+      return fail('ENOENT', path);
+    },
+    realpath(path) {
+      const real = resolve(path);
+      return files[real] !== undefined || dirs.has(real) ? real : fail('ENOENT', path);
+    },
+  };
+  const scans = new HostScans(fs);
+  const log = <T>(call: string, value: () => T): Promise<Awaited<T>> => {
+    calls.push(call);
+    try {
+      return Promise.resolve(value()) as Promise<Awaited<T>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  return {
+    calls,
+    async run(argv) {
+      const key = argv.join(' ');
+      calls.push(key);
+      const r = captured.commands?.[key] ?? 'missing';
+      const base: CommandResult = { argv, exitCode: null, stdout: '', stderr: '', missing: false, timedOut: false, durationMs: 1 };
+      if (r === 'missing') return { ...base, missing: true };
+      return { ...base, exitCode: r.exitCode ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    },
+    readFile: (path) => log(`readFile ${path}`, () => fs.readFile(path)),
+    readFileTail: (path, bytes) =>
+      log(`readFileTail ${path}`, () => {
+        const text = fs.readFile(path);
+        const buffer = Buffer.from(text);
+        const start = Math.max(0, buffer.length - bytes);
+        return { text: buffer.subarray(start).toString('utf8'), start };
+      }),
+    listDir: (path) => log(`listDir ${path}`, () => fs.readdir(path)),
+    readLink: (path) => log(`readLink ${path}`, () => fs.readlink(path)),
+    stat: (paths) =>
+      log(`stat ${paths.join(' ')}`, () =>
+        paths.map((p) => {
+          try {
+            return fs.stat(p);
+          } catch {
+            return undefined;
+          }
+        }),
+      ),
+    networkInterfaces: () => log('networkInterfaces', () => captured.interfaces ?? [{ name: 'lo', address: '127.0.0.1', family: 4 as const, internal: true }]),
+    lookup: (name) =>
+      log(`lookup ${name}`, () => {
+        const r = captured.names?.[name];
+        if (r === undefined) return fail('ENOTFOUND', name);
+        return 'code' in r ? fail(r.code, name) : r;
+      }),
+    nameservers: () => log('nameservers', () => captured.nameservers ?? []),
+    queryNameservers: (servers, name) =>
+      log(`queryNameservers ${servers.join(',')} ${name}`, () =>
+        servers.map((server) => ({ server, ...(captured.dns?.[`${server} ${name}`] ?? { a: { code: 'ETIMEOUT' }, aaaa: { code: 'ETIMEOUT' } }) })),
+      ),
+    identity: () => log('identity', () => ({ hostname: 'replayed', uid: 0, root: true, byteOrder: 'LE' as const, ...captured.identity })),
+    monotonicUs: () => log('monotonicUs', () => captured.monotonicUs ?? 0),
+    socketOwners: (inodes, opts) => log(`socketOwners ${inodes.join(',')}`, () => scans.socketOwners(inodes, opts)),
+    processes: (query) => log(`processes ${query.match} ${query.name}`, () => scans.processes(query)),
+    descendants: (pid) => log(`descendants ${pid}`, () => scans.descendants(pid)),
+    socketInodes: (pids) => log(`socketInodes ${pids.join(',')}`, () => scans.socketInodes(pids)),
+    cgroups: (pids) => log(`cgroups ${pids.join(',')}`, () => scans.cgroups(pids)),
+    unitFiles: (dirs, opts) => log(`unitFiles ${dirs.join(',')}`, () => scans.unitFiles(dirs, opts)),
+  };
+}
+
+function dirname(path: string): string {
+  const at = path.lastIndexOf('/');
+  return at <= 0 ? '/' : path.slice(0, at);
+}
