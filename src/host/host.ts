@@ -1,5 +1,11 @@
-import type { Runner } from '../system/runner.js';
-import type { SocketOwner } from '../system/socket.js';
+import type { Runner } from './runner.js';
+
+/** A process holding a socket: found by the descriptor scan. */
+export interface SocketOwner {
+  pid: number;
+  program: string;
+  fd?: number;
+}
 
 /**
  * One machine, as whyport sees it. Everything the checks and readers learn about a host comes

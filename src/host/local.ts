@@ -2,7 +2,7 @@ import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statS
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
-import { execaRunner } from '../system/runner.js';
+import { execaRunner } from './runner.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 

@@ -1,5 +1,5 @@
 import type { FileInfo, ProcessInfo, ProcessQuery, ProcessSockets, SocketOwnersFound, SocketOwnersOptions, UnitFileText } from './host.js';
-import type { SocketOwner } from '../system/socket.js';
+import type { SocketOwner } from './host.js';
 
 /**
  * The few synchronous reads the batched host scans are made of. The local host gives node:fs;

@@ -12,11 +12,9 @@ export interface Endpoint {
   device?: string;
 }
 
-export interface SocketOwner {
-  pid: number;
-  program: string;
-  fd?: number;
-}
+// A socket's owner is what the host's descriptor scan finds (src/host/host.ts).
+import type { SocketOwner } from '../host/host.js';
+export type { SocketOwner };
 
 /** Where the socket table came from. */
 export type SocketSource = 'ss' | 'netstat' | 'proc';

@@ -52,7 +52,7 @@ describe('a whole diagnosis from a replayed host', () => {
   it('the seed scenario: SERVICE_FAILED with the journal line that says why, every read served by the host', async () => {
     const host = replayHost(server);
     const env = { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {}, version: '0.0.0' };
-    const opts = parseDiagnoseArgs(['10.213.9.2', '7071', '--process', 'myapp', '--service', 'myapp', '--json'], env, () => {}, serviceTable(server.files!['/etc/services'], '/etc/services'));
+    const opts = await parseDiagnoseArgs(['10.213.9.2', '7071', '--process', 'myapp', '--service', 'myapp', '--json'], env, () => {}, serviceTable(server.files!['/etc/services'], '/etc/services'));
     if (opts === 'exit') throw new Error('no diagnosis');
     let out = '';
     let err = '';
@@ -65,8 +65,8 @@ describe('a whole diagnosis from a replayed host', () => {
       ['sockets', 'none'],
       ['which-process', 'given'],
       ['process', 'not-running'],
-      ['which-service-of-process', 'given'],
-      ['unit-of-process', 'failed'],
+      ['service', 'given'],
+      ['unit', 'failed'],
     ]);
     expect(report.diagnosis.code).toBe('SERVICE_FAILED');
     expect(report.diagnosis.title).toBe('myapp.service has failed (exit status 1)');

@@ -15,11 +15,10 @@ const HOST_MODULES = /^(node:)?(fs|fs\/promises|os|dns|dns\/promises|child_proce
 /** Each file allowed to import them, and why it is not a read of the diagnosed host. */
 const ALLOWED: Record<string, string> = {
   'host/local.ts': 'the local Host implementation itself: the one place that reads this machine for a diagnosis',
-  'system/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
+  'host/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
   'main.ts': "whyport's own files: its package.json version under tests and the help text printed at build",
   'paths.ts': "whyport's own files: where its built-in playbooks are installed",
-  'context.ts': "whyport's own files: the built-in playbooks compiled at build (dist/playbooks/*.json)",
-  'playbook/load.ts': 'a playbook file the user names on the command line, read where whyport runs',
+  'playbook/source.ts': "whyport's built-in playbooks (the YAML and the JSON compiled at build) and a playbook file the user names, read where whyport runs",
   'subcommands.ts': '`whyport playbook …` and `checks`: playbook files the user names and the built-in ones',
   'baseline/store.ts': "the baseline file: written and read where whyport runs (the user's state directory), not a fact of the host",
   'tools/emit-schema.ts': 'a build tool: writes the JSON Schema and compiled playbooks into dist/',
@@ -44,7 +43,7 @@ describe('the host seam', () => {
 
   it('finds the imports it looks for (the scan itself works)', () => {
     expect(files.find((f) => f.file === 'host/local.ts')!.imports).toEqual(expect.arrayContaining(['node:fs', 'node:os', 'node:dns/promises']));
-    expect(files.find((f) => f.file === 'system/runner.ts')!.imports).toContain('execa');
+    expect(files.find((f) => f.file === 'host/runner.ts')!.imports).toContain('execa');
   });
 
   it('only the allowed files import fs, os, dns, child_process or execa; checks, readers, facts and knowledge never do', () => {

@@ -1,0 +1,65 @@
+
+/** What one external command did. A non-zero exit is data, not an exception. */
+export interface CommandResult {
+  argv: readonly string[];
+  /** null when the command did not run to an exit (missing, timed out, killed). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** The program is not installed (ENOENT). */
+  missing: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Written to the command's stdin; stdin is closed (never inherited) otherwise. */
+  input?: string;
+  env?: Record<string, string>;
+}
+
+/** The one seam through which every external command runs: argv only, never a shell. */
+export interface Runner {
+  run(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
+/** The real runner, on execa: argv array, timeout, `reject: false`, C locale so parsers see stable text. */
+export const execaRunner: Runner = {
+  async run(argv, options = {}) {
+    const [file, ...args] = argv;
+    if (!file) throw new Error('empty command');
+    const started = performance.now();
+    // Loaded on first use: `whyport --help` and argument errors never pay for it.
+    const { execa } = await import('execa');
+    const result = await execa(file, args, {
+      reject: false,
+      shell: false,
+      // No command whyport runs depends on the working directory, and one the user cannot enter
+      // (sudo -u nobody from /root) would make every spawn fail.
+      cwd: '/',
+      timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : 'pipe',
+      env: { LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat', ...options.env },
+      stripFinalNewline: false,
+      windowsHide: true,
+    });
+    const code = (result as { code?: string }).code;
+    return {
+      argv,
+      exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      missing: code === 'ENOENT',
+      timedOut: Boolean(result.timedOut),
+      durationMs: Math.round(performance.now() - started),
+    };
+  },
+};
+
+// Pure, so the decision code can show commands without importing the runner; re-exported here
+// because every reader that runs a command also shows it.
+export { showCommand } from '../text/command.js';
