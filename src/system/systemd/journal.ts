@@ -10,7 +10,7 @@ export async function unitJournal(runner: Runner, unit: string, lines: number, t
   const fromJournal = journal.exitCode === 0 ? parseJournal(journal.stdout) : [];
   if (fromJournal.length > 0) return fromJournal.slice(-lines);
   // journalctl can be absent or unreadable (no permission, no persistent journal) while status still shows lines.
-  const status = await runner.run(['systemctl', 'status', '-n', String(lines), '--no-pager', '--', unit], { timeoutMs });
+  const status = await runner.run(['systemctl', 'status', '--full', '-n', String(lines), '--no-pager', '--', unit], { timeoutMs });
   return statusLogTail(status.stdout).slice(-lines);
 }
 
