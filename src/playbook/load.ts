@@ -1,11 +1,16 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { $ZodIssue, $ZodType } from 'zod/v4/core';
-import { config, safeParse, toJSONSchema } from 'zod/mini';
+import { config, safeParse } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { PlaybookError, type LintError } from '../errors.js';
 import { ASK_OUTCOMES, PlaybookSchema, type Branch, type BranchDoc, type Playbook, type PlaybookDoc, type Step, type StepCase, type StepDoc, type StepParams } from './schema.js';
 import { didYouMean, hintFor } from './suggest.js';
 import { parsePlaceholders, splitWords, TemplateSyntaxError } from './template.js';
+import { evidenceJsonSchema, lookupEvidence, type JsonSchema } from './evidence-schema.js';
+import { fieldName, positionOf, sortProblems, type Path } from './yaml-position.js';
+import { branchesOfList, branchesOfMap, CODE_RE, type At, type BranchSet, type BranchSource } from './branches.js';
+
+export { evidenceFields, evidenceJsonSchema, lookupEvidence, type JsonSchema } from './evidence-schema.js';
 
 import type { CheckCatalog, CheckInfo } from '../checks/check.js';
 export type { CheckCatalog, CheckInfo };
@@ -16,10 +21,8 @@ config(en());
 const DEFAULT_MAX_STEPS = 50;
 const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local'];
-const CODE_RE = /^[A-Z][A-Z0-9_]*$/;
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
 
-type Path = (string | number)[];
 
 /**
  * Parses and validates playbook text. Everything is checked before anything runs: YAML syntax,
@@ -68,7 +71,6 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   });
 }
 
-type At = (path: Path, message: string, hint?: string, opts?: { key?: boolean; offset?: number; severity?: 'error' | 'warning' }) => void;
 
 function reportSchemaIssue(issue: $ZodIssue, raw: unknown, at: At): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -131,65 +133,8 @@ function knownKeysAt(path: Path): string[] {
   return [];
 }
 
-/** A branch as written, with where it was written (for errors). */
-interface BranchSource {
-  branch: Branch;
-  /** The branch itself (v1: the list item; v2: the key of the `on:` line). */
-  path: Path;
-  key: boolean;
-  /** Where each outcome of `when` is written. */
-  whenPaths: Path[];
-  /** Where each outcome starts inside a key that names several (`a, b:`). */
-  whenOffsets?: number[];
-  targetPath: Path;
-  targetKey: boolean;
-}
-
-/** The branches of a step or of one of its cases, as written. */
-interface BranchSet {
-  branches: BranchSource[];
-  path: Path;
-  /** A case: outcomes it leaves out fall back to the step's own branches. */
-  partial: boolean;
-  /** Version 2: the catch-all is spelled `else`, and map order means nothing. */
-  compact: boolean;
-}
-
 const ASK_EVIDENCE = ['input', 'value', 'source', 'guesses'];
 const CASE_KEY = /^([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)$/;
-
-/** Turns an `on:` map into ordered branches: named outcomes first, the `else` catch-all last. */
-function branchesOfMap(on: Record<string, string>, base: Path, at: At): BranchSource[] {
-  const named: BranchSource[] = [];
-  let catchAll: BranchSource | undefined;
-  for (const [key, target] of Object.entries(on)) {
-    const whens = key.split(',').map((w) => w.trim());
-    const path = [...base, key];
-    const to = CODE_RE.test(target) ? { diagnose: target } : { next: target };
-    let from = 0;
-    const whenOffsets = whens.map((w) => (from = key.indexOf(w, from)));
-    const src: BranchSource = { branch: { ...to }, path, key: true, whenPaths: whens.map(() => path), whenOffsets, targetPath: path, targetKey: false };
-    if (whens.includes('else')) {
-      if (whens.length > 1) at(path, "'else' stands alone: it is every outcome not named on another line", `write '${whens.filter((w) => w !== 'else').join(', ')}' on a line of its own`, { key: true });
-      catchAll = src;
-      continue;
-    }
-    if (whens.some((w) => w === '')) at(path, `'${key}' names an empty outcome`, 'separate outcomes with a comma: `a, b: target`', { key: true });
-    src.branch.when = whens;
-    named.push(src);
-  }
-  return catchAll ? [...named, catchAll] : named;
-}
-
-/** Turns a version 1 `outcomes:` list into branches. */
-function branchesOfList(list: readonly BranchDoc[], base: Path): BranchSource[] {
-  return list.map((b, i) => {
-    const path = [...base, i];
-    const whenPaths = b.when === undefined ? [] : Array.isArray(b.when) ? b.when.map((_, j) => [...path, 'when', j]) : [[...path, 'when']];
-    const branch: Branch = { ...(b.when !== undefined ? { when: b.when } : {}), ...(b.next !== undefined ? { next: b.next } : {}), ...(b.diagnose !== undefined ? { diagnose: b.diagnose } : {}) };
-    return { branch, path, key: false, whenPaths, targetPath: b.next !== undefined ? [...path, 'next'] : [...path, 'diagnose'], targetKey: false };
-  });
-}
 
 /**
  * Validates everything beyond the schema and returns the steps in the one form the engine walks
@@ -452,8 +397,6 @@ interface TemplateContext {
   evidence: Map<string, JsonSchema>;
 }
 
-export type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; additionalProperties?: boolean | JsonSchema; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
-
 /** The JSON Schema of the evidence of a step (an ask step's is fixed). */
 function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undefined {
   const step = tc.steps[stepId];
@@ -467,49 +410,6 @@ function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undef
     tc.evidence.set(step.check!, s);
   }
   return s;
-}
-
-/** The JSON Schema of a check's evidence (also published, and listed by `whyport checks`). */
-export function evidenceJsonSchema(schema: $ZodType): JsonSchema {
-  return toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as JsonSchema;
-}
-
-/** The dotted paths evidence of this shape offers, for `whyport checks`: `acceptQueue.owner`, `fix[]`. */
-export function evidenceFields(schema: JsonSchema, prefix = '', depth = 0): string[] {
-  const props = schema.properties ?? {};
-  return Object.entries(props).flatMap(([k, v]) => {
-    const name = prefix + k;
-    const inner = v.anyOf?.find((a) => a.type !== 'null') ?? v;
-    if (inner.properties && depth < 2) return evidenceFields(inner, `${name}.`, depth + 1);
-    return [inner.type === 'array' ? `${name}[]` : name];
-  });
-}
-
-/**
- * Whether `path` names something inside evidence of this shape. A miss says at which part, and
- * which names were possible there (for did-you-mean).
- */
-export function lookupEvidence(schema: JsonSchema, path: readonly string[]): { ok: true } | { ok: false; at: number; known: string[]; what: string } {
-  const go = (s: JsonSchema, i: number): { ok: true } | { ok: false; at: number; known: string[]; what: string } => {
-    if (i >= path.length) return { ok: true };
-    const alts = s.anyOf ?? s.oneOf;
-    if (alts) {
-      const tries = alts.filter((a) => a.type !== 'null').map((a) => go(a, i));
-      return tries.find((t) => t.ok) ?? tries.sort((a, b) => (b.ok ? 0 : b.at) - (a.ok ? 0 : a.at))[0] ?? { ok: true };
-    }
-    const seg = path[i]!;
-    const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
-    if (type === undefined && !s.properties) return { ok: true }; // any value: the playbook looks inside at its own risk
-    if (type === 'array') return /^\d+$/.test(seg) ? go(s.items ?? {}, i + 1) : { ok: false, at: i, known: [], what: 'a list (take an item by its number, or the whole list)' };
-    if (type === 'object' || s.properties) {
-      if (s.properties && seg in s.properties) return go(s.properties[seg]!, i + 1);
-      if (s.additionalProperties && typeof s.additionalProperties === 'object') return go(s.additionalProperties, i + 1);
-      if (s.additionalProperties === true || (s.additionalProperties === undefined && !s.properties)) return { ok: true };
-      return { ok: false, at: i, known: Object.keys(s.properties ?? {}), what: 'an object' };
-    }
-    return { ok: false, at: i, known: [], what: `a ${type}` };
-  };
-  return go(schema, 0);
 }
 
 /**
@@ -563,39 +463,4 @@ function checkTemplate(text: string, path: Path, tc: TemplateContext, before: re
         bad(`'${h.raw}' starts with '${root}'`, "placeholders start with target., inputs., steps. or last.");
     }
   }
-}
-
-function fieldName(path: Path): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-}
-
-/** The line and column of the node at `path` (or of its key), falling back to the nearest parent. */
-function positionOf(doc: Document, lc: LineCounter, path: Path, key: boolean, offset: number): { line: number; col: number } {
-  let node: unknown = doc.contents;
-  let found: YamlNode | null = (doc.contents as YamlNode | null) ?? null;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i]!;
-    const last = i === path.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
-      if (!pair) break;
-      if (last && key) {
-        found = pair.key as YamlNode;
-        break;
-      }
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      node = node.items[seg];
-    } else break;
-    if (node && typeof node === 'object' && 'range' in node) found = node as YamlNode;
-    else break;
-  }
-  const start = found?.range?.[0] ?? 0;
-  const quoted = isScalar(found) && (found.type === 'QUOTE_DOUBLE' || found.type === 'QUOTE_SINGLE') ? 1 : 0;
-  const blockScalar = isScalar(found) && (found.type === 'BLOCK_LITERAL' || found.type === 'BLOCK_FOLDED');
-  return lc.linePos(blockScalar ? start : start + (offset ? offset + quoted : 0));
-}
-
-function sortProblems(p: LintError[]): LintError[] {
-  return [...p].sort((a, b) => a.line - b.line || a.col - b.col);
 }
