@@ -47,7 +47,7 @@ export const portOwner = defineCheck({
     const distinct = dedupe(owners);
     const units = await unitsOfPids(ctx.host, distinct.map((o) => o.pid));
     const holders = distinct.map((o, i): Holder => ({ pid: o.pid, program: o.program, unit: units[i] }));
-    const base = { expected: wanted ?? '', owners: dedupe(owners), holders };
+    const base = { expected: wanted ?? '', owners: distinct, holders };
 
     // Socket activation: systemd holds the socket itself until (and while) its service runs. Once
     // the service runs, its processes hold the same socket (and the owner scan may stop at them
@@ -58,7 +58,10 @@ export const portOwner = defineCheck({
     const startedBy = (s: SocketUnit) => inUnits.some((h) => h.unit === s.service || (s.accept && s.service !== undefined && h.unit!.startsWith(s.service.replace(/@\.service$/, '@'))));
     const socket = candidate && (init || startedBy(candidate)) ? candidate : undefined;
     const others = holders.filter((h) => h !== init);
-    const namedUnit = named.service ? await resolveUnit(ctx, named.service) : undefined;
+    // The named unit's real name (an alias such as sshd → ssh.service), asked of systemd only when
+    // the name as given matches nothing.
+    let resolved: Promise<string | undefined> | undefined;
+    const namedUnit = () => (resolved ??= named.service ? resolveUnit(ctx, named.service) : Promise.resolve(undefined));
 
     if (socket) {
       const service = socket.service ?? socket.unit;
@@ -80,7 +83,7 @@ export const portOwner = defineCheck({
       // its name, or what runs in it now.
       const program = serviceStatus?.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
       const units = new Set([socket.unit, service]);
-      const unitNamed = named.service !== undefined && (units.has(normaliseUnit(named.service)) || (namedUnit !== undefined && units.has(namedUnit)));
+      const unitNamed = named.service !== undefined && (units.has(normaliseUnit(named.service)) || units.has((await namedUnit()) ?? ''));
       const processNamed = named.process !== undefined && (units.has(normaliseUnit(named.process)) || service.replace(/@?\.service$/, '') === named.process || program === named.process || others.some((h) => h.program === named.process));
       const isNamed = wanted === undefined || unitNamed || processNamed;
       if (isNamed) return { outcome: 'socket-activated', status: 'pass', summary, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
@@ -94,7 +97,7 @@ export const portOwner = defineCheck({
     const matched: Holder[] = [];
     for (const h of holders) {
       const byProcess = named.process !== undefined && ((await isNamedProcess(ctx.host, h.pid, h.program, named.process)) || h.unit === normaliseUnit(named.process));
-      const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === namedUnit);
+      const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === (await namedUnit()));
       if (byProcess || byUnit) matched.push(h);
     }
     if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `port ${p.port} is held by ${holderText}, as expected`, command, evidence };

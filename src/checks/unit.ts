@@ -1,4 +1,5 @@
 import { text, z } from './params.js';
+import { unitJournal } from '../system/systemd/journal.js';
 import { instancesOf, unitStatus, unitStatuses } from '../system/systemd/status.js';
 import { normaliseUnit, statusCommand, type UnitDetails, type UnitStatus } from '../system/systemd/units.js';
 import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
@@ -92,8 +93,8 @@ async function judgeGroup(asked: string, wrapper: UnitDetails | undefined, membe
     if (wrapper) return judge(asked, wrapper, ctx);
     return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${normaliseUnit(asked)}`, command: statusCommand(asked), evidence: { unit: normaliseUnit(asked) } };
   }
-  const full = await unitStatus(ctx.host, pick.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
-  const details = 'subState' in full ? full : pick;
+  // The batch already read its properties: only its journal is missing.
+  const details = { ...pick, journal: await unitJournal(ctx.host, pick.unit, JOURNAL_READ, ctx.timeoutMs) };
   const through = wrapper
     ? `${wrapper.unit} is only a wrapper (active (exited)) around ${statuses.map((m) => m.unit).join(', ')}`
     : `${asked} is a template; its instances: ${statuses.map((m) => `${m.unit} (${m.state})`).join(', ')}`;
