@@ -6,9 +6,14 @@ export type Transition = { kind: 'step'; step: string } | { kind: 'diagnose'; di
 /** The outcomes of the steps that ran so far, by step id. */
 export type History = Readonly<Record<string, string>>;
 
-/** The case of a step that applies after these outcomes: the first whose earlier step had its outcome. */
+/** The cases of a step that apply after these outcomes (their earlier step had their outcome), in the order written. */
+export function activeCases(step: Pick<Step, 'cases'>, history: History): StepCase[] {
+  return step.cases?.filter((c) => history[c.after.step] === c.after.outcome) ?? [];
+}
+
+/** The first case that applies: its parameters are the step's for this walk. */
 export function activeCase(step: Pick<Step, 'cases'>, history: History): StepCase | undefined {
-  return step.cases?.find((c) => history[c.after.step] === c.after.outcome);
+  return activeCases(step, history)[0];
 }
 
 function match(branches: readonly Branch[], outcome: string): Transition | undefined {
@@ -30,15 +35,23 @@ function match(branches: readonly Branch[], outcome: string): Transition | undef
 export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, outcome: string, history: History = {}): Transition {
   const step = playbook.steps[stepId];
   if (!step) throw new Error(`internal: no step '${stepId}'`);
-  const c = activeCase(step, history);
-  const t = (c && match(c.outcomes, outcome)) ?? match(step.outcomes, outcome);
+  // Every case that applies is tried in order, then the step's own branches: first match wins.
+  for (const c of activeCases(step, history)) {
+    const t = match(c.outcomes, outcome);
+    if (t) return t;
+  }
+  const t = match(step.outcomes, outcome);
   if (t) return t;
   throw new Error(`internal: step '${stepId}' does not handle outcome '${outcome}'`);
 }
 
-/** Every path of a playbook from its start: each a list of step ids and the diagnosis it ends in. */
+/**
+ * Every path of a playbook from its start: each a list of step ids and the diagnosis it ends in.
+ * With a `server:` entry, a path whose verdict came from a client step goes on on the server, as
+ * a walk with --ssh does (its diagnosis is then the server's).
+ */
 export function allPaths(
-  playbook: Pick<Playbook, 'steps' | 'start'>,
+  playbook: Pick<Playbook, 'steps' | 'start' | 'server'>,
   outcomesOf: (stepId: string) => readonly string[],
 ): { steps: string[]; outcomes: string[]; diagnosis: string }[] {
   const paths: { steps: string[]; outcomes: string[]; diagnosis: string }[] = [];
@@ -49,7 +62,11 @@ export function allPaths(
       const t = transition(playbook, stepId, outcome, history);
       const s = [...steps, stepId];
       const o = [...outcomes, outcome];
-      if (t.kind === 'diagnose') paths.push({ steps: s, outcomes: o, diagnosis: t.diagnosis });
+      const onClient = playbook.steps[stepId]!.vantage === 'client' && !s.some((id) => playbook.steps[id]!.vantage === 'server');
+      if (t.kind === 'diagnose' && playbook.server && onClient) {
+        paths.push({ steps: s, outcomes: o, diagnosis: t.diagnosis });
+        walk(playbook.server.start, s, o);
+      } else if (t.kind === 'diagnose') paths.push({ steps: s, outcomes: o, diagnosis: t.diagnosis });
       else walk(t.step, s, o);
     }
   };

@@ -46,6 +46,15 @@ export interface WalkOptions {
   interactive: boolean;
   ui: WalkUI;
   signal?: AbortSignal;
+  /**
+   * A walk over both ends (--ssh): the context of each vantage. A step marked `vantage:` runs in
+   * that one; others run where the walk is. Each record then says where it ran.
+   */
+  vantages?: { client: CheckContext; server: CheckContext; at: 'client' | 'server' };
+  /** Start at this step instead of the playbook's start (the server's side of a two-ended walk). */
+  start?: string;
+  /** What ran before this walk (the client's side): its records and outcomes are the new walk's past. */
+  before?: WalkResult;
 }
 
 export interface WalkResult {
@@ -65,13 +74,17 @@ export interface WalkResult {
 export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const { playbook, ctx } = opts;
   const answers = { ...opts.answers };
-  const target = await reportTarget(ctx);
-  const steps: StepRecord[] = [];
-  const findings: Finding[] = [];
-  const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: undefined as StepRecord | undefined };
+  const target = opts.before?.target ?? (await reportTarget(ctx));
+  const steps: StepRecord[] = [...(opts.before?.steps ?? [])];
+  const findings: Finding[] = [...(opts.before?.findings ?? [])];
+  const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: steps.at(-1) };
 
   const history: Record<string, string> = {};
-  let stepId = playbook.start;
+  for (const s of steps) {
+    scope.steps[s.id] = s;
+    history[s.id] = s.outcome;
+  }
+  let stepId = opts.start ?? playbook.start;
   for (let n = 0; ; n++) {
     if (n >= playbook.maxSteps) {
       const trail = steps.slice(-6).map((s) => s.id).join(' → ');
@@ -79,10 +92,13 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     }
     if (opts.signal?.aborted) return interrupted();
     const step = playbook.steps[stepId]!;
+    const where = opts.vantages ? (step.vantage ?? opts.vantages.at) : undefined;
+    const here = where && opts.vantages ? { ...opts, ctx: opts.vantages[where] } : opts;
     let record: StepRecord;
     let noticed: readonly CheckFinding[];
     try {
-      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, opts, scope, answers), findings: [] } : await checkStep(stepId, step, opts, scope, history));
+      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, here, scope, answers), findings: [] } : await checkStep(stepId, step, here, scope, history));
+      if (where) record = { ...record, where };
     } catch (err) {
       if (err instanceof InterruptedError) return interrupted();
       throw err;

@@ -63,6 +63,7 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   const start = pb.start ?? Object.keys(pb.steps)[0]!;
   return Object.assign(pb, {
     steps,
+    ...(pb.server ? { server: { start: pb.server.start, keep: pb.server.keep ?? [] } } : {}),
     inputs: pb.inputs ?? {},
     start,
     maxSteps: pb.maxSteps ?? DEFAULT_MAX_STEPS,
@@ -122,9 +123,10 @@ function requiredHint(path: Path): string | undefined {
 }
 
 function knownKeysAt(path: Path): string[] {
-  const top = ['$schema', 'version', 'name', 'description', 'start', 'maxSteps', 'inputs', 'steps', 'diagnoses'];
+  const top = ['$schema', 'version', 'name', 'description', 'start', 'server', 'maxSteps', 'inputs', 'steps', 'diagnoses'];
   if (path.length === 0) return top;
-  if (path[0] === 'steps' && path.length === 2) return ['check', 'ask', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
+  if (path[0] === 'server' && path.length === 1) return ['start', 'keep'];
+  if (path[0] === 'steps' && path.length === 2) return ['vantage', 'check', 'ask', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'choices', 'default', 'pattern'];
@@ -148,6 +150,11 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
   const start = pb.start ?? stepIds[0]!;
   let brokenLinks = false;
   if (pb.start !== undefined && !pb.steps[pb.start]) at(['start'], `unknown step '${pb.start}'`, hintFor(pb.start, stepIds, 'steps'));
+  const serverStart = pb.server?.start;
+  if (serverStart !== undefined && !pb.steps[serverStart]) at(['server', 'start'], `unknown step '${serverStart}'`, hintFor(serverStart, stepIds, 'steps'));
+  pb.server?.keep?.forEach((code, i) => {
+    if (!pb.diagnoses[code]) at(['server', 'keep', i], `unknown diagnosis '${code}'`, hintFor(code, diagnosisIds, 'diagnoses'));
+  });
 
   for (const [id, d] of Object.entries(pb.diagnoses)) {
     if (d.code === undefined && !CODE_RE.test(id)) {
@@ -265,6 +272,7 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
       }
     }
     steps[id] = {
+      ...(doc.vantage !== undefined ? { vantage: doc.vantage } : {}),
       ...(doc.check !== undefined ? { check: doc.check } : {}),
       ...(doc.ask !== undefined ? { ask: doc.ask } : {}),
       ...(doc.quiet !== undefined ? { quiet: doc.quiet } : {}),
@@ -275,7 +283,7 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
     };
   }
 
-  if (!brokenLinks) checkCasesCanApply(steps, at);
+  if (!brokenLinks) checkCasesCanApply(steps, serverStart && steps[serverStart] ? serverStart : undefined, at);
 
   // Which steps lead to each diagnosis and step: `last.` there is one of them.
   const leadsTo = new Map<string, Set<string>>();
@@ -335,9 +343,11 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
   // points at a name that does not exist: the typo is the one problem, and everything behind it
   // would be reported unreachable too.
   if (steps[start] && !brokenLinks) {
-    const seen = new Set<string>([start]);
+    // The server's side is a second way in (with --ssh).
+    const entries = [start, ...(serverStart && steps[serverStart] ? [serverStart] : [])];
+    const seen = new Set<string>(entries);
     const usedDiagnoses = new Set<string>();
-    const queue = [start];
+    const queue = [...entries];
     while (queue.length) {
       const step = steps[queue.shift()!]!;
       for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
@@ -363,11 +373,12 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
  * the case belongs to. Reachability over every branch over-approximates the roads, so a case
  * found unreachable here is dead for sure.
  */
-function checkCasesCanApply(steps: Record<string, Step>, at: At): void {
+function checkCasesCanApply(steps: Record<string, Step>, serverStart: string | undefined, at: At): void {
+  // With --ssh, a client step's verdict leads on to the server's first step.
   const targets = (step: Step, outcome?: string) =>
     [...(step.cases ?? []).flatMap((c) => c.outcomes), ...step.outcomes]
       .filter((b) => outcome === undefined || b.when === undefined || (Array.isArray(b.when) ? b.when : [b.when]).includes(outcome))
-      .flatMap((b) => (b.next !== undefined ? [b.next] : []));
+      .flatMap((b) => (b.next !== undefined ? [b.next] : b.diagnose !== undefined && serverStart !== undefined && step.vantage === 'client' ? [serverStart] : []));
   const reachable = new Map<string, Set<string>>();
   const from = (id: string): Set<string> => {
     let seen = reachable.get(id);

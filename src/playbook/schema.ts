@@ -40,7 +40,11 @@ export const CaseSchema = z.strictObject({
   on: OnMap,
 });
 
+export const VANTAGES = ['client', 'server'] as const;
+export type Vantage = (typeof VANTAGES)[number];
+
 export const StepSchema = z.strictObject({
+  vantage: opt(z.enum(VANTAGES), 'Where the step must run: `client` (the machine whyport runs on, looking at the network) or `server` (the machine that should serve the port: here, or over ssh with --ssh); omit it for steps that run wherever the walk is'),
   check: opt(z.string(), 'The check this step runs (see `whyport checks`)'),
   ask: opt(z.string(), 'The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
   quiet: opt(z.boolean(), 'With `ask`: never prompt, only tell whether the input is known from a flag'),
@@ -87,6 +91,13 @@ export const PlaybookSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   description: opt(z.string()),
   start: opt(z.string(), 'The first step; defaults to the first step listed'),
+  server: opt(
+    z.strictObject({
+      start: described(z.string(), 'The step the server\'s side starts at'),
+      keep: opt(z.array(z.string()), 'Diagnoses of the client that stand whatever the server says (the port answers; the name does not resolve)'),
+    }),
+    'With --ssh: after the client\'s verdict the walk goes on on the server, from `start`, and the server decides (its steps may read the client\'s with `after: STEP.OUTCOME`)',
+  ),
   maxSteps: opt(z.number().check(z.int(), z.positive(), z.maximum(1000)), 'A walk longer than this stops with an error (a loop)'),
   inputs: opt(z.record(z.string().check(z.regex(ID)), InputSchema)),
   steps: z.record(z.string().check(z.regex(ID)), StepSchema).check(z.refine((s) => Object.keys(s).length > 0, 'a playbook needs at least one step')),
@@ -113,6 +124,7 @@ export interface StepCase {
 
 /** A validated step, the same for both versions: ordered branches, first match wins. */
 export interface Step {
+  vantage?: Vantage;
   check?: string;
   ask?: string;
   quiet?: boolean;
@@ -128,6 +140,7 @@ export type { GuessSource };
 
 /** A validated playbook with where it came from. */
 export interface Playbook extends Omit<PlaybookDoc, 'steps'> {
+  server?: { start: string; keep: string[] };
   steps: Record<string, Step>;
   inputs: Record<string, InputSpec>;
   start: string;

@@ -25,6 +25,24 @@ export interface StepRecord {
   evidence: Record<string, unknown>;
   /** Extra: how the step reads in the chain: ✔ pass, ✖ fail, • info (a question, a neutral fact). */
   status?: StepStatus;
+  /** With --ssh: the machine the step ran on. */
+  where?: 'client' | 'server';
+}
+
+/** With --ssh: both ends of the diagnosis (CONTRACT, "Additions within version 1"). */
+export interface Vantages {
+  client: { host: string; diagnosis?: { code: string; title: string } };
+  server: {
+    host: string;
+    via: 'ssh';
+    user: string | null;
+    /** Why the server could not be diagnosed, in one line; null when it was. */
+    error: string | null;
+    /** Extra: the server's name for itself, its own verdict, and how many remote commands it took. */
+    hostname?: string;
+    diagnosis?: { code: string; title: string };
+    commands?: number;
+  };
 }
 
 export type StepStatus = 'pass' | 'fail' | 'info';
@@ -73,6 +91,7 @@ export interface Report {
   findings?: Finding[];
   /** Extra: the walk was interrupted (Ctrl-C); the report is partial. */
   interrupted?: boolean;
+  vantages?: Vantages;
 }
 
 /** Exit statuses of ../shared/CONTRACT.md. */

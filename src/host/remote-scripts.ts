@@ -1,0 +1,68 @@
+/**
+ * The POSIX sh scripts whyport runs on a server over ssh, each as `sh -c SCRIPT sh ARGS…`: the
+ * script is a constant and every value arrives as a positional parameter, quoted once with the
+ * rest of argv (shell-quote.ts), so nothing a user or a host gives is ever part of shell syntax.
+ * They use only what a stock Linux server has: sh, coreutils, grep, findutils, iproute2.
+ *
+ * Scripts that return many files frame them with NULs: `\0BOUNDARY NAME\0` starts a section, and
+ * `grep -H -a -z '' FILE…` prints each file as one NUL-terminated `PATH:TEXT` record, so no text in
+ * a file (a process name, a command line) can pass for a frame.
+ */
+export const REMOTE_SCRIPTS = {
+  /** Who and what the server is, in one round trip (see ssh.ts parsePreflight). */
+  preflight: [
+    'echo "uid=$(id -u)"',
+    'echo "hostname=$(uname -n)"',
+    `printf 'order=%s\\n' "$(printf ab | od -An -tx2 | tr -d ' \\n')"`,
+    '[ -d /run/systemd/system ] && echo systemd=1',
+    'for t in ss netstat ip nft iptables iptables-save ufw firewall-cmd tcpdump systemctl journalctl bash getent; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done',
+    'echo "uptime=$(cat /proc/uptime)"',
+    'echo --ip',
+    'ip -o addr show 2>/dev/null',
+    'exit 0',
+  ].join('\n'),
+
+  /**
+   * /proc for the batched scans. $1 boundary, $2 the parts wanted (comm cmdline children fd
+   * cgroup), then pids for fd and cgroup (all processes when none). `self` is this shell's pid.
+   */
+  proc: [
+    'b=$1; parts=$2; shift 2; pids=$*',
+    `sec() { printf '\\0%s %s\\0' "$b" "$1"; }`,
+    'dirs() { if [ -z "$pids" ]; then for d in /proc/[0-9]*; do printf "%s/$1 " "$d"; done; else for p in $pids; do printf "/proc/%s/$1 " "$p"; done; fi; }',
+    `sec self; printf '%s\\0' "$$"`,
+    'for part in $parts; do',
+    '  case $part in',
+    `    comm|cmdline|children) sec "$part"; [ "$part" = children ] && f='task/*/children' || f=$part`,
+    `      grep -H -a -z '' $(dirs "$f") 2>/dev/null ;;`,
+    `    cgroup) sec cgroup; [ -n "$pids" ] && grep -H -a -z '' $(dirs cgroup) 2>/dev/null ;;`,
+    `    fd) sec fd; find $(dirs fd) -maxdepth 1 -lname 'socket:*' -printf '%h/%f %l\\0' 2>&1 ;;`,
+    '  esac',
+    'done',
+    'exit 0',
+  ].join('\n'),
+
+  /** Unit files. $1 boundary, $2 the largest size read, then the directories in order. */
+  units: [
+    'b=$1; max=$2; shift 2',
+    `sec() { printf '\\0%s %s\\0' "$b" "$1"; }`,
+    `sec real; for d; do r=$(readlink -f -- "$d" 2>/dev/null) && [ -d "$r" ] && printf '%s\\0%s\\0' "$d" "$r"; done`,
+    'sec files',
+    `for d; do [ -d "$d" ] && find -L "$d" -mindepth 1 -maxdepth 2 -type f -size -"$((max + 1))"c \\( -path "$d/*.d/*.conf" -o ! -path "$d/*/*" \\) -print0; done 2>/dev/null | xargs -0 -r grep -H -a -z '' 2>/dev/null`,
+    'exit 0',
+  ].join('\n'),
+
+  /** The end of a regular file: its size on the first line, then its last $2 bytes; exit 3 for anything but a regular file. */
+  tail: ['[ -e "$1" ] && [ ! -f "$1" ] && exit 3', 'size=$(stat -L -c %s -- "$1") || exit 1', 'echo "$size"', 'exec tail -c "$2" -- "$1"'].join('\n'),
+
+  /** `KIND SIZE MTIME` per path (f, d or o), `-` where it cannot be stat'ed. */
+  stat: [
+    'for p; do',
+    '  if [ -f "$p" ]; then k=f; elif [ -d "$p" ]; then k=d; elif [ -e "$p" ]; then k=o; else echo -; continue; fi',
+    `  echo "$k $(stat -L -c '%s %Y' -- "$p" 2>/dev/null || echo '0 0')"`,
+    'done',
+  ].join('\n'),
+
+  /** Prints $SSH_CONNECTION (which sudo would drop), then runs the rest. */
+  connection: `printf 'ssh=%s\\n' "$SSH_CONNECTION"; exec "$@"`,
+} as const;

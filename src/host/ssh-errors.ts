@@ -1,0 +1,27 @@
+import type { CommandResult } from './runner.js';
+
+/**
+ * One line for a failed ssh connection: what failed, and what to try. ssh's own words are kept
+ * where they are precise ("Permission denied (publickey)"); the hint is whyport's.
+ */
+export function sshFailure(server: string, r: CommandResult, elapsedMs: number, ctx: { sudo?: boolean; preflight?: boolean } = {}): string {
+  const e = r.stderr;
+  const last = e.split('\n').map((l) => l.trim()).filter((l) => l && !/^@+$|^Warning: Permanently added/.test(l)).pop() ?? '';
+  if (ctx.preflight && ctx.sudo && /sudo: (a password is required|a terminal is required|.*password)/i.test(e)) {
+    return `sudo on ${server} wants a password: --sudo runs sudo -n, which never asks — allow whyport's reads without a password (NOPASSWD), or drop --sudo`;
+  }
+  if (ctx.preflight && ctx.sudo && /sudo: (command not found|not found)|env: .sudo.: No such file/.test(e)) return `${server} has no sudo: drop --sudo, or connect as root`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(e)) {
+    return `the host key of ${server} has changed since it was last seen, so ssh refuses to connect (a reinstalled server, or someone in between) — check the new key, then ssh-keygen -R the old one`;
+  }
+  if (/Host key verification failed|No (ED25519|RSA|ECDSA)? ?host key is known/.test(e)) {
+    return `the host key of ${server} is not known here, and whyport does not accept keys on its own — ssh ${server} once to check and accept it, or pass --ssh-option StrictHostKeyChecking=accept-new`;
+  }
+  if (/Permission denied \(/.test(e)) return `ssh to ${server}: authentication failed (${last.replace(/^.*?(Permission denied)/, '$1')}) — is your key loaded (ssh-add -l), or pass --ssh-option IdentityFile=PATH`;
+  if (/Connection refused/.test(e)) return `ssh to ${server}: connection refused — nothing listens for ssh there (is sshd running, on that port? --ssh ${server.replace(/:\d+$/, '')}:PORT)`;
+  if (r.timedOut || /timed out/i.test(e)) return `ssh to ${server}: no answer (timed out after ${Math.round(elapsedMs / 100) / 10} s) — a firewall drops ssh, or the address is wrong`;
+  if (/Could not resolve hostname/.test(e)) return `ssh to ${server}: the name does not resolve here`;
+  if (/No route to host|Network is unreachable/.test(e)) return `ssh to ${server}: ${/No route/.test(e) ? 'no route to host' : 'network unreachable'}`;
+  if (ctx.preflight) return `ssh to ${server} connected, but the first command failed: ${last || `exit status ${r.exitCode}`}`;
+  return `ssh to ${server} failed: ${last || `exit status ${r.exitCode}`}`;
+}
