@@ -5,6 +5,7 @@ import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
 import { parsePort, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
+import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
 export interface DiagnoseOptions {
@@ -23,6 +24,8 @@ export interface DiagnoseOptions {
   verbose: boolean;
   /** --watch: repeat until reachable, printing changes of verdict. */
   watch?: { intervalMs: number; max?: number };
+  /** --ssh: the server's side too, over ssh. */
+  ssh?: { target: SshTarget; options: string[]; sudo: boolean; batchMode: boolean };
 }
 
 export interface Environment {
@@ -63,6 +66,9 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('-v, --verbose', 'show every step’s evidence in the text report')
+    .option('--ssh [server]', 'diagnose both ends: the server side too, over ssh to [USER@]SERVER[:SSHPORT] (default: HOST); nothing is installed there')
+    .option('--ssh-option <key=value>', 'passed to ssh as -o KEY=VALUE (repeatable), e.g. IdentityFile=~/.ssh/ops', (v: string, all: string[] = []) => [...all, v])
+    .option('--sudo', 'with --ssh: run the server-side reads with sudo -n (never asks for a password)')
     .option('--watch', 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp')
     .option('--interval <seconds>', 'with --watch: seconds between tries (default 2)')
     .option('--max <n>', "with --watch: give up after N tries, with the last verdict's exit status")
@@ -76,6 +82,7 @@ Examples:
   whyport db.internal postgres --json --process postgres
   whyport 127.0.0.1 8080 --service myapp --fix
   whyport 10.0.0.5 7071 --playbook ./myapp.yaml
+  whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo   both ends in one report
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
 3 inconclusive, 130 interrupted.`,
@@ -88,7 +95,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
@@ -126,6 +133,15 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     throw new UsageError('--interval and --max only go with --watch', 'e.g. whyport HOST PORT --watch --interval 5 --max 60');
   }
 
+  let ssh: DiagnoseOptions['ssh'];
+  if (o.ssh !== undefined) {
+    if (watch) throw new UsageError('--watch does not go with --ssh yet', 'run whyport --ssh once per try, or --watch on the server itself');
+    const target = parseSshTarget(o.ssh === true ? host : o.ssh);
+    ssh = { target, options: (o.sshOption ?? []).map(parseSshOption), sudo: Boolean(o.sudo), batchMode: !envi.stdinIsTTY };
+  } else if (o.sshOption !== undefined || o.sudo) {
+    throw new UsageError(`${o.sudo ? '--sudo' : '--ssh-option'} only goes with --ssh`, 'e.g. whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo');
+  }
+
   const noColor = envi.env.NO_COLOR !== undefined && envi.env.NO_COLOR !== '';
   const yes = Boolean(o.yes) || !envi.stdinIsTTY;
   return {
@@ -142,5 +158,6 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     interactive: !yes && envi.stderrIsTTY && !watch,
     verbose: Boolean(o.verbose),
     ...(watch ? { watch } : {}),
+    ...(ssh ? { ssh } : {}),
   };
 }

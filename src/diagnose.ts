@@ -6,7 +6,8 @@ import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
 import { formatLintError } from './errors.js';
 import { openPlaybook } from './playbook/source.js';
 import { makeContext, prefetch, type EarlyStart } from './context.js';
-import { EXIT, exitStatusFor, type AppliedFix, type Report } from './report/model.js';
+import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from './report/model.js';
+import type { ServerEnd } from './both-ends.js';
 import type { Host } from './host/host.js';
 import { localHost } from './host/local.js';
 import { showCommand, type Runner } from './system/runner.js';
@@ -51,43 +52,72 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const showProgress = opts.format === 'text' || opts.interactive;
   const ui = io.ui ?? (showProgress && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 ? await terminalUI({ spinner: true, color: opts.color }) : { ...silentUI, stop() {} });
   let result: WalkResult;
+  let vantages: Vantages | undefined;
+  let end: ServerEnd | undefined;
+  let recheck: () => Promise<WalkResult>;
+  const closeOnExit = () => end?.session.closeSync();
   try {
     const ctx = io.early?.ctx ?? context();
     if (!io.early) prefetch(playbook, ctx);
-    result = await walk({ playbook, ctx, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) });
+    const base = { playbook, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) };
+    if (opts.ssh) {
+      const both = await import('./both-ends.js');
+      both.checkBothEnds(playbook);
+      end = both.serverEnd(opts);
+      process.once('exit', closeOnExit);
+      ({ result, vantages } = await both.walkBothEnds(playbook, opts, end, base, ctx));
+      const server = end;
+      recheck = async () => (await both.walkBothEnds(playbook, opts, server, { ...base, answers: result.answers, interactive: false, ui: silentUI }, context())).result;
+    } else {
+      result = await walk({ ...base, ctx });
+      recheck = () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI });
+    }
+  } catch (err) {
+    await end?.session.close();
+    throw err;
   } finally {
     ui.stop?.();
   }
-
-  if (opts.fix && !result.interrupted && result.fixArgv.length > 0) {
-    const commands = result.fixArgv.map(showCommand);
-    let go = opts.yes;
-    if (!go && ui.confirm) {
-      try {
-        go = await ui.confirm(`Run ${commands.map((c) => `\`${c}\``).join(' then ')} now?`);
-      } catch {
-        go = false;
-        result.interrupted = true;
-      }
-    }
-    if (go) result.diagnosis.applied = await applyFix(result, { runner: host, recheck: () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI }) });
-  } else if (opts.fix && result.fixArgv.length === 0 && !result.interrupted) {
-    io.stderr(`whyport: --fix: ${result.diagnosis.code} has no fix whyport can apply${result.diagnosis.fix ? '; the commands shown are for you to run' : ''}\n`);
+  try {
+    await finish();
+  } finally {
+    await end?.session.close();
+    process.off('exit', closeOnExit);
   }
-
-  const report: Report = {
-    version: 1,
-    target: result.target,
-    playbook: { name: playbook.name, source: playbook.source },
-    steps: result.steps,
-    diagnosis: result.diagnosis,
-    durationMs: Math.round(performance.now() - started),
-    ...(result.findings.length ? { findings: result.findings } : {}),
-    ...(result.interrupted ? { interrupted: true } : {}),
-  };
-  await printReport(report, opts, io);
   if (result.interrupted) return EXIT.interrupted;
-  return exitStatusFor(report.diagnosis.code);
+  return exitStatusFor(result.diagnosis.code);
+
+  async function finish(): Promise<void> {
+    if (opts.fix && !result.interrupted && result.fixArgv.length > 0) {
+      const commands = result.fixArgv.map(showCommand);
+      let go = opts.yes;
+      if (!go && ui.confirm) {
+        try {
+          go = await ui.confirm(`Run ${commands.map((c) => `\`${c}\``).join(' then ')}${end ? ` on ${end.session.label}` : ''} now?`);
+        } catch {
+          go = false;
+          result.interrupted = true;
+        }
+      }
+      // Over ssh the fix runs on the server, and the re-check walks both ends again.
+      if (go) result.diagnosis.applied = await applyFix(result, { runner: end?.host ?? host, recheck });
+    } else if (opts.fix && result.fixArgv.length === 0 && !result.interrupted) {
+      io.stderr(`whyport: --fix: ${result.diagnosis.code} has no fix whyport can apply${result.diagnosis.fix ? '; the commands shown are for you to run' : ''}\n`);
+    }
+
+    const report: Report = {
+      version: 1,
+      target: result.target,
+      playbook: { name: playbook.name, source: playbook.source },
+      steps: result.steps,
+      diagnosis: result.diagnosis,
+      durationMs: Math.round(performance.now() - started),
+      ...(result.findings.length ? { findings: result.findings } : {}),
+      ...(result.interrupted ? { interrupted: true } : {}),
+      ...(vantages ? { vantages } : {}),
+    };
+    await printReport(report, opts, io);
+  }
 }
 
 async function applyFix(result: WalkResult, deps: { runner: Runner; recheck: () => Promise<WalkResult> }): Promise<AppliedFix> {

@@ -19,6 +19,8 @@ export interface CheckContext {
   facts: Facts;
   /** Per probe timeout (--timeout). */
   timeoutMs: number;
+  /** On the server's side of a two-ended walk (--ssh): the client's context, for checks that need both ends at once. */
+  client?: CheckContext;
 }
 
 /** What one check found: one outcome of a closed set, and the facts it rests on. */

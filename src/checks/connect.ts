@@ -1,5 +1,5 @@
 import { port, positive, text, z } from './params.js';
-import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
+import type { ProbeResult } from '../system/tcp-connect.js';
 import { endpointText } from '../net/endpoint.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
@@ -22,7 +22,7 @@ export const connect = defineCheck({
     const command = `nc -vz -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { error: res.error } };
-    const probes = await Promise.all(res.addresses.map((a) => probeTcp(a.address, p.port, timeout)));
+    const probes = await Promise.all(res.addresses.map((a) => ctx.host.connectTcp(a.address, p.port, timeout)));
     const ok = probes.filter((r) => r.outcome === 'connected');
     const evidence = { probes, timeoutMs: timeout };
     if (ok.length === probes.length) {

@@ -1,4 +1,5 @@
 import type { CheckInfo } from './check.js';
+import { arrival } from './arrival.js';
 import { connect } from './connect.js';
 import { firewall } from './firewall.js';
 import { listeners } from './listeners.js';
@@ -27,6 +28,7 @@ export const checks = {
   probe,
   route,
   firewall,
+  arrival,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

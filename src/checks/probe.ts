@@ -5,7 +5,7 @@ import type { ResolvedAddress } from '../system/facts.js';
 import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
 import { showCommand } from '../system/runner.js';
-import { probeTcp, type ProbeResult } from '../system/tcp-connect.js';
+import type { ProbeResult } from '../system/tcp-connect.js';
 import { endpointText } from '../net/endpoint.js';
 
 /** nmap's port states, as far as a plain connect() can tell them. */
@@ -154,7 +154,7 @@ export function classifyProbe(tcp: ProbeResult, ping: PingResult, route: RouteRe
 async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: number, ctx: CheckContext): Promise<AddressProbe> {
   const { facts } = ctx;
   const [tcp, ping, route] = await Promise.all([
-    probeTcp(a.address, portNumber, timeoutMs),
+    ctx.host.connectTcp(a.address, portNumber, timeoutMs),
     facts.once(`ping:${a.address}`, () => pingOnce(ctx.host, a.address, { timeoutMs })),
     sharedRoute(facts, a.address),
   ]);

@@ -55,6 +55,8 @@ export interface WalkOptions {
   start?: string;
   /** What ran before this walk (the client's side): its records and outcomes are the new walk's past. */
   before?: WalkResult;
+  /** Stop before the first `vantage: server` step (the client's side of --ssh); WalkResult.pending names it. */
+  stopAtServer?: boolean;
 }
 
 export interface WalkResult {
@@ -67,6 +69,10 @@ export interface WalkResult {
   /** What the user said (flags and answers), without guesses: a re-check must guess afresh. */
   answers: Record<string, string>;
   interrupted: boolean;
+  /** The key of the diagnosis in the playbook (several keys may share a code). */
+  diagnosisId?: string;
+  /** With stopAtServer: the server step the walk stopped before (the diagnosis is then a placeholder). */
+  pending?: string;
 }
 
 
@@ -92,6 +98,9 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     }
     if (opts.signal?.aborted) return interrupted();
     const step = playbook.steps[stepId]!;
+    if (opts.stopAtServer && step.vantage === 'server') {
+      return { target, steps, diagnosis: { code: 'INCONCLUSIVE', title: 'The server side follows', explanation: '', fix: null, applied: null }, fixArgv: [], findings, answers: known(answers, steps), interrupted: false, pending: stepId };
+    }
     const where = opts.vantages ? (step.vantage ?? opts.vantages.at) : undefined;
     const here = where && opts.vantages ? { ...opts, ctx: opts.vantages[where] } : opts;
     let record: StepRecord;
@@ -120,7 +129,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       continue;
     }
     const { diagnosis, fixArgv } = renderDiagnosis(playbook, t.diagnosis, scope);
-    return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false };
+    return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false, diagnosisId: t.diagnosis };
   }
 
   function interrupted(): WalkResult {

@@ -1,4 +1,5 @@
 import type { Runner } from './runner.js';
+import type { ProbeResult } from './tcp-connect.js';
 
 /** A process holding a socket: found by the descriptor scan. */
 export interface SocketOwner {
@@ -53,6 +54,8 @@ export interface Host extends Runner {
   queryNameservers(servers: readonly string[], name: string, opts: { timeoutMs: number }): Promise<NameserverReply[]>;
   /** Who whyport runs as there, the machine's name, and how its kernel orders bytes in /proc/net/tcp. */
   identity(): Promise<HostIdentity>;
+  /** One TCP connect from that host to a literal address (what `nc -vz` would say there). */
+  connectTcp(address: string, port: number, timeoutMs: number): Promise<ProbeResult>;
   /** The host's CLOCK_MONOTONIC in µs: systemd's *TimestampMonotonic are on that clock, not on whyport's. */
   monotonicUs(): Promise<number>;
 
@@ -139,6 +142,8 @@ export interface HostIdentity {
   root: boolean;
   /** How /proc/net/tcp prints addresses: 32-bit words in the kernel's byte order. */
   byteOrder: 'LE' | 'BE';
+  /** A host reached over ssh: whyport's connection as that host sees it (the client's address, its own). */
+  via?: { client: string; server: string };
 }
 
 export interface SocketOwnersOptions {

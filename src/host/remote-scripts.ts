@@ -12,6 +12,7 @@ export const REMOTE_SCRIPTS = {
   /** Who and what the server is, in one round trip (see ssh.ts parsePreflight). */
   preflight: [
     'echo "uid=$(id -u)"',
+    'echo "user=$(id -un)"',
     'echo "hostname=$(uname -n)"',
     `printf 'order=%s\\n' "$(printf ab | od -An -tx2 | tr -d ' \\n')"`,
     '[ -d /run/systemd/system ] && echo systemd=1',
@@ -35,7 +36,7 @@ export const REMOTE_SCRIPTS = {
     '  case $part in',
     `    comm|cmdline|children) sec "$part"; [ "$part" = children ] && f='task/*/children' || f=$part`,
     `      grep -H -a -z '' $(dirs "$f") 2>/dev/null ;;`,
-    `    cgroup) sec cgroup; [ -n "$pids" ] && grep -H -a -z '' $(dirs cgroup) 2>/dev/null ;;`,
+    `    cgroup) sec cgroup; grep -H -a -z '' $(dirs cgroup) 2>/dev/null ;;`,
     `    fd) sec fd; find $(dirs fd) -maxdepth 1 -lname 'socket:*' -printf '%h/%f %l\\0' 2>&1 ;;`,
     '  esac',
     'done',
@@ -62,6 +63,12 @@ export const REMOTE_SCRIPTS = {
     `  echo "$k $(stat -L -c '%s %Y' -- "$p" 2>/dev/null || echo '0 0')"`,
     'done',
   ].join('\n'),
+
+  /**
+   * One TCP connect from the server: $1 address, $2 port, $3 seconds. bash's /dev/tcp is the one
+   * connect a stock server always has (nc and socat are not); exit 9 when there is no bash.
+   */
+  connect: ['command -v bash >/dev/null 2>&1 || exit 9', `exec timeout "$3" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2"`].join('\n'),
 
   /** Prints $SSH_CONNECTION (which sudo would drop), then runs the rest. */
   connection: `printf 'ssh=%s\\n' "$SSH_CONNECTION"; exec "$@"`,

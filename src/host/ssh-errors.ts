@@ -17,7 +17,8 @@ export function sshFailure(server: string, r: CommandResult, elapsedMs: number, 
   if (/Host key verification failed|No (ED25519|RSA|ECDSA)? ?host key is known/.test(e)) {
     return `the host key of ${server} is not known here, and whyport does not accept keys on its own — ssh ${server} once to check and accept it, or pass --ssh-option StrictHostKeyChecking=accept-new`;
   }
-  if (/Permission denied \(/.test(e)) return `ssh to ${server}: authentication failed (${last.replace(/^.*?(Permission denied)/, '$1')}) — is your key loaded (ssh-add -l), or pass --ssh-option IdentityFile=PATH`;
+  const denied = /Permission denied \(([^)]*)\)/.exec(e);
+  if (denied) return `ssh to ${server}: authentication failed (the server takes: ${denied[1]}) — is your key loaded (ssh-add -l), or pass --ssh-option IdentityFile=PATH`;
   if (/Connection refused/.test(e)) return `ssh to ${server}: connection refused — nothing listens for ssh there (is sshd running, on that port? --ssh ${server.replace(/:\d+$/, '')}:PORT)`;
   if (r.timedOut || /timed out/i.test(e)) return `ssh to ${server}: no answer (timed out after ${Math.round(elapsedMs / 100) / 10} s) — a firewall drops ssh, or the address is wrong`;
   if (/Could not resolve hostname/.test(e)) return `ssh to ${server}: the name does not resolve here`;

@@ -10,6 +10,7 @@ import { shellCommandLine } from './shell-quote.js';
 import { REMOTE_SCRIPTS } from './remote-scripts.js';
 import type { SshTarget } from './ssh-target.js';
 import { sshFailure } from './ssh-errors.js';
+import type { ProbeOutcome, ProbeResult } from './tcp-connect.js';
 
 /** How to reach the server: the checked `--ssh` destination and what goes with it. */
 export interface SshSettings {
@@ -27,6 +28,8 @@ export interface SshSettings {
 /** What the server said about itself when whyport first reached it (one remote command). */
 export interface ServerFacts {
   identity: HostIdentity;
+  /** The user the commands run as there (root with --sudo). */
+  user: string | undefined;
   interfaces: InterfaceAddress[];
   systemd: boolean;
   /** The programs found on PATH there, of those whyport may use. */
@@ -60,8 +63,11 @@ export class SshSession {
   readonly #controlPath: string;
   #open = false;
   #closed = false;
+  #opening: Promise<ServerFacts> | undefined;
   /** Remote commands run so far (the master connection runs none). */
   commands = 0;
+  /** Each remote command as run (the script name for whyport's own scripts), in order. */
+  readonly log: string[] = [];
   facts: ServerFacts | undefined;
 
   constructor(
@@ -97,8 +103,16 @@ export class SshSession {
     ];
   }
 
-  /** Connects (authenticating once) and asks the server about itself. Throws SshError with one line. */
-  async open(): Promise<ServerFacts> {
+  /**
+   * Connects (authenticating once) and asks the server about itself; every later call shares the
+   * one connection attempt. Rejects with an SshError of one line.
+   */
+  open(): Promise<ServerFacts> {
+    this.#opening ??= this.#connect();
+    return this.#opening;
+  }
+
+  async #connect(): Promise<ServerFacts> {
     if (this.#closed) throw new SshError('the ssh connection was already closed');
     const started = performance.now();
     // -f -N: background once authenticated, run no command; ControlPersist bounds a master that
@@ -110,7 +124,7 @@ export class SshSession {
     if (master.timedOut || master.exitCode !== 0) throw new SshError(sshFailure(this.label, master, Math.round(performance.now() - started)));
     this.#open = true;
     // $SSH_CONNECTION is read before sudo, which would drop it.
-    const r = await this.exec(['sh', '-c', REMOTE_SCRIPTS.preflight, 'sh'], { timeoutMs: this.settings.connectTimeoutMs }, ['sh', '-c', REMOTE_SCRIPTS.connection, 'sh']);
+    const r = await this.exec(['sh', '-c', REMOTE_SCRIPTS.preflight, 'sh'], { timeoutMs: this.settings.connectTimeoutMs }, ['sh', '-c', REMOTE_SCRIPTS.connection, 'sh'], true);
     if (r.exitCode !== 0) {
       throw new SshError(sshFailure(this.label, r, 0, { sudo: this.settings.sudo, preflight: true }));
     }
@@ -119,25 +133,68 @@ export class SshSession {
   }
 
   /** Runs argv on the server: quoted once, under `timeout` there, with the C locale (and sudo -n with --sudo). */
-  async exec(argv: readonly string[], options: RunOptions = {}, before: readonly string[] = []): Promise<CommandResult> {
-    if (!this.#open) throw new SshError('internal: the ssh connection is not open');
+  async exec(argv: readonly string[], options: RunOptions = {}, before: readonly string[] = [], connecting = false): Promise<CommandResult> {
+    if (!connecting) await this.open();
+    if (this.#closed) throw new SshError('the ssh connection was closed');
     const timeoutMs = options.timeoutMs ?? 5_000;
-    // A fixed PATH with the sbin directories: a non-root login's PATH often lacks them (nft, ss, iptables).
-    const env = Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat', ...options.env }).map(([k, v]) => `${k}=${v}`);
-    const words = [
-      ...before,
-      ...(this.settings.sudo ? ['sudo', '-n', '--'] : []),
-      'timeout', '-k', '1', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`,
-      'env', ...env, ...argv,
-    ];
+    const words = [...before, ...(this.settings.sudo ? ['sudo', '-n', '--'] : []), ...bounded(argv, timeoutMs, options.env)];
     this.commands++;
+    this.log.push(showRemote(argv));
     const r = await this.local.run([...this.sshArgv(['-o', 'ControlMaster=no']), shellCommandLine(words)], {
       timeoutMs: timeoutMs + SSH_SLACK_MS,
       ...(options.input !== undefined ? { input: options.input } : {}),
     });
     // env says 127 for a program it cannot find, timeout 124 when it had to stop the command.
     const missing = r.exitCode === 127 && /env: .*No such file or directory/.test(r.stderr);
-    return { ...r, argv, missing, timedOut: r.timedOut || r.exitCode === 124 };
+    // An sshd that logs at DEBUG to its stderr (-e) sends those lines down the channel too.
+    const stderr = r.stderr.replace(/^debug\d: [^\n]*\r\n/gm, '');
+    return { ...r, stderr, argv, missing, timedOut: r.timedOut || r.exitCode === 124 };
+  }
+
+  /**
+   * Runs several commands in one round trip: a script on the stdin of `sh -s` runs them one after
+   * the other, each under its own timeout, and frames each one's stdout, stderr and exit status
+   * with a random boundary (so no output can pass for a frame). The script holds each argv quoted
+   * once (shell-quote.ts) and nothing else of the caller's.
+   */
+  async execBatch(items: readonly { argv: readonly string[]; options?: RunOptions }[]): Promise<CommandResult[]> {
+    const b = randomBytes(9).toString('hex');
+    const lines = ['b=$1'];
+    let total = 0;
+    items.forEach(({ argv, options = {} }, i) => {
+      const timeoutMs = options.timeoutMs ?? 5_000;
+      total += timeoutMs;
+      lines.push(`printf '\\0%s %d\\0' "$b" ${i}; printf '\\0%s %d\\0' "$b" ${i} >&2`);
+      lines.push(`${shellCommandLine(bounded(argv, timeoutMs, options.env))} </dev/null`);
+      lines.push(`printf '\\0%s rc %d %d\\0' "$b" ${i} $?`);
+    });
+    const started = performance.now();
+    const r = await this.exec(['sh', '-s', '--', b], { timeoutMs: total + 1_000, input: `${lines.join('\n')}\n` });
+    this.log.pop();
+    this.log.push(`sh -s <batch> ${items.map((it) => showRemote(it.argv)).join(' ; ')}`);
+    const durationMs = Math.round(performance.now() - started);
+    const split = (text: string) => {
+      const parts = new Map<number, string>();
+      const re = new RegExp(`\\x00${b} (\\d+)\\x00`, "g");
+      const marks = [...text.matchAll(re)];
+      marks.forEach((m, k) => {
+        const from = m.index! + m[0].length;
+        const to = k + 1 < marks.length ? marks[k + 1]!.index! : text.length;
+        parts.set(Number(m[1]), text.slice(from, to));
+      });
+      return parts;
+    };
+    const outs = split(r.stdout);
+    const errs = split(r.stderr);
+    return items.map(({ argv }, i) => {
+      let out = outs.get(i) ?? '';
+      const rc = new RegExp(`\\x00${b} rc ${i} (\\d+)\\x00`).exec(out);
+      out = rc ? out.slice(0, rc.index) : out;
+      const exitCode = rc ? Number(rc[1]) : null;
+      const stderr = (errs.get(i) ?? (rc ? '' : r.stderr)).replace(/^debug\d: [^\n]*\r\n/gm, '');
+      const missing = exitCode === 127 && /env: .*No such file or directory/.test(stderr);
+      return { argv, exitCode, stdout: out, stderr, missing, timedOut: exitCode === 124 || (rc === null && r.timedOut), durationMs };
+    });
   }
 
   /** Closes the master connection and removes the private directory. Safe to call twice. */
@@ -154,6 +211,24 @@ export class SshSession {
     // Removing the socket makes the master unreachable; ControlPersist ends it within a minute.
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * argv under a remote timeout, with the C locale and no pager: `timeout -k 1 N env … argv`. A fixed
+ * PATH with the sbin directories: a non-root login's PATH often lacks them (nft, ss, iptables).
+ */
+function bounded(argv: readonly string[], timeoutMs: number, env: Record<string, string> = {}): string[] {
+  const vars = Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat', ...env });
+  return ['timeout', '-k', '1', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`, 'env', ...vars.map(([k, v]) => `${k}=${v}`), ...argv];
+}
+
+/** A remote command as the log shows it: whyport's scripts by name, other commands as typed. */
+function showRemote(argv: readonly string[]): string {
+  if (argv[0] === 'sh' && argv[1] === '-c') {
+    const name = Object.entries(REMOTE_SCRIPTS).find(([, text]) => text === argv[2])?.[0] ?? 'script';
+    return `sh -c <${name}> ${argv.slice(4).filter((a) => !/^[0-9a-f]{18}$/.test(a)).join(' ')}`.trim();
+  }
+  return shellCommandLine(argv);
 }
 
 function parsePreflight(out: string): ServerFacts {
@@ -174,7 +249,9 @@ function parsePreflight(out: string): ServerFacts {
       root: one('uid') === '0',
       // od -tx2 of the bytes 'a','b': 6261 on a little-endian machine.
       byteOrder: one('order') === '6162' ? 'BE' : 'LE',
+      ...(conn.length === 4 ? { via: { client: conn[0]!, server: conn[2]! } } : {}),
     },
+    user: one('user') || undefined,
     interfaces: parseIpAddr(ip),
     systemd: one('systemd') === '1',
     tools: new Set(kv.get('tool') ?? []),
@@ -221,24 +298,46 @@ function sections(out: string, boundary: string): Map<string, string[]> {
  * runs (scan.ts), over a snapshot of those files.
  */
 export function sshHost(session: SshSession): Host {
-  const facts = () => {
-    if (!session.facts) throw new SshError('internal: the ssh connection is not open');
-    return session.facts;
-  };
+  const facts = () => session.open();
   const script = async (name: keyof typeof REMOTE_SCRIPTS, args: readonly string[], timeoutMs = 10_000) => {
     const boundary = randomBytes(9).toString('hex');
     const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS[name], 'sh', boundary, ...args], { timeoutMs });
     if (r.exitCode !== 0 && !r.stdout.includes(boundary)) throw hostError(name, r);
     return { sections: sections(r.stdout, boundary), boundary };
   };
-  const procScans = async (parts: string, pids: readonly number[] = []) => {
-    const wanted = pids.filter((p) => Number.isInteger(p) && p > 0);
-    const { sections: s, boundary } = await script('proc', [parts, ...wanted.map(String)]);
-    return new HostScans(SnapshotFs.fromProc(s, boundary, wanted));
+  // One snapshot of /proc (names, command lines, children, socket descriptors, cgroups of every
+  // process) serves every batched scan of this host: one round trip, however many programs the
+  // guesses look for. A host is made per diagnosis, so a re-check after a fix reads afresh.
+  let snapshot: Promise<HostScans> | undefined;
+  const procScans = () =>
+    (snapshot ??= script('proc', ['comm cmdline children fd cgroup']).then(({ sections: s, boundary }) => new HostScans(SnapshotFs.fromProc(s, boundary))));
+
+  // Commands asked for in the same turn of the event loop (a check's Promise.all) go together in
+  // one round trip.
+  let queue: { argv: readonly string[]; options: RunOptions; resolve: (r: CommandResult) => void; reject: (e: unknown) => void }[] = [];
+  const flush = () => {
+    const items = queue;
+    queue = [];
+    if (items.length === 1) {
+      const [one] = items;
+      session.exec(one!.argv, one!.options).then(one!.resolve, one!.reject);
+      return;
+    }
+    session.execBatch(items).then(
+      (results) => items.forEach((it, i) => it.resolve(results[i]!)),
+      (err: unknown) => items.forEach((it) => it.reject(err)),
+    );
+  };
+  const run = (argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> => {
+    if (options.input !== undefined) return session.exec(argv, options);
+    return new Promise((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ argv, options, resolve, reject });
+    });
   };
 
   return {
-    run: (argv, options) => session.exec(argv, options),
+    run,
     async readFile(path) {
       const r = await session.exec(['cat', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r);
@@ -265,7 +364,7 @@ export function sshHost(session: SshSession): Host {
     },
     async stat(paths) {
       // The server's systemd marker was read on connecting: no round trip for it.
-      if (paths.length === 1 && paths[0] === '/run/systemd/system') return [facts().systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
+      if (paths.length === 1 && paths[0] === '/run/systemd/system') return [(await facts()).systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
       if (paths.length === 0) return [];
       const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
       const lines = r.stdout.split('\n');
@@ -276,7 +375,7 @@ export function sshHost(session: SshSession): Host {
       });
     },
     async networkInterfaces() {
-      return facts().interfaces;
+      return (await facts()).interfaces;
     },
     async lookup(name, opts) {
       const r = await session.exec(['getent', 'ahosts', name], { timeoutMs: opts.timeoutMs });
@@ -303,29 +402,43 @@ export function sshHost(session: SshSession): Host {
       return servers.map((server) => ({ server, a: { code: 'ENOTSUP' }, aaaa: { code: 'ENOTSUP' } }));
     },
     async identity() {
-      return facts().identity;
+      return (await facts()).identity;
+    },
+    async connectTcp(address, port, timeoutMs) {
+      const started = performance.now();
+      const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.connect, 'sh', address, String(port), (timeoutMs / 1000).toFixed(1)], { timeoutMs: timeoutMs + 2_000 });
+      const durationMs = Math.round(performance.now() - started);
+      const e = r.stderr;
+      const result = (outcome: ProbeOutcome, errno?: string): ProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs });
+      if (r.exitCode === 0) return result('connected');
+      if (r.exitCode === 124 || /timed out/i.test(e)) return result('timeout', 'ETIMEDOUT');
+      if (/Connection refused/.test(e)) return result('refused', 'ECONNREFUSED');
+      if (/No route to host/.test(e)) return result('unreachable', 'EHOSTUNREACH');
+      if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
+      if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
+      return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
     },
     async monotonicUs() {
       // The server's clock when it answered, moved on by the time passed here: no round trip.
-      const f = facts();
+      const f = await facts();
       return f.uptimeUs + Math.round((performance.now() - f.atLocalMs) * 1000);
     },
     async socketOwners(inodes, opts) {
-      return (await procScans('comm fd')).socketOwners(inodes, opts);
+      return (await procScans()).socketOwners(inodes, opts);
     },
     async processes(query) {
-      return (await procScans('comm cmdline')).processes(query);
+      return (await procScans()).processes(query);
     },
     async descendants(pid) {
-      return (await procScans('children')).descendants(pid);
+      return (await procScans()).descendants(pid);
     },
     async socketInodes(pids) {
       if (pids.length === 0) return [];
-      return (await procScans('fd', pids)).socketInodes(pids);
+      return (await procScans()).socketInodes(pids);
     },
     async cgroups(pids) {
       if (pids.length === 0) return [];
-      return (await procScans('cgroup', pids)).cgroups(pids);
+      return (await procScans()).cgroups(pids);
     },
     async unitFiles(dirs, opts) {
       const { sections: s } = await script('units', [String(opts.maxBytes), ...dirs]);

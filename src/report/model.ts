@@ -42,6 +42,8 @@ export interface Vantages {
     hostname?: string;
     diagnosis?: { code: string; title: string };
     commands?: number;
+    /** Extra: each remote command, as run (whyport's own scripts by name). */
+    ran?: string[];
   };
 }
 

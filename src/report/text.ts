@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus } from './model.js';
+import { statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -199,7 +199,12 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
   const summaryWidth = Math.min(summaryMax, longest);
 
   const out: string[] = [];
+  let at: string | undefined;
   report.steps.forEach((step, i) => {
+    if (report.vantages && step.where && step.where !== at) {
+      at = step.where;
+      out.push(`  ${p.bold(vantageHeading(report.vantages, step.where))}`);
+    }
     const status = step.status ?? 'info';
     const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
     const summary = wrap(step.summary, summaryWidth);
@@ -210,10 +215,24 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
     if (step.command) out.push(...commandLines(step.command, width, '    $ ', '        ').map((l) => p.dim(l)));
     if (verbose) out.push(...stepDetails(step, width).map((l) => p.dim(l)));
   });
+  const server = report.vantages?.server;
+  if (server?.error) {
+    out.push(`  ${p.bold(vantageHeading(report.vantages!, 'server'))}`);
+    out.push(...hang(`${server.error}; the verdict above is the client's alone`, width, `  ${p.yellow('⚠')} `, '    '));
+  }
   if (report.interrupted) {
     out.push(...hang('interrupted (Ctrl-C): the checks stopped here', width, `  ${p.yellow('⚠')} `, '    '));
   }
   return out;
+}
+
+/** "On the client (laptop)" / "On the server: root@10.0.0.5 over ssh (db1, 5 remote commands)". */
+function vantageHeading(v: Vantages, where: 'client' | 'server'): string {
+  if (where === 'client') return `On the client (${v.client.host}, this machine)`;
+  const s = v.server;
+  const who = `${s.user ? `${s.user}@` : ''}${s.host}`;
+  const about = [s.hostname && s.hostname !== s.host ? s.hostname : '', s.commands !== undefined ? `${s.commands} remote command${s.commands === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  return `On the server: ${who} over ssh${about ? ` (${about})` : ''}`;
 }
 
 function stepDetails(step: StepRecord, width: number): string[] {

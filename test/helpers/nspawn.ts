@@ -145,6 +145,10 @@ export async function startSystemdTestbed(opts: StartOptions = {}): Promise<Syst
       '--register=no',
       '--keep-unit',
       `--network-namespace-path=/run/netns/${name}`,
+      // A server's root may read and change its firewall; nspawn grants CAP_NET_ADMIN only with
+      // --private-network, so processes started by the container's systemd (sshd's sessions)
+      // would lack it. The namespace is the test's own.
+      '--capability=CAP_NET_ADMIN',
       '--volatile=yes',
       '-D',
       '/',
@@ -329,7 +333,7 @@ function runnerInside(leaderPid: number): Runner {
 /** The Host methods besides run, each answered inside the container by the bundled local host. */
 const HOST_METHODS = [
   'readFile', 'readFileTail', 'listDir', 'readLink', 'stat', 'networkInterfaces', 'lookup', 'nameservers', 'queryNameservers',
-  'identity', 'monotonicUs', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
+  'identity', 'monotonicUs', 'connectTcp', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
 ] as const satisfies readonly Exclude<keyof Host, 'run'>[];
 
 // Reads one {method, args} request on stdin, answers {ok, value} or {ok: false, code, message}.

@@ -143,6 +143,8 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
       ),
     identity: () => log('identity', () => ({ hostname: 'replayed', uid: 0, root: true, byteOrder: 'LE' as const, ...captured.identity })),
     monotonicUs: () => log('monotonicUs', () => captured.monotonicUs ?? 0),
+    // A replayed host has no network: every connect from it is refused, as to a port nobody holds.
+    connectTcp: (address, port) => log(`connectTcp ${address} ${port}`, () => ({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', durationMs: 0 })),
     socketOwners: (inodes, opts) => log(`socketOwners ${inodes.join(',')}`, () => scans.socketOwners(inodes, opts)),
     processes: (query) => log(`processes ${query.match} ${query.name}`, () => scans.processes(query)),
     descendants: (pid) => log(`descendants ${pid}`, () => scans.descendants(pid)),

@@ -1,0 +1,189 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, saveOutput, waitFor, type JsonRun } from '../helpers/cli-in-bed.js';
+import { realServicesAvailable, startSystemdTestbed, type SystemdTestbed } from '../helpers/nspawn.js';
+import { enableSshInBed, makeSshKey, routedNetwork, runInNetns, sshdAvailable, type BedSsh, type RoutedNetwork } from '../helpers/ssh.js';
+import type { Report } from '../../src/report/model.js';
+
+/**
+ * Both ends in one report: whyport runs in a client namespace and reaches a real Debian server
+ * (nginx, redis and OpenSSH under a real systemd in systemd-nspawn) through a router namespace,
+ * over the server's own sshd, with a key made for the test. Nothing of whyport is on the server.
+ */
+
+const PACKAGES = ['nginx', 'redis-server', 'openssh-server', 'tcpdump'];
+const OUTPUT_DIR = join(import.meta.dirname, '__output__');
+const unavailable = (await sshdAvailable()) ?? (await realServicesAvailable(PACKAGES));
+if (unavailable) console.warn(`skipping the --ssh tests: ${unavailable}`);
+
+describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian server, both ends in one report', () => {
+  let bed: SystemdTestbed;
+  let net: RoutedNetwork;
+  let ssh: BedSsh;
+  let server: string;
+  const sh = async (...argv: string[]) => (await bed.exec(argv, { timeoutMs: 20_000 })).stdout.trim();
+  const inServerNs = (...argv: string[]) => runInNetns(bed.name, argv, { timeoutMs: 10_000 });
+  const inRouter = (...argv: string[]) => net.router.exec(argv, { timeoutMs: 10_000 });
+  const sshOptions = () => ['--ssh-option', `UserKnownHostsFile=${ssh.knownHostsPath}`, '--ssh-option', `IdentityFile=${ssh.keyPath}`, '--ssh-option', 'IdentitiesOnly=yes'];
+
+  /** whyport in the client namespace: `whyport SERVER PORT … --ssh root@SERVER`, stdin not a TTY. */
+  async function fromClient(args: string[], opts: { json?: boolean; ssh?: string[]; timeoutMs?: number } = {}): Promise<JsonRun & { text?: string }> {
+    const sshArgs = opts.ssh ?? ['--ssh', `root@${server}`, ...sshOptions()];
+    const argv = [server, ...args, ...sshArgs, ...(opts.json === false ? [] : ['--json']), '--yes'];
+    const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: opts.timeoutMs ?? 30_000, env: { NO_COLOR: '1', COLUMNS: '100' } });
+    if (r.timedOut) throw new Error(`whyport ${argv.join(' ')} timed out\nstderr: ${r.stderr}`);
+    if (opts.json === false) return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: undefined as unknown as Report, text: r.stdout };
+    try {
+      return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: JSON.parse(r.stdout) as Report };
+    } catch {
+      throw new Error(`whyport ${argv.join(' ')} printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    }
+  }
+
+  const trail = (r: JsonRun) =>
+    `${r.report.diagnosis.code} "${r.report.diagnosis.title}" (exit ${r.status})\n${r.report.steps.map((s) => `  [${s.where}] ${s.id} → ${s.outcome}: ${s.summary}`).join('\n')}\nvantages: ${JSON.stringify(r.report.vantages)}\nstderr: ${r.stderr}`;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+    bed = await startSystemdTestbed({ realServices: true });
+    net = await routedNetwork({ serverNetns: bed.name });
+    server = net.server.address;
+    ssh = await enableSshInBed(bed, { address: server });
+    // nginx broken the way admins break it: a directive that does not exist.
+    const site = join(bed.root!, 'etc', 'nginx', 'nginx.conf');
+    await writeFile(site, (await readFile(site, 'utf8')).replace('http {', 'http {\n\tlisten_backlog_turbo on;'));
+    await bed.exec(['systemctl', 'start', 'nginx.service', 'redis-server.service'], { timeoutMs: 20_000 });
+    await waitFor(async () => (await sh('systemctl', 'is-active', 'nginx.service')) === 'failed', 'nginx.service to fail');
+    await waitFor(async () => (await sh('systemctl', 'is-active', 'redis-server.service')) === 'active', 'redis-server.service to run');
+  }, 90_000);
+
+  afterAll(async () => {
+    await net?.remove();
+    await bed?.stop();
+  });
+
+  it('SERVICE_FAILED of a real nginx, seen from the client, with the journal line from the server, in at most 8 remote commands', async () => {
+    const before = await ssh.sessionCount();
+    const r = await fromClient(['80', '--service', 'nginx']);
+    const commands = (await ssh.sessionCount()) - before;
+    expect(r.report.diagnosis.code, trail(r)).toBe('SERVICE_FAILED');
+    expect(r.status).toBe(1);
+    expect(r.report.diagnosis.evidence?.join('\n')).toMatch(/unknown directive "listen_backlog_turbo"/);
+    // Each step says where it ran: the probe on the client, the rest on the server.
+    expect(r.report.steps.find((s) => s.id === 'probe-remote')).toMatchObject({ where: 'client', outcome: 'closed' });
+    expect(r.report.steps.find((s) => s.id === 'unit')).toMatchObject({ where: 'server', outcome: 'failed' });
+    expect(r.report.steps.every((s) => s.where === 'client' || s.where === 'server')).toBe(true);
+    expect(r.report.vantages).toMatchObject({ server: { host: server, via: 'ssh', user: 'root', error: null }, client: { diagnosis: { code: 'PORT_CLOSED' } } });
+    expect(r.report.vantages!.server.commands).toBe(commands);
+    expect(commands, trail(r)).toBeLessThanOrEqual(8);
+    // Nothing was left on the server: no file of whyport's, no process.
+    expect(await sh('sh', '-c', 'ls -a /tmp /root /var/tmp | grep -i whyport || true')).toBe('');
+
+    const text = await fromClient(['80', '--service', 'nginx'], { json: false });
+    expect(text.text).toMatch(/On the client \(/);
+    expect(text.text).toMatch(/On the server: root@\S+ over ssh/);
+    await saveOutput(OUTPUT_DIR, 'ssh-service-failed.txt', text.text!, bed.name);
+  });
+
+  it('--fix over ssh runs the fix on the server and diagnoses both ends again: verified means the client connects', async () => {
+    const conf = join(bed.root!, 'etc', 'nginx', 'nginx.conf');
+    await writeFile(conf, (await readFile(conf, 'utf8')).replace('\n\tlisten_backlog_turbo on;', ''));
+    const r = await fromClient(['80', '--service', 'nginx', '--fix']);
+    expect(r.report.diagnosis.code, trail(r)).toBe('SERVICE_FAILED');
+    expect(r.report.diagnosis.applied, trail(r)).toMatchObject({ command: 'systemctl start nginx', exitCode: 0, verified: true, after: 'REACHABLE' });
+    expect(await sh('systemctl', 'is-active', 'nginx.service')).toBe('active');
+  });
+
+  it('REACHABLE from the client, and the server side is still shown for the record', async () => {
+    const r = await fromClient(['80']);
+    expect(r.report.diagnosis.code, trail(r)).toBe('REACHABLE');
+    expect(r.status).toBe(0);
+    expect(r.report.steps.some((s) => s.where === 'server' && s.id === 'listening')).toBe(true);
+  });
+
+  it('BOUND_TO_LOOPBACK of a real redis: the client is refused, the server listens on 127.0.0.1 only', async () => {
+    const r = await fromClient(['6379']);
+    expect(r.report.diagnosis.code, trail(r)).toBe('BOUND_TO_LOOPBACK');
+    expect(r.report.steps.find((s) => s.id === 'probe-remote')?.outcome).toBe('closed');
+    expect(r.report.steps.find((s) => s.id === 'listening')?.summary).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('FIREWALL_BLOCKS on the server, naming the rule', async () => {
+    await inServerNs('iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    try {
+      const r = await fromClient(['80', '--timeout', '1000']);
+      expect(r.report.diagnosis.code, trail(r)).toBe('FIREWALL_BLOCKS');
+      expect(r.report.steps.find((s) => s.id === 'probe-remote')?.outcome).toBe('filtered');
+      expect(`${r.report.diagnosis.title} ${r.report.diagnosis.explanation}`).toMatch(/--dport 80 -j DROP/);
+    } finally {
+      await inServerNs('iptables', '-D', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    }
+  });
+
+  it('FILTERED_IN_TRANSIT: a router between them drops the port; a capture on the server sees no SYN arrive', async () => {
+    await inRouter('iptables', '-A', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    try {
+      const r = await fromClient(['80', '--timeout', '1000']);
+      expect(r.report.diagnosis.code, trail(r)).toBe('FILTERED_IN_TRANSIT');
+      const arrival = r.report.steps.find((s) => s.id === 'arrival');
+      expect(arrival, trail(r)).toMatchObject({ where: 'server', outcome: 'none-arrived' });
+      // The addresses as the server sees them: the client's, and its own.
+      expect(arrival!.evidence).toMatchObject({ client: net.client.address, server });
+      expect(r.report.diagnosis.explanation).toContain(net.client.address);
+      expect(r.status).toBe(1);
+    } finally {
+      await inRouter('iptables', '-D', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    }
+  });
+
+  it("the SYNs arrive and the server's answers never leave: dropped on the server, not on the way", async () => {
+    const dev = (await inServerNs('ip', '-o', 'route', 'get', net.client.address)).stdout.match(/\bdev (\S+)/)?.[1];
+    expect(dev).toBeTruthy();
+    await inServerNs('iptables', '-A', 'OUTPUT', '-o', dev!, '-p', 'tcp', '--sport', '80', '-j', 'DROP');
+    try {
+      const r = await fromClient(['80', '--timeout', '1000']);
+      expect(r.report.steps.find((s) => s.id === 'arrival'), trail(r)).toMatchObject({ outcome: 'arrived' });
+      expect(r.report.diagnosis.title, trail(r)).toMatch(/reach the server, and the server does not answer/);
+    } finally {
+      await inServerNs('iptables', '-D', 'OUTPUT', '-o', dev!, '-p', 'tcp', '--sport', '80', '-j', 'DROP');
+    }
+  });
+
+  describe('when ssh fails, the client verdict stands and one line says why', () => {
+    const expectClientVerdict = (r: JsonRun, error: RegExp) => {
+      expect(r.report.vantages?.server.error, trail(r)).toMatch(error);
+      expect(r.report.diagnosis.code).toBe('PORT_CLOSED');
+      expect(r.status).toBe(1);
+      expect(r.report.steps.every((s) => s.where === 'client')).toBe(true);
+    };
+
+    it('a key the server does not know', async () => {
+      const other = await makeSshKey(bed.tmpDir, 'stranger');
+      const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}`, '--ssh-option', `UserKnownHostsFile=${ssh.knownHostsPath}`, '--ssh-option', `IdentityFile=${other.keyPath}`, '--ssh-option', 'IdentitiesOnly=yes'] });
+      expectClientVerdict(r, /authentication failed \(the server takes: publickey\)/);
+    });
+
+    it('nothing listening for ssh', async () => {
+      const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}:2222`, ...sshOptions()] });
+      expectClientVerdict(r, /connection refused — nothing listens for ssh there/);
+    });
+
+    it('a changed host key', async () => {
+      const changed = join(bed.tmpDir, 'known_hosts.changed');
+      const stranger = await makeSshKey(bed.tmpDir, 'fake_host_key');
+      await writeFile(changed, `${server} ${stranger.publicKey.split(' ').slice(0, 2).join(' ')}\n`);
+      const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}`, '--ssh-option', `UserKnownHostsFile=${changed}`, '--ssh-option', `IdentityFile=${ssh.keyPath}`] });
+      expectClientVerdict(r, /host key of .* has changed/);
+    });
+
+    it('a host key not known at all: whyport never accepts it on its own', async () => {
+      const empty = join(bed.tmpDir, 'known_hosts.empty');
+      await writeFile(empty, '');
+      const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}`, '--ssh-option', `UserKnownHostsFile=${empty}`, '--ssh-option', `IdentityFile=${ssh.keyPath}`] });
+      expectClientVerdict(r, /not known here, and whyport does not accept keys on its own/);
+      expect(await readFile(empty, 'utf8')).toBe('');
+    });
+  });
+});
