@@ -59,8 +59,8 @@ const SSH_SLACK_MS = 3_000;
  * argv once for the remote shell (shell-quote.ts) and counts the commands run.
  */
 export class SshSession {
-  readonly #dir: string;
-  readonly #controlPath: string;
+  #dir: string | undefined;
+  #controlPath = '';
   #open = false;
   #closed = false;
   #opening: Promise<ServerFacts> | undefined;
@@ -73,11 +73,7 @@ export class SshSession {
   constructor(
     readonly settings: SshSettings,
     private readonly local: Runner,
-  ) {
-    // Short and private: a unix socket path has ~100 bytes, and nobody else may connect to it.
-    this.#dir = mkdtempSync(join(tmpdir(), 'whyport-ssh-'));
-    this.#controlPath = join(this.#dir, '%C');
-  }
+  ) {}
 
   /** The server as the report names it. */
   get label(): string {
@@ -115,6 +111,9 @@ export class SshSession {
   async #connect(): Promise<ServerFacts> {
     if (this.#closed) throw new SshError('the ssh connection was already closed');
     const started = performance.now();
+    // Short and private: a unix socket path has ~100 bytes, and nobody else may connect to it.
+    this.#dir = mkdtempSync(join(tmpdir(), 'whyport-ssh-'));
+    this.#controlPath = join(this.#dir, '%C');
     // -f -N: background once authenticated, run no command; ControlPersist bounds a master that
     // outlives whyport (killed without a chance to close it) to a minute of idleness.
     const master = await this.local.run(this.sshArgv(['-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-f', '-N']), {
@@ -209,7 +208,7 @@ export class SshSession {
   closeSync(): void {
     this.#closed = true;
     // Removing the socket makes the master unreachable; ControlPersist ends it within a minute.
-    rmSync(this.#dir, { recursive: true, force: true });
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
@@ -358,7 +357,7 @@ export function sshHost(session: SshSession): Host {
       return r.stdout.split('\n').filter(Boolean);
     },
     async readLink(path) {
-      const r = await session.exec(['readlink', '--', path]);
+      const r = await session.exec(['readlink', '-v', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r.stderr ? r : { ...r, stderr: 'No such file or not a link' });
       return r.stdout.replace(/\n$/, '');
     },

@@ -60,13 +60,21 @@ const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_$
  * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
  * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed.
  */
-export function playbookGraph(pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start'>, format: GraphFormat, outcomesOf: (id: string) => readonly string[] | undefined): string {
+export function playbookGraph(pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>, format: GraphFormat, outcomesOf: (id: string) => readonly string[] | undefined): string {
   const all = edges(pb, outcomesOf);
+  // With --ssh a client step's verdict leads on to the server's side.
+  if (pb.server) {
+    for (const [id, step] of Object.entries(pb.steps)) {
+      if (step.vantage === 'client' && [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)].some((b) => b.diagnose)) {
+        all.push({ from: id, to: pb.server.start, toDiagnosis: false, label: 'its verdict', after: '--ssh' });
+      }
+    }
+  }
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
-  const what = (id: string) => pb.steps[id]!.check ?? `ask ${pb.steps[id]!.ask}`;
+  const what = (id: string) => `${pb.steps[id]!.check ?? `ask ${pb.steps[id]!.ask}`}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
   const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
-  const elabel = (e: Edge) => (e.after ? `after ${e.after}: ${e.label}` : e.label);
+  const elabel = (e: Edge) => (e.after === '--ssh' ? `with --ssh: ${e.label}` : e.after ? `after ${e.after}: ${e.label}` : e.label);
   const lines: string[] = [];
   if (format === 'mermaid') {
     lines.push('flowchart TD');

@@ -14,6 +14,7 @@ const HOST_MODULES = /^(node:)?(fs|fs\/promises|os|dns|dns\/promises|child_proce
 
 /** Each file allowed to import them, and why it is not a read of the diagnosed host. */
 const ALLOWED: Record<string, string> = {
+  'host/ssh.ts': "the ssh host's private control directory on this machine (mkdtemp, removed at the end), not a read of the server",
   'host/local.ts': 'the local Host implementation itself: the one place that reads this machine for a diagnosis',
   'host/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
   'main.ts': "whyport's own files: its package.json version under tests and the help text printed at build",

@@ -20,7 +20,7 @@ describe('the published JSON Schema', () => {
     expect(published.properties.steps.additionalProperties.properties.check.enum).toContain('unit');
   });
   it('describes the fields editors complete', () => {
-    expect(Object.keys(published.properties).sort()).toEqual(['$schema', 'description', 'diagnoses', 'inputs', 'maxSteps', 'name', 'start', 'steps', 'version'].sort());
+    expect(Object.keys(published.properties).sort()).toEqual(['$schema', 'description', 'diagnoses', 'inputs', 'maxSteps', 'name', 'server', 'start', 'steps', 'version'].sort());
     expect(published.required).toEqual(expect.arrayContaining(['version', 'name', 'steps', 'diagnoses']));
     expect(published.additionalProperties).toBe(false);
   });

@@ -1,0 +1,98 @@
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSshOption, parseSshTarget } from '../../src/host/ssh-target.js';
+import { quoteWord, shellCommandLine } from '../../src/host/shell-quote.js';
+import { sshFailure } from '../../src/host/ssh-errors.js';
+import { REPO_ROOT } from '../helpers/nspawn.js';
+
+describe('--ssh [USER@]SERVER[:SSHPORT]', () => {
+  it.each([
+    ['10.0.0.5', { server: '10.0.0.5', destination: '10.0.0.5' }],
+    ['admin@10.0.0.5', { user: 'admin', server: '10.0.0.5', destination: 'admin@10.0.0.5' }],
+    ['db1:2222', { server: 'db1', port: 2222, destination: 'db1' }],
+    ['ops.admin@db1.internal:22', { user: 'ops.admin', server: 'db1.internal', port: 22, destination: 'ops.admin@db1.internal' }],
+    ['2001:db8::5', { server: '2001:db8::5', destination: '2001:db8::5' }],
+    ['root@[2001:db8::5]:2200', { user: 'root', server: '2001:db8::5', port: 2200, destination: 'root@2001:db8::5' }],
+    ['prod-web', { server: 'prod-web', destination: 'prod-web' }],
+  ])('%s', (value, expected) => {
+    expect(parseSshTarget(value)).toEqual(expected);
+  });
+
+  it.each([
+    ['-oProxyCommand=touch /tmp/x', /starts with '-'/],
+    ['-p22', /starts with '-'/],
+    ['host;touch x', /shell syntax/],
+    ['$(id)@host', /shell syntax/],
+    ['host name', /shell syntax or spaces/],
+    ['`id`', /shell syntax/],
+    ['user@-host', /server name '-host'/],
+    ['-@host', /starts with '-'/],
+    ['host:port', /port that is not a number/],
+    ['host:0', /not 1–65535/],
+    ['host:70000', /not 1–65535/],
+    ['%h', /shell syntax/],
+    ['', /is empty/],
+  ])('refuses %j', (value, why) => {
+    expect(() => parseSshTarget(value)).toThrow(why);
+  });
+
+  it('--ssh-option is KEY=VALUE, passed as one -o word; the Control* options stay whyport\'s', () => {
+    expect(parseSshOption('StrictHostKeyChecking=accept-new')).toBe('StrictHostKeyChecking=accept-new');
+    expect(parseSshOption('ProxyJump=bastion.example')).toBe('ProxyJump=bastion.example');
+    expect(() => parseSshOption('StrictHostKeyChecking')).toThrow(/not KEY=VALUE/);
+    expect(() => parseSshOption('A=b\nProxyCommand=touch x')).toThrow(/not KEY=VALUE/);
+    expect(() => parseSshOption('-oFoo=bar')).toThrow(/not KEY=VALUE/);
+    expect(() => parseSshOption('ControlPath=/tmp/x')).toThrow(/whyport's own/);
+  });
+});
+
+describe('quoting for the remote shell', () => {
+  const words = ["it's", '$(id)', '`id`', '"x"', 'a b', '', '*', '\\', '\n', 'plain-word_1.2/3:4=5@6%7+8,9', '!', '#', '~', '{a,b}', 'ä'];
+  it('a POSIX shell splits the line back into exactly the words', async () => {
+    const r = await execa('sh', ['-c', `printf '[%s]' ${shellCommandLine(words)}`]);
+    expect(r.stdout).toBe(words.map((w) => `[${w}]`).join(''));
+  });
+  it('leaves plain words bare so the command reads as typed', () => {
+    expect(shellCommandLine(['ss', '-Htlnp', 'sport = :80'])).toBe("ss -Htlnp 'sport = :80'");
+    expect(quoteWord("it's")).toBe(`'it'\\''s'`);
+    expect(quoteWord('')).toBe("''");
+  });
+});
+
+describe('why ssh failed, in one line', () => {
+  const result = (stderr: string, exitCode = 255) => ({ argv: [], exitCode, stdout: '', stderr, missing: false, timedOut: false, durationMs: 10 });
+  it.each([
+    ['ssh: connect to host 10.0.0.5 port 22: Connection refused', /connection refused — nothing listens for ssh there/],
+    ['root@10.0.0.5: Permission denied (publickey,password).', /authentication failed \(the server takes: publickey,password\)/],
+    ['Host key verification failed.', /not known here, and whyport does not accept keys on its own/],
+    ['@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@\nHost key verification failed.', /has changed since it was last seen/],
+    ['ssh: connect to host 10.0.0.5 port 22: Connection timed out', /no answer \(timed out/],
+    ['ssh: Could not resolve hostname db1: Name or service not known', /does not resolve here/],
+    ['ssh: connect to host 10.0.0.5 port 22: No route to host', /no route to host/],
+  ])('%s', (stderr, expected) => {
+    const line = sshFailure('root@10.0.0.5', result(stderr), 5_000);
+    expect(line).toMatch(expected);
+    expect(line).not.toContain('\n');
+  });
+  it('sudo that wants a password', () => {
+    expect(sshFailure('db1', result('sudo: a password is required\n', 1), 0, { sudo: true, preflight: true })).toMatch(/sudo on db1 wants a password/);
+  });
+});
+
+describe('whyport with a bad --ssh value', () => {
+  const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+  it.each([
+    [['10.0.0.5', '7071', '--ssh=-oProxyCommand=touch /tmp/whyport-pwned']],
+    [['10.0.0.5', '7071', '--ssh', 'a;b']],
+    [['10.0.0.5', '7071', '--ssh', 'db1', '--ssh-option', 'ControlMaster=no']],
+    [['10.0.0.5', '7071', '--sudo']],
+    [['10.0.0.5', '7071', '--ssh-option', 'User=x']],
+    [['10.0.0.5', '7071', '--ssh', 'db1', '--watch']],
+  ])('%j is bad usage: one line on stderr, exit 2, nothing run', async (argv) => {
+    const r = await execa(process.execPath, [CLI, ...argv], { reject: false, stdin: 'ignore', timeout: 10_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^whyport: .+\n {2}hint: .+$/);
+  });
+});
