@@ -61,7 +61,7 @@ export const arrival = defineCheck({
     return {
       outcome: 'none-arrived',
       status: 'fail',
-      summary: `none of the client's SYNs${from} arrived at the server while it connected (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s): they die on the way`,
+      summary: `none of the client's SYNs${from} arrived at the server (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s while the client connected): they die on the way`,
       command,
       evidence,
     };

@@ -133,6 +133,9 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
       expect(arrival!.evidence).toMatchObject({ client: net.client.address, server });
       expect(r.report.diagnosis.explanation).toContain(net.client.address);
       expect(r.status).toBe(1);
+      const text = await fromClient(['80', '--timeout', '1000'], { json: false });
+      expect(text.text).toMatch(/Something between the client and the server drops port 80/);
+      await saveOutput(OUTPUT_DIR, 'ssh-filtered-in-transit.txt', text.text!, bed.name);
     } finally {
       await inRouter('iptables', '-D', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
     }
