@@ -35,6 +35,7 @@ describe('the README', () => {
     for (const [file, first] of [
       ['seed-service-failed.txt', '╭─ whyport · 10.0.0.5:7071'],
       ['real-port-taken.txt', '╭─ whyport · 10.0.0.5:80'],
+      ['ssh-service-failed.txt', '╭─ whyport · 10.213.'],
     ] as const) {
       const saved = readFileSync(join(ROOT, 'test/integration/__output__', file), 'utf8');
       const at = readme.indexOf(first);

@@ -148,15 +148,17 @@ export const guessers = {
     // 'no systemd' step (and scanning the unit files costs time on every diagnosis).
     if (!(await ctx.facts.systemdRunning())) return [];
     const { guesses: holders, held } = await unitsOfHolders(ctx);
-    const candidates: Guess[] = [...(await wellKnownUnits(ctx, held))];
-    for (const u of await unitFilesFor(ctx)) {
+    // Asked at once: over ssh the three reads go in one round trip.
+    const [wellKnown, mentioning, logging] = await Promise.all([wellKnownUnits(ctx, held), unitFilesFor(ctx), journalUnitsFor(ctx)]);
+    const candidates: Guess[] = [...wellKnown];
+    for (const u of mentioning) {
       const name = u.split('/').pop()!;
       // A socket unit that listens on the port stands for the service it starts (ssh.socket → ssh).
       const value = name.endsWith('.socket') ? name.replace(/\.socket$/, '') : stripService(name);
       const reason = name.endsWith('.socket') ? `its socket unit ${name} listens on port ${ctx.target.port}` : `its unit file mentions port ${ctx.target.port}`;
       candidates.push({ value, reason, likely: !held, rank: RANK.mentions });
     }
-    for (const u of await journalUnitsFor(ctx)) {
+    for (const u of logging) {
       candidates.push({ value: stripService(u), reason: `its journal mentioned port ${ctx.target.port} in the last day`, likely: false, rank: RANK.logged });
     }
     if (ctx.target.portName) candidates.push({ value: ctx.target.portName, reason: `port ${ctx.target.port} is named ${ctx.target.portName} in /etc/services`, likely: false, rank: 0 });

@@ -300,7 +300,7 @@ export function sshHost(session: SshSession): Host {
   const facts = () => session.open();
   const script = async (name: keyof typeof REMOTE_SCRIPTS, args: readonly string[], timeoutMs = 10_000) => {
     const boundary = randomBytes(9).toString('hex');
-    const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS[name], 'sh', boundary, ...args], { timeoutMs });
+    const r = await run(['sh', '-c', REMOTE_SCRIPTS[name], 'sh', boundary, ...args], { timeoutMs });
     if (r.exitCode !== 0 && !r.stdout.includes(boundary)) throw hostError(name, r);
     return { sections: sections(r.stdout, boundary), boundary };
   };
