@@ -70,7 +70,10 @@ export async function walkBothEnds(
   const facts = session.facts;
   if (facts) {
     vantages.server.hostname = facts.identity.hostname;
-    vantages.server.user ??= facts.user ?? null;
+    if (facts.user) {
+      vantages.server.user ??= facts.user;
+      vantages.server.as = facts.user;
+    }
   }
   if (error !== null) {
     vantages.server.error = error;

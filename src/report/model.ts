@@ -38,8 +38,9 @@ export interface Vantages {
     user: string | null;
     /** Why the server could not be diagnosed, in one line; null when it was. */
     error: string | null;
-    /** Extra: the server's name for itself, its own verdict, and how many remote commands it took. */
+    /** Extra: the server's name for itself, the user its commands ran as (root with --sudo), its own verdict, and how many remote commands it took. */
     hostname?: string;
+    as?: string;
     diagnosis?: { code: string; title: string };
     commands?: number;
     /** Extra: each remote command, as run (whyport's own scripts by name). */

@@ -231,7 +231,7 @@ function vantageHeading(v: Vantages, where: 'client' | 'server'): string {
   if (where === 'client') return `On the client (${v.client.host}, this machine)`;
   const s = v.server;
   const who = `${s.user ? `${s.user}@` : ''}${s.host}`;
-  const about = [s.hostname && s.hostname !== s.host ? s.hostname : '', s.commands !== undefined ? `${s.commands} remote command${s.commands === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  const about = [s.hostname && s.hostname !== s.host ? s.hostname : '', s.as && s.user && s.as !== s.user ? `as ${s.as} with sudo` : '', s.commands !== undefined ? `${s.commands} remote command${s.commands === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
   return `On the server: ${who} over ssh${about ? ` (${about})` : ''}`;
 }
 

@@ -154,6 +154,51 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     }
   });
 
+  describe('a login that is not root, and --sudo', () => {
+    async function addUser(name: string, sudoers: string): Promise<void> {
+      const pub = await readFile(`${ssh.keyPath}.pub`, 'utf8');
+      const made = await bed.exec(['useradd', '-m', '-s', '/bin/sh', name]);
+      expect(made.exitCode, made.stderr).toBe(0);
+      const keyed = await bed.exec(['sh', '-c', `mkdir -p -m 700 /home/${name}/.ssh && cat >/home/${name}/.ssh/authorized_keys && chmod 600 /home/${name}/.ssh/authorized_keys && chown -R ${name}: /home/${name}/.ssh`], { input: pub });
+      expect(keyed.exitCode, keyed.stderr).toBe(0);
+      await writeFile(join(bed.root!, 'etc', 'sudoers.d', name), sudoers, { mode: 0o440 });
+    }
+    const as = (user: string, ...more: string[]) => ['--ssh', `${user}@${server}`, ...sshOptions(), ...more];
+
+    beforeAll(async () => {
+      if (!existsSync('/usr/bin/sudo')) throw new Error('sudo is not installed (apt-get install sudo; .ci/run does)');
+      await addUser('ops', 'ops ALL=(root) NOPASSWD: ALL\n');
+      await addUser('intern', 'intern ALL=(root) ALL\n');
+      await inServerNs('iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    });
+    afterAll(async () => {
+      await inServerNs('iptables', '-D', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
+    });
+
+    it('without root the server cannot show its firewall nor its packets: whyport says it cannot tell, and what would', async () => {
+      const r = await fromClient(['80', '--timeout', '1000'], { ssh: as('ops') });
+      expect(r.report.vantages?.server).toMatchObject({ user: 'ops', error: null });
+      expect(r.report.steps.find((s) => s.id === 'firewall')?.outcome, trail(r)).toBe('no-permission');
+      expect(r.report.steps.find((s) => s.id === 'arrival')?.summary, trail(r)).toMatch(/needs root \(run with --sudo/);
+      expect(r.report.diagnosis.title).toMatch(/could not tell which/);
+      expect(r.status).toBe(3);
+    });
+
+    it('--sudo reads them with sudo -n: FIREWALL_BLOCKS, naming the rule', async () => {
+      const r = await fromClient(['80', '--timeout', '1000'], { ssh: as('ops', '--sudo') });
+      expect(r.report.diagnosis.code, trail(r)).toBe('FIREWALL_BLOCKS');
+      expect(r.report.vantages?.server).toMatchObject({ user: 'ops', as: 'root' });
+      expect(r.report.diagnosis.explanation).toMatch(/--dport 80 -j DROP/);
+    });
+
+    it('--sudo where sudo wants a password: one line says so, and the client verdict stands', async () => {
+      const r = await fromClient(['80', '--timeout', '1000'], { ssh: as('intern', '--sudo') });
+      expect(r.report.vantages?.server.error, trail(r)).toMatch(/sudo on intern@\S+ wants a password/);
+      expect(r.report.diagnosis.code).toBe('PORT_FILTERED');
+      expect(r.status).toBe(1);
+    });
+  });
+
   describe('when ssh fails, the client verdict stands and one line says why', () => {
     const expectClientVerdict = (r: JsonRun, error: RegExp) => {
       expect(r.report.vantages?.server.error, trail(r)).toMatch(error);
