@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { execaRunner } from '../../src/host/runner.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
 import { parseSshTarget } from '../../src/host/ssh-target.js';
 import { sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+import { REPO_ROOT } from '../helpers/nspawn.js';
 
 /**
  * The ssh Host against a real sshd on loopback (TESTBED "sshd on loopback"): what it reads must be
@@ -150,6 +151,33 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
     expect(await host.connectTcp('127.0.0.1', port, 2_000)).toMatchObject({ outcome: 'connected' });
     listener.close();
     expect(await host.connectTcp('127.0.0.1', port, 2_000)).toMatchObject({ outcome: 'refused', errno: 'ECONNREFUSED' });
+  });
+
+  it('whyport --ssh interrupted with Ctrl-C closes the connection and removes its directory', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'wpt-sigint-'));
+    try {
+      const cli = join(REPO_ROOT, 'dist', 'cli.js');
+      const child = execa(process.execPath, [cli, '127.0.0.1', String(port + 1), '--ssh', `root@127.0.0.1:${sshd.port}`, '--ssh-option', `UserKnownHostsFile=${sshd.knownHostsPath}`, '--ssh-option', `IdentityFile=${sshd.keyPath}`, '--json'], {
+        reject: false,
+        stdin: 'ignore',
+        timeout: 20_000,
+        env: { TMPDIR: tmp },
+      });
+      // Once the connection's private directory exists, the master is up: interrupt then.
+      for (let i = 0; i < 200 && !readdirSync(tmp).some((f) => f.startsWith('whyport-ssh-')); i++) await new Promise((r) => setTimeout(r, 10));
+      const dir = readdirSync(tmp).find((f) => f.startsWith('whyport-ssh-'));
+      expect(dir).toBeTruthy();
+      child.kill('SIGINT');
+      const r = await child;
+      expect([1, 130]).toContain(r.exitCode);
+      expect(JSON.parse(r.stdout).version).toBe(1);
+      expect(readdirSync(tmp)).toEqual([]);
+      const masters = async () => (await execa('pgrep', ['-f', `ControlPath=${join(tmp, dir!)}`], { reject: false })).stdout.trim();
+      for (let i = 0; i < 40 && (await masters()) !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await masters()).toBe('');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('closes its one connection and removes its private directory', async () => {
