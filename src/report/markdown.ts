@@ -54,6 +54,12 @@ export function renderMarkdown(report: Report): string {
     );
   }
 
+  const server = report.vantages?.server;
+  if (server) {
+    const who = `${server.user ? `${server.user}@` : ''}${server.host}`;
+    out.push(server.error ? `> ⚠ **Server ${text(who)} (ssh):** ${text(server.error)}; the verdict is the client's alone.` : `Server side over ssh: ${code(who)}${server.commands !== undefined ? `, ${server.commands} remote commands` : ''}.`);
+  }
+
   if (report.findings?.length) {
     out.push('### Also noticed', report.findings.map((f) => `- ${text(f.summary)} (${code(f.code)})`).join('\n'));
   }
@@ -82,7 +88,7 @@ export function renderMarkdown(report: Report): string {
 function stepRow(step: StepRecord): string {
   const cells = [
     MARKS[step.status ?? 'info'],
-    code(step.id),
+    step.where ? `${code(step.id)} (${step.where})` : code(step.id),
     text(step.summary),
     step.command ? code(step.command) : '',
     formatDuration(step.durationMs),

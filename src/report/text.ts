@@ -203,7 +203,7 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
   report.steps.forEach((step, i) => {
     if (report.vantages && step.where && step.where !== at) {
       at = step.where;
-      out.push(`  ${p.bold(vantageHeading(report.vantages, step.where))}`);
+      out.push(...hang(vantageHeading(report.vantages, step.where), width, '  ', '    ').map((l) => p.bold(l)));
     }
     const status = step.status ?? 'info';
     const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
@@ -217,7 +217,7 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
   });
   const server = report.vantages?.server;
   if (server?.error) {
-    out.push(`  ${p.bold(vantageHeading(report.vantages!, 'server'))}`);
+    out.push(...hang(vantageHeading(report.vantages!, 'server'), width, '  ', '    ').map((l) => p.bold(l)));
     out.push(...hang(`${server.error}; the verdict above is the client's alone`, width, `  ${p.yellow('⚠')} `, '    '));
   }
   if (report.interrupted) {

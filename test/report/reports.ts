@@ -544,7 +544,44 @@ export const acceptQueueFull: Report = {
 };
 
 /** Every fixture, by the name of its golden files. */
+/** Both ends (--ssh): the client's probe, then the server's steps over ssh. */
+export const bothEnds: Report = {
+  ...boundToLoopback,
+  target: { host: '10.0.0.5', address: '10.0.0.5', port: 8080, protocol: 'tcp', local: false, portName: 'http-alt', addresses: ['10.0.0.5'] },
+  steps: [
+    {
+      id: 'probe-remote',
+      check: 'probe',
+      outcome: 'closed',
+      summary: 'port 8080 (http-alt): closed — 10.0.0.5:8080 refuses the connection (ECONNREFUSED): the host is up and answered',
+      command: 'nc -vz -w 3 10.0.0.5 8080',
+      durationMs: 4,
+      evidence: {},
+      status: 'fail',
+      where: 'client',
+    },
+    ...boundToLoopback.steps.slice(1).map((s) => ({ ...s, where: 'server' as const })),
+  ],
+  vantages: {
+    client: { host: 'laptop', diagnosis: { code: 'PORT_CLOSED', title: '10.0.0.5 answers, but port 8080 refuses connections' } },
+    server: { host: '10.0.0.5', via: 'ssh', user: 'ops', as: 'root', error: null, hostname: 'web1', commands: 5 },
+  },
+};
+
+/** --ssh where the server could not be reached: the client's verdict, and the one line why. */
+export const serverUnreachable: Report = {
+  ...bothEnds,
+  steps: bothEnds.steps.slice(0, 1),
+  diagnosis: { code: 'PORT_CLOSED', title: '10.0.0.5 answers, but port 8080 refuses connections', explanation: 'The host answered, but the port refused the connection.', fix: null, applied: null },
+  vantages: {
+    client: { host: 'laptop' },
+    server: { host: '10.0.0.5', via: 'ssh', user: null, error: 'ssh to 10.0.0.5: authentication failed (the server takes: publickey) — is your key loaded (ssh-add -l), or pass --ssh-option IdentityFile=PATH' },
+  },
+};
+
 export const reports = {
+  'both-ends': bothEnds,
+  'server-unreachable': serverUnreachable,
   'service-failed': serviceFailed,
   reachable,
   'bound-to-loopback': boundToLoopback,
