@@ -9,20 +9,33 @@
  *   3. the floor: `node -e 0` + `ss` with a kernel filter + `pgrep`;
  *   4. with a listener owned by a process: whyport against `ss -ltnp 'sport = :PORT'`;
  *   5. `whyport --help` against `node -e 0`.
- * It prints the times and the ratios issue 5 sets as targets, and cleans up (helpers killed by
- * pid, namespace deleted), also on Ctrl-C and on errors. No pass/fail: exit 0 once printed,
- * non-zero only when the setup failed.
+ * It prints the times and the ratios issue 5 sets as targets.
+ *
+ * Case "ssh" (issue 11): two namespaces of its own, client and server, on a veth in 10.213.250.0/24,
+ * a private sshd (LogLevel DEBUG1, its own keys) in the server's and nothing on the port. Inside the
+ * client's it times, interleaved, `ssh root@SERVER true` on a fresh connection against the whole
+ * two-ended diagnosis `whyport SERVER PORT --ssh root@SERVER --json --yes` (and, for reference, one
+ * command over an already open connection: what each further remote command costs), and counts
+ * the remote commands each diagnosis ran twice over: from sshd's log (one `ctype session` line per
+ * command) and from the report's `vantages.server.commands`. It is skipped, with the reason, where
+ * sshd, ssh, ssh-keygen or unshare is missing.
+ *
+ * Cases are picked by name: `node dist/bench/bench.js [busy] [ssh]` (`npm run bench -- ssh`); none
+ * named runs both. It cleans up (helpers and sshd killed by pid, namespaces and temp dirs deleted),
+ * also on Ctrl-C and on errors. No pass/fail: exit 0 once printed, non-zero only when the setup
+ * failed.
  *
  * The same file is also the helpers, picked by argv[2]: `__fill` (holds the sockets), `__listen`
  * (owns the listener) and `__measure` (the timing harness, run inside the namespace so that
  * `ip netns exec` is not part of any measured time).
  *
  * Environment: WPT_BENCH_SOCKETS (default 108000), WPT_BENCH_RUNS (default 5, at least 5),
- * WPT_BENCH_PORT (default 7071), WPT_BENCH_JSON=FILE (also write the results as JSON),
- * WPT_BENCH_LSOF=1 (also time `lsof -iTCP:PORT`, several seconds a run with 100k sockets).
+ * WPT_BENCH_SSH_RUNS (rounds of the ssh case, default 7, at least 3), WPT_BENCH_PORT (default
+ * 7071), WPT_BENCH_JSON=FILE (also write the results as JSON), WPT_BENCH_LSOF=1 (also time
+ * `lsof -iTCP:PORT`, several seconds a run with 100k sockets).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,7 +170,11 @@ interface Cmd {
   argv: string[];
   /** Keep only the lines containing this (the `| grep` of the manual chain, done here). */
   grep?: string;
+  /** Killed (SIGKILL) after this long; default RUN_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
+
+const RUN_TIMEOUT_MS = 120_000;
 
 interface Case {
   id: string;
@@ -165,6 +182,8 @@ interface Case {
   cmds: Cmd[];
   /** Parse the whyport JSON report of each run. */
   whyport?: boolean;
+  /** A counter read before and after each run (the ssh case: sessions in sshd's log); the difference is kept. */
+  counter?: () => number;
 }
 
 interface Sample {
@@ -172,12 +191,14 @@ interface Sample {
   parts: number[];
   report?: WhyportReport;
   problem?: string;
+  counted?: number;
 }
 
 interface WhyportReport {
   durationMs: number;
   diagnosis: { code: string };
-  steps: { id: string; durationMs: number; command?: string; outcome?: string }[];
+  steps: { id: string; durationMs: number; command?: string; outcome?: string; where?: string }[];
+  vantages?: { server?: { error?: string | null; commands?: number; ran?: string[] } };
 }
 
 interface CaseResult {
@@ -191,7 +212,13 @@ interface CaseResult {
   partMedians: number[];
   diagnosis?: string;
   inProcessMs?: number;
-  steps?: { id: string; medianMs: number; command: string; outcome: string }[];
+  steps?: { id: string; medianMs: number; command: string; outcome: string; where?: string }[];
+  /** Per run: the case's counter's difference (sessions sshd logged). */
+  counted?: number[];
+  /** Per run: the report's vantages.server.commands (null when it has none). */
+  serverCommands?: (number | null)[];
+  /** The last report's vantages.server.ran. */
+  serverRan?: string[];
   problems: string[];
 }
 
@@ -205,7 +232,13 @@ function runOnce(cmd: Cmd): Promise<{ ms: number; stdout: string; stderr: string
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let spawnError: string | undefined;
     child.on('error', (e) => (spawnError = e.message));
+    const timeoutMs = cmd.timeoutMs ?? RUN_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      spawnError = `timed out after ${timeoutMs / 1000} s`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
+      clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       let stdout = Buffer.concat(out).toString('utf8');
       if (cmd.grep !== undefined) stdout = stdout.split('\n').filter((l) => l.includes(cmd.grep!)).join('\n');
@@ -218,6 +251,7 @@ async function runCase(c: Case): Promise<Sample> {
   const parts: number[] = [];
   let report: WhyportReport | undefined;
   let problem: string | undefined;
+  const before = c.counter?.();
   for (const cmd of c.cmds) {
     const r = await runOnce(cmd);
     parts.push(r.ms);
@@ -230,7 +264,9 @@ async function runCase(c: Case): Promise<Sample> {
       }
     }
   }
-  return { total: parts.reduce((a, b) => a + b, 0), parts, ...(report ? { report } : {}), ...(problem ? { problem } : {}) };
+  const counted = before === undefined ? undefined : c.counter!() - before;
+  if (report?.vantages?.server?.error) problem = `the server's side was not diagnosed: ${report.vantages.server.error}`;
+  return { total: parts.reduce((a, b) => a + b, 0), parts, ...(report ? { report } : {}), ...(problem ? { problem } : {}), ...(counted === undefined ? {} : { counted }) };
 }
 
 function median(xs: number[]): number {
@@ -274,17 +310,111 @@ function summarise(c: Case, list: Sample[]): CaseResult {
     result.steps = ids.map((id) => {
       const seen = reports.flatMap((r) => r.steps.filter((s) => s.id === id));
       const last = seen[seen.length - 1]!;
-      return { id, medianMs: median(seen.map((s) => s.durationMs)), command: last.command ?? '', outcome: last.outcome ?? '' };
+      return { id, medianMs: median(seen.map((s) => s.durationMs)), command: last.command ?? '', outcome: last.outcome ?? '', ...(last.where ? { where: last.where } : {}) };
     });
+    const last = reports[reports.length - 1]!;
+    if (last.vantages?.server) {
+      result.serverCommands = list.map((s) => s.report?.vantages?.server?.commands ?? null);
+      result.serverRan = last.vantages.server.ran ?? [];
+    }
   }
+  if (c.counter) result.counted = list.flatMap((s) => (s.counted === undefined ? [] : [s.counted]));
   return result;
 }
 
 interface MeasureConfig {
-  phase: 'closed' | 'listener';
+  phase: 'closed' | 'listener' | 'ssh';
   port: number;
   runs: number;
   listenerPid?: number;
+  /** The ssh case: how the client namespace reaches the server's sshd. */
+  ssh?: SshReach;
+}
+
+/** What a client needs to reach the bench's sshd, and where that sshd logs. */
+interface SshReach {
+  server: string;
+  user: string;
+  keyPath: string;
+  knownHostsPath: string;
+  sshdLog: string;
+  /** Where the harness keeps an open master connection for the reference case (in the bench's temp dir). */
+  controlPath: string;
+}
+
+function sshOptions(s: SshReach): string[] {
+  return [`UserKnownHostsFile=${s.knownHostsPath}`, `IdentityFile=${s.keyPath}`, 'IdentitiesOnly=yes'];
+}
+
+/**
+ * The commands of the ssh case: a bare fresh connection, the whole two-ended diagnosis, and for
+ * reference one command over the harness's open connection (what each further remote command costs).
+ */
+function sshCases(port: number, s: SshReach): Case[] {
+  const dest = `${s.user}@${s.server}`;
+  const options = sshOptions(s);
+  const sessions = () => countSessions(readFileSync(s.sshdLog, 'utf8'));
+  return [
+    {
+      id: 'ssh-true',
+      label: `ssh ${dest} true`,
+      counter: sessions,
+      cmds: [
+        {
+          label: `ssh -o BatchMode=yes -o UserKnownHostsFile=K -o IdentityFile=KEY -o IdentitiesOnly=yes ${dest} true`,
+          // ControlMaster=no, ControlPath=none: a fresh connection each time, whatever a config file says.
+          argv: ['ssh', '-o', 'BatchMode=yes', ...options.flatMap((o) => ['-o', o]), '-o', 'ControlMaster=no', '-o', 'ControlPath=none', dest, 'true'],
+          timeoutMs: 30_000,
+        },
+      ],
+    },
+    {
+      id: 'whyport-ssh',
+      label: `whyport ${s.server} ${port} --ssh ${dest} --json --yes`,
+      whyport: true,
+      counter: sessions,
+      cmds: [
+        {
+          label: `node dist/cli.js ${s.server} ${port} --ssh ${dest} --ssh-option … --json --yes`,
+          argv: [process.execPath, CLI, s.server, String(port), '--ssh', dest, ...options.flatMap((o) => ['--ssh-option', o]), '--json', '--yes'],
+          timeoutMs: 90_000,
+        },
+      ],
+    },
+    {
+      id: 'ssh-mux',
+      label: `ssh ${dest} true over an open connection`,
+      cmds: [
+        {
+          label: `ssh -o ControlPath=MUX … ${dest} true`,
+          argv: ['ssh', '-o', 'BatchMode=yes', ...options.flatMap((o) => ['-o', o]), '-o', 'ControlMaster=no', '-o', `ControlPath=${s.controlPath}`, dest, 'true'],
+          timeoutMs: 30_000,
+        },
+      ],
+    },
+  ];
+}
+
+/**
+ * Opens the master connection the reference case uses (ssh -f backgrounds once authenticated;
+ * ControlPersist bounds its life should the harness die without closing it).
+ */
+function openMaster(s: SshReach): void {
+  const argv = ['ssh', '-o', 'BatchMode=yes', ...sshOptions(s).flatMap((o) => ['-o', o]), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=120', '-o', `ControlPath=${s.controlPath}`, '-E', `${s.controlPath}.log`, '-f', '-N', `${s.user}@${s.server}`];
+  // No pipes: the backgrounded master would hold them open and spawnSync would wait for it.
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}); see ${s.controlPath}.log`);
+}
+
+function closeMaster(s: SshReach): void {
+  spawnSync('ssh', ['-o', `ControlPath=${s.controlPath}`, '-O', 'exit', `${s.user}@${s.server}`], { stdio: 'ignore', timeout: 10_000 });
+}
+
+/** sshd at LogLevel DEBUG1 logs one such line per channel a command runs in. */
+function countSessions(log: string): number {
+  let n = 0;
+  for (const line of log.split('\n')) if (line.includes('server_input_channel_open: ctype session')) n++;
+  return n;
 }
 
 async function measureMode(config: MeasureConfig): Promise<void> {
@@ -298,7 +428,14 @@ async function measureMode(config: MeasureConfig): Promise<void> {
   });
   const results: CaseResult[] = [];
 
-  if (config.phase === 'closed') {
+  if (config.phase === 'ssh') {
+    openMaster(config.ssh!);
+    try {
+      results.push(...(await measureGroup(`ssh to ${config.ssh!.server}`, sshCases(P, config.ssh!), config.runs, 1)));
+    } finally {
+      closeMaster(config.ssh!);
+    }
+  } else if (config.phase === 'closed') {
     results.push(
       ...(await measureGroup(
         `closed port ${P}`,
@@ -356,12 +493,13 @@ async function measureMode(config: MeasureConfig): Promise<void> {
 // ───────────────────────────── the orchestrator (root namespace) ─────────────────────────────
 
 interface Resources {
-  ns?: string;
-  tmp?: string;
+  /** Network namespaces this run made (never one it did not). */
+  namespaces: string[];
+  tmps: string[];
   children: ChildProcess[];
 }
 
-const res: Resources = { children: [] };
+const res: Resources = { namespaces: [], tmps: [], children: [] };
 let cleanedUp = false;
 
 function sleep(ms: number): Promise<void> {
@@ -378,11 +516,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Kills our own helpers by pid, waits for them, then deletes the namespace. Synchronous: also runs from 'exit'. */
-function cleanup(): void {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  const pids = res.children.flatMap((c) => (c.pid !== undefined && c.exitCode === null && c.signalCode === null ? [c.pid] : []));
+/** SIGTERM, up to 5 s to go, then SIGKILL; synchronous. */
+function killAndWait(pids: number[]): void {
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -391,7 +526,7 @@ function cleanup(): void {
     }
   }
   const deadline = Date.now() + 5_000;
-  while (pids.some(alive) && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+  while (pids.some(alive) && Date.now() < deadline) spawnSync('sleep', ['0.05'], { timeout: 1_000 });
   for (const pid of pids.filter(alive)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -399,23 +534,51 @@ function cleanup(): void {
       // gone meanwhile
     }
   }
-  if (res.ns) {
-    const r = spawnSync('ip', ['netns', 'del', res.ns], { encoding: 'utf8' });
-    if (r.status !== 0) log(`bench: could not delete namespace ${res.ns}: ${r.stderr.trim()}`);
-  }
-  if (res.tmp) rmSync(res.tmp, { recursive: true, force: true });
 }
 
-function must(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+/**
+ * Kills our own helpers (and sshd) by pid, then whatever they left running in our namespaces (an
+ * ssh master of a whyport killed mid-run, an sshd session), by the pids `ip netns pids` gives; then
+ * deletes the namespaces and temp dirs. Synchronous: also runs from 'exit'.
+ */
+function cleanup(): void {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  killAndWait(res.children.flatMap((c) => (c.pid !== undefined && c.exitCode === null && c.signalCode === null ? [c.pid] : [])));
+  const left = res.namespaces.flatMap((ns) => {
+    const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: 5_000 });
+    return r.status === 0 ? r.stdout.split('\n').filter(Boolean).map(Number).filter((pid) => pid !== process.pid) : [];
+  });
+  if (left.length > 0) killAndWait(left);
+  for (const ns of [...res.namespaces].reverse()) {
+    const r = spawnSync('ip', ['netns', 'del', ns], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) log(`bench: could not delete namespace ${ns}: ${r.error?.message ?? r.stderr.trim()}`);
+  }
+  for (const dir of res.tmps) rmSync(dir, { recursive: true, force: true });
+}
+
+function must(argv: string[], timeoutMs = 30_000): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs });
   if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
   return r.stdout;
 }
 
+function onPath(tool: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+}
+
+/** Makes a namespace with lo up, and remembers it for cleanup. */
+function addNamespace(ns: string): string {
+  must(['ip', 'netns', 'add', ns]);
+  res.namespaces.push(ns);
+  must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  return ns;
+}
+
 /** Starts a helper inside the namespace and waits for the line starting with `ready`. */
-function startHelper(argv: string[], onLine: (line: string) => void, timeoutMs: number): Promise<{ child: ChildProcess; ready: string }> {
-  const child = spawn('ip', ['netns', 'exec', res.ns!, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
+function startHelper(ns: string, argv: string[], onLine: (line: string) => void, timeoutMs: number): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
   res.children.push(child);
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -444,14 +607,22 @@ function startHelper(argv: string[], onLine: (line: string) => void, timeoutMs: 
 }
 
 /** Runs the timing harness inside the namespace; its results come back as JSON on stdout. */
-function measureInNamespace(config: MeasureConfig): Promise<CaseResult[]> {
-  const child = spawn('ip', ['netns', 'exec', res.ns!, process.execPath, SELF, '__measure', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function measureInNamespace(ns: string, config: MeasureConfig, timeoutMs: number): Promise<CaseResult[]> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, SELF, '__measure', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   res.children.push(child);
   const out: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));
+  let timedOut = false;
+  // What it was running when killed is left in the namespace; cleanup() finds it there.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      if (timedOut) return reject(new Error(`the timing harness did not finish in ${Math.round(timeoutMs / 1000)} s`));
       if (code !== 0) return reject(new Error(`the timing harness failed (${sig ?? `exit ${code}`})`));
       try {
         resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as CaseResult[]);
@@ -462,9 +633,9 @@ function measureInNamespace(config: MeasureConfig): Promise<CaseResult[]> {
   });
 }
 
-function countSockets(): { total: number; states: Record<string, number>; summary: string } {
-  const r = spawnSync('ip', ['netns', 'exec', res.ns!, 'ss', '-Htan'], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`ss -Htan in the namespace failed: ${r.stderr}`);
+function countSockets(ns: string): { total: number; states: Record<string, number>; summary: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Htan'], { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`ss -Htan in the namespace failed: ${r.error?.message ?? r.stderr}`);
   const states: Record<string, number> = {};
   let total = 0;
   for (const line of r.stdout.split('\n')) {
@@ -473,27 +644,44 @@ function countSockets(): { total: number; states: Record<string, number>; summar
     const st = line.slice(0, line.indexOf(' '));
     states[st] = (states[st] ?? 0) + 1;
   }
-  const summary = must(['ip', 'netns', 'exec', res.ns!, 'ss', '-s']).split('\n').find((l) => l.startsWith('TCP:'))?.trim() ?? '';
+  const summary = must(['ip', 'netns', 'exec', ns, 'ss', '-s']).split('\n').find((l) => l.startsWith('TCP:'))?.trim() ?? '';
   return { total, states, summary };
 }
 
 const f1 = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+
+/** A case's median (min … max), its parts' medians, and its problems. */
+function caseRows(label: string, r: CaseResult | undefined, indent = '  '): string[] {
+  if (!r) return [];
+  const lines = [`${indent}${label.padEnd(58 - indent.length)}${f1(r.median).padStart(8)} ms   (${f1(r.min)} … ${f1(r.max)}, n=${r.runs})`];
+  if (r.parts.length > 1) r.parts.forEach((p, i) => lines.push(`${indent}    ${p.padEnd(54 - indent.length)}${f1(r.partMedians[i]!).padStart(8)} ms`));
+  for (const p of r.problems) lines.push(`${indent}    ! ${p}`);
+  return lines;
+}
+
+/** a / b against its target; "(missed)" when it is not met. */
+function targetRow(label: string, a: CaseResult | undefined, b: CaseResult | undefined, goal: string, ok: (x: number) => boolean): string {
+  if (!a || !b) return `  ${label.padEnd(44)}     n/a`;
+  const x = a.median / b.median;
+  return `  ${label.padEnd(44)}${ratio(a.median, b.median).padStart(8)}   target ${goal}${ok(x) ? '' : '   (missed)'}`;
+}
+
+function machineLines(loadBefore: number[], how: string): string[] {
+  return [
+    `  node ${process.version}, Linux ${release()}, ${cpus().length} CPUs; ${how}`,
+    `  load average at start ${loadText(loadBefore)}, at end ${loadText(loadavg())}${Math.max(loadBefore[0]!, loadavg()[0]!) > cpus().length ? '  (busy machine: times are noisy)' : ''}`,
+  ];
+}
 
 function printResults(all: CaseResult[], meta: { sockets: number; summary: string; ns: string; runs: number; port: number; listenerPid: number; loadBefore: number[] }): string {
   const by = (id: string) => all.find((r) => r.id === id);
   const lines: string[] = [];
-  const row = (label: string, r: CaseResult | undefined, indent = '  ') => {
-    if (!r) return;
-    lines.push(`${indent}${label.padEnd(58 - indent.length)}${f1(r.median).padStart(8)} ms   (${f1(r.min)} … ${f1(r.max)}, n=${r.runs})`);
-    if (r.parts.length > 1) r.parts.forEach((p, i) => lines.push(`${indent}    ${p.padEnd(54 - indent.length)}${f1(r.partMedians[i]!).padStart(8)} ms`));
-    for (const p of r.problems) lines.push(`${indent}    ! ${p}`);
-  };
+  const row = (label: string, r: CaseResult | undefined) => void lines.push(...caseRows(label, r));
   lines.push(`whyport benchmark: ${meta.sockets.toLocaleString('en-US')} TCP sockets in network namespace ${meta.ns}`);
   lines.push(`  ss -s: ${meta.summary}`);
-  lines.push(`  node ${process.version}, Linux ${release()}, ${cpus().length} CPUs; medians after a warm-up (min … max), wall time per run`);
-  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  lines.push(`  load average at start ${load(meta.loadBefore)}, at end ${load(loadavg())}${Math.max(meta.loadBefore[0]!, loadavg()[0]!) > cpus().length ? '  (busy machine: times are noisy)' : ''}`);
+  lines.push(...machineLines(meta.loadBefore, 'medians after a warm-up (min … max), wall time per run'));
   lines.push('');
   lines.push(`Closed port ${meta.port}, --process ${ABSENT} (not running):`);
   row(`whyport (${by('whyport-closed')?.diagnosis ?? 'no report'})`, by('whyport-closed'));
@@ -514,15 +702,10 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   row(`node -e "import('./dist/diagnose.js')"`, by('import-diagnose'));
   lines.push('');
   lines.push('Ratios (issue 5 targets):');
-  const target = (label: string, a: CaseResult | undefined, b: CaseResult | undefined, goal: string, ok: (x: number) => boolean) => {
-    if (!a || !b) return lines.push(`  ${label.padEnd(44)}     n/a`);
-    const x = a.median / b.median;
-    lines.push(`  ${label.padEnd(44)}${ratio(a.median, b.median).padStart(8)}   target ${goal}${ok(x) ? '' : '   (missed)'}`);
-  };
-  target('closed port: whyport / floor', by('whyport-closed'), by('floor'), '≤ 1.5×', (x) => x <= 1.5);
-  target('closed port: manual chain / whyport', by('manual'), by('whyport-closed'), '≥ 10×', (x) => x >= 10);
-  target('listener: whyport / ss -ltnp', by('whyport-listener'), by('ss-ltnp'), '< 1× (whyport faster)', (x) => x < 1);
-  target('whyport --help / node -e 0', by('help'), by('node'), '≤ 1.3×', (x) => x <= 1.3);
+  lines.push(targetRow('closed port: whyport / floor', by('whyport-closed'), by('floor'), '≤ 1.5×', (x) => x <= 1.5));
+  lines.push(targetRow('closed port: manual chain / whyport', by('manual'), by('whyport-closed'), '≥ 10×', (x) => x >= 10));
+  lines.push(targetRow('listener: whyport / ss -ltnp', by('whyport-listener'), by('ss-ltnp'), '< 1× (whyport faster)', (x) => x < 1));
+  lines.push(targetRow('whyport --help / node -e 0', by('help'), by('node'), '≤ 1.3×', (x) => x <= 1.3));
   lines.push('');
   lines.push("Where whyport's time goes (medians; wall − in-process = node start-up, imports, playbook load, exit):");
   for (const id of ['whyport-closed', 'whyport-listener']) {
@@ -550,11 +733,11 @@ function planFillers(pairs: number): FillerPlan[] {
   const want = pairs * 2 + FILL_FD_SLACK;
   let perProcess: number;
   let nofile: number;
-  if (spawnSync('prlimit', [`--nofile=${want}:${want}`, 'true'], { stdio: 'ignore' }).status === 0) {
+  if (spawnSync('prlimit', [`--nofile=${want}:${want}`, 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0) {
     perProcess = pairs;
     nofile = want;
   } else {
-    const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+    const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8', timeout: 10_000 }).stdout.trim();
     nofile = hard === 'unlimited' ? 1 << 20 : Number(hard);
     perProcess = Math.floor((nofile - FILL_FD_SLACK) / 2);
     if (!(perProcess >= 500)) throw new Error(`the hard limit on open files is ${hard}: too low to hold the sockets`);
@@ -571,40 +754,36 @@ function planFillers(pairs: number): FillerPlan[] {
   return plan;
 }
 
-async function orchestrate(): Promise<number> {
-  if (process.platform !== 'linux') throw new Error('the benchmark needs Linux (network namespaces)');
-  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (ip netns, and ss -p / netstat -p see every process)');
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  for (const tool of ['ip', 'ss', 'netstat', 'pgrep', 'prlimit']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) throw new Error(`${tool} is not installed (apt-get install -y iproute2 net-tools procps util-linux)`);
+/** Case "busy": ≥ 100,000 sockets in a namespace of its own, whyport against the manual chain and the floor. */
+async function benchBusyServer(port: number, loadBefore: number[]): Promise<Record<string, unknown>> {
+  for (const tool of ['ss', 'netstat', 'pgrep', 'prlimit']) {
+    if (!onPath(tool)) throw new Error(`${tool} is not installed (apt-get install -y iproute2 net-tools procps util-linux)`);
   }
   const pairs = Math.ceil(intEnv('WPT_BENCH_SOCKETS', 108_000, 2) / 2);
   const runs = intEnv('WPT_BENCH_RUNS', 5, 5);
-  const port = intEnv('WPT_BENCH_PORT', 7071, 1);
   const plan = planFillers(pairs);
   const lastFillPort = plan.at(-1)!.basePort + Math.ceil(plan.at(-1)!.pairs / FILL_PAIRS_PER_PORT) - 1;
   if ((port >= FILL_BASE_PORT && port <= lastFillPort) || (port >= 32768 && port <= 60999)) {
     throw new Error(`WPT_BENCH_PORT must be outside the fillers' ports ${FILL_BASE_PORT}–${lastFillPort} and the ephemeral range 32768–60999`);
   }
   const t0 = performance.now();
-  const loadBefore = loadavg();
 
-  res.tmp = join(tmpdir(), `wpt-bench-${process.pid}`);
-  mkdirSync(res.tmp, { recursive: true });
+  const tmp = join(tmpdir(), `wpt-bench-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  res.tmps.push(tmp);
   // Symlinks to node give the helpers a name of their own (comm), for pgrep and for the owner lookup.
-  for (const name of [FILLER_NAME, LISTENER_NAME]) symlinkSync(process.execPath, join(res.tmp, name));
+  for (const name of [FILLER_NAME, LISTENER_NAME]) symlinkSync(process.execPath, join(tmp, name));
 
-  res.ns = `wpt-bench-${process.pid}`;
-  must(['ip', 'netns', 'add', res.ns]);
-  must(['ip', '-n', res.ns, 'link', 'set', 'lo', 'up']);
-  log(`bench: namespace ${res.ns}; opening ${(pairs * 2).toLocaleString('en-US')} loopback sockets (${pairs.toLocaleString('en-US')} connections)…`);
+  const ns = addNamespace(`wpt-bench-${process.pid}`);
+  log(`bench: namespace ${ns}; opening ${(pairs * 2).toLocaleString('en-US')} loopback sockets (${pairs.toLocaleString('en-US')} connections)…`);
 
   if (plan.length > 1) log(`  (RLIMIT_NOFILE cannot be raised past ${plan[0]!.nofile} here: ${plan.length} filler processes)`);
   const progress = plan.map(() => 0);
   const fillers = await Promise.all(
     plan.map((p, k) =>
       startHelper(
-        ['prlimit', `--nofile=${p.nofile}:${p.nofile}`, join(res.tmp!, FILLER_NAME), SELF, '__fill', String(p.pairs), String(p.basePort)],
+        ns,
+        ['prlimit', `--nofile=${p.nofile}:${p.nofile}`, join(tmp, FILLER_NAME), SELF, '__fill', String(p.pairs), String(p.basePort)],
         (line) => {
           if (line.startsWith('progress')) {
             progress[k] = Number(line.split(' ')[1]);
@@ -616,23 +795,258 @@ async function orchestrate(): Promise<number> {
     ),
   );
   endStatus();
-  const count = countSockets();
-  log(`bench: ${count.total.toLocaleString('en-US')} TCP sockets in ${res.ns} (${Object.entries(count.states).map(([s, n]) => `${n} ${s}`).join(', ')}) after ${((performance.now() - t0) / 1000).toFixed(1)} s; filler pids ${fillers.map((f) => f.child.pid).join(' ')}`);
+  const count = countSockets(ns);
+  log(`bench: ${count.total.toLocaleString('en-US')} TCP sockets in ${ns} (${Object.entries(count.states).map(([s, n]) => `${n} ${s}`).join(', ')}) after ${((performance.now() - t0) / 1000).toFixed(1)} s; filler pids ${fillers.map((f) => f.child.pid).join(' ')}`);
   if (count.total < 100_000 && pairs * 2 >= 100_000) throw new Error(`only ${count.total} sockets; the benchmark wants ≥ 100,000`);
 
-  const closed = await measureInNamespace({ phase: 'closed', port, runs });
+  // Generous: the manual chain alone takes seconds a run with 100k sockets.
+  const harnessTimeoutMs = 30 * 60_000;
+  const closed = await measureInNamespace(ns, { phase: 'closed', port, runs }, harnessTimeoutMs);
 
-  const lsn = await startHelper([join(res.tmp, LISTENER_NAME), SELF, '__listen', String(port)], () => {}, 10_000);
+  const lsn = await startHelper(ns, [join(tmp, LISTENER_NAME), SELF, '__listen', String(port)], () => {}, 10_000);
   const listenerPid = lsn.child.pid!;
-  const listener = await measureInNamespace({ phase: 'listener', port, runs, listenerPid });
+  const listener = await measureInNamespace(ns, { phase: 'listener', port, runs, listenerPid }, harnessTimeoutMs);
 
   const all = [...closed, ...listener];
-  const text = printResults(all, { sockets: count.total, summary: count.summary, ns: res.ns, runs, port, listenerPid, loadBefore });
-  log(`\nbench: done in ${((performance.now() - t0) / 1000).toFixed(0)} s (npm run bench; WPT_BENCH_SOCKETS=${pairs * 2} WPT_BENCH_RUNS=${runs})`);
-  const jsonFile = process.env.WPT_BENCH_JSON;
-  if (jsonFile) {
-    writeFileSync(jsonFile, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernel: release(), cpus: cpus().length, sockets: count.total, states: count.states, runs, port, results: all, text }, null, 2)}\n`);
+  const text = printResults(all, { sockets: count.total, summary: count.summary, ns, runs, port, listenerPid, loadBefore });
+  return { sockets: count.total, states: count.states, runs, port, results: all, text, settings: `WPT_BENCH_SOCKETS=${pairs * 2} WPT_BENCH_RUNS=${runs}` };
+}
+
+// ───────────────────────────── case "ssh": both ends over a real sshd ─────────────────────────────
+
+const SSHD = '/usr/sbin/sshd';
+/** Client .1, server .2; a /24 of the private 10.213.0.0/16 the tests also use, on links only our namespaces see. */
+const SSH_SUBNET = '10.213.250';
+const SSHD_PORT = 22;
+
+/** Null when the ssh case can run here; otherwise why not (the case is then skipped, saying so). */
+function sshUnavailable(): string | null {
+  try {
+    accessSync(SSHD, fsConstants.X_OK);
+  } catch {
+    return `${SSHD} is not installed (apt-get install -y openssh-server)`;
   }
+  for (const [tool, pkg] of [['ssh', 'openssh-client'], ['ssh-keygen', 'openssh-client'], ['unshare', 'util-linux'], ['ss', 'iproute2']] as const) {
+    if (!onPath(tool)) return `${tool} is not installed (apt-get install -y ${pkg})`;
+  }
+  return null;
+}
+
+function tailOf(file: string, lines = 20): string {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // not written yet
+  }
+  const t = text.trimEnd().split('\n').slice(-lines).join('\n');
+  return t ? `${file}, last lines:\n${t}` : `${file} is empty`;
+}
+
+/** An ed25519 key pair `dir/name`, `dir/name.pub` without a passphrase; returns the public key line. */
+function makeKey(dir: string, name: string): string {
+  const path = join(dir, name);
+  must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `whyport-bench-${name}`, '-f', path]);
+  return readFileSync(`${path}.pub`, 'utf8').trim();
+}
+
+/**
+ * A private sshd in the server namespace: its own host key, root's key and authorized_keys in
+ * `dir`, DEBUG1 to `dir/sshd.log`; in a private mount namespace with a tmpfs /run, so /run/sshd
+ * exists without touching the machine's. `ip netns exec`, unshare and sh all exec: the child's pid
+ * is sshd's. Resolves once sshd says it listens.
+ */
+async function startSshd(srv: string, dir: string, address: string): Promise<{ pid: number; hostKey: string; keyPath: string; logPath: string }> {
+  const hostKey = makeKey(dir, 'ssh_host_ed25519_key');
+  const clientKey = makeKey(dir, 'id_ed25519');
+  const authorizedKeys = join(dir, 'authorized_keys');
+  writeFileSync(authorizedKeys, `${clientKey}\n`, { mode: 0o600 });
+  const configPath = join(dir, 'sshd_config');
+  writeFileSync(
+    configPath,
+    [
+      `Port ${SSHD_PORT}`,
+      `ListenAddress ${address}`,
+      `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel DEBUG1',
+      'PidFile none',
+      '',
+    ].join('\n'),
+  );
+  const logPath = join(dir, 'sshd.log');
+  const fd = openSync(logPath, 'a');
+  let sshd: ChildProcess;
+  try {
+    const script = `mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec ${SSHD} -D -e -f "$1"`;
+    sshd = spawn('ip', ['netns', 'exec', srv, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', configPath], { stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  res.children.push(sshd);
+  let spawnError: string | undefined;
+  sshd.on('error', (e) => (spawnError = e.message));
+  const deadline = performance.now() + 10_000;
+  const listening = `Server listening on ${address} port ${SSHD_PORT}.`;
+  for (;;) {
+    if (spawnError) throw new Error(`could not start sshd: ${spawnError}`);
+    if (sshd.exitCode !== null || sshd.signalCode !== null) throw new Error(`sshd exited (${sshd.signalCode ?? `exit ${sshd.exitCode}`}) before it listened; ${tailOf(logPath)}`);
+    if (readFileSync(logPath, 'utf8').includes(listening)) break;
+    if (performance.now() > deadline) throw new Error(`sshd did not listen on ${address}:${SSHD_PORT} within 10 s; ${tailOf(logPath)}`);
+    await sleep(50);
+  }
+  return { pid: sshd.pid!, hostKey, keyPath: join(dir, 'id_ed25519'), logPath };
+}
+
+/** Case "ssh" (issue 11): the two-ended diagnosis against a bare `ssh SERVER true`, and its remote commands. */
+async function benchSsh(port: number, loadBefore: number[]): Promise<Record<string, unknown>> {
+  if (port === SSHD_PORT) throw new Error(`WPT_BENCH_PORT must not be ${SSHD_PORT}: the ssh case's sshd listens there`);
+  const runs = intEnv('WPT_BENCH_SSH_RUNS', 7, 3);
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'wpt-bench-ssh-'));
+  res.tmps.push(dir);
+  const cli = addNamespace(`wpt-bench-cli-${process.pid}`);
+  const srv = addNamespace(`wpt-bench-srv-${process.pid}`);
+  const client = `${SSH_SUBNET}.1`;
+  const server = `${SSH_SUBNET}.2`;
+  // Interface names are per namespace: the veth never appears in the machine's own.
+  must(['ip', '-n', cli, 'link', 'add', 'wpbC', 'type', 'veth', 'peer', 'name', 'wpbS', 'netns', srv]);
+  must(['ip', '-n', cli, 'addr', 'add', `${client}/24`, 'dev', 'wpbC']);
+  must(['ip', '-n', srv, 'addr', 'add', `${server}/24`, 'dev', 'wpbS']);
+  must(['ip', '-n', cli, 'link', 'set', 'wpbC', 'up']);
+  must(['ip', '-n', srv, 'link', 'set', 'wpbS', 'up']);
+  must(['ip', 'netns', 'exec', srv, 'sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+
+  const sshd = await startSshd(srv, dir, server);
+  const knownHostsPath = join(dir, 'known_hosts');
+  const [type, key] = sshd.hostKey.split(/\s+/);
+  writeFileSync(knownHostsPath, `${server} ${type} ${key}\n`);
+  const reach: SshReach = { server, user: 'root', keyPath: sshd.keyPath, knownHostsPath, sshdLog: sshd.logPath, controlPath: join(dir, 'mux') };
+
+  const busy = must(['ip', 'netns', 'exec', srv, 'ss', '-Htln', `sport = :${port}`]).trim();
+  if (busy) throw new Error(`something listens on port ${port} in ${srv}: ${busy}`);
+  // One bare connection first, so a key or host-key problem is a clear error rather than n failed runs.
+  const check = sshCases(port, reach)[0]!.cmds[0]!.argv;
+  const first = spawnSync('ip', ['netns', 'exec', cli, ...check], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (first.status !== 0) throw new Error(`${check.join(' ')} in ${cli} failed (${first.error?.message ?? `exit ${first.status}`}): ${first.stderr.trim()}; ${tailOf(sshd.logPath)}`);
+  log(`bench: sshd pid ${sshd.pid} in ${srv} at ${server}:${SSHD_PORT}, client namespace ${cli} at ${client}, ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Each round at most its commands' timeouts (30 s + 90 s + 30 s).
+  const results = await measureInNamespace(cli, { phase: 'ssh', port, runs, ssh: reach }, (runs + 1) * 150_000 + 60_000);
+  const text = printSsh(results, { cli, srv, client, server, port, sshdPid: sshd.pid, dir, reach, loadBefore });
+  return { runs, port, client, server, results, text, settings: `WPT_BENCH_SSH_RUNS=${runs}` };
+}
+
+/** "3" when every run agrees, else "2–4 (per run: 2 3 4 …)"; "?" for a run without the number. */
+function perRun(xs: readonly (number | null)[] | undefined): string {
+  if (!xs || xs.length === 0) return 'n/a';
+  const known = xs.filter((x): x is number => x !== null);
+  if (known.length === xs.length && new Set(known).size === 1) return `${known[0]} every run (n=${xs.length})`;
+  const range = known.length ? `${Math.min(...known)}–${Math.max(...known)}` : '?';
+  return `${range} (per run: ${xs.map((x) => x ?? '?').join(' ')})`;
+}
+
+function printSsh(all: CaseResult[], meta: { cli: string; srv: string; client: string; server: string; port: number; sshdPid: number; dir: string; reach: SshReach; loadBefore: number[] }): string {
+  const bare = all.find((r) => r.id === 'ssh-true');
+  const why = all.find((r) => r.id === 'whyport-ssh');
+  const mux = all.find((r) => r.id === 'ssh-mux');
+  const dest = `${meta.reach.user}@${meta.server}`;
+  const lines: string[] = [];
+  lines.push(`whyport --ssh benchmark: client namespace ${meta.cli} (${meta.client}) → sshd pid ${meta.sshdPid} (LogLevel DEBUG1) in ${meta.srv} at ${meta.server}:${SSHD_PORT}; nothing listens on ${meta.port}`);
+  lines.push(...machineLines(meta.loadBefore, 'medians after a warm-up (min … max), wall time per run, timed inside the client namespace, the two taking turns'));
+  lines.push(`  K=${meta.reach.knownHostsPath} KEY=${meta.reach.keyPath} MUX=${meta.reach.controlPath}`);
+  for (const r of [bare, why, mux]) if (r) lines.push(`  $ ${r.parts[0]}`);
+  lines.push('');
+  lines.push(`Fresh connection against the whole two-ended diagnosis of ${meta.server}:${meta.port}:`);
+  lines.push(...caseRows(`ssh ${dest} true (fresh connection)`, bare));
+  lines.push(...caseRows(`whyport --ssh ${dest} (${why?.diagnosis ?? 'no report'})`, why));
+  lines.push(...caseRows('for reference: one more command on an open connection', mux));
+  lines.push('');
+  lines.push('Ratio and remote commands (issue 11 targets):');
+  lines.push(targetRow('whyport --ssh / ssh SERVER true', why, bare, '≤ 3×', (x) => x <= 3));
+  const logged = why?.counted ?? [];
+  const reported = why?.serverCommands ?? [];
+  const most = (xs: readonly (number | null)[]) => (xs.length > 0 && xs.every((x) => x !== null) ? Math.max(...(xs as number[])) : undefined);
+  const countRow = (label: string, n: number | undefined, note: string) => `  ${label.padEnd(44)}${(n === undefined ? 'n/a' : String(n)).padStart(8)}   ${note}`;
+  const worst = most(logged);
+  lines.push(countRow('remote commands a diagnosis, sshd log', worst, `target ≤ 8${worst !== undefined && worst > 8 ? '   (missed)' : ''}   ${perRun(logged)}`));
+  const agree = reported.length === logged.length && reported.every((x, i) => x === logged[i]);
+  lines.push(countRow('remote commands, vantages.server.commands', most(reported), agree ? 'the same as sshd log, run by run' : `differs from sshd log: ${perRun(reported)}`));
+  const bareCounts = bare?.counted ?? [];
+  lines.push(countRow('(check) sshd log for one ssh SERVER true', most(bareCounts), bareCounts.every((x) => x === 1) ? 'as expected, one a run' : `expected 1 a run: ${perRun(bareCounts)}`));
+  if (why?.inProcessMs !== undefined) {
+    lines.push('');
+    lines.push(`Where whyport --ssh's time goes (medians): wall ${f1(why.median)} ms, report durationMs ${f1(why.inProcessMs)} ms, outside the walk ${f1(why.median - why.inProcessMs)} ms`);
+    for (const s of why.steps ?? []) lines.push(`    ${`[${s.where ?? '?'}] ${s.id}`.padEnd(30)}${f1(s.medianMs).padStart(7)} ms  ${s.outcome.padEnd(12)} ${s.command.split('\n')[0]}`);
+    const n = most(logged);
+    if (bare && mux && n !== undefined && n >= 1) {
+      // A fresh `ssh true` is one connection and one command; the diagnosis is one connection and n commands, plus node.
+      const estimate = why.median - why.inProcessMs + bare.median + (n - 1) * mux.median;
+      lines.push(`  estimate: outside the walk + ssh SERVER true + ${n - 1} more command${n === 2 ? '' : 's'} × ${f1(mux.median)} ms = ${f1(estimate)} ms (measured ${f1(why.median)} ms)`);
+    }
+    lines.push(`  ran on the server (vantages.server.ran, last run):`);
+    (why.serverRan ?? []).forEach((c, i) => lines.push(`    ${i + 1}. ${c}`));
+  }
+  const text = lines.join('\n');
+  process.stdout.write(`\n${text}\n`);
+  return text;
+}
+
+// ───────────────────────────── which cases, and the run ─────────────────────────────
+
+const BENCHES = ['busy', 'ssh'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+/** The cases named on the command line; none named means all of them. */
+function selectedBenches(args: readonly string[]): BenchName[] {
+  for (const a of args) {
+    if (!(BENCHES as readonly string[]).includes(a)) throw new Error(`unknown case ${JSON.stringify(a)}: the cases are ${BENCHES.join(', ')} (none named runs all)`);
+  }
+  return args.length === 0 ? [...BENCHES] : BENCHES.filter((b) => args.includes(b));
+}
+
+async function orchestrate(args: readonly string[]): Promise<number> {
+  const benches = selectedBenches(args);
+  if (process.platform !== 'linux') throw new Error('the benchmark needs Linux (network namespaces)');
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (ip netns; ss -p / netstat -p see every process; the ssh case logs in as root)');
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  if (!onPath('ip')) throw new Error('ip is not installed (apt-get install -y iproute2)');
+  const port = intEnv('WPT_BENCH_PORT', 7071, 1);
+  const t0 = performance.now();
+  const loadBefore = loadavg();
+  const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, kernel: release(), cpus: cpus().length };
+  const settings: string[] = [];
+  const texts: string[] = [];
+
+  // ssh first: it is short, and runs before the busy case has filled memory with sockets.
+  if (benches.includes('ssh')) {
+    const why = sshUnavailable();
+    if (why) {
+      const text = `whyport --ssh benchmark: skipped, ${why}`;
+      process.stdout.write(`\n${text}\n`);
+      out.ssh = { skipped: why, text };
+      texts.push(text);
+    } else {
+      const { settings: used, ...r } = await benchSsh(port, loadBefore);
+      settings.push(String(used));
+      out.ssh = r;
+      texts.push(String(r.text));
+    }
+  }
+  if (benches.includes('busy')) {
+    const { settings: used, ...r } = await benchBusyServer(port, loadBefore);
+    settings.push(String(used));
+    Object.assign(out, r);
+    texts.push(String(r.text));
+  }
+  log(`\nbench: done in ${((performance.now() - t0) / 1000).toFixed(0)} s (npm run bench${args.length ? ` -- ${benches.join(' ')}` : ''}${settings.length ? `; ${settings.join(' ')}` : ''})`);
+  const jsonFile = process.env.WPT_BENCH_JSON;
+  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ ...out, text: texts.join('\n\n') }, null, 2)}\n`);
   return 0;
 }
 
@@ -655,7 +1069,7 @@ if (mode === '__fill') {
     });
   }
   try {
-    process.exitCode = await orchestrate();
+    process.exitCode = await orchestrate(process.argv.slice(2));
   } catch (err) {
     log(`bench: setup failed: ${(err as Error).message}`);
     process.exitCode = 1;
