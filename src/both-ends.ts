@@ -7,6 +7,7 @@ import { SshError, SshSession, sshHost } from './host/ssh.js';
 import { execaRunner } from './host/runner.js';
 import type { Host } from './host/host.js';
 import type { Playbook } from './playbook/schema.js';
+import { socketTableArgv } from './system/socket-query.js';
 import type { Vantages } from './report/model.js';
 
 /** The server end of a diagnosis: one ssh connection, and the Host that reads the server through it. */
@@ -19,7 +20,8 @@ export interface ServerEnd {
 export function serverEnd(opts: DiagnoseOptions): ServerEnd {
   const ssh = opts.ssh!;
   const session = new SshSession(
-    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs) },
+    // The socket table goes with the first round trip: every server walk starts with it.
+    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs), preload: [socketTableArgv(opts.port)] },
     execaRunner,
   );
   return { session, host: sshHost(session) };

@@ -136,9 +136,12 @@ async function rankByState(ctx: CheckContext, candidates: Guess[], held: boolean
 /** Where guesses come from; the names are what playbooks write under `guesses:`. */
 export const guessers = {
   async 'programs-for-port'(ctx) {
+    // The unit files are read meanwhile (over ssh, in the same round trip as the processes).
+    const mentioning = unitFilesFor(ctx);
+    mentioning.catch(() => undefined);
     const out: Guess[] = await programsOnPort(ctx);
     out.push(...(await wellKnownPrograms(ctx, out.length > 0)));
-    for (const u of await unitFilesFor(ctx)) {
+    for (const u of await mentioning) {
       out.push({ value: stripService(u.split('/').pop()!), reason: `unit file ${u} mentions port ${ctx.target.port}`, likely: true });
     }
     return out;

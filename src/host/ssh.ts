@@ -23,6 +23,8 @@ export interface SshSettings {
   batchMode: boolean;
   /** How long connecting and authenticating may take. */
   connectTimeoutMs: number;
+  /** Commands to run in the first round trip with the preflight; `run` of the same argv then takes the result. */
+  preload?: readonly (readonly string[])[];
 }
 
 /** What the server said about itself when whyport first reached it (one remote command). */
@@ -64,6 +66,7 @@ export class SshSession {
   #open = false;
   #closed = false;
   #opening: Promise<ServerFacts> | undefined;
+  readonly #preloaded = new Map<string, CommandResult>();
   /** Remote commands run so far (the master connection runs none). */
   commands = 0;
   /** Each remote command as run (the script name for whyport's own scripts), in order. */
@@ -122,13 +125,26 @@ export class SshSession {
     if (master.missing) throw new SshError('there is no ssh client on this machine (install openssh-client)');
     if (master.timedOut || master.exitCode !== 0) throw new SshError(sshFailure(this.label, master, Math.round(performance.now() - started)));
     this.#open = true;
+    // One round trip: who and what the server is, and the reads every diagnosis starts with.
     // $SSH_CONNECTION is read before sudo, which would drop it.
-    const r = await this.exec(['sh', '-c', REMOTE_SCRIPTS.preflight, 'sh'], { timeoutMs: this.settings.connectTimeoutMs }, ['sh', '-c', REMOTE_SCRIPTS.connection, 'sh'], true);
+    const preload = this.settings.preload ?? [];
+    const items = [{ argv: ['sh', '-c', REMOTE_SCRIPTS.preflight, 'sh'], options: { timeoutMs: this.settings.connectTimeoutMs } }, ...preload.map((argv) => ({ argv }))];
+    const { results, head } = await this.#batch(items, ['sh', '-c', REMOTE_SCRIPTS.connection, 'sh'], true);
+    const r = results[0]!;
     if (r.exitCode !== 0) {
       throw new SshError(sshFailure(this.label, r, 0, { sudo: this.settings.sudo, preflight: true }));
     }
-    this.facts = parsePreflight(r.stdout);
+    preload.forEach((argv, i) => this.#preloaded.set(JSON.stringify(argv), results[i + 1]!));
+    this.facts = parsePreflight(`${head}${r.stdout}`);
     return this.facts;
+  }
+
+  /** The result of a command the first round trip already ran (settings.preload), once. */
+  takePreloaded(argv: readonly string[]): CommandResult | undefined {
+    const key = JSON.stringify(argv);
+    const r = this.#preloaded.get(key);
+    this.#preloaded.delete(key);
+    return r;
   }
 
   /** Runs argv on the server: quoted once, under `timeout` there, with the C locale (and sudo -n with --sudo). */
@@ -157,6 +173,10 @@ export class SshSession {
    * once (shell-quote.ts) and nothing else of the caller's.
    */
   async execBatch(items: readonly { argv: readonly string[]; options?: RunOptions }[]): Promise<CommandResult[]> {
+    return (await this.#batch(items)).results;
+  }
+
+  async #batch(items: readonly { argv: readonly string[]; options?: RunOptions }[], before: readonly string[] = [], connecting = false): Promise<{ results: CommandResult[]; head: string }> {
     const b = randomBytes(9).toString('hex');
     const lines = ['b=$1'];
     let total = 0;
@@ -168,7 +188,7 @@ export class SshSession {
       lines.push(`printf '\\0%s rc %d %d\\0' "$b" ${i} $?`);
     });
     const started = performance.now();
-    const r = await this.exec(['sh', '-s', '--', b], { timeoutMs: total + 1_000, input: `${lines.join('\n')}\n` });
+    const r = await this.exec(['sh', '-s', '--', b], { timeoutMs: total + 1_000, input: `${lines.join('\n')}\n` }, before, connecting);
     this.log.pop();
     this.log.push(`sh -s <batch> ${items.map((it) => showRemote(it.argv)).join(' ; ')}`);
     const durationMs = Math.round(performance.now() - started);
@@ -185,7 +205,9 @@ export class SshSession {
     };
     const outs = split(r.stdout);
     const errs = split(r.stderr);
-    return items.map(({ argv }, i) => {
+    const first = r.stdout.indexOf(`\0${b} `);
+    const head = first < 0 ? r.stdout : r.stdout.slice(0, first);
+    const results = items.map(({ argv }, i) => {
       let out = outs.get(i) ?? '';
       const rc = new RegExp(`\\x00${b} rc ${i} (\\d+)\\x00`).exec(out);
       out = rc ? out.slice(0, rc.index) : out;
@@ -194,6 +216,7 @@ export class SshSession {
       const missing = exitCode === 127 && /env: .*No such file or directory/.test(stderr);
       return { argv, exitCode, stdout: out, stderr, missing, timedOut: exitCode === 124 || (rc === null && r.timedOut), durationMs };
     });
+    return { results, head };
   }
 
   /** Closes the master connection and removes the private directory. Safe to call twice. */
@@ -327,8 +350,11 @@ export function sshHost(session: SshSession): Host {
       (err: unknown) => items.forEach((it) => it.reject(err)),
     );
   };
-  const run = (argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> => {
+  const run = async (argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> => {
     if (options.input !== undefined) return session.exec(argv, options);
+    await session.open();
+    const preloaded = session.takePreloaded(argv);
+    if (preloaded) return preloaded;
     return new Promise((resolve, reject) => {
       if (queue.length === 0) setImmediate(flush);
       queue.push({ argv, options, resolve, reject });
@@ -338,12 +364,12 @@ export function sshHost(session: SshSession): Host {
   return {
     run,
     async readFile(path) {
-      const r = await session.exec(['cat', '--', path]);
+      const r = await run(['cat', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r);
       return r.stdout;
     },
     async readFileTail(path, bytes) {
-      const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.tail, 'sh', path, String(Math.max(0, Math.floor(bytes)))]);
+      const r = await run(['sh', '-c', REMOTE_SCRIPTS.tail, 'sh', path, String(Math.max(0, Math.floor(bytes)))]);
       if (r.exitCode === 3) throw new HostError(`${path} is not a regular file`, 'ENOTREG');
       if (r.exitCode !== 0) throw hostError(path, r);
       const nl = r.stdout.indexOf('\n');
@@ -352,12 +378,12 @@ export function sshHost(session: SshSession): Host {
       return { text, start: Math.max(0, size - Buffer.byteLength(text)) };
     },
     async listDir(path) {
-      const r = await session.exec(['ls', '-A1', '--', path]);
+      const r = await run(['ls', '-A1', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r);
       return r.stdout.split('\n').filter(Boolean);
     },
     async readLink(path) {
-      const r = await session.exec(['readlink', '-v', '--', path]);
+      const r = await run(['readlink', '-v', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r.stderr ? r : { ...r, stderr: 'No such file or not a link' });
       return r.stdout.replace(/\n$/, '');
     },
@@ -365,7 +391,7 @@ export function sshHost(session: SshSession): Host {
       // The server's systemd marker was read on connecting: no round trip for it.
       if (paths.length === 1 && paths[0] === '/run/systemd/system') return [(await facts()).systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
       if (paths.length === 0) return [];
-      const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
+      const r = await run(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
       const lines = r.stdout.split('\n');
       return paths.map((_, i): FileInfo | undefined => {
         const m = /^(\S+) (\d+) (\d+)$/.exec(lines[i] ?? '');
@@ -377,7 +403,7 @@ export function sshHost(session: SshSession): Host {
       return (await facts()).interfaces;
     },
     async lookup(name, opts) {
-      const r = await session.exec(['getent', 'ahosts', name], { timeoutMs: opts.timeoutMs });
+      const r = await run(['getent', 'ahosts', name], { timeoutMs: opts.timeoutMs });
       if (r.timedOut) throw new HostError(`no answer from the server's resolver within ${opts.timeoutMs} ms`, 'ETIMEOUT');
       if (r.exitCode === 2) throw new HostError(`${name} does not resolve on the server`, 'ENOTFOUND');
       if (r.exitCode !== 0) throw new HostError(`getent ahosts ${name} on the server: ${r.stderr.trim() || `exit status ${r.exitCode}`}`, 'EAI_AGAIN');

@@ -30,13 +30,18 @@ export async function readSocketTable(host: Host, port: number, opts: SocketQuer
   const filter = `( sport = :${port} or dport = :${port} )`;
   const onPort = (s: TcpSocket) => s.local.port === port || s.peer.port === port;
   const table = await readFirstAvailable(host, opts, {
-    ss: { argv: ['ss', '-Htane', 'state', 'all', filter], shown: showCommand(['ss', '-Htanp', filter]) },
+    ss: { argv: socketTableArgv(port), shown: showCommand(['ss', '-Htanp', filter]) },
     netstat: { argv: ['netstat', '-taneeW'], shown: `netstat -tanp | grep ':${port} '` },
     proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
     keep: onPort,
   });
   const candidates = await opts.candidatePids;
   return attachOwners(host, table, candidates?.length ? candidates : undefined);
+}
+
+/** The `ss` command readSocketTable runs first: every TCP socket of the port, in every state. */
+export function socketTableArgv(port: number): string[] {
+  return ['ss', '-Htane', 'state', 'all', `( sport = :${port} or dport = :${port} )`];
 }
 
 /**

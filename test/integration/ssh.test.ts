@@ -81,6 +81,12 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     // Nothing was left on the server: no file of whyport's, no process.
     expect(await sh('sh', '-c', 'ls -a /tmp /root /var/tmp | grep -i whyport || true')).toBe('');
 
+    // Without --service the unit is guessed on the server: still one verdict, still few round trips.
+    const guessed = await fromClient(['80']);
+    expect(guessed.report.diagnosis.code, trail(guessed)).toBe('SERVICE_FAILED');
+    console.info(`remote commands: ${commands} with --service, ${guessed.report.vantages!.server.commands} guessing the unit: ${guessed.report.vantages!.server.ran!.join(' | ')}`);
+    expect(guessed.report.vantages!.server.commands, trail(guessed)).toBeLessThanOrEqual(8);
+
     const text = await fromClient(['80', '--service', 'nginx'], { json: false });
     expect(text.text).toMatch(/On the client \(/);
     expect(text.text).toMatch(/On the server: root@\S+ over ssh/);
