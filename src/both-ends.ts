@@ -51,8 +51,11 @@ export async function walkBothEnds(
   clientCtx: CheckContext,
 ): Promise<{ result: WalkResult; vantages: Vantages }> {
   const { session } = end;
-  // Connect while the client probes; the server's socket table is read as soon as it is up.
-  const connected = session.open().then(
+  // Connect while the client probes; the server's socket table is read as soon as it is up. On a
+  // terminal ssh may ask for a password or a host key: connect first then, before any spinner.
+  const opening = session.open();
+  if (!session.settings.batchMode) await opening.catch(() => undefined);
+  const connected = opening.then(
     () => null,
     (err: unknown) => (err instanceof SshError ? err.message : `ssh: ${(err as Error).message}`),
   );
@@ -81,7 +84,7 @@ export async function walkBothEnds(
     vantages.server.error = error;
     // The target was this machine after all: its server side runs here.
     const result = client.pending ? await walk({ ...base, ctx: clientCtx, start: client.pending, before: client }) : client;
-    return { result, vantages };
+    return { result: { ...result, steps: result.steps.map((s) => (s.where ? s : { ...s, where: 'client' as const })) }, vantages };
   }
   const start = client.pending ?? playbook.server!.start;
   const server = await walk({ ...base, ctx: serverCtx, vantages: { ...both, at: 'server' }, start, before: client });

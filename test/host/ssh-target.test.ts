@@ -96,3 +96,16 @@ describe('whyport with a bad --ssh value', () => {
     expect(r.stderr).toMatch(/^whyport: .+\n {2}hint: .+$/);
   });
 });
+
+describe('whyport --ssh without an ssh client on this machine', () => {
+  it('says so in one line, and the diagnosis of this end stands', async () => {
+    const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+    const r = await execa(process.execPath, [CLI, '127.0.0.1', '9', '--ssh', 'root@127.0.0.1', '--json'], { reject: false, stdin: 'ignore', timeout: 20_000, env: { PATH: '/nonexistent' } });
+    const report = JSON.parse(r.stdout);
+    expect(report.vantages.server.error).toBe('there is no ssh client on this machine (install openssh-client)');
+    // 127.0.0.1 is this machine: its server side ran here, and every step says so.
+    expect(report.steps.length).toBeGreaterThan(1);
+    expect(report.steps.every((s: { where?: string }) => s.where === 'client')).toBe(true);
+    expect(r.exitCode).toBe(report.diagnosis.code === 'REACHABLE' ? 0 : report.diagnosis.code === 'INCONCLUSIVE' ? 3 : 1);
+  });
+});
