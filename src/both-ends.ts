@@ -3,7 +3,8 @@ import type { CheckContext } from './checks/check.js';
 import { makeContext, prefetch } from './context.js';
 import { walk, type WalkOptions, type WalkResult } from './engine/walk.js';
 import { UsageError } from './errors.js';
-import { SshError, SshSession, sshHost } from './host/ssh.js';
+import { procSnapshotArgv, SshError, SshSession, sshHost } from './host/ssh.js';
+import { NAT_READ_ARGV } from './system/firewall/nat.js';
 import { execaRunner } from './host/runner.js';
 import type { Host } from './host/host.js';
 import type { Playbook } from './playbook/schema.js';
@@ -20,10 +21,12 @@ export interface ServerEnd {
 export function serverEnd(opts: DiagnoseOptions): ServerEnd {
   const ssh = opts.ssh!;
   const session = new SshSession(
-    // The socket table goes with the first round trip: every server walk starts with it.
-    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs), preload: [socketTableArgv(opts.port)] },
+    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs) },
     execaRunner,
   );
+  // What nearly every server walk reads goes with the first round trip, while the client probes:
+  // the socket table, the nat rules (is the port forwarded?) and the /proc snapshot.
+  session.settings.preload = [socketTableArgv(opts.port), ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary)];
   return { session, host: sshHost(session) };
 }
 

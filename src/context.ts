@@ -24,6 +24,8 @@ export function makeContext(opts: DiagnoseOptions, host: Host = localHost): Chec
 export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   const used = new Set(Object.values(playbook.steps).map((s) => s.check));
   if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
+  // Whether the port is forwarded (DNAT) is asked as soon as nothing listens: read it meanwhile.
+  if (used.has('forward')) ctx.facts.natRules().catch(() => {});
   ctx.facts.resolve(ctx.target.host).catch(() => {});
 }
 

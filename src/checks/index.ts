@@ -2,6 +2,8 @@ import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
 import { connect } from './connect.js';
 import { firewall } from './firewall.js';
+import { forward } from './forward.js';
+import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
 import { portOwner } from './port-owner.js';
 import { probe } from './probe.js';
@@ -29,6 +31,8 @@ export const checks = {
   route,
   firewall,
   arrival,
+  forward,
+  namespaces,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

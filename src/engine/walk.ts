@@ -294,7 +294,16 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
       fix: spec.fix ? { summary: renderTemplate(spec.fix.summary, scope).trim(), commands: commands.map(showCommand), ...(spec.fix.apply === false ? { manual: true } : {}) } : null,
       applied: null,
       ...(evidence.length ? { evidence } : {}),
+      ...placed('namespace', spec.namespace, scope),
+      ...placed('forward', spec.forward, scope),
     },
     fixArgv,
   };
+}
+
+/** A diagnosis field that names an object of the evidence (namespace, forward): there when the walk found it. */
+function placed(key: 'namespace' | 'forward', template: string | undefined, scope: object): Record<string, unknown> {
+  if (template === undefined) return {};
+  const v = renderValue(template, scope);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? { [key]: v } : {};
 }

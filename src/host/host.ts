@@ -75,6 +75,12 @@ export interface Host extends Runner {
   descendants(pid: number): Promise<number[]>;
   /** The socket inodes each process holds, 'hidden' when its descriptors cannot be read, 'gone' when it ended. */
   socketInodes(pids: readonly number[]): Promise<ProcessSockets[]>;
+  /**
+   * Every network namespace that has a process in it, read-only from /proc (no setns, nothing
+   * entered): one entry per namespace, with the names /run/netns gives it. Processes whose
+   * namespace cannot be read (not root) are left out.
+   */
+  netNamespaces(): Promise<NetNamespace[]>;
   /** The /proc/PID/cgroup text of each pid (undefined when it is gone), in the order asked. */
   cgroups(pids: readonly number[]): Promise<(string | undefined)[]>;
   /**
@@ -112,6 +118,19 @@ export interface FileInfo {
   kind: 'file' | 'directory' | 'other';
   size: number;
   mtimeMs: number;
+  /** The inode (a named network namespace's file under /run/netns is the namespace's inode). */
+  ino?: number;
+}
+
+/** One network namespace of the host, as its processes show it (/proc/PID/ns/net → `net:[INODE]`). */
+export interface NetNamespace {
+  inode: number;
+  /** Processes in it, smallest pid first (the first is the one whose /proc/PID/net is read). */
+  pids: number[];
+  /** whyport's own namespace (the host's, unless whyport itself runs in a container). */
+  own: boolean;
+  /** Its names under /run/netns (`ip netns add NAME`), if any. */
+  names: string[];
 }
 
 export interface InterfaceAddress {

@@ -83,11 +83,12 @@ export const localHost: Host = {
   descendants: async (pid) => scans.descendants(pid),
   socketInodes: async (pids) => scans.socketInodes(pids),
   cgroups: async (pids) => scans.cgroups(pids),
+  netNamespaces: async () => scans.netNamespaces(process.pid),
   unitFiles: async (dirs, opts) => scans.unitFiles(dirs, opts),
 };
 
 function fileInfo(s: Stats): FileInfo {
-  return { kind: s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other', size: s.size, mtimeMs: s.mtimeMs };
+  return { kind: s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other', size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
 }
 
 async function readFileTail(path: string, bytes: number): Promise<{ text: string; start: number }> {

@@ -38,6 +38,8 @@ export const REMOTE_SCRIPTS = {
     `      grep -H -a -z '' $(dirs "$f") 2>/dev/null ;;`,
     `    cgroup) sec cgroup; grep -H -a -z '' $(dirs cgroup) 2>/dev/null ;;`,
     `    fd) sec fd; find $(dirs fd) -maxdepth 1 -lname 'socket:*' -printf '%h/%f %l\\0' 2>&1 ;;`,
+    `    netns) sec netns; find $(dirs ns) -maxdepth 1 -name net -printf '%h/%f %l\\0' 2>/dev/null`,
+    `      sec netnames; for f in /run/netns/*; do [ -e "$f" ] && printf '%s %s\\0' "$(stat -L -c %i -- "$f")" "$f"; done ;;`,
     '  esac',
     'done',
     'exit 0',

@@ -1,4 +1,4 @@
-import type { FileInfo, ProcessInfo, ProcessQuery, ProcessSockets, SocketOwnersFound, SocketOwnersOptions, UnitFileText } from './host.js';
+import type { FileInfo, NetNamespace, ProcessInfo, ProcessQuery, ProcessSockets, SocketOwnersFound, SocketOwnersOptions, UnitFileText } from './host.js';
 import type { SocketOwner } from './host.js';
 
 /**
@@ -121,6 +121,50 @@ export class HostScans {
       }
       return { pid, inodes: [...inodes] };
     });
+  }
+
+  /**
+   * See Host.netNamespaces. One readlink per process (the cost of a pid walk); `ownPid` is whyport's
+   * (or its remote shell's) process, whose namespace is the own one.
+   */
+  netNamespaces(ownPid: number): NetNamespace[] {
+    const byInode = new Map<number, NetNamespace>();
+    let own: number | undefined;
+    try {
+      own = nsInode(this.fs.readlink(`/proc/${ownPid}/ns/net`));
+    } catch {
+      // unknown: no namespace is marked own
+    }
+    for (const pid of this.pids().sort((a, b) => a - b)) {
+      let inode: number | undefined;
+      try {
+        inode = nsInode(this.fs.readlink(`/proc/${pid}/ns/net`));
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      if (inode === undefined) continue;
+      let ns = byInode.get(inode);
+      if (!ns) {
+        ns = { inode, pids: [], own: inode === own, names: [] };
+        byInode.set(inode, ns);
+      }
+      if (ns.pids.length < 8) ns.pids.push(pid);
+    }
+    let names: string[] = [];
+    try {
+      names = this.fs.readdir('/run/netns').sort();
+    } catch {
+      // no named namespaces
+    }
+    for (const name of names) {
+      try {
+        const ino = this.fs.stat(`/run/netns/${name}`).ino;
+        if (ino !== undefined) byInode.get(ino)?.names.push(name);
+      } catch {
+        // a stale name
+      }
+    }
+    return [...byInode.values()];
   }
 
   /** See Host.cgroups. */
@@ -271,4 +315,10 @@ export class HostScans {
 function isDenied(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code;
   return code === 'EACCES' || code === 'EPERM';
+}
+
+/** The inode of `net:[4026531840]`. */
+function nsInode(link: string): number | undefined {
+  const m = /^net:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : undefined;
 }

@@ -21,6 +21,9 @@ export class SnapshotFs implements ScanFs {
   readonly #dirs = new Map<string, Set<string>>();
   readonly #denied = new Set<string>();
   readonly #real = new Map<string, string>();
+  readonly #inos = new Map<string, number>();
+  /** The pid of the remote shell that printed the snapshot (its namespace is the own one). */
+  self: number | undefined;
 
   private addEntry(path: string): void {
     const slash = path.lastIndexOf('/');
@@ -77,6 +80,8 @@ export class SnapshotFs implements ScanFs {
   }
 
   stat(path: string): FileInfo {
+    const ino = this.#inos.get(path);
+    if (ino !== undefined) return { kind: 'other', size: 0, mtimeMs: 0, ino };
     const text = this.#files.get(path);
     if (text !== undefined) return { kind: 'file', size: Buffer.byteLength(text), mtimeMs: 0 };
     if (this.#dirs.has(path)) return { kind: 'directory', size: 0, mtimeMs: 0 };
@@ -94,6 +99,7 @@ export class SnapshotFs implements ScanFs {
   static fromProc(sections: Map<string, string[]>, boundary: string, pids: readonly number[] = []): SnapshotFs {
     const fs = new SnapshotFs();
     const self = sections.get('self')?.[0];
+    fs.self = self ? Number(self) : undefined;
     const own = new Set<string>(self ? [self] : []);
     const cmdlines = sections.get('cmdline') ?? [];
     for (const rec of cmdlines) {
@@ -137,6 +143,18 @@ export class SnapshotFs implements ScanFs {
       if (gone) own.add(gone[1]!);
     }
     for (const pid of pids) if (!own.has(String(pid)) && !fs.#denied.has(`/proc/${pid}/fd`)) fs.dir(`/proc/${pid}/fd`);
+    for (const rec of sections.get('netns') ?? []) {
+      const m = /^(\/proc\/(\d+)\/ns\/net) (net:\[\d+\])$/.exec(rec);
+      // The script's own shell stays: its namespace is the one whyport looks from.
+      if (m) fs.link(m[1]!, m[3]!);
+    }
+    for (const rec of sections.get('netnames') ?? []) {
+      const m = /^(\d+) (\/run\/netns\/.+)$/.exec(rec);
+      if (m) {
+        fs.#inos.set(m[2]!, Number(m[1]));
+        fs.addEntry(m[2]!);
+      }
+    }
     // Every process seen has an fd directory (empty when it holds no sockets).
     for (const pid of fs.#dirs.get('/proc') ?? []) if (!own.has(pid) && !fs.#denied.has(`/proc/${pid}/fd`)) fs.dir(`/proc/${pid}/fd`);
     return fs;

@@ -67,6 +67,8 @@ export class SshSession {
   #closed = false;
   #opening: Promise<ServerFacts> | undefined;
   readonly #preloaded = new Map<string, CommandResult>();
+  /** The boundary of the /proc snapshot that may go with the first round trip (procSnapshotArgv). */
+  readonly bootBoundary = randomBytes(9).toString('hex');
   /** Remote commands run so far (the master connection runs none). */
   commands = 0;
   /** Each remote command as run (the script name for whyport's own scripts), in order. */
@@ -244,6 +246,11 @@ function bounded(argv: readonly string[], timeoutMs: number, env: Record<string,
   return ['timeout', '-k', '1', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`, 'env', ...vars.map(([k, v]) => `${k}=${v}`), ...argv];
 }
 
+/** The one /proc snapshot every batched scan of a diagnosis reads (remote-scripts.ts, `proc`). */
+export function procSnapshotArgv(boundary: string): string[] {
+  return ['sh', '-c', REMOTE_SCRIPTS.proc, 'sh', boundary, 'comm cmdline children fd cgroup netns'];
+}
+
 /** A remote command as the log shows it: whyport's scripts by name, other commands as typed. */
 function showRemote(argv: readonly string[]): string {
   if (argv[0] === 'sh' && argv[1] === '-c') {
@@ -330,9 +337,22 @@ export function sshHost(session: SshSession): Host {
   // One snapshot of /proc (names, command lines, children, socket descriptors, cgroups of every
   // process) serves every batched scan of this host: one round trip, however many programs the
   // guesses look for. A host is made per diagnosis, so a re-check after a fix reads afresh.
-  let snapshot: Promise<HostScans> | undefined;
-  const procScans = () =>
-    (snapshot ??= script('proc', ['comm cmdline children fd cgroup']).then(({ sections: s, boundary }) => new HostScans(SnapshotFs.fromProc(s, boundary))));
+  // The first one usually came with the first round trip (procSnapshotArgv in settings.preload).
+  let snapshot: Promise<{ scans: HostScans; self: number }> | undefined;
+  const snap = () =>
+    (snapshot ??= (async () => {
+      await session.open();
+      let boundary = session.bootBoundary;
+      let r = session.takePreloaded(procSnapshotArgv(boundary));
+      if (!r) {
+        boundary = randomBytes(9).toString('hex');
+        r = await run(procSnapshotArgv(boundary), { timeoutMs: 10_000 });
+      }
+      if (r.exitCode !== 0 && !r.stdout.includes(boundary)) throw hostError('proc', r);
+      const fs = SnapshotFs.fromProc(sections(r.stdout, boundary), boundary);
+      return { scans: new HostScans(fs), self: fs.self ?? 0 };
+    })());
+  const procScans = async () => (await snap()).scans;
 
   // Commands asked for in the same turn of the event loop (a check's Promise.all) go together in
   // one round trip.
@@ -464,6 +484,10 @@ export function sshHost(session: SshSession): Host {
     async cgroups(pids) {
       if (pids.length === 0) return [];
       return (await procScans()).cgroups(pids);
+    },
+    async netNamespaces() {
+      const { scans, self } = await snap();
+      return scans.netNamespaces(self);
     },
     async unitFiles(dirs, opts) {
       const { sections: s } = await script('units', [String(opts.maxBytes), ...dirs]);

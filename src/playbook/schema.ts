@@ -83,6 +83,8 @@ export const DiagnosisSchema = z.strictObject({
   explanation: Template,
   evidence: opt(z.array(Template), 'Lines of evidence; a placeholder that is a list gives one line per item'),
   fix: z.optional(FixSchema),
+  namespace: opt(Template, 'The network namespace the diagnosis was found in: one placeholder naming an object { kind, name, pid } (e.g. "{{ steps.ID.evidence.namespace }}"), reported as diagnosis.namespace'),
+  forward: opt(Template, 'The forward the diagnosis follows: one placeholder naming an object { via, to, rule }, reported as diagnosis.forward'),
 });
 
 export const PlaybookSchema = z.strictObject({

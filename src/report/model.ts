@@ -75,6 +75,10 @@ export interface Diagnosis {
   applied: AppliedFix | null;
   /** Extra: the facts the diagnosis rests on, one line each. */
   evidence?: string[];
+  /** Found inside another network namespace (CONTRACT, "Additions within version 1"). */
+  namespace?: { kind: 'netns' | 'container'; name: string; pid: number };
+  /** Through a forward: a DNAT rule or a proxy, and where it sends the port. */
+  forward?: { via: 'dnat' | 'proxy'; to: string; rule: string };
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

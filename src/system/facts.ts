@@ -5,6 +5,8 @@ import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
 import { systemdRunning } from './systemd/units.js';
+import type { IptablesRuleset } from './firewall/iptables.js';
+import type { NftRuleset } from './firewall/nft.js';
 
 export type { ResolvedAddress } from '../host/host.js';
 
@@ -63,6 +65,11 @@ export class Facts {
     return this.once(`sockets:${port}`, () =>
       readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}) }),
     );
+  }
+
+  /** The nat rules (is the port forwarded?), read once; prefetched with the socket table. */
+  natRules(): Promise<{ iptables: IptablesRuleset[]; nft?: NftRuleset }> {
+    return this.once('nat', async () => (await import('./firewall/nat.js')).readNatRules(this.host, { timeoutMs: this.options.timeoutMs }));
   }
 
   /** The host's own addresses: every interface address (loopback included). */

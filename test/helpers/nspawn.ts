@@ -333,7 +333,7 @@ function runnerInside(leaderPid: number): Runner {
 /** The Host methods besides run, each answered inside the container by the bundled local host. */
 const HOST_METHODS = [
   'readFile', 'readFileTail', 'listDir', 'readLink', 'stat', 'networkInterfaces', 'lookup', 'nameservers', 'queryNameservers',
-  'identity', 'monotonicUs', 'connectTcp', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
+  'identity', 'monotonicUs', 'connectTcp', 'netNamespaces', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
 ] as const satisfies readonly Exclude<keyof Host, 'run'>[];
 
 // Reads one {method, args} request on stdin, answers {ok, value} or {ok: false, code, message}.

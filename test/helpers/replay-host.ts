@@ -25,6 +25,8 @@ export interface CapturedHost {
   dns?: Record<string, { a: DnsAnswer; aaaa: DnsAnswer }>;
   identity?: Partial<HostIdentity>;
   monotonicUs?: number;
+  /** whyport's pid on the captured host (its /proc/PID/ns/net is the own namespace). */
+  ownPid?: number;
 }
 
 /**
@@ -154,6 +156,7 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
     descendants: (pid) => log(`descendants ${pid}`, () => scans.descendants(pid)),
     socketInodes: (pids) => log(`socketInodes ${pids.join(',')}`, () => scans.socketInodes(pids)),
     cgroups: (pids) => log(`cgroups ${pids.join(',')}`, () => scans.cgroups(pids)),
+    netNamespaces: () => log('netNamespaces', () => scans.netNamespaces(captured.ownPid ?? 0)),
     unitFiles: (dirs, opts) => log(`unitFiles ${dirs.join(',')}`, () => scans.unitFiles(dirs, opts)),
   };
 }

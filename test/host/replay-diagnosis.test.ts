@@ -63,6 +63,9 @@ describe('a whole diagnosis from a replayed host', () => {
     expect(report.steps.map((s) => [s.id, s.outcome])).toEqual([
       ['where', 'local'],
       ['sockets', 'none'],
+      // Not forwarded, and no other namespace of the captured host holds the port.
+      ['forward', 'none'],
+      ['namespaces', 'none'],
       ['which-process', 'given'],
       ['process', 'not-running'],
       ['service', 'given'],

@@ -148,6 +148,8 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
       expect(json.report.steps.map((s) => `${s.id}:${s.outcome}`), trace(json)).toEqual([
         'where:local',
         'sockets:none',
+        'forward:none',
+        'namespaces:none',
         'which-process:given',
         'process:not-running',
         'service:given',
@@ -210,6 +212,8 @@ describe.skipIf(unavailable !== null)('whyport against a real systemd (systemd-n
       expect(r.report.steps.map((s) => `${s.id}:${s.outcome}`), trace(r)).toEqual([
         'where:local',
         'sockets:none',
+        'forward:none',
+        'namespaces:none',
         'which-process:unknown',
         'service:given',
         'unit:inactive',

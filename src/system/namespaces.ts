@@ -1,0 +1,75 @@
+import type { Host, NetNamespace } from '../host/host.js';
+import { parseProcNetTcp } from './procnet.js';
+import type { TcpSocket } from './socket.js';
+import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.js';
+import { showCommand } from './runner.js';
+
+/** Another network namespace of the host, with what names it (checks/namespaces.ts decides the name) and its TCP sockets. */
+export interface NamespaceView {
+  inode: number;
+  /** The process whose /proc/PID/net was read (the namespace's smallest pid). */
+  pid: number;
+  /** That process's /proc/PID/cgroup: a container runtime's scope names the container. */
+  cgroup?: string;
+  /** Its names under /run/netns. */
+  names: string[];
+  sockets: TcpSocket[];
+}
+
+/**
+ * Every network namespace of the host but whyport's own, with the TCP sockets of each: one read
+ * of /proc/PID/net/tcp and tcp6 per namespace (any process shows its namespace's sockets there),
+ * never entering one. A container is named by its cgroup (docker-ID.scope, libpod-ID, …).
+ */
+export async function otherNamespaces(host: Host): Promise<{ views: NamespaceView[]; all: NetNamespace[] }> {
+  const [all, id] = await Promise.all([host.netNamespaces(), host.identity()]);
+  const others = all.filter((n) => !n.own && n.pids.length > 0);
+  const pids = others.map((n) => n.pids[0]!);
+  const [tables, cgroups] = await Promise.all([
+    Promise.all(
+      pids.map((pid) =>
+        Promise.all([host.readFile(`/proc/${pid}/net/tcp`).catch(() => ''), host.readFile(`/proc/${pid}/net/tcp6`).catch(() => '')]),
+      ),
+    ),
+    host.cgroups(pids),
+  ]);
+  const views = others.map((ns, i): NamespaceView => {
+    const [v4, v6] = tables[i]!;
+    return {
+      inode: ns.inode,
+      pid: pids[i]!,
+      ...(cgroups[i] ? { cgroup: cgroups[i]! } : {}),
+      names: ns.names,
+      sockets: [...parseProcNetTcp(v4, 'inet', id.byteOrder), ...parseProcNetTcp(v6, 'inet6', id.byteOrder)],
+    };
+  });
+  return { views, all };
+}
+
+/** The addresses each namespace owns (fib_trie's LOCAL entries and if_inet6), read like its sockets. */
+export async function namespaceAddresses(host: Host, views: readonly NamespaceView[]): Promise<string[][]> {
+  return Promise.all(
+    views.map(async (v) => {
+      const [trie, inet6] = await Promise.all([host.readFile(`/proc/${v.pid}/net/fib_trie`).catch(() => ''), host.readFile(`/proc/${v.pid}/net/if_inet6`).catch(() => '')]);
+      return [...localAddressesOfFibTrie(trie), ...addressesOfIfInet6(inet6)];
+    }),
+  );
+}
+
+/**
+ * The container's own name from its runtime's CLI, when that is installed (`docker inspect`,
+ * `podman inspect`); undefined otherwise. Asked only for the namespace that matters.
+ */
+export async function containerName(host: Host, c: { runtime: string; id?: string } | undefined, timeoutMs: number): Promise<string | undefined> {
+  if (!c?.id || (c.runtime !== 'docker' && c.runtime !== 'podman')) return undefined;
+  const r = await host.run([c.runtime, 'inspect', '--format', '{{.Name}}', c.id], { timeoutMs: Math.min(timeoutMs, 2_000) });
+  const name = r.exitCode === 0 ? r.stdout.trim().replace(/^\//, '') : '';
+  return name || undefined;
+}
+
+/** The commands a person would type to see the same: which namespace, and its listeners. */
+export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number): string {
+  const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', '-Htlnp', `sport = :${port}`];
+  const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
+  return `${who}; ${showCommand(ss)}`;
+}
