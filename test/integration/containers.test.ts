@@ -16,7 +16,7 @@ import type { Report } from '../../src/report/model.js';
  */
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
-const unavailable = netnsSkipReason();
+const unavailable = netnsSkipReason() ?? (existsSync('/usr/bin/socat') ? undefined : 'socat is not installed (apt-get install socat; .ci/run does)');
 if (unavailable) console.warn(`skipping the container tests: ${unavailable}`);
 
 describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like namespaces', () => {
@@ -119,6 +119,27 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
       expect(c.report.diagnosis.code, trail(c)).toBe('REACHABLE');
     } finally {
       bed.unpublish(port, app.port);
+      await app.stop();
+    }
+  });
+
+  it('a userland proxy (socat) holds the host port and forwards into the container, where it listens on loopback only', async () => {
+    const port = base + 4;
+    const app = await listen('127.0.0.1', 7000 + (port % 2000), 'behindproxy');
+    const proxy = execa(bed.host.exec[0]!, [...bed.host.exec.slice(1), 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, `TCP:${bed.containerAddress}:${app.port}`], { reject: false, stdin: 'ignore', timeout: 60_000 });
+    try {
+      // socat listens a moment after it starts.
+      let r = await whyport('host', [bed.hostAddress, String(port)]);
+      for (let i = 0; i < 20 && r.report.steps.find((s) => s.id === 'sockets')?.outcome !== 'listening'; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await whyport('host', [bed.hostAddress, String(port)]);
+      }
+      expect(r.report.diagnosis.code, trail(r)).toBe('CONTAINER_BOUND_TO_LOOPBACK');
+      expect(r.report.diagnosis.forward).toMatchObject({ via: 'proxy', to: `${bed.containerAddress}:${app.port}` });
+      expect(r.report.steps.find((s) => s.id === 'owner')?.summary).toMatch(/socat/);
+    } finally {
+      proxy.kill('SIGTERM');
+      await proxy;
       await app.stop();
     }
   });
