@@ -66,6 +66,7 @@ export function substance(text: string, machine: string): string {
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
     .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+/g, 'TIME') // PostgreSQL's own log lines
+    .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\b/g, 'TIME') // nginx's own log lines
     .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
     .replace(/"(startedMonotonicUs|startingForMs)": \d+/g, '"$1": N')
     .replace(/\[\d+\]/g, '[PID]')
