@@ -3,7 +3,7 @@ import type { IptablesRule, IptablesRuleset } from '../system/firewall/iptables.
 import type { Action, FirewallChain, FirewallRule, FirewallTable, Hook, Match, TableFamily } from '../system/firewall/model.js';
 import type { Json, NftRule, NftRuleset, NftTable, Obj } from '../system/firewall/nft-model.js';
 import { addressIn, specIsLoopback, specIsMulticastOrBroadcast } from './firewall/address.js';
-import { unknownBecause } from './firewall/match.js';
+import { bool, flip, unknownBecause, wildcardMatch } from './firewall/match.js';
 
 // The shapes of nft -j (the readers' helpers are I/O-side; analysis/ keeps its own two lines).
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -337,14 +337,6 @@ function decide(matches: readonly Match[], p: Pkt): { tri: Tri; why: string[]; r
     }
   }
   return { tri, why, random };
-}
-
-const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
-const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
-
-function wildcardMatch(name: string, pattern: string): boolean {
-  if (pattern.endsWith('*') || pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
-  return name === pattern;
 }
 
 function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknown: (spec: string) => Tri): Tri {

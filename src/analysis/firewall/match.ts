@@ -22,10 +22,12 @@ export function unknownBecause(m: Match): string {
   }
 }
 
-const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
-const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
+/** A condition's answer under `!` (a maybe stays a maybe). */
+export const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
+export const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
 
-function wildcardMatch(name: string, pattern: string): boolean {
+/** An interface name against an iptables/nft pattern (`eth+`, `veth*`). */
+export function wildcardMatch(name: string, pattern: string): boolean {
   if (pattern.endsWith('*') || pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
   return name === pattern;
 }
