@@ -48,6 +48,22 @@ function safe(flag: string, value: string): string {
   return value;
 }
 
+/** The examples of `whyport --help` and of the man page: a command line, and what it shows. */
+export const DIAGNOSE_EXAMPLES: readonly { command: string; note?: string }[] = [
+  { command: 'whyport 10.0.0.5 7071', note: 'answer a few prompts, read the diagnosis' },
+  { command: 'whyport db.internal postgres --json --process postgres' },
+  { command: 'whyport 127.0.0.1 8080 --service myapp --fix' },
+  { command: 'whyport 10.0.0.5 7071 --playbook ./myapp.yaml' },
+  { command: 'whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo', note: 'both ends in one report' },
+];
+
+/** An example as --help lists it: notes in a column, or three spaces after a longer command. */
+function exampleLine({ command, note }: (typeof DIAGNOSE_EXAMPLES)[number]): string {
+  const line = `  ${command}`;
+  if (note === undefined) return line;
+  return `${line.length < 42 ? line.padEnd(44) : `${line}   `}${note}`;
+}
+
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
 export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
   return commandProgram(io)
@@ -78,11 +94,7 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
       'after',
       `
 Examples:
-  whyport 10.0.0.5 7071                     answer a few prompts, read the diagnosis
-  whyport db.internal postgres --json --process postgres
-  whyport 127.0.0.1 8080 --service myapp --fix
-  whyport 10.0.0.5 7071 --playbook ./myapp.yaml
-  whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo   both ends in one report
+${DIAGNOSE_EXAMPLES.map(exampleLine).join('\n')}
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
 3 inconclusive, 130 interrupted.`,

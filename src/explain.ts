@@ -22,14 +22,17 @@ export interface ExplainHost {
   ephemeralRange?: () => string | undefined;
 }
 
+/** What explain answers, by the kind of query: its usage and the man page list these. */
+export const EXPLAIN_FORMS: readonly { query: string; answer: string }[] = [
+  { query: 'close-wait', answer: "a TCP state (netstat's or ss's spelling): where it sits in the life of a connection, drawn, and what seeing it means" },
+  { query: 'https', answer: 'what port a service uses, and which programs usually serve it' },
+  { query: '5432', answer: 'what a port is used for, and by which programs and units' },
+  { query: 'nginx', answer: 'which ports a program or unit usually listens on' },
+];
+
 const USAGE = `usage: whyport explain STATE | PORT | NAME
 
-  whyport explain close-wait    a TCP state (netstat's or ss's spelling): where it sits in the
-                                life of a connection, drawn, and what seeing it means
-  whyport explain https         what port a service uses, and which programs usually serve it
-  whyport explain 5432          what a port is used for, and by which programs and units
-  whyport explain nginx         which ports a program or unit usually listens on
-`;
+${EXPLAIN_FORMS.map(({ query, answer }) => wrap(answer, 62).map((line, i) => `${(i === 0 ? `  whyport explain ${query}` : '').padEnd(32)}${line}\n`).join('')).join('')}`;
 
 const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number (1–65535), or a service or program name (https, postgresql, nginx)';
 

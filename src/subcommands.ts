@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Environment } from './args.js';
 import { checkCatalog, checks } from './checks/index.js';
 import { commandProgram, parseCommandLine } from './command-line.js';
@@ -15,7 +15,18 @@ import { EXIT } from './report/model.js';
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
 export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
   let status: number = EXIT.ok;
-  const program = commandProgram(io, env.version);
+  const program = playbookToolsProgram(io, env.version, (s) => (status = s));
+  // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
+  if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
+  return status;
+}
+
+/**
+ * The command line of `whyport playbook …` and `whyport checks`, its actions writing to `io` and
+ * reporting a failing exit status through `fail`. The man page is generated from it too.
+ */
+export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void): Command {
+  const program = commandProgram(io, version);
 
   const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
   playbook
@@ -33,7 +44,7 @@ export async function runSubcommand(argv: readonly string[], io: CommandIO, env:
           io.stderr(err.problems.map(formatLintError).join('\n') + '\n');
           const n = err.problems.filter((p) => p.severity === 'error').length;
           io.stderr(`${err.problems[0]?.file ?? f}: ${n} problem${n === 1 ? '' : 's'}\n`);
-          status = EXIT.usage;
+          fail(EXIT.usage);
         }
       }
     });
@@ -80,9 +91,7 @@ export async function runSubcommand(argv: readonly string[], io: CommandIO, env:
       io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
     });
 
-  // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
-  if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
-  return status;
+  return program;
 }
 
 /** The outcomes a step can have: its check's, or an ask step's. */

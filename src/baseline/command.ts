@@ -1,9 +1,11 @@
+import type { Command } from 'commander';
 import { commandProgram, parseCommandLine } from '../command-line.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from '../io.js';
 import type { Host } from '../host/host.js';
 import { localHost } from '../host/local.js';
 import { showCommand, type Runner } from '../system/runner.js';
+import { wrap } from '../text/terminal.js';
 import { diffListeners, filterChanges, parsePortRanges } from './diff.js';
 import { readInventory } from './inventory.js';
 import { BASELINE_VERSION, type Baseline } from './model.js';
@@ -29,21 +31,43 @@ export interface BaselineDeps {
   saveHooks: SaveHooks;
 }
 
-const EXIT = { unchanged: 0, changed: 1, error: 2 } as const;
+/** The exit statuses of the baseline commands. */
+export const BASELINE_EXIT = { unchanged: 0, changed: 1, error: 2 } as const;
+const EXIT = BASELINE_EXIT;
 
-const CHECK_HELP = `
---notify must come last: every word after it is the command and its arguments,
+/** What each exit status of `baseline check` means, for its help and the man page. */
+export const BASELINE_EXIT_MEANINGS = {
+  unchanged: 'nothing changed',
+  changed: 'something changed',
+  error: 'error (no or bad baseline, ss failed, notify command failed)',
+} as const satisfies Record<keyof typeof BASELINE_EXIT, string>;
+
+/** How --notify runs its command, for the help of `baseline check` and the man page. */
+export const NOTIFY_NOTE = `--notify must come last: every word after it is the command and its arguments,
 run without a shell, with the report on its stdin (JSON with --json), only when
 something changed. If it is missing, fails or takes over ${NOTIFY_TIMEOUT_MS / 1000} s, that is reported
-on stderr and the exit status is 2 (and --update does not save).
+on stderr and the exit status is ${EXIT.error} (and --update does not save).`;
 
-Exit status: 0 nothing changed, 1 something changed, 2 error (no or bad baseline,
-ss failed, notify command failed).
+/** The examples of `whyport baseline check --help` and of the man page. */
+export const BASELINE_CHECK_EXAMPLES: readonly string[] = [
+  'whyport baseline check --ignore-port 32768-60999 --ignore-program chronyd',
+  'whyport baseline check --notify mail -s "ports changed on $(hostname)" admin@example.com',
+  "whyport baseline check --json --notify curl -sf -H 'Content-Type: application/json' --data-binary @- https://hooks.example.com/ports",
+];
+
+const CHECK_HELP = `
+${NOTIFY_NOTE}
+
+${wrap(`Exit status: ${Object.entries(BASELINE_EXIT_MEANINGS).map(([k, v]) => `${EXIT[k as keyof typeof EXIT]} ${v}`).join(', ')}.`, 80).join('\n')}
 
 Examples:
-  whyport baseline check --ignore-port 32768-60999 --ignore-program chronyd
-  whyport baseline check --notify mail -s "ports changed on $(hostname)" admin@example.com
-  whyport baseline check --json --notify curl -sf -H 'Content-Type: application/json' --data-binary @- https://hooks.example.com/ports`;
+${BASELINE_CHECK_EXAMPLES.map((e) => `  ${e}`).join('\n')}`;
+
+/** What the baseline subcommands do once their words are parsed. */
+export interface BaselineActions {
+  save(opts: { file?: string }): Promise<void>;
+  check(opts: CheckOptions): Promise<void>;
+}
 
 /**
  * `whyport baseline save|check …` (argv starts at 'baseline'). Returns the exit status: 0
@@ -66,6 +90,28 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
   const { words, notify } = splitNotify(argv);
   let status: number = EXIT.unchanged;
 
+  const program = baselineProgram(io, defaultFile, {
+    save: async (opts) => {
+      if (notify) throw new UsageError('--notify belongs to baseline check', 'whyport baseline check --notify CMD ARGS…');
+      status = await save(opts.file ?? defaultFile, io, d);
+    },
+    check: async (opts) => {
+      status = await check({ ...opts, ignorePort: opts.ignorePort ?? [], ignoreProgram: opts.ignoreProgram ?? [], file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
+    },
+  });
+
+  const end = await parseCommandLine(program, words, 'see whyport baseline --help');
+  if (end === 'printed') return EXIT.unchanged;
+  // `whyport baseline` alone: its help went to stderr; a subcommand is required.
+  if (end === 'bare') return EXIT.error;
+  return status;
+}
+
+/**
+ * The command line of `whyport baseline save|check`; `defaultFile` is the file its help names as
+ * the default. The man page is generated from it too.
+ */
+export function baselineProgram(io: CommandIO, defaultFile: string, actions: BaselineActions): Command {
   const program = commandProgram(io);
   const baseline = program
     .command('baseline')
@@ -74,10 +120,7 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
     .command('save')
     .description('record what listens now (protocol, address, port, program, systemd unit)')
     .option('--file <path>', `the baseline file (default: ${defaultFile})`)
-    .action(async (opts: { file?: string }) => {
-      if (notify) throw new UsageError('--notify belongs to baseline check', 'whyport baseline check --notify CMD ARGS…');
-      status = await save(opts.file ?? defaultFile, io, d);
-    });
+    .action(actions.save);
   baseline
     .command('check')
     .description('compare what listens now with the baseline: appeared, disappeared, changed (exposure first)')
@@ -88,18 +131,11 @@ export async function runBaseline(argv: readonly string[], io: BaselineIO, deps:
     .option('--update', 'after reporting, save the current state as the new baseline')
     .option('--notify <command...>', 'when something changed, run COMMAND ARGS… with the report on its stdin (must come last)')
     .addHelpText('after', CHECK_HELP)
-    .action(async (opts: CheckOptions) => {
-      status = await check({ ...opts, ignorePort: opts.ignorePort ?? [], ignoreProgram: opts.ignoreProgram ?? [], file: opts.file ?? defaultFile, notify }, defaultFile, io, d);
-    });
-
-  const end = await parseCommandLine(program, words, 'see whyport baseline --help');
-  if (end === 'printed') return EXIT.unchanged;
-  // `whyport baseline` alone: its help went to stderr; a subcommand is required.
-  if (end === 'bare') return EXIT.error;
-  return status;
+    .action(actions.check);
+  return program;
 }
 
-interface CheckOptions {
+export interface CheckOptions {
   file?: string;
   json?: boolean;
   ignorePort?: string[];

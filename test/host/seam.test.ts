@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string> = {
   'subcommands.ts': '`whyport playbook …` and `checks`: playbook files the user names and the built-in ones',
   'baseline/store.ts': "the baseline file: written and read where whyport runs (the user's state directory), not a fact of the host",
   'tools/emit-schema.ts': 'a build tool: writes the JSON Schema and compiled playbooks into dist/',
+  'tools/emit-man.ts': 'a build tool: writes the man page into dist/',
+  'tools/man-page.ts': "a build tool: reads whyport's package.json and README for the man page",
   'bench/bench.ts': 'the benchmark harness: it sets up namespaces, sockets and processes to measure whyport against',
 };
 
