@@ -68,6 +68,10 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       const { runExplain } = await import('./explain.js');
       return await runExplain(argv.slice(1), io);
     }
+    if (argv[0] === 'completion' || argv[0] === '__complete') {
+      const { runCompletion } = await import('./completion/command.js');
+      return await runCompletion(argv, io, env.version);
+    }
     if (argv[0] !== undefined && SUBCOMMANDS.has(argv[0])) {
       const { runSubcommand } = await import('./subcommands.js');
       return await runSubcommand(argv, io, env);

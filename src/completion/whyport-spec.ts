@@ -1,0 +1,90 @@
+import { diagnoseProgram } from '../args.js';
+import { runBaseline } from '../baseline/command.js';
+import { commandProgram } from '../command-line.js';
+import type { CommandIO } from '../io.js';
+import { parseTcpStateName, TCP_STATES } from '../knowledge/tcp-states.js';
+import { builtInPlaybooks } from '../playbook/source.js';
+import { runSubcommand } from '../subcommands.js';
+import { parseHelpText, type HelpText } from './help-text.js';
+import { commandFromHelp, diagnoseOptionValues, programOptions, SHELLS, type CommandSpec, type CompletionSpec, type Values } from './spec.js';
+
+/** What `whyport completion` is, in its help and in the shells' lists of subcommands. */
+export const COMPLETION_DESCRIPTION = 'print a completion script for bash, zsh or fish';
+
+/** The first words that name a subcommand (main() dispatches each), in the order they are offered. */
+export const SUBCOMMAND_NAMES = ['explain', 'baseline', 'playbook', 'checks', 'completion'] as const;
+
+/**
+ * Everything whyport accepts, for completion: the options of `whyport HOST PORT` from the very
+ * commander program that parses them (diagnoseProgram), the subcommands and their options from the
+ * help they print, the built-in playbooks from playbooks/, explain's TCP states from the knowledge.
+ */
+export async function whyportSpec(version: string): Promise<CompletionSpec> {
+  const playbookNames = builtInPlaybooks().map((p) => p.name);
+  const playbooks: Values = { label: 'playbook', words: playbookNames, files: true };
+  const states = TCP_STATES.filter((s) => parseTcpStateName(s) === s);
+  // Every command's -h/--help, as commandProgram sets it up for all of them.
+  const helpOnly = programOptions(commandProgram(silent));
+
+  const playbookHelp = await helpOf(['playbook']);
+  const playbookArgs: Record<string, { positionals: Values[]; repeatLast?: boolean }> = {
+    validate: { positionals: [playbooks], repeatLast: true },
+    show: { positionals: [{ label: 'playbook', words: playbookNames }] },
+    graph: { positionals: [playbooks] },
+  };
+  const playbookCommands = await Promise.all(
+    visibleCommands(playbookHelp).map(async (name) => {
+      const args = playbookArgs[name];
+      return commandFromHelp(`playbook ${name}`, await helpOf(['playbook', name]), args?.positionals, args?.repeatLast);
+    }),
+  );
+  const baselineHelp = await helpOf(['baseline']);
+  const baselineCommands = await Promise.all(visibleCommands(baselineHelp).map(async (name) => commandFromHelp(`baseline ${name}`, await helpOf(['baseline', name]))));
+
+  const commands: CommandSpec[] = [
+    {
+      path: 'explain',
+      name: 'explain',
+      description: 'what a TCP state, a port or a service name means',
+      options: helpOnly,
+      positionals: [{ label: 'TCP state', words: states }],
+      repeatLast: false,
+      commands: [],
+    },
+    commandFromHelp('baseline', baselineHelp, [], false, baselineCommands),
+    commandFromHelp('playbook', playbookHelp, [], false, playbookCommands),
+    commandFromHelp('checks', await helpOf(['checks'])),
+    { path: 'completion', name: 'completion', description: COMPLETION_DESCRIPTION, options: helpOnly, positionals: [{ label: 'shell', words: SHELLS }], repeatLast: false, commands: [] },
+  ];
+  const program = diagnoseProgram(version);
+  return {
+    version,
+    root: {
+      path: '',
+      name: 'whyport',
+      description: program.description(),
+      options: programOptions(program, diagnoseOptionValues(playbookNames)),
+      positionals: [{ label: 'host', hostPort: true }, { label: 'port', ask: 'ports' }],
+      repeatLast: false,
+      commands,
+    },
+  };
+}
+
+const silent: CommandIO = { stdout: () => {}, stderr: () => {} };
+
+/** The subcommands a help text lists, but for commander's own `help [command]`. */
+function visibleCommands(help: HelpText): string[] {
+  return help.commands.map((c) => c.name).filter((n) => n !== 'help');
+}
+
+/** What `whyport WORDS… --help` prints, read (baseline and the playbook tools build their programs as they run). */
+async function helpOf(words: readonly string[]): Promise<HelpText> {
+  let text = '';
+  const io: CommandIO = { stdout: (t) => void (text += t), stderr: (t) => void (text += t) };
+  const argv = [...words, '--help'];
+  // uid 0: no need to ask who runs whyport; it only changes the default file the help names.
+  if (words[0] === 'baseline') await runBaseline(argv, io, { uid: 0 });
+  else await runSubcommand(argv, io, { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {}, version: '' });
+  return parseHelpText(text);
+}
