@@ -67,7 +67,7 @@ function exampleLine({ command, note }: (typeof DIAGNOSE_EXAMPLES)[number]): str
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
 export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
   return commandProgram(io)
-    .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema   |   whyport checks')
+    .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema   |   whyport checks\n       whyport completion bash|zsh|fish')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
     .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https')

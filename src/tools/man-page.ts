@@ -9,6 +9,7 @@ import { PACKAGE_ROOT, SCHEMA_FILE } from '../paths.js';
 import { builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { EXIT, exitStatusFor } from '../report/model.js';
 import { playbookToolsProgram } from '../subcommands.js';
+import { SHELLS } from '../completion/spec.js';
 import { bold, italic, macro, roff, roffLine, roffTag, roffText, roffVerbatimLine } from './roff.js';
 
 /**
@@ -137,6 +138,8 @@ export function manPage(s: ManSources): string {
   out.push(macro('SS', 'whyport explain'));
   line(roff`${bold('whyport explain')} ${italic('STATE')} | ${italic('PORT')} | ${italic('NAME')} explains without diagnosing anything:`);
   for (const f of s.explainForms) item(bold(`whyport explain ${f.query}`), roffText(f.answer));
+  out.push(macro('SS', 'whyport completion'));
+  line(roff`${bold('whyport completion')} ${italic('SHELL')} prints a completion script for ${italic('SHELL')} (${SHELLS.join(', ')}): Tab then offers the subcommands, the options, the built-in playbooks, service names for PORT and this machine's systemd units for --service. ${bold('whyport completion --help')} says how to install it.`);
   for (const group of [...s.baseline.commands, ...s.tools.commands]) {
     out.push(macro('SS', roffText(fullName(group))));
     line(sentence(help.commandDescription(group)));
