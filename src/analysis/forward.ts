@@ -3,7 +3,7 @@ import type { IptablesRule, IptablesRuleset } from '../system/firewall/iptables.
 import type { Action, FirewallChain, FirewallRule, FirewallTable, Hook, Match, TableFamily } from '../system/firewall/model.js';
 import type { Json, NftRule, NftRuleset, NftTable, Obj } from '../system/firewall/nft-model.js';
 import { addressIn, specIsLoopback, specIsMulticastOrBroadcast } from './firewall/address.js';
-import { bool, flip, unknownBecause, wildcardMatch } from './firewall/match.js';
+import { addressTri, bool, flip, unknownBecause, wildcardMatch } from './firewall/match.js';
 
 // The shapes of nft -j (the readers' helpers are I/O-side; analysis/ keeps its own two lines).
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -337,17 +337,6 @@ function decide(matches: readonly Match[], p: Pkt): { tri: Tri; why: string[]; r
     }
   }
   return { tri, why, random };
-}
-
-function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknown: (spec: string) => Tri): Tri {
-  if (prefixes === null) return 'maybe';
-  if (addr === undefined) {
-    const each = prefixes.map(unknown);
-    return each.includes('yes') ? 'yes' : each.includes('maybe') ? 'maybe' : 'no';
-  }
-  const each = prefixes.map((s) => addressIn(addr, s));
-  if (each.includes(true)) return 'yes';
-  return each.includes(null) ? 'maybe' : 'no';
 }
 
 /**

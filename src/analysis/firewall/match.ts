@@ -32,7 +32,11 @@ export function wildcardMatch(name: string, pattern: string): boolean {
   return name === pattern;
 }
 
-function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknownDefault: (p: string) => Tri): Tri {
+/**
+ * An address against a rule's prefixes: yes, no, or maybe when the address is not known (then
+ * `unknownDefault` says what each prefix would give) or a prefix cannot be read.
+ */
+export function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknownDefault: (p: string) => Tri): Tri {
   if (prefixes === null) return 'maybe';
   if (addr === undefined) {
     const each = prefixes.map(unknownDefault);
