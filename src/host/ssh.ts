@@ -214,7 +214,8 @@ export class SshSession {
       const rc = new RegExp(`\\x00${b} rc ${i} (\\d+)\\x00`).exec(out);
       out = rc ? out.slice(0, rc.index) : out;
       const exitCode = rc ? Number(rc[1]) : null;
-      const stderr = (errs.get(i) ?? (rc ? '' : r.stderr)).replace(/^debug\d: [^\n]*\r\n/gm, '');
+      // exec already dropped sshd's debug lines from the whole stderr.
+      const stderr = errs.get(i) ?? (rc ? '' : r.stderr);
       const missing = exitCode === 127 && /env: .*No such file or directory/.test(stderr);
       return { argv, exitCode, stdout: out, stderr, missing, timedOut: exitCode === 124 || (rc === null && r.timedOut), durationMs };
     });
