@@ -24,8 +24,16 @@ export function makeContext(opts: DiagnoseOptions, host: Host = localHost): Chec
 export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   const used = new Set(Object.values(playbook.steps).map((s) => s.check));
   if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
-  // Whether the port is forwarded (DNAT) is asked as soon as nothing listens: read it meanwhile.
-  if (used.has('forward')) ctx.facts.natRules().catch(() => {});
+  // Whether the port is forwarded (DNAT) is asked as soon as nothing listens on this machine: read
+  // it meanwhile, but not for another machine's address, where only the client's probe runs.
+  if (used.has('forward')) {
+    ctx.facts
+      .resolve(ctx.target.host)
+      .then(async (r) => {
+        if (r.ok && (await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) await ctx.facts.natRules();
+      })
+      .catch(() => {});
+  }
   ctx.facts.resolve(ctx.target.host).catch(() => {});
 }
 
