@@ -11,7 +11,7 @@ const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 describe('the README', () => {
   it('starts with the two commands a newcomer needs, and CI runs the same test command', () => {
     const first = readme.split('\n').slice(0, 6).join('\n');
-    expect(first).toMatch(/npm ci && npm run build && node dist\/cli\.js 127\.0\.0\.1 \d+/);
+    expect(first).toMatch(/npm ci && npm run build && npm install -g \. && whyport 127\.0\.0\.1 \d+/);
     expect(first).toMatch(/^npm test\b/m);
     expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test\b/m);
   });
