@@ -4,7 +4,7 @@ import type { Environment } from './args.js';
 import { PlaybookError, UsageError, formatLintError } from './errors.js';
 import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
-import { COMPILED_PLAYBOOK_DIR, PACKAGE_ROOT } from './paths.js';
+import { BUILT_IN, PACKAGE_ROOT, builtInText } from './paths.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */
 export interface MainIO extends CommandIO {
@@ -22,18 +22,6 @@ function version(): string {
     return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
-  }
-}
-
-/**
- * The help text commander printed at build time (dist/playbooks/../help.txt), so `whyport --help`
- * costs one file read rather than loading the argument parser. Undefined under tests (no build).
- */
-function builtHelp(): string | undefined {
-  try {
-    return readFileSync(join(COMPILED_PLAYBOOK_DIR, '..', 'help.txt'), 'utf8');
-  } catch {
-    return undefined;
   }
 }
 
@@ -77,7 +65,9 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
       return await runSubcommand(argv, io, env);
     }
     if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
-      const help = builtHelp();
+      // Printed by commander at build time (dist/help.txt), so `--help` costs one file read rather
+      // than loading the argument parser. Undefined under tests (no build).
+      const help = builtInText(BUILT_IN.help);
       if (help) {
         io.stdout(help);
         return EXIT.ok;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { Environment } from './args.js';
 import { checkCatalog, checks } from './checks/index.js';
@@ -9,7 +8,7 @@ import { evidenceFields, evidenceJsonSchema } from './playbook/load.js';
 import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from './playbook/graph.js';
 import { ASK_OUTCOMES, type Playbook } from './playbook/schema.js';
 import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from './playbook/source.js';
-import { SCHEMA_FILE } from './paths.js';
+import { BUILT_IN, builtInPath, builtInText } from './paths.js';
 import { EXIT } from './report/model.js';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
@@ -77,7 +76,7 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     .description('the path of the JSON Schema of playbooks (for yaml-language-server)')
     .option('--print', 'print the schema itself')
     .action(async (o: { print?: boolean }) => {
-      io.stdout(o.print ? await readFile(SCHEMA_FILE, 'utf8') : `${SCHEMA_FILE}\n`);
+      io.stdout(o.print ? (builtInText(BUILT_IN.schema) ?? '') : `${builtInPath(BUILT_IN.schema, version)}\n`);
     });
   program
     .command('checks')

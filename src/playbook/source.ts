@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PlaybookError } from '../errors.js';
-import { COMPILED_PLAYBOOK_DIR, PLAYBOOK_DIR } from '../paths.js';
+import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText } from '../paths.js';
 import type { Playbook } from './schema.js';
 
 /**
@@ -14,6 +14,7 @@ import type { Playbook } from './schema.js';
 
 /** Where a --playbook value (a built-in name or a file path) points. */
 interface Located {
+  /** A file path, or for a built-in its path in the package (src/paths.ts reads it). */
   file: string;
   /** How messages name it: `playbooks/default.yaml`, or the path as given. */
   display: string;
@@ -24,8 +25,8 @@ interface Located {
 function locate(ref: string): Located {
   const looksLikePath = /[\/\\]/.test(ref) || /\.ya?ml$/i.test(ref);
   if (!looksLikePath) {
-    const file = join(PLAYBOOK_DIR, `${ref}.yaml`);
-    if (existsSync(file)) return { file, display: `playbooks/${ref}.yaml`, name: ref };
+    const file = `${BUILT_IN.playbooks}/${ref}.yaml`;
+    if (builtInFiles(BUILT_IN.playbooks).includes(`${ref}.yaml`)) return { file, display: file, name: ref };
   }
   return { file: resolve(ref), display: ref };
 }
@@ -33,13 +34,10 @@ function locate(ref: string): Located {
 /** The built-in playbook as validated at build time, unless its YAML was edited since. */
 function precompiled(where: Located): Playbook | undefined {
   if (!where.name) return undefined;
-  try {
-    const json = join(COMPILED_PLAYBOOK_DIR, `${where.name}.json`);
-    if (statSync(json).mtimeMs < statSync(where.file).mtimeMs) return undefined;
-    return JSON.parse(readFileSync(json, 'utf8')) as Playbook;
-  } catch {
-    return undefined;
-  }
+  const json = `${BUILT_IN.compiledPlaybooks}/${where.name}.json`;
+  if (builtInStale(json, where.file)) return undefined;
+  const text = builtInText(json);
+  return text === undefined ? undefined : (JSON.parse(text) as Playbook);
 }
 
 export interface OpenOptions {
@@ -63,7 +61,7 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
   if (ready || opts.precompiledOnly) return ready;
   let text: string;
   try {
-    text = await readFile(where.file, 'utf8');
+    text = where.name ? builtInText(where.file) ?? '' : await readFile(where.file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(err);
@@ -73,14 +71,13 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
   return parsePlaybook(text, where.display, checkCatalog());
 }
 
-/** The built-in playbooks: name, file and first description line, for `playbook list`. */
+/** The built-in playbooks: name, file (its path in the package) and first description line, for `playbook list`. */
 export function builtInPlaybooks(): { name: string; file: string; description: string }[] {
-  return readdirSync(PLAYBOOK_DIR)
+  return builtInFiles(BUILT_IN.playbooks)
     .filter((f) => f.endsWith('.yaml'))
-    .sort()
     .map((f) => {
-      const file = join(PLAYBOOK_DIR, f);
-      const description = /^description:\s*(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.replace(/^(["'])(.*)\1$/, '$2').replace(/^[>|-]\s*/, '') ?? '';
+      const file = `${BUILT_IN.playbooks}/${f}`;
+      const description = /^description:\s*(.+)$/m.exec(builtInText(file) ?? '')?.[1]?.replace(/^(["'])(.*)\1$/, '$2').replace(/^[>|-]\s*/, '') ?? '';
       return { name: f.replace(/\.yaml$/, ''), file, description };
     });
 }
@@ -88,7 +85,7 @@ export function builtInPlaybooks(): { name: string; file: string; description: s
 /** The YAML of a built-in playbook, to copy and adapt; undefined when there is none by that name. */
 export function builtInPlaybookText(name: string): string | undefined {
   const where = locate(name);
-  return where.name ? readFileSync(where.file, 'utf8') : undefined;
+  return where.name ? builtInText(where.file) : undefined;
 }
 
 /** Validates every built-in playbook and stores it as JSON for `openPlaybook` (run at build). */

@@ -62,7 +62,7 @@ export async function manSources(date = pageDate()): Promise<ManSources> {
   const playbooks = await Promise.all(
     builtInPlaybooks().map(async ({ name, file, description }) => {
       const pb = await openPlaybook(name, { fresh: true });
-      return { name, file: relative(PACKAGE_ROOT, file), description, codes: Object.entries(pb.diagnoses).map(([id, d]) => d.code ?? id) };
+      return { name, file, description, codes: Object.entries(pb.diagnoses).map(([id, d]) => d.code ?? id) };
     }),
   );
   return {
@@ -192,6 +192,7 @@ export function manPage(s: ManSources): string {
   item(bold('NO_COLOR'), roff`When set and not empty, no colours, as with ${bold('--no-color')}. Colours are off anyway when stdout is not a terminal.`);
   item(bold('WHYPORT_DEBUG'), roff`When set, an internal error also prints where it happened (its stack trace).`);
   item(bold('XDG_STATE_HOME'), roff`Where a user's baseline is kept (see ${bold('FILES')}); ignored unless it is an absolute path.`);
+  item(bold('XDG_CACHE_HOME'), roff`Where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path.`);
   item(bold('LC_ALL'), roff`Passed on to the ${bold('--notify')} command of ${bold('whyport baseline check')}; the commands whyport reads run with ${bold('LC_ALL=C')}, so their output parses the same everywhere.`);
 
   out.push('.SH EXAMPLES');

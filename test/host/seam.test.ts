@@ -20,10 +20,10 @@ const ALLOWED: Record<string, string> = {
   'main.ts': "whyport's own files: its package.json version under tests and the help text printed at build",
   'paths.ts': "whyport's own files: where its built-in playbooks are installed",
   'playbook/source.ts': "whyport's built-in playbooks (the YAML and the JSON compiled at build) and a playbook file the user names, read where whyport runs",
-  'subcommands.ts': '`whyport playbook …` and `checks`: playbook files the user names and the built-in ones',
   'baseline/store.ts': "the baseline file: written and read where whyport runs (the user's state directory), not a fact of the host",
   'tools/emit-schema.ts': 'a build tool: writes the JSON Schema and compiled playbooks into dist/',
   'tools/emit-man.ts': 'a build tool: writes the man page into dist/',
+  'tools/sea.ts': 'a build tool: bundles whyport and its files into the single executable (node, postject)',
   'tools/man-page.ts': "a build tool: reads whyport's package.json and README for the man page",
   'bench/bench.ts': 'the benchmark harness: it sets up namespaces, sockets and processes to measure whyport against',
 };
