@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { main } from './main.js';
 
 // No top-level await: the single executable is a CommonJS bundle of this file (src/tools/sea.ts).

@@ -3,6 +3,7 @@ import type { CheckContext } from './checks/check.js';
 import type { Playbook } from './playbook/schema.js';
 import { openPlaybook } from './playbook/source.js';
 import { Facts } from './system/facts.js';
+import { otherNamespaces } from './system/namespaces.js';
 import type { Host } from './host/host.js';
 import { localHost } from './host/local.js';
 
@@ -24,13 +25,19 @@ export function makeContext(opts: DiagnoseOptions, host: Host = localHost): Chec
 export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   const used = new Set(Object.values(playbook.steps).map((s) => s.check));
   if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
-  // Whether the port is forwarded (DNAT) is asked as soon as nothing listens on this machine: read
-  // it meanwhile, but not for another machine's address, where only the client's probe runs.
-  if (used.has('forward')) {
+  // Whether the port is forwarded (DNAT), and whether another network namespace listens on it, is
+  // asked as soon as nothing listens on this machine: read both meanwhile, but not for another
+  // machine's address, where only the client's probe runs. The namespaces' socket tables cost as
+  // much as ss on a busy host and are read beside it; only on this machine, where a scan that a
+  // listener makes needless costs no round trip.
+  const namespaces = used.has('namespaces') && ctx.host === localHost;
+  if (used.has('forward') || namespaces) {
     ctx.facts
       .resolve(ctx.target.host)
       .then(async (r) => {
-        if (r.ok && (await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) await ctx.facts.natRules();
+        if (!r.ok || !(await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) return;
+        // The same memo key as the namespaces check's (src/checks/namespaces.ts).
+        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.once('namespaces', () => otherNamespaces(ctx.host))]);
       })
       .catch(() => {});
   }

@@ -30,16 +30,18 @@ export const IN_SINGLE_EXECUTABLE = seaAssets !== undefined;
 /**
  * The package root: the nearest folder above this module with a package.json. Searched rather than
  * fixed, because the module sits in src/ under vitest and in a bundle chunk of dist/ when built.
- * In the single executable (a CommonJS bundle, where import.meta is empty) the executable's folder.
+ * In the single executable (which has no package folder) the executable's folder.
  */
 function packageRoot(): string {
   if (seaAssets) return dirname(process.execPath);
-  let dir = dirname(fileURLToPath(import.meta.url));
+  // A CommonJS bundle has no import.meta, but __filename.
+  const here = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
+  let dir = here;
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'playbooks'))) return dir;
     dir = dirname(dir);
   }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  return resolve(here, '..');
 }
 
 export const PACKAGE_ROOT = packageRoot();

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string> = {
   'host/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
   'main.ts': "whyport's own files: its package.json version under tests and the help text printed at build",
   'paths.ts': "whyport's own files: where its built-in playbooks are installed",
+  'start.ts': "whyport's own files: the bundle dist/cli.js loads, and V8's code cache of it in whyport's cache directory",
   'playbook/source.ts': "whyport's built-in playbooks (the YAML and the JSON compiled at build) and a playbook file the user names, read where whyport runs",
   'baseline/store.ts': "the baseline file: written and read where whyport runs (the user's state directory), not a fact of the host",
   'tools/emit-schema.ts': 'a build tool: writes the JSON Schema and compiled playbooks into dist/',

@@ -1,3 +1,4 @@
+import type { Host } from '../../host/host.js';
 import { showCommand, type CommandResult, type Runner } from '../runner.js';
 import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService, type FirewalldZone } from './firewalld.js';
 import { legacyTablesPresent, parseIptablesSave, type IptablesRuleset } from './iptables.js';
@@ -49,6 +50,15 @@ export interface FirewallReading {
   rulesets: FirewallRulesets;
 }
 
+/**
+ * What readFirewall reads through: commands, and files when the host can read them (a bare Runner,
+ * such as a command prefix for a namespace, cannot: then ufw and firewalld are always asked).
+ */
+export type FirewallHost = Runner & Partial<Pick<Host, 'readFile'>>;
+
+const UFW_CONF = '/etc/ufw/ufw.conf';
+const FIREWALLD_CONF = '/etc/firewalld/firewalld.conf';
+
 const DENIED = /operation not permitted|permission denied|must be root|need to be root|authorization failed|not authorized|access denied/i;
 
 /**
@@ -56,9 +66,11 @@ const DENIED = /operation not permitted|permission denied|must be root|need to b
  * `ip6tables-save` (plus their legacy or nf_tables twins when the other backend holds rules too),
  * `ufw status verbose`, `firewall-cmd --list-all` and the services that zone names. Missing tools
  * are noted, not errors. Rules are read with the save commands rather than `-S`: they list every
- * table, and unlike `iptables-legacy -S` they never create a table that was not there.
+ * table, and unlike `iptables-legacy -S` they never create a table that was not there. ufw and
+ * firewalld are Python programs (~370 ms to start between them); when their configuration or
+ * process says they are off, they are not started (see ufwOff and firewalldOff).
  */
-export async function readFirewall(runner: Runner, opts: { timeoutMs: number }): Promise<FirewallReading> {
+export async function readFirewall(runner: FirewallHost, opts: { timeoutMs: number }): Promise<FirewallReading> {
   const sources: FirewallSource[] = [];
   const rulesets: FirewallRulesets = {};
   // Report the command as asked for, whatever a wrapping runner prefixed it with (sudo, ip netns exec…).
@@ -68,8 +80,8 @@ export async function readFirewall(runner: Runner, opts: { timeoutMs: number }):
     run(['nft', '-j', 'list', 'ruleset']),
     run(['iptables-save']),
     run(['ip6tables-save']),
-    run(['ufw', 'status', 'verbose']),
-    run(['firewall-cmd', '--list-all']),
+    ufwOff(runner).then((off): Promise<CommandResult | FoundOff> => (off ? Promise.resolve(off) : run(['ufw', 'status', 'verbose']))),
+    firewalldOff(runner, opts.timeoutMs).then((off): Promise<CommandResult | FoundOff> => (off ? Promise.resolve(off) : run(['firewall-cmd', '--list-all']))),
   ]);
 
   const nftSource = settle('nftables', nft, (text) => {
@@ -100,23 +112,31 @@ export async function readFirewall(runner: Runner, opts: { timeoutMs: number }):
     }
   }
 
-  sources.push(
-    settle('ufw', ufw, (text) => {
-      rulesets.ufw = parseUfwStatus(text);
-    }),
-  );
-  const ufwSource = sources[sources.length - 1]!;
-  if (ufwSource.status === 'ok' && rulesets.ufw?.active === false) ufwSource.status = 'inactive';
-
-  const fwdSource = settle('firewalld', fwd, (text) => {
-    rulesets.firewalld = { zone: parseFirewalldListAll(text) };
-  });
-  // firewall-cmd exits 252 ("FirewallD is not running") when the daemon is down.
-  if (fwd.exitCode === 252 || /not running/i.test(fwd.stderr)) {
-    fwdSource.status = 'inactive';
-    delete fwdSource.error;
+  if ('off' in ufw) {
+    sources.push({ name: 'ufw', command: ufw.command, status: 'inactive', durationMs: ufw.durationMs });
+  } else {
+    sources.push(
+      settle('ufw', ufw, (text) => {
+        rulesets.ufw = parseUfwStatus(text);
+      }),
+    );
+    const ufwSource = sources[sources.length - 1]!;
+    if (ufwSource.status === 'ok' && rulesets.ufw?.active === false) ufwSource.status = 'inactive';
   }
-  sources.push(fwdSource);
+
+  if ('off' in fwd) {
+    sources.push({ name: 'firewalld', command: fwd.command, status: 'inactive', durationMs: fwd.durationMs });
+  } else {
+    const fwdSource = settle('firewalld', fwd, (text) => {
+      rulesets.firewalld = { zone: parseFirewalldListAll(text) };
+    });
+    // firewall-cmd exits 252 ("FirewallD is not running") when the daemon is down.
+    if (fwd.exitCode === 252 || /not running/i.test(fwd.stderr)) {
+      fwdSource.status = 'inactive';
+      delete fwdSource.error;
+    }
+    sources.push(fwdSource);
+  }
   if (rulesets.firewalld) {
     const zone = rulesets.firewalld.zone;
     const names = [...new Set([...zone.services, ...zone.richRules.flatMap((r) => (r.service ? [r.service] : []))])];
@@ -136,6 +156,59 @@ export async function readFirewall(runner: Runner, opts: { timeoutMs: number }):
   await Promise.all(followUps);
   if (iptables.length > 0) rulesets.iptables = iptables;
   return { permission: !sources.some((s) => s.status === 'denied'), sources, rulesets };
+}
+
+/** A firewall found off without starting its program: what was looked at instead, and how long it took. */
+interface FoundOff {
+  off: true;
+  command: string;
+  durationMs: number;
+}
+
+/**
+ * ufw off by its configuration: `ufw status` says inactive exactly when ufw.conf says ENABLED=no
+ * (ufw reads nothing else to decide), and the file is world-readable, so this holds without root
+ * too. Undefined when the file cannot be read or does not say: then `ufw status` is asked. (Over
+ * ssh the file is one more command in the same round trip as the rules; an enabled ufw then costs
+ * a second round trip for its status.)
+ */
+async function ufwOff(host: FirewallHost): Promise<FoundOff | undefined> {
+  const started = performance.now();
+  const conf = await readConfig(host, UFW_CONF);
+  if (conf === undefined || ufwEnabled(conf) !== false) return undefined;
+  return { off: true, command: `grep ENABLED ${UFW_CONF}`, durationMs: Math.round(performance.now() - started) };
+}
+
+/** ENABLED=yes|no of ufw.conf (quotes allowed, as the shell that reads it allows); undefined when absent. */
+export function ufwEnabled(conf: string): boolean | undefined {
+  const m = /^[ \t]*ENABLED[ \t]*=[ \t]*(["']?)(yes|no)\1[ \t]*$/im.exec(conf);
+  return m ? m[2]!.toLowerCase() === 'yes' : undefined;
+}
+
+/**
+ * firewalld installed (its firewalld.conf is there) but no firewalld process running: firewall-cmd
+ * would only say "FirewallD is not running" after starting Python. A process is the one sign that
+ * holds with and without systemd (under systemd, firewalld writes no pid file). Undefined when
+ * firewalld is not installed (firewall-cmd then is missing, at the cost of a failed exec), when
+ * the file cannot be read, or when pgrep cannot tell.
+ */
+async function firewalldOff(host: FirewallHost, timeoutMs: number): Promise<FoundOff | undefined> {
+  const started = performance.now();
+  if ((await readConfig(host, FIREWALLD_CONF)) === undefined) return undefined;
+  // pgrep exits 1 when no process matches; anything else (missing, an error) leaves it to firewall-cmd.
+  const argv = ['pgrep', '-x', 'firewalld'];
+  const r = await host.run(argv, { timeoutMs });
+  if (r.missing || r.timedOut || r.exitCode !== 1) return undefined;
+  return { off: true, command: showCommand(argv), durationMs: Math.round(performance.now() - started) };
+}
+
+/** A configuration file's text, or undefined when the host reads no files or this one is not there. */
+async function readConfig(host: FirewallHost, path: string): Promise<string | undefined> {
+  try {
+    return await host.readFile?.(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function readIptables(
