@@ -43,6 +43,13 @@ describe.skipIf(!existsSync(CLI))('dist/cli.js and its code cache (skipped: dist
     expect(caches(home).map((f) => f.replace(/^.*-/, ''))).toEqual(['checks.v8cache', 'explain.v8cache']);
   });
 
+  it('dist/cli.cjs, what npm installs as whyport, is the same entry as CommonJS', async () => {
+    const home = join(tmp, 'f');
+    const viaCjs = await execa(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'explain', '22'], { reject: false, timeout: 20_000, stdin: 'ignore', env: { XDG_CACHE_HOME: home, PATH: process.env.PATH } });
+    expect({ status: viaCjs.exitCode, stdout: viaCjs.stdout, stderr: viaCjs.stderr }).toEqual(await whyport(['explain', '22'], join(tmp, 'g')));
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.whyport).toBe('dist/cli.cjs');
+  });
+
   it('--help and --version load no bundle and write no cache', async () => {
     const home = join(tmp, 'b');
     const help = await whyport(['--help'], home);

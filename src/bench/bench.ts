@@ -62,7 +62,8 @@ import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 const DIST = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(DIST, 'cli.js');
+// What `whyport` runs once installed (package.json "bin"): the CommonJS entry, which starts sooner than dist/cli.js.
+const CLI = join(DIST, 'cli.cjs');
 
 const ABSENT = 'wptbench-absent'; // 15 characters: pgrep matches it against comm, and nothing has it
 const LISTENER_NAME = 'wptbench-lsn';
@@ -417,7 +418,7 @@ function sshCases(port: number, s: SshReach): Case[] {
       counter: sessions,
       cmds: [
         {
-          label: `node dist/cli.js ${s.server} ${port} --ssh ${dest} --ssh-option … --json --yes`,
+          label: `node dist/cli.cjs ${s.server} ${port} --ssh ${dest} --ssh-option … --json --yes`,
           argv: [process.execPath, CLI, s.server, String(port), '--ssh', dest, ...options.flatMap((o) => ['--ssh-option', o]), '--json', '--yes'],
           timeoutMs: 90_000,
         },
@@ -480,7 +481,7 @@ async function measureMode(config: MeasureConfig): Promise<void> {
       ...(await measureGroup(
         `closed port ${P}`,
         [
-          { id: 'whyport-closed', label: 'whyport --json --yes --process (not running)', whyport: true, cmds: [{ label: `node dist/cli.js 127.0.0.1 ${P} --json --yes --process ${ABSENT}`, argv: [node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', ABSENT] }] },
+          { id: 'whyport-closed', label: 'whyport --json --yes --process (not running)', whyport: true, cmds: [{ label: `node dist/cli.cjs 127.0.0.1 ${P} --json --yes --process ${ABSENT}`, argv: [node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', ABSENT] }] },
           {
             id: 'manual',
             label: 'manual chain (seed)',
@@ -502,7 +503,7 @@ async function measureMode(config: MeasureConfig): Promise<void> {
           {
             id: 'whyport-closed-cold',
             label: 'for reference: whyport without its code cache',
-            cmds: [{ label: `XDG_CACHE_HOME=/dev/null node dist/cli.js 127.0.0.1 ${P} --json --yes --process ${ABSENT}`, argv: ['env', 'XDG_CACHE_HOME=/dev/null', node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', ABSENT] }],
+            cmds: [{ label: `XDG_CACHE_HOME=/dev/null node dist/cli.cjs 127.0.0.1 ${P} --json --yes --process ${ABSENT}`, argv: ['env', 'XDG_CACHE_HOME=/dev/null', node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', ABSENT] }],
           },
         ],
         config.runs,
@@ -513,11 +514,11 @@ async function measureMode(config: MeasureConfig): Promise<void> {
       ...(await measureGroup(
         'start-up',
         [
-          { id: 'help', label: 'whyport --help', cmds: [{ label: 'node dist/cli.js --help', argv: [node, CLI, '--help'] }] },
+          { id: 'help', label: 'whyport --help', cmds: [{ label: 'node dist/cli.cjs --help', argv: [node, CLI, '--help'] }] },
           { id: 'node', label: 'node -e 0', cmds: [nodeNoop] },
           { id: 'node-esm', label: 'node --input-type=module -e 0', cmds: [{ label: 'node --input-type=module -e 0', argv: [node, '--input-type=module', '-e', '0'] }] },
-          { id: 'version', label: 'whyport --version', cmds: [{ label: 'node dist/cli.js --version', argv: [node, CLI, '--version'] }] },
-          { id: 'explain', label: 'whyport explain 22 (the bundle, from its code cache)', cmds: [{ label: 'node dist/cli.js explain 22', argv: [node, CLI, 'explain', '22'] }] },
+          { id: 'version', label: 'whyport --version', cmds: [{ label: 'node dist/cli.cjs --version', argv: [node, CLI, '--version'] }] },
+          { id: 'explain', label: 'whyport explain 22 (the bundle, from its code cache)', cmds: [{ label: 'node dist/cli.cjs explain 22', argv: [node, CLI, 'explain', '22'] }] },
         ],
         Math.max(config.runs * 2 + 1, 11),
         2,
@@ -525,7 +526,7 @@ async function measureMode(config: MeasureConfig): Promise<void> {
     );
   } else {
     const cases: Case[] = [
-      { id: 'whyport-listener', label: `whyport --json --yes --process ${LISTENER_NAME}`, whyport: true, cmds: [{ label: `node dist/cli.js 127.0.0.1 ${P} --json --yes --process ${LISTENER_NAME}`, argv: [node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', LISTENER_NAME] }] },
+      { id: 'whyport-listener', label: `whyport --json --yes --process ${LISTENER_NAME}`, whyport: true, cmds: [{ label: `node dist/cli.cjs 127.0.0.1 ${P} --json --yes --process ${LISTENER_NAME}`, argv: [node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', LISTENER_NAME] }] },
       { id: 'ss-ltnp', label: `ss -ltnp 'sport = :${P}'`, cmds: [{ label: `ss -Htlnp 'sport = :${P}'`, argv: ['ss', '-Htlnp', `sport = :${P}`] }] },
     ];
     if (process.env.WPT_BENCH_LSOF === '1' && spawnSync('sh', ['-c', 'command -v lsof'], { stdio: 'ignore' }).status === 0) {
@@ -742,11 +743,11 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   row(`lsof -nP -iTCP:${meta.port} -sTCP:LISTEN (reference)`, by('lsof'));
   lines.push('');
   lines.push('Start-up:');
-  row('node dist/cli.js --help', by('help'));
+  row('node dist/cli.cjs --help', by('help'));
   row('node -e 0', by('node'));
   row('node --input-type=module -e 0 (ESM loader, reference)', by('node-esm'));
-  row('node dist/cli.js --version', by('version'));
-  row('node dist/cli.js explain 22 (the bundle, cached)', by('explain'));
+  row('node dist/cli.cjs --version', by('version'));
+  row('node dist/cli.cjs explain 22 (the bundle, cached)', by('explain'));
   lines.push('');
   lines.push('Ratios (issue 5 and 14 targets):');
   lines.push(targetRow('closed port: whyport / floor', by('whyport-closed'), by('floor'), '≤ 1.3×', (x) => x <= 1.3));
@@ -1120,7 +1121,7 @@ async function moveListeners(l: NsListeners, to: 'park' | 'home'): Promise<void>
 
 /** The harness's side of the namespaces case: one lone series, or (a) and (b) taking turns. */
 async function measureNamespaces(port: number, runs: number, spec: { id: string; listeners?: NsListeners }): Promise<CaseResult[]> {
-  const diagnose: Cmd = { label: `node dist/cli.js 127.0.0.1 ${port} --json --yes`, argv: [process.execPath, CLI, '127.0.0.1', String(port), '--json', '--yes'], timeoutMs: 60_000 };
+  const diagnose: Cmd = { label: `node dist/cli.cjs 127.0.0.1 ${port} --json --yes`, argv: [process.execPath, CLI, '127.0.0.1', String(port), '--json', '--yes'], timeoutMs: 60_000 };
   const l = spec.listeners;
   if (!l) return measureGroup(`namespaces case, ${spec.id}`, [{ id: spec.id, label: spec.id, whyport: true, cmds: [diagnose] }], runs, 1);
   return measureGroup(
@@ -1235,7 +1236,7 @@ function printNamespaces(all: CaseResult[], meta: { host: string; count: number;
       ? `  their TCP established hash: the machine's, ${-meta.ehash} buckets, shared (tcp_ehash_entries ${meta.ehash}); each read of a namespace's /proc/PID/net/tcp or tcp6 walks all of it`
       : `  their TCP established hash: ${meta.ehash} buckets of their own (WPT_BENCH_NS_CHILD_EHASH), not the machine's`,
   );
-  lines.push(`  $ node dist/cli.js 127.0.0.1 ${meta.port} --json --yes`);
+  lines.push(`  $ node dist/cli.cjs 127.0.0.1 ${meta.port} --json --yes`);
   lines.push('');
   lines.push(`Taking turns, run by run (for (a) the ${n} listeners move themselves into the bench's own namespace, leaving theirs without a process, which whyport's /proc walk then cannot find; for (b) they move back):`);
   lines.push(...caseRows(`(a) without the ${n} namespaces (${a?.diagnosis ?? 'no report'})`, a));
