@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,22 +92,79 @@ export function builtInStale(file: string, source: string): boolean {
 /**
  * A path on disk of a built-in file, for programs that want a file (yaml-language-server reads the
  * schema): the package's file, or for the single executable a copy it writes into whyport's cache
- * directory ($XDG_CACHE_HOME/whyport/VERSION/, by default ~/.cache/whyport/VERSION/).
+ * directory ($XDG_CACHE_HOME/whyport/VERSION/, by default ~/.cache/whyport/VERSION/); undefined
+ * when there is no private cache directory to write it to.
  */
-export function builtInPath(file: string, version: string): string {
+export function builtInPath(file: string, version: string): string | undefined {
   if (!seaAssets) return join(PACKAGE_ROOT, file);
-  const copy = join(cacheDir(version), file);
+  const dir = cacheDir(version);
+  if (!dir) return undefined;
+  const copy = join(dir, file);
   const text = builtInText(file) ?? '';
-  if (!existsSync(copy) || readFileSync(copy, 'utf8') !== text) {
-    mkdirSync(dirname(copy), { recursive: true });
-    writeFileSync(copy, text);
+  try {
+    if (readFileSync(copy, 'utf8') === text) return copy;
+  } catch {
+    // not written yet
   }
-  return copy;
+  mkdirSync(dirname(copy), { recursive: true, mode: 0o700 });
+  return writePrivately(copy, text) ? copy : undefined;
 }
 
-/** whyport's cache directory for one version; an XDG_CACHE_HOME that is not absolute is ignored, as the XDG spec asks. */
-export function cacheDir(version: string): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
-  return join(base, 'whyport', version);
+/**
+ * whyport's cache directory for one version, made (0700) when missing; an XDG_CACHE_HOME that is
+ * not absolute is ignored, as the XDG spec asks. Undefined when it cannot be made, or when another
+ * user could change what is in it: the code cache in it is run as code (src/start.ts), and root
+ * with another user's HOME (sudo keeps it on some systems) must neither read that user's files
+ * nor write where that user could point it elsewhere.
+ */
+export function cacheDir(version: string): string | undefined {
+  try {
+    const xdg = process.env.XDG_CACHE_HOME;
+    const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+    const dir = join(base, 'whyport', version);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const chain = [dirname(base), base, join(base, 'whyport'), dir];
+    return chain.every(onlyMine) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A directory (not a link) owned by this user or root that no one else may write to (or, like /tmp, sticky). */
+function onlyMine(dir: string): boolean {
+  const s = lstatSync(dir);
+  const me = process.geteuid?.() ?? 0;
+  return s.isDirectory() && (s.uid === me || s.uid === 0) && ((s.mode & 0o022) === 0 || (s.mode & 0o1000) !== 0);
+}
+
+/** A file of this user's that no one else may write to, read through one descriptor (so what is checked is what is read); undefined otherwise. */
+export function readPrivately(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const s = fstatSync(fd);
+    if (!s.isFile() || s.uid !== (process.geteuid?.() ?? 0) || (s.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes a file through a new temp file (never through a link or over another's file), then renames it into place; false when that fails. */
+export function writePrivately(file: string, data: string | Uint8Array): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode: 0o600 });
+    renameSync(tmp, file);
+    return true;
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never made
+    }
+    return false;
+  }
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { BUILT_IN, builtInText, cacheDir } from './paths.js';
+import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from './paths.js';
 
 // dist/cli.cjs, the command npm installs (and dist/cli.js, the same as an ES module, for `node
 // dist/cli.js`; a CommonJS entry starts ~7 ms sooner): it runs whyport (dist/whyport.cjs, one
@@ -27,20 +27,23 @@ else runBundle(join(dirname(typeof __filename === 'string' ? __filename : fileUR
 
 /** Runs the bundle as Node would require it, compiled from the code cache when there is one. */
 function runBundle(bundle: string): void {
-  const source = readFileSync(bundle, 'utf8');
+  let source: string;
+  try {
+    source = readFileSync(bundle, 'utf8');
+  } catch (err) {
+    process.stderr.write(`whyport: cannot read ${bundle} (${(err as NodeJS.ErrnoException).code ?? String(err)})\n  hint: the installation is incomplete: install whyport again\n`);
+    process.exitCode = 2;
+    return;
+  }
   const { size, mtimeMs } = statSync(bundle);
   const dir = cacheDir(WHYPORT_VERSION);
   const key = `${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}`;
-  const file = join(dir, `${key}-${commandKind(argv)}.v8cache`);
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(file);
-  } catch {
-    // none yet, or not readable: compile, and write one at exit
-  }
+  const file = dir && join(dir, `${key}-${commandKind(argv)}.v8cache`);
+  // None yet, not readable or not only ours: compile, and write one at exit.
+  const cachedData = file ? readPrivately(file) : undefined;
   // Node's own CommonJS wrapper, so the bundle sees what a required module would.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, ...(cachedData ? { cachedData } : {}) });
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => saveCache(script, dir, file, key));
+  if (dir && file && (!cachedData || script.cachedDataRejected)) process.once('exit', () => saveCache(script, dir, file, key));
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 }
@@ -55,16 +58,13 @@ function commandKind(args: readonly string[]): string {
 /**
  * Writes what V8 compiled in this run, which after the run includes the functions compiled on
  * their first call (a temp file, then renamed: another whyport may be reading it), and drops the
- * caches of other builds and nodes.
+ * caches of other builds and nodes. A cache that cannot be written only costs speed.
  */
 function saveCache(script: Script, dir: string, file: string, key: string): void {
+  if (!writePrivately(file, script.createCachedData())) return;
   try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
-    renameSync(tmp, file);
     for (const f of readdirSync(dir)) if (f.endsWith('.v8cache') && !f.startsWith(key)) unlinkSync(join(dir, f));
   } catch {
-    // A cache directory that cannot be written (another user's HOME, a read-only one) only costs speed.
+    // another whyport removed them first
   }
 }

@@ -76,7 +76,10 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     .description('the path of the JSON Schema of playbooks (for yaml-language-server)')
     .option('--print', 'print the schema itself')
     .action(async (o: { print?: boolean }) => {
-      io.stdout(o.print ? (builtInText(BUILT_IN.schema) ?? '') : `${builtInPath(BUILT_IN.schema, version)}\n`);
+      if (o.print) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
+      const file = builtInPath(BUILT_IN.schema, version);
+      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema --print > playbook.schema.json');
+      io.stdout(`${file}\n`);
     });
   program
     .command('checks')

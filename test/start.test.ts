@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,26 @@ describe.skipIf(!existsSync(CLI))('dist/cli.js and its code cache (skipped: dist
     writeFileSync(join(cacheIn(home), caches(home).find((f) => f !== `${process.version}-${process.arch}-1-1-explain.v8cache`)!), 'damaged');
     await whyport(['explain', '22'], home);
     expect(existsSync(stale)).toBe(false);
+  });
+
+  it('uses only a cache that no one else could have written: not a file others may write, nor one in a directory others may write', async () => {
+    const home = join(tmp, 'h');
+    await whyport(['explain', '80'], home);
+    const file = join(cacheIn(home), caches(home)[0]!);
+    // Writable by others: not read (it could be anyone's bytes), so replaced by this user's own.
+    writeFileSync(file, 'planted');
+    chmodSync(file, 0o666);
+    const r = await whyport(['explain', '80'], home);
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).not.toBe('planted');
+    // A cache directory others may write to is not used at all.
+    const shared = join(tmp, 'i');
+    await whyport(['explain', '80'], shared);
+    for (const f of caches(shared)) rmSync(join(cacheIn(shared), f));
+    chmodSync(cacheIn(shared), 0o777);
+    expect((await whyport(['explain', '80'], shared)).status).toBe(0);
+    expect(caches(shared)).toEqual([]);
   });
 
   it('a cache directory it cannot write costs nothing but speed', async () => {
