@@ -58,12 +58,16 @@ export class Facts {
     return this.once(`resolve:${name}`, () => resolveHost(this.host, name, this.options.timeoutMs));
   }
 
-  /** TCP sockets in every state on the port (local or peer side), read once and shared. */
-  socketTable(port: number): Promise<SocketTable> {
+  /** TCP (or UDP) sockets in every state on the port (local or peer side), read once and shared. */
+  socketTable(port: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<SocketTable> {
     // ss starts in this very tick (main loads the diagnosis modules right after); the named
     // program's pids are only needed once the table is there.
-    return this.once(`sockets:${port}`, () =>
-      readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}) }),
+    return this.once(protocol === 'udp' ? `sockets:udp:${port}` : `sockets:${port}`, () =>
+      readSocketTable(this.host, port, {
+        timeoutMs: this.options.timeoutMs,
+        ...(protocol === 'udp' ? { protocol } : {}),
+        ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}),
+      }),
     );
   }
 
