@@ -4,7 +4,7 @@ import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../sy
 import { endpointText } from '../net/endpoint.js';
 import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis, type SocketFinding } from '../analysis/sockets.js';
 import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queued, queueFull, readDrops, worthWatching, type DropReading } from '../analysis/udp-sockets.js';
-import { readEphemeralRange, sampleUdpDrops } from '../system/udp-stats.js';
+import { sampleUdpDrops } from '../system/udp-stats.js';
 import type { SocketTable } from '../system/socket.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { isOwnAddress } from '../system/facts.js';
@@ -231,7 +231,7 @@ async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'lis
   } catch (err) {
     return { outcome: 'error', status: 'fail', summary: `could not read the UDP socket table: ${(err as Error).message}`, command: udpCommand(port), evidence: {} };
   }
-  const ephemeralRange = needsEphemeralRange(table, port) ? await readEphemeralRange(ctx.host) : undefined;
+  const ephemeralRange = needsEphemeralRange(table, port) ? await ctx.facts.ephemeralRange() : undefined;
   const a = analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) });
 
   const examples: Record<string, string[]> = {};
