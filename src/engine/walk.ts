@@ -166,7 +166,7 @@ async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
     host: target.host,
     address,
     port: target.port,
-    protocol: 'tcp',
+    protocol: target.protocol,
     local: address !== null && (await Promise.all(addresses.map((a) => facts.isLocalAddress(a)))).some(Boolean),
     ...(target.portName ? { portName: target.portName } : {}),
     addresses,
