@@ -101,7 +101,7 @@ Examples:
 ${DIAGNOSE_EXAMPLES.map(exampleLine).join('\n')}
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
-3 inconclusive, 130 interrupted.`,
+3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.`,
     )
     .allowExcessArguments(false);
 }
