@@ -164,7 +164,8 @@ function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
     // ss writes the IPv6 wildcard as `*` when v6only is off and `[::]` when it is on.
     socket.dualStack = v6only !== undefined ? v6only === 0 : local.endpoint.address === '*';
   }
-  return { ...(protocol ? { protocol } : {}), socket, ...(cgroup !== undefined ? { cgroup } : {}) };
+  const said = protocol ?? options.protocol;
+  return { ...(said ? { protocol: said } : {}), socket, ...(cgroup !== undefined ? { cgroup } : {}) };
 }
 
 /** A listening socket of `ss -Htulne`: TCP in LISTEN or UDP unconnected, with the cgroup it was made in. */
