@@ -126,8 +126,8 @@ interface Run {
   stderr: string;
 }
 
-async function whyport(ns: Namespace, port: string): Promise<Run> {
-  const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ADDRESS, port, '--json', '--yes'], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
+async function whyport(ns: Namespace, port: string, ...more: string[]): Promise<Run> {
+  const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ADDRESS, port, '--json', '--yes', ...more], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
   try {
     return { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
   } catch {
@@ -200,6 +200,18 @@ describe.skipIf(SKIP !== undefined)('UDP on the server, real sockets in a namesp
     const r = await whyport(ns, '5353/udp');
     expect(step(r, 'listening')).toMatchObject({ outcome: 'covers', summary: `bound to ${ADDRESS}:5353 (dnsmasq[${dns.pid}])` });
     expect(step(r, 'owner')).toMatchObject({ outcome: 'unnamed', summary: `dnsmasq (pid ${dns.pid}) is bound to UDP port 5353`, command: "ss -Hulnp 'sport = :5353'" });
+  });
+
+  it('the named program bound to another UDP port: process-listeners says where (LISTENING_ON_OTHER_PORT)', async () => {
+    const dns = dnsmasqAt(ns, '127.0.0.1', 5354);
+    await waitFor(async () => (await ssIn(ns, 5354)).includes('127.0.0.1:5354'), 'dnsmasq on 127.0.0.1:5354');
+    // A port no other namespace on this machine serves (the namespaces step looks at them all).
+    const r = await whyport(ns, '7353/udp', '--process', 'dnsmasq');
+    expect(r.report.diagnosis.code, trace(r)).toBe('LISTENING_ON_OTHER_PORT');
+    const ports = r.report.steps.find((s) => s.check === 'process-listeners')!;
+    expect(ports).toMatchObject({ outcome: 'other-ports', summary: 'dnsmasq is bound to UDP 127.0.0.1:5354 — not to port 7353', command: `ss -Hulnp | grep '"dnsmasq"'` });
+    // pgrep is the machine's: other namespaces' dnsmasq are among the pids, but only this namespace's sockets are read.
+    expect(ports.evidence).toMatchObject({ pids: expect.arrayContaining([dns.pid]), ports: [5354] });
   });
 
   it('a socket bound to another address of the host: other-address (BOUND_TO_OTHER_ADDRESS)', async () => {
