@@ -2,6 +2,7 @@ import { port, text, z } from './params.js';
 import { bindVerdict } from '../analysis/bind.js';
 import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
+import { udpServices } from './sockets.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -27,7 +28,7 @@ export const listeners = defineCheck({
       // For UDP what a datagram to the port reaches: a bound, unconnected socket that is not a
       // client's ephemeral port. ss prints v6only for UDP wildcards too, so dual-stack is read as
       // for TCP (netstat and /proc do not show it: Linux's dual-stack default is assumed).
-      if (protocol === 'udp') ({ table, services: listening } = await ctx.facts.udpServices(p.port));
+      if (protocol === 'udp') ({ table, services: listening } = await udpServices(ctx, p.port));
       else {
         table = await ctx.facts.socketTable(p.port);
         listening = table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port);

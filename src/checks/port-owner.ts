@@ -4,6 +4,7 @@ import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { LIST_SOCKETS_COMMAND, listenPort, socketUnits, type SocketUnit } from '../system/systemd/sockets.js';
 import { unitStatuses } from '../system/systemd/status.js';
 import { normaliseUnit, type UnitDetails } from '../system/systemd/units.js';
+import { udpServices } from './sockets.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -28,7 +29,7 @@ export const portOwner = defineCheck({
   async run(p, ctx) {
     const udp = ctx.target.protocol === 'udp';
     const { table, listening } = udp
-      ? await ctx.facts.udpServices(p.port).then(({ table, services }) => ({ table, listening: services }))
+      ? await udpServices(ctx, p.port).then(({ table, services }) => ({ table, listening: services }))
       : await ctx.facts.socketTable(p.port).then((table) => ({ table, listening: table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port) }));
     const command = ownerCommand(p.port, ctx.target.protocol);
     // UDP's words: a socket is bound to the port, not listening on it.

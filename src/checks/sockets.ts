@@ -5,7 +5,7 @@ import { endpointText } from '../net/endpoint.js';
 import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis, type SocketFinding } from '../analysis/sockets.js';
 import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queued, queueFull, readDrops, worthWatching, type DropReading } from '../analysis/udp-sockets.js';
 import { sampleUdpDrops } from '../system/udp-stats.js';
-import type { SocketTable } from '../system/socket.js';
+import type { SocketTable, TcpSocket } from '../system/socket.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { isOwnAddress } from '../system/facts.js';
 import type { Host } from '../host/host.js';
@@ -213,6 +213,16 @@ function overflowSentence(o: OverflowSample): string {
 function overflowEvidence(o: OverflowSample | string) {
   if (typeof o === 'string') return { error: o, detail: `the kernel's listen-overflow counter could not be read: ${o}` };
   return { ...o, detail: overflowSentence(o) };
+}
+
+/**
+ * The UDP sockets that serve the port: bound and unconnected, and not a port a client was given
+ * (src/analysis/udp-sockets.ts). What `listeners` and `port-owner` read for a UDP target.
+ */
+export async function udpServices(ctx: CheckContext, port: number): Promise<{ table: SocketTable; services: TcpSocket[] }> {
+  const table = await ctx.facts.socketTable(port, 'udp');
+  const ephemeralRange = needsEphemeralRange(table, port) ? await ctx.facts.ephemeralRange() : undefined;
+  return { table, services: analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) }).services.map((v) => v.socket) };
 }
 
 function udpCommand(port: number): string {

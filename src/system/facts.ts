@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { errorCode, type Host, type HostIdentity, type ResolvedAddress } from '../host/host.js';
-import { analyseUdpSockets, needsEphemeralRange } from '../analysis/udp-sockets.js';
-import type { SocketTable, TcpSocket } from './socket.js';
+import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { readEphemeralRange } from './udp-stats.js';
 import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
@@ -76,16 +75,6 @@ export class Facts {
   /** net.ipv4.ip_local_port_range, read once (only when a UDP socket might be a client's ephemeral port). */
   ephemeralRange(): Promise<[number, number] | undefined> {
     return this.once('ephemeral-range', () => readEphemeralRange(this.host));
-  }
-
-  /**
-   * The UDP sockets that serve the port: bound and unconnected, and not a port a client was
-   * given (src/analysis/udp-sockets.ts). What `listeners` and `port-owner` read for UDP.
-   */
-  async udpServices(port: number): Promise<{ table: SocketTable; services: TcpSocket[] }> {
-    const table = await this.socketTable(port, 'udp');
-    const ephemeralRange = needsEphemeralRange(table, port) ? await this.ephemeralRange() : undefined;
-    return { table, services: analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) }).services.map((v) => v.socket) };
   }
 
   /** The nat rules (is the port forwarded?), read once; prefetched with the socket table. */

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Report, StepRecord } from '../../src/report/model.js';
+import type { Report } from '../../src/report/model.js';
+import { CLI, step, trace, waitFor, type JsonRun } from '../helpers/cli-in-bed.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
 import { uniqueProcessName } from '../helpers/servers.js';
 
@@ -19,8 +18,6 @@ import { uniqueProcessName } from '../helpers/servers.js';
  * stopped by pid; datagrams go only to the namespace's own addresses.
  */
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const ADDRESS = '10.213.9.2';
 const OTHER = '10.213.9.3';
 
@@ -120,43 +117,20 @@ function helper(ns: Namespace, role: string, name: string, ...args: (string | nu
   return startIn(ns, [process.execPath, '-e', HELPER, role, name, ...args.map(String)]);
 }
 
-interface Run {
-  status: number;
-  report: Report;
-  stderr: string;
-}
-
-async function whyport(ns: Namespace, port: string, ...more: string[]): Promise<Run> {
-  const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ADDRESS, port, '--json', '--yes', ...more], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
+async function whyport(ns: Namespace, port: string, ...more: string[]): Promise<JsonRun> {
+  const argv = [ADDRESS, port, '--json', '--yes', ...more];
+  const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ...argv], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
   try {
-    return { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+    return { status: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, argv, report: JSON.parse(r.stdout) as Report };
   } catch {
-    throw new Error(`whyport ${ADDRESS} ${port} printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    throw new Error(`whyport ${argv.join(' ')} printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
-}
-
-function trace(r: Run): string {
-  return `${r.report.diagnosis.code} (exit ${r.status}) via\n${r.report.steps.map((s) => `  ${s.id} → ${s.outcome}: ${s.summary}`).join('\n')}${r.stderr ? `\nstderr: ${r.stderr}` : ''}`;
-}
-
-function step(r: Run, id: string): StepRecord {
-  const s = r.report.steps.find((x) => x.id === id);
-  if (!s) throw new Error(`no step '${id}':\n${trace(r)}`);
-  return s;
 }
 
 /** What the real ss in the namespace says of the port's UDP sockets, with their memory. */
 async function ssIn(ns: Namespace, port: number): Promise<string> {
   const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), 'ss', '-Huanm', `( sport = :${port} or dport = :${port} )`], { reject: false, timeout: 5_000 });
   return r.stdout;
-}
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const dnsmasqAt = (ns: Namespace, address: string, port: number) =>
