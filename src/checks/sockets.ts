@@ -3,7 +3,7 @@ import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS, UDP_DROP_SAMPLE_MS } from '../k
 import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
 import { endpointText } from '../net/endpoint.js';
 import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis, type SocketFinding } from '../analysis/sockets.js';
-import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queued, queueFull, readDrops, worthWatching, type DropReading } from '../analysis/udp-sockets.js';
+import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queued, queueFull, readDrops, worthWatching, type DropReading, type UdpSocketAnalysis } from '../analysis/udp-sockets.js';
 import { sampleUdpDrops } from '../system/udp-stats.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
@@ -220,9 +220,15 @@ function overflowEvidence(o: OverflowSample | string) {
  * (src/analysis/udp-sockets.ts). What `listeners` and `port-owner` read for a UDP target.
  */
 export async function udpServices(ctx: CheckContext, port: number): Promise<{ table: SocketTable; services: TcpSocket[] }> {
+  const { table, analysis } = await readUdpPort(ctx, port);
+  return { table, services: analysis.services.map((v) => v.socket) };
+}
+
+/** The port's UDP table and its reading; the host's ephemeral range is read only when a socket might be a client's. */
+async function readUdpPort(ctx: CheckContext, port: number): Promise<{ table: SocketTable; analysis: UdpSocketAnalysis }> {
   const table = await ctx.facts.socketTable(port, 'udp');
   const ephemeralRange = needsEphemeralRange(table, port) ? await ctx.facts.ephemeralRange() : undefined;
-  return { table, services: analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) }).services.map((v) => v.socket) };
+  return { table, analysis: analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) }) };
 }
 
 function udpCommand(port: number): string {
@@ -236,13 +242,12 @@ function udpCommand(port: number): string {
  */
 async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'listening' | 'receive-drops' | 'none' | 'error'>> {
   let table: SocketTable;
+  let a: UdpSocketAnalysis;
   try {
-    table = await ctx.facts.socketTable(port, 'udp');
+    ({ table, analysis: a } = await readUdpPort(ctx, port));
   } catch (err) {
     return { outcome: 'error', status: 'fail', summary: `could not read the UDP socket table: ${(err as Error).message}`, command: udpCommand(port), evidence: {} };
   }
-  const ephemeralRange = needsEphemeralRange(table, port) ? await ctx.facts.ephemeralRange() : undefined;
-  const a = analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) });
 
   const examples: Record<string, string[]> = {};
   for (const s of table.sockets) {
