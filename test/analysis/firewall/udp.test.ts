@@ -6,9 +6,9 @@ import { parseNftJson } from '../../../src/system/firewall/nft.js';
 import { parseUfwStatus } from '../../../src/system/firewall/ufw.js';
 import { fixture } from '../../system/firewall/fixtures.js';
 
-// The same walk for UDP datagrams, over rulesets captured for real in namespaces
-// (test/fixtures/{nft,iptables,ufw,firewalld}/capture-udp.sh): each rule form matched or passed
-// over by protocol, the fix in UDP's words, and what the client sees from each block.
+// The same walk for UDP datagrams, over rulesets captured for real in namespaces (the UDP
+// sections of test/fixtures/{nft,iptables,ufw}/capture.sh, and `firewalld/capture.sh udp`): each
+// rule form matched or passed over by protocol, the fix in UDP's words, and what the client sees.
 
 const nft = (name: string): FirewallRulesets => ({ nft: parseNftJson(fixture('nft', name)) });
 const ipt = (name: string, family: 4 | 6 = 4): FirewallRulesets => ({ iptables: [parseIptablesSave(fixture('iptables', name), { family })] });

@@ -5,7 +5,7 @@ import { parseNftJson } from '../../../src/system/firewall/nft.js';
 import { parseUfwStatus } from '../../../src/system/firewall/ufw.js';
 import { fixture } from './fixtures.js';
 
-// The parsers on the UDP fixtures (capture-udp.sh in each fixture folder): protocols kept as the
+// The parsers on the UDP fixtures (the UDP sections of each folder's capture.sh): protocols kept as the
 // tools print them, so the walk can tell a datagram's rule from a connection's.
 
 describe('UDP rules as the parsers read them', () => {
