@@ -101,7 +101,7 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: reado
     const undecided: Undecided[] = [];
     const d = base.decide(p, new Set(), undecided);
     if (d.unknown) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.unknown}" hands the packet to something whyport cannot follow`);
-    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the connection may be forwarded (e.g. to a container) past the input chains walked here`);
+    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the ${p.protocol === 'udp' ? 'datagram' : 'connection'} may be forwarded (e.g. to a container) past the input chains walked here`);
     // Would an undecided rule, if it did apply, change this base's outcome? Then say so.
     for (const u of undecided.slice(0, MAX_UNDECIDED_TRIED)) {
       const alt = base.decide(p, new Set([u.key]), []);

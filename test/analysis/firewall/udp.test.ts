@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findDnat } from '../../../src/analysis/forward.js';
 import { findBlockingRules, type FindBlockingOptions, type FirewallRulesets, type FirewallVerdict } from '../../../src/analysis/firewall/verdict.js';
 import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService } from '../../../src/system/firewall/firewalld.js';
 import { parseIptablesSave } from '../../../src/system/firewall/iptables.js';
@@ -241,5 +242,25 @@ describe('UDP on firewalld', () => {
   it('after the fixes were applied for real, 53/udp gets in', () => {
     const after: FirewallRulesets = { firewalld: { zone: parseFirewalldListAll(fixture('firewalld', 'udp-after-fixes.txt')), services: services() } };
     expect(udp(53, after)).toMatchObject({ verdict: 'accept' });
+  });
+});
+
+describe('UDP and the nat table', () => {
+  const nat = (): FirewallRulesets => ipt('udp-dnat.save.txt');
+
+  it("a UDP DNAT for the port is a caveat in datagrams; the TCP one beside it is not UDP's", () => {
+    expect(udp(5300, nat()).caveats).toEqual([`iptables nat PREROUTING: "-A PREROUTING -p udp -m udp --dport 5300 -j DNAT --to-destination 10.0.0.2:53" rewrites the destination, so the datagram may be forwarded (e.g. to a container) past the input chains walked here`]);
+    expect(udp(5301, nat()).caveats).toEqual([]);
+    expect(tcp(5300, nat()).caveats).toEqual([]);
+    expect(tcp(5301, nat()).caveats[0]).toMatch(/so the connection may be forwarded/);
+  });
+
+  it('findDnat, as the forward check asks it: the rule of the packet\'s own protocol', () => {
+    const rules = { iptables: nat().iptables! };
+    const ask = (port: number, protocol: 'tcp' | 'udp') => findDnat(rules, { port, protocol, hook: 'prerouting', dstLocal: true, dst: '10.213.9.2' });
+    expect(ask(5300, 'udp')).toMatchObject({ via: 'dnat', to: { address: '10.0.0.2', port: 53 }, rule: '-A PREROUTING -p udp -m udp --dport 5300 -j DNAT --to-destination 10.0.0.2:53' });
+    expect(ask(5300, 'tcp')).toBeUndefined();
+    expect(ask(5301, 'udp')).toBeUndefined();
+    expect(ask(5301, 'tcp')).toMatchObject({ rule: '-A PREROUTING -p tcp -m tcp --dport 5301 -j DNAT --to-destination 10.0.0.2:53' });
   });
 });
