@@ -23,16 +23,16 @@ export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain
 }
 
 /**
- * `ufw allow PORT/PROTO`, inserted first when a rule (not the default policy) blocks. For UDP, a
- * blocking rule that is the same as the allow but for its action (`53/udp DENY IN Anywhere`) is
- * updated in place by `ufw allow`: ufw skips an `insert` of it ("Skipping inserting existing rule",
- * test/fixtures/ufw/udp-fix-insert.txt). TCP keeps `insert 1` for every rule, as before.
+ * `ufw allow PORT/PROTO`, inserted first when a rule (not the default policy) blocks. A blocking
+ * rule that is the same as the allow but for its action (`53/udp DENY IN Anywhere`, `7071/tcp
+ * DENY IN Anywhere`) is updated in place by `ufw allow`: ufw skips an `insert` of it ("Skipping
+ * inserting existing rule", test/fixtures/ufw/udp-fix-insert.txt), so that fix would do nothing.
  */
 export function ufwFix(policy: boolean, port: number, protocol: Protocol, rule?: UfwRule): FirewallFix {
   const spec = `${port}/${protocol}`;
   // `ufw allow` appends (or updates an identical rule in place): enough against the default policy,
   // but a range or a source rule listed earlier would still win, so insert it first then.
-  const inPlace = protocol === 'udp' && rule !== undefined && sameRuleBut(rule, port, protocol);
+  const inPlace = rule !== undefined && sameRuleBut(rule, port, protocol);
   return policy || inPlace ? fixOf(['ufw', 'allow', spec]) : fixOf(['ufw', 'insert', '1', 'allow', spec]);
 }
 
