@@ -6,6 +6,7 @@ import { isLoopback, isWildcard } from '../net/address.js';
 import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces, type NamespaceView } from '../system/namespaces.js';
 import { containerOfCgroup, type ContainerRef } from '../analysis/container.js';
 import type { TcpSocket } from '../system/socket.js';
+import { udpReceiversOn } from '../system/namespace-udp.js';
 
 /** A namespace named as well as can be known: its /run/netns name, else its container, else its inode. */
 export interface NamedNamespace extends NamespaceView {
@@ -75,11 +76,12 @@ export const namespaces = defineCheck({
   }),
   describe: (p) => `looking for port ${p.port} in the other network namespaces (containers)`,
   async run(p, ctx) {
-    const command = `lsns -t net; nsenter -t PID -n ss -Htlnp 'sport = :${p.port}'`;
+    const command = `lsns -t net; nsenter -t PID -n ss -H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp 'sport = :${p.port}'`;
     const id = await ctx.facts.identity();
-    const { views: raw } = await ctx.facts.once('namespaces', () => otherNamespaces(ctx.host));
+    const udp = ctx.target.protocol === 'udp';
+    const { views: raw } = await ctx.facts.once(udp ? 'namespaces:udp' : 'namespaces', () => otherNamespaces(ctx.host, ctx.target.protocol));
     const views = raw.map(nameNamespace);
-    const hits = views.map((v) => ({ v, listeners: listenersOn(v.sockets, p.port) })).filter((h) => h.listeners.length > 0);
+    const hits = views.map((v) => ({ v, listeners: udp ? udpReceiversOn(v.sockets, p.port) : listenersOn(v.sockets, p.port) })).filter((h) => h.listeners.length > 0);
     if (hits.length === 0) {
       if (!id.root && views.length === 0) {
         return { outcome: 'hidden', status: 'info', summary: 'the network namespaces of other users\' processes cannot be read without root: containers were not looked at', command, evidence: { looked: 0 } };
@@ -108,8 +110,8 @@ export const namespaces = defineCheck({
     return {
       outcome: 'listening',
       status: 'fail',
-      summary: `${who} listens on ${at.join(', ')} inside ${where}, a network namespace of its own${loopbackOnly ? ' (on loopback only, even there)' : ''}`,
-      command: namespaceCommands(view, p.port),
+      summary: `${who} ${udp ? 'is bound to UDP' : 'listens on'} ${at.join(', ')} inside ${where}, a network namespace of its own${loopbackOnly ? ' (on loopback only, even there)' : ''}`,
+      command: namespaceCommands(view, p.port, ctx.target.protocol),
       evidence: {
         namespace: namespaceRef(view),
         ...(v.container ? { container: v.container } : {}),
