@@ -8,7 +8,7 @@ export interface Target {
   port: number;
   /** The service name of the port ("https"), from /etc/services or the built-in table. */
   portName?: string;
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
 }
 
 export interface CheckContext {
