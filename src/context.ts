@@ -9,7 +9,7 @@ import { localHost } from './host/local.js';
 /** The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts. */
 export function makeContext(opts: DiagnoseOptions, host: Host = localHost): CheckContext {
   return {
-    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
+    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: opts.protocol },
     host,
     facts: new Facts(host, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
     timeoutMs: opts.timeoutMs,

@@ -58,7 +58,7 @@ async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: numbe
  * is held by some process already: then that process is the answer, not a guess from the number.
  */
 async function wellKnownPrograms(ctx: CheckContext, held: boolean): Promise<Guess[]> {
-  const w = wellKnown(ctx.target.port);
+  const w = wellKnown(ctx.target.port, ctx.target.protocol);
   if (!w) return [];
   const running = await Promise.all(w.programs.map((p) => ctx.facts.processes(p).then((f) => f.processes, () => [])));
   return w.programs.map((p, i) => {
@@ -86,7 +86,7 @@ async function unitsOfHolders(ctx: CheckContext): Promise<{ guesses: Guess[]; he
 
 /** A well-known unit is likely when it is installed (its unit file exists) and the port is not held. */
 async function wellKnownUnits(ctx: CheckContext, held: boolean): Promise<Guess[]> {
-  const w = wellKnown(ctx.target.port);
+  const w = wellKnown(ctx.target.port, ctx.target.protocol);
   const units = w?.units ?? [];
   const files = units.length ? await installedUnitFiles(ctx.host, units.map((u) => `${u}.service`)) : [];
   return units.map((u, i) => {

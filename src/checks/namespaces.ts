@@ -31,20 +31,21 @@ export function namespaceRef(v: NamedNamespace): { kind: 'netns' | 'container'; 
  * The command that publishes the port, as argv (a next step for a person: IMAGE and POD stand for
  * what only its owner knows). A plain namespace gets the DNAT rule Docker itself would write.
  */
-export function publishCommand(v: NamedNamespace, port: number, address: string | undefined): string[] {
+export function publishCommand(v: NamedNamespace, port: number, address: string | undefined, protocol: 'tcp' | 'udp'): string[] {
   const pp = `${port}:${port}`;
   switch (v.container?.runtime) {
     case 'docker':
     case 'podman':
-      return [v.container.runtime, 'run', '-p', pp, 'IMAGE'];
+      // `-p 53:53` publishes TCP only; UDP is said with /udp.
+      return [v.container.runtime, 'run', '-p', protocol === 'udp' ? `${pp}/udp` : pp, 'IMAGE'];
     case 'nspawn':
-      return ['systemd-nspawn', `--port=tcp:${pp}`, '-M', v.name];
+      return ['systemd-nspawn', `--port=${protocol}:${pp}`, '-M', v.name];
     case 'kubernetes':
     case 'containerd':
     case 'cri-o':
-      return ['kubectl', 'expose', 'pod', 'POD', '--type=NodePort', `--port=${port}`];
+      return ['kubectl', 'expose', 'pod', 'POD', '--type=NodePort', `--port=${port}`, ...(protocol === 'udp' ? ['--protocol=UDP'] : [])];
     default:
-      return ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${address ?? 'ADDRESS'}:${port}`];
+      return ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-p', protocol, '--dport', String(port), '-j', 'DNAT', '--to-destination', `${address ?? 'ADDRESS'}:${port}`];
   }
 }
 
@@ -116,7 +117,7 @@ export const namespaces = defineCheck({
         ...(holder ? { program: holder.program, pid: holder.pid } : {}),
         loopbackOnly,
         looked: views.length,
-        publish: publishCommand(view, p.port, address),
+        publish: publishCommand(view, p.port, address, ctx.target.protocol),
         ...(address ? { address } : {}),
       },
     };

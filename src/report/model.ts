@@ -5,7 +5,7 @@ export interface ReportTarget {
   /** The address probed; null when the name did not resolve. */
   address: string | null;
   port: number;
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
   /** The address belongs to this machine. */
   local: boolean;
   /** Extra: the service name of the port, e.g. "https" for 443. */

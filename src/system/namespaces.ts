@@ -73,9 +73,9 @@ export async function containerName(host: Host, c: { runtime: string; id?: strin
   return name || undefined;
 }
 
-/** The commands a person would type to see the same: which namespace, and its listeners. */
-export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number): string {
-  const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', '-Htlnp', `sport = :${port}`];
+/** The commands a person would type to see the same: which namespace, and its listeners (TCP unless told). */
+export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
+  const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
   const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
   return `${who}; ${showCommand(ss)}`;
 }
