@@ -7,7 +7,7 @@ import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type 
 import { showCommand } from '../system/runner.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
 import type { UdpProbeResult } from '../host/udp-probe.js';
-import { udpPayloadDescription, udpPayloadFor } from '../knowledge/udp-payloads.js';
+import { udpPayloadDescription, udpPayloadFor, udpPayloadNote } from '../knowledge/udp-payloads.js';
 import { endpointText } from '../net/endpoint.js';
 
 /** nmap's port states, as far as a plain connect() (TCP) or a probe datagram (UDP) can tell them. */
@@ -186,7 +186,9 @@ export function classifyUdpProbe(udp: UdpProbeResult, ping: PingResult, route: R
   const withLife = life ? { life } : {};
   const noLife = [pingUnavailable(ping) ? '' : pingText(ping), arpText(route, neighbour)].filter(Boolean).join(', ');
 
-  if (udp.errno === 'ENETUNREACH' || udp.errno === 'EACCES' || udp.errno === 'EINVAL' || ROUTE_REFUSALS.has(route.kind)) {
+  // EACCES and EINVAL before any try are routes of type prohibit and blackhole; EACCES after one is
+  // ICMPv6's "administratively prohibited" (the probe says unreachable then).
+  if (udp.errno === 'ENETUNREACH' || (udp.outcome === 'error' && (udp.errno === 'EACCES' || udp.errno === 'EINVAL')) || ROUTE_REFUSALS.has(route.kind)) {
     const because = routeText(route) || `this machine has no route to ${udp.address} (${udp.errno})`;
     return { state: 'unreachable', reason: 'no-route', because, ...withLife };
   }
@@ -280,7 +282,7 @@ export const probe = defineCheck({
   evidence: fields({
     error: e.str(), code: e.str(), port: e.num(), portLabel: e.str(), timeoutMs: e.num(), address: e.str(), because: e.str(), life: e.str(), ping: e.str(), addresses: e.list(e.any()), route: e.any(), onServer: e.object({ argv: e.list(e.str()), command: e.str() }),
     /** What was sent to a UDP port ("a DNS query for the root name servers", "an empty datagram"), and how many times. */
-    sent: e.str(), tries: e.num(),
+    sent: e.str(), sentNote: e.str(), tries: e.num(),
     traffic: e.str(), Traffic: e.str(), refusal: e.str(), fate: e.str(), listenersArgv: e.list(e.str()),
   }),
   describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
@@ -326,7 +328,7 @@ export const probe = defineCheck({
       addresses: probes,
       route: best.route,
       onServer: serverCommand(best.address, p.port, p.process || undefined, p.service || undefined, protocol),
-      ...(best.udp ? { sent: udpPayloadDescription(best.udp.payload), tries: best.udp.tries } : {}),
+      ...(best.udp ? { sent: udpPayloadDescription(best.udp.payload), sentNote: udpPayloadNote(best.udp.payload), tries: best.udp.tries } : {}),
       ...protocolWords(protocol, best.reason, p.port),
     };
     const status = outcome === 'open' ? 'pass' : 'fail';

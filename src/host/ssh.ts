@@ -487,7 +487,8 @@ export function sshHost(session: SshSession): Host {
       if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
       if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
       if (/Operation not permitted/.test(e)) return result('error', 'EPERM');
-      if (/Permission denied/.test(e)) return result('error', 'EACCES');
+      // A read that fails so is ICMPv6's "administratively prohibited"; a connect, a prohibit route.
+      if (/Permission denied/.test(e)) return result(r.exitCode === 4 ? 'unreachable' : 'error', 'EACCES');
       if (/Invalid argument/.test(e)) return result('error', 'EINVAL');
       return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
     },

@@ -46,8 +46,8 @@ const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDO
  * Probes one UDP port at one literal address, by nmap's rule, from a CONNECTED socket: Linux
  * reports an ICMP error only to a connected UDP socket, on its next receive. Measured in
  * namespaces here: port unreachable (nothing bound, or REJECT icmp-port-unreachable) →
- * ECONNREFUSED; admin-prohibited (REJECT icmp-admin-prohibited) → EHOSTUNREACH; no route →
- * ENETUNREACH at connect. ICMP host- and net-unreachable from a router or a REJECT are soft errors
+ * ECONNREFUSED; admin-prohibited (REJECT icmp-admin-prohibited) → EHOSTUNREACH, and over IPv6
+ * (icmp6-adm-prohibited) → EACCES; no route → ENETUNREACH at connect. ICMP host- and net-unreachable from a router or a REJECT are soft errors
  * that Linux does not report to UDP without IP_RECVERR (which node does not set): they look like
  * silence, as a DROP does. A reply, or an ICMP error to any try (a late one included), ends the
  * probe at once; silence is the verdict at `timeoutMs`, never later. The socket is always closed
@@ -76,7 +76,9 @@ export function probeUdp(address: string, port: number, opts: UdpProbeOptions): 
     const failed = (err: NodeJS.ErrnoException) => {
       const errno = err.code ?? 'UNKNOWN';
       if (errno === 'ECONNREFUSED') finish('refused', { errno });
-      else if (UNREACHABLE.has(errno)) finish('unreachable', { errno });
+      // ICMPv6 "administratively prohibited" comes back as EACCES on the receive; EACCES at connect
+      // is a route of type prohibit.
+      else if (UNREACHABLE.has(errno) || (errno === 'EACCES' && err.syscall === 'recvmsg')) finish('unreachable', { errno });
       else finish('error', { errno });
     };
     socket.on('error', failed);

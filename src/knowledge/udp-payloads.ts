@@ -138,3 +138,10 @@ export function udpPayloadDescription(name: string): string {
   if (name === 'newline') return 'a datagram of one newline';
   return UDP_PAYLOADS.find((p) => p.name === name)?.description ?? 'a datagram';
 }
+
+/** What a reply to that payload would have shown, for a port that stayed silent: a clause. */
+export function udpPayloadNote(name: string): string {
+  const known = UDP_PAYLOADS.find((p) => p.name === name);
+  if (known) return `a reply would have shown that ${known.proves}`;
+  return 'no request is known here that the usual service on this port answers, and many programs ignore a datagram they cannot parse';
+}

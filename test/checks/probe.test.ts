@@ -208,6 +208,10 @@ describe("classifyUdpProbe: nmap's UDP rule with ping, route and the neighbour t
     expect(r).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
     expect(r.because).toMatch(/^10\.213\.9\.2:53 answered an empty datagram with "unreachable" \(EHOSTUNREACH\) although the host is up/);
     expect(classifyUdpProbe(udp('unreachable', { errno: 'EHOSTUNREACH', durationMs: 3050 }), pingFrom('no-reply'), routeFrom('get-gateway'))).toMatchObject({ state: 'unreachable', reason: 'host-down' });
+    // ICMPv6's "administratively prohibited" is EACCES on the receive (icmp6-adm-prohibited, measured in
+    // test/integration/udp-client.test.ts): filtered too, not the prohibit route EACCES at connect is.
+    const v6 = 'fd00:213:9::2';
+    expect(classifyUdpProbe(udp('unreachable', { errno: 'EACCES' }, v6), pingFrom('reply-v6', v6), routeFrom('get-on-link-v6', v6))).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
   });
 
   it('no route, a refusing route, or EPERM from this machine\'s own firewall: as for TCP', () => {
