@@ -1,11 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeUdp, udpSendTimes } from '../../src/host/udp-probe.js';
-import { execaRunner } from '../../src/host/runner.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
-import { parseSshTarget } from '../../src/host/ssh-target.js';
 import { udpPayloadFor } from '../../src/knowledge/udp-payloads.js';
-import { sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 
 /**
  * The UDP probe on real sockets over loopback (no root needed): a server that answers, one that
@@ -76,7 +74,7 @@ describe('probeUdp on loopback', () => {
     const r = await probeUdp('::1', server.port, { timeoutMs: 1000, payload: Buffer.from('x'), payloadName: 'x' });
     expect(r).toMatchObject({ outcome: 'silent', tries: 3, payload: 'x' });
     expect(r.durationMs).toBeGreaterThanOrEqual(999);
-    expect(r.durationMs).toBeLessThan(1000 + 100);
+    expect(r.durationMs).toBeLessThan(1000 + 500);
     expect(server.got.map(String)).toEqual(['x', 'x', 'x']);
     await new Promise((res) => setImmediate(res));
     expect(handles()).toBeLessThanOrEqual(before);
@@ -103,16 +101,7 @@ describe.skipIf(unavailable !== null)('probeUdp through the ssh host (bash /dev/
   let session: SshSession;
   beforeAll(async () => {
     sshd = await startLoopbackSshd();
-    session = new SshSession(
-      {
-        target: parseSshTarget(`root@127.0.0.1:${sshd.port}`),
-        options: [`UserKnownHostsFile=${sshd.knownHostsPath}`, `IdentityFile=${sshd.keyPath}`, 'IdentitiesOnly=yes'],
-        sudo: false,
-        batchMode: true,
-        connectTimeoutMs: 10_000,
-      },
-      execaRunner,
-    );
+    session = loopbackSession(sshd);
   }, 30_000);
   afterAll(async () => {
     await session?.close();
@@ -131,10 +120,14 @@ describe.skipIf(unavailable !== null)('probeUdp through the ssh host (bash /dev/
     expect(await host.probeUdp('127.0.0.1', port, { timeoutMs: 2000 })).toMatchObject({ outcome: 'refused', errno: 'ECONNREFUSED', tries: 1 });
 
     const silent = await udpServer('::1', () => false);
-    const r = await host.probeUdp('::1', silent.port, { timeoutMs: 1000 });
-    expect(r).toMatchObject({ outcome: 'silent', tries: 3, payload: 'newline' });
+    const r = await host.probeUdp('::1', silent.port, { timeoutMs: 2000 });
+    // Tries at 0, 0.25, 0.75 and 1.75 s of the server's clock, which starts with its bash: on a busy
+    // machine the last may fall past the timeout.
+    expect(r).toMatchObject({ outcome: 'silent', payload: 'newline' });
+    expect(r.tries).toBeGreaterThanOrEqual(3);
     // bash cannot write an empty datagram: a newline went instead, and the name says so.
-    expect(silent.got.map(String)).toEqual(['\n', '\n', '\n']);
+    expect(silent.got.length).toBeGreaterThanOrEqual(r.tries);
+    expect(new Set(silent.got.map(String))).toEqual(new Set(['\n']));
     await silent.close();
   }, 30_000);
 });
