@@ -23,7 +23,7 @@ export function makeContext(opts: DiagnoseOptions, host: Host = localHost): Chec
  */
 export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   const used = new Set(Object.values(playbook.steps).map((s) => s.check));
-  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
+  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => {});
   // Whether the port is forwarded (DNAT) is asked as soon as nothing listens on this machine: read
   // it meanwhile, but not for another machine's address, where only the client's probe runs.
   if (used.has('forward')) {

@@ -28,7 +28,7 @@ const journalUnitsFor = (ctx: CheckContext) =>
 
 /** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
 async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
-  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const table = await ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => undefined);
   const out: Guess[] = [];
   for (const s of table?.sockets ?? []) {
     if (s.local.port !== ctx.target.port || s.state === 'LISTEN') continue;
@@ -44,7 +44,7 @@ const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${c
  * accepted on it — and whether something holds it whose owner cannot be seen (not root).
  */
 async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: number; program: string; state: string }[]; unseen: boolean }> {
-  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const table = await ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => undefined);
   const mine = (table?.sockets ?? []).filter((s) => s.local.port === ctx.target.port);
   const ordered = [...mine.filter((s) => s.state === 'LISTEN'), ...mine.filter((s) => s.state !== 'LISTEN')];
   const holders = new Map<number, { pid: number; program: string; state: string }>();
