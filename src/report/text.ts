@@ -105,7 +105,8 @@ function verdictBox(report: Report, width: number, p: Palette): string[] {
     lines.push('', ...hang('⚠ Interrupted: this report is partial', inner, '', '  ').map((l) => p.bold(p.yellow(l))));
   }
 
-  const title = truncate(`whyport · ${clean(target.host)}:${target.port}`, width - 6);
+  // UDP says so in the frame; TCP, the default, keeps the plain HOST:PORT.
+  const title = truncate(`whyport · ${clean(target.host)}:${target.port}${target.protocol === 'udp' ? '/udp' : ''}`, width - 6);
   // boxen measures with string-width, which counts ✔ ✖ ⚠ as two columns where terminals draw one,
   // and would pad those lines short. So it frames placeholders of the exact widths, and the real
   // text goes in afterwards; its layout is fixed: border, one space, text.

@@ -267,4 +267,81 @@ describe.skipIf(SKIP !== undefined)('UDP on the server, real sockets in a namesp
     expect(past).toMatchObject({ step: 'sockets' });
     expect(past!.summary).toMatch(new RegExp(`^0\\.0\\.0\\.0:${port} \\(${name} \\(pid ${slow.pid}\\)\\) has dropped \\d+ datagrams since it was opened, none within the \\d+ ms whyport watched`));
   });
+
+  it('dnsmasq on the address answers the DNS query whyport sends over UDP: REACHABLE, and the text report says udp', async () => {
+    const dns = dnsmasqAt(ns, ADDRESS, 5355);
+    await waitFor(async () => (await ssIn(ns, 5355)).includes(`${ADDRESS}:5355`), `dnsmasq on ${ADDRESS}:5355`);
+    // 5355 is llmnr's: no payload of whyport's, so the empty datagram — dnsmasq drops it silently.
+    const r = await whyport(ns, '5355/udp');
+    expect(step(r, 'connect-local').outcome, trace(r)).toBe('no-reply');
+    expect(r.report.diagnosis.code, trace(r)).toBe('REACHABLE');
+    expect(r.report.diagnosis.title).toBe(`dnsmasq (pid ${dns.pid}) is bound to UDP port 5355 and nothing here drops what is sent to it`);
+    await dns.stop();
+    const dns53 = dnsmasqAt(ns, ADDRESS, 53);
+    await waitFor(async () => (await ssIn(ns, 53)).includes(`${ADDRESS}:53`), `dnsmasq on ${ADDRESS}:53`);
+    const answered = await whyport(ns, 'domain', '--udp');
+    expect(answered.report.target).toMatchObject({ port: 53, protocol: 'udp', portName: 'domain' });
+    expect(step(answered, 'connect-local')).toMatchObject({ outcome: 'connected' });
+    expect(answered.report.diagnosis.code, trace(answered)).toBe('REACHABLE');
+    expect(answered.report.diagnosis.explanation).toContain(`answers over UDP`);
+    const text = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ADDRESS, '53/udp', '--yes'], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1', COLUMNS: '100' } });
+    expect(text.stdout).toMatch(new RegExp(`whyport · ${ADDRESS.replace(/\./g, '\\.')}:53/udp`));
+    expect(text.stdout).toContain(`dnsmasq (pid ${dns53.pid}) is bound to UDP port 53`);
+    expect(text.exitCode).toBe(0);
+  });
+
+  it('a program that reads and never answers: bound, let in, silent to the probe (REACHABLE, with what decides it)', async () => {
+    const name = uniqueProcessName('wpt-mute');
+    const s = helper(ns, 'bound', name, '0.0.0.0', 0);
+    const port = Number((await s.line('READY'))[1]);
+    const r = await whyport(ns, `${port}/udp`, '--timeout', '1000');
+    expect(r.report.diagnosis.code, trace(r)).toBe('REACHABLE');
+    expect(r.status).toBe(0);
+    expect(step(r, 'connect-local')).toMatchObject({ outcome: 'no-reply' });
+    expect(step(r, 'connect-local').summary).toMatch(/no reply and no ICMP error from 10\.213\.9\.2:\d+ to an empty datagram within \d+ ms \(\d tries\)/);
+    expect(r.report.diagnosis.explanation).toContain('many programs answer only requests of their own protocol');
+  });
+
+  it('a UDP-only service name is UDP by itself: syslog is 514/udp', async () => {
+    const name = uniqueProcessName('wpt-syslog');
+    const s = helper(ns, 'bound', name, '0.0.0.0', 514);
+    await s.line('READY');
+    const r = await whyport(ns, 'syslog');
+    expect(r.report.target).toMatchObject({ port: 514, protocol: 'udp', portName: 'syslog' });
+    expect(step(r, 'owner').summary, trace(r)).toBe(`${name} (pid ${s.pid}) is bound to UDP port 514`);
+  });
+
+  it('an nft rule that drops udp dport: FIREWALL_BLOCKS names it, and the fix lets UDP in', async () => {
+    const dns = dnsmasqAt(ns, ADDRESS, 5356);
+    await waitFor(async () => (await ssIn(ns, 5356)).includes(`${ADDRESS}:5356`), `dnsmasq on ${ADDRESS}:5356`);
+    const nft = (...a: string[]) => execa(ns.exec[0]!, [...ns.exec.slice(1), 'nft', ...a], { timeout: 5_000 });
+    await nft('add', 'table', 'inet', 'wptudp');
+    await nft('add', 'chain', 'inet', 'wptudp', 'input', '{ type filter hook input priority 0 ; policy accept ; }');
+    await nft('add', 'rule', 'inet', 'wptudp', 'input', 'udp', 'dport', '5356', 'drop');
+    try {
+      const r = await whyport(ns, '5356/udp', '--timeout', '1000');
+      expect(r.report.diagnosis.code, trace(r)).toBe('FIREWALL_BLOCKS');
+      expect(step(r, 'firewall').evidence).toMatchObject({ tool: 'nftables', table: 'inet wptudp', chain: 'input', rule: 'udp dport 5356 drop' });
+      expect(r.report.diagnosis.fix?.commands).toEqual(['nft insert rule inet wptudp input udp dport 5356 accept']);
+      expect(dns.pid).toBeGreaterThan(0);
+    } finally {
+      await nft('delete', 'table', 'inet', 'wptudp');
+    }
+  });
+
+  it('bound in another network namespace only: CONTAINER_NOT_PUBLISHED for the UDP port, with a publish command for UDP', async () => {
+    const other = createNamespace({ addresses: ['10.213.9.40/24'] });
+    try {
+      const name = uniqueProcessName('wpt-inner');
+      const s = helper(other, 'bound', name, '0.0.0.0', 0);
+      const port = Number((await s.line('READY'))[1]);
+      const r = await whyport(ns, `${port}/udp`);
+      expect(r.report.diagnosis.code, trace(r)).toBe('CONTAINER_NOT_PUBLISHED');
+      expect(step(r, 'namespaces').summary).toBe(`${name} (pid ${s.pid}) is bound to UDP 0.0.0.0:${port} inside network namespace ${other.name}, a network namespace of its own`);
+      expect(r.report.diagnosis.fix?.commands?.[0]).toBe(`iptables -t nat -A PREROUTING -p udp --dport ${port} -j DNAT --to-destination 10.213.9.40:${port}`);
+      await s.stop();
+    } finally {
+      other.remove();
+    }
+  });
 });
