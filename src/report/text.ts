@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
+import { EXIT, exitStatusFor, statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -81,7 +81,8 @@ export function renderText(report: Report, opts: TextOptions): string {
 
 function toneOf(code: string): { tone: Tone; mark: string } {
   if (code === 'REACHABLE') return { tone: 'green', mark: '✔' };
-  if (code === 'INCONCLUSIVE') return { tone: 'yellow', mark: '?' };
+  // Undecided (exit status 3): INCONCLUSIVE, and a silent UDP port.
+  if (exitStatusFor(code) === EXIT.inconclusive) return { tone: 'yellow', mark: '?' };
   return { tone: 'red', mark: '✖' };
 }
 
