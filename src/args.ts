@@ -3,7 +3,7 @@ import { commandProgram, parseCommandLine } from './command-line.js';
 import type { CommandIO } from './io.js';
 import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
-import { parsePort, type ServiceTable } from './port.js';
+import { parsePort, type Protocol, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
 
@@ -12,6 +12,8 @@ export interface DiagnoseOptions {
   host: string;
   port: number;
   portName?: string;
+  /** tcp unless PORT was written 53/udp, --udp was given, or the service name is UDP's only. */
+  protocol: Protocol;
   answers: Record<string, string>;
   playbook: string;
   format: 'text' | 'json' | 'markdown';
@@ -55,6 +57,7 @@ export const DIAGNOSE_EXAMPLES: readonly { command: string; note?: string }[] = 
   { command: 'whyport 127.0.0.1 8080 --service myapp --fix' },
   { command: 'whyport 10.0.0.5 7071 --playbook ./myapp.yaml' },
   { command: 'whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo', note: 'both ends in one report' },
+  { command: 'whyport ns1.internal 53/udp', note: 'UDP: a DNS query, by nmap\'s rule' },
 ];
 
 /** An example as --help lists it: notes in a column, or three spaces after a longer command. */
@@ -70,7 +73,8 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema   |   whyport checks\n       whyport completion bash|zsh|fish')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
-    .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https')
+    .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https; 53/udp for UDP')
+    .option('-u, --udp', 'the port is UDP (the same as writing PORT/udp)')
     .option('-p, --process <name>', 'the program that should be listening (e.g. myapp)')
     .option('-s, --service <unit>', 'its systemd unit (e.g. myapp or myapp.service)')
     .option('--playbook <file|name>', 'a playbook file, or the name of a built-in one', 'default')
@@ -97,7 +101,7 @@ Examples:
 ${DIAGNOSE_EXAMPLES.map(exampleLine).join('\n')}
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
-3 inconclusive, 130 interrupted.`,
+3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.`,
     )
     .allowExcessArguments(false);
 }
@@ -107,7 +111,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
@@ -116,7 +120,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     portArg = m[2]!;
   }
   const host = parseHost(hostArg);
-  const { port, name: portName } = parsePort(portArg, services);
+  const { port, name: portName, protocol } = parsePort(portArg, services, o.udp ? 'udp' : undefined);
 
   const answers: Record<string, string> = {};
   for (const kv of o.set ?? []) {
@@ -160,6 +164,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     host,
     port,
     ...(portName ? { portName } : {}),
+    protocol,
     answers,
     playbook: o.playbook,
     format: o.json ? 'json' : o.markdown ? 'markdown' : 'text',

@@ -8,7 +8,7 @@ import { NAT_READ_ARGV } from './system/firewall/nat.js';
 import { execaRunner } from './host/runner.js';
 import type { Host } from './host/host.js';
 import type { Playbook } from './playbook/schema.js';
-import { socketTableArgv } from './system/socket-query.js';
+import { socketTableArgv, udpSocketTableArgv } from './system/socket-query.js';
 import type { Vantages } from './report/model.js';
 
 /** The server end of a diagnosis: one ssh connection, and the Host that reads the server through it. */
@@ -26,7 +26,8 @@ export function serverEnd(opts: DiagnoseOptions): ServerEnd {
   );
   // What nearly every server walk reads goes with the first round trip, while the client probes:
   // the socket table, the nat rules (is the port forwarded?) and the /proc snapshot.
-  session.settings.preload = [socketTableArgv(opts.port), ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary)];
+  const sockets = opts.protocol === 'udp' ? udpSocketTableArgv(opts.port) : socketTableArgv(opts.port);
+  session.settings.preload = [sockets, ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary)];
   return { session, host: sshHost(session) };
 }
 

@@ -10,7 +10,7 @@ import { localHost } from './host/local.js';
 /** The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts. */
 export function makeContext(opts: DiagnoseOptions, host: Host = localHost): CheckContext {
   return {
-    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: 'tcp' },
+    target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: opts.protocol },
     host,
     facts: new Facts(host, { timeoutMs: opts.timeoutMs, ...(opts.answers.process ? { process: opts.answers.process } : {}) }),
     timeoutMs: opts.timeoutMs,
@@ -24,7 +24,7 @@ export function makeContext(opts: DiagnoseOptions, host: Host = localHost): Chec
  */
 export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   const used = new Set(Object.values(playbook.steps).map((s) => s.check));
-  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port).catch(() => {});
+  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => {});
   // Whether the port is forwarded (DNAT), and whether another network namespace listens on it, is
   // asked as soon as nothing listens on this machine: read both meanwhile, but not for another
   // machine's address, where only the client's probe runs. The namespaces' socket tables cost as
@@ -36,8 +36,9 @@ export function prefetch(playbook: Playbook, ctx: CheckContext): void {
       .resolve(ctx.target.host)
       .then(async (r) => {
         if (!r.ok || !(await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) return;
-        // The same memo key as the namespaces check's (src/checks/namespaces.ts).
-        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.once('namespaces', () => otherNamespaces(ctx.host))]);
+        // The same memo key and read as the namespaces check's (src/checks/namespaces.ts).
+        const key = ctx.target.protocol === 'udp' ? 'namespaces:udp' : 'namespaces';
+        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.once(key, () => otherNamespaces(ctx.host, ctx.target.protocol))]);
       })
       .catch(() => {});
   }

@@ -4,9 +4,9 @@ import type { CommandIO } from './io.js';
 import type { Host } from './host/host.js';
 import { localHost } from './host/local.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
-import { portsOfProgram, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
+import { portsOfProgram, protocolsOf, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
 import { didYouMean } from './playbook/suggest.js';
-import { readServiceTable, type ServiceTable } from './port.js';
+import { parsePort, readServiceTable, type Protocol, type ServiceTable } from './port.js';
 import { TCP_STATES, type TcpState } from './system/socket.js';
 import { wrap } from './text/terminal.js';
 
@@ -27,6 +27,7 @@ export const EXPLAIN_FORMS: readonly { query: string; answer: string }[] = [
   { query: 'close-wait', answer: "a TCP state (netstat's or ss's spelling): where it sits in the life of a connection, drawn, and what seeing it means" },
   { query: 'https', answer: 'what port a service uses, and which programs usually serve it' },
   { query: '5432', answer: 'what a port is used for, and by which programs and units' },
+  { query: '53/udp', answer: 'the same for a UDP port (a name known only for UDP, such as ntp, is UDP by itself)' },
   { query: 'nginx', answer: 'which ports a program or unit usually listens on' },
 ];
 
@@ -34,7 +35,7 @@ const USAGE = `usage: whyport explain STATE | PORT | NAME
 
 ${EXPLAIN_FORMS.map(({ query, answer }) => wrap(answer, 62).map((line, i) => `${(i === 0 ? `  whyport explain ${query}` : '').padEnd(32)}${line}\n`).join('')).join('')}`;
 
-const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number (1–65535), or a service or program name (https, postgresql, nginx)';
+const HINT = 'give a TCP state (close-wait, TIME_WAIT, estab…), a port number (1–65535, 53/udp), or a service or program name (https, ntp, postgresql, nginx)';
 
 /**
  * `whyport explain STATE | PORT | NAME`: the TCP life cycle with STATE marked and its meaning; or
@@ -63,18 +64,18 @@ export async function runExplain(args: readonly string[], io: ExplainIO, host: E
   const services = host.services ?? (await readServiceTable(machine));
   const range = host.ephemeralRange ? host.ephemeralRange() : await machine.readFile('/proc/sys/net/ipv4/ip_local_port_range').catch(() => undefined);
   const ephemeralRange = () => range;
-  if (/^\d+$/.test(query)) {
-    const port = Number(query);
-    if (port < 1 || port > 65535) throw new UsageError(`port ${query} is out of range`, 'a TCP port is a number from 1 to 65535');
-    io.stdout(explainPort(port, services, ephemeralRange));
+  if (/^\d+(\/\w*)?$/.test(query) || /^[A-Za-z][\w.+-]*\/\w*$/.test(query)) {
+    // PORT, PORT/udp, NAME/udp: parsed as the diagnosis parses PORT (same errors).
+    const { port, protocol } = parsePort(query, services);
+    io.stdout(explainPort(port, services, ephemeralRange, /^\d/.test(query) ? undefined : query.replace(/\/.*$/, '').toLowerCase(), protocol));
     return 0;
   }
   if (!/^[A-Za-z][\w.+@-]*$/.test(query)) throw new UsageError(`'${query}' is not a TCP state, a port or a name`, HINT);
 
   const name = query.toLowerCase();
-  const port = services.byName.get(name);
-  if (port !== undefined) {
-    io.stdout(explainPort(port, services, ephemeralRange, name));
+  if (services.byName.has(name) || services.udp.byName.has(name)) {
+    const { port, protocol } = parsePort(name, services);
+    io.stdout(explainPort(port, services, ephemeralRange, name, protocol));
     return 0;
   }
   const usual = portsOfProgram(name);
@@ -85,6 +86,7 @@ export async function runExplain(args: readonly string[], io: ExplainIO, host: E
   const known = [
     ...TCP_STATES.filter((s) => s !== 'UNKNOWN').map((s) => s.toLowerCase()),
     ...services.byName.keys(),
+    ...services.udp.byName.keys(),
     ...WELL_KNOWN_PORTS.flatMap((w) => [...w.programs, ...w.units]),
   ];
   const suggestion = didYouMean(name, [...new Set(known)]);
@@ -118,20 +120,24 @@ export function explainState(state: TcpState): string {
 }
 
 /** A port: its names, what it is for, who usually serves it, and how to see what listens there. */
-export function explainPort(port: number, services: ServiceTable, ephemeralRange: () => string | undefined, asked?: string): string {
-  const names = [...services.byName].filter(([, p]) => p === port).map(([n]) => n);
-  const primary = services.byPort.get(port) ?? names[0];
-  const w = wellKnown(port);
+export function explainPort(port: number, services: ServiceTable, ephemeralRange: () => string | undefined, asked?: string, protocol: Protocol = 'tcp'): string {
+  const table = protocol === 'udp' ? services.udp : services;
+  const names = [...table.byName].filter(([, p]) => p === port).map(([n]) => n);
+  const primary = table.byPort.get(port) ?? names[0];
+  const w = wellKnown(port, protocol);
   const out: string[] = [];
+  const p = `${port}/${protocol}`;
   if (asked) {
-    out.push(`${asked} is port ${port}/tcp${primary && primary !== asked ? ` (${primary})` : ''}`);
+    out.push(`${asked} is port ${p}${primary && primary !== asked ? ` (${primary})` : ''}`);
   } else if (primary) {
-    out.push(`port ${port}/tcp is ${primary}`);
+    out.push(`port ${p} is ${primary}`);
   } else {
-    out.push(`port ${port}/tcp has no name in ${services.source === 'built-in' ? "whyport's built-in table" : `${services.source} or whyport's table`}`);
+    out.push(`port ${p} has no name in ${services.source === 'built-in' ? "whyport's built-in table" : `${services.source} or whyport's table`}`);
   }
   const aliases = names.filter((n) => n !== primary && n !== asked);
   if (aliases.length) out.push(`  also known as: ${aliases.join(', ')}`);
+  const other: Protocol = protocol === 'udp' ? 'tcp' : 'udp';
+  if ((other === 'udp' ? services.udp : services).byPort.has(port)) out.push(`  over ${other.toUpperCase()} too: whyport explain ${port}/${other}`);
   if (services.source === 'built-in') out.push("  (this machine has no /etc/services: names from whyport's built-in table)");
   if (w) out.push(...usualLines(w));
   else out.push('  whyport knows no program that usually listens on it');
@@ -140,7 +146,15 @@ export function explainPort(port: number, services: ServiceTable, ephemeralRange
   if (m && port >= Number(m[1]) && port <= Number(m[2])) {
     out.push(`  it is in this machine's ephemeral range (${m[1]}–${m[2]}): clients use such ports for their side of outgoing connections`);
   }
-  out.push(`  see what listens there: ss -Htlnp 'sport = :${port}'   (or: whyport 127.0.0.1 ${port})`, '');
+  if (protocol === 'udp') {
+    out.push(
+      '  UDP has no handshake: a silent port may be open (the program ignores what it was sent) or filtered',
+      `  see what is bound there: ss -Hulnp 'sport = :${port}'   (or: whyport 127.0.0.1 ${port}/udp)`,
+      '',
+    );
+  } else {
+    out.push(`  see what listens there: ss -Htlnp 'sport = :${port}'   (or: whyport 127.0.0.1 ${port})`, '');
+  }
   return out.join('\n');
 }
 
@@ -154,9 +168,10 @@ function usualLines(w: WellKnownPort): string[] {
 
 /** A program or unit: the ports it usually listens on. */
 export function explainProgram(name: string, usual: readonly WellKnownPort[]): string {
-  const out = [`${name} usually listens on ${usual.map((w) => `${w.port}/tcp (${w.name})`).join(', ')}`];
+  const out = [`${name} usually listens on ${usual.map((w) => `${w.port}/${protocolsOf(w).join('+')} (${w.name})`).join(', ')}`];
   for (const w of usual) out.push(`  ${String(w.port).padStart(5)}  ${w.description}`);
-  out.push(`  see where it listens now: ss -Htlnp | grep '"${name.replace(/\.service$/, '')}"'`, '');
+  const flags = usual.some((w) => protocolsOf(w).includes('udp')) ? '-Htulnp' : '-Htlnp';
+  out.push(`  see where it listens now: ss ${flags} | grep '"${name.replace(/\.service$/, '')}"'`, '');
   return out.join('\n');
 }
 

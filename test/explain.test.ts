@@ -87,7 +87,8 @@ describe('whyport explain PORT | NAME', () => {
     expect(r.status).toBe(0);
     expect(r.out.split('\n')).toEqual([
       'https is port 443/tcp',
-      '  HTTPS, the web over TLS',
+      '  over UDP too: whyport explain 443/udp',
+      '  HTTPS, the web over TLS (on UDP: HTTP/3 over QUIC)',
       '  usually served by: nginx, apache2, httpd, caddy, lighttpd, haproxy, traefik, envoy',
       '  systemd units:     nginx, apache2, httpd, caddy, lighttpd, haproxy, traefik',
       "  see what listens there: ss -Htlnp 'sport = :443'   (or: whyport 127.0.0.1 443)",
@@ -104,7 +105,7 @@ describe('whyport explain PORT | NAME', () => {
 
   it('a program or unit name → the ports it usually listens on', async () => {
     const r = await explain('nginx');
-    expect(r.out.split('\n')[0]).toBe('nginx usually listens on 80/tcp (http), 443/tcp (https), 8080/tcp (http-alt), 8443/tcp (https-alt)');
+    expect(r.out.split('\n')[0]).toBe('nginx usually listens on 80/tcp (http), 443/tcp+udp (https), 8080/tcp (http-alt), 8443/tcp (https-alt)');
     expect((await explain('redis-server')).out.split('\n')[0]).toBe('redis-server usually listens on 6379/tcp (redis)');
     expect((await explain('postgresql.service')).out.split('\n')[0]).toBe('postgresql.service usually listens on 5432/tcp (postgresql)');
   });
@@ -124,6 +125,39 @@ describe('whyport explain PORT | NAME', () => {
     await runExplain(['https'], { stdout: (t) => void (out += t), stderr: () => {} }, { services: builtIn, ephemeralRange: () => undefined });
     expect(out).toContain('https is port 443/tcp');
     expect(out).toContain("this machine has no /etc/services: names from whyport's built-in table");
+  });
+});
+
+describe('whyport explain: UDP ports', () => {
+  it('53/udp: the UDP name, who serves it, and how to see what is bound there', async () => {
+    const r = await explain('53/udp');
+    expect(r.status).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('port 53/udp is domain');
+    expect(lines).toContain('  over TCP too: whyport explain 53/tcp');
+    expect(lines).toContain('  usually served by: named, unbound, systemd-resolve, dnsmasq, pdns_server, pdns_recursor, coredns');
+    expect(lines).toContain("  see what is bound there: ss -Hulnp 'sport = :53'   (or: whyport 127.0.0.1 53/udp)");
+    expect((await explain('domain/UDP')).out).toBe(r.out.replace('port 53/udp is domain', 'domain is port 53/udp'));
+  });
+
+  it('a name /etc/services knows for UDP only is UDP by itself; one it knows for both is TCP', async () => {
+    expect((await explain('ntp')).out.split('\n')[0]).toBe('ntp is port 123/udp');
+    // Debian: `shell 514/tcp cmd syslog` and `syslog 514/udp`: the entry's own name wins over the alias.
+    expect((await explain('syslog')).out.split('\n')[0]).toBe('syslog is port 514/udp');
+    expect((await explain('domain')).out.split('\n')[0]).toBe('domain is port 53/tcp');
+    expect((await explain('123')).out.split('\n')[0]).toMatch(/^port 123\/tcp has no name/);
+  });
+
+  it('a program that serves UDP lists its ports with their protocols', async () => {
+    const first = (await explain('dnsmasq')).out.split('\n');
+    expect(first[0]).toBe('dnsmasq usually listens on 53/tcp+udp (domain), 67/udp (bootps), 69/udp (tftp)');
+    expect(first).toContain(`  see where it listens now: ss -Htulnp | grep '"dnsmasq"'`);
+  });
+
+  it('another protocol, or none after the slash, is bad usage', async () => {
+    expect((await usageError('53/sctp')).message).toBe("'53/sctp': whyport does not diagnose sctp");
+    expect((await usageError('53/')).message).toBe("'53/' names no protocol after the '/'");
+    expect((await usageError('ntp/tcp')).message).toMatch(/^'ntp' is a UDP service only \(port 123\)/);
   });
 });
 

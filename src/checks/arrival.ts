@@ -3,6 +3,7 @@ import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { tcpSynArrivals } from '../system/capture.js';
+import { udpPayloadFor } from '../knowledge/udp-payloads.js';
 
 // tcpdump needs a moment after its channel opens before it captures; the client's one connect
 // then sends its SYN and one retransmission (Linux waits 1 s) well inside the capture.
@@ -28,12 +29,14 @@ export const arrival = defineCheck({
     lines: e.list(e.str()),
     probe: e.any(),
   }),
-  describe: (p) => `capturing port ${p.port} on the server while the client connects`,
+  describe: (p, ctx) => `capturing port ${p.port}/${ctx.target.protocol} on the server while the client ${ctx.target.protocol === 'udp' ? 'sends to it' : 'connects'}`,
   async run(p, ctx) {
     const id = await ctx.host.identity();
     const client = id.via?.client;
     const server = id.via?.server;
-    const filter = `tcp dst port ${p.port} and tcp[tcpflags] & tcp-syn != 0${client ? ` and src host ${client}` : ''}`;
+    const udp = ctx.target.protocol === 'udp';
+    const filter = `${udp ? `udp dst port ${p.port}` : `tcp dst port ${p.port} and tcp[tcpflags] & tcp-syn != 0`}${client ? ` and src host ${client}` : ''}`;
+    const packets = udp ? 'datagrams' : 'SYNs';
     const command = `tcpdump -n -i any -c 2 '${filter}'`;
     const seen = { ...(client ? { client } : {}), ...(server ? { server } : {}), filter };
     const cannot = (reason: string) => ({ outcome: 'cannot' as const, status: 'info' as const, summary: reason, command, evidence: { ...seen, reason } });
@@ -41,9 +44,13 @@ export const arrival = defineCheck({
     const address = await targetAddress(ctx.client, p.host);
     if (!address) return cannot(`${p.host} does not resolve on the client`);
 
-    const capture = tcpSynArrivals(ctx.host, filter, { timeoutMs: CAPTURE_MS });
+    const capture = tcpSynArrivals(ctx.host, filter, { timeoutMs: CAPTURE_MS, protocol: ctx.target.protocol });
     await new Promise((r) => setTimeout(r, CAPTURE_START_MS));
-    const probe = await ctx.client.host.connectTcp(address, p.port, CLIENT_TRY_MS);
+    // The same datagram as the client's probe: its tries (0, 250, 750 ms…) fall inside the capture.
+    const payload = udp ? udpPayloadFor(p.port) : undefined;
+    const probe = udp
+      ? await ctx.client.host.probeUdp(address, p.port, { timeoutMs: CLIENT_TRY_MS, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) })
+      : await ctx.client.host.connectTcp(address, p.port, CLIENT_TRY_MS);
     const got = await capture;
     if (got.kind === 'cannot') return cannot(got.reason);
     const from = client ? ` from ${client}` : '';
@@ -53,7 +60,7 @@ export const arrival = defineCheck({
       return {
         outcome: 'arrived',
         status: 'fail',
-        summary: `the client's SYNs arrive at the server (${got.syns} captured${from} to ${to}), and the server does not answer them`,
+        summary: `the client's ${packets} arrive at the server (${got.syns} captured${from} to ${to}), and the server does not answer them`,
         command,
         evidence,
       };
@@ -61,7 +68,7 @@ export const arrival = defineCheck({
     return {
       outcome: 'none-arrived',
       status: 'fail',
-      summary: `none of the client's SYNs${from} arrived at the server (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s while the client connected): they die on the way`,
+      summary: `none of the client's ${packets}${from} arrived at the server (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s while the client ${udp ? 'sent' : 'connected'}): they die on the way`,
       command,
       evidence,
     };

@@ -8,7 +8,8 @@ export interface Target {
   port: number;
   /** The service name of the port ("https"), from /etc/services or the built-in table. */
   portName?: string;
-  protocol: 'tcp';
+  /** UDP when PORT was written 53/udp, --udp was given, or the service name is UDP's only. */
+  protocol: 'tcp' | 'udp';
 }
 
 export interface CheckContext {

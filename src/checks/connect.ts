@@ -1,39 +1,59 @@
 import { port, positive, text, z } from './params.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
+import type { UdpProbeResult } from '../host/udp-probe.js';
+import { udpPayloadDescription, udpPayloadFor } from '../knowledge/udp-payloads.js';
 import { endpointText } from '../net/endpoint.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 
-const RANK = ['connected', 'refused', 'unreachable', 'timeout', 'error'] as const;
+const RANK = ['connected', 'refused', 'unreachable', 'timeout', 'no-reply', 'error'] as const;
+
+/** One address's answer in the terms of this check: a UDP probe's outcome mapped onto a connect's. */
+type Attempt = { address: string; port: number; outcome: (typeof RANK)[number]; errno?: string; durationMs: number; tries?: number; payload?: string };
+
+/** A UDP probe as a connect: a reply is `connected`; silence is `no-reply` (a program that ignores the probe and a drop look alike). */
+function udpAttempt(r: UdpProbeResult): Attempt {
+  const outcome = r.outcome === 'reply' ? 'connected' : r.outcome === 'silent' ? 'no-reply' : r.outcome;
+  return { address: r.address, port: r.port, outcome, ...(r.errno ? { errno: r.errno } : {}), durationMs: r.durationMs, tries: r.tries, payload: r.payload };
+}
 
 /**
- * TCP connect to every address the host resolves to, concurrently. Each address is probed on its
- * own, so `localhost` → ::1 failing while 127.0.0.1 works (Node ≥ 17 and many clients try ::1
- * first) shows up as `partial` instead of being hidden by happy-eyeballs.
+ * Connects to every address the host resolves to, concurrently: TCP, or for a UDP target a probe
+ * datagram the service answers (retried until a reply, an ICMP error or the timeout). Each address
+ * is probed on its own, so `localhost` → ::1 failing while 127.0.0.1 works (Node ≥ 17 and many
+ * clients try ::1 first) shows up as `partial` instead of being hidden by happy-eyeballs.
  */
 export const connect = defineCheck({
-  description: 'Connect over TCP to every resolved address of the host',
-  outcomes: ['connected', 'partial', 'refused', 'timeout', 'unreachable', 'unresolved'],
+  description: 'Connect over TCP (or probe over UDP) to every resolved address of the host',
+  outcomes: ['connected', 'partial', 'refused', 'timeout', 'no-reply', 'unreachable', 'unresolved'],
   params: z.object({ host: text(), port: port(), timeout: z.optional(positive()) }),
   evidence: fields({ error: e.str(), probes: e.list(e.any()), timeoutMs: e.num() }),
-  describe: (p) => `connecting to ${p.host} port ${p.port}`,
+  describe: (p, ctx) => (ctx.target.protocol === 'udp' ? `probing ${p.host} port ${p.port} over UDP` : `connecting to ${p.host} port ${p.port}`),
   async run(p, ctx) {
     const timeout = p.timeout ?? ctx.timeoutMs;
-    const command = `nc -vz -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
+    const udp = ctx.target.protocol === 'udp';
+    const command = `nc -vz${udp ? 'u' : ''} -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { error: res.error } };
-    const probes = await Promise.all(res.addresses.map((a) => ctx.host.connectTcp(a.address, p.port, timeout)));
+    const payload = udpPayloadFor(p.port);
+    const probes: Attempt[] = await Promise.all(
+      res.addresses.map((a) =>
+        udp
+          ? ctx.host.probeUdp(a.address, p.port, { timeoutMs: timeout, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) }).then(udpAttempt)
+          : ctx.host.connectTcp(a.address, p.port, timeout),
+      ),
+    );
     const ok = probes.filter((r) => r.outcome === 'connected');
     const evidence = { probes, timeoutMs: timeout };
     if (ok.length === probes.length) {
-      return { outcome: 'connected', status: 'pass', summary: `connected to ${list(ok)}`, command, evidence };
+      return { outcome: 'connected', status: 'pass', summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}`, command, evidence };
     }
     if (ok.length > 0) {
       const bad = probes.filter((r) => r.outcome !== 'connected');
       return {
         outcome: 'partial',
         status: 'fail',
-        summary: `connected to ${list(ok)}, but ${bad.map(describeFailure).join('; ')}`,
+        summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}, but ${bad.map(describeFailure).join('; ')}`,
         command,
         evidence,
       };
@@ -44,17 +64,19 @@ export const connect = defineCheck({
   },
 });
 
-function list(rs: ProbeResult[]): string {
+function list(rs: Pick<ProbeResult, 'address' | 'port'>[]): string {
   return rs.map((r) => endpointText(r.address, r.port)).join(', ');
 }
 
-function describeFailure(r: ProbeResult): string {
+function describeFailure(r: Attempt): string {
   const where = endpointText(r.address, r.port);
   switch (r.outcome) {
     case 'refused':
-      return `${where} refused the connection (ECONNREFUSED)`;
+      return r.payload === undefined ? `${where} refused the connection (ECONNREFUSED)` : `${where} answered with an ICMP port unreachable (ECONNREFUSED)`;
     case 'timeout':
       return `no answer from ${where} within ${r.durationMs} ms`;
+    case 'no-reply':
+      return `no reply and no ICMP error from ${where} to ${udpPayloadDescription(r.payload ?? 'empty')} within ${r.durationMs} ms (${r.tries === 1 ? '1 try' : `${r.tries} tries`})`;
     case 'unreachable':
       return `${where} is unreachable (${r.errno})`;
     default:

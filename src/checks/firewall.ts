@@ -3,7 +3,7 @@ import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { portLabel } from './probe.js';
 import { isLoopback } from '../net/address.js';
-import type { BlockingRule, FirewallVerdict, RuleRef } from '../analysis/firewall/verdict.js';
+import type { BlockingRule, FirewallVerdict, Protocol, RuleRef } from '../analysis/firewall/verdict.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { showCommand } from '../system/runner.js';
 
@@ -29,11 +29,21 @@ function actionText(b: BlockingRule): string {
   return b.rejectWith ? `rejects (with ${b.rejectWith})` : 'rejects';
 }
 
+/** What comes in: TCP's connections, UDP's datagrams. */
+const traffic = (protocol: Protocol): string => (protocol === 'udp' ? 'datagrams' : 'connections');
+
+/** For UDP, what the client's own whyport makes of the reply (nmap's rule); TCP's words stay as they were. */
+function clientText(b: BlockingRule): string {
+  const looks = b.clientSees.code === 'PORT_CLOSED' ? 'closed' : b.clientSees.code === 'PORT_FILTERED' ? 'filtered' : 'open or filtered';
+  return `: a client gets ${b.clientSees.reply}, so from there the port looks ${looks}`;
+}
+
 /** One sentence for a block: which rule, what it does, and to whom. */
-function blockText(b: BlockingRule, label: string, remoteOnly: boolean): string {
+function blockText(b: BlockingRule, label: string, remoteOnly: boolean, protocol: Protocol): string {
   const whom = remoteOnly ? ' from other machines' : '';
-  if (b.policy) return `${whereText(b)}: the default policy (${b.rule}) ${actionText(b)} connections to port ${label}${whom}: no rule accepts them first`;
-  return `${whereText(b)}: \`${b.rule}\` ${actionText(b)} connections to port ${label}${whom}`;
+  const seen = protocol === 'udp' ? clientText(b) : '';
+  if (b.policy) return `${whereText(b)}: the default policy (${b.rule}) ${actionText(b)} ${traffic(protocol)} to port ${label}${whom}: no rule accepts them first${seen}`;
+  return `${whereText(b)}: \`${b.rule}\` ${actionText(b)} ${traffic(protocol)} to port ${label}${whom}${seen}`;
 }
 
 /** What a person types to see the rule in its context. */
@@ -77,25 +87,28 @@ async function verdictsFor(portNumber: number, host: string, reading: FirewallRe
   const targets = local.length ? local : [{ address: '', family: 4 as const }];
   return targets.map((a) => {
     const loopbackTarget = a.address !== '' && isLoopback(a.address);
-    const v = findBlockingRules(portNumber, reading.rulesets, { family: a.family, ...(a.address && !loopbackTarget ? { localAddress: a.address } : {}) });
+    const v = findBlockingRules(portNumber, reading.rulesets, { family: a.family, protocol: ctx.target.protocol, ...(a.address && !loopbackTarget ? { localAddress: a.address } : {}) });
     return { address: a.address, family: a.family, loopbackTarget, remote: v.remote, loopback: v.loopback };
   });
 }
 
 /**
- * Does this machine's firewall let a new incoming TCP connection to the port in? Reads every
+ * Does this machine's firewall let a new incoming TCP connection (or UDP datagram, as the target's
+ * protocol says) to the port in? Reads every
  * firewall tool installed (nftables, iptables and ip6tables on both backends, ufw, firewalld) and
  * walks the chains a packet passes, for a client on another machine and for one over loopback:
  * a loopback accept before a drop is why local tests pass while remote clients fail.
  */
 export const firewall = defineCheck({
-  description: "Read this machine's firewall and find the rule that drops or rejects incoming TCP connections to the port",
+  description: "Read this machine's firewall and find the rule that drops or rejects incoming TCP connections (or UDP datagrams) to the port",
   outcomes: ['blocks', 'allows', 'no-permission', 'unknown'],
   params: z.object({ port: port(), host: text() }),
-  evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
-  describe: (p, ctx) => `reading the firewall rules for incoming TCP port ${portLabel(p.port, ctx)}`,
+  evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), clientSees: e.str(), clientCode: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
+  describe: (p, ctx) => `reading the firewall rules for incoming ${ctx.target.protocol.toUpperCase()} port ${portLabel(p.port, ctx)}`,
   async run(p, ctx) {
     const label = portLabel(p.port, ctx);
+    const protocol = ctx.target.protocol;
+    const what = traffic(protocol);
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
     const { readFirewall } = await import('../system/firewall/read.js');
     const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.host, { timeoutMs: ctx.timeoutMs }));
@@ -113,9 +126,9 @@ export const firewall = defineCheck({
       const remoteOnly = !blocked.loopbackTarget && lo.verdict === 'accept';
       const loopbackText =
         blocked.loopbackTarget ? 'the target is a loopback address' :
-        lo.verdict === 'accept' ? (lo.by ? `connections over loopback are accepted before it, by \`${lo.by.rule}\` (${whereText(lo.by)})` : 'connections over loopback are let through') :
-        'connections over loopback are blocked as well';
-      let summary = blockText(b, label, remoteOnly);
+        lo.verdict === 'accept' ? (lo.by ? `${what} over loopback are accepted before it, by \`${lo.by.rule}\` (${whereText(lo.by)})` : `${what} over loopback are let through`) :
+        `${what} over loopback are blocked as well`;
+      let summary = blockText(b, label, remoteOnly, protocol);
       if (remoteOnly) summary += `; ${loopbackText}`;
       const evidence = {
         port: p.port,
@@ -128,6 +141,9 @@ export const firewall = defineCheck({
         rule: b.rule,
         verdict: b.verdict,
         action: actionText(b),
+        /** What a client gets back, and what whyport there makes of it (PORT_CLOSED, PORT_FILTERED, OPEN_OR_FILTERED). */
+        clientSees: b.clientSees.reply,
+        clientCode: b.clientSees.code,
         policy: b.policy === true,
         path: b.path.join(' → '),
         detail: b.detail ?? '',
@@ -139,7 +155,7 @@ export const firewall = defineCheck({
         remoteOnly,
         loopback: loopbackText,
         caveats: b.caveats,
-        also: b.also.map((a) => blockText(a, label, false)),
+        also: b.also.map((a) => blockText(a, label, false, protocol)),
         sources,
         verdicts,
       };
@@ -149,7 +165,7 @@ export const firewall = defineCheck({
     // Asked about loopback, and loopback is fine: say so if remote clients would be blocked.
     const remoteBlocked = views.find((v) => v.loopbackTarget && v.remote.verdict !== 'accept');
     if (remoteBlocked && remoteBlocked.remote.verdict !== 'accept') {
-      findings.push({ code: 'FIREWALL_BLOCKS_REMOTE', summary: `clients on other machines would be blocked: ${blockText(remoteBlocked.remote, label, true)}` });
+      findings.push({ code: 'FIREWALL_BLOCKS_REMOTE', summary: `clients on other machines would be blocked: ${blockText(remoteBlocked.remote, label, true, protocol)}` });
     }
     const caveats = [...new Set(views.flatMap((v) => relevant(v).caveats))];
     for (const c of caveats) findings.push({ code: 'FIREWALL_CAVEAT', summary: c });
@@ -173,7 +189,7 @@ export const firewall = defineCheck({
       return { outcome: 'unknown', status: 'info', summary, command: readCommands.join('; ') || 'nft list ruleset', evidence: base, findings };
     }
     const by = views.map((v) => relevant(v)).find((v): v is Extract<FirewallVerdict, { verdict: 'accept' }> => v.verdict === 'accept' && v.by !== undefined)?.by;
-    const summary = `no firewall rule drops or rejects incoming connections to port ${label}${by ? ` (accepted by \`${by.rule}\`, ${whereText(by)})` : ''}; ${readingText(reading)}`;
+    const summary = `no firewall rule drops or rejects incoming ${what} to port ${label}${by ? ` (accepted by \`${by.rule}\`, ${whereText(by)})` : ''}; ${readingText(reading)}`;
     return { outcome: 'allows', status: 'pass', summary, command: readCommands.join('; '), evidence: base, ...(findings.length ? { findings } : {}) };
   },
 });

@@ -7,6 +7,7 @@ import { findDnat, type DnatForward } from '../analysis/forward.js';
 import { proxyForward, type ProxyForward } from '../analysis/proxy.js';
 import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces } from '../system/namespaces.js';
 import { listenersOn, nameNamespace, namespaceRef, type NamedNamespace } from './namespaces.js';
+import { udpReceiversOn, udpSocketsOf } from '../system/namespace-udp.js';
 import type { TcpSocket } from '../system/socket.js';
 
 type Forward = DnatForward | ProxyForward;
@@ -14,7 +15,9 @@ type Forward = DnatForward | ProxyForward;
 /**
  * Does something forward the port elsewhere — a DNAT rule (Docker's DOCKER chain, Podman's
  * netavark, kube-proxy) or a userland proxy holding it (docker-proxy, socat) — and what is at the
- * other end: a listener every address reaches, one on loopback only, or nothing?
+ * other end: a listener every address reaches, one on loopback only, or nothing? For UDP the rule
+ * must name UDP (Docker publishes `-p 53:53/udp` as `-p udp --dport 53 -j DNAT`), and the
+ * listener is a bound socket that is not connected to one peer.
  */
 export const forward = defineCheck({
   description: 'Follow a DNAT rule or a proxy on the port to its destination, and look for the listener there (in whichever network namespace owns the address)',
@@ -36,7 +39,8 @@ export const forward = defineCheck({
   }),
   describe: (p) => `looking for a DNAT rule or a proxy that forwards port ${p.port}`,
   async run(p, ctx) {
-    const command = `iptables -t nat -S; nft list ruleset | grep -n 'dnat\\|redirect'; ss -Htlnp 'sport = :${p.port}'`;
+    const protocol = ctx.target.protocol;
+    const command = `iptables -t nat -S; nft list ruleset | grep -n 'dnat\\|redirect'; ss ${protocol === 'udp' ? '-Hulnp' : '-Htlnp'} 'sport = :${p.port}'`;
     const fwd = await findForward(p.port, p.host, ctx);
     if (!fwd) {
       return { outcome: 'none', status: 'info', summary: `no DNAT rule or proxy forwards port ${p.port}`, command, evidence: {} };
@@ -50,16 +54,17 @@ export const forward = defineCheck({
     const dest = fwd.to;
     const destination = endpointText(dest.address, dest.port);
     const owner = await namespaceOf(dest.address, dest.port, ctx);
+    const traffic = protocol === 'udp' ? 'datagrams' : 'connections';
     if (!owner) {
       return { outcome: 'off-host', status: 'info', summary: `port ${p.port} is forwarded to ${destination} by ${via}: no network namespace of this host has that address, so it is another machine`, command, evidence: { ...base, destination } };
     }
-    const listeners = listenersOn(owner.sockets, dest.port);
+    const listeners = protocol === 'udp' ? udpReceiversOn(owner.sockets, dest.port) : listenersOn(owner.sockets, dest.port);
     const covering = listeners.filter((l) => isWildcard(l.local.address) || normalizeAddress(l.local.address) === normalizeAddress(dest.address));
     const named = owner.view ? await containerName(ctx.host, owner.view.container, ctx.timeoutMs) : undefined;
     const view = owner.view && named ? { ...owner.view, name: named } : owner.view;
     const where = view ? (view.kind === 'container' ? `container ${view.name}` : `network namespace ${view.name}`) : 'this host itself';
     const ns = view ? { namespace: namespaceRef(view) } : {};
-    const cmd = view ? `${command}; ${namespaceCommands(view, dest.port)}` : command;
+    const cmd = view ? `${command}; ${namespaceCommands(view, dest.port, protocol)}` : command;
     const holder = async (socks: TcpSocket[]) => (await ctx.host.socketOwners(socks.map((s) => s.inode ?? 0).filter((i) => i > 0))).owners[0]?.holders[0];
     const at = (socks: TcpSocket[]) => socks.map((l) => endpointText(l.local.address, l.local.port));
     if (covering.length) {
@@ -77,12 +82,14 @@ export const forward = defineCheck({
       return {
         outcome: 'loopback-only',
         status: 'fail',
-        summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${at(listeners).join(', ')} only, which forwarded connections never reach`,
+        summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${at(listeners).join(', ')} only, which forwarded ${traffic} never reach`,
         command: cmd,
         evidence: { ...base, destination, ...ns, where, listeners: at(listeners), ...(h ? { program: h.program, pid: h.pid } : {}) },
       };
     }
-    const otherPorts = [...new Set(owner.sockets.filter((s) => s.state === 'LISTEN' && !isLoopback(s.local.address)).map((s) => s.local.port))].sort((a, b) => a - b);
+    // A UDP socket on a port of the ephemeral range (Linux's default 32768-60999) is a client's, not a service.
+    const serving = (s: TcpSocket) => (protocol === 'udp' ? s.state === 'CLOSE' && (s.local.port < 32768 || s.local.port > 60999) : s.state === 'LISTEN');
+    const otherPorts = [...new Set(owner.sockets.filter((s) => serving(s) && !isLoopback(s.local.address)).map((s) => s.local.port))].sort((a, b) => a - b);
     const otherPortsText = otherPorts.length ? `it listens on ${otherPorts.join(', ')} instead` : 'nothing listens there on any port';
     return {
       outcome: 'nothing',
@@ -98,31 +105,46 @@ export const forward = defineCheck({
 async function findForward(portNumber: number, host: string, ctx: CheckContext): Promise<Forward | undefined> {
   const [rules, res] = await Promise.all([ctx.facts.natRules(), ctx.facts.resolve(host)]);
   const addresses = res.ok ? res.addresses.map((a) => a.address) : [];
+  const protocol = ctx.target.protocol;
   for (const dst of addresses.length ? addresses : [undefined]) {
     // From a client the packet meets PREROUTING; to a loopback address only this host's OUTPUT.
     const hook = dst !== undefined && isLoopback(dst) ? 'output' : 'prerouting';
-    const dnat = findDnat(rules, { port: portNumber, protocol: 'tcp', hook, dstLocal: true, ...(dst ? { dst } : {}) });
+    const dnat = findDnat(rules, { port: portNumber, protocol, hook, dstLocal: true, ...(dst ? { dst } : {}) });
     if (dnat) return dnat;
   }
-  const table = await ctx.facts.socketTable(portNumber).catch(() => undefined);
-  const pids = [...new Set((table?.sockets ?? []).filter((s) => s.state === 'LISTEN' && s.local.port === portNumber).flatMap((s) => (s.owners ?? []).map((o) => o.pid)))];
-  for (const pid of pids) {
+  for (const pid of await holdersOf(portNumber, ctx)) {
     const cmdline = await ctx.host.readFile(`/proc/${pid}/cmdline`).catch(() => '');
     const proxy = proxyForward(cmdline.replace(/\0+$/, '').replaceAll('\0', ' '), portNumber);
-    if (proxy) return proxy;
+    // docker-proxy runs once per protocol of a published port (`-proto udp`).
+    if (proxy && (protocol === 'tcp' || proxy.protocol === 'udp')) return proxy;
   }
   return undefined;
+}
+
+/** The processes holding the port here: its TCP listeners, or the sockets bound to it for UDP. */
+async function holdersOf(portNumber: number, ctx: CheckContext): Promise<number[]> {
+  if (ctx.target.protocol === 'udp') {
+    const inodes = udpReceiversOn(await udpSocketsOf(ctx.host), portNumber).map((s) => s.inode ?? 0).filter((i) => i > 0);
+    if (!inodes.length) return [];
+    return [...new Set((await ctx.host.socketOwners(inodes)).owners.flatMap((o) => o.holders.map((h) => h.pid)))];
+  }
+  const table = await ctx.facts.socketTable(portNumber).catch(() => undefined);
+  return [...new Set((table?.sockets ?? []).filter((s) => s.state === 'LISTEN' && s.local.port === portNumber).flatMap((s) => (s.owners ?? []).map((o) => o.pid)))];
 }
 
 /** The namespace whose interfaces hold the address: this one (view undefined), another, or none. */
 async function namespaceOf(address: string, portNumber: number, ctx: CheckContext): Promise<{ view?: NamedNamespace; sockets: TcpSocket[] } | undefined> {
   const bare = normalizeAddress(address);
+  const udp = ctx.target.protocol === 'udp';
   // A REDIRECT, or a DNAT to another port of this host, stays in this namespace.
   if (await ctx.facts.isLocalAddress(bare)) {
+    if (udp) return { sockets: await udpSocketsOf(ctx.host) };
     return { sockets: (await ctx.facts.socketTable(portNumber).catch(() => undefined))?.sockets ?? [] };
   }
   const { views } = await ctx.facts.once('namespaces', () => otherNamespaces(ctx.host));
   const addresses = await ctx.facts.once('namespace-addresses', () => namespaceAddresses(ctx.host, views));
   const i = addresses.findIndex((list) => list.map(normalizeAddress).includes(bare));
-  return i >= 0 ? { view: nameNamespace(views[i]!), sockets: views[i]!.sockets } : undefined;
+  if (i < 0) return undefined;
+  // The namespace views carry TCP sockets; for UDP, its own UDP sockets are read once it is known.
+  return { view: nameNamespace(views[i]!), sockets: udp ? await udpSocketsOf(ctx.host, views[i]!.pid) : views[i]!.sockets };
 }

@@ -26,13 +26,20 @@ const journalUnitsFor = (ctx: CheckContext) =>
     (await ctx.facts.systemdRunning()) ? unitsLoggingPort(ctx.host, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
   );
 
+/** What a holder of the port holds, in words: the listener, a connection in a state, a UDP socket. */
+function holding(state: string, protocol: 'tcp' | 'udp'): string {
+  if (state === 'LISTEN') return 'the listener';
+  if (protocol === 'udp') return state === 'UNCONN' ? 'a bound UDP socket' : 'a connected UDP socket';
+  return `a ${state} connection`;
+}
+
 /** Programs holding connections on the port right now (a CLOSE_WAIT outlives its dead listener). */
 async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
-  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const table = await ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => undefined);
   const out: Guess[] = [];
   for (const s of table?.sockets ?? []) {
     if (s.local.port !== ctx.target.port || s.state === 'LISTEN') continue;
-    for (const o of s.owners ?? []) out.push({ value: o.program, reason: `holds a ${s.state} connection on port ${ctx.target.port} (pid ${o.pid})`, likely: true });
+    for (const o of s.owners ?? []) out.push({ value: o.program, reason: `holds ${holding(s.state, ctx.target.protocol)} on port ${ctx.target.port} (pid ${o.pid})`, likely: true });
   }
   return out;
 }
@@ -44,7 +51,7 @@ const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${c
  * accepted on it — and whether something holds it whose owner cannot be seen (not root).
  */
 async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: number; program: string; state: string }[]; unseen: boolean }> {
-  const table = await ctx.facts.socketTable(ctx.target.port).catch(() => undefined);
+  const table = await ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => undefined);
   const mine = (table?.sockets ?? []).filter((s) => s.local.port === ctx.target.port);
   const ordered = [...mine.filter((s) => s.state === 'LISTEN'), ...mine.filter((s) => s.state !== 'LISTEN')];
   const holders = new Map<number, { pid: number; program: string; state: string }>();
@@ -58,7 +65,7 @@ async function holdersOfPort(ctx: CheckContext): Promise<{ holders: { pid: numbe
  * is held by some process already: then that process is the answer, not a guess from the number.
  */
 async function wellKnownPrograms(ctx: CheckContext, held: boolean): Promise<Guess[]> {
-  const w = wellKnown(ctx.target.port);
+  const w = wellKnown(ctx.target.port, ctx.target.protocol);
   if (!w) return [];
   const running = await Promise.all(w.programs.map((p) => ctx.facts.processes(p).then((f) => f.processes, () => [])));
   return w.programs.map((p, i) => {
@@ -79,14 +86,14 @@ async function unitsOfHolders(ctx: CheckContext): Promise<{ guesses: Guess[]; he
   const units = await unitsOfPids(ctx.host, first.map((h) => h.pid));
   for (const [i, h] of first.entries()) {
     const u = units[i];
-    if (u) guesses.push({ value: stripService(u), reason: `${h.program} (pid ${h.pid}) holds ${h.state === 'LISTEN' ? 'the listener' : `a ${h.state} connection`} on port ${ctx.target.port} and runs in ${u}`, likely: true });
+    if (u) guesses.push({ value: stripService(u), reason: `${h.program} (pid ${h.pid}) holds ${holding(h.state, ctx.target.protocol)} on port ${ctx.target.port} and runs in ${u}`, likely: true });
   }
   return { guesses, held: holders.length > 0 || unseen };
 }
 
 /** A well-known unit is likely when it is installed (its unit file exists) and the port is not held. */
 async function wellKnownUnits(ctx: CheckContext, held: boolean): Promise<Guess[]> {
-  const w = wellKnown(ctx.target.port);
+  const w = wellKnown(ctx.target.port, ctx.target.protocol);
   const units = w?.units ?? [];
   const files = units.length ? await installedUnitFiles(ctx.host, units.map((u) => `${u}.service`)) : [];
   return units.map((u, i) => {

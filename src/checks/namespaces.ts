@@ -6,6 +6,7 @@ import { isLoopback, isWildcard } from '../net/address.js';
 import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces, type NamespaceView } from '../system/namespaces.js';
 import { containerOfCgroup, type ContainerRef } from '../analysis/container.js';
 import type { TcpSocket } from '../system/socket.js';
+import { udpReceiversOn } from '../system/namespace-udp.js';
 
 /** A namespace named as well as can be known: its /run/netns name, else its container, else its inode. */
 export interface NamedNamespace extends NamespaceView {
@@ -31,20 +32,21 @@ export function namespaceRef(v: NamedNamespace): { kind: 'netns' | 'container'; 
  * The command that publishes the port, as argv (a next step for a person: IMAGE and POD stand for
  * what only its owner knows). A plain namespace gets the DNAT rule Docker itself would write.
  */
-export function publishCommand(v: NamedNamespace, port: number, address: string | undefined): string[] {
+export function publishCommand(v: NamedNamespace, port: number, address: string | undefined, protocol: 'tcp' | 'udp'): string[] {
   const pp = `${port}:${port}`;
   switch (v.container?.runtime) {
     case 'docker':
     case 'podman':
-      return [v.container.runtime, 'run', '-p', pp, 'IMAGE'];
+      // `-p 53:53` publishes TCP only; UDP is said with /udp.
+      return [v.container.runtime, 'run', '-p', protocol === 'udp' ? `${pp}/udp` : pp, 'IMAGE'];
     case 'nspawn':
-      return ['systemd-nspawn', `--port=tcp:${pp}`, '-M', v.name];
+      return ['systemd-nspawn', `--port=${protocol}:${pp}`, '-M', v.name];
     case 'kubernetes':
     case 'containerd':
     case 'cri-o':
-      return ['kubectl', 'expose', 'pod', 'POD', '--type=NodePort', `--port=${port}`];
+      return ['kubectl', 'expose', 'pod', 'POD', '--type=NodePort', `--port=${port}`, ...(protocol === 'udp' ? ['--protocol=UDP'] : [])];
     default:
-      return ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${address ?? 'ADDRESS'}:${port}`];
+      return ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-p', protocol, '--dport', String(port), '-j', 'DNAT', '--to-destination', `${address ?? 'ADDRESS'}:${port}`];
   }
 }
 
@@ -74,11 +76,12 @@ export const namespaces = defineCheck({
   }),
   describe: (p) => `looking for port ${p.port} in the other network namespaces (containers)`,
   async run(p, ctx) {
-    const command = `lsns -t net; nsenter -t PID -n ss -Htlnp 'sport = :${p.port}'`;
+    const command = `lsns -t net; nsenter -t PID -n ss -H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp 'sport = :${p.port}'`;
     const id = await ctx.facts.identity();
-    const { views: raw } = await ctx.facts.once('namespaces', () => otherNamespaces(ctx.host));
+    const udp = ctx.target.protocol === 'udp';
+    const { views: raw } = await ctx.facts.once(udp ? 'namespaces:udp' : 'namespaces', () => otherNamespaces(ctx.host, ctx.target.protocol));
     const views = raw.map(nameNamespace);
-    const hits = views.map((v) => ({ v, listeners: listenersOn(v.sockets, p.port) })).filter((h) => h.listeners.length > 0);
+    const hits = views.map((v) => ({ v, listeners: udp ? udpReceiversOn(v.sockets, p.port) : listenersOn(v.sockets, p.port) })).filter((h) => h.listeners.length > 0);
     if (hits.length === 0) {
       if (!id.root && views.length === 0) {
         return { outcome: 'hidden', status: 'info', summary: 'the network namespaces of other users\' processes cannot be read without root: containers were not looked at', command, evidence: { looked: 0 } };
@@ -107,8 +110,8 @@ export const namespaces = defineCheck({
     return {
       outcome: 'listening',
       status: 'fail',
-      summary: `${who} listens on ${at.join(', ')} inside ${where}, a network namespace of its own${loopbackOnly ? ' (on loopback only, even there)' : ''}`,
-      command: namespaceCommands(view, p.port),
+      summary: `${who} ${udp ? 'is bound to UDP' : 'listens on'} ${at.join(', ')} inside ${where}, a network namespace of its own${loopbackOnly ? ' (on loopback only, even there)' : ''}`,
+      command: namespaceCommands(view, p.port, ctx.target.protocol),
       evidence: {
         namespace: namespaceRef(view),
         ...(v.container ? { container: v.container } : {}),
@@ -116,7 +119,7 @@ export const namespaces = defineCheck({
         ...(holder ? { program: holder.program, pid: holder.pid } : {}),
         loopbackOnly,
         looked: views.length,
-        publish: publishCommand(view, p.port, address),
+        publish: publishCommand(view, p.port, address, ctx.target.protocol),
         ...(address ? { address } : {}),
       },
     };

@@ -4,6 +4,7 @@ import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { LIST_SOCKETS_COMMAND, listenPort, socketUnits, type SocketUnit } from '../system/systemd/sockets.js';
 import { unitStatuses } from '../system/systemd/status.js';
 import { normaliseUnit, type UnitDetails } from '../system/systemd/units.js';
+import { udpServices } from './sockets.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -24,22 +25,28 @@ export const portOwner = defineCheck({
   outcomes: ['expected', 'socket-activated', 'other', 'unnamed', 'hidden', 'none'],
   params: z.object({ port: port(), process: z.optional(z.string()), service: z.optional(z.string()) }),
   evidence: fields({ ownersHidden: e.bool(), expected: e.str(), owners: e.list(e.any()), holders: e.list(e.any()), holderText: e.str(), socket: e.str(), listen: e.list(e.str()), accept: e.bool(), service: e.str(), serviceState: e.str() }),
-  describe: (p) => `ss -Htlnp 'sport = :${p.port}'${p.process || p.service ? `  (is it ${p.process || p.service}?)` : ''}`,
+  describe: (p, ctx) => `${ownerCommand(p.port, ctx.target.protocol)}${p.process || p.service ? `  (is it ${p.process || p.service}?)` : ''}`,
   async run(p, ctx) {
-    const table = await ctx.facts.socketTable(p.port);
-    const command = `ss -Htlnp 'sport = :${p.port}'`;
-    const listening = table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port);
+    const udp = ctx.target.protocol === 'udp';
+    const { table, listening } = udp
+      ? await udpServices(ctx, p.port).then(({ table, services }) => ({ table, listening: services }))
+      : await ctx.facts.socketTable(p.port).then((table) => ({ table, listening: table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port) }));
+    const command = ownerCommand(p.port, ctx.target.protocol);
+    // UDP's words: a socket is bound to the port, not listening on it.
+    const portText = udp ? `UDP port ${p.port}` : `port ${p.port}`;
+    const heldBy = (holders: string) => (udp ? `${holders} is bound to ${portText}` : `${portText} is held by ${holders}`);
     const owners = listening.flatMap((s) => s.owners ?? []);
     const named = { process: p.process?.trim() || undefined, service: p.service?.trim() || undefined };
     const wanted = named.process ?? named.service;
-    if (listening.length === 0) return { outcome: 'none', status: 'fail', summary: `nothing listens on port ${p.port}`, command, evidence: {} };
+    const notBy = udp ? `, not ${wanted}` : `, not by ${wanted}`;
+    if (listening.length === 0) return { outcome: 'none', status: 'fail', summary: udp ? `nothing is bound to ${portText}` : `nothing listens on port ${p.port}`, command, evidence: {} };
     if (owners.length === 0) {
       return {
         outcome: 'hidden',
         status: 'info',
         summary: table.ownersHidden
-          ? `the owner of port ${p.port} is hidden: whyport is not root, so other users' processes cannot be seen`
-          : `no process could be found holding port ${p.port}`,
+          ? `the owner of ${portText} is hidden: whyport is not root, so other users' processes cannot be seen`
+          : `no process could be found holding ${portText}`,
         command: table.ownersHidden ? `sudo ${command}` : command,
         evidence: { ownersHidden: table.ownersHidden },
       };
@@ -54,7 +61,7 @@ export const portOwner = defineCheck({
     // before it reaches pid 1), so a holder in a unit that a socket unit on this port starts counts too.
     const init = holders.find((h) => h.pid === 1 && h.program === 'systemd');
     const inUnits = holders.filter((h) => h.unit !== undefined && h.unit.endsWith('.service'));
-    const candidate = init || inUnits.length ? await socketFor(ctx, p.port) : undefined;
+    const candidate = init || inUnits.length ? await socketFor(ctx, p.port, ctx.target.protocol) : undefined;
     const startedBy = (s: SocketUnit) => inUnits.some((h) => h.unit === s.service || (s.accept && s.service !== undefined && h.unit!.startsWith(s.service.replace(/@\.service$/, '@'))));
     const socket = candidate && (init || startedBy(candidate)) ? candidate : undefined;
     const others = holders.filter((h) => h !== init);
@@ -67,8 +74,8 @@ export const portOwner = defineCheck({
       const service = socket.service ?? socket.unit;
       const serviceStatus = socket.accept ? undefined : (await unitStatuses(ctx.host, [service], { timeoutMs: ctx.timeoutMs })).find((s): s is UnitDetails => 'subState' in s);
       const running = others.length ? `; ${service} runs (${who(others)})` : '';
-      const how = socket.accept ? `which starts an instance of ${service} for each connection` : `which starts ${service} on the first connection`;
-      const summary = `systemd listens on port ${p.port} for ${socket.unit}, ${how}${running}`;
+      const how = socket.accept ? `which starts an instance of ${service} for each connection` : `which starts ${service} on the first ${udp ? 'datagram' : 'connection'}`;
+      const summary = `systemd ${udp ? 'holds' : 'listens on'} ${portText} for ${socket.unit}, ${how}${running}`;
       const evidence = {
         ...base,
         socket: socket.unit,
@@ -87,12 +94,12 @@ export const portOwner = defineCheck({
       const processNamed = named.process !== undefined && (units.has(normaliseUnit(named.process)) || service.replace(/@?\.service$/, '') === named.process || program === named.process || others.some((h) => h.program === named.process));
       const isNamed = wanted === undefined || unitNamed || processNamed;
       if (isNamed) return { outcome: 'socket-activated', status: 'pass', summary, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
-      return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${evidence.holderText}, not by ${wanted}`, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
+      return { outcome: 'other', status: 'fail', summary: `${heldBy(evidence.holderText)}${notBy}`, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
     }
 
     const holderText = who(holders);
     const evidence = { ...base, holderText };
-    if (wanted === undefined) return { outcome: 'unnamed', status: 'info', summary: `port ${p.port} is held by ${holderText}`, command, evidence };
+    if (wanted === undefined) return { outcome: 'unnamed', status: 'info', summary: heldBy(holderText), command, evidence };
 
     const matched: Holder[] = [];
     for (const h of holders) {
@@ -100,10 +107,14 @@ export const portOwner = defineCheck({
       const byUnit = named.service !== undefined && h.unit !== undefined && (h.unit === normaliseUnit(named.service) || h.unit === (await namedUnit()));
       if (byProcess || byUnit) matched.push(h);
     }
-    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `port ${p.port} is held by ${holderText}, as expected`, command, evidence };
-    return { outcome: 'other', status: 'fail', summary: `port ${p.port} is held by ${holderText}, not by ${wanted}`, command, evidence };
+    if (matched.length > 0) return { outcome: 'expected', status: 'pass', summary: `${heldBy(holderText)}, as expected`, command, evidence };
+    return { outcome: 'other', status: 'fail', summary: `${heldBy(holderText)}${notBy}`, command, evidence };
   },
 });
+
+function ownerCommand(port: number, protocol: 'tcp' | 'udp'): string {
+  return protocol === 'udp' ? `ss -Hulnp 'sport = :${port}'` : `ss -Htlnp 'sport = :${port}'`;
+}
 
 /** `nginx (pids 41, 42, 43) in nginx.service, redis-server (pid 50)` */
 function who(holders: Holder[]): string {
@@ -121,9 +132,11 @@ function who(holders: Holder[]): string {
 }
 
 /** The socket unit that listens on the port, preferring one that is listening now. */
-async function socketFor(ctx: CheckContext, port: number): Promise<SocketUnit | undefined> {
+async function socketFor(ctx: CheckContext, port: number, protocol: 'tcp' | 'udp'): Promise<SocketUnit | undefined> {
   const all = await ctx.facts.once('socket-units', () => ctx.facts.systemdRunning().then((running) => (running ? socketUnits(ctx.host, { timeoutMs: ctx.timeoutMs }) : [])));
-  const mine = all.filter((s) => s.listen.some((l) => listenPort(l.address) === port && (l.kind === 'Stream' || l.kind === 'Datagram')));
+  // ListenDatagram= is UDP's; TCP keeps reading both kinds, as it always has.
+  const kinds = protocol === 'udp' ? ['Datagram'] : ['Stream', 'Datagram'];
+  const mine = all.filter((s) => s.listen.some((l) => listenPort(l.address) === port && kinds.includes(l.kind)));
   return mine.find((s) => s.state === 'active') ?? mine[0];
 }
 

@@ -6,7 +6,7 @@ import { e, fields } from './evidence.js';
 
 /** Where a process listens, to catch it listening on another port than expected. */
 export const processListeners = defineCheck({
-  description: 'The ports a process (by name, or by pid and its children) listens on',
+  description: 'The ports a process (by name, or by pid and its children) listens on (for UDP: is bound to)',
   outcomes: ['this-port', 'other-ports', 'none', 'hidden', 'not-running'],
   params: z.object({
     port: port(),
@@ -15,8 +15,9 @@ export const processListeners = defineCheck({
     pid: z.optional(z.union([z.literal(''), z.coerce.number().check(z.int(), z.minimum(0))])),
   }),
   evidence: fields({ pids: e.list(e.num()), ports: e.list(e.num()), listeners: e.list(e.str()) }),
-  describe: (p) => `ss -Htlnp | grep ${p.name ? p.name : `pid=${p.pid}`}`,
+  describe: (p, ctx) => `ss -H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp | grep ${p.name ? p.name : `pid=${p.pid}`}`,
   async run(p, ctx) {
+    const udp = ctx.target.protocol === 'udp';
     let pids: number[] = [];
     let label: string;
     if (p.pid) {
@@ -29,7 +30,7 @@ export const processListeners = defineCheck({
     } else {
       label = 'the process';
     }
-    const command = `ss -Htlnp | grep ${p.name ? `'"${p.name}"'` : `pid=${p.pid}`}`;
+    const command = `ss -H${udp ? 'u' : 't'}lnp | grep ${p.name ? `'"${p.name}"'` : `pid=${p.pid}`}`;
     if (pids.length === 0) return { outcome: 'not-running', status: 'fail', summary: `${label} is not running`, command, evidence: { pids } };
 
     const inodes = new Set<number>();
@@ -38,19 +39,21 @@ export const processListeners = defineCheck({
       if (r === 'hidden') hidden = true;
       else if (r !== 'gone') for (const i of r) inodes.add(i);
     }
-    const table = await readListeners(ctx.host, { timeoutMs: ctx.timeoutMs });
+    const table = await readListeners(ctx.host, { timeoutMs: ctx.timeoutMs, ...(udp ? { protocol: 'udp' as const } : {}) });
     const mine = table.sockets.filter((s) => s.inode !== undefined && inodes.has(s.inode));
     const ports = [...new Set(mine.map((s) => s.local.port))].sort((a, b) => a - b);
     const evidence = { pids, ports, listeners: mine.map((s) => endpointText(s.local.address, s.local.port)) };
     if (mine.some((s) => s.local.port === p.port)) {
-      return { outcome: 'this-port', status: 'pass', summary: `${label} listens on port ${p.port}`, command, evidence };
+      return { outcome: 'this-port', status: 'pass', summary: udp ? `${label} is bound to UDP port ${p.port}` : `${label} listens on port ${p.port}`, command, evidence };
     }
     if (mine.length > 0) {
-      return { outcome: 'other-ports', status: 'fail', summary: `${label} listens on ${evidence.listeners.join(', ')} — not on port ${p.port}`, command, evidence };
+      const where = evidence.listeners.join(', ');
+      return { outcome: 'other-ports', status: 'fail', summary: udp ? `${label} is bound to UDP ${where} — not to port ${p.port}` : `${label} listens on ${where} — not on port ${p.port}`, command, evidence };
     }
     if (hidden) {
       return { outcome: 'hidden', status: 'info', summary: `cannot see the sockets of ${label}: whyport is not root`, command: `sudo ${command}`, evidence };
     }
-    return { outcome: 'none', status: 'fail', summary: `${label} runs (pid ${pids.slice(0, 5).join(', ')}) but listens on no TCP port`, command, evidence };
+    const running = `${label} runs (pid ${pids.slice(0, 5).join(', ')})`;
+    return { outcome: 'none', status: 'fail', summary: udp ? `${running} but is bound to no UDP port` : `${running} but listens on no TCP port`, command, evidence };
   },
 });

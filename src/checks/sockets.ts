@@ -1,13 +1,15 @@
 import { port, positive, z } from './params.js';
-import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS } from '../knowledge/thresholds.js';
+import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS, UDP_DROP_SAMPLE_MS } from '../knowledge/thresholds.js';
 import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
 import { endpointText } from '../net/endpoint.js';
-import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis } from '../analysis/sockets.js';
-import type { SocketTable } from '../system/socket.js';
+import { analyseSockets, ownersText, type ListenerQueue, type OwnerCount, type SocketAnalysis, type SocketFinding } from '../analysis/sockets.js';
+import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queued, queueFull, readDrops, worthWatching, type DropReading, type UdpSocketAnalysis } from '../analysis/udp-sockets.js';
+import { sampleUdpDrops } from '../system/udp-stats.js';
+import type { SocketTable, TcpSocket } from '../system/socket.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { isOwnAddress } from '../system/facts.js';
 import type { Host } from '../host/host.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type CheckContext, type CheckResult } from './check.js';
 import { e, fields } from './evidence.js';
 
 const EXAMPLES_PER_STATE = 3;
@@ -21,8 +23,9 @@ const threshold = z.optional(positive());
  * not the outcome comes back as findings ("Also noticed").
  */
 export const sockets = defineCheck({
-  description: 'Every TCP socket on the port, in every state: accept queue vs backlog, CLOSE_WAIT per process, SYN_RECV, TIME_WAIT, FIN_WAIT2',
-  outcomes: ['listening', 'accept-queue-full', 'close-wait-leak', 'recent', 'none', 'error'],
+  description:
+    'Every TCP socket on the port, in every state: accept queue vs backlog, CLOSE_WAIT per process, SYN_RECV, TIME_WAIT, FIN_WAIT2. For UDP: the bound sockets, connected and ephemeral ones, and receive-buffer drops watched as they happen',
+  outcomes: ['listening', 'accept-queue-full', 'close-wait-leak', 'recent', 'receive-drops', 'none', 'error'],
   params: z.object({
     port: port(),
     /** CLOSE_WAIT accepted on the port at or above this: close-wait-leak. */
@@ -42,9 +45,16 @@ export const sockets = defineCheck({
     overflows: fields({ error: e.str(), detail: e.str(), source: e.str(), first: e.num(), second: e.num(), growth: e.num(), intervalMs: e.num() }),
     recent: fields({ sockets: e.any(), counts: e.map(e.str(), e.num()), holders: e.any() }),
     acceptQueue: fields({ listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), queue: e.num(), backlog: e.nullable(e.num()), backlogAtMost: e.num(), detail: e.str() }),
+    // UDP only.
+    protocol: e.str(), services: e.list(e.any()), connected: e.list(e.str()), ephemeral: e.list(e.str()), clients: e.num(),
+    drops: fields({
+      listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), drops: e.num(), growth: e.num(), windowMs: e.num(), queued: e.num(),
+      rcvbuf: e.nullable(e.num()), rmemMax: e.nullable(e.num()), rmemDefault: e.nullable(e.num()), rcvbufErrors: e.nullable(e.num()), detail: e.str(), error: e.str(),
+    }),
   }),
-  describe: (p) => `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`,
+  describe: (p, ctx) => (ctx.target.protocol === 'udp' ? udpCommand(p.port) : `ss -Htan '( sport = :${p.port} or dport = :${p.port} )'`),
   async run(p, ctx) {
+    if (ctx.target.protocol === 'udp') return runUdp(p.port, ctx);
     let table: SocketTable;
     try {
       table = await ctx.facts.socketTable(p.port);
@@ -203,4 +213,128 @@ function overflowSentence(o: OverflowSample): string {
 function overflowEvidence(o: OverflowSample | string) {
   if (typeof o === 'string') return { error: o, detail: `the kernel's listen-overflow counter could not be read: ${o}` };
   return { ...o, detail: overflowSentence(o) };
+}
+
+/**
+ * The UDP sockets that serve the port: bound and unconnected, and not a port a client was given
+ * (src/analysis/udp-sockets.ts). What `listeners` and `port-owner` read for a UDP target.
+ */
+export async function udpServices(ctx: CheckContext, port: number): Promise<{ table: SocketTable; services: TcpSocket[] }> {
+  const { table, analysis } = await readUdpPort(ctx, port);
+  return { table, services: analysis.services.map((v) => v.socket) };
+}
+
+/** The port's UDP table and its reading; the host's ephemeral range is read only when a socket might be a client's. */
+async function readUdpPort(ctx: CheckContext, port: number): Promise<{ table: SocketTable; analysis: UdpSocketAnalysis }> {
+  const table = await ctx.facts.socketTable(port, 'udp');
+  const ephemeralRange = needsEphemeralRange(table, port) ? await ctx.facts.ephemeralRange() : undefined;
+  return { table, analysis: analyseUdpSockets(table, { port, ...(ephemeralRange ? { ephemeralRange } : {}) }) };
+}
+
+function udpCommand(port: number): string {
+  return `ss -Huanm '( sport = :${port} or dport = :${port} )'`;
+}
+
+/**
+ * The UDP reading of the port: a bound socket is `listening`, one dropping datagrams while whyport
+ * watches is `receive-drops`, and without a bound socket `none` says what else uses the port. The
+ * TCP outcomes (accept queue, CLOSE_WAIT, recent) never come out: UDP has no such states.
+ */
+async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'listening' | 'receive-drops' | 'none' | 'error'>> {
+  let table: SocketTable;
+  let a: UdpSocketAnalysis;
+  try {
+    ({ table, analysis: a } = await readUdpPort(ctx, port));
+  } catch (err) {
+    return { outcome: 'error', status: 'fail', summary: `could not read the UDP socket table: ${(err as Error).message}`, command: udpCommand(port), evidence: {} };
+  }
+
+  const examples: Record<string, string[]> = {};
+  for (const s of table.sockets) {
+    const list = (examples[s.state] ??= []);
+    if (list.length < EXAMPLES_PER_STATE) list.push(`${endpointText(s.local.address, s.local.port)} ↔ ${endpointText(s.peer.address, s.peer.port)}`);
+  }
+  const evidence: Record<string, unknown> = {
+    protocol: 'udp',
+    source: table.source,
+    counts: a.counts,
+    examples,
+    total: table.sockets.length,
+    notices: table.notices,
+    services: a.services.map(({ endpoint, owner, socket: s }) => ({
+      endpoint,
+      owner,
+      owners: s.owners ?? null,
+      family: s.family,
+      ...(s.dualStack !== undefined ? { dualStack: s.dualStack } : {}),
+      queued: queued(s),
+      rcvbuf: s.rcvbuf ?? null,
+      drops: s.drops ?? null,
+      full: queueFull(s),
+    })),
+    connected: a.connected.map((v) => `${v.endpoint} ↔ ${v.peer} (${v.owner})`),
+    ephemeral: a.ephemeral.map((v) => `${v.endpoint}${v.peer ? ` ↔ ${v.peer}` : ''} (${v.owner})`),
+    clients: a.clients.length,
+  };
+  const base = { command: table.command };
+  const tally = Object.entries(a.counts).map(([state, n]) => `${n} ${state}`).join(', ');
+  const withFindings = (more: SocketFinding[]) => {
+    const list = [...a.findings, ...more];
+    return list.length ? { findings: list } : {};
+  };
+
+  if (a.services.length === 0) {
+    const summary = a.otherUse ? `no UDP socket is bound to port ${port} for anyone to reach: ${a.otherUse}` : `no UDP socket on port ${port}`;
+    return { ...base, outcome: 'none', status: 'fail', summary, evidence, ...withFindings([]) };
+  }
+  const listening = { ...base, outcome: 'listening' as const, status: 'pass' as const, summary: `UDP port ${port}: ${tally}`, evidence };
+  // A healthy socket (no drops, room in its queue) is not watched: it costs nothing more.
+  if (!worthWatching(a.services)) return { ...listening, ...withFindings([]) };
+
+  const sample = await sampleUdpDrops(ctx.host, port, { timeoutMs: ctx.timeoutMs, intervalMs: UDP_DROP_SAMPLE_MS });
+  if (typeof sample === 'string') {
+    evidence.drops = { error: sample, detail: `the drop counters could not be read a second time: ${sample}` };
+    const earlier = a.services.filter((v) => (v.socket.drops ?? 0) > 0).map((v) => `${v.endpoint} (${v.owner}) has dropped ${v.socket.drops} datagrams since it was opened`);
+    return { ...listening, ...withFindings(earlier.map((summary) => ({ code: 'UDP_PAST_DROPS', summary: `${summary}; whether it still does could not be watched (${sample}).` }))) };
+  }
+  const readings = readDrops(a.services, sample.first.sockets, sample.second.sockets);
+  const rcvbufErrors = counterGrowth(sample.first.counters, sample.second.counters);
+  const worst = readings[0];
+  const limits = { rmemMax: sample.rmemMax, rmemDefault: sample.rmemDefault, rcvbufErrors };
+  if (worst) evidence.drops = await dropEvidence(ctx.host, worst, sample.windowMs, limits);
+  if (worst?.dropping) {
+    const queue = worst.rcvbuf !== null ? `${worst.queued} of ${worst.rcvbuf} bytes queued` : `${worst.queued} bytes queued`;
+    const during = worst.growth > 0 ? `dropped ${plural(worst.growth, 'datagram')} within ${sample.windowMs} ms` : `has a full queue that stayed full for ${sample.windowMs} ms`;
+    return {
+      ...base,
+      outcome: 'receive-drops',
+      status: 'fail',
+      summary: `UDP port ${port}: ${worst.endpoint} (${worst.owner}) ${during} (${worst.drops} in all); ${queue}${limits.rmemMax !== null ? `, net.core.rmem_max ${limits.rmemMax}` : ''}`,
+      evidence,
+      ...withFindings([]),
+    };
+  }
+  return { ...listening, ...withFindings(pastDropFindings(readings, sample.windowMs)) };
+}
+
+/** The socket dropping datagrams (or the one that dropped most), as the UDP_RECEIVE_DROPS diagnosis quotes it. */
+async function dropEvidence(host: Host, r: DropReading, windowMs: number, limits: { rmemMax: number | null; rmemDefault: number | null; rcvbufErrors: number | null }) {
+  const unit = r.pid !== undefined ? (await unitsOfPids(host, [r.pid]))[0] : undefined;
+  return {
+    listener: r.endpoint,
+    owner: r.owner,
+    ...(r.pid !== undefined ? { pid: r.pid } : {}),
+    ...(unit ? { unit } : {}),
+    drops: r.drops,
+    growth: r.growth,
+    windowMs,
+    queued: r.queued,
+    rcvbuf: r.rcvbuf,
+    ...limits,
+    detail: `${r.owner}${unit ? ` (unit ${unit})` : ''}: ${dropSentence(r, windowMs, limits)}`,
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -83,7 +83,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const target = opts.before?.target ?? (await reportTarget(ctx));
   const steps: StepRecord[] = [...(opts.before?.steps ?? [])];
   const findings: Finding[] = [...(opts.before?.findings ?? [])];
-  const scope = { target, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: steps.at(-1) };
+  const scope = { target: { ...target, ...portCommands(target) }, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: steps.at(-1) };
 
   const history: Record<string, string> = {};
   for (const s of steps) {
@@ -157,6 +157,16 @@ function known(answers: Record<string, string>, steps: StepRecord[]): Record<str
   return Object.fromEntries(Object.entries(answers).filter(([k]) => !guessed.has(k)));
 }
 
+/**
+ * Commands a playbook's fix names in words that fit either protocol: `{{ target.listeners }}` lists
+ * what listens on the port (TCP) or is bound to it (UDP), `{{ target.sockets }}` every socket of the
+ * port in any state; both with their owners, as argv (a placeholder standing alone is the command).
+ */
+export function portCommands(target: Pick<ReportTarget, 'port' | 'protocol'>): { listeners: string[]; sockets: string[] } {
+  const p = target.protocol === 'udp' ? 'u' : 't';
+  return { listeners: ['ss', `-H${p}lnp`, `sport = :${target.port}`], sockets: ['ss', `-H${p}anp`, `sport = :${target.port}`] };
+}
+
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
   const { target, facts } = ctx;
   const res = await facts.resolve(target.host);
@@ -166,7 +176,7 @@ async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
     host: target.host,
     address,
     port: target.port,
-    protocol: 'tcp',
+    protocol: target.protocol,
     local: address !== null && (await Promise.all(addresses.map((a) => facts.isLocalAddress(a)))).some(Boolean),
     ...(target.portName ? { portName: target.portName } : {}),
     addresses,

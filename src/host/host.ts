@@ -1,5 +1,6 @@
 import type { Runner } from './runner.js';
 import type { ProbeResult } from './tcp-connect.js';
+import type { UdpProbeOptions, UdpProbeResult } from './udp-probe.js';
 
 /** A process holding a socket: found by the descriptor scan. */
 export interface SocketOwner {
@@ -56,6 +57,11 @@ export interface Host extends Runner {
   identity(): Promise<HostIdentity>;
   /** One TCP connect from that host to a literal address (what `nc -vz` would say there). */
   connectTcp(address: string, port: number, timeoutMs: number): Promise<ProbeResult>;
+  /**
+   * One UDP probe from that host to a literal address (what `nc -vzu` would try there): the payload
+   * sent with retries until a reply, an ICMP error, or `timeoutMs` of silence.
+   */
+  probeUdp(address: string, port: number, opts: UdpProbeOptions): Promise<UdpProbeResult>;
   /** The host's CLOCK_MONOTONIC in µs: systemd's *TimestampMonotonic are on that clock, not on whyport's. */
   monotonicUs(): Promise<number>;
 

@@ -6,6 +6,7 @@ import { execaRunner } from './runner.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
+import { probeUdp } from './udp-probe.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
@@ -74,6 +75,7 @@ export const localHost: Host = {
     return { hostname: hostname(), uid, root: uid === 0, byteOrder: endianness() };
   },
   connectTcp: probeTcp,
+  probeUdp,
   async monotonicUs() {
     // process.hrtime is CLOCK_MONOTONIC on Linux.
     return Number(process.hrtime.bigint() / 1000n);

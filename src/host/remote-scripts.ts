@@ -72,6 +72,29 @@ export const REMOTE_SCRIPTS = {
    */
   connect: ['command -v bash >/dev/null 2>&1 || exit 9', `exec timeout "$3" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2"`].join('\n'),
 
+  /**
+   * One UDP probe from the server: $1 address, $2 port, $3 seconds in all, $4 the payload in hex,
+   * $5 how long to wait for a reply after each try (udp-probe.ts udpSendTimes). bash's /dev/udp is
+   * a connected socket, so an ICMP error comes back as the next read's error ("Connection refused",
+   * "No route to host"). Prints `sent` per try and `reply` for a reply; exit 2 when the socket
+   * cannot be connected, 3 when a write fails, 4 when a read fails (the error on stderr), 5 or 124
+   * for silence, 9 without bash.
+   */
+  udp: [
+    'command -v bash >/dev/null 2>&1 || exit 9',
+    `exec timeout "$3" bash -c '`,
+    'exec 3<>"/dev/udp/$0/$1" || exit 2',
+    'p=; h=$2; while [ -n "$h" ]; do p="$p\\x${h:0:2}"; h=${h:2}; done',
+    'for w in $3; do',
+    '  printf "$p" >&3 || exit 3',
+    '  echo sent',
+    '  IFS= read -r -d "" -N 1 -t "$w" x <&3; s=$?',
+    '  [ "$s" -eq 0 ] && { echo reply; exit 0; }',
+    '  [ "$s" -le 128 ] && exit 4',
+    'done',
+    `exit 5' "$1" "$2" "$4" "$5"`,
+  ].join('\n'),
+
   /** Prints $SSH_CONNECTION (which sudo would drop), then runs the rest. */
   connection: `printf 'ssh=%s\\n' "$SSH_CONNECTION"; exec "$@"`,
 } as const;

@@ -11,6 +11,7 @@ import { REMOTE_SCRIPTS } from './remote-scripts.js';
 import type { SshTarget } from './ssh-target.js';
 import { sshFailure } from './ssh-errors.js';
 import type { ProbeOutcome, ProbeResult } from './tcp-connect.js';
+import { udpSendTimes, type UdpProbeOutcome, type UdpProbeResult } from './udp-probe.js';
 
 /** How to reach the server: the checked `--ssh` destination and what goes with it. */
 export interface SshSettings {
@@ -462,6 +463,33 @@ export function sshHost(session: SshSession): Host {
       if (/No route to host/.test(e)) return result('unreachable', 'EHOSTUNREACH');
       if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
       if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
+      return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
+    },
+    async probeUdp(address, port, opts) {
+      // bash cannot write an empty datagram (printf of nothing writes nothing): a newline goes instead.
+      const empty = !opts.payload || opts.payload.length === 0;
+      const hex = empty ? '0a' : Buffer.from(opts.payload!).toString('hex');
+      const payload = empty ? 'newline' : (opts.payloadName ?? 'custom');
+      const times = udpSendTimes(opts.timeoutMs);
+      const waits = times.map((at, i) => ((times[i + 1] ?? opts.timeoutMs) - at) / 1000);
+      const started = performance.now();
+      const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.udp, 'sh', address, String(port), (opts.timeoutMs / 1000).toFixed(3), hex, waits.map((w) => w.toFixed(3)).join(' ')], {
+        timeoutMs: opts.timeoutMs + 2_000,
+      });
+      const durationMs = Math.round(performance.now() - started);
+      const tries = r.stdout.split('\n').filter((l) => l === 'sent').length;
+      const e = r.stderr;
+      const result = (outcome: UdpProbeOutcome, errno?: string): UdpProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs, tries, payload });
+      if (r.exitCode === 0 && /^reply$/m.test(r.stdout)) return result('reply');
+      if (r.exitCode === 5 || r.exitCode === 124) return result('silent');
+      if (/Connection refused/.test(e)) return result('refused', 'ECONNREFUSED');
+      if (/No route to host/.test(e)) return result('unreachable', 'EHOSTUNREACH');
+      if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
+      if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
+      if (/Operation not permitted/.test(e)) return result('error', 'EPERM');
+      // A read that fails so is ICMPv6's "administratively prohibited"; a connect, a prohibit route.
+      if (/Permission denied/.test(e)) return result(r.exitCode === 4 ? 'unreachable' : 'error', 'EACCES');
+      if (/Invalid argument/.test(e)) return result('error', 'EINVAL');
       return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
     },
     async monotonicUs() {

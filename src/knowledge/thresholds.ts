@@ -44,3 +44,25 @@ export const OVERFLOW_SAMPLE_MS = 300;
 
 /** The kernel's cap on every listen backlog: what a program asks for is silently cut to this. */
 export const SOMAXCONN_FILE = '/proc/sys/net/core/somaxconn';
+
+/**
+ * How long to watch a UDP socket's drop counter when it has dropped datagrams before or its queue
+ * is full. Datagrams are not retried by the kernel (a client's own retry of a DNS query comes
+ * after 1 s or more), so only a sender that keeps sending shows growth; half a second sees a busy
+ * service's drops grow and costs a healthy socket nothing, as it is not watched at all.
+ */
+export const UDP_DROP_SAMPLE_MS = 500;
+
+/**
+ * A UDP receive queue is full when less room is left in the buffer (rcvbuf − queued bytes) than
+ * one small datagram takes in kernel memory: the kernel drops a datagram whose truesize does not
+ * fit (udp __udp_enqueue_schedule_skb), and a 1-byte datagram over loopback takes 832 bytes here
+ * (measured: test/fixtures/ss/capture-udp.sh). Larger datagrams are dropped earlier; the drop
+ * counter shows those.
+ */
+export const UDP_QUEUE_FULL_ROOM_BYTES = 1024;
+
+/** The host's UDP buffer limits and its ephemeral port range (per network namespace). */
+export const RMEM_MAX_FILE = '/proc/sys/net/core/rmem_max';
+export const RMEM_DEFAULT_FILE = '/proc/sys/net/core/rmem_default';
+export const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';

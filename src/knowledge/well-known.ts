@@ -14,6 +14,8 @@ export interface WellKnownPort {
   description: string;
   programs: string[];
   units: string[];
+  /** The protocols it is served over; TCP alone when not given. */
+  protocols?: readonly ('tcp' | 'udp')[];
 }
 
 export const WELL_KNOWN_PORTS: readonly WellKnownPort[] = [
@@ -22,24 +24,32 @@ export const WELL_KNOWN_PORTS: readonly WellKnownPort[] = [
   { port: 23, name: 'telnet', description: 'Telnet remote login (unencrypted)', programs: ['telnetd', 'in.telnetd', 'inetd'], units: ['inetd'] },
   // Postfix's listener is its "master" process; smtpd children handle the connections.
   { port: 25, name: 'smtp', description: 'SMTP mail transfer between servers', programs: ['master', 'exim4', 'exim', 'sendmail'], units: ['postfix', 'exim4', 'sendmail'] },
-  { port: 53, name: 'domain', description: 'DNS name service', programs: ['named', 'unbound', 'systemd-resolve', 'dnsmasq', 'pdns_server', 'pdns_recursor', 'coredns'], units: ['named', 'bind9', 'unbound', 'systemd-resolved', 'dnsmasq', 'pdns', 'pdns-recursor'] },
+  { port: 53, name: 'domain', description: 'DNS name service', programs: ['named', 'unbound', 'systemd-resolve', 'dnsmasq', 'pdns_server', 'pdns_recursor', 'coredns'], units: ['named', 'bind9', 'unbound', 'systemd-resolved', 'dnsmasq', 'pdns', 'pdns-recursor'], protocols: ['tcp', 'udp'] },
+  { port: 67, name: 'bootps', description: 'DHCP server (BOOTP)', programs: ['dhcpd', 'kea-dhcp4', 'dnsmasq'], units: ['isc-dhcp-server', 'kea-dhcp4-server', 'dnsmasq'], protocols: ['udp'] },
+  { port: 69, name: 'tftp', description: 'TFTP file transfer (network boot)', programs: ['in.tftpd', 'dnsmasq'], units: ['tftpd-hpa', 'dnsmasq'], protocols: ['udp'] },
   { port: 80, name: 'http', description: 'HTTP, the web without TLS', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'varnishd', 'envoy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'varnish'] },
+  { port: 123, name: 'ntp', description: 'NTP time service', programs: ['chronyd', 'ntpd', 'systemd-timesyn'], units: ['chrony', 'chronyd', 'ntpsec', 'ntp', 'systemd-timesyncd'], protocols: ['udp'] },
   { port: 110, name: 'pop3', description: 'POP3 mail retrieval', programs: ['dovecot'], units: ['dovecot'] },
   { port: 111, name: 'sunrpc', description: 'RPC port mapper (NFS v3 and older)', programs: ['rpcbind'], units: ['rpcbind'] },
   { port: 139, name: 'netbios-ssn', description: 'SMB file sharing over NetBIOS', programs: ['smbd'], units: ['smbd', 'smb'] },
   { port: 143, name: 'imap2', description: 'IMAP mail access', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 161, name: 'snmp', description: 'SNMP monitoring agent', programs: ['snmpd'], units: ['snmpd'], protocols: ['udp', 'tcp'] },
   { port: 389, name: 'ldap', description: 'LDAP directory', programs: ['slapd'], units: ['slapd'] },
-  { port: 443, name: 'https', description: 'HTTPS, the web over TLS', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'envoy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik'] },
+  { port: 443, name: 'https', description: 'HTTPS, the web over TLS (on UDP: HTTP/3 over QUIC)', programs: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik', 'envoy'], units: ['nginx', 'apache2', 'httpd', 'caddy', 'lighttpd', 'haproxy', 'traefik'], protocols: ['tcp', 'udp'] },
   { port: 445, name: 'microsoft-ds', description: 'SMB file sharing (Samba, Windows shares)', programs: ['smbd'], units: ['smbd', 'smb'] },
   { port: 465, name: 'submissions', description: 'mail submission over TLS', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
+  { port: 500, name: 'isakmp', description: 'IPsec key exchange (IKE)', programs: ['charon', 'pluto', 'racoon'], units: ['strongswan', 'strongswan-starter', 'ipsec'], protocols: ['udp'] },
+  { port: 514, name: 'syslog', description: 'syslog over the network', programs: ['rsyslogd', 'syslog-ng'], units: ['rsyslog', 'syslog-ng'], protocols: ['udp'] },
   { port: 587, name: 'submission', description: 'mail submission by mail clients', programs: ['master', 'exim4'], units: ['postfix', 'exim4'] },
   { port: 631, name: 'ipp', description: 'IPP printing (CUPS)', programs: ['cupsd'], units: ['cups'] },
   { port: 636, name: 'ldaps', description: 'LDAP directory over TLS', programs: ['slapd'], units: ['slapd'] },
   { port: 873, name: 'rsync', description: 'rsync daemon', programs: ['rsync'], units: ['rsync'] },
   { port: 993, name: 'imaps', description: 'IMAP mail access over TLS', programs: ['dovecot'], units: ['dovecot'] },
   { port: 995, name: 'pop3s', description: 'POP3 mail retrieval over TLS', programs: ['dovecot'], units: ['dovecot'] },
+  { port: 1194, name: 'openvpn', description: 'OpenVPN', programs: ['openvpn'], units: ['openvpn', 'openvpn-server@server'], protocols: ['udp', 'tcp'] },
   { port: 1433, name: 'ms-sql-s', description: 'Microsoft SQL Server', programs: ['sqlservr'], units: ['mssql-server'] },
   { port: 1521, name: 'oracle', description: 'Oracle database listener', programs: ['tnslsnr'], units: [] },
+  { port: 1812, name: 'radius', description: 'RADIUS authentication', programs: ['freeradius', 'radiusd'], units: ['freeradius'], protocols: ['udp'] },
   { port: 1883, name: 'mqtt', description: 'MQTT message broker', programs: ['mosquitto', 'beam.smp', 'emqx'], units: ['mosquitto', 'emqx'] },
   { port: 2049, name: 'nfs', description: 'NFS file sharing (served by the kernel)', programs: ['nfsd'], units: ['nfs-server', 'nfs-kernel-server'] },
   { port: 2181, name: 'zookeeper', description: 'ZooKeeper coordination', programs: ['java'], units: ['zookeeper'] },
@@ -52,6 +62,8 @@ export const WELL_KNOWN_PORTS: readonly WellKnownPort[] = [
   { port: 3389, name: 'ms-wbt-server', description: 'RDP remote desktop', programs: ['xrdp'], units: ['xrdp'] },
   { port: 4369, name: 'epmd', description: 'Erlang port mapper (RabbitMQ, CouchDB)', programs: ['epmd'], units: ['epmd'] },
   { port: 5432, name: 'postgresql', description: 'PostgreSQL database', programs: ['postgres'], units: ['postgresql'] },
+  { port: 5060, name: 'sip', description: 'SIP telephony signalling', programs: ['asterisk', 'kamailio', 'opensips'], units: ['asterisk', 'kamailio'], protocols: ['udp', 'tcp'] },
+  { port: 5353, name: 'mdns', description: 'multicast DNS (.local names)', programs: ['avahi-daemon', 'systemd-resolve'], units: ['avahi-daemon', 'systemd-resolved'], protocols: ['udp'] },
   { port: 5601, name: 'kibana', description: 'Kibana dashboards', programs: ['node'], units: ['kibana'] },
   { port: 5672, name: 'amqp', description: 'AMQP message broker (RabbitMQ)', programs: ['beam.smp'], units: ['rabbitmq-server'] },
   { port: 5900, name: 'vnc', description: 'VNC remote desktop', programs: ['Xvnc', 'x11vnc', 'vncserver'], units: [] },
@@ -71,14 +83,22 @@ export const WELL_KNOWN_PORTS: readonly WellKnownPort[] = [
   { port: 9200, name: 'elasticsearch', description: 'Elasticsearch / OpenSearch (HTTP)', programs: ['java'], units: ['elasticsearch', 'opensearch'] },
   { port: 10050, name: 'zabbix-agent', description: 'Zabbix agent', programs: ['zabbix_agentd', 'zabbix_agent2'], units: ['zabbix-agent', 'zabbix-agent2'] },
   { port: 10051, name: 'zabbix-trapper', description: 'Zabbix server', programs: ['zabbix_server'], units: ['zabbix-server'] },
-  { port: 11211, name: 'memcache', description: 'memcached cache', programs: ['memcached'], units: ['memcached'] },
+  // memcached serves UDP only when started with -U PORT (off by default since 1.5.6).
+  { port: 11211, name: 'memcache', description: 'memcached cache', programs: ['memcached'], units: ['memcached'], protocols: ['tcp', 'udp'] },
   { port: 15672, name: 'rabbitmq-mgmt', description: 'RabbitMQ management (web UI and API)', programs: ['beam.smp'], units: ['rabbitmq-server'] },
   { port: 27017, name: 'mongodb', description: 'MongoDB database', programs: ['mongod'], units: ['mongod'] },
+  // The kernel serves WireGuard: no process holds its socket.
+  { port: 51820, name: 'wireguard', description: 'WireGuard VPN (served by the kernel: no process holds the socket)', programs: [], units: ['wg-quick@wg0'], protocols: ['udp'] },
 ];
 
-/** The well-known entry of a port, if any. */
-export function wellKnown(port: number): WellKnownPort | undefined {
-  return WELL_KNOWN_PORTS.find((w) => w.port === port);
+/** The protocols of an entry (TCP when it names none). */
+export function protocolsOf(w: WellKnownPort): readonly ('tcp' | 'udp')[] {
+  return w.protocols ?? ['tcp'];
+}
+
+/** The well-known entry of a port over a protocol (TCP by default), if any. */
+export function wellKnown(port: number, protocol: 'tcp' | 'udp' = 'tcp'): WellKnownPort | undefined {
+  return WELL_KNOWN_PORTS.find((w) => w.port === port && protocolsOf(w).includes(protocol));
 }
 
 /**

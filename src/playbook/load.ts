@@ -20,7 +20,7 @@ config(en());
 
 const DEFAULT_MAX_STEPS = 50;
 const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
-const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local'];
+const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local', 'listeners', 'sockets'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
 
 

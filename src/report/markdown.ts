@@ -1,4 +1,4 @@
-import { statesSeen, type Report, type StepRecord, type StepStatus } from './model.js';
+import { EXIT, exitStatusFor, statesSeen, type Report, type StepRecord, type StepStatus } from './model.js';
 import { clean, formatDuration } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -10,7 +10,7 @@ const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•
  */
 export function renderMarkdown(report: Report): string {
   const { diagnosis, target } = report;
-  const mark = diagnosis.code === 'REACHABLE' ? '✔' : diagnosis.code === 'INCONCLUSIVE' ? '?' : '✖';
+  const mark = diagnosis.code === 'REACHABLE' ? '✔' : exitStatusFor(diagnosis.code) === EXIT.inconclusive ? '?' : '✖';
   const out: string[] = [`## ${mark} ${code(diagnosis.code)}: ${text(diagnosis.title)}`];
 
   if (report.interrupted) {

@@ -5,7 +5,7 @@ export interface ReportTarget {
   /** The address probed; null when the name did not resolve. */
   address: string | null;
   port: number;
-  protocol: 'tcp';
+  protocol: 'tcp' | 'udp';
   /** The address belongs to this machine. */
   local: boolean;
   /** Extra: the service name of the port, e.g. "https" for 443. */
@@ -107,7 +107,8 @@ export const EXIT = { ok: 0, diagnosed: 1, usage: 2, inconclusive: 3, interrupte
 /** The exit status a diagnosis code maps to. */
 export function exitStatusFor(code: string): number {
   if (code === 'REACHABLE') return EXIT.ok;
-  if (code === 'INCONCLUSIVE') return EXIT.inconclusive;
+  // A silent UDP port: open and filtered cannot be told apart from where whyport ran.
+  if (code === 'INCONCLUSIVE' || code === 'OPEN_OR_FILTERED') return EXIT.inconclusive;
   return EXIT.diagnosed;
 }
 

@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
+import { EXIT, exitStatusFor, statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -81,7 +81,8 @@ export function renderText(report: Report, opts: TextOptions): string {
 
 function toneOf(code: string): { tone: Tone; mark: string } {
   if (code === 'REACHABLE') return { tone: 'green', mark: '✔' };
-  if (code === 'INCONCLUSIVE') return { tone: 'yellow', mark: '?' };
+  // Undecided (exit status 3): INCONCLUSIVE, and a silent UDP port.
+  if (exitStatusFor(code) === EXIT.inconclusive) return { tone: 'yellow', mark: '?' };
   return { tone: 'red', mark: '✖' };
 }
 
@@ -105,7 +106,8 @@ function verdictBox(report: Report, width: number, p: Palette): string[] {
     lines.push('', ...hang('⚠ Interrupted: this report is partial', inner, '', '  ').map((l) => p.bold(p.yellow(l))));
   }
 
-  const title = truncate(`whyport · ${clean(target.host)}:${target.port}`, width - 6);
+  // UDP says so in the frame; TCP, the default, keeps the plain HOST:PORT.
+  const title = truncate(`whyport · ${clean(target.host)}:${target.port}${target.protocol === 'udp' ? '/udp' : ''}`, width - 6);
   // boxen measures with string-width, which counts ✔ ✖ ⚠ as two columns where terminals draw one,
   // and would pad those lines short. So it frames placeholders of the exact widths, and the real
   // text goes in afterwards; its layout is fixed: border, one space, text.

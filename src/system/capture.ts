@@ -4,11 +4,12 @@ export type SynCapture = { kind: 'captured'; syns: number; lines: string[] } | {
 
 /**
  * Runs tcpdump on the host for a few packets or until the deadline, whichever comes first, and
- * counts the SYNs it printed. The caller makes the traffic meanwhile.
+ * counts the SYNs it printed (for UDP: the datagrams). The caller makes the traffic meanwhile.
  */
-export async function tcpSynArrivals(host: Host, filter: string, opts: { timeoutMs: number }): Promise<SynCapture> {
+export async function tcpSynArrivals(host: Host, filter: string, opts: { timeoutMs: number; protocol?: 'tcp' | 'udp' }): Promise<SynCapture> {
   const r = await host.run(['tcpdump', '-n', '-l', '-i', 'any', '-c', '2', filter], { timeoutMs: opts.timeoutMs });
-  const hint = `tcpdump -ni any '${filter}' on the server while the client connects would tell whether the SYNs arrive`;
+  const what = opts.protocol === 'udp' ? 'datagrams' : 'SYNs';
+  const hint = `tcpdump -ni any '${filter}' on the server while the client ${opts.protocol === 'udp' ? 'sends' : 'connects'} would tell whether the ${what} arrive`;
   if (r.missing) return { kind: 'cannot', reason: `tcpdump is not installed on the server: ${hint}` };
   if (/permission|Operation not permitted/i.test(r.stderr) && !/listening on/.test(r.stderr)) {
     return { kind: 'cannot', reason: `capturing on the server needs root (run with --sudo, or ssh as root): ${hint}` };
@@ -17,6 +18,7 @@ export async function tcpSynArrivals(host: Host, filter: string, opts: { timeout
     const why = r.stderr.trim().split('\n').pop() || `exit status ${r.exitCode}`;
     return { kind: 'cannot', reason: `tcpdump did not start on the server (${why}): ${hint}` };
   }
-  const lines = r.stdout.split('\n').filter((l) => /\bFlags \[S\]/.test(l));
+  // tcpdump prints one line a packet: `IP 10.0.0.9.40000 > 10.0.0.5.53: 4660+ NS? . (17)`.
+  const lines = r.stdout.split('\n').filter((l) => (opts.protocol === 'udp' ? / > \S+: /.test(l) : /\bFlags \[S\]/.test(l)));
   return { kind: 'captured', syns: lines.length, lines };
 }

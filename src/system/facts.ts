@@ -3,6 +3,7 @@ import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { errorCode, type Host, type HostIdentity, type ResolvedAddress } from '../host/host.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
+import { readEphemeralRange } from './udp-stats.js';
 import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
 import { systemdRunning } from './systemd/units.js';
 import type { IptablesRuleset } from './firewall/iptables.js';
@@ -58,13 +59,22 @@ export class Facts {
     return this.once(`resolve:${name}`, () => resolveHost(this.host, name, this.options.timeoutMs));
   }
 
-  /** TCP sockets in every state on the port (local or peer side), read once and shared. */
-  socketTable(port: number): Promise<SocketTable> {
+  /** TCP (or UDP) sockets in every state on the port (local or peer side), read once and shared. */
+  socketTable(port: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<SocketTable> {
     // ss starts in this very tick (main loads the diagnosis modules right after); the named
     // program's pids are only needed once the table is there.
-    return this.once(`sockets:${port}`, () =>
-      readSocketTable(this.host, port, { timeoutMs: this.options.timeoutMs, ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}) }),
+    return this.once(protocol === 'udp' ? `sockets:udp:${port}` : `sockets:${port}`, () =>
+      readSocketTable(this.host, port, {
+        timeoutMs: this.options.timeoutMs,
+        ...(protocol === 'udp' ? { protocol } : {}),
+        ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}),
+      }),
     );
+  }
+
+  /** net.ipv4.ip_local_port_range, read once (only when a UDP socket might be a client's ephemeral port). */
+  ephemeralRange(): Promise<[number, number] | undefined> {
+    return this.once('ephemeral-range', () => readEphemeralRange(this.host));
   }
 
   /** The nat rules (is the port forwarded?), read once; prefetched with the socket table. */

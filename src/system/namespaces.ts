@@ -1,5 +1,5 @@
 import type { Host, NetNamespace } from '../host/host.js';
-import { parseProcNetTcp } from './procnet.js';
+import { parseProcNetTcp, parseProcNetUdp } from './procnet.js';
 import type { TcpSocket } from './socket.js';
 import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.js';
 import { showCommand } from './runner.js';
@@ -21,7 +21,7 @@ export interface NamespaceView {
  * of /proc/PID/net/tcp and tcp6 per namespace (any process shows its namespace's sockets there),
  * never entering one. A container is named by its cgroup (docker-ID.scope, libpod-ID, …).
  */
-export async function otherNamespaces(host: Host): Promise<{ views: NamespaceView[]; all: NetNamespace[] }> {
+export async function otherNamespaces(host: Host, protocol: 'tcp' | 'udp' = 'tcp'): Promise<{ views: NamespaceView[]; all: NetNamespace[] }> {
   const [all, id] = await Promise.all([host.netNamespaces(), host.identity()]);
   const others = all.filter((n) => !n.own && n.pids.length > 0);
   const pids = others.map((n) => n.pids[0]!);
@@ -36,7 +36,9 @@ export async function otherNamespaces(host: Host): Promise<{ views: NamespaceVie
     pids.map((pid, i) => {
       const [v4, v6] = counts[i]!;
       const read = (file: string, count: number | undefined) => (count === 0 ? Promise.resolve('') : host.readFile(`/proc/${pid}/net/${file}`).catch(() => ''));
-      return Promise.all([read('tcp', tcpInUse(v4, 'TCP')), read('tcp6', tcpInUse(v6, 'TCP6'))]);
+      return protocol === 'udp'
+        ? Promise.all([read('udp', tcpInUse(v4, 'UDP')), read('udp6', tcpInUse(v6, 'UDP6'))])
+        : Promise.all([read('tcp', tcpInUse(v4, 'TCP')), read('tcp6', tcpInUse(v6, 'TCP6'))]);
     }),
   );
   const views = others.map((ns, i): NamespaceView => {
@@ -46,7 +48,9 @@ export async function otherNamespaces(host: Host): Promise<{ views: NamespaceVie
       pid: pids[i]!,
       ...(cgroups[i] ? { cgroup: cgroups[i]! } : {}),
       names: ns.names,
-      sockets: [...parseProcNetTcp(v4, 'inet', id.byteOrder), ...parseProcNetTcp(v6, 'inet6', id.byteOrder)],
+      sockets: protocol === 'udp'
+        ? [...parseProcNetUdp(v4, 'inet', id.byteOrder), ...parseProcNetUdp(v6, 'inet6', id.byteOrder)]
+        : [...parseProcNetTcp(v4, 'inet', id.byteOrder), ...parseProcNetTcp(v6, 'inet6', id.byteOrder)],
     };
   });
   return { views, all };
@@ -73,15 +77,15 @@ export async function containerName(host: Host, c: { runtime: string; id?: strin
   return name || undefined;
 }
 
-/** The commands a person would type to see the same: which namespace, and its listeners. */
-export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number): string {
-  const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', '-Htlnp', `sport = :${port}`];
+/** The commands a person would type to see the same: which namespace, and its listeners (TCP unless told). */
+export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
+  const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
   const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
   return `${who}; ${showCommand(ss)}`;
 }
 
-/** `TCP: inuse 3 …` of /proc/PID/net/sockstat (`TCP6:` of sockstat6); undefined when it cannot be read. */
-export function tcpInUse(sockstat: string, label: 'TCP' | 'TCP6'): number | undefined {
+/** `TCP: inuse 3 …` of /proc/PID/net/sockstat (`TCP6:`, `UDP:`, `UDP6:` alike); undefined when it cannot be read. */
+export function tcpInUse(sockstat: string, label: 'TCP' | 'TCP6' | 'UDP' | 'UDP6'): number | undefined {
   const m = new RegExp(`^${label}: inuse (\\d+)`, 'm').exec(sockstat);
   return m ? Number(m[1]) : undefined;
 }

@@ -17,7 +17,8 @@ const HIDDEN_NOTICE = /Not all processes could be identified|No info could be re
 /**
  * Parses `netstat -tanpee`, `netstat -tanee`, `netstat -tlnp`… (net-tools) output, with or without
  * its two header lines, with the root notice anywhere in the text (netstat writes it to stderr;
- * pass stdout and stderr together). Only tcp and tcp6 lines become sockets.
+ * pass stdout and stderr together). Only tcp and tcp6 lines become sockets; with `protocol: 'udp'`
+ * (`netstat -uaneeW`) only udp and udp6 lines, UNCONN where netstat leaves State blank.
  *
  * Differences from ss to know: netstat's Send-Q on LISTEN is always 0 (not the backlog); it
  * prints IPv4-mapped addresses of tcp6 sockets as plain IPv4 (they are given back here as
@@ -25,7 +26,7 @@ const HIDDEN_NOTICE = /Not all processes could be identified|No info could be re
  * v6only one; with -p it names one process per socket even when several hold it, taken from
  * argv[0] (not comm).
  */
-export function parseNetstat(text: string): NetstatTable {
+export function parseNetstat(text: string, options: { protocol?: 'udp' } = {}): NetstatTable {
   const notices: string[] = [];
   const parsed: { socket: TcpSocket; program?: string }[] = [];
   let columns: { userInode?: boolean; program?: boolean } = {};
@@ -51,7 +52,7 @@ export function parseNetstat(text: string): NetstatTable {
       columns = { userInode: /\bUser\s+Inode\b/.test(line), program: line.includes('PID/Program name') };
       continue;
     }
-    const row = parseRow(line, columns);
+    const row = parseRow(line, columns, options.protocol === 'udp');
     if (row) parsed.push(row);
   }
   if (notice !== undefined) notices.push(notice);
@@ -72,17 +73,21 @@ export function parseNetstat(text: string): NetstatTable {
   return { sockets, notices, ownersHidden };
 }
 
-function parseRow(line: string, columns: { userInode?: boolean; program?: boolean }): { socket: TcpSocket; program?: string } | undefined {
-  const words = line.split(/\s+/);
-  const [proto, recv, send, localText, peerText, stateText] = words;
-  if (proto !== 'tcp' && proto !== 'tcp6') return undefined;
-  const family: Family = proto === 'tcp6' ? 'inet6' : 'inet';
+function parseRow(line: string, columns: { userInode?: boolean; program?: boolean }, udp: boolean): { socket: TcpSocket; program?: string } | undefined {
+  let words = line.split(/\s+/);
+  const [proto, recv, send, localText, peerText] = words;
+  if (udp ? proto !== 'udp' && proto !== 'udp6' : proto !== 'tcp' && proto !== 'tcp6') return undefined;
+  const family: Family = proto === 'tcp6' || proto === 'udp6' ? 'inet6' : 'inet';
   if (!recv || !send || !/^\d+$/.test(recv) || !/^\d+$/.test(send)) return undefined;
   const local = parseNetstatEndpoint(localText, family);
   const peer = parseNetstatEndpoint(peerText, family);
+  // net-tools prints a UDP socket's state only when connected (ESTABLISHED); an unconnected one
+  // has a blank there, so the column is put back for the words after it to line up.
+  if (udp && words[5] !== 'ESTABLISHED' && words[5] !== 'UNKNOWN') words = [...words.slice(0, 5), 'UNCONN', ...words.slice(5)];
+  const stateText = words[5];
   if (!local || !peer || stateText === undefined) return undefined;
-  const state = normalizeTcpState(stateText) ?? 'UNKNOWN';
-  const socket: TcpSocket = { family, state, recvQ: Number(recv), sendQ: Number(send), local, peer };
+  const state = udp ? (stateText as 'UNCONN' | 'ESTABLISHED' | 'UNKNOWN') : (normalizeTcpState(stateText) ?? 'UNKNOWN');
+  const socket: TcpSocket = { family, state, ...(udp ? { protocol: 'udp' as const } : {}), recvQ: Number(recv), sendQ: Number(send), local, peer };
 
   // After State: [User Inode] [PID/Program name]. Without a header, tell them apart by shape: the
   // program column is `-` or `pid/name`, never a bare word followed by a number.
@@ -95,8 +100,9 @@ function parseRow(line: string, columns: { userInode?: boolean; program?: boolea
     if (inode !== undefined && /^\d+$/.test(inode)) socket.inode = Number(inode);
     taken = 8;
   }
-  // The program name may hold blanks (`1234/nginx: master`): it is the verbatim rest of the line.
-  const program = restAfterWords(line, taken);
+  // The program name may hold blanks (`1234/nginx: master`): it is the verbatim rest of the line
+  // (less the state column netstat left blank on an unconnected UDP socket).
+  const program = restAfterWords(line, state === 'UNCONN' ? taken - 1 : taken);
   if (program === '' && columns.program !== true) return { socket };
   return { socket, program };
 }

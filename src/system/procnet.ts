@@ -18,8 +18,9 @@ const PROC_STATES: Readonly<Record<number, TcpState>> = {
 
 //   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
 //    0: 0100007F:1BA2 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 16003 …
+// /proc/net/udp has the same columns, then `ref pointer drops` (the socket's sk_drops).
 const ROW =
-  /^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]+)\s+\S+\s+\S+\s+(\d+)\s+\d+\s+(\d+)/;
+  /^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]+)\s+\S+\s+\S+\s+(\d+)\s+\d+\s+(\d+)(?:\s+\d+\s+[0-9A-Fa-f]+\s+(\d+))?/;
 
 /**
  * Parses /proc/net/tcp (family 'inet') or /proc/net/tcp6 ('inet6'). Addresses are 32-bit words in
@@ -29,24 +30,44 @@ const ROW =
  * Whether an IPv6 wildcard is dual-stack is not in the file: dualStack stays undefined.
  */
 export function parseProcNetTcp(text: string, family: Family, byteOrder: 'LE' | 'BE' = 'LE'): TcpSocket[] {
+  return parseRows(text, family, byteOrder, 'tcp');
+}
+
+/**
+ * Parses /proc/net/udp ('inet') or /proc/net/udp6 ('inet6'), as parseProcNetTcp: a UDP socket is
+ * UNCONN (07, TCP_CLOSE: bound, unconnected) or ESTABLISHED (01: connected), rx_queue is the
+ * bytes queued for reading (sk_rmem_alloc), and the last column the socket's drops. The receive
+ * buffer's size is not in the file.
+ */
+export function parseProcNetUdp(text: string, family: Family, byteOrder: 'LE' | 'BE' = 'LE'): TcpSocket[] {
+  return parseRows(text, family, byteOrder, 'udp');
+}
+
+function parseRows(text: string, family: Family, byteOrder: 'LE' | 'BE', protocol: 'tcp' | 'udp'): TcpSocket[] {
   const sockets: TcpSocket[] = [];
   for (const line of text.split('\n')) {
     const m = ROW.exec(line);
     if (!m) continue;
-    const [, localHex, localPort, peerHex, peerPort, stateHex, txHex, rxHex, uid, inode] = m;
+    const [, localHex, localPort, peerHex, peerPort, stateHex, txHex, rxHex, uid, inode, drops] = m;
     const local = hexAddress(localHex!, byteOrder);
     const peer = hexAddress(peerHex!, byteOrder);
     if (local === undefined || peer === undefined) continue;
-    sockets.push({
+    const state = parseInt(stateHex!, 16);
+    const socket: TcpSocket = {
       family,
-      state: PROC_STATES[parseInt(stateHex!, 16)] ?? 'UNKNOWN',
+      state: protocol === 'udp' ? (state === 0x07 ? 'UNCONN' : state === 0x01 ? 'ESTABLISHED' : 'UNKNOWN') : (PROC_STATES[state] ?? 'UNKNOWN'),
       recvQ: parseInt(rxHex!, 16),
       sendQ: parseInt(txHex!, 16),
       local: { address: local, port: parseInt(localPort!, 16) },
       peer: { address: peer, port: parseInt(peerPort!, 16) },
       uid: Number(uid),
       inode: Number(inode),
-    });
+    };
+    if (protocol === 'udp') {
+      socket.protocol = 'udp';
+      if (drops !== undefined) socket.drops = Number(drops);
+    }
+    sockets.push(socket);
   }
   return sockets;
 }

@@ -1,7 +1,7 @@
 import { errorCode, type Host } from '../host/host.js';
 import { parseNetstat } from './netstat.js';
 import { findOwners } from './owners.js';
-import { parseProcNetTcp } from './procnet.js';
+import { parseProcNetTcp, parseProcNetUdp } from './procnet.js';
 import type { CommandResult } from './runner.js';
 import { showCommand } from './runner.js';
 import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
@@ -16,25 +16,40 @@ export interface SocketQueryOptions {
   candidatePids?: readonly number[] | Promise<readonly number[]>;
   /** Start from this source instead of ss (tests use it to exercise the fallbacks). */
   prefer?: SocketSource;
+  /** UDP sockets instead of TCP ones. */
+  protocol?: 'tcp' | 'udp';
+  /** false: leave the owners out (a second reading that only wants the counters). */
+  owners?: false;
 }
 
 /**
- * Every TCP socket, in every state, whose local or peer port is `port`, with its owners.
+ * Every TCP socket, in every state, whose local or peer port is `port`, with its owners; or with
+ * `protocol: 'udp'` every UDP socket, bound (UNCONN) or connected (ESTABLISHED), with its receive
+ * buffer, queued bytes and drops where the source shows them (ss -m; /proc/net/udp has drops only).
  *
  * ss filters in the kernel and is asked without `-p`, because `ss -p` reads every descriptor of
  * every process, which is slow on a busy server; owners are then found by inode, stopping early
  * (findOwners). Without ss, netstat is read (also without -p, for the same reason), and without
- * netstat, /proc/net/tcp and tcp6.
+ * netstat, /proc/net/tcp and tcp6 (udp and udp6).
  */
 export async function readSocketTable(host: Host, port: number, opts: SocketQueryOptions): Promise<SocketTable> {
   const filter = `( sport = :${port} or dport = :${port} )`;
   const onPort = (s: TcpSocket) => s.local.port === port || s.peer.port === port;
-  const table = await readFirstAvailable(host, opts, {
-    ss: { argv: socketTableArgv(port), shown: showCommand(['ss', '-Htanp', filter]) },
-    netstat: { argv: ['netstat', '-taneeW'], shown: `netstat -tanp | grep ':${port} '` },
-    proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
-    keep: onPort,
-  });
+  const table =
+    opts.protocol === 'udp'
+      ? await readFirstAvailable(host, opts, 'udp', {
+          ss: { argv: udpSocketTableArgv(port), shown: showCommand(['ss', '-Huanm', filter]) },
+          netstat: { argv: ['netstat', '-uaneeW'], shown: `netstat -uanp | grep ':${port} '` },
+          proc: { shown: `grep ':${hexPort(port)} ' /proc/net/udp /proc/net/udp6` },
+          keep: onPort,
+        })
+      : await readFirstAvailable(host, opts, 'tcp', {
+          ss: { argv: socketTableArgv(port), shown: showCommand(['ss', '-Htanp', filter]) },
+          netstat: { argv: ['netstat', '-taneeW'], shown: `netstat -tanp | grep ':${port} '` },
+          proc: { shown: `grep ':${hexPort(port)} ' /proc/net/tcp /proc/net/tcp6` },
+          keep: onPort,
+        });
+  if (opts.owners === false) return table;
   const candidates = await opts.candidatePids;
   return attachOwners(host, table, candidates?.length ? candidates : undefined);
 }
@@ -44,12 +59,27 @@ export function socketTableArgv(port: number): string[] {
   return ['ss', '-Htane', 'state', 'all', `( sport = :${port} or dport = :${port} )`];
 }
 
+/** The same for UDP, with each socket's memory (`-m`: skmem, the receive buffer and the drops). */
+export function udpSocketTableArgv(port: number): string[] {
+  return ['ss', '-Huanem', 'state', 'all', `( sport = :${port} or dport = :${port} )`];
+}
+
 /**
  * Every LISTEN socket on the machine, without owners: callers attach them (attachOwners) to the
- * few sockets they care about, as a full owner scan is costly.
+ * few sockets they care about, as a full owner scan is costly. With `protocol: 'udp'`, every
+ * bound unconnected UDP socket (what `ss -ul` lists), client sockets given a port included.
  */
-export async function readListeners(host: Host, opts: { timeoutMs: number; prefer?: SocketSource }): Promise<SocketTable> {
-  return readFirstAvailable(host, opts, {
+export async function readListeners(host: Host, opts: { timeoutMs: number; prefer?: SocketSource; protocol?: 'tcp' | 'udp' }): Promise<SocketTable> {
+  if (opts.protocol === 'udp') {
+    return readFirstAvailable(host, opts, 'udp', {
+      ss: { argv: ['ss', '-Hulne'], shown: 'ss -Hulnp' },
+      netstat: { argv: ['netstat', '-ulneeW'], shown: 'netstat -ulnp' },
+      // 07 is TCP_CLOSE, what an unconnected UDP socket is; the state column is the only one followed by ' 07 '.
+      proc: { shown: "grep ' 07 ' /proc/net/udp /proc/net/udp6" },
+      keep: (s) => s.state === 'UNCONN',
+    });
+  }
+  return readFirstAvailable(host, opts, 'tcp', {
     ss: { argv: ['ss', '-Htlne'], shown: 'ss -Htlnp' },
     netstat: { argv: ['netstat', '-tlneeW'], shown: 'netstat -tlnp' },
     // 0A is TCP_LISTEN; the state column is the only one followed by ' 0A '.
@@ -100,16 +130,17 @@ const ORDER: Record<SocketSource, SocketSource[]> = {
   proc: ['proc'],
 };
 
-async function readFirstAvailable(host: Host, opts: { timeoutMs: number; prefer?: SocketSource }, sources: Sources): Promise<SocketTable> {
+async function readFirstAvailable(host: Host, opts: { timeoutMs: number; prefer?: SocketSource }, protocol: 'tcp' | 'udp', sources: Sources): Promise<SocketTable> {
   const skipped: string[] = [];
+  const udp = protocol === 'udp' ? ({ protocol } as const) : {};
   for (const source of ORDER[opts.prefer ?? 'ss']) {
     if (source === 'proc') {
-      const read = await readProcNet(host);
+      const read = await readProcNet(host, protocol);
       if (typeof read === 'string') {
         skipped.push(read);
         continue;
       }
-      return { source, command: sources.proc.shown, sockets: read.filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
+      return { source, ...udp, command: sources.proc.shown, sockets: read.filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
     }
     const { argv, shown } = sources[source];
     const result = await host.run(argv, { timeoutMs: opts.timeoutMs });
@@ -119,12 +150,13 @@ async function readFirstAvailable(host: Host, opts: { timeoutMs: number; prefer?
       continue;
     }
     if (source === 'ss') {
-      return { source, command: shown, sockets: parseSs(result.stdout).filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
+      return { source, ...udp, command: shown, sockets: parseSs(result.stdout, udp).filter(sources.keep), ownersHidden: false, notices: fallbackNotices(skipped) };
     }
     // netstat writes its notices (about root, with -p) to stderr.
-    const parsed = parseNetstat(`${result.stdout}\n${result.stderr}`);
+    const parsed = parseNetstat(`${result.stdout}\n${result.stderr}`, udp);
     return {
       source,
+      ...udp,
       command: shown,
       sockets: parsed.sockets.filter(sources.keep),
       ownersHidden: parsed.ownersHidden,
@@ -132,7 +164,7 @@ async function readFirstAvailable(host: Host, opts: { timeoutMs: number; prefer?
     };
   }
   throw new Error(
-    `could not read the TCP sockets of this host: ${skipped.join('; ')}. Install iproute2 (ss) or net-tools (netstat), or check that /proc is mounted.`,
+    `could not read the ${protocol.toUpperCase()} sockets of this host: ${skipped.join('; ')}. Install iproute2 (ss) or net-tools (netstat), or check that /proc is mounted.`,
   );
 }
 
@@ -151,23 +183,25 @@ function fallbackNotices(skipped: string[]): string[] {
   return skipped.length > 0 ? [`${skipped.join('; ')}: read another source instead`] : [];
 }
 
-/** Both files; tcp6 is absent when IPv6 is disabled, which is not an error. */
-async function readProcNet(host: Host): Promise<TcpSocket[] | string> {
-  let tcp: string;
+/** Both files; tcp6 (udp6) is absent when IPv6 is disabled, which is not an error. */
+async function readProcNet(host: Host, protocol: 'tcp' | 'udp'): Promise<TcpSocket[] | string> {
+  const file = `/proc/net/${protocol}`;
+  let v4: string;
   try {
-    tcp = await host.readFile('/proc/net/tcp');
+    v4 = await host.readFile(file);
   } catch (err) {
-    return `/proc/net/tcp could not be read (${errorCode(err) ?? String(err)})`;
+    return `${file} could not be read (${errorCode(err) ?? String(err)})`;
   }
-  let tcp6 = '';
+  let v6 = '';
   try {
-    tcp6 = await host.readFile('/proc/net/tcp6');
+    v6 = await host.readFile(`${file}6`);
   } catch {
     // No IPv6 on this host.
   }
   // Addresses are words in the byte order of the kernel that printed them, not of this machine.
   const { byteOrder } = await host.identity();
-  return [...parseProcNetTcp(tcp, 'inet', byteOrder), ...parseProcNetTcp(tcp6, 'inet6', byteOrder)];
+  const parse = protocol === 'udp' ? parseProcNetUdp : parseProcNetTcp;
+  return [...parse(v4, 'inet', byteOrder), ...parse(v6, 'inet6', byteOrder)];
 }
 
 function hexPort(port: number): string {

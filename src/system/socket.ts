@@ -19,10 +19,26 @@ export type { SocketOwner };
 /** Where the socket table came from. */
 export type SocketSource = 'ss' | 'netstat' | 'proc';
 
+/**
+ * A UDP socket is bound and unconnected (UNCONN: what a service has, it receives from anyone) or
+ * connected (ESTABLISHED: the kernel hands it datagrams from its one peer only). UDP has no other
+ * state; the kernel keeps them as TCP_CLOSE and TCP_ESTABLISHED.
+ */
+export type UdpState = 'UNCONN' | 'ESTABLISHED';
+
+/** A TCP state, or UNCONN for a UDP socket. */
+export type SocketState = TcpState | UdpState;
+
+/** A TCP or UDP socket (the name is older than UDP support: most of whyport reads TCP). */
 export interface TcpSocket {
   family: Family;
-  state: TcpState;
-  /** On LISTEN sockets (ss): the accept queue length. Otherwise bytes not yet read. */
+  state: SocketState;
+  /** 'udp' on UDP sockets; TCP ones leave it out. */
+  protocol?: 'udp';
+  /**
+   * On LISTEN sockets (ss): the accept queue length. Otherwise bytes not yet read; on UDP sockets
+   * the kernel memory the queued datagrams take (sk_rmem_alloc), as ss, netstat and /proc show it.
+   */
   recvQ: number;
   /** On LISTEN sockets (ss): the backlog. Otherwise bytes not yet acknowledged. */
   sendQ: number;
@@ -37,11 +53,19 @@ export interface TcpSocket {
   owners?: SocketOwner[];
   /** true: an IPv6 wildcard that also accepts IPv4 (v6only off); undefined: not known from this source. */
   dualStack?: boolean;
+  /** UDP: datagrams the kernel dropped for this socket since it was made (ss -m `d…`, /proc/net/udp `drops`). */
+  drops?: number;
+  /** UDP: the receive buffer, SO_RCVBUF as the kernel keeps it (ss -m `rb…`), in bytes. */
+  rcvbuf?: number;
+  /** UDP: bytes queued for the program to read (ss -m `r…`, sk_rmem_alloc); a datagram is dropped once this passes rcvbuf. */
+  rmemAlloc?: number;
 }
 
 /** A socket table read once per diagnosis and shared by every check that needs it. */
 export interface SocketTable {
   source: SocketSource;
+  /** 'udp' for a table of UDP sockets; TCP tables leave it out. */
+  protocol?: 'udp';
   /** The command a person would type to see the same (already filtered to the port). */
   command: string;
   sockets: TcpSocket[];

@@ -1,4 +1,4 @@
-import type { Endpoint, Family, SocketOwner, TcpSocket, TcpState } from './socket.js';
+import type { Endpoint, Family, SocketOwner, SocketState, TcpSocket, TcpState } from './socket.js';
 import { splitEndpoint, TCP_STATES } from './socket.js';
 
 /** ss's state names (iproute2 ss.c `sstate_name`) in the netstat spelling whyport uses. */
@@ -39,19 +39,34 @@ export interface ParseSsOptions {
    * single state (`ss -Htn state listening`). Without it such lines get 'UNKNOWN'.
    */
   state?: TcpState;
+  /**
+   * 'udp': the output of `ss -u…`, whose lines (without a Netid column, as only UDP was asked
+   * for) are UDP sockets: UNCONN or ESTABLISHED, with their skmem when `-m` was given. Lines a
+   * Netid column names as another protocol are skipped. Without it only TCP sockets are read.
+   */
+  protocol?: 'udp';
 }
 
 /**
  * Parses `ss -Htan[e][p]` output (one socket a line, no header) into sockets. Extended (`-e`) and
- * process (`-p`) columns are read when present. Lines that are not TCP sockets are skipped.
+ * process (`-p`) columns are read when present. Lines that are not TCP sockets are skipped; with
+ * `protocol: 'udp'`, `ss -Huan[e][p][m]` output, whose `skmem:(…)` (printed by -m on an indented
+ * line of its own) gives each socket its receive buffer, queued bytes and drops.
  */
 export function parseSs(text: string, options: ParseSsOptions = {}): TcpSocket[] {
   const sockets: TcpSocket[] = [];
+  // The socket the last socket line gave: an indented line after it is its continuation.
+  let last: TcpSocket | undefined;
   for (const line of text.split('\n')) {
-    // Continuation lines (`ss -i` prints TCP info on an indented second line) and blanks carry no socket.
-    if (line.trim() === '' || /^\s/.test(line)) continue;
-    const socket = parseSsLine(line, options);
-    if (socket) sockets.push(socket);
+    if (line.trim() === '') continue;
+    // Continuation lines (`ss -i` prints TCP info, `ss -m` the socket memory, on an indented
+    // second line) carry no socket of their own.
+    if (/^\s/.test(line)) {
+      if (last && options.protocol === 'udp') readSkmem(line, last);
+      continue;
+    }
+    last = parseSsLine(line, options);
+    if (last) sockets.push(last);
   }
   return sockets;
 }
@@ -65,7 +80,27 @@ interface SsRow {
 
 function parseSsLine(line: string, options: ParseSsOptions): TcpSocket | undefined {
   const row = parseSsRow(line, options);
-  return row && row.protocol !== 'udp' ? row.socket : undefined;
+  if (!row) return undefined;
+  if (options.protocol === 'udp') return row.protocol === 'udp' ? row.socket : undefined;
+  return row.protocol !== 'udp' ? row.socket : undefined;
+}
+
+/**
+ * `skmem:(r1664,rb2304,t0,tb212992,f2432,w0,o0,bl0,d48)` (iproute2 ss.c print_skmeminfo): r is
+ * sk_rmem_alloc (bytes queued for reading), rb sk_rcvbuf (the receive buffer), d sk_drops (what
+ * the kernel dropped, mostly for a full buffer). Read onto the socket; a line without it is left.
+ */
+function readSkmem(text: string, socket: TcpSocket): void {
+  const m = /skmem:\(([^)]*)\)/.exec(text);
+  if (!m) return;
+  for (const field of m[1]!.split(',')) {
+    const f = /^([a-z]+)(\d+)$/.exec(field);
+    if (!f) continue;
+    const value = Number(f[2]);
+    if (f[1] === 'r') socket.rmemAlloc = value;
+    else if (f[1] === 'rb') socket.rcvbuf = value;
+    else if (f[1] === 'd') socket.drops = value;
+  }
 }
 
 // UDP lines have the same columns as TCP ones (state, queues, local, peer, details), so one row
@@ -80,14 +115,16 @@ function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
     word = words.next();
   }
   if (word === undefined) return undefined;
+  const udp = (protocol ?? options.protocol) === 'udp';
 
-  let state: TcpState;
+  let state: SocketState;
   if (/^\d+$/.test(word)) {
     state = options.state ?? 'UNKNOWN';
   } else {
     const known = normalizeTcpState(word);
     if (!known) return undefined;
-    state = known;
+    // ss names a UDP socket in TCP_CLOSE UNCONN too: bound (or not even that), unconnected.
+    state = udp && known === 'CLOSE' ? 'UNCONN' : known;
     word = words.next();
   }
   const recvQ = toCount(word);
@@ -96,7 +133,7 @@ function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
   const peer = parseSsEndpoint(words.next());
   if (recvQ === undefined || sendQ === undefined || !local || !peer) return undefined;
 
-  const socket: TcpSocket = { family: local.family, state, recvQ, sendQ, local: local.endpoint, peer: peer.endpoint };
+  const socket: TcpSocket = { family: local.family, state, ...(udp ? { protocol: 'udp' as const } : {}), recvQ, sendQ, local: local.endpoint, peer: peer.endpoint };
 
   const { owners, rest } = extractUsers(words.rest());
   if (owners) socket.owners = owners;
@@ -118,6 +155,7 @@ function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
       v6only = value;
     }
   }
+  if (udp) readSkmem(rest, socket);
   // ss prints `uid:` only when it is not 0 (ss.c sock_details_print), so with the details shown
   // (`ino:` is always among them) a missing uid is root's.
   if (details && socket.uid === undefined) socket.uid = 0;
@@ -126,7 +164,8 @@ function parseSsRow(line: string, options: ParseSsOptions): SsRow | undefined {
     // ss writes the IPv6 wildcard as `*` when v6only is off and `[::]` when it is on.
     socket.dualStack = v6only !== undefined ? v6only === 0 : local.endpoint.address === '*';
   }
-  return { ...(protocol ? { protocol } : {}), socket, ...(cgroup !== undefined ? { cgroup } : {}) };
+  const said = protocol ?? options.protocol;
+  return { ...(said ? { protocol: said } : {}), socket, ...(cgroup !== undefined ? { cgroup } : {}) };
 }
 
 /** A listening socket of `ss -Htulne`: TCP in LISTEN or UDP unconnected, with the cgroup it was made in. */
@@ -147,11 +186,13 @@ export function parseSsListening(text: string): SsListeningSocket[] {
     if (line.trim() === '' || /^\s/.test(line)) continue;
     const row = parseSsRow(line, {});
     if (!row) continue;
-    // ss prints a TCP or UDP socket in TCP_CLOSE as UNCONN, which normalizes to CLOSE.
+    // ss prints a TCP or UDP socket in TCP_CLOSE as UNCONN: a UDP one (Netid udp) reads as
+    // UNCONN, one of unknown protocol normalizes to TCP's CLOSE, and is UDP when only UDP can be.
     const protocol = row.protocol ?? (row.socket.state === 'LISTEN' ? 'tcp' : row.socket.state === 'CLOSE' ? 'udp' : undefined);
-    const listening = protocol === 'tcp' ? row.socket.state === 'LISTEN' : protocol === 'udp' && row.socket.state === 'CLOSE';
+    const listening = protocol === 'tcp' ? row.socket.state === 'LISTEN' : protocol === 'udp' && (row.socket.state === 'UNCONN' || row.socket.state === 'CLOSE');
     if (!protocol || !listening) continue;
-    out.push({ protocol, socket: row.socket, ...(row.cgroup !== undefined ? { cgroup: row.cgroup } : {}) });
+    const socket: TcpSocket = protocol === 'udp' ? { ...row.socket, state: 'UNCONN', protocol } : row.socket;
+    out.push({ protocol, socket, ...(row.cgroup !== undefined ? { cgroup: row.cgroup } : {}) });
   }
   return out;
 }

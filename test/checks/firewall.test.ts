@@ -88,3 +88,42 @@ describe('the firewall check', () => {
     expect(res.summary).toMatch(/firewalld could not be asked$/);
   });
 });
+
+describe('the firewall check for a UDP target', () => {
+  async function runUdp(replies: Record<string, Reply>, host: string, port: number, portName?: string) {
+    const r = replay(replies, { identity: { root: true } });
+    const facts = new FakeFacts(r, {}, [OWN]);
+    const ctx = contextWith(r, facts, { host, port, protocol: 'udp', ...(portName ? { portName } : {}) });
+    return { ctx, res: await firewall.run(firewall.params.parse({ host, port: String(port) }), ctx) };
+  }
+  const nftUdp = (name: string): Record<string, Reply> => ({ 'nft -j list ruleset': { stdout: fixtureText('nft', name) }, 'iptables-save': EMPTY_IPTABLES, 'ip6tables-save': NO_IP6TABLES });
+
+  it('`udp dport 53 drop`: blocks datagrams from other machines, says the client sees silence, and fixes with udp dport', async () => {
+    const { ctx, res } = await runUdp(nftUdp('udp-drop-53.json'), OWN, 53, 'domain');
+    expect(firewall.describe({ port: 53, host: OWN }, ctx)).toBe('reading the firewall rules for incoming UDP port 53 (domain)');
+    expect(res.outcome).toBe('blocks');
+    expect(res.summary).toBe(
+      'nftables table inet filter, chain input: `udp dport 53 drop` drops datagrams to port 53 (domain) from other machines: a client gets no reply, so from there the port looks open or filtered; datagrams over loopback are accepted before it, by `iifname "lo" accept` (nftables table inet filter, chain input)',
+    );
+    expect(res.evidence).toMatchObject({ rule: 'udp dport 53 drop', clientSees: 'no reply', clientCode: 'OPEN_OR_FILTERED', fix: ['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'udp', 'dport', '53', 'accept'], fixCommand: 'nft insert rule inet filter input udp dport 53 accept' });
+  });
+
+  it('an iptables REJECT with icmp-admin-prohibited: the client sees it as filtered', async () => {
+    const { res } = await runUdp({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'udp-reject-53.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN, 53);
+    expect(res.outcome).toBe('blocks');
+    expect(res.summary).toBe('iptables table filter, chain INPUT: `-A INPUT -p udp -m udp --dport 53 -j REJECT --reject-with icmp-admin-prohibited` rejects (with icmp-admin-prohibited) datagrams to port 53: a client gets ICMP administratively prohibited, so from there the port looks filtered');
+    expect(res.evidence).toMatchObject({ clientCode: 'PORT_FILTERED', loopback: 'datagrams over loopback are blocked as well', fixCommand: 'iptables -I INPUT -p udp --dport 53 -j ACCEPT' });
+  });
+
+  it('a TCP-only rule for the port: UDP allows, in datagrams', async () => {
+    const { res } = await runUdp({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'nft-drop-port.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN, 7071);
+    expect(res.outcome).toBe('allows');
+    expect(res.summary).toBe('no firewall rule drops or rejects incoming datagrams to port 7071; read nftables, iptables, ip6tables; ufw, firewalld not installed');
+  });
+
+  it('the same ruleset asked about TCP still blocks: the protocol comes from the target', async () => {
+    const res = await run({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'udp-reject-53.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN, 53);
+    expect(res.outcome).toBe('allows');
+    expect(res.summary).toMatch(/^no firewall rule drops or rejects incoming connections to port 53;/);
+  });
+});

@@ -1,6 +1,8 @@
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyProbe, probe, serverCommand } from '../../src/checks/probe.js';
+import { classifyProbe, classifyUdpProbe, probe, serverCommand } from '../../src/checks/probe.js';
+import type { UdpProbeResult } from '../../src/host/udp-probe.js';
 import { parsePing, type PingResult } from '../../src/system/ping.js';
 import { parseNeighbours, parseRouteGet, type NeighbourResult, type RouteResult } from '../../src/system/route.js';
 import type { ProbeResult } from '../../src/system/tcp-connect.js';
@@ -160,5 +162,116 @@ describe('the probe check', () => {
     const facts = new FakeFacts(r, { nosuch: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 1 } });
     const res = await probe.run(probe.params.parse({ host: 'nosuch', port: '80' }) as never, contextWith(r, facts, { host: 'nosuch', port: 80 }));
     expect(res).toMatchObject({ outcome: 'unresolved', summary: 'nosuch does not resolve (no such name)' });
+  });
+});
+
+// The same rule for UDP (nmap -sU): the probe's outcome as a connected datagram socket really
+// reports it (measured in namespaces, src/host/udp-probe.ts), with the same captured ping, route
+// and neighbour output.
+const udp = (outcome: UdpProbeResult['outcome'], more: Partial<UdpProbeResult> = {}, address = ADDR): UdpProbeResult => ({ address, port: 53, outcome, durationMs: 3, tries: 1, payload: 'dns', ...more });
+
+describe("classifyUdpProbe: nmap's UDP rule with ping, route and the neighbour table", () => {
+  it('a reply → open; an ICMP port unreachable → closed (the host answered, with or without ping)', () => {
+    expect(classifyUdpProbe(udp('reply', { replyBytes: 17 }), pingFrom('reply-v4'), routeFrom('get-on-link'))).toEqual({
+      state: 'open',
+      reason: 'udp-reply',
+      because: '10.213.9.2:53 answered a DNS query for the root name servers (a reply of 17 bytes after 1 try)',
+    });
+    expect(classifyUdpProbe(udp('refused', { errno: 'ECONNREFUSED', payload: 'empty', tries: 2 }), PING_MISSING(), routeFrom('get-gateway'))).toEqual({
+      state: 'closed',
+      reason: 'port-unreachable',
+      because: '10.213.9.2:53 answered an empty datagram with an ICMP port unreachable (ECONNREFUSED, after 2 tries): the host is up and answered',
+    });
+  });
+
+  it('silence after every try from a host that is up → open|filtered, saying what was sent and how often', () => {
+    const r = classifyUdpProbe(udp('silent', { durationMs: 3001, tries: 4 }), pingFrom('reply-v4'), routeFrom('get-on-link'));
+    expect(r).toMatchObject({ state: 'open-or-filtered', reason: 'no-response' });
+    expect(r.because).toMatch(/^no reply and no ICMP error from 10\.213\.9\.2:53 to a DNS query for the root name servers, sent 4 times within 3001 ms, though the host is up \(it answers ping in [\d.]+ ms\): a program that ignores the probe and a firewall that drops it look alike from here$/);
+    // Without ping, an ARP answer is the sign of life.
+    expect(classifyUdpProbe(udp('silent', { tries: 4 }), PING_MISSING(), routeFrom('get-on-link'), neighbourFrom('neigh-reachable', ADDR))).toMatchObject({ state: 'open-or-filtered', life: expect.stringMatching(/^it answered ARP/) });
+    // Without ping and behind a gateway nothing says whether the host is up: still open|filtered, and said so.
+    expect(classifyUdpProbe(udp('silent'), PING_MISSING('10.88.0.1'), routeFrom('get-gateway', '10.88.0.1')).because).toContain('ping is not installed, so whether the host is up is not known');
+  });
+
+  it('silence with no sign of life at all → unreachable, as for TCP: ping silent too, or nobody answers ARP', () => {
+    expect(classifyUdpProbe(udp('silent', {}, '10.88.0.1'), pingFrom('no-reply', '10.88.0.1'), routeFrom('get-gateway', '10.88.0.1'))).toMatchObject({ state: 'unreachable', reason: 'silent' });
+    // Linux reports no ICMP host unreachable to a UDP socket (a soft error): a host that is down is silence, and ARP says why.
+    const a = '10.213.9.77';
+    const r = classifyUdpProbe(udp('silent', { durationMs: 3000, tries: 4 }, a), pingFrom('host-unreachable', a), routeFrom('get-on-link', a), neighbourFrom('neigh-failed', a));
+    expect(r).toMatchObject({ state: 'unreachable', reason: 'host-down' });
+    expect(r.because).toContain('nobody answers ARP for it on wptRC (ip neigh: FAILED)');
+  });
+
+  it('EHOSTUNREACH while the host is up → filtered (administratively prohibited); without life → unreachable', () => {
+    const r = classifyUdpProbe(udp('unreachable', { errno: 'EHOSTUNREACH', payload: 'empty' }), pingFrom('reply-v4'), routeFrom('get-on-link'));
+    expect(r).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
+    expect(r.because).toMatch(/^10\.213\.9\.2:53 answered an empty datagram with "unreachable" \(EHOSTUNREACH\) although the host is up/);
+    expect(classifyUdpProbe(udp('unreachable', { errno: 'EHOSTUNREACH', durationMs: 3050 }), pingFrom('no-reply'), routeFrom('get-gateway'))).toMatchObject({ state: 'unreachable', reason: 'host-down' });
+    // ICMPv6's "administratively prohibited" is EACCES on the receive (icmp6-adm-prohibited, measured in
+    // test/integration/udp-client.test.ts): filtered too, not the prohibit route EACCES at connect is.
+    const v6 = 'fd00:213:9::2';
+    expect(classifyUdpProbe(udp('unreachable', { errno: 'EACCES' }, v6), pingFrom('reply-v6', v6), routeFrom('get-on-link-v6', v6))).toMatchObject({ state: 'filtered', reason: 'admin-prohibited' });
+  });
+
+  it('no route, a refusing route, or EPERM from this machine\'s own firewall: as for TCP', () => {
+    expect(classifyUdpProbe(udp('unreachable', { errno: 'ENETUNREACH', tries: 0 }, '10.99.0.1'), pingFrom('network-unreachable', '10.99.0.1'), routeFrom('get-no-route', '10.99.0.1'))).toMatchObject({ state: 'unreachable', reason: 'no-route' });
+    expect(classifyUdpProbe(udp('error', { errno: 'EACCES', tries: 0 }, '10.56.0.1'), PING_MISSING('10.56.0.1'), routeFrom('get-prohibit', '10.56.0.1')).because).toContain('a route of type prohibit');
+    expect(classifyUdpProbe(udp('error', { errno: 'EPERM' }), pingFrom('reply-v4'), routeFrom('get-on-link'))).toMatchObject({
+      state: 'filtered',
+      reason: 'blocked-here',
+      because: 'this machine refused to send a DNS query for the root name servers to 10.213.9.2:53 (EPERM): a rule of its own firewall (an OUTPUT chain) blocks it',
+    });
+  });
+});
+
+describe('the probe check for a UDP target (real datagrams on loopback)', () => {
+  let server: Socket;
+  let answering = 0;
+  let closed = 0;
+  beforeAll(async () => {
+    server = createSocket('udp4');
+    server.on('message', (m, from) => server.send(m, from.port, from.address));
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+    answering = server.address().port;
+    const gone = createSocket('udp4');
+    await new Promise<void>((r) => gone.bind(0, '127.0.0.1', r));
+    closed = gone.address().port;
+    await new Promise<void>((r) => gone.close(() => r()));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const runner = () => replay({ 'ping -c 1 -W 1 -n 127.0.0.1': captured('ping', 'reply-v4'), 'ip route get 127.0.0.1': captured('ip-route', 'get-loopback') });
+  const run = (port: number) => {
+    const r = runner();
+    const ctx = contextWith(r, new FakeFacts(r, { appserver: resolvedTo('127.0.0.1') }), { host: 'appserver', port, protocol: 'udp' });
+    return probe.run(probe.params.parse({ host: 'appserver', port: String(port) }) as never, ctx);
+  };
+
+  it('an answering port → open; the command is nc -vzu and the probe the UDP one', async () => {
+    const res = await run(answering);
+    expect(res.outcome).toBe('open');
+    expect(res.command).toBe(`nc -vzu -w 1 127.0.0.1 ${answering}; ping -c 1 -W 1 -n 127.0.0.1; ip route get 127.0.0.1`);
+    expect((res.evidence.addresses as { udp?: unknown; tcp?: unknown }[])[0]).toMatchObject({ udp: { outcome: 'reply', payload: 'empty', tries: 1 } });
+    expect((res.evidence.addresses as { tcp?: unknown }[])[0]!.tcp).toBeUndefined();
+  });
+
+  it('a port nobody holds → closed at once; the words for the diagnoses are UDP\'s, and the server command says PORT/udp', async () => {
+    const res = await run(closed);
+    expect(res.outcome).toBe('closed');
+    expect(res.summary).toBe(`port ${closed}: closed — 127.0.0.1:${closed} answered an empty datagram with an ICMP port unreachable (ECONNREFUSED, after 1 try): the host is up and answered`);
+    expect(res.evidence).toMatchObject({
+      sent: 'an empty datagram',
+      tries: 1,
+      traffic: 'datagrams',
+      refusal: 'an ICMP port unreachable',
+      listenersArgv: ['ss', '-Hulnp', `sport = :${closed}`],
+      onServer: { argv: ['whyport', '127.0.0.1', `${closed}/udp`], command: `whyport 127.0.0.1 ${closed}/udp` },
+    });
+  });
+
+  it('serverCommand writes the port as PORT/udp for UDP, and as the number for TCP', () => {
+    expect(serverCommand('10.0.0.5', 53, 'dnsmasq', undefined, 'udp')).toEqual({ argv: ['whyport', '10.0.0.5', '53/udp', '--process', 'dnsmasq'], command: 'whyport 10.0.0.5 53/udp --process dnsmasq' });
+    expect(serverCommand('10.0.0.5', 53).argv).toEqual(['whyport', '10.0.0.5', '53']);
   });
 });

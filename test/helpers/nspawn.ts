@@ -333,7 +333,7 @@ function runnerInside(leaderPid: number): Runner {
 /** The Host methods besides run, each answered inside the container by the bundled local host. */
 const HOST_METHODS = [
   'readFile', 'readFileTail', 'listDir', 'readLink', 'stat', 'networkInterfaces', 'lookup', 'nameservers', 'queryNameservers',
-  'identity', 'monotonicUs', 'connectTcp', 'netNamespaces', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
+  'identity', 'monotonicUs', 'connectTcp', 'probeUdp', 'netNamespaces', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
 ] as const satisfies readonly Exclude<keyof Host, 'run'>[];
 
 // Reads one {method, args} request on stdin, answers {ok, value} or {ok: false, code, message}.
@@ -341,6 +341,8 @@ const AGENT = (localHostFile: string) => `import { localHost } from ${JSON.strin
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const { method, args } = JSON.parse(input);
+// probeUdp's payload travels as hex (JSON has no bytes).
+if (method === 'probeUdp' && typeof args[2]?.payload === 'string') args[2].payload = Buffer.from(args[2].payload, 'hex');
 try {
   process.stdout.write(JSON.stringify({ ok: true, value: await localHost[method](...args) }));
 } catch (e) {
@@ -377,7 +379,9 @@ async function hostInside(leaderPid: number, tmpDir: string): Promise<Host> {
     return answer.value;
   };
   const methods = Object.fromEntries(HOST_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)]));
-  return { ...methods, run: runnerInside(leaderPid).run } as unknown as Host;
+  const probeUdp: Host['probeUdp'] = (address, port, opts) =>
+    call('probeUdp', [address, port, { ...opts, ...(opts.payload ? { payload: Buffer.from(opts.payload).toString('hex') } : {}) }]) as ReturnType<Host['probeUdp']>;
+  return { ...methods, probeUdp, run: runnerInside(leaderPid).run } as unknown as Host;
 }
 
 async function mustRun(argv: readonly string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { probeTcp } from '../../src/host/tcp-connect.js';
+import { probeUdp } from '../../src/host/udp-probe.js';
 import { isLoopback } from '../../src/net/address.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host, type HostIdentity, type InterfaceAddress, type ResolvedAddress } from '../../src/host/host.js';
 import { HostScans, type ScanFs } from '../../src/host/scan.js';
@@ -147,10 +148,14 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
       ),
     identity: () => log('identity', () => ({ hostname: 'replayed', uid: 0, root: true, byteOrder: 'LE' as const, ...captured.identity })),
     monotonicUs: () => log('monotonicUs', () => captured.monotonicUs ?? 0),
-    // Loopback is real (a test's own listener); any other address is refused, as by a port nobody
+    // Loopback is real (a test's own listener or UDP socket); any other address is refused, as by a port nobody
     // holds, so a replay never sends a packet off this machine. Not logged: calls lists what was read.
     connectTcp: (address, port, timeoutMs) =>
       isLoopback(address) ? probeTcp(address, port, timeoutMs) : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', durationMs: 0 }),
+    probeUdp: (address, port, opts) =>
+      isLoopback(address)
+        ? probeUdp(address, port, opts)
+        : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', durationMs: 0, tries: 1, payload: opts.payloadName ?? 'empty' }),
     socketOwners: (inodes, opts) => log(`socketOwners ${inodes.join(',')}`, () => scans.socketOwners(inodes, opts)),
     processes: (query) => log(`processes ${query.match} ${query.name}`, () => scans.processes(query)),
     descendants: (pid) => log(`descendants ${pid}`, () => scans.descendants(pid)),

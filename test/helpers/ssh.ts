@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { createNamespace, type Namespace } from './netns.js';
 import type { ExecOptions, ExecResult, SystemdTestbed } from './nspawn.js';
 import { freePort } from './servers.js';
+import { execaRunner } from '../../src/host/runner.js';
+import { SshSession } from '../../src/host/ssh.js';
+import { parseSshTarget } from '../../src/host/ssh-target.js';
 
 /**
  * Real ssh servers for `--ssh` tests (TESTBED.md, "sshd on loopback" and "ssh into that server"):
@@ -114,6 +117,20 @@ export interface NetworkOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const SSHD = '/usr/sbin/sshd';
+
+/** A whyport ssh session to a loopback sshd as root, with its known_hosts and key (batch mode, no sudo). */
+export function loopbackSession(sshd: LoopbackSshd): SshSession {
+  return new SshSession(
+    {
+      target: parseSshTarget(`root@127.0.0.1:${sshd.port}`),
+      options: [`UserKnownHostsFile=${sshd.knownHostsPath}`, `IdentityFile=${sshd.keyPath}`, 'IdentitiesOnly=yes'],
+      sudo: false,
+      batchMode: true,
+      connectTimeoutMs: 10_000,
+    },
+    execaRunner,
+  );
+}
 
 /**
  * Null when a loopback sshd can be started here; otherwise the reason, for `describe.skipIf`

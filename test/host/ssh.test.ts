@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../src/host/local.js';
 import { execaRunner } from '../../src/host/runner.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
-import { parseSshTarget } from '../../src/host/ssh-target.js';
-import { sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
 
 /**
@@ -48,16 +47,7 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
 
   beforeAll(async () => {
     sshd = await startLoopbackSshd();
-    session = new SshSession(
-      {
-        target: parseSshTarget(`root@127.0.0.1:${sshd.port}`),
-        options: [`UserKnownHostsFile=${sshd.knownHostsPath}`, `IdentityFile=${sshd.keyPath}`, 'IdentitiesOnly=yes'],
-        sudo: false,
-        batchMode: true,
-        connectTimeoutMs: 10_000,
-      },
-      execaRunner,
-    );
+    session = loopbackSession(sshd);
     await session.open();
     listener = createServer();
     await new Promise<void>((r) => listener.listen({ host: '127.0.0.1', port: 0 }, r));

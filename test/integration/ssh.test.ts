@@ -160,6 +160,69 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     }
   });
 
+  describe('UDP from both ends', () => {
+    // Two programs on the server, started by its systemd as transient units: dnsmasq on loopback
+    // only, and socat reading a UDP port and never answering (as syslog or WireGuard do).
+    const UDP_PORT = '5140';
+    beforeAll(async () => {
+      for (const argv of [
+        ['systemd-run', '--unit=wpt-dns', '/usr/sbin/dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--pid-file=', '--user=root', '--port=53', '--listen-address=127.0.0.1', '--bind-interfaces', '--address=/example.test/10.1.2.3'],
+        ['systemd-run', '--unit=wpt-mute', '/usr/bin/socat', '-u', `UDP-RECV:${UDP_PORT}`, '/dev/null'],
+      ]) {
+        const r = await bed.exec(argv, { timeoutMs: 20_000 });
+        expect(r.exitCode, r.stderr).toBe(0);
+      }
+      await waitFor(async () => /127\.0\.0\.1:53\b/.test(await sh('ss', '-Hulnp')) && /:5140\b/.test(await sh('ss', '-Hulnp')), 'dnsmasq and socat to bind');
+    });
+    afterAll(async () => {
+      await bed.exec(['systemctl', 'stop', 'wpt-dns.service', 'wpt-mute.service'], { timeoutMs: 20_000 });
+    });
+
+    it('dnsmasq bound to 127.0.0.1 only: the client gets an ICMP port unreachable, the server says BOUND_TO_LOOPBACK', async () => {
+      const r = await fromClient(['53/udp', '--timeout', '1000']);
+      expect(r.report.target.protocol).toBe('udp');
+      expect(r.report.steps.find((s) => s.id === 'probe-remote'), trail(r)).toMatchObject({ where: 'client', outcome: 'closed' });
+      expect(r.report.diagnosis.code, trail(r)).toBe('BOUND_TO_LOOPBACK');
+      expect(r.report.steps.find((s) => s.id === 'listening')!.summary).toMatch(/^bound only to loopback: 127\.0\.0\.1:53 \(dnsmasq\[\d+\]\)/);
+    });
+
+    it('a program that never answers: silence from the client (OPEN_OR_FILTERED there); on the server the datagrams arrive at the bound socket', async () => {
+      const r = await fromClient([`${UDP_PORT}/udp`, '--timeout', '1000']);
+      expect(r.report.vantages?.client.diagnosis?.code, trail(r)).toBe('OPEN_OR_FILTERED');
+      expect(r.report.steps.find((s) => s.id === 'arrival'), trail(r)).toMatchObject({ where: 'server', outcome: 'arrived' });
+      expect(r.report.steps.find((s) => s.id === 'arrival')!.summary).toMatch(/^the client's datagrams arrive at the server \(\d captured from 10\.213\.\d+\.2 to/);
+      expect(r.report.diagnosis.code, trail(r)).toBe('REACHABLE');
+      expect(r.report.diagnosis.title).toBe(`The client's datagrams reach UDP port ${UDP_PORT} on the server; the program there does not answer them`);
+      expect(r.status).toBe(0);
+    });
+
+    it('a router between them drops the port: no datagram arrives (FILTERED_IN_TRANSIT)', async () => {
+      await inRouter('iptables', '-A', 'FORWARD', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
+      try {
+        const r = await fromClient([`${UDP_PORT}/udp`, '--timeout', '1000']);
+        expect(r.report.steps.find((s) => s.id === 'arrival'), trail(r)).toMatchObject({ outcome: 'none-arrived' });
+        expect(r.report.diagnosis.code, trail(r)).toBe('FILTERED_IN_TRANSIT');
+        expect(r.report.diagnosis.explanation).toContain('Look there for a rule on UDP');
+        expect(r.status).toBe(1);
+      } finally {
+        await inRouter('iptables', '-D', 'FORWARD', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
+      }
+    });
+
+    it("the server's own rule drops it: FIREWALL_BLOCKS, naming the rule the client could not see", async () => {
+      await inServerNs('iptables', '-I', 'INPUT', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
+      try {
+        const r = await fromClient([`${UDP_PORT}/udp`, '--timeout', '1000']);
+        expect(r.report.vantages?.client.diagnosis?.code, trail(r)).toBe('OPEN_OR_FILTERED');
+        expect(r.report.diagnosis.code, trail(r)).toBe('FIREWALL_BLOCKS');
+        expect(r.report.steps.find((s) => s.id === 'firewall')!.evidence).toMatchObject({ rule: `-A INPUT -p udp -m udp --dport ${UDP_PORT} -j DROP` });
+        expect(r.report.diagnosis.fix?.commands?.[0]).toMatch(new RegExp(`-p udp --dport ${UDP_PORT} -j ACCEPT$`));
+      } finally {
+        await inServerNs('iptables', '-D', 'INPUT', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
+      }
+    });
+  });
+
   describe('a login that is not root, and --sudo', () => {
     async function addUser(name: string, sudoers: string): Promise<void> {
       const pub = await readFile(`${ssh.keyPath}.pub`, 'utf8');

@@ -432,5 +432,9 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
     // The container's systemd status and the host's journal reads agree on one unit.
     const s = details(await unitStatus(bed.host, 'web', { timeoutMs: 5000 }));
     expect(s.mainPid).toBe(pid);
+    // A UDP probe from inside, its payload carried as bytes: nothing is bound to 9 there, so the
+    // container's own kernel answers with an ICMP port unreachable.
+    const udp = await bed.host.probeUdp('127.0.0.1', 9, { timeoutMs: 2000, payload: new Uint8Array([1, 2, 3]), payloadName: 'custom' });
+    expect(udp).toMatchObject({ outcome: 'refused', errno: 'ECONNREFUSED', payload: 'custom' });
   });
 });

@@ -103,15 +103,15 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
     },
     describe(d, p) {
       const ref = { table: tableLabel, chain: d.chain, rule: d.rule ?? d.policyText ?? '' };
-      const base: Omit<BlockingRule, 'verdict' | 'path'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, binary) };
+      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary) };
       if (d.rule === undefined) base.policy = true;
       if (d.rejectWith) base.rejectWith = d.rejectWith;
       // Front ends: say it in their words and fix it with their command.
       if (nft && table.name === 'firewalld' && rs.firewalld) return { ...base, ...firewalldView(rs.firewalld.zone, rs.firewalld.services ?? {}, p, d) };
-      if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport) };
+      if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport, p.protocol) };
       const viaUfw = d.path.some((c) => /^ufw6?-/.test(c)) || (rs.ufw?.active === true && d.rule === undefined && chain.name === 'INPUT' && table.name === 'filter');
       if (!nft && viaUfw && rs.ufw?.active) return { ...base, ...ufwView(rs.ufw, p, d, ref) };
-      if (viaUfw) return { ...base, tool: 'ufw', fix: ufwFix(d.rule === undefined, p.dport) };
+      if (viaUfw) return { ...base, tool: 'ufw', fix: ufwFix(d.rule === undefined, p.dport, p.protocol) };
       return base;
     },
   };

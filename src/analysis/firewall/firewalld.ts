@@ -2,20 +2,21 @@ import type { Match } from '../../system/firewall/model.js';
 import type { FirewalldService, FirewalldZone } from '../../system/firewall/firewalld.js';
 import { firewalldFix, fixOf } from './fix.js';
 import { matchesTri } from './match.js';
-import type { Base, BlockingRule, Decision, Packet, Tri, Undecided } from './model.js';
+import type { Base, BlockingRule, Decision, Packet, Protocol, Tri, Undecided } from './model.js';
 
 // firewalld: the zone from `firewall-cmd --list-all`, in the order firewalld builds its chains.
 
 type ZoneStep = { key: object; text: string; matches: Match[]; kind: 'accept' | 'drop' | 'reject' | 'none'; richRule?: string };
 
-function zoneSteps(zone: FirewalldZone, services: Record<string, FirewalldService>): ZoneStep[] {
+function zoneSteps(zone: FirewalldZone, services: Record<string, FirewalldService>, protocol: Protocol): ZoneStep[] {
   const steps: { prio: number; stage: number; step: ZoneStep }[] = [];
+  // A service stands for its ports of the packet's protocol (dns: 53/tcp for TCP, 53/udp for UDP).
   const serviceMatches = (name: string): Match[] => {
     const svc = services[name];
     if (!svc) return [{ kind: 'other', text: `service ${name} (its ports were not read)` }];
-    const ranges = svc.ports.filter((x) => x.protocol === 'tcp').map((x) => x.ports);
-    const anyTcp = svc.protocols.includes('tcp');
-    return anyTcp ? [] : [{ kind: 'dport', protocol: 'tcp', ports: ranges, negate: false }];
+    const ranges = svc.ports.filter((x) => x.protocol === protocol).map((x) => x.ports);
+    const anyPort = svc.protocols.includes(protocol);
+    return anyPort ? [] : [{ kind: 'dport', protocol, ports: ranges, negate: false }];
   };
   for (const r of zone.richRules) {
     const m: Match[] = [];
@@ -47,7 +48,7 @@ type ZoneDecision = { kind: 'accept' | 'drop' | 'reject'; step?: ZoneStep; loopb
 
 function zoneDecide(zone: FirewalldZone, services: Record<string, FirewalldService>, p: Packet, forced: ReadonlySet<object>, undecided: Undecided[]): ZoneDecision {
   if (p.iif === 'lo') return { kind: 'accept', loopback: true };
-  for (const step of zoneSteps(zone, services)) {
+  for (const step of zoneSteps(zone, services, p.protocol)) {
     if (step.kind === 'none') continue;
     const t = forced.has(step.key) ? { tri: 'yes' as Tri, why: [] } : matchesTri(step.matches, p);
     if (t.tri === 'no') continue;
@@ -68,17 +69,17 @@ export function firewalldView(zone: FirewalldZone, services: Record<string, Fire
   // handled the connection, which need not be the default zone that --list-all shows.
   const walked = d.path.map((c) => /^filter_IN_(.+?)(?:_(?:pre|log|deny|allow|post))?$/.exec(c)?.[1]).find((z) => z !== undefined);
   if (walked && walked !== zone.name) {
-    return { tool: 'firewalld', detail: `zone ${walked} does not allow ${p.dport}/tcp; in the kernel: ${kernel}`, fix: firewalldFix(walked, p.dport) };
+    return { tool: 'firewalld', detail: `zone ${walked} does not allow ${p.dport}/${p.protocol}; in the kernel: ${kernel}`, fix: firewalldFix(walked, p.dport, p.protocol) };
   }
   const z = zoneDecide(zone, services, p, new Set(), []);
   if (z.kind !== 'accept' && z.step?.richRule) {
     return { tool: 'firewalld', detail: `zone ${zone.name}: ${z.step.text}; in the kernel: ${kernel}`, fix: fixOf(['firewall-cmd', `--zone=${zone.name}`, `--remove-rich-rule=${z.step.richRule}`], 'runtime only: run it again with --permanent to keep it after a reload') };
   }
   if (z.kind !== 'accept') {
-    return { tool: 'firewalld', detail: `zone ${zone.name} (target: ${zone.target}) allows no service, port or rich rule for ${p.dport}/tcp; in the kernel: ${kernel}`, fix: firewalldFix(zone.name, p.dport) };
+    return { tool: 'firewalld', detail: `zone ${zone.name} (target: ${zone.target}) allows no service, port or rich rule for ${p.dport}/${p.protocol}; in the kernel: ${kernel}`, fix: firewalldFix(zone.name, p.dport, p.protocol) };
   }
   // The listed zone lets it in, so another zone applies (an interface or source bound elsewhere).
-  return { tool: 'firewalld', detail: `blocked by ${kernel}, although zone ${zone.name} allows it: the connection is handled by another zone (firewall-cmd --get-active-zones)`, fix: firewalldFix(undefined, p.dport) };
+  return { tool: 'firewalld', detail: `blocked by ${kernel}, although zone ${zone.name} allows it: the ${p.protocol === 'udp' ? 'datagram' : 'connection'} is handled by another zone (firewall-cmd --get-active-zones)`, fix: firewalldFix(undefined, p.dport, p.protocol) };
 }
 
 /** firewalld's zone as a base chain, for when its nft table could not be read. */
@@ -97,7 +98,7 @@ export function firewalldBase(zone: FirewalldZone, services: Record<string, Fire
       return { kind: z.kind, chain, path: [chain], policyText: `target: ${zone.target}`, ...(z.kind === 'reject' ? { rejectWith: 'icmpx admin-prohibited' } : {}) };
     },
     describe(d, p) {
-      const out: Omit<BlockingRule, 'verdict' | 'path'> = { tool: 'firewalld', table: 'firewalld', chain: d.chain, rule: d.rule ?? d.policyText ?? '', fix: firewalldFix(zone.name, p.dport) };
+      const out: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool: 'firewalld', table: 'firewalld', chain: d.chain, rule: d.rule ?? d.policyText ?? '', fix: firewalldFix(zone.name, p.dport, p.protocol) };
       if (d.rule === undefined) out.policy = true;
       if (d.rejectWith) out.rejectWith = d.rejectWith;
       const rich = zone.richRules.find((r) => d.rule === `rich rule: ${r.text}`);

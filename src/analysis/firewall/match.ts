@@ -47,20 +47,24 @@ export function addressTri(addr: string | undefined, prefixes: readonly string[]
   return each.includes(null) ? 'maybe' : 'no';
 }
 
+/** IANA protocol numbers, as iptables shows a protocol it has no name for (`-p 17`). */
+const PROTOCOL_NUMBER: Record<Packet['protocol'], string> = { tcp: '6', udp: '17' };
+
 /** Whether one match applies to the packet. */
 export function matchTri(m: Match, p: Packet): Tri {
   switch (m.kind) {
     case 'dport':
-      if (m.protocol !== 'tcp' && m.protocol !== 'th') return 'no';
+      // `udp dport 53` never matches a TCP segment, `tcp dport 53` never a datagram; `th` both.
+      if (m.protocol !== p.protocol && m.protocol !== 'th') return 'no';
       if (m.ports === null) return 'maybe';
       return flip(bool(m.ports.some(([lo, hi]) => p.dport >= lo && p.dport <= hi)), m.negate);
     case 'sport':
-      if (m.protocol !== 'tcp' && m.protocol !== 'th') return 'no';
+      if (m.protocol !== p.protocol && m.protocol !== 'th') return 'no';
       // A client's source port is ephemeral: only a range covering all of them decides.
       if (m.ports !== null && m.ports.some(([lo, hi]) => lo <= 1024 && hi >= 65535)) return flip('yes', m.negate);
       return 'maybe';
     case 'protocol':
-      return flip(bool(m.protocols.some((x) => x === 'tcp' || x === '6')), m.negate);
+      return flip(bool(m.protocols.some((x) => x === p.protocol || x === PROTOCOL_NUMBER[p.protocol])), m.negate);
     case 'iif':
       if (p.iif !== undefined) return flip(bool(m.names.some((n) => wildcardMatch(p.iif!, n))), m.negate);
       // Remote, interface unknown: it is not lo, and anything else may be it.
@@ -73,10 +77,13 @@ export function matchTri(m: Match, p: Packet): Tri {
     case 'daddr':
       return flip(addressTri(p.daddr, m.prefixes, (s) => (specIsLoopback(s) || specIsMulticastOrBroadcast(s) ? 'no' : 'maybe')), m.negate);
     case 'ctstate':
+      // The first datagram of a UDP flow is as `new` to conntrack as a SYN.
       return flip(bool(m.states.includes('new')), m.negate);
     case 'family':
       return bool(m.family === p.family);
     case 'tcpflags': {
+      // A datagram has no TCP header: a flags test, negated or not, does not match it.
+      if (p.protocol !== 'tcp') return 'no';
       const flags = ['syn'];
       const masked = flags.filter((f) => m.mask.includes(f));
       const hit = m.op === 'any' ? masked.length > 0 : masked.length === m.set.length && m.set.every((f) => masked.includes(f));

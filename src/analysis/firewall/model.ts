@@ -26,6 +26,8 @@ export interface BlockingRule extends RuleRef {
   policy?: boolean;
   /** For reject: how (`tcp-reset`, `icmpx admin-prohibited`, …). */
   rejectWith?: string;
+  /** What a client sees, and so what whyport on the client diagnoses (for UDP: closed, filtered, or open-or-filtered). */
+  clientSees: ClientSees;
   /** Chains walked from the base chain to the rule, e.g. `['INPUT', 'ufw-before-input', 'ufw-user-input']`. */
   path: string[];
   /** For ufw and firewalld: the kernel rule their configuration became, and what in that configuration blocks. */
@@ -33,7 +35,22 @@ export interface BlockingRule extends RuleRef {
   fix: FirewallFix;
 }
 
-/** What a NEW incoming TCP connection to the port meets. */
+/** The transport protocol of the packet asked about. */
+export type Protocol = 'tcp' | 'udp';
+
+/**
+ * What comes back to the client from a drop or a reject, by nmap's rule: a TCP reset or an ICMP
+ * port unreachable says closed; any other ICMP unreachable (admin-prohibited, host-unreachable, …)
+ * says filtered; a drop answers nothing, which for UDP is also what an open port that ignores the
+ * probe looks like.
+ */
+export interface ClientSees {
+  /** `ICMP port unreachable`, `ICMPv6 administratively prohibited`, `TCP reset`, `no reply`. */
+  reply: string;
+  code: 'PORT_CLOSED' | 'PORT_FILTERED' | 'OPEN_OR_FILTERED';
+}
+
+/** What a NEW incoming TCP connection (or the first UDP datagram) to the port meets. */
 export type FirewallVerdict =
   | { verdict: 'accept'; by?: RuleRef; caveats: string[] }
   | (BlockingRule & { caveats: string[]; also: BlockingRule[] });
@@ -54,6 +71,8 @@ export interface PortFirewallVerdicts {
 export interface FindBlockingOptions {
   /** IPv4 (default) or IPv6 connections. */
   family?: 4 | 6;
+  /** TCP (default) connections or UDP datagrams. */
+  protocol?: Protocol;
   /** The client's address, when known: rules restricted to sources are then decided instead of noted. */
   remoteAddress?: string;
   /** The address the client connects to, when known. */
@@ -64,9 +83,10 @@ export interface FindBlockingOptions {
 
 // The shapes the walk passes between its parts.
 
-/** The NEW incoming TCP connection the chains are asked about; unknown fields are left out. */
+/** The NEW incoming TCP connection (or first UDP datagram) the chains are asked about; unknown fields are left out. */
 export interface Packet {
   family: 4 | 6;
+  protocol: Protocol;
   dport: number;
   loopback: boolean;
   saddr?: string;
@@ -111,5 +131,5 @@ export interface Base {
   chain: string;
   decide(p: Packet, forced: ReadonlySet<object>, undecided: Undecided[]): Decision;
   /** The user-facing description and the fix of a block this base decided. */
-  describe(d: Decision, p: Packet): Omit<BlockingRule, 'verdict' | 'path'>;
+  describe(d: Decision, p: Packet): Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>;
 }

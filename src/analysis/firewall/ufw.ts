@@ -46,10 +46,10 @@ const UFW_POLICY_TEXT = (status: Extract<UfwStatus, { active: true }>) => `Defau
 export function ufwView(status: Extract<UfwStatus, { active: true }>, p: Packet, d: Decision, kernel: { table: string; chain: string; rule: string }): Partial<BlockingRule> {
   const u = ufwDecide(status, p, new Set(), []);
   const detail = `ufw's rules become iptables rules: ${kernel.rule} (table ${kernel.table}, chain ${kernel.chain})`;
-  if (u.kind !== 'accept' && u.rule) return { tool: 'ufw', rule: u.rule.text, chain: u.chain, policy: false, detail, fix: ufwFix(false, p.dport) };
-  if (u.kind !== 'accept') return { tool: 'ufw', rule: UFW_POLICY_TEXT(status), chain: 'INPUT', policy: true, detail, fix: ufwFix(true, p.dport) };
+  if (u.kind !== 'accept' && u.rule) return { tool: 'ufw', rule: u.rule.text, chain: u.chain, policy: false, detail, fix: ufwFix(false, p.dport, p.protocol, u.rule) };
+  if (u.kind !== 'accept') return { tool: 'ufw', rule: UFW_POLICY_TEXT(status), chain: 'INPUT', policy: true, detail, fix: ufwFix(true, p.dport, p.protocol) };
   // ufw's own rules would let it in: something in before.rules/after.rules blocks it.
-  return { tool: 'ufw', detail: `not one of ufw's user rules: ${kernel.rule} comes from /etc/ufw/before*.rules or after*.rules`, fix: ufwFix(d.rule === undefined, p.dport) };
+  return { tool: 'ufw', detail: `not one of ufw's user rules: ${kernel.rule} comes from /etc/ufw/before*.rules or after*.rules`, fix: ufwFix(d.rule === undefined, p.dport, p.protocol) };
 }
 
 /** ufw's rules as a base chain, for when iptables itself could not be read. */
@@ -63,11 +63,14 @@ export function ufwBase(status: Extract<UfwStatus, { active: true }>): Base {
     decide(p, forced, undecided) {
       const u = ufwDecide(status, p, forced, undecided);
       if (u.loopback) return { kind: 'accept', rule: '-A ufw-before-input -i lo -j ACCEPT', chain: u.chain, path: ['INPUT', u.chain] };
-      if (u.rule) return { kind: u.kind, rule: u.rule.text, chain: u.chain, path: ['INPUT', u.chain], ...(u.kind === 'reject' ? { rejectWith: 'tcp-reset' } : {}) };
+      // ufw's reject rules answer TCP with a reset and UDP with ICMP port unreachable (its user.rules).
+      const ruleReject = p.protocol === 'tcp' ? 'tcp-reset' : 'icmp-port-unreachable';
+      if (u.rule) return { kind: u.kind, rule: u.rule.text, chain: u.chain, path: ['INPUT', u.chain], ...(u.kind === 'reject' ? { rejectWith: ruleReject } : {}) };
       return { kind: u.kind, chain: 'INPUT', path: ['INPUT'], policyText: UFW_POLICY_TEXT(status), ...(u.kind === 'reject' ? { rejectWith: 'icmp-port-unreachable' } : {}) };
     },
     describe(d, p) {
-      const out: Omit<BlockingRule, 'verdict' | 'path'> = { tool: 'ufw', table: 'filter', chain: d.chain, rule: d.rule ?? d.policyText ?? '', fix: ufwFix(d.rule === undefined, p.dport) };
+      const rule = status.rules.find((r) => r.text === d.rule);
+      const out: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool: 'ufw', table: 'filter', chain: d.chain, rule: d.rule ?? d.policyText ?? '', fix: ufwFix(d.rule === undefined, p.dport, p.protocol, rule) };
       if (d.rule === undefined) out.policy = true;
       if (d.rejectWith) out.rejectWith = d.rejectWith;
       return out;

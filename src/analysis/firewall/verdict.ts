@@ -2,31 +2,35 @@ import type { FirewallRulesets } from '../../system/firewall/read.js';
 import type { FirewallTool, Hook, TableFamily } from '../../system/firewall/model.js';
 import { chainBase, mayBlock } from './chains.js';
 import { firewalldBase } from './firewalld.js';
+import { clientSees } from './reply.js';
 import type { Base, BlockingRule, FindBlockingOptions, FirewallVerdict, Packet, PortFirewallVerdicts, RuleRef, Undecided } from './model.js';
 import { ufwBase } from './ufw.js';
 
-export type { BlockingRule, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, RuleRef } from './model.js';
+export type { BlockingRule, ClientSees, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, Protocol, RuleRef } from './model.js';
 export type { FirewallRulesets } from '../../system/firewall/read.js';
 
 /**
- * Decides what the host's firewall does with a NEW incoming TCP connection to `port`, from a
+ * Decides what the host's firewall does with a NEW incoming TCP connection to `port` (or, with
+ * `protocol: 'udp'`, the first datagram of a UDP flow: conntrack calls it new too), from a
  * remote client and separately over loopback. Every base chain the packet passes (prerouting, then
  * input, by priority; nftables and both iptables backends alike) is walked with first-match
  * semantics, following jumps and gotos: an accept ends only its own base chain, a drop or reject
  * anywhere ends the packet. Rules whose conditions cannot be decided without knowing the client
  * (source address, interface, rate limits) are assumed not to apply and are named in `caveats` when
- * they would change the verdict.
+ * they would change the verdict. A block says what the client gets back (`clientSees`): for UDP,
+ * ICMP port unreachable means closed, another ICMP unreachable filtered, a drop open-or-filtered.
  */
 export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts: FindBlockingOptions = {}): PortFirewallVerdicts {
   const family = opts.family ?? 4;
+  const protocol = opts.protocol ?? 'tcp';
   const notes: string[] = [];
   const bases = collectBases(rulesets, family, notes);
-  const remote: Packet = { family, dport: port, loopback: false };
+  const remote: Packet = { family, protocol, dport: port, loopback: false };
   if (opts.remoteAddress) remote.saddr = opts.remoteAddress;
   if (opts.localAddress) remote.daddr = opts.localAddress;
   if (opts.interface) remote.iif = opts.interface;
   const lo = family === 4 ? '127.0.0.1' : '::1';
-  const loopback: Packet = { family, dport: port, loopback: true, saddr: lo, daddr: lo, iif: 'lo' };
+  const loopback: Packet = { family, protocol, dport: port, loopback: true, saddr: lo, daddr: lo, iif: 'lo' };
   return {
     port,
     family,
@@ -97,7 +101,7 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: reado
     const undecided: Undecided[] = [];
     const d = base.decide(p, new Set(), undecided);
     if (d.unknown) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.unknown}" hands the packet to something whyport cannot follow`);
-    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the connection may be forwarded (e.g. to a container) past the input chains walked here`);
+    if (d.nat) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.nat}" rewrites the destination, so the ${p.protocol === 'udp' ? 'datagram' : 'connection'} may be forwarded (e.g. to a container) past the input chains walked here`);
     // Would an undecided rule, if it did apply, change this base's outcome? Then say so.
     for (const u of undecided.slice(0, MAX_UNDECIDED_TRIED)) {
       const alt = base.decide(p, new Set([u.key]), []);
@@ -109,7 +113,8 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: reado
       if (!by && d.rule !== undefined && !d.unknown && !d.nat) by = { tool: base.tool, table: base.table, chain: d.chain, rule: d.rule };
       continue;
     }
-    blocks.push({ verdict: d.kind, path: d.path, ...base.describe(d, p) });
+    const described = base.describe(d, p);
+    blocks.push({ verdict: d.kind, path: d.path, ...described, clientSees: clientSees(d.kind, described.rejectWith, p) });
   }
   if (rs.firewalld?.zone.notes.length) caveats.push(`firewalld: ${rs.firewalld.zone.notes.join(' ')}`);
   const [block, ...also] = blocks;

@@ -159,7 +159,8 @@ describe('findBlockingRules on ufw', () => {
     const v = findBlockingRules(7071, active());
     expect(blocked(v.remote)).toEqual({ verdict: 'drop', tool: 'ufw', table: 'filter', chain: 'ufw-user-input', rule: '7071/tcp                   DENY IN     Anywhere', policy: false });
     expect(v.remote.verdict !== 'accept' && v.remote.detail).toContain('-A ufw-user-input -p tcp -m tcp --dport 7071 -j DROP');
-    expect(v.remote.verdict !== 'accept' && v.remote.fix.command).toBe('ufw insert 1 allow 7071/tcp');
+    // The same rule but for its action: `ufw insert 1 allow` would be skipped as existing, `ufw allow` updates it.
+    expect(v.remote.verdict !== 'accept' && v.remote.fix.command).toBe('ufw allow 7071/tcp');
     expect(v.loopback).toMatchObject({ verdict: 'accept', by: { rule: '-A ufw-before-input -i lo -j ACCEPT' } });
   });
 
