@@ -69,7 +69,7 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     .addOption(new Option('--format <format>', 'the diagram language').choices(GRAPH_FORMATS).default('mermaid'))
     .action(async (ref: string, o: { format: GraphFormat }) => {
       const pb = await openPlaybook(ref);
-      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id)));
+      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id)));
     });
   playbook
     .command('schema')
@@ -88,7 +88,7 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
       const cat = checkCatalog();
       for (const [name, c] of Object.entries(checks)) {
         const info = cat[name]!;
-        io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
+        io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}${refinedText(info.refines)}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
       }
       io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
     });
@@ -97,6 +97,18 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
 }
 
 /** The outcomes a step can have: its check's, or an ask step's. */
+/** `(no-reply refines timeout)`: what a playbook that does not name an outcome gets instead. */
+function refinedText(refines: Readonly<Record<string, string>> | undefined): string {
+  const pairs = Object.entries(refines ?? {});
+  return pairs.length ? `  (${pairs.map(([o, r]) => `${o} refines ${r}: unnamed, it goes where ${r} goes`).join('; ')})` : '';
+}
+
+/** The outcomes of a step's check that refine older ones (Check.refines); none for an ask step. */
+export function refinesOfStep(pb: Pick<Playbook, 'steps'>, id: string): Readonly<Record<string, string>> {
+  const step = pb.steps[id];
+  return (step?.check !== undefined ? (checks[step.check as keyof typeof checks]?.refines as Record<string, string> | undefined) : undefined) ?? {};
+}
+
 export function outcomesOfStep(pb: Pick<Playbook, 'steps'>, id: string): readonly string[] | undefined {
   const step = pb.steps[id];
   if (!step) return undefined;

@@ -51,6 +51,12 @@ export interface CheckFinding {
 export interface Check<P = Record<string, unknown>, O extends string = string> {
   description: string;
   outcomes: readonly O[];
+  /**
+   * Outcomes added after playbooks were written, each a finer case of an older one (UDP's
+   * `no-reply` of `timeout`): a playbook that does not name one takes the branch of the outcome it
+   * refines, so playbooks written before it still validate and walk as they did.
+   */
+  refines?: Readonly<Partial<Record<O, O>>>;
   params: $ZodType<P>;
   /**
    * The shape of `evidence` (src/checks/evidence.ts): what a playbook may name in
@@ -74,6 +80,8 @@ export type AnyCheck = Check<any, string>;
 /** What the playbook validator needs to know of each check: its outcomes and parameters. */
 export interface CheckInfo {
   outcomes: readonly string[];
+  /** Outcome → the older outcome it refines (Check.refines). */
+  refines?: Readonly<Record<string, string>>;
   /** The shape of its evidence (zod/mini), for `steps.ID.evidence.PATH` placeholders. */
   evidence?: $ZodType;
   params: readonly string[];

@@ -26,6 +26,7 @@ function udpAttempt(r: UdpProbeResult): Attempt {
 export const connect = defineCheck({
   description: 'Connect over TCP (or probe over UDP) to every resolved address of the host',
   outcomes: ['connected', 'partial', 'refused', 'timeout', 'no-reply', 'unreachable', 'unresolved'],
+  refines: { 'no-reply': 'timeout' },
   params: z.object({ host: text(), port: port(), timeout: z.optional(positive()) }),
   evidence: fields({ error: e.str(), probes: e.list(e.any()), timeoutMs: e.num() }),
   describe: (p, ctx) => (ctx.target.protocol === 'udp' ? `probing ${p.host} port ${p.port} over UDP` : `connecting to ${p.host} port ${p.port}`),

@@ -46,6 +46,7 @@ export function checkCatalog(registry: Record<string, AnyCheck> = checks): Recor
     const shape = (c.params as unknown as { _zod: { def: { shape?: Record<string, { _zod: { optin?: string } }> } } })._zod.def.shape ?? {};
     out[name] = {
       outcomes: c.outcomes,
+      ...(c.refines ? { refines: c.refines as Record<string, string> } : {}),
       evidence: c.evidence,
       params: Object.keys(shape),
       required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),

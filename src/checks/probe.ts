@@ -271,6 +271,7 @@ function protocolWords(protocol: 'tcp' | 'udp', reason: StateReason, portNumber:
 export const probe = defineCheck({
   description: "Probe every address of the host from here (TCP connect or UDP datagram, ping, route) and classify the port by nmap's rule",
   outcomes: ['open', 'partial', 'closed', 'filtered', 'prohibited', 'open-or-filtered', 'unreachable', 'unresolved'],
+  refines: { 'open-or-filtered': 'filtered' },
   params: z.object({
     host: text(),
     port: port(),

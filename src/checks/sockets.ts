@@ -26,6 +26,7 @@ export const sockets = defineCheck({
   description:
     'Every TCP socket on the port, in every state: accept queue vs backlog, CLOSE_WAIT per process, SYN_RECV, TIME_WAIT, FIN_WAIT2. For UDP: the bound sockets, connected and ephemeral ones, and receive-buffer drops watched as they happen',
   outcomes: ['listening', 'accept-queue-full', 'close-wait-leak', 'recent', 'receive-drops', 'none', 'error'],
+  refines: { 'receive-drops': 'listening' },
   params: z.object({
     port: port(),
     /** CLOSE_WAIT accepted on the port at or above this: close-wait-leak. */

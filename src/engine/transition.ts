@@ -32,9 +32,10 @@ function match(branches: readonly Branch[], outcome: string): Transition | undef
  * when an earlier step's outcome selects a case of the step, its branches are tried first. No I/O
  * (XState's transition()); validation guarantees a branch exists, so a miss is a bug.
  */
-export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, outcome: string, history: History = {}): Transition {
+export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, given: string, history: History = {}, refines: Readonly<Record<string, string>> = {}): Transition {
   const step = playbook.steps[stepId];
   if (!step) throw new Error(`internal: no step '${stepId}'`);
+  const outcome = asNamed(step, given, history, refines);
   // Every case that applies is tried in order, then the step's own branches: first match wins.
   for (const c of activeCases(step, history)) {
     const t = match(c.outcomes, outcome);
@@ -45,6 +46,15 @@ export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, ou
   throw new Error(`internal: step '${stepId}' does not handle outcome '${outcome}'`);
 }
 
+/** An outcome no branch names that refines an older one (Check.refines) is taken as that one. */
+function asNamed(step: Step, outcome: string, history: History, refines: Readonly<Record<string, string>>): string {
+  const branches = [...activeCases(step, history).flatMap((c) => c.outcomes), ...step.outcomes];
+  const named = (o: string) => branches.some((b) => b.when !== undefined && (Array.isArray(b.when) ? b.when : [b.when]).includes(o));
+  let o = outcome;
+  for (let n = 0; !named(o) && refines[o] !== undefined && n < 8; n++) o = refines[o]!;
+  return named(o) ? o : outcome;
+}
+
 /**
  * Every path of a playbook from its start: each a list of step ids and the diagnosis it ends in.
  * With a `server:` entry, a path whose verdict came from a client step goes on on the server, as
@@ -53,13 +63,14 @@ export function transition(playbook: Pick<Playbook, 'steps'>, stepId: string, ou
 export function allPaths(
   playbook: Pick<Playbook, 'steps' | 'start' | 'server'>,
   outcomesOf: (stepId: string) => readonly string[],
+  refinesOf: (stepId: string) => Readonly<Record<string, string>> = () => ({}),
 ): { steps: string[]; outcomes: string[]; diagnosis: string }[] {
   const paths: { steps: string[]; outcomes: string[]; diagnosis: string }[] = [];
   const walk = (stepId: string, steps: string[], outcomes: string[]) => {
     if (steps.includes(stepId)) return; // a cycle: bounded at run time by maxSteps
     const history = Object.fromEntries(steps.map((s, i) => [s, outcomes[i]!]));
     for (const outcome of outcomesOf(stepId)) {
-      const t = transition(playbook, stepId, outcome, history);
+      const t = transition(playbook, stepId, outcome, history, refinesOf(stepId));
       const s = [...steps, stepId];
       const o = [...outcomes, outcome];
       const onClient = playbook.steps[stepId]!.vantage === 'client' && !s.some((id) => playbook.steps[id]!.vantage === 'server');

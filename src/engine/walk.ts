@@ -123,7 +123,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     opts.ui.stepFinished(record);
 
     history[stepId] = record.outcome;
-    const t = transition(playbook, stepId, record.outcome, history);
+    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines) || {});
     if (t.kind === 'step') {
       stepId = t.step;
       continue;

@@ -14,14 +14,23 @@ interface Edge {
 }
 
 /** Outcomes grouped by where they lead: one arrow per target, labelled with its outcomes. */
-function grouped(from: string, branches: readonly Branch[], outcomes: readonly string[] | undefined, after?: string, skip?: (o: string, to: string) => boolean): Edge[] {
+function grouped(from: string, branches: readonly Branch[], outcomes: readonly string[] | undefined, after?: string, skip?: (o: string, to: string) => boolean, refines: Readonly<Record<string, string>> = {}): Edge[] {
   const byTarget = new Map<string, { diagnosis: boolean; labels: string[] }>();
   const taken = new Set<string>();
+  const whensOf = (b: Branch) => (b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when]);
+  // An outcome no branch names that refines a named one goes where that one goes (Check.refines).
+  const named = new Set(branches.flatMap((b) => whensOf(b) ?? []));
+  const resolve = (o: string) => {
+    let x = o;
+    for (let n = 0; !named.has(x) && refines[x] !== undefined && n < 8; n++) x = refines[x]!;
+    return named.has(x) ? x : o;
+  };
   for (const b of branches) {
     const to = b.next ?? b.diagnose!;
-    const whens = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
+    const whens = whensOf(b);
+    const refining = whens ? (outcomes ?? []).filter((o) => !named.has(o) && whens.includes(resolve(o))) : [];
     // The catch-all stands for the outcomes no earlier branch took.
-    const names = whens ?? (outcomes ? outcomes.filter((o) => !taken.has(o)) : ['else']);
+    const names = whens ? [...whens, ...refining] : outcomes ? outcomes.filter((o) => !taken.has(o)) : ['else'];
     const kept = names.filter((o) => !taken.has(o) && !(skip?.(o, to) ?? false));
     names.forEach((o) => taken.add(o));
     if (kept.length === 0) continue;
@@ -33,11 +42,11 @@ function grouped(from: string, branches: readonly Branch[], outcomes: readonly s
 }
 
 /** Every arrow of the playbook: each step's own branches, then those of its `after:` cases where they differ. */
-function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly string[] | undefined): Edge[] {
+function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly string[] | undefined, refinesOf: (id: string) => Readonly<Record<string, string>>): Edge[] {
   const out: Edge[] = [];
   for (const [id, step] of Object.entries(pb.steps)) {
     const outcomes = outcomesOf(id);
-    out.push(...grouped(id, step.outcomes, outcomes));
+    out.push(...grouped(id, step.outcomes, outcomes, undefined, undefined, refinesOf(id)));
     const own = (o: string) => {
       for (const b of step.outcomes) {
         const w = b.when === undefined ? undefined : Array.isArray(b.when) ? b.when : [b.when];
@@ -60,8 +69,13 @@ const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_$
  * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
  * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed.
  */
-export function playbookGraph(pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>, format: GraphFormat, outcomesOf: (id: string) => readonly string[] | undefined): string {
-  const all = edges(pb, outcomesOf);
+export function playbookGraph(
+  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
+  format: GraphFormat,
+  outcomesOf: (id: string) => readonly string[] | undefined,
+  refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
+): string {
+  const all = edges(pb, outcomesOf, refinesOf);
   // With --ssh a client step's verdict leads on to the server's side.
   if (pb.server) {
     for (const [id, step] of Object.entries(pb.steps)) {

@@ -261,11 +261,16 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
           handled.add(w);
         });
       });
-      if (outcomes && set.compact && catchAll >= 0 && outcomes.every((o) => handled.has(o))) {
+      // An outcome that refines an older one is handled wherever that one is (Check.refines).
+      const refines = (doc.check !== undefined ? catalog[doc.check]?.refines : undefined) ?? {};
+      const isHandled = (o: string, n = 0): boolean => handled.has(o) || (refines[o] !== undefined && n < 8 && isHandled(refines[o]!, n + 1));
+      if (outcomes && set.compact && catchAll >= 0 && outcomes.every((o) => isHandled(o))) {
         at(set.branches[catchAll]!.path, "'else' is never taken: every outcome is named", 'remove it', { key: true });
       }
       if (outcomes && catchAll < 0 && !set.partial) {
-        const missing = outcomes.filter((o) => !handled.has(o));
+        const unhandled = outcomes.filter((o) => !isHandled(o));
+        // Handling the older outcome handles its refinement too: name only the older one.
+        const missing = unhandled.filter((o) => refines[o] === undefined || !unhandled.includes(refines[o]!));
         if (missing.length) {
           at(set.path, `outcomes not handled: ${missing.join(', ')}`, set.compact ? 'name them in `on:` (`a, b: target`), or add `else:` if they all mean "anything else"' : 'add branches for them, or a catch-all branch without `when` at the end', { key: set.compact });
         }

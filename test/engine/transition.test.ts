@@ -35,6 +35,18 @@ describe('transition (pure)', () => {
     expect(transition(pb, 'u', 'active', { a: 'down' })).toEqual({ kind: 'diagnose', diagnosis: 'OTHER' });
     expect(allPaths(pb, (s) => (s === 'a' ? ['up', 'down'] : ['active', 'failed'])).map((p) => p.diagnosis)).toEqual(['RESTART', 'FAILED', 'OTHER', 'FAILED']);
   });
+  it('an outcome no branch names takes the branch of the older outcome it refines; named, it is its own', () => {
+    // A playbook written before UDP: connect's `timeout` is named, its refinement `no-reply` is not.
+    const before = { steps: { c: { check: 'connect', outcomes: [{ when: 'connected', diagnose: 'OK' }, { when: 'timeout', diagnose: 'HUNG' }, { diagnose: 'OTHER' }] } } };
+    const refines = { 'no-reply': 'timeout' };
+    expect(transition(before, 'c', 'no-reply', {}, refines)).toEqual({ kind: 'diagnose', diagnosis: 'HUNG' });
+    expect(transition(before, 'c', 'no-reply')).toEqual({ kind: 'diagnose', diagnosis: 'OTHER' });
+    const after = { steps: { c: { check: 'connect', outcomes: [{ when: 'timeout', diagnose: 'HUNG' }, { when: 'no-reply', diagnose: 'SILENT' }, { diagnose: 'OTHER' }] } } };
+    expect(transition(after, 'c', 'no-reply', {}, refines)).toEqual({ kind: 'diagnose', diagnosis: 'SILENT' });
+    // Neither named: the catch-all, as for any outcome.
+    const neither = { steps: { c: { check: 'connect', outcomes: [{ when: 'connected', diagnose: 'OK' }, { diagnose: 'OTHER' }] } } };
+    expect(transition(neither, 'c', 'no-reply', {}, refines)).toEqual({ kind: 'diagnose', diagnosis: 'OTHER' });
+  });
   it('throws on an unknown step (a bug, not user input)', () => {
     expect(() => transition(playbook, 'nope', 'up')).toThrow(/no step 'nope'/);
   });

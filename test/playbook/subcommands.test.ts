@@ -32,7 +32,7 @@ describe('whyport playbook graph', () => {
     expect(r.stdout).toContain('"listening" -> "answers" [label="covers"];');
     expect(r.stdout).toContain('"service" -> "MYAPP_DOWN" [label="failed, inactive"];');
     // The catch-all is drawn with the outcomes it stands for.
-    expect(r.stdout).toContain('"answers" -> "MYAPP_HUNG" [label="partial, refused, timeout, unreachable, unresolved"];');
+    expect(r.stdout).toContain('"answers" -> "MYAPP_HUNG" [label="partial, refused, timeout, no-reply, unreachable, unresolved"];');
   });
   it('refuses an unknown format (exit 2)', async () => {
     const r = await run(['playbook', 'graph', '--format', 'svg']);

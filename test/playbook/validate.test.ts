@@ -50,6 +50,44 @@ describe('specific messages', () => {
   it('lists outcomes a step does not handle', () => {
     expect(problemsOf('unhandled-outcomes.yaml')).toMatch(/outcomes not handled: partial, timeout, unreachable, unresolved — add branches/);
   });
+  it("a playbook written before UDP's outcomes still validates: each refines one it names", () => {
+    const text = `version: 2
+name: tcp-era
+steps:
+  where:
+    check: target
+    with: { host: "{{ target.host }}" }
+    on: { local: sockets, remote: probe, unresolved: DOWN }
+  probe:
+    check: probe
+    with: { host: "{{ target.host }}", port: "{{ target.port }}" }
+    on:
+      open: UP
+      filtered: DROPPED
+      partial, closed, prohibited, unreachable, unresolved: DOWN
+  sockets:
+    check: sockets
+    with: { port: "{{ target.port }}" }
+    on:
+      listening: answers
+      accept-queue-full, close-wait-leak, recent, none, error: DOWN
+  answers:
+    check: connect
+    with: { host: "{{ target.host }}", port: "{{ target.port }}" }
+    on:
+      connected: UP
+      timeout: DROPPED
+      partial, refused, unreachable, unresolved: DOWN
+diagnoses:
+  UP: { title: up, explanation: up }
+  DOWN: { title: down, explanation: down }
+  DROPPED: { title: dropped, explanation: dropped }
+`;
+    const pb = parsePlaybook(text, 'tcp-era.yaml', checkCatalog());
+    expect(Object.keys(pb.steps)).toEqual(['where', 'probe', 'sockets', 'answers']);
+    // Without what they refine, the new outcomes are not asked for either: the older one is.
+    expect(() => parsePlaybook(text.replace('      timeout: DROPPED\n', ''), 'tcp-era.yaml', checkCatalog())).toThrow(/steps\.answers\.on: outcomes not handled: timeout — name them/);
+  });
   it('finds unreachable steps, and warns of diagnoses never reached', () => {
     const out = problemsOf('unreachable-step.yaml');
     expect(out).toMatch(/error: steps.orphan: step 'orphan' is unreachable/);

@@ -43,7 +43,7 @@ function inputsReferenced(pb: Playbook, diagnosis: string): string[] {
 for (const file of files) {
   describe(`playbooks/${file}`, () => {
     const pb = parsePlaybook(readFileSync(join(DIR, file), 'utf8'), `playbooks/${file}`, checkCatalog());
-    const paths = allPaths(pb, (id) => outcomesOf(pb, id));
+    const paths = allPaths(pb, (id) => outcomesOf(pb, id), (id) => (checks[pb.steps[id]!.check as keyof typeof checks]?.refines as Record<string, string> | undefined) ?? {});
 
     it('every step, every outcome and every diagnosis is on some path', () => {
       const seenSteps = new Set(paths.flatMap((p) => p.steps));
