@@ -56,6 +56,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,7 +181,14 @@ async function listenMode(port: number): Promise<void> {
     process.stdout.write(`error ${e.message}\n`);
     process.exit(1);
   });
-  server.listen({ host: '0.0.0.0', port, backlog: 511 }, () => process.stdout.write('ready\n'));
+  // The same port over UDP too: a bound socket that reads and never answers (as syslog does).
+  const udp = createSocket('udp4');
+  udp.on('message', () => {});
+  udp.on('error', (e) => {
+    process.stdout.write(`error ${e.message}\n`);
+    process.exit(1);
+  });
+  udp.bind(port, '0.0.0.0', () => server.listen({ host: '0.0.0.0', port, backlog: 511 }, () => process.stdout.write('ready\n')));
 }
 
 // ───────────────────────────── __measure: the timing harness ─────────────────────────────
@@ -497,6 +505,13 @@ async function measureMode(config: MeasureConfig): Promise<void> {
             label: 'floor',
             cmds: [nodeNoop, { label: `ss -Htan '${filter}'`, argv: ['ss', '-Htan', filter] }, { label: `pgrep ${ABSENT}`, argv: ['pgrep', ABSENT] }],
           },
+          // UDP beside TCP (issue 13): the same closed port over UDP, and its floor with ss -u.
+          { id: 'whyport-closed-udp', label: 'whyport P/udp --json --yes --process (not running)', whyport: true, cmds: [{ label: `node dist/cli.cjs 127.0.0.1 ${P}/udp --json --yes --process ${ABSENT}`, argv: [node, CLI, '127.0.0.1', `${P}/udp`, '--json', '--yes', '--process', ABSENT] }] },
+          {
+            id: 'floor-udp',
+            label: 'floor, UDP',
+            cmds: [nodeNoop, { label: `ss -Huan '${filter}'`, argv: ['ss', '-Huan', filter] }, { label: `pgrep ${ABSENT}`, argv: ['pgrep', ABSENT] }],
+          },
           // Not a target: what `-p` costs ss on this host (it reads every fd of every process, filter or not).
           { id: 'ss-p-filtered', label: 'for reference: ss -p with the same filter', cmds: [{ label: `ss -Htanp '${filter}'`, argv: ['ss', '-Htanp', filter] }] },
           // Not a target: a cache directory that cannot be made, so every run compiles whyport (its first run anywhere).
@@ -528,6 +543,9 @@ async function measureMode(config: MeasureConfig): Promise<void> {
     const cases: Case[] = [
       { id: 'whyport-listener', label: `whyport --json --yes --process ${LISTENER_NAME}`, whyport: true, cmds: [{ label: `node dist/cli.cjs 127.0.0.1 ${P} --json --yes --process ${LISTENER_NAME}`, argv: [node, CLI, '127.0.0.1', String(P), '--json', '--yes', '--process', LISTENER_NAME] }] },
       { id: 'ss-ltnp', label: `ss -ltnp 'sport = :${P}'`, cmds: [{ label: `ss -Htlnp 'sport = :${P}'`, argv: ['ss', '-Htlnp', `sport = :${P}`] }] },
+      // The listener's UDP socket on the same port: bound, read, never answering.
+      { id: 'whyport-listener-udp', label: `whyport P/udp --json --yes --process ${LISTENER_NAME}`, whyport: true, cmds: [{ label: `node dist/cli.cjs 127.0.0.1 ${P}/udp --json --yes --process ${LISTENER_NAME}`, argv: [node, CLI, '127.0.0.1', `${P}/udp`, '--json', '--yes', '--process', LISTENER_NAME] }] },
+      { id: 'ss-ulnp', label: `ss -ulnp 'sport = :${P}'`, cmds: [{ label: `ss -Hulnp 'sport = :${P}'`, argv: ['ss', '-Hulnp', `sport = :${P}`] }] },
     ];
     if (process.env.WPT_BENCH_LSOF === '1' && spawnSync('sh', ['-c', 'command -v lsof'], { stdio: 'ignore' }).status === 0) {
       cases.push({ id: 'lsof', label: 'for reference: lsof', cmds: [{ label: `lsof -nP -iTCP:${P} -sTCP:LISTEN`, argv: ['lsof', '-nP', `-iTCP:${P}`, '-sTCP:LISTEN'] }] });
@@ -736,11 +754,15 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   row('floor: node -e 0 + ss with a filter + pgrep', by('floor'));
   row(`ss -Htanp with the same filter (reference)`, by('ss-p-filtered'));
   row('whyport without its code cache (reference: a first run)', by('whyport-closed-cold'));
+  row(`whyport ${meta.port}/udp (${by('whyport-closed-udp')?.diagnosis ?? 'no report'})`, by('whyport-closed-udp'));
+  row('floor, UDP: node -e 0 + ss -u with a filter + pgrep', by('floor-udp'));
   lines.push('');
   lines.push(`Listener on ${meta.port} owned by ${LISTENER_NAME} (pid ${meta.listenerPid}):`);
   row(`whyport (${by('whyport-listener')?.diagnosis ?? 'no report'})`, by('whyport-listener'));
   row(`ss -Htlnp 'sport = :${meta.port}'`, by('ss-ltnp'));
   row(`lsof -nP -iTCP:${meta.port} -sTCP:LISTEN (reference)`, by('lsof'));
+  row(`whyport ${meta.port}/udp, its bound UDP socket (${by('whyport-listener-udp')?.diagnosis ?? 'no report'})`, by('whyport-listener-udp'));
+  row(`ss -Hulnp 'sport = :${meta.port}'`, by('ss-ulnp'));
   lines.push('');
   lines.push('Start-up:');
   row('node dist/cli.cjs --help', by('help'));
@@ -754,13 +776,15 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   lines.push(targetRow('closed port: manual chain / whyport', by('manual'), by('whyport-closed'), '≥ 10×', (x) => x >= 10));
   lines.push(targetRow('listener: whyport / ss -ltnp', by('whyport-listener'), by('ss-ltnp'), '< 1× (whyport faster)', (x) => x < 1));
   lines.push(targetRow('whyport --help / node -e 0', by('help'), by('node'), '≤ 1.15×', (x) => x <= 1.15));
+  lines.push(targetRow('closed port: UDP / TCP (issue 13: as fast)', by('whyport-closed-udp'), by('whyport-closed'), '≤ 1.1×', (x) => x <= 1.1));
+  lines.push(targetRow('closed port, UDP: whyport / its floor', by('whyport-closed-udp'), by('floor-udp'), '—', () => true));
   lines.push(targetRow('closed port, no code cache / floor (reference)', by('whyport-closed-cold'), by('floor'), '—', () => true));
   lines.push('');
   lines.push("Where whyport's time goes (medians; wall − in-process = node start-up, imports, playbook load, exit):");
-  for (const id of ['whyport-closed', 'whyport-listener']) {
+  for (const id of ['whyport-closed', 'whyport-listener', 'whyport-closed-udp', 'whyport-listener-udp']) {
     const r = by(id);
     if (!r || r.inProcessMs === undefined) continue;
-    lines.push(`  ${id === 'whyport-closed' ? 'closed port' : 'listener'}: wall ${f1(r.median)} ms, report durationMs ${f1(r.inProcessMs)} ms, outside the walk ${f1(r.median - r.inProcessMs)} ms`);
+    lines.push(`  ${id.replace('whyport-', '').replace('-udp', ' (UDP)').replace('closed', 'closed port')}: wall ${f1(r.median)} ms, report durationMs ${f1(r.inProcessMs)} ms, outside the walk ${f1(r.median - r.inProcessMs)} ms`);
     for (const s of r.steps ?? []) lines.push(`    ${s.id.padEnd(28)}${f1(s.medianMs).padStart(7)} ms  ${s.outcome.padEnd(12)} ${s.command}`);
   }
   const text = lines.join('\n');

@@ -2,6 +2,7 @@ import { port, positive, text, z } from './params.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
 import type { UdpProbeResult } from '../host/udp-probe.js';
 import { udpPayloadDescription, udpPayloadFor } from '../knowledge/udp-payloads.js';
+import { UDP_LOCAL_REPLY_MS } from '../knowledge/thresholds.js';
 import { endpointText } from '../net/endpoint.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
@@ -31,8 +32,8 @@ export const connect = defineCheck({
   evidence: fields({ error: e.str(), probes: e.list(e.any()), timeoutMs: e.num() }),
   describe: (p, ctx) => (ctx.target.protocol === 'udp' ? `probing ${p.host} port ${p.port} over UDP` : `connecting to ${p.host} port ${p.port}`),
   async run(p, ctx) {
-    const timeout = p.timeout ?? ctx.timeoutMs;
     const udp = ctx.target.protocol === 'udp';
+    const timeout = p.timeout ?? (udp ? Math.min(ctx.timeoutMs, UDP_LOCAL_REPLY_MS) : ctx.timeoutMs);
     const command = `nc -vz${udp ? 'u' : ''} -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { error: res.error } };

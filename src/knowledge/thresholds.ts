@@ -54,6 +54,14 @@ export const SOMAXCONN_FILE = '/proc/sys/net/core/somaxconn';
 export const UDP_DROP_SAMPLE_MS = 500;
 
 /**
+ * How long the server's own UDP probe of itself (the connect step) waits for a reply. An ICMP port
+ * unreachable over loopback comes in microseconds, and a program that answers a local request
+ * does so well within this; past it, a silent program and a drop look alike anyway, and the
+ * verdict (bound, and let in or not by the firewall) does not depend on the wait.
+ */
+export const UDP_LOCAL_REPLY_MS = 1_000;
+
+/**
  * A UDP receive queue is full when less room is left in the buffer (rcvbuf − queued bytes) than
  * one small datagram takes in kernel memory: the kernel drops a datagram whose truesize does not
  * fit (udp __udp_enqueue_schedule_skb), and a 1-byte datagram over loopback takes 832 bytes here

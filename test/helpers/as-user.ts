@@ -83,8 +83,8 @@ export interface BuiltCopy {
 }
 
 /**
- * Copies the built CLI into a fresh world-readable directory: all of dist/ (an esbuild bundle
- * whose chunks in dist/chunks/ load lazily, with dist/playbooks/ and dist/help.txt), and beside it
+ * Copies the built CLI into a fresh world-readable directory: dist/ but the single executable (the
+ * start-up entry, its CommonJS bundle, dist/playbooks/ and dist/help.txt), and beside it
  * package.json and playbooks/, by which the bundle finds its package root (src/paths.ts).
  * Timestamps are kept, since a compiled playbook older than its YAML is ignored. Then runs the copy
  * as nobody once, so whatever still stands in nobody's way (no setpriv, a node it cannot execute)
@@ -93,7 +93,9 @@ export interface BuiltCopy {
 export function copyBuiltCli(): BuiltCopy {
   if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error(`${join(ROOT, 'dist', 'cli.js')} is missing: run npm run build first (npm test does)`);
   const dir = readableTempDir('whyport-as-user-');
-  for (const part of ['dist', 'playbooks', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true, preserveTimestamps: true });
+  // Not the single executable (dist/whyport-linux-*, ~90 MB): the copy runs the bundle with node.
+  const sea = (src: string) => !/[\\/]dist[\\/]whyport-linux-[^\\/]*$/.test(src);
+  for (const part of ['dist', 'playbooks', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true, preserveTimestamps: true, filter: sea });
   openUp(dir);
   const cli = join(dir, 'dist', 'cli.js');
   return {
