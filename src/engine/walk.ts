@@ -164,7 +164,9 @@ function known(answers: Record<string, string>, steps: StepRecord[]): Record<str
  */
 export function portCommands(target: Pick<ReportTarget, 'port' | 'protocol'>): { listeners: string[]; sockets: string[] } {
   const p = target.protocol === 'udp' ? 'u' : 't';
-  return { listeners: ['ss', `-H${p}lnp`, `sport = :${target.port}`], sockets: ['ss', `-H${p}anp`, `sport = :${target.port}`] };
+  // ss reads its filter from the words after the options: `sport = :80` as three, as a person types it.
+  const filter = ['sport', '=', `:${target.port}`];
+  return { listeners: ['ss', `-H${p}lnp`, ...filter], sockets: ['ss', `-H${p}anp`, ...filter] };
 }
 
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
