@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from './paths.js';
+import { startEarly } from './early.js';
 
 // dist/cli.cjs, the command npm installs (and dist/cli.js, the same as an ES module, for `node
 // dist/cli.js`; a CommonJS entry starts ~7 ms sooner): it runs whyport (dist/whyport.cjs, one
@@ -23,7 +24,11 @@ const argv = process.argv.slice(2);
 const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? builtInText(BUILT_IN.help) : undefined;
 if (help !== undefined) process.stdout.write(help);
 else if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) process.stdout.write(`${WHYPORT_VERSION}\n`);
-else runBundle(join(dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)), 'whyport.cjs'));
+else {
+  // The socket table of a plain diagnosis starts now, on another core, while the bundle loads.
+  startEarly(argv);
+  runBundle(join(dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)), 'whyport.cjs'));
+}
 
 /** Runs the bundle as Node would require it, compiled from the code cache when there is one. */
 function runBundle(bundle: string): void {

@@ -2,7 +2,8 @@ import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statS
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
-import { execaRunner } from './runner.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
+import { takeEarly } from '../early.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
@@ -24,7 +25,8 @@ const scans = new HostScans(localFs, [process.pid, process.ppid]);
 
 /** The local host: commands through execa, files through node:fs, names through the system resolver. */
 export const localHost: Host = {
-  run: (argv, options) => execaRunner.run(argv, options),
+  // A command the start-up entry already started (src/early.ts) is not run twice.
+  run: (argv, options = {}) => takeEarly(argv, options, DEFAULT_COMMAND_TIMEOUT_MS) ?? execaRunner.run(argv, options),
   readFile: (path) => readFile(path, 'utf8'),
   readFileTail,
   listDir: (path) => readdir(path),

@@ -6,6 +6,9 @@ import type { CommandResult } from './runner.js';
 import { showCommand } from './runner.js';
 import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
 import { parseSs } from './ss.js';
+import { socketTableArgv, udpSocketTableArgv } from './socket-argv.js';
+
+export { socketTableArgv, udpSocketTableArgv };
 
 export interface SocketQueryOptions {
   timeoutMs: number;
@@ -54,15 +57,6 @@ export async function readSocketTable(host: Host, port: number, opts: SocketQuer
   return attachOwners(host, table, candidates?.length ? candidates : undefined);
 }
 
-/** The `ss` command readSocketTable runs first: every TCP socket of the port, in every state. */
-export function socketTableArgv(port: number): string[] {
-  return ['ss', '-Htane', 'state', 'all', `( sport = :${port} or dport = :${port} )`];
-}
-
-/** The same for UDP, with each socket's memory (`-m`: skmem, the receive buffer and the drops). */
-export function udpSocketTableArgv(port: number): string[] {
-  return ['ss', '-Huanem', 'state', 'all', `( sport = :${port} or dport = :${port} )`];
-}
 
 /**
  * Every LISTEN socket on the machine, without owners: callers attach them (attachOwners) to the

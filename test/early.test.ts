@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { earlyCommand, startEarly, takeEarly } from '../src/early.js';
+import { localHost } from '../src/host/local.js';
+import { socketTableArgv, udpSocketTableArgv } from '../src/system/socket-argv.js';
+
+// The socket table a plain diagnosis reads first, started by the entry before the bundle loads.
+
+describe('earlyCommand: which command lines start the socket table early', () => {
+  it('a plain diagnosis, in every spelling of its port, with the flags that change nothing it reads', () => {
+    expect(earlyCommand(['127.0.0.1', '7071'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000 });
+    expect(earlyCommand(['10.0.0.5:7071', '--json', '--yes', '--process', 'myapp', '-s', 'myapp'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000 });
+    expect(earlyCommand(['[::1]:53/udp', '--timeout', '800'])).toEqual({ argv: udpSocketTableArgv(53), timeoutMs: 800 });
+    expect(earlyCommand(['db', '53', '-u'])).toEqual({ argv: udpSocketTableArgv(53), timeoutMs: 3000 });
+    expect(earlyCommand(['db', '443/TCP', '--timeout=1500'])).toEqual({ argv: socketTableArgv(443), timeoutMs: 1500 });
+  });
+
+  it('anything it cannot read for sure starts nothing: the walk runs the command itself', () => {
+    for (const args of [
+      ['explain', '53/udp'],
+      ['baseline', 'save'],
+      ['10.0.0.5', 'https'], // a name: /etc/services decides the port
+      ['10.0.0.5', '7071', '--playbook', './mine.yaml'],
+      ['10.0.0.5', '7071', '--ssh'],
+      ['10.0.0.5', '7071', '--watch'],
+      ['10.0.0.5', '7071', '--fix'],
+      ['10.0.0.5', '7071', '--set', 'env=prod'],
+      ['10.0.0.5', '7071', '-yv'], // combined short flags: commander's to read
+      ['10.0.0.5', '7071', '--timeout', 'soon'],
+      ['10.0.0.5', '70710'],
+      ['10.0.0.5', '53/tcp', '--udp'],
+      ['10.0.0.5', '53/sctp'],
+      ['10.0.0.5'],
+      ['10.0.0.5', '7071', 'extra'],
+      ['--help'],
+    ]) {
+      expect(earlyCommand(args), args.join(' ')).toBeUndefined();
+    }
+  });
+});
+
+describe('startEarly and takeEarly', () => {
+  it('the runner gets the early result once, for exactly that argv and timeout; then runs the command itself', async () => {
+    startEarly(['127.0.0.1', '7999', '--timeout', '2500']);
+    const argv = socketTableArgv(7999);
+    expect(takeEarly(argv, { timeoutMs: 3000 }, 5000)).toBeUndefined(); // another timeout: not this one
+    const early = takeEarly(argv, { timeoutMs: 2500 }, 5000);
+    expect(early).toBeDefined();
+    const r = await early!;
+    expect(r).toMatchObject({ argv, exitCode: 0, missing: false, timedOut: false });
+    // The real ss: the same words the runner gets when it runs the command itself.
+    const again = await localHost.run(argv, { timeoutMs: 2500 });
+    expect(again.exitCode).toBe(0);
+    expect(r.stdout.split('\n').every((l) => l === '' || /^\S+\s+\d+\s+\d+\s/.test(l))).toBe(true);
+    expect(takeEarly(argv, { timeoutMs: 2500 }, 5000)).toBeUndefined();
+  });
+});
