@@ -1,15 +1,22 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { CommandResult } from './host/runner.js';
 import { socketTableArgv, udpSocketTableArgv } from './system/socket-argv.js';
 
-// The first command of a diagnosis — the port's socket table, the slowest read on a busy server —
-// started by the start-up entry (src/start.ts) before whyport's bundle is even read, so it runs on
-// another core while node compiles and sets up the walk. The local runner takes its result the
-// first time the walk asks for that very argv, with that very timeout (takeEarly); a command line
-// this cannot read for sure starts nothing, and the walk runs the command itself as always. The
-// entry and the bundle are separate scripts, so the one table they share hangs on globalThis.
+// The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
+// before whyport's bundle is even read, so they run on other cores while node compiles and sets up
+// the walk: the port's socket table (ss), and for an address of this machine the other network
+// namespaces' TCP tables (/proc/PID/net/tcp, each a walk of the socket hash all namespaces share).
+// The local host takes a result the first time the walk asks for that very command with that very
+// timeout (takeEarly), or that very file (takeEarlyFile); a command line this cannot read for sure
+// starts nothing, and the walk reads for itself as always. The entry and the bundle are separate
+// scripts, so the tables they share hang on globalThis.
 
 const KEY = Symbol.for('whyport.early');
+const FILES = Symbol.for('whyport.early-files');
 interface Started {
   timeoutMs: number;
   result: Promise<CommandResult>;
@@ -17,6 +24,10 @@ interface Started {
 function started(): Map<string, Started> {
   const g = globalThis as { [KEY]?: Map<string, Started> };
   return (g[KEY] ??= new Map());
+}
+function files(): Map<string, Promise<string>> {
+  const g = globalThis as { [FILES]?: Map<string, Promise<string>> };
+  return (g[FILES] ??= new Map());
 }
 
 // What the diagnosis command line (src/args.ts) takes; anything else starts nothing.
@@ -30,7 +41,7 @@ const SUBCOMMANDS = new Set(['explain', 'baseline', 'playbook', 'checks', 'compl
  * built-in playbook, this machine) runs first, with the timeout it runs it with; undefined for
  * anything else (subcommands, --playbook, --ssh, --watch, --fix, service names, odd input).
  */
-export function earlyCommand(args: readonly string[]): { argv: string[]; timeoutMs: number } | undefined {
+export function earlyCommand(args: readonly string[]): { argv: string[]; timeoutMs: number; host: string; protocol: 'tcp' | 'udp' } | undefined {
   const positionals: string[] = [];
   let udpFlag = false;
   let timeoutMs = DEFAULT_TIMEOUT_MS;
@@ -57,20 +68,83 @@ export function earlyCommand(args: readonly string[]): { argv: string[]; timeout
   }
   if (SUBCOMMANDS.has(positionals[0] ?? '')) return undefined;
   let port: string | undefined;
-  if (positionals.length === 2) port = positionals[1];
-  else if (positionals.length === 1) port = /^(?:\[[^\]]+\]|[^:]+):([^:]+)$/.exec(positionals[0]!)?.[1];
+  let host: string | undefined;
+  if (positionals.length === 2) [host, port] = positionals;
+  else if (positionals.length === 1) [, host, port] = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(positionals[0]!) ?? [];
   const m = port === undefined ? null : /^(\d{1,5})(?:\/(tcp|udp))?$/i.exec(port);
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) return undefined;
   const written = m[2]?.toLowerCase();
   if (written === 'tcp' && udpFlag) return undefined;
   const n = Number(m[1]);
-  return { argv: written === 'udp' || udpFlag ? udpSocketTableArgv(n) : socketTableArgv(n), timeoutMs };
+  const protocol = written === 'udp' || udpFlag ? 'udp' : 'tcp';
+  return { argv: protocol === 'udp' ? udpSocketTableArgv(n) : socketTableArgv(n), timeoutMs, host: host!.replace(/^\[|\]$/g, ''), protocol };
 }
 
 /** Starts the command a diagnosis of `args` runs first, if there is one for sure (earlyCommand). */
 export function startEarly(args: readonly string[]): void {
   const c = earlyCommand(args);
-  if (c) started().set(JSON.stringify(c.argv), { timeoutMs: c.timeoutMs, result: runEarly(c.argv, c.timeoutMs) });
+  if (!c) return;
+  started().set(JSON.stringify(c.argv), { timeoutMs: c.timeoutMs, result: runEarly(c.argv, c.timeoutMs) });
+  // A TCP port of this machine: the walk looks in the other namespaces when nothing here listens.
+  if (c.protocol === 'tcp' && isOwnLiteral(c.host)) {
+    for (const path of otherNamespaceTables()) {
+      const read = readFile(path, 'utf8');
+      read.catch(() => {}); // the walk's own read says why, if it still wants it
+      files().set(path, read);
+    }
+  }
+}
+
+/** The early read of exactly this file, once; undefined otherwise. */
+export function takeEarlyFile(path: string): Promise<string> | undefined {
+  const read = files().get(path);
+  if (read) files().delete(path);
+  return read;
+}
+
+/** A literal address of this machine (or localhost): a name would need the resolver. */
+function isOwnLiteral(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (!isIP(host)) return false;
+  if (host.startsWith('127.') || host === '::1') return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === host));
+}
+
+/**
+ * The TCP tables the namespaces step will read (src/system/namespaces.ts): of each network
+ * namespace but this one, its smallest pid's /proc/PID/net/tcp and tcp6, where sockstat counts
+ * any socket of that family. Nothing when /proc cannot be walked.
+ */
+function otherNamespaceTables(): string[] {
+  try {
+    const own = readlinkSync('/proc/self/ns/net');
+    const seen = new Set([own]);
+    const out: string[] = [];
+    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b);
+    for (const pid of pids) {
+      let ns: string;
+      try {
+        ns = readlinkSync(`/proc/${pid}/ns/net`);
+      } catch {
+        continue;
+      }
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      for (const [file, stat, label] of [['tcp', 'sockstat', 'TCP'], ['tcp6', 'sockstat6', 'TCP6']] as const) {
+        let counts = '';
+        try {
+          counts = readFileSync(`/proc/${pid}/net/${stat}`, 'utf8');
+        } catch {
+          // unreadable: the walk decides
+        }
+        const inUse = new RegExp(`^${label}: inuse (\\d+)`, 'm').exec(counts)?.[1];
+        if (inUse !== '0') out.push(`/proc/${pid}/net/${file}`);
+      }
+    }
+    return out;
+  } catch {
+    return [];
+  }
 }
 
 /** The early result for exactly this command and timeout, once; undefined otherwise. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { earlyCommand, startEarly, takeEarly } from '../src/early.js';
+import { spawn } from 'node:child_process';
+import { earlyCommand, startEarly, takeEarly, takeEarlyFile } from '../src/early.js';
+import { createNamespace, netnsSkipReason } from './helpers/netns.js';
 import { localHost } from '../src/host/local.js';
 import { socketTableArgv, udpSocketTableArgv } from '../src/system/socket-argv.js';
 
@@ -7,11 +9,11 @@ import { socketTableArgv, udpSocketTableArgv } from '../src/system/socket-argv.j
 
 describe('earlyCommand: which command lines start the socket table early', () => {
   it('a plain diagnosis, in every spelling of its port, with the flags that change nothing it reads', () => {
-    expect(earlyCommand(['127.0.0.1', '7071'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000 });
-    expect(earlyCommand(['10.0.0.5:7071', '--json', '--yes', '--process', 'myapp', '-s', 'myapp'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000 });
-    expect(earlyCommand(['[::1]:53/udp', '--timeout', '800'])).toEqual({ argv: udpSocketTableArgv(53), timeoutMs: 800 });
-    expect(earlyCommand(['db', '53', '-u'])).toEqual({ argv: udpSocketTableArgv(53), timeoutMs: 3000 });
-    expect(earlyCommand(['db', '443/TCP', '--timeout=1500'])).toEqual({ argv: socketTableArgv(443), timeoutMs: 1500 });
+    expect(earlyCommand(['127.0.0.1', '7071'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000, host: '127.0.0.1', protocol: 'tcp' });
+    expect(earlyCommand(['10.0.0.5:7071', '--json', '--yes', '--process', 'myapp', '-s', 'myapp'])).toEqual({ argv: socketTableArgv(7071), timeoutMs: 3000, host: '10.0.0.5', protocol: 'tcp' });
+    expect(earlyCommand(['[::1]:53/udp', '--timeout', '800'])).toEqual({ argv: udpSocketTableArgv(53), timeoutMs: 800, host: '::1', protocol: 'udp' });
+    expect(earlyCommand(['db', '53', '-u'])).toMatchObject({ argv: udpSocketTableArgv(53), timeoutMs: 3000, protocol: 'udp' });
+    expect(earlyCommand(['db', '443/TCP', '--timeout=1500'])).toMatchObject({ argv: socketTableArgv(443), timeoutMs: 1500, protocol: 'tcp' });
   });
 
   it('anything it cannot read for sure starts nothing: the walk runs the command itself', () => {
@@ -52,5 +54,30 @@ describe('startEarly and takeEarly', () => {
     expect(again.exitCode).toBe(0);
     expect(r.stdout.split('\n').every((l) => l === '' || /^\S+\s+\d+\s+\d+\s/.test(l))).toBe(true);
     expect(takeEarly(argv, { timeoutMs: 2500 }, 5000)).toBeUndefined();
+  });
+});
+
+describe.skipIf(netnsSkipReason() !== undefined)('the other namespaces, read early for a port of this machine', () => {
+  it("starts the read of another namespace's TCP table that the namespaces step makes, and hands it over once", async () => {
+    const ns = createNamespace();
+    const child = spawn(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, '-e', "require('node:net').createServer().listen(0, '127.0.0.1', () => console.log('up'))"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((ok) => child.stdout!.once('data', () => ok()));
+      startEarly(['127.0.0.1', '7998']);
+      // The namespace's smallest pid: the listener (ip netns exec execs it).
+      const path = `/proc/${child.pid}/net/tcp`;
+      const early = takeEarlyFile(path);
+      expect(early, path).toBeDefined();
+      expect(await early).toContain(' 0A ');
+      expect(takeEarlyFile(path)).toBeUndefined();
+      // A name, or another machine's address: nothing is read ahead.
+      startEarly(['192.0.2.1', '7997']);
+      expect(takeEarlyFile(path)).toBeUndefined();
+      await takeEarly(socketTableArgv(7998), { timeoutMs: 3000 }, 5000);
+      await takeEarly(socketTableArgv(7997), { timeoutMs: 3000 }, 5000);
+    } finally {
+      child.kill();
+      ns.remove();
+    }
   });
 });

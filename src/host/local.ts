@@ -3,7 +3,7 @@ import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
-import { takeEarly } from '../early.js';
+import { takeEarly, takeEarlyFile } from '../early.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
@@ -27,7 +27,8 @@ const scans = new HostScans(localFs, [process.pid, process.ppid]);
 export const localHost: Host = {
   // A command the start-up entry already started (src/early.ts) is not run twice.
   run: (argv, options = {}) => takeEarly(argv, options, DEFAULT_COMMAND_TIMEOUT_MS) ?? execaRunner.run(argv, options),
-  readFile: (path) => readFile(path, 'utf8'),
+  // A file the start-up entry already began reading (src/early.ts) is not read twice.
+  readFile: (path) => takeEarlyFile(path) ?? readFile(path, 'utf8'),
   readFileTail,
   listDir: (path) => readdir(path),
   readLink: (path) => readlink(path),
