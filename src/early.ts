@@ -111,9 +111,15 @@ function isOwnLiteral(host: string): boolean {
 }
 
 /**
+ * Early reads at most: libuv's thread pool has 4 threads, and the bundle's own reads (its code
+ * cache, the playbook) must not queue behind a host's many namespaces; the walk reads the rest.
+ */
+const EARLY_FILES = 4;
+
+/**
  * The TCP tables the namespaces step will read (src/system/namespaces.ts): of each network
  * namespace but this one, its smallest pid's /proc/PID/net/tcp and tcp6, where sockstat counts
- * any socket of that family. Nothing when /proc cannot be walked.
+ * any socket of that family; the first EARLY_FILES of them. Nothing when /proc cannot be walked.
  */
 function otherNamespaceTables(): string[] {
   try {
@@ -139,6 +145,7 @@ function otherNamespaceTables(): string[] {
         }
         const inUse = new RegExp(`^${label}: inuse (\\d+)`, 'm').exec(counts)?.[1];
         if (inUse !== '0') out.push(`/proc/${pid}/net/${file}`);
+        if (out.length === EARLY_FILES) return out;
       }
     }
     return out;
