@@ -3,7 +3,7 @@ import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
-import { takeEarly, takeEarlyFile } from '../early.js';
+import { takeEarly, takeEarlyFile } from './early.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
@@ -25,9 +25,9 @@ const scans = new HostScans(localFs, [process.pid, process.ppid]);
 
 /** The local host: commands through execa, files through node:fs, names through the system resolver. */
 export const localHost: Host = {
-  // A command the start-up entry already started (src/early.ts) is not run twice.
+  // A command the start-up entry already started (host/early.ts) is not run twice.
   run: (argv, options = {}) => takeEarly(argv, options, DEFAULT_COMMAND_TIMEOUT_MS) ?? execaRunner.run(argv, options),
-  // A file the start-up entry already began reading (src/early.ts) is not read twice.
+  // A file the start-up entry already began reading (host/early.ts) is not read twice.
   readFile: (path) => takeEarlyFile(path) ?? readFile(path, 'utf8'),
   readFileTail,
   listDir: (path) => readdir(path),

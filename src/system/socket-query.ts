@@ -6,7 +6,7 @@ import type { CommandResult } from './runner.js';
 import { showCommand } from './runner.js';
 import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
 import { parseSs } from './ss.js';
-import { socketTableArgv, udpSocketTableArgv } from './socket-argv.js';
+import { socketTableArgv, udpSocketTableArgv } from '../host/socket-argv.js';
 
 export { socketTableArgv, udpSocketTableArgv };
 

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { CommandResult } from './host/runner.js';
-import { socketTableArgv, udpSocketTableArgv } from './system/socket-argv.js';
+import type { CommandResult } from './runner.js';
+import { socketTableArgv, udpSocketTableArgv } from './socket-argv.js';
 
 // The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
 // before whyport's bundle is even read, so they run on other cores while node compiles and sets up

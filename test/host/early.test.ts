@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { earlyCommand, startEarly, takeEarly, takeEarlyFile } from '../src/early.js';
-import { createNamespace, netnsSkipReason } from './helpers/netns.js';
-import { localHost } from '../src/host/local.js';
-import { socketTableArgv, udpSocketTableArgv } from '../src/system/socket-argv.js';
+import { earlyCommand, startEarly, takeEarly, takeEarlyFile } from '../../src/host/early.js';
+import { createNamespace, netnsSkipReason } from '../helpers/netns.js';
+import { localHost } from '../../src/host/local.js';
+import { socketTableArgv, udpSocketTableArgv } from '../../src/host/socket-argv.js';
 
 // The socket table a plain diagnosis reads first, started by the entry before the bundle loads.
 

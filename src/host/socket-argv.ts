@@ -1,5 +1,5 @@
-// Apart from the readers, so the start-up entry (src/early.ts) can start the same command before
-// whyport's bundle loads without loading the readers.
+// The readers' first commands (src/system/socket-query.ts), apart from them so the start-up entry
+// (src/host/early.ts) can start the same command before whyport's bundle loads.
 
 /** The `ss` command readSocketTable runs first: every TCP socket of the port, in every state. */
 export function socketTableArgv(port: number): string[] {
