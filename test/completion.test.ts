@@ -69,6 +69,16 @@ describe('whyport completion', () => {
     expect(execFileSync(process.execPath, [CLI, '__complete', 'ports', 'HT'], { encoding: 'utf8' }).trim().split('\n')).toEqual(names);
   });
 
+  it('__complete ports after a slash: the protocols PORT may name — both for a number, those /etc/services lists for a name', () => {
+    const complete = (word: string) => execFileSync(process.execPath, [CLI, '__complete', 'ports', word], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    expect(complete('53/')).toEqual(['53/tcp', '53/udp']);
+    expect(complete('53/u')).toEqual(['53/udp']);
+    expect(complete('domain/')).toEqual(['domain/tcp', 'domain/udp']);
+    // ntp is a UDP-only name (Debian's /etc/services, and the built-in table).
+    expect(complete('ntp/')).toEqual(['ntp/udp']);
+    expect(complete('nt')).toContain('ntp');
+  });
+
   it('__complete prints nothing, and succeeds, for what it does not know (it runs under a Tab)', () => {
     for (const args of [['nonsense'], ['ports', 'zzzz-no-such'], ['units', '--help'], ['ports', 'a', 'b'], []]) {
       const r = spawnSync(process.execPath, [CLI, '__complete', ...args], { encoding: 'utf8' });
@@ -137,6 +147,9 @@ describe('bash: what Tab offers', () => {
     // HOST:PORT in one word: the port after the colon (bash replaces only what follows it).
     expect(bashTab('whyport 10.0.0.5:ht')).toEqual(offered);
     expect(bashTab('whyport 10.0.0.5 80 ')).toEqual([]);
+    // After a slash, the protocols.
+    expect(bashTab('whyport 10.0.0.5 53/')).toEqual(['53/tcp', '53/udp']);
+    expect(bashTab('whyport 10.0.0.5 ntp/')).toEqual(['ntp/udp']);
   });
 
   it("for explain: the TCP states; for the other subcommands, theirs", () => {
@@ -191,6 +204,7 @@ describe.skipIf(noFish !== undefined)('fish: what Tab offers', () => {
     expect(fishTab('whyport --ssh admin@10.0.0.5 10.0.0.5 ht').sort()).toEqual([...offered].sort());
     expect(fishTab('whyport 10.0.0.5:ht')).toEqual(expect.arrayContaining(['10.0.0.5:http', '10.0.0.5:https']));
     expect(fishTab('whyport 10.0.0.5 80 ')).toEqual([]);
+    expect(fishTab('whyport 10.0.0.5 53/').sort()).toEqual(['53/tcp', '53/udp']);
   });
 
   it('for the subcommands: TCP states, their commands, options and values', () => {

@@ -17,7 +17,15 @@ export async function candidates(kind: AskKind, prefix: string, host: Host, time
     if (kind === 'ports') {
       // parsePort looks names up in lower case, as they are stored.
       const p = prefix.toLowerCase();
-      return [...(await readServiceTable(host)).byName.keys()].filter((n) => n.startsWith(p)).sort();
+      const table = await readServiceTable(host);
+      // After a slash, the protocols: `53/` → 53/tcp, 53/udp; `ntp/` → ntp/udp (what the name is known for).
+      const slash = /^([a-z0-9][\w.+-]*)\/(\w*)$/.exec(p);
+      if (slash) {
+        const [, port, proto] = slash as unknown as [string, string, string];
+        const known = /^\d+$/.test(port) ? (['tcp', 'udp'] as const) : (['tcp', 'udp'] as const).filter((x) => (x === 'udp' ? table.udp : table).byName.has(port));
+        return known.filter((x) => x.startsWith(proto)).map((x) => `${port}/${x}`);
+      }
+      return [...new Set([...table.byName.keys(), ...table.udp.byName.keys()])].filter((n) => n.startsWith(p)).sort();
     }
     // Names whyport would refuse as --service (SAFE_VALUE) are not offered: `systemd-fsck@dev-disk-by\x2duuid….service`.
     return (await serviceUnitNames(host, prefix, timeoutMs)).filter((n) => SAFE_VALUE.test(n));
