@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { CommandResult } from './runner.js';
+import { COMMAND_ENV, type CommandResult } from './runner.js';
 import { socketTableArgv, udpSocketTableArgv } from './socket-argv.js';
 
 // The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
@@ -175,7 +175,7 @@ function runEarly(argv: readonly string[], timeoutMs: number): Promise<CommandRe
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: '/',
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat' },
+      env: { ...process.env, ...COMMAND_ENV },
       windowsHide: true,
     });
     const timer = setTimeout(() => {

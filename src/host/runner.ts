@@ -26,6 +26,9 @@ export interface Runner {
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
+/** What every command gets on top of whyport's environment: the C locale parsers expect, no colours, no pager. */
+export const COMMAND_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat' };
+
 /** The real runner, on execa: argv array, timeout, `reject: false`, C locale so parsers see stable text. */
 export const execaRunner: Runner = {
   async run(argv, options = {}) {
@@ -43,7 +46,7 @@ export const execaRunner: Runner = {
       timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : 'pipe',
-      env: { LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', PAGER: 'cat', ...options.env },
+      env: { ...COMMAND_ENV, ...options.env },
       stripFinalNewline: false,
       windowsHide: true,
     });
