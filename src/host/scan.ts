@@ -74,7 +74,10 @@ export class HostScans {
       } catch {
         continue;
       }
-      // pgrep -f skips kernel threads (empty command line), as here.
+      // pgrep -f skips kernel threads (empty command line), as here. By name, pgrep would match
+      // them too (`pgrep unbound` finds kworker/u8:0-events_unbound), but no program the user names
+      // is a part of a kernel thread's name: one counts only by its whole name (nfsd's threads are nfsd).
+      if (cmdline === '' && match === 'name' && comm !== exact) continue;
       if (match === 'full' ? cmdline !== '' && pattern.test(cmdline) : pattern.test(comm)) out.push({ pid, commandLine: cmdline || comm });
     }
     return out;
