@@ -3,6 +3,7 @@ import { stateSentences } from '../knowledge/tcp-states.js';
 import { isLoopback } from '../net/address.js';
 import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
+import { plural } from '../text/plural.js';
 
 /**
  * The socket table of one port read the way an expert reads `netstat -an | grep PORT`: each
@@ -245,10 +246,6 @@ function byOwner(list: readonly TcpSocket[], hidden: boolean): OwnerCount[] {
 
 function perOwner(list: readonly OwnerCount[]): string {
   return list.map((o) => `${o.owner}: ${o.count}`).join(', ');
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function tallyText(counts: Record<string, number>): string {

@@ -4,6 +4,7 @@ import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
 import type { UdpCounters } from '../system/udp-stats.js';
 import { countStates, ownersText, type SocketFinding } from './sockets.js';
+import { plural } from '../text/plural.js';
 
 /**
  * The UDP sockets of one port read the way an expert reads `ss -uanm`: UDP has no handshake and
@@ -200,10 +201,6 @@ function isClientProgram(s: TcpSocket): boolean {
 
 function who(v: UdpSocketView): string {
   return `${v.endpoint} (${v.owner})`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function list(views: readonly UdpSocketView[], text: (v: UdpSocketView) => string): string {

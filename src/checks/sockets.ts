@@ -11,6 +11,7 @@ import { isOwnAddress } from '../system/facts.js';
 import type { Host } from '../host/host.js';
 import { defineCheck, type CheckContext, type CheckResult } from './check.js';
 import { e, fields } from './evidence.js';
+import { plural } from '../text/plural.js';
 
 const EXAMPLES_PER_STATE = 3;
 
@@ -79,11 +80,7 @@ export const sockets = defineCheck({
     // The kernel's overflow counter is worth the wait only when a queue is full or may be.
     const overflows = a.fullQueues.length || a.unknownBacklog.length ? await sampleListenOverflows(ctx.host, { timeoutMs: ctx.timeoutMs, intervalMs: OVERFLOW_SAMPLE_MS }) : undefined;
 
-    const examples: Record<string, string[]> = {};
-    for (const s of table.sockets) {
-      const list = (examples[s.state] ??= []);
-      if (list.length < EXAMPLES_PER_STATE) list.push(`${endpointText(s.local.address, s.local.port)} ↔ ${endpointText(s.peer.address, s.peer.port)}`);
-    }
+    const examples = examplesByState(table);
     const evidence: Record<string, unknown> = {
       source: table.source,
       counts: a.counts,
@@ -250,11 +247,7 @@ async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'lis
     return { outcome: 'error', status: 'fail', summary: `could not read the UDP socket table: ${(err as Error).message}`, command: udpCommand(port), evidence: {} };
   }
 
-  const examples: Record<string, string[]> = {};
-  for (const s of table.sockets) {
-    const list = (examples[s.state] ??= []);
-    if (list.length < EXAMPLES_PER_STATE) list.push(`${endpointText(s.local.address, s.local.port)} ↔ ${endpointText(s.peer.address, s.peer.port)}`);
-  }
+  const examples = examplesByState(table);
   const evidence: Record<string, unknown> = {
     protocol: 'udp',
     source: table.source,
@@ -336,6 +329,12 @@ async function dropEvidence(host: Host, r: DropReading, windowMs: number, limits
   };
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+/** A few sockets of each state, `local ↔ peer`, for the evidence (TCP and UDP alike). */
+function examplesByState(table: SocketTable): Record<string, string[]> {
+  const examples: Record<string, string[]> = {};
+  for (const s of table.sockets) {
+    const list = (examples[s.state] ??= []);
+    if (list.length < EXAMPLES_PER_STATE) list.push(`${endpointText(s.local.address, s.local.port)} ↔ ${endpointText(s.peer.address, s.peer.port)}`);
+  }
+  return examples;
 }
