@@ -3,7 +3,7 @@ import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { tcpSynArrivals } from '../system/capture.js';
-import { udpPayloadFor } from '../knowledge/udp-payloads.js';
+import { udpProbeOptions } from '../knowledge/udp-payloads.js';
 
 // tcpdump needs a moment after its channel opens before it captures; the client's one connect
 // then sends its SYN and one retransmission (Linux waits 1 s) well inside the capture.
@@ -47,9 +47,8 @@ export const arrival = defineCheck({
     const capture = tcpSynArrivals(ctx.host, filter, { timeoutMs: CAPTURE_MS, protocol: ctx.target.protocol });
     await new Promise((r) => setTimeout(r, CAPTURE_START_MS));
     // The same datagram as the client's probe: its tries (0, 250, 750 ms…) fall inside the capture.
-    const payload = udp ? udpPayloadFor(p.port) : undefined;
     const probe = udp
-      ? await ctx.client.host.probeUdp(address, p.port, { timeoutMs: CLIENT_TRY_MS, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) })
+      ? await ctx.client.host.probeUdp(address, p.port, udpProbeOptions(p.port, CLIENT_TRY_MS))
       : await ctx.client.host.connectTcp(address, p.port, CLIENT_TRY_MS);
     const got = await capture;
     if (got.kind === 'cannot') return cannot(got.reason);

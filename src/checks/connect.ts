@@ -1,7 +1,8 @@
 import { port, positive, text, z } from './params.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
 import type { UdpProbeResult } from '../host/udp-probe.js';
-import { udpPayloadDescription, udpPayloadFor } from '../knowledge/udp-payloads.js';
+import { udpPayloadDescription, udpProbeOptions } from '../knowledge/udp-payloads.js';
+import { tries } from '../text/plural.js';
 import { UDP_LOCAL_REPLY_MS } from '../knowledge/thresholds.js';
 import { endpointText } from '../net/endpoint.js';
 import { defineCheck } from './check.js';
@@ -37,11 +38,10 @@ export const connect = defineCheck({
     const command = `nc -vz${udp ? 'u' : ''} -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { error: res.error } };
-    const payload = udpPayloadFor(p.port);
     const probes: Attempt[] = await Promise.all(
       res.addresses.map((a) =>
         udp
-          ? ctx.host.probeUdp(a.address, p.port, { timeoutMs: timeout, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) }).then(udpAttempt)
+          ? ctx.host.probeUdp(a.address, p.port, udpProbeOptions(p.port, timeout)).then(udpAttempt)
           : ctx.host.connectTcp(a.address, p.port, timeout),
       ),
     );
@@ -78,7 +78,7 @@ function describeFailure(r: Attempt): string {
     case 'timeout':
       return `no answer from ${where} within ${r.durationMs} ms`;
     case 'no-reply':
-      return `no reply and no ICMP error from ${where} to ${udpPayloadDescription(r.payload ?? 'empty')} within ${r.durationMs} ms (${r.tries === 1 ? '1 try' : `${r.tries} tries`})`;
+      return `no reply and no ICMP error from ${where} to ${udpPayloadDescription(r.payload ?? 'empty')} within ${r.durationMs} ms (${tries(r.tries ?? 1)})`;
     case 'unreachable':
       return `${where} is unreachable (${r.errno})`;
     default:

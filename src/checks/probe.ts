@@ -7,7 +7,8 @@ import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type 
 import { showCommand } from '../system/runner.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
 import type { UdpProbeResult } from '../host/udp-probe.js';
-import { udpPayloadDescription, udpPayloadFor, udpPayloadNote } from '../knowledge/udp-payloads.js';
+import { udpPayloadDescription, udpPayloadFor, udpPayloadNote, udpProbeOptions } from '../knowledge/udp-payloads.js';
+import { tries } from '../text/plural.js';
 import { endpointText } from '../net/endpoint.js';
 
 /** nmap's port states, as far as a plain connect() (TCP) or a probe datagram (UDP) can tell them. */
@@ -159,10 +160,6 @@ export function classifyProbe(tcp: ProbeResult, ping: PingResult, route: RouteRe
   return { state: 'unreachable', reason: 'error', because: `connecting to ${where} failed: ${tcp.errno ?? tcp.outcome}`, ...withLife };
 }
 
-function tries(n: number): string {
-  return n === 1 ? '1 try' : `${n} tries`;
-}
-
 /**
  * nmap's UDP rule applied to one address: a reply → open; ICMP port unreachable (ECONNREFUSED) →
  * closed; EHOSTUNREACH from a host that shows life (an ICMP "administratively prohibited") →
@@ -214,10 +211,9 @@ export function classifyUdpProbe(udp: UdpProbeResult, ping: PingResult, route: R
 /** Probes one address: TCP or UDP, ping and the route at once; the neighbour table once the probe has settled. */
 async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: number, ctx: CheckContext): Promise<AddressProbe> {
   const { facts } = ctx;
-  const payload = udpPayloadFor(portNumber);
   const [answer, ping, route] = await Promise.all([
     ctx.target.protocol === 'udp'
-      ? ctx.host.probeUdp(a.address, portNumber, { timeoutMs, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) }).then((udp) => ({ udp }))
+      ? ctx.host.probeUdp(a.address, portNumber, udpProbeOptions(portNumber, timeoutMs)).then((udp) => ({ udp }))
       : ctx.host.connectTcp(a.address, portNumber, timeoutMs).then((tcp) => ({ tcp })),
     facts.once(`ping:${a.address}`, () => pingOnce(ctx.host, a.address, { timeoutMs })),
     sharedRoute(facts, a.address),

@@ -129,6 +129,12 @@ export function udpPayloadFor(port: number): UdpPayload | undefined {
   return BY_PORT.get(port);
 }
 
+/** The options of Host.probeUdp for a port: its request (with its name) when one is known, an empty datagram otherwise. */
+export function udpProbeOptions(port: number, timeoutMs: number): { timeoutMs: number; payload?: Uint8Array; payloadName?: string } {
+  const payload = udpPayloadFor(port);
+  return { timeoutMs, ...(payload ? { payload: payload.bytes, payloadName: payload.name } : {}) };
+}
+
 /**
  * What a probe sent, as a sentence names it, from the payload name of a UdpProbeResult: 'empty',
  * 'newline' (what goes over ssh instead of an empty datagram, which bash cannot write), or an entry's.
