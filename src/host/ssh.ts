@@ -322,6 +322,18 @@ function sections(out: string, boundary: string): Map<string, string[]> {
   return map;
 }
 
+/** bash's words for a socket error on /dev/tcp or /dev/udp (strerror), as the errno a local socket would give. */
+const SOCKET_ERRORS: readonly (readonly [RegExp, string])[] = [
+  [/Connection refused/, 'ECONNREFUSED'],
+  [/No route to host/, 'EHOSTUNREACH'],
+  [/Network is unreachable/, 'ENETUNREACH'],
+  [/Cannot assign requested address/, 'EADDRNOTAVAIL'],
+];
+
+function socketErrno(stderr: string): string | undefined {
+  return SOCKET_ERRORS.find(([words]) => words.test(stderr))?.[1];
+}
+
 /**
  * The server as a Host. Commands and single reads are one remote command each; the batched scans
  * (socket owners, processes, descendants, sockets of pids, cgroups, unit files) are one remote
@@ -459,10 +471,8 @@ export function sshHost(session: SshSession): Host {
       const result = (outcome: ProbeOutcome, errno?: string): ProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs });
       if (r.exitCode === 0) return result('connected');
       if (r.exitCode === 124 || /timed out/i.test(e)) return result('timeout', 'ETIMEDOUT');
-      if (/Connection refused/.test(e)) return result('refused', 'ECONNREFUSED');
-      if (/No route to host/.test(e)) return result('unreachable', 'EHOSTUNREACH');
-      if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
-      if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
+      const errno = socketErrno(e);
+      if (errno) return result(errno === 'ECONNREFUSED' ? 'refused' : 'unreachable', errno);
       return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
     },
     async probeUdp(address, port, opts) {
@@ -482,10 +492,8 @@ export function sshHost(session: SshSession): Host {
       const result = (outcome: UdpProbeOutcome, errno?: string): UdpProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs, tries, payload });
       if (r.exitCode === 0 && /^reply$/m.test(r.stdout)) return result('reply');
       if (r.exitCode === 5 || r.exitCode === 124) return result('silent');
-      if (/Connection refused/.test(e)) return result('refused', 'ECONNREFUSED');
-      if (/No route to host/.test(e)) return result('unreachable', 'EHOSTUNREACH');
-      if (/Network is unreachable/.test(e)) return result('unreachable', 'ENETUNREACH');
-      if (/Cannot assign requested address/.test(e)) return result('unreachable', 'EADDRNOTAVAIL');
+      const errno = socketErrno(e);
+      if (errno) return result(errno === 'ECONNREFUSED' ? 'refused' : 'unreachable', errno);
       if (/Operation not permitted/.test(e)) return result('error', 'EPERM');
       // A read that fails so is ICMPv6's "administratively prohibited"; a connect, a prohibit route.
       if (/Permission denied/.test(e)) return result(r.exitCode === 4 ? 'unreachable' : 'error', 'EACCES');
