@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { COMMAND_ENV, type CommandResult } from './runner.js';
-import { socketTableArgv, udpSocketTableArgv } from './socket-argv.js';
+import { socketTableArgv, tcpInUse, udpSocketTableArgv } from './socket-argv.js';
 
 // The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
 // before whyport's bundle is even read, so they run on other cores while node compiles and sets up
@@ -143,8 +143,7 @@ function otherNamespaceTables(): string[] {
         } catch {
           // unreadable: the walk decides
         }
-        const inUse = new RegExp(`^${label}: inuse (\\d+)`, 'm').exec(counts)?.[1];
-        if (inUse !== '0') out.push(`/proc/${pid}/net/${file}`);
+        if (tcpInUse(counts, label) !== 0) out.push(`/proc/${pid}/net/${file}`);
         if (out.length === EARLY_FILES) return out;
       }
     }

@@ -1,5 +1,8 @@
 import type { Host, NetNamespace } from '../host/host.js';
 import { parseProcNetTcp, parseProcNetUdp } from './procnet.js';
+import { tcpInUse } from '../host/socket-argv.js';
+
+export { tcpInUse };
 import type { TcpSocket } from './socket.js';
 import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.js';
 import { showCommand } from './runner.js';
@@ -82,10 +85,4 @@ export function namespaceCommands(v: { pid: number; container?: { runtime: strin
   const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
   const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
   return `${who}; ${showCommand(ss)}`;
-}
-
-/** `TCP: inuse 3 …` of /proc/PID/net/sockstat (`TCP6:`, `UDP:`, `UDP6:` alike); undefined when it cannot be read. */
-export function tcpInUse(sockstat: string, label: 'TCP' | 'TCP6' | 'UDP' | 'UDP6'): number | undefined {
-  const m = new RegExp(`^${label}: inuse (\\d+)`, 'm').exec(sockstat);
-  return m ? Number(m[1]) : undefined;
 }
