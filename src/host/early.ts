@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { COMMAND_ENV, type CommandResult } from './runner.js';
 import { socketTableArgv, tcpInUse, udpSocketTableArgv } from './socket-argv.js';
-import { localFs } from './local-fs.js';
-import { HostScans } from './scan.js';
 
 // The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
 // before whyport's bundle is even read, so they run on other cores while node compiles and sets up
@@ -120,27 +119,38 @@ const EARLY_FILES = 4;
 /**
  * The TCP tables the namespaces step will read (src/system/namespaces.ts): of each network
  * namespace but this one, its smallest pid's /proc/PID/net/tcp and tcp6, where sockstat counts
- * any socket of that family; the first EARLY_FILES of them. Nothing when /proc cannot be walked
- * (HostScans gives no namespace then).
+ * any socket of that family; the first EARLY_FILES of them. Nothing when /proc cannot be walked.
  */
 function otherNamespaceTables(): string[] {
-  const out: string[] = [];
-  // The namespaces step reads each namespace through its smallest pid (src/system/namespaces.ts).
-  for (const ns of new HostScans(localFs).netNamespaces(process.pid)) {
-    const pid = ns.pids[0];
-    if (ns.own || pid === undefined) continue;
-    for (const [file, stat, label] of [['tcp', 'sockstat', 'TCP'], ['tcp6', 'sockstat6', 'TCP6']] as const) {
-      let counts = '';
+  try {
+    const own = readlinkSync('/proc/self/ns/net');
+    const seen = new Set([own]);
+    const out: string[] = [];
+    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b);
+    for (const pid of pids) {
+      let ns: string;
       try {
-        counts = localFs.readFile(`/proc/${pid}/net/${stat}`);
+        ns = readlinkSync(`/proc/${pid}/ns/net`);
       } catch {
-        // unreadable: the walk decides
+        continue;
       }
-      if (tcpInUse(counts, label) !== 0) out.push(`/proc/${pid}/net/${file}`);
-      if (out.length === EARLY_FILES) return out;
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      for (const [file, stat, label] of [['tcp', 'sockstat', 'TCP'], ['tcp6', 'sockstat6', 'TCP6']] as const) {
+        let counts = '';
+        try {
+          counts = readFileSync(`/proc/${pid}/net/${stat}`, 'utf8');
+        } catch {
+          // unreadable: the walk decides
+        }
+        if (tcpInUse(counts, label) !== 0) out.push(`/proc/${pid}/net/${file}`);
+        if (out.length === EARLY_FILES) return out;
+      }
     }
+    return out;
+  } catch {
+    return [];
   }
-  return out;
 }
 
 /** The early result for exactly this command and timeout, once; undefined otherwise. */

@@ -1,19 +1,25 @@
-import { constants, statSync } from 'node:fs';
+import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
 import { takeEarly, takeEarlyFile } from './early.js';
-import { HostError, type DnsAnswer, type Host } from './host.js';
-import { HostScans } from './scan.js';
-import { fileInfo, localFs } from './local-fs.js';
+import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
+import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
 import { probeUdp } from './udp-probe.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
 
-export { localFs };
+/** This machine's files for the batched scans: synchronous, as they are many and tiny. */
+export const localFs: ScanFs = {
+  readdir: (path) => readdirSync(path),
+  readFile: (path) => readFileSync(path, 'utf8'),
+  readlink: (path) => readlinkSync(path),
+  stat: (path) => fileInfo(statSync(path)),
+  realpath: (path) => realpathSync(path),
+};
 
 const scans = new HostScans(localFs, [process.pid, process.ppid]);
 
@@ -86,6 +92,9 @@ export const localHost: Host = {
   unitFiles: async (dirs, opts) => scans.unitFiles(dirs, opts),
 };
 
+function fileInfo(s: Stats): FileInfo {
+  return { kind: s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other', size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+}
 
 async function readFileTail(path: string, bytes: number): Promise<{ text: string; start: number }> {
   // O_NONBLOCK: opening a FIFO someone put at the path must not hang the diagnosis.
