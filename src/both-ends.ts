@@ -18,10 +18,10 @@ export interface ServerEnd {
 }
 
 /** Opens nothing yet: the connection starts with the first walk (so it overlaps the client's probe). */
-export function serverEnd(opts: DiagnoseOptions): ServerEnd {
+export function serverEnd(opts: DiagnoseOptions, signal?: AbortSignal): ServerEnd {
   const ssh = opts.ssh!;
   const session = new SshSession(
-    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs) },
+    { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs), ...(signal ? { signal } : {}) },
     execaRunner,
   );
   // What nearly every server walk reads goes with the first round trip, while the client probes:
@@ -64,7 +64,7 @@ export async function walkBothEnds(
     (err: unknown) => (err instanceof SshError ? err.message : `ssh: ${(err as Error).message}`),
   );
   // A Host of its own per walk: its /proc snapshot is this diagnosis's (a re-check reads afresh).
-  const serverCtx: CheckContext = { ...makeContext(opts, sshHost(session)), client: clientCtx };
+  const serverCtx: CheckContext = { ...makeContext(opts, sshHost(session), base.signal), client: clientCtx };
   prefetch(playbook, serverCtx);
   const vantages: Vantages = {
     client: { host: (await clientCtx.facts.identity()).hostname },

@@ -6,9 +6,14 @@ import { Facts } from './system/facts.js';
 import { otherNamespaces } from './system/namespaces.js';
 import type { Host } from './host/host.js';
 import { localHost } from './host/local.js';
+import { abortable, underlying } from './host/abortable.js';
 
-/** The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts. */
-export function makeContext(opts: DiagnoseOptions, host: Host = localHost): CheckContext {
+/**
+ * The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts.
+ * With `signal` (Ctrl-C), every command, probe and lookup of the host ends when it aborts.
+ */
+export function makeContext(opts: DiagnoseOptions, on: Host = localHost, signal?: AbortSignal): CheckContext {
+  const host = abortable(on, signal);
   return {
     target: { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: opts.protocol },
     host,
@@ -30,7 +35,7 @@ export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   // machine's address, where only the client's probe runs. The namespaces' socket tables cost as
   // much as ss on a busy host and are read beside it; only on this machine, where a scan that a
   // listener makes needless costs no round trip.
-  const namespaces = used.has('namespaces') && ctx.host === localHost;
+  const namespaces = used.has('namespaces') && underlying(ctx.host) === localHost;
   if (used.has('forward') || namespaces) {
     ctx.facts
       .resolve(ctx.target.host)
@@ -52,11 +57,11 @@ export interface EarlyStart {
 }
 
 /** Begins a diagnosis with a built-in playbook (already validated); undefined for a playbook file. */
-export async function beginDiagnosis(opts: DiagnoseOptions): Promise<EarlyStart | undefined> {
+export async function beginDiagnosis(opts: DiagnoseOptions, signal?: AbortSignal): Promise<EarlyStart | undefined> {
   if (opts.watch) return undefined;
   const playbook = await openPlaybook(opts.playbook, { precompiledOnly: true });
   if (!playbook) return undefined;
-  const ctx = makeContext(opts);
+  const ctx = makeContext(opts, localHost, signal);
   prefetch(playbook, ctx);
   return { playbook, ctx };
 }

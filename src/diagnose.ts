@@ -10,6 +10,7 @@ import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from
 import type { ServerEnd } from './both-ends.js';
 import type { Host } from './host/host.js';
 import { localHost } from './host/local.js';
+import { underlying } from './host/abortable.js';
 import { showCommand, type Runner } from './system/runner.js';
 import { silentUI, terminalUI } from './ui/terminal.js';
 
@@ -34,8 +35,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const started = performance.now();
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
-  const host = io.host ?? io.early?.ctx.host ?? localHost;
-  const context = (): CheckContext => makeContext(opts, host);
+  const host = io.host ?? (io.early ? underlying(io.early.ctx.host) : localHost);
+  const context = (): CheckContext => makeContext(opts, host, io.signal);
 
   if (opts.watch) {
     const { watch } = await import('./watch.js');
@@ -63,14 +64,14 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
     if (opts.ssh) {
       const both = await import('./both-ends.js');
       both.checkBothEnds(playbook);
-      end = both.serverEnd(opts);
+      end = both.serverEnd(opts, io.signal);
       process.once('exit', closeOnExit);
       ({ result, vantages } = await both.walkBothEnds(playbook, opts, end, base, ctx));
       const server = end;
       recheck = async () => (await both.walkBothEnds(playbook, opts, server, { ...base, answers: result.answers, interactive: false, ui: silentUI }, context())).result;
     } else {
       result = await walk({ ...base, ctx });
-      recheck = () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI });
+      recheck = () => walk({ playbook, ctx: context(), checks, guessers, answers: result.answers, interactive: false, ui: silentUI, ...(io.signal ? { signal: io.signal } : {}) });
     }
   } catch (err) {
     await end?.session.close();

@@ -5,6 +5,7 @@ import { PlaybookError, UsageError, formatLintError } from './errors.js';
 import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
 import { BUILT_IN, PACKAGE_ROOT, builtInText } from './paths.js';
+import { stopEarly } from './host/early.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */
 export interface MainIO extends CommandIO {
@@ -41,10 +42,14 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
   };
   const controller = new AbortController();
   let interrupts = 0;
+  // The first Ctrl-C stops every command and probe in flight (the diagnosis's host is abortable)
+  // and the partial report is printed; a second one leaves at once.
   const onSigint = () => {
     interrupts++;
-    controller.abort();
     if (interrupts > 1) process.exit(EXIT.interrupted);
+    io.stderr('\nwhyport: stopping… (Ctrl-C again to quit at once)\n');
+    controller.abort();
+    stopEarly();
   };
   process.on('SIGINT', onSigint);
   try {
@@ -79,7 +84,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
     const opts = await parseDiagnoseArgs(argv, env, io.stdout, await services);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
-    const early = await (await import('./context.js')).beginDiagnosis(opts);
+    const early = await (await import('./context.js')).beginDiagnosis(opts, controller.signal);
     const { diagnose } = await import('./diagnose.js');
     return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, ...(early ? { early } : {}) });
   } catch (err) {

@@ -80,9 +80,17 @@ export interface WalkResult {
 export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const { playbook, ctx } = opts;
   const answers = { ...opts.answers };
-  const target = opts.before?.target ?? (await reportTarget(ctx));
   const steps: StepRecord[] = [...(opts.before?.steps ?? [])];
   const findings: Finding[] = [...(opts.before?.findings ?? [])];
+  let target: ReportTarget;
+  try {
+    target = opts.before?.target ?? (await untilInterrupted(reportTarget(ctx), opts.signal));
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err;
+    // Interrupted while the name resolved: the target as typed, nothing found yet.
+    target = { host: ctx.target.host, address: null, port: ctx.target.port, protocol: ctx.target.protocol, local: false, ...(ctx.target.portName ? { portName: ctx.target.portName } : {}), addresses: [] };
+    return interrupted();
+  }
   const scope = { target: { ...target, ...portCommands(target) }, inputs: answers as Record<string, string>, steps: {} as Record<string, StepRecord>, last: steps.at(-1) };
 
   const history: Record<string, string> = {};
@@ -106,7 +114,11 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     let record: StepRecord;
     let noticed: readonly CheckFinding[];
     try {
-      ({ record, findings: noticed } = step.ask !== undefined ? { record: await askStep(stepId, step, here, scope, answers), findings: [] } : await checkStep(stepId, step, here, scope, history));
+      // Ctrl-C ends the step at once: its commands and probes are killed through the host (abortable.ts).
+      ({ record, findings: noticed } = await untilInterrupted(
+        step.ask !== undefined ? askStep(stepId, step, here, scope, answers).then((r) => ({ record: r, findings: [] as readonly CheckFinding[] })) : checkStep(stepId, step, here, scope, history),
+        opts.signal,
+      ));
       if (where) record = { ...record, where };
     } catch (err) {
       if (err instanceof InterruptedError) return interrupted();
@@ -149,6 +161,26 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       interrupted: true,
     };
   }
+}
+
+/** `work`, or an InterruptedError as soon as `signal` aborts (what `work` still does is left to the signal to stop). */
+function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new InterruptedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** The answers that came from the user, not from a guess taken with --yes. */

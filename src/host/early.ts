@@ -20,6 +20,8 @@ const FILES = Symbol.for('whyport.early-files');
 interface Started {
   timeoutMs: number;
   result: Promise<CommandResult>;
+  /** Kills the command if it still runs (Ctrl-C). */
+  stop(): void;
 }
 function started(): Map<string, Started> {
   const g = globalThis as { [KEY]?: Map<string, Started> };
@@ -84,7 +86,7 @@ export function earlyCommand(args: readonly string[]): { argv: string[]; timeout
 export function startEarly(args: readonly string[]): void {
   const c = earlyCommand(args);
   if (!c) return;
-  started().set(JSON.stringify(c.argv), { timeoutMs: c.timeoutMs, result: runEarly(c.argv, c.timeoutMs) });
+  started().set(JSON.stringify(c.argv), { timeoutMs: c.timeoutMs, ...runEarly(c.argv, c.timeoutMs) });
   // A TCP port of this machine: the walk looks in the other namespaces when nothing here listens.
   if (c.protocol === 'tcp' && isOwnLiteral(c.host)) {
     for (const path of otherNamespaceTables()) {
@@ -154,19 +156,28 @@ function otherNamespaceTables(): string[] {
 }
 
 /** The early result for exactly this command and timeout, once; undefined otherwise. */
-export function takeEarly(argv: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string> }, defaultTimeoutMs: number): Promise<CommandResult> | undefined {
+export function takeEarly(argv: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string>; signal?: AbortSignal }, defaultTimeoutMs: number): Promise<CommandResult> | undefined {
   if (options.input !== undefined || options.env !== undefined) return undefined;
   const key = JSON.stringify(argv);
   const s = started().get(key);
   if (!s || s.timeoutMs !== (options.timeoutMs ?? defaultTimeoutMs)) return undefined;
   started().delete(key);
+  if (options.signal?.aborted) s.stop();
+  else options.signal?.addEventListener('abort', s.stop, { once: true });
   return s.result;
 }
 
+/** Kills every early command still running that the walk has not taken (Ctrl-C before it asked). */
+export function stopEarly(): void {
+  for (const s of started().values()) s.stop();
+  started().clear();
+}
+
 /** As the runner runs a command (src/host/runner.ts): argv only, C locale, cwd /, a timeout, a non-zero exit as data. */
-function runEarly(argv: readonly string[], timeoutMs: number): Promise<CommandResult> {
+function runEarly(argv: readonly string[], timeoutMs: number): { result: Promise<CommandResult>; stop(): void } {
   const began = performance.now();
-  return new Promise((resolve) => {
+  let stop = () => {};
+  const result = new Promise<CommandResult>((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -181,12 +192,17 @@ function runEarly(argv: readonly string[], timeoutMs: number): Promise<CommandRe
       timedOut = true;
       child.kill('SIGTERM');
     }, timeoutMs);
+    let ended = false;
+    stop = () => {
+      if (!ended) child.kill('SIGKILL');
+    };
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.once('error', (e: NodeJS.ErrnoException) => {
       missing = e.code === 'ENOENT';
     });
     child.once('close', (code) => {
+      ended = true;
       clearTimeout(timer);
       resolve({
         argv,
@@ -199,4 +215,5 @@ function runEarly(argv: readonly string[], timeoutMs: number): Promise<CommandRe
       });
     });
   });
+  return { result, stop: () => stop() };
 }

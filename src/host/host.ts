@@ -48,7 +48,7 @@ export interface Host extends Runner {
    * families, in the resolver's order. Rejects with code ENOTFOUND, EAI_AGAIN, ETIMEOUT (no answer
    * within timeoutMs), …
    */
-  lookup(name: string, opts: { timeoutMs: number }): Promise<ResolvedAddress[]>;
+  lookup(name: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ResolvedAddress[]>;
   /** The nameservers of that host's /etc/resolv.conf, as its resolver would ask them. */
   nameservers(): Promise<string[]>;
   /** Asks each server directly for the A and AAAA records of a name (one batch, each with its own short timeout). */
@@ -56,7 +56,7 @@ export interface Host extends Runner {
   /** Who whyport runs as there, the machine's name, and how its kernel orders bytes in /proc/net/tcp. */
   identity(): Promise<HostIdentity>;
   /** One TCP connect from that host to a literal address (what `nc -vz` would say there). */
-  connectTcp(address: string, port: number, timeoutMs: number): Promise<ProbeResult>;
+  connectTcp(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult>;
   /**
    * One UDP probe from that host to a literal address (what `nc -vzu` would try there): the payload
    * sent with retries until a reply, an ICMP error, or `timeoutMs` of silence.

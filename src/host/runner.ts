@@ -17,6 +17,8 @@ export interface RunOptions {
   /** Written to the command's stdin; stdin is closed (never inherited) otherwise. */
   input?: string;
   env?: Record<string, string>;
+  /** Ends the command at once when aborted (Ctrl-C): the child is killed, the result says so. */
+  signal?: AbortSignal;
 }
 
 /** The one seam through which every external command runs: argv only, never a shell. */
@@ -44,6 +46,8 @@ export const execaRunner: Runner = {
       // (sudo -u nobody from /root) would make every spawn fail.
       cwd: '/',
       timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      // Ctrl-C: SIGTERM now, SIGKILL if it lingers (whyport itself exits at once, the child too).
+      ...(options.signal ? { cancelSignal: options.signal, forceKillAfterDelay: 200 } : {}),
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : 'pipe',
       env: { ...COMMAND_ENV, ...options.env },

@@ -26,6 +26,8 @@ export interface SshSettings {
   connectTimeoutMs: number;
   /** Commands to run in the first round trip with the preflight; `run` of the same argv then takes the result. */
   preload?: readonly (readonly string[])[];
+  /** Ctrl-C: every ssh process of the session (the master's connect too) is killed when it aborts. */
+  signal?: AbortSignal;
 }
 
 /** What the server said about itself when whyport first reached it (one remote command). */
@@ -124,7 +126,9 @@ export class SshSession {
     // outlives whyport (killed without a chance to close it) to a minute of idleness.
     const master = await this.local.run(this.sshArgv(['-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-f', '-N']), {
       timeoutMs: this.settings.connectTimeoutMs + SSH_SLACK_MS,
+      ...this.#signal(),
     });
+    if (this.settings.signal?.aborted) throw new SshError('interrupted (Ctrl-C) while connecting');
     if (master.missing) throw new SshError('there is no ssh client on this machine (install openssh-client)');
     if (master.timedOut || master.exitCode !== 0) throw new SshError(sshFailure(this.label, master, Math.round(performance.now() - started)));
     this.#open = true;
@@ -161,6 +165,7 @@ export class SshSession {
     const r = await this.local.run([...this.sshArgv(['-o', 'ControlMaster=no']), shellCommandLine(words)], {
       timeoutMs: timeoutMs + SSH_SLACK_MS,
       ...(options.input !== undefined ? { input: options.input } : {}),
+      ...this.#signal(options.signal),
     });
     // env says 127 for a program it cannot find, timeout 124 when it had to stop the command.
     const missing = r.exitCode === 127 && /env: .*No such file or directory/.test(r.stderr);
@@ -221,6 +226,12 @@ export class SshSession {
       return { argv, exitCode, stdout: out, stderr, missing, timedOut: exitCode === 124 || (rc === null && r.timedOut), durationMs };
     });
     return { results, head };
+  }
+
+  /** The signal a local ssh process is killed by: the caller's, else the session's. */
+  #signal(signal?: AbortSignal): { signal?: AbortSignal } {
+    const s = signal ?? this.settings.signal;
+    return s ? { signal: s } : {};
   }
 
   /** Closes the master connection and removes the private directory. Safe to call twice. */

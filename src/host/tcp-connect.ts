@@ -16,7 +16,7 @@ export interface ProbeResult {
  * One TCP connect to one literal address (no name lookup, so no happy-eyeballs choosing an address
  * for us: every resolved address is probed on its own). The socket is closed as soon as it connects.
  */
-export function probeTcp(address: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+export function probeTcp(address: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -25,10 +25,15 @@ export function probeTcp(address: string, port: number, timeoutMs: number): Prom
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       socket.destroy();
       resolve({ address, port, outcome, ...(errno ? { errno } : {}), durationMs: Math.round(performance.now() - started) });
     };
     const timer = setTimeout(() => finish('timeout', 'ETIMEDOUT'), timeoutMs);
+    // Ctrl-C: the socket is closed now, not at the timeout.
+    const aborted = () => finish('error', 'ABORT_ERR');
+    if (signal?.aborted) return aborted();
+    signal?.addEventListener('abort', aborted, { once: true });
     socket.once('connect', () => finish('connected'));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'UNKNOWN';

@@ -25,6 +25,8 @@ export interface UdpProbeOptions {
   payload?: Uint8Array;
   /** Its name, for the result ('empty' when there is no payload, 'custom' when it is not named). */
   payloadName?: string;
+  /** Ctrl-C: the probe ends at once (outcome 'error', errno ABORT_ERR) and its socket is closed. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -66,6 +68,7 @@ export function probeUdp(address: string, port: number, opts: UdpProbeOptions): 
       if (done) return;
       done = true;
       for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', aborted);
       try {
         socket.close();
       } catch {
@@ -81,6 +84,9 @@ export function probeUdp(address: string, port: number, opts: UdpProbeOptions): 
       else if (UNREACHABLE.has(errno) || (errno === 'EACCES' && err.syscall === 'recvmsg')) finish('unreachable', { errno });
       else finish('error', { errno });
     };
+    const aborted = () => finish('error', { errno: 'ABORT_ERR' });
+    if (opts.signal?.aborted) return aborted();
+    opts.signal?.addEventListener('abort', aborted, { once: true });
     socket.on('error', failed);
     socket.on('message', (msg) => finish('reply', { replyBytes: msg.length }));
     timers.push(setTimeout(() => finish('silent'), opts.timeoutMs));
