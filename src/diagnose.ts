@@ -67,6 +67,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       end = both.serverEnd(opts, io.signal);
       process.once('exit', closeOnExit);
       ({ result, vantages } = await both.walkBothEnds(playbook, opts, end, base, ctx));
+      // On stderr too, in one line: with --json the report alone would hide it from the person.
+      if (vantages.server.error) io.stderr(`whyport: --ssh: ${vantages.server.error}\n`);
       const server = end;
       recheck = async () => (await both.walkBothEnds(playbook, opts, server, { ...base, answers: result.answers, interactive: false, ui: silentUI }, context())).result;
     } else {

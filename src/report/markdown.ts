@@ -13,6 +13,10 @@ export function renderMarkdown(report: Report): string {
   const mark = diagnosis.code === 'REACHABLE' ? '✔' : exitStatusFor(diagnosis.code) === EXIT.inconclusive ? '?' : '✖';
   const out: string[] = [`## ${mark} ${code(diagnosis.code)}: ${text(diagnosis.title)}`];
 
+  const server = report.vantages?.server;
+  const who = server ? `${server.user ? `${server.user}@` : ''}${server.host}` : '';
+  // An ssh that failed changes what the verdict means: said right under it.
+  if (server?.error) out.push(`> ⚠ **Server ${text(who)} not reached over ssh:** ${text(server.error)}. The verdict is the client's alone.`);
   if (report.interrupted) {
     out.push('> **Partial report:** whyport was interrupted (Ctrl-C) before the checks finished.');
   }
@@ -54,11 +58,7 @@ export function renderMarkdown(report: Report): string {
     );
   }
 
-  const server = report.vantages?.server;
-  if (server) {
-    const who = `${server.user ? `${server.user}@` : ''}${server.host}`;
-    out.push(server.error ? `> ⚠ **Server ${text(who)} (ssh):** ${text(server.error)}; the verdict is the client's alone.` : `Server side over ssh: ${code(who)}${server.commands !== undefined ? `, ${server.commands} remote commands` : ''}.`);
-  }
+  if (server && !server.error) out.push(`Server side over ssh: ${code(who)}${server.commands !== undefined ? `, ${server.commands} remote commands` : ''}.`);
 
   if (report.findings?.length) {
     out.push('### Also noticed', report.findings.map((f) => `- ${text(f.summary)} (${code(f.code)})`).join('\n'));

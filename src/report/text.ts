@@ -30,6 +30,10 @@ export function renderText(report: Report, opts: TextOptions): string {
   const { diagnosis } = report;
   const sections: string[][] = [verdictBox(report, width, p)];
 
+  // An ssh that failed changes what the verdict means: said right under it, not after the steps.
+  const sshError = report.vantages?.server.error;
+  if (sshError) sections.push(hang(`${sshError}. The verdict above is the client's alone.`, width, `${p.yellow('⚠')} `, '  ').map((l) => p.bold(l)));
+
   if (diagnosis.explanation.trim()) sections.push(wrap(diagnosis.explanation, width));
 
   if (diagnosis.evidence?.length) {
@@ -220,7 +224,7 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
   const server = report.vantages?.server;
   if (server?.error) {
     out.push(...hang(vantageHeading(report.vantages!, 'server'), width, '  ', '    ').map((l) => p.bold(l)));
-    out.push(...hang(`${server.error}; the verdict above is the client's alone`, width, `  ${p.yellow('⚠')} `, '    '));
+    out.push(...hang('not reached over ssh (why: under the verdict above)', width, `  ${p.yellow('⚠')} `, '    '));
   }
   if (report.interrupted) {
     out.push(...hang('interrupted (Ctrl-C): the checks stopped here', width, `  ${p.yellow('⚠')} `, '    '));

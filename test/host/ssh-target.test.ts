@@ -1,10 +1,13 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshOption, parseSshTarget } from '../../src/host/ssh-target.js';
 import { quoteWord, shellCommandLine } from '../../src/host/shell-quote.js';
 import { sshFailure } from '../../src/host/ssh-errors.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
+import { makeSshKey, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+
+const sshdUnavailable = await sshdAvailable();
 
 describe('--ssh [USER@]SERVER[:SSHPORT]', () => {
   it.each([
@@ -75,6 +78,22 @@ describe('why ssh failed, in one line', () => {
     expect(line).toMatch(expected);
     expect(line).not.toContain('\n');
   });
+  // Each says what to try, with the real host and port in the command (issue 19).
+  it.each([
+    ['root@10.0.0.5:2222', 'root@10.0.0.5: Permission denied (publickey).', 'try ssh -i KEY -p 2222 root@10.0.0.5, then --ssh-option IdentityFile=KEY'],
+    ['root@10.0.0.5', 'root@10.0.0.5: Permission denied (publickey).', 'try ssh -i KEY root@10.0.0.5, then --ssh-option IdentityFile=KEY'],
+    ['root@10.0.0.5', '@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.', 'remove the old one: ssh-keygen -R 10.0.0.5'],
+    ['root@db1:2222', '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @', "remove the old one: ssh-keygen -R '[db1]:2222'"],
+    ['root@10.0.0.5:2222', 'ssh: connect to host 10.0.0.5 port 2222: Connection refused', 'is sshd running, on port 2222? (another port: --ssh root@10.0.0.5:PORT)'],
+    ['root@10.0.0.5', 'ssh: connect to host 10.0.0.5 port 22: Connection refused', 'is sshd running, on port 22?'],
+    ['root@2001:db8::5', 'ssh: connect to host 2001:db8::5 port 22: Connection refused', 'is sshd running, on port 22? (another port: --ssh root@[2001:db8::5]:PORT)'],
+    ['root@10.0.0.5', 'ssh: connect to host 10.0.0.5 port 22: No route to host', 'ip route get 10.0.0.5 shows the way out'],
+    ['root@10.0.0.5', 'ssh: connect to host 10.0.0.5 port 22: Connection timed out', 'try ssh -v root@10.0.0.5'],
+  ])('%s, %s: says what to try', (server, stderr, hint) => {
+    const line = sshFailure(server, result(stderr), 5_000);
+    expect(line).toContain(hint);
+    expect(line).not.toContain('\n');
+  });
   it('sudo that wants a password', () => {
     expect(sshFailure('db1', result('sudo: a password is required\n', 1), 0, { sudo: true, preflight: true })).toMatch(/sudo on db1 wants a password/);
   });
@@ -107,5 +126,50 @@ describe('whyport --ssh without an ssh client on this machine', () => {
     expect(report.steps.length).toBeGreaterThan(1);
     expect(report.steps.every((s: { where?: string }) => s.where === 'client')).toBe(true);
     expect(r.exitCode).toBe(report.diagnosis.code === 'REACHABLE' ? 0 : report.diagnosis.code === 'INCONCLUSIVE' ? 3 : 1);
+  });
+});
+
+describe('an ssh failure is said right under the verdict, and on stderr (issue 19)', () => {
+  const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+  const run = (format: string[], sshTo: string[]) => execa(process.execPath, [CLI, '127.0.0.1', '9', ...sshTo, '--yes', ...format], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1', COLUMNS: '100' } });
+
+  describe.skipIf(sshdUnavailable !== null)('a key the loopback sshd does not know', () => {
+    let sshd: LoopbackSshd;
+    let stranger: string;
+    beforeAll(async () => {
+      sshd = await startLoopbackSshd();
+      stranger = (await makeSshKey(sshd.dir, 'stranger')).keyPath;
+    });
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+    const sshTo = () => ['--ssh', `root@127.0.0.1:${sshd.port}`, '--ssh-option', `UserKnownHostsFile=${sshd.knownHostsPath}`, '--ssh-option', `IdentityFile=${stranger}`, '--ssh-option', 'IdentitiesOnly=yes'];
+    const why = new RegExp(`ssh to root@127\\.0\\.0\\.1:${'\\d+'}: authentication failed \\(the server takes: publickey\\) — is your key loaded \\(ssh-add -l\\)\\? try ssh -i KEY -p \\d+ root@127\\.0\\.0\\.1`);
+
+    it('text: the line after the box; stderr: one line', async () => {
+      const r = await run([], sshTo());
+      const lines = r.stdout.split('\n');
+      const boxEnd = lines.findIndex((l) => l.startsWith('╰'));
+      expect(boxEnd, r.stdout).toBeGreaterThan(0);
+      // A blank line, then the warning (wrapped), before anything else of the report.
+      const warning = lines.slice(boxEnd + 2, lines.indexOf('', boxEnd + 2)).join(' ').replace(/\s+/g, ' ');
+      expect(warning, r.stdout).toMatch(/^⚠ /);
+      expect(warning, r.stdout).toMatch(why);
+      expect(warning).toMatch(/The verdict above is the client's alone\.$/);
+      const stderrLines = r.stderr.split('\n').filter((l) => l.startsWith('whyport: --ssh: '));
+      expect(stderrLines, r.stderr).toHaveLength(1);
+      expect(stderrLines[0]).toMatch(why);
+    });
+
+    it('markdown: right under the headline; JSON keeps vantages.server.error', async () => {
+      const md = await run(['--markdown'], sshTo());
+      const lines = md.stdout.split('\n');
+      expect(lines[0], md.stdout).toMatch(/^## /);
+      expect(lines[2], md.stdout).toMatch(/^> ⚠ \*\*Server root@127\.0\.0\.1 not reached over ssh:\*\* /);
+      expect(lines[2]).toMatch(why);
+      const json = await run(['--json'], sshTo());
+      expect(JSON.parse(json.stdout).vantages.server.error).toMatch(why);
+      expect(json.stderr).toMatch(why);
+    });
   });
 });

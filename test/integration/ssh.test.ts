@@ -271,6 +271,8 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
   describe('when ssh fails, the client verdict stands and one line says why', () => {
     const expectClientVerdict = (r: JsonRun, error: RegExp) => {
       expect(r.report.vantages?.server.error, trail(r)).toMatch(error);
+      // Also on stderr, in one line, with --json too.
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('whyport: --ssh: ')), trail(r)).toEqual([`whyport: --ssh: ${r.report.vantages?.server.error}`]);
       expect(r.report.diagnosis.code).toBe('PORT_CLOSED');
       expect(r.status).toBe(1);
       expect(r.report.steps.every((s) => s.where === 'client')).toBe(true);
@@ -284,7 +286,7 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
 
     it('nothing listening for ssh', async () => {
       const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}:2222`, ...sshOptions()] });
-      expectClientVerdict(r, /connection refused — nothing listens for ssh there/);
+      expectClientVerdict(r, /connection refused — nothing listens for ssh there: is sshd running, on port 2222\?/);
     });
 
     it('a changed host key', async () => {
@@ -292,7 +294,7 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
       const stranger = await makeSshKey(bed.tmpDir, 'fake_host_key');
       await writeFile(changed, `${server} ${stranger.publicKey.split(' ').slice(0, 2).join(' ')}\n`);
       const r = await fromClient(['6380'], { ssh: ['--ssh', `root@${server}`, '--ssh-option', `UserKnownHostsFile=${changed}`, '--ssh-option', `IdentityFile=${ssh.keyPath}`] });
-      expectClientVerdict(r, /host key of .* has changed/);
+      expectClientVerdict(r, new RegExp(`host key of .* has changed.*ssh-keygen -R ${server.replace(/\./g, '\\.')}$`));
     });
 
     it('a host key not known at all: whyport never accepts it on its own', async () => {

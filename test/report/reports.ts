@@ -575,7 +575,7 @@ export const serverUnreachable: Report = {
   diagnosis: { code: 'PORT_CLOSED', title: '10.0.0.5 answers, but port 8080 refuses connections', explanation: 'The host answered, but the port refused the connection.', fix: null, applied: null },
   vantages: {
     client: { host: 'laptop' },
-    server: { host: '10.0.0.5', via: 'ssh', user: null, error: 'ssh to 10.0.0.5: authentication failed (the server takes: publickey) — is your key loaded (ssh-add -l), or pass --ssh-option IdentityFile=PATH' },
+    server: { host: '10.0.0.5', via: 'ssh', user: null, error: 'ssh to 10.0.0.5: authentication failed (the server takes: publickey) — is your key loaded (ssh-add -l)? try ssh -i KEY root@10.0.0.5, then --ssh-option IdentityFile=KEY' },
   },
 };
 
