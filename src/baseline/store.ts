@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { readUserFile, UserFileError } from '../user-file.js';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
@@ -52,8 +53,10 @@ export function parseBaseline(text: string, file: string, defaultFile?: string):
   try {
     data = JSON.parse(text);
   } catch (err) {
+    // Never the parser's message: it quotes the text, and the file may be anything (/etc/shadow).
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
     throw new UsageError(
-      `${file} is not a whyport baseline: it is not valid JSON (${(err as Error).message})`,
+      `${file} is not a whyport baseline: it is not valid JSON${at === undefined ? '' : ` (${lineCol(text, Number(at))})`}`,
       `move it aside and ${saveHint(file, defaultFile)}`,
     );
   }
@@ -76,17 +79,27 @@ export function parseBaseline(text: string, file: string, defaultFile?: string):
   return parsed.data as Baseline;
 }
 
+/** A baseline is whyport's own file, larger than a playbook on a busy host (every listener), still bounded. */
+const BASELINE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** `line L, column C` of a character offset, for a JSON error that must not quote the text. */
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
 /** Reads the baseline at `file`; a missing, unreadable or corrupt file is a UsageError with a way out. */
 export async function loadBaseline(file: string, defaultFile?: string): Promise<Baseline> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Regular files of at most 1 MB only: never a device or a FIFO (user-file.ts).
+    text = await readUserFile(file, BASELINE_MAX_BYTES);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`no baseline at ${file}`, saveHint(file, defaultFile));
     if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`cannot read the baseline ${file}: permission denied`, 'run as the user who saved it (root for the default file of root), or pass --file');
     if (code === 'EISDIR') throw new UsageError(`the baseline ${file} is a directory`, 'pass the path of a file with --file');
-    throw new UsageError(`cannot read the baseline ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read the baseline ${file}: ${err instanceof UserFileError ? err.reason : (err as Error).message}`, 'pass the path of a baseline file with --file');
   }
   return parseBaseline(text, file, defaultFile);
 }

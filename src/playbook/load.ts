@@ -19,6 +19,7 @@ export type { CheckCatalog, CheckInfo };
 config(en());
 
 const DEFAULT_MAX_STEPS = 50;
+const NOT_A_PLAYBOOK_HINT = 'give a playbook file (start from: whyport playbook show default), or the name of a built-in one (whyport playbook list)';
 const SHELL_OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|\d?>&\d|\d>)$/;
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local', 'listeners', 'sockets'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
@@ -38,15 +39,27 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
     problems.push({ file, ...pos, field: fieldName(path), message, ...(hint ? { hint } : {}), severity: opts.severity ?? 'error' });
   };
 
+  // whyport may run with more rights than its user (sudoers): until the file has shown itself a
+  // playbook (a mapping with version: and steps:), a problem says where it is, never what the file
+  // holds — `--playbook /etc/shadow` must not print a line of it.
+  const shown = isMap(doc.contents) && doc.contents.has('version') && doc.contents.has('steps');
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
-    problems.push({ file, line: pos.line, col: pos.col, field: '', message: e.message.split('\n')[0]!, hint: 'fix the YAML syntax', severity: 'error' });
+    const message = shown ? e.message.split('\n')[0]! : `not valid YAML (${e.code})`;
+    problems.push({ file, line: pos.line, col: pos.col, field: '', message, hint: shown ? 'fix the YAML syntax' : NOT_A_PLAYBOOK_HINT, severity: 'error' });
+    if (!shown) break;
   }
   if (problems.length) throw new PlaybookError(problems);
 
   const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    at([], 'a playbook is a YAML mapping with version, name, steps and diagnoses', 'start from playbooks/default.yaml');
+  if (!shown) {
+    const top = isMap(doc.contents) ? doc.contents : undefined;
+    if (top && (top.has('version') || top.has('steps'))) {
+      // Half a playbook: say which of the two is missing, and nothing of the rest.
+      for (const field of ['version', 'steps'].filter((f) => !top.has(f))) at([], `missing required field '${field}'`, requiredHint([field]) ?? 'add the steps to walk: start from whyport playbook show default');
+    } else {
+      at([], 'not a playbook: a playbook is a YAML mapping with version:, steps: and diagnoses:', NOT_A_PLAYBOOK_HINT);
+    }
     throw new PlaybookError(problems);
   }
   const parsed = safeParse(PlaybookSchema, raw);

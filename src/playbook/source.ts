@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PlaybookError } from '../errors.js';
 import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText } from '../paths.js';
 import type { Playbook } from './schema.js';
+import { readUserFile, UserFileError } from '../user-file.js';
 
 /**
  * Where a playbook comes from and how it is loaded: a built-in name (`default`) or a file, the
@@ -61,10 +61,10 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
   if (ready || opts.precompiledOnly) return ready;
   let text: string;
   try {
-    text = where.name ? builtInText(where.file) ?? '' : await readFile(where.file, 'utf8');
+    // A file path: a regular file of at most 1 MB, never a device or a FIFO (user-file.ts).
+    text = where.name ? builtInText(where.file) ?? '' : await readUserFile(where.file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(err);
+    const why = err instanceof UserFileError ? err.reason : String((err as NodeJS.ErrnoException).code ?? err);
     throw new PlaybookError([{ file: where.display, line: 1, col: 1, field: '', message: `cannot read the playbook: ${why}`, severity: 'error', hint: 'give a path to a .yaml file, or the name of a built-in playbook (whyport playbook list)' }]);
   }
   const [{ parsePlaybook }, { checkCatalog }] = await Promise.all([import('./load.js'), import('../checks/index.js')]);
