@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import { commandProgram, parseCommandLine } from './command-line.js';
 import type { CommandIO } from './io.js';
 import { UsageError } from './errors.js';
 import { parseHost } from './host.js';
+import { asciiHostName } from './net/host-name.js';
 import { parsePort, type Protocol, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
@@ -15,6 +17,8 @@ export interface DiagnoseOptions {
   /** tcp unless PORT was written 53/udp, --udp was given, or the service name is UDP's only. */
   protocol: Protocol;
   answers: Record<string, string>;
+  /** The input names given with --set: each must be an input of the playbook (checked once it is loaded). */
+  setInputs?: string[];
   playbook: string;
   format: 'text' | 'json' | 'markdown';
   yes: boolean;
@@ -115,7 +119,11 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
-    if (!m) throw new UsageError('missing PORT', 'usage: whyport HOST PORT (e.g. whyport 10.0.0.5 7071, or whyport 10.0.0.5:7071)');
+    // An IPv6 address alone is a HOST without its PORT; other words with two colons are a typo.
+    if (!m && !isIP(hostArg) && /^(\[[^\]]*\]|[^:\[]*):[^:]*:/.test(hostArg)) {
+      throw new UsageError(`'${hostArg}' is not HOST:PORT: HOST:PORT has one colon`, 'for IPv6 write [addr]:port, e.g. whyport [2001:db8::5]:7071 (or HOST and PORT as two words)');
+    }
+    if (!m) throw new UsageError('missing PORT', isIP(hostArg) === 6 ? `usage: whyport HOST PORT (e.g. whyport ${hostArg} 7071, or whyport [${hostArg}]:7071)` : 'usage: whyport HOST PORT (e.g. whyport 10.0.0.5 7071, or whyport 10.0.0.5:7071)');
     hostArg = m[1]!;
     portArg = m[2]!;
   }
@@ -123,17 +131,19 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   const { port, name: portName, protocol } = parsePort(portArg, services, o.udp ? 'udp' : undefined);
 
   const answers: Record<string, string> = {};
+  const setInputs: string[] = [];
   for (const kv of o.set ?? []) {
     const m = /^([a-z][a-z0-9-]*)=(.*)$/.exec(kv);
     if (!m) throw new UsageError(`--set '${kv}' is not NAME=VALUE`, 'e.g. --set process=myapp');
     answers[m[1]!] = safe(`--set ${m[1]}`, m[2]!);
+    setInputs.push(m[1]!);
   }
   if (o.process !== undefined) answers.process = safe('--process', o.process);
   if (o.service !== undefined) answers.service = safe('--service', o.service);
   if (METACHARS.test(o.playbook)) throw new UsageError(`--playbook '${o.playbook}' contains shell metacharacters`, 'give a plain file path or a built-in playbook name');
-  if (!/^\d+$/.test(o.timeout) || Number(o.timeout) < 1 || Number(o.timeout) > 600_000) {
-    throw new UsageError(`--timeout '${o.timeout}' is not a number of milliseconds`, 'e.g. --timeout 2000 (1 to 600000)');
-  }
+  if (!/^\d+$/.test(o.timeout)) throw new UsageError(`--timeout '${o.timeout}' is not a number of milliseconds`, 'e.g. --timeout 2000 (1 to 600000)');
+  if (Number(o.timeout) < 1) throw new UsageError(`--timeout ${o.timeout}: must be at least 1 ms`, 'e.g. --timeout 2000 (a probe needs time to be answered; 1 to 600000)');
+  if (Number(o.timeout) > 600_000) throw new UsageError(`--timeout ${o.timeout}: must be at most 600000 ms (10 minutes)`, 'e.g. --timeout 30000');
   if (o.json && o.markdown) throw new UsageError('--json and --markdown cannot be used together', 'pick one output format');
 
   let watch: DiagnoseOptions['watch'];
@@ -152,7 +162,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   let ssh: DiagnoseOptions['ssh'];
   if (o.ssh !== undefined) {
     if (watch) throw new UsageError('--watch does not go with --ssh yet', 'run whyport --ssh once per try, or --watch on the server itself');
-    const target = parseSshTarget(o.ssh === true ? host : o.ssh);
+    const target = parseSshTarget(o.ssh === true ? asciiHostName(host) : o.ssh);
     ssh = { target, options: (o.sshOption ?? []).map(parseSshOption), sudo: Boolean(o.sudo), batchMode: !envi.stdinIsTTY };
   } else if (o.sshOption !== undefined || o.sudo) {
     throw new UsageError(`${o.sudo ? '--sudo' : '--ssh-option'} only goes with --ssh`, 'e.g. whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo');
@@ -166,6 +176,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     ...(portName ? { portName } : {}),
     protocol,
     answers,
+    ...(setInputs.length ? { setInputs } : {}),
     playbook: o.playbook,
     format: o.json ? 'json' : o.markdown ? 'markdown' : 'text',
     yes,

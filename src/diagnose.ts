@@ -3,7 +3,9 @@ import { checks } from './checks/index.js';
 import { guessers } from './checks/guesses.js';
 import type { CheckContext } from './checks/check.js';
 import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
-import { formatLintError } from './errors.js';
+import { UsageError, formatLintError } from './errors.js';
+import { didYouMean } from './playbook/suggest.js';
+import type { Playbook } from './playbook/schema.js';
 import { openPlaybook } from './playbook/source.js';
 import { makeContext, prefetch, type EarlyStart } from './context.js';
 import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from './report/model.js';
@@ -35,6 +37,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   const started = performance.now();
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
+  checkSetInputs(opts.setInputs ?? [], playbook);
   const host = io.host ?? (io.early ? underlying(io.early.ctx.host) : localHost);
   const context = (): CheckContext => makeContext(opts, host, io.signal);
 
@@ -120,6 +123,17 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       ...(vantages ? { vantages } : {}),
     };
     await printReport(report, opts, io);
+  }
+}
+
+/** Each `--set NAME=…` names an input of the playbook: a typo is refused, not silently ignored. */
+function checkSetInputs(names: readonly string[], playbook: Playbook): void {
+  const known = Object.keys(playbook.inputs);
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const listed = known.length ? `its inputs: ${known.join(', ')}` : 'it has no inputs';
+    const close = didYouMean(name, known);
+    throw new UsageError(`--set ${name}: the playbook ${playbook.name} has no input '${name}'`, close ? `${close} (${listed})` : listed);
   }
 }
 

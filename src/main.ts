@@ -6,6 +6,7 @@ import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
 import { BUILT_IN, PACKAGE_ROOT, builtInText } from './paths.js';
 import { stopEarly } from './host/early.js';
+import { flagsForWords } from './argv-words.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */
 export interface MainIO extends CommandIO {
@@ -31,7 +32,8 @@ function version(): string {
  * status. Nothing else reads process.argv; heavy modules load only once they are needed, so
  * `--help` costs little more than starting node.
  */
-export async function main(argv: readonly string[], io: MainIO = defaultIO()): Promise<number> {
+export async function main(words: readonly string[], io: MainIO = defaultIO()): Promise<number> {
+  const argv = flagsForWords(words);
   const env: Environment = {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     stdoutIsTTY: Boolean(process.stdout.isTTY),

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from './paths.js';
 import { startEarly } from './host/early.js';
+import { flagsForWords } from './argv-words.js';
 
 // dist/cli.cjs, the command npm installs (and dist/cli.js, the same as an ES module, for `node
 // dist/cli.js`; a CommonJS entry starts ~7 ms sooner): it runs whyport (dist/whyport.cjs, one
@@ -19,7 +20,8 @@ import { startEarly } from './host/early.js';
 
 declare const WHYPORT_VERSION: string;
 
-const argv = process.argv.slice(2);
+// `whyport help` and `whyport version` as their flags (src/argv-words.ts; main() reads them the same).
+const argv = flagsForWords(process.argv.slice(2));
 // --help and --version need none of whyport's code: the help is the text commander printed at build.
 const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? builtInText(BUILT_IN.help) : undefined;
 if (help !== undefined) process.stdout.write(help);

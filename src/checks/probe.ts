@@ -10,6 +10,7 @@ import type { UdpProbeResult } from '../host/udp-probe.js';
 import { udpPayloadDescription, udpPayloadFor, udpPayloadNote, udpProbeOptions } from '../knowledge/udp-payloads.js';
 import { tries } from '../text/plural.js';
 import { endpointText } from '../net/endpoint.js';
+import { asciiHostName } from '../net/host-name.js';
 
 /** nmap's port states, as far as a plain connect() (TCP) or a probe datagram (UDP) can tell them. */
 export type PortState = 'open' | 'closed' | 'filtered' | 'open-or-filtered' | 'unreachable';
@@ -288,7 +289,7 @@ export const probe = defineCheck({
     const label = portLabel(p.port, ctx);
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) {
-      return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${p.host}`, evidence: { error: res.error, code: res.code } };
+      return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${asciiHostName(p.host)}`, evidence: { error: res.error, code: res.code } };
     }
     const probes = await Promise.all(res.addresses.map((a) => probeAddress(a, p.port, timeoutMs, ctx)));
     const best = [...probes].sort((x, y) => ORDER.indexOf(x.state) - ORDER.indexOf(y.state))[0]!;

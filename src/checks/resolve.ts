@@ -2,6 +2,7 @@ import type { DnsAnswer, Host } from '../host/host.js';
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
+import { asciiHostName } from '../net/host-name.js';
 
 /** What one nameserver says of the name, asked directly (A and AAAA). */
 export interface NameserverAnswer {
@@ -38,7 +39,7 @@ function nameserverText(server: string, verdict: NameserverAnswer['verdict'], co
 
 /** Asks each nameserver for A and AAAA records of the name (one host call), with a short timeout. */
 export async function askNameservers(host: Host, servers: readonly string[], name: string): Promise<NameserverAnswer[]> {
-  const replies = await host.queryNameservers(servers, name, { timeoutMs: DIRECT_QUERY_MS });
+  const replies = await host.queryNameservers(servers, asciiHostName(name), { timeoutMs: DIRECT_QUERY_MS });
   return replies.map((r) => nameserverAnswer(r.server, r.a, r.aaaa));
 }
 
@@ -70,7 +71,7 @@ export const resolve = defineCheck({
   describe: (p) => `resolving ${p.host} and asking its nameservers`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);
-    const command = `getent ahosts ${p.host}`;
+    const command = `getent ahosts ${asciiHostName(p.host)}`;
     if (res.ok) {
       const v4 = res.addresses.filter((a) => a.family === 4).map((a) => a.address);
       const v6 = res.addresses.filter((a) => a.family === 6).map((a) => a.address);

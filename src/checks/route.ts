@@ -2,6 +2,7 @@ import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
+import { asciiHostName } from '../net/host-name.js';
 
 interface AddressRoute {
   address: string;
@@ -51,7 +52,7 @@ export const route = defineCheck({
   describe: (p) => `ip route get ${p.host}`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);
-    if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${p.host}`, evidence: { error: res.error } };
+    if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${asciiHostName(p.host)}`, evidence: { error: res.error } };
     const routes: AddressRoute[] = await Promise.all(
       res.addresses.map(async (a) => {
         const r = await sharedRoute(ctx.facts, a.address);

@@ -1,6 +1,7 @@
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
+import { asciiHostName } from '../net/host-name.js';
 
 /** Is the target one of this machine's addresses? Decides between the server's and a client's view. */
 export const target = defineCheck({
@@ -11,7 +12,7 @@ export const target = defineCheck({
   describe: (p) => `resolving ${p.host} and comparing with this machine's addresses`,
   async run(p, ctx) {
     const res = await ctx.facts.resolve(p.host);
-    const command = res.ok && res.literal ? 'ip -br addr' : `getent ahosts ${p.host}`;
+    const command = res.ok && res.literal ? 'ip -br addr' : `getent ahosts ${asciiHostName(p.host)}`;
     if (!res.ok) {
       return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { host: p.host, error: res.error, code: res.code, durationMs: res.durationMs } };
     }

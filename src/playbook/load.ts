@@ -51,7 +51,6 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   }
   if (problems.length) throw new PlaybookError(problems);
 
-  const raw: unknown = doc.toJS();
   if (!shown) {
     const top = isMap(doc.contents) ? doc.contents : undefined;
     if (top && (top.has('version') || top.has('steps'))) {
@@ -60,6 +59,14 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
     } else {
       at([], 'not a playbook: a playbook is a YAML mapping with version:, steps: and diagnoses:', NOT_A_PLAYBOOK_HINT);
     }
+    throw new PlaybookError(problems);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // An alias to an anchor that is not there (yaml throws here, not in doc.errors).
+    at([], (err as Error).message.split('\n')[0]!, 'fix the YAML: each *alias needs its &anchor above it');
     throw new PlaybookError(problems);
   }
   const parsed = safeParse(PlaybookSchema, raw);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
+import { asciiHostName } from '../net/host-name.js';
 import { errorCode, type Host, type HostIdentity, type ResolvedAddress } from '../host/host.js';
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
@@ -109,7 +110,8 @@ async function resolveHost(host: Host, name: string, timeoutMs: number): Promise
     return { ok: true, addresses: [{ address: bare, family: isIP(bare) as 4 | 6 }], literal: true, durationMs: 0 };
   }
   try {
-    const addresses = await host.lookup(bare, { timeoutMs });
+    // An internationalised name goes to the resolver in punycode (the report keeps it as typed).
+    const addresses = await host.lookup(asciiHostName(bare), { timeoutMs });
     return { ok: true, addresses, literal: false, durationMs: elapsed() };
   } catch (err) {
     const code = errorCode(err) ?? 'UNKNOWN';

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import type { Report } from '../../src/report/model.js';
 import { freePort, startListener, stopAllListeners } from '../helpers/servers.js';
+import { createNamespace, netnsSkipReason } from '../helpers/netns.js';
 
 /**
  * The command line as a user meets it: bad input through main() and through the built binary,
@@ -108,6 +109,14 @@ const BAD_INPUT: Array<[string, string[], RegExp]> = [
   ['--timeout that is not a number', ['127.0.0.1', '80', '--timeout', 'abc'], /--timeout 'abc'/],
   ['--json with --markdown', ['127.0.0.1', '80', '--json', '--markdown'], /--json and --markdown cannot be used together/],
   ['--set without =', ['127.0.0.1', '80', '--set', 'bad'], /--set 'bad' is not NAME=VALUE/],
+  // Issue 19: each of these was ignored, or answered with a confusing message.
+  ['HOST:PORT:EXTRA', ['10.0.0.5:7071:x'], /'10\.0\.0\.5:7071:x' is not HOST:PORT: HOST:PORT has one colon\n {2}hint: for IPv6 write \[addr\]:port/],
+  ['[IPv6]:PORT:EXTRA', ['[::1]:7071:x'], /HOST:PORT has one colon/],
+  ['an IPv6 address without a PORT', ['::1'], /missing PORT\n {2}hint: usage: whyport HOST PORT \(e\.g\. whyport ::1 7071, or whyport \[::1\]:7071\)/],
+  ['--timeout 0', ['127.0.0.1', '80', '--timeout', '0'], /--timeout 0: must be at least 1 ms/],
+  ['--timeout above ten minutes', ['127.0.0.1', '80', '--timeout', '600001'], /--timeout 600001: must be at most 600000 ms/],
+  ['--set of an input the playbook does not have', ['127.0.0.1', '80', '--set', 'proces=myapp', '--yes'], /--set proces: the playbook default has no input 'proces'\n {2}hint: did you mean 'process'\? \(its inputs: process, service\)/],
+  ['--set of an input far from any', ['127.0.0.1', '80', '--set', 'zzzzzzzz=1', '--yes'], /no input 'zzzzzzzz'\n {2}hint: its inputs: process, service/],
 ];
 
 describe('bad input: a one-line message starting whyport:, exit 2, empty stdout, no stack trace', () => {
@@ -170,7 +179,114 @@ describe('bad input: a one-line message starting whyport:, exit 2, empty stdout,
   });
 });
 
+describe('files that are not playbooks are refused, and never quoted (issue 19)', () => {
+  const SECRET = 'FAKEsecretHASHx9';
+  describe.each([
+    ['main()', (args: string[]) => viaMain(args)],
+    ['dist/cli.js', (args: string[]) => viaBinary(args)],
+  ])('through %s', (_how, run) => {
+    const refused = async (file: string, why: RegExp) => {
+      const r = await run(['127.0.0.1', '80', '--playbook', file, '--yes']);
+      expectUsageError(r, why);
+      expect(r.stderr).toContain(`${file}:1:1: error: `);
+      return r;
+    };
+
+    it('/dev/zero: not a regular file, at once (it once grew to 619 MB)', async () => {
+      const r = await refused('/dev/zero', /cannot read the playbook: not a regular file \(a character device\)/);
+      expect(r.ms).toBeLessThan(5_000);
+    });
+
+    it('a FIFO with no writer: refused at once, not a hang', async () => {
+      const fifo = join(tmp, `fifo-${Math.random().toString(36).slice(2)}`);
+      execFileSync('mkfifo', [fifo]);
+      const r = await refused(fifo, /cannot read the playbook: not a regular file \(a FIFO\)/);
+      expect(r.ms).toBeLessThan(5_000);
+    });
+
+    it('a regular file larger than 1 MB', async () => {
+      const big = join(tmp, 'big.yaml');
+      writeFileSync(big, `version: 1\n# ${'x'.repeat(1024 * 1024)}\n`);
+      await refused(big, /cannot read the playbook: larger than 1024 KB/);
+    });
+
+    it('a /proc file (size 0 to stat) that is larger than 1 MB is cut at the limit, not read to its end', async () => {
+      // /proc/self/pagemap has no end worth reading; it claims size 0.
+      await refused('/proc/self/pagemap', /cannot read the playbook: (larger than 1024 KB|permission denied|not valid YAML)/);
+    });
+
+    it.each([
+      ['shadow-like lines', `root:$6$${SECRET}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`],
+      ['a mapping that is not a playbook', `password: ${SECRET}\nroot:$6$${SECRET}: x\n`],
+      ['broken YAML', `key: "${SECRET}\n  : [${SECRET}\n`],
+      ['an alias to nothing', `a: *${SECRET}\n`],
+    ])('%s: where it failed, never what it holds', async (_label, text) => {
+      const file = join(tmp, `secret-${Math.random().toString(36).slice(2)}`);
+      writeFileSync(file, text);
+      const r = await run(['127.0.0.1', '80', '--playbook', file, '--yes']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`${file}:\\d+:\\d+: error: `));
+      expect(r.stderr).not.toContain(SECRET);
+      expect(r.stderr).not.toContain('root');
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    });
+
+    it.skipIf(process.getuid?.() !== 0 || !existsSync('/etc/shadow'))('/etc/shadow itself (as root): not one line of it', async () => {
+      const r = await refused('/etc/shadow', /not a playbook/);
+      // Exactly the generic words: where, and what a playbook is.
+      expect(r.stderr.trimEnd()).toBe(
+        'whyport: the playbook has 1 problem:\n  /etc/shadow:1:1: error: not a playbook: a playbook is a YAML mapping with version:, steps: and diagnoses: — give a playbook file (start from: whyport playbook show default), or the name of a built-in one (whyport playbook list)',
+      );
+      for (const line of readFileSync('/etc/shadow', 'utf8').split('\n').filter(Boolean)) expect(r.stderr).not.toContain(line);
+    });
+
+    it('a baseline file that is a device or a FIFO is refused the same way', async () => {
+      const r = await run(['baseline', 'check', '--file', '/dev/zero']);
+      expectUsageError(r, /cannot read the baseline \/dev\/zero: not a regular file \(a character device\)/);
+    });
+
+    it('a baseline file that is not JSON: where, not what', async () => {
+      const file = join(tmp, `baseline-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, `{"whyport": "baseline",\nroot:$6$${SECRET}:19000\n`);
+      const r = await run(['baseline', 'check', '--file', file]);
+      expectUsageError(r, /is not a whyport baseline: it is not valid JSON \(line 2, column 1\)/);
+      expect(r.stderr).not.toContain(SECRET);
+    });
+  });
+});
+
 describe('help, version and the HOST:PORT form', () => {
+  it.each([
+    ['main()', viaMain],
+    ['dist/cli.js', (a: string[]) => viaBinary(a)],
+  ])('`whyport help` and `whyport version` are --help and --version (%s)', async (_how, run) => {
+    const [help, flag] = [await run(['help']), await run(['--help'])];
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: whyport HOST PORT \[options\]/);
+    expect(help.stdout).toBe(flag.stdout);
+    const version = await run(['version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(VERSION);
+    const explain = await run(['help', 'explain']);
+    expect(explain.status).toBe(0);
+    expect(explain.stdout).toBe((await run(['explain', '--help'])).stdout);
+  });
+
+  it('`--` ends the options: whyport --json -- 127.0.0.1 PORT', async () => {
+    const l = await startListener({ host: '127.0.0.1' });
+    const r = await viaBinary(['--json', '--', '127.0.0.1', String(l.port)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).target).toMatchObject({ host: '127.0.0.1', port: l.port });
+  });
+
+  it('an IPv6 address without brackets is a HOST', async () => {
+    const port = await freePort();
+    const r = await viaBinary(['::1', String(port), '--json']);
+    expect(r.status, r.stderr).toBe(1);
+    expect((JSON.parse(r.stdout) as Report).target).toMatchObject({ host: '::1', address: '::1', port });
+  });
+
   it.each([
     ['main()', viaMain],
     ['dist/cli.js', (a: string[]) => viaBinary(a)],
@@ -285,5 +401,27 @@ describe('output formats', () => {
       const r = await viaBinary(['127.0.0.1', String(port)], { env });
       expect(r.stdout + r.stderr).not.toMatch(ANSI);
     }
+  });
+});
+
+describe.skipIf(netnsSkipReason() !== undefined)('an internationalised host name (issue 19)', () => {
+  it('例え.jp: shown as typed, resolved in punycode (xn--r8jz45g.jp) as the resolver needs', async () => {
+    // A namespace whose hosts file knows only the punycode form, as DNS would.
+    const ns = createNamespace({ etc: { hosts: '127.0.0.1 localhost\n127.0.0.1 xn--r8jz45g.jp\n', 'resolv.conf': 'nameserver 127.0.0.1\n' } });
+    try {
+      const l = await startListener({ host: '127.0.0.1', netns: ns.name });
+      const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, '例え.jp', String(l.port), '--json'], { reject: false, stdin: 'ignore', timeout: 20_000 });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.target).toMatchObject({ host: '例え.jp', address: '127.0.0.1', port: l.port });
+      expect(report.diagnosis.code).toBe('REACHABLE');
+      expect(report.steps[0]!.command).toBe('getent ahosts xn--r8jz45g.jp');
+    } finally {
+      ns.remove();
+    }
+  });
+
+  it('a name that cannot be converted is bad input', async () => {
+    expectUsageError(await viaMain(['例え..jp', '80']), /'例え\.\.jp' is not a host name or address/);
   });
 });
