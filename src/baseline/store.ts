@@ -54,7 +54,8 @@ export function parseBaseline(text: string, file: string, defaultFile?: string):
     data = JSON.parse(text);
   } catch (err) {
     // Never the parser's message: it quotes the text, and the file may be anything (/etc/shadow).
-    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const message = (err as Error).message;
+    const at = /position (\d+)/.exec(message)?.[1] ?? (/end of JSON input/.test(message) ? String(text.length) : undefined);
     throw new UsageError(
       `${file} is not a whyport baseline: it is not valid JSON${at === undefined ? '' : ` (${lineCol(text, Number(at))})`}`,
       `move it aside and ${saveHint(file, defaultFile)}`,
