@@ -121,7 +121,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       ));
       if (where) record = { ...record, where };
     } catch (err) {
-      if (err instanceof InterruptedError) return interrupted();
+      if (err instanceof InterruptedError) return interrupted(stepId);
       throw err;
     }
     if (opts.signal?.aborted) {
@@ -144,14 +144,14 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false, diagnosisId: t.diagnosis };
   }
 
-  function interrupted(): WalkResult {
+  function interrupted(during?: string): WalkResult {
     return {
       target,
       steps,
       diagnosis: {
         code: 'INCONCLUSIVE',
         title: 'Interrupted before a diagnosis',
-        explanation: `The walk was interrupted after ${steps.length} step${steps.length === 1 ? '' : 's'}; what was found so far is below.`,
+        explanation: `The walk was interrupted after ${steps.length} step${steps.length === 1 ? '' : 's'}${during ? `, while step ${during} ran` : ''}; what was found so far is below.`,
         fix: null,
         applied: null,
       },

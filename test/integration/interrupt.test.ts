@@ -164,6 +164,8 @@ describe.skipIf(reason !== undefined)('Ctrl-C during a probe that waits', () => 
     const report = JSON.parse(stdout) as { interrupted?: boolean; steps: unknown[]; diagnosis: { title: string } };
     expect(report.interrupted).toBe(true);
     expect(report.diagnosis.title).toMatch(/Interrupted/);
+    // The client's probe was what waited.
+    expect(report.diagnosis).toMatchObject({ explanation: expect.stringMatching(/, while step probe-remote ran;/) });
     // Killed by whyport (SIGINT went to whyport alone): nothing of the run outlives it.
     await new Promise((r) => setTimeout(r, 100));
     for (const c of children) expect(alive(c.pid), `left running: ${c.pid} ${c.cmd}`).toBe(false);
