@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { DiagnoseOptions } from './args.js';
 import { checks } from './checks/index.js';
 import { guessers } from './checks/guesses.js';
@@ -27,11 +28,32 @@ export interface DiagnoseIO {
   signal?: AbortSignal;
   /** The playbook and context main started early (see context.ts beginDiagnosis). */
   early?: EarlyStart;
+  /** whyport's version, for the report (main passes the one it prints for --version). */
+  version?: string;
+  /** When the run started and what time it is, in ms since the epoch (tests pin them); default: the process's own start. */
+  clock?: RunClock;
+  /** The name of the machine whyport runs on (tests pin it); default: os.hostname(). */
+  hostname?: string;
+}
+
+/** The run's start and the time now, in ms since the epoch. */
+export interface RunClock {
+  startedAt: number;
+  now(): number;
+}
+
+// performance.timeOrigin is the process's start: the report's "took" is the whole run as the user
+// waited for it, node's own start-up, prompts and a --fix included, not only the walk.
+const processClock: RunClock = { startedAt: performance.timeOrigin, now: () => performance.timeOrigin + performance.now() };
+
+/** The run's start as ISO 8601 in UTC, to the second: what a ticket needs, no more. */
+export function isoSecond(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
 export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
-  const started = performance.now();
+  const clock = io.clock ?? processClock;
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   const host = io.host ?? io.early?.ctx.host ?? localHost;
@@ -111,7 +133,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       playbook: { name: playbook.name, source: playbook.source },
       steps: result.steps,
       diagnosis: result.diagnosis,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.max(0, Math.round(clock.now() - clock.startedAt)),
+      whyport: { version: io.version ?? 'unknown', host: io.hostname ?? hostname(), startedAt: isoSecond(clock.startedAt) },
       ...(result.findings.length ? { findings: result.findings } : {}),
       ...(result.interrupted ? { interrupted: true } : {}),
       ...(vantages ? { vantages } : {}),

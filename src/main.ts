@@ -81,7 +81,7 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO()): P
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = await (await import('./context.js')).beginDiagnosis(opts);
     const { diagnose } = await import('./diagnose.js');
-    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, ...(early ? { early } : {}) });
+    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, version: env.version, ...(early ? { early } : {}) });
   } catch (err) {
     return reportError(err, io);
   } finally {

@@ -82,6 +82,9 @@ export function renderMarkdown(report: Report): string {
     report.interrupted ? `interrupted after ${formatDuration(report.durationMs)}` : `took ${formatDuration(report.durationMs)}`,
   ];
   out.push('---', `**Target:** ${facts.join(' · ')}`);
+  // Which whyport, where and when: a ticket holds reports of several runs and machines.
+  const run = report.whyport;
+  if (run) out.push(`**Run:** whyport ${text(run.version)} on ${code(run.host)} · started ${text(run.startedAt)}`);
   return out.join('\n\n') + '\n';
 }
 

@@ -88,13 +88,28 @@ export interface Finding {
   step?: string;
 }
 
+/**
+ * Which whyport made the report, on which machine and when (CONTRACT additions within version 1;
+ * docs/json-contract.md): what a ticket needs to tell one run from another.
+ */
+export interface RunInfo {
+  /** whyport's own version, e.g. "0.1.0". */
+  version: string;
+  /** The name of the machine whyport ran on (os.hostname()); with --ssh, the client. */
+  host: string;
+  /** When the run started (whyport's process start), ISO 8601 in UTC to the second. */
+  startedAt: string;
+}
+
 export interface Report {
   version: 1;
   target: ReportTarget;
   playbook: { name: string; source: string };
   steps: StepRecord[];
   diagnosis: Diagnosis;
+  /** The whole run as its user lived it: from whyport's start to the report, prompts and --fix included. */
   durationMs: number;
+  whyport?: RunInfo;
   findings?: Finding[];
   /** Extra: the walk was interrupted (Ctrl-C); the report is partial. */
   interrupted?: boolean;
