@@ -6,6 +6,7 @@ import { parseHost } from './host.js';
 import { parsePort, type Protocol, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
+import { JSON_CONTRACT_DOC } from './report/model.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
 export interface DiagnoseOptions {
@@ -79,7 +80,7 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .option('-s, --service <unit>', 'its systemd unit (e.g. myapp or myapp.service)')
     .option('--playbook <file|name>', 'a playbook file, or the name of a built-in one', 'default')
     .option('--set <name=value...>', "answer a playbook input (repeatable), e.g. --set env=prod")
-    .option('--json', 'print the JSON report on stdout, nothing else (see CONTRACT)')
+    .option('--json', 'print the JSON report on stdout, nothing else (its fields: see "JSON report" below)')
     .option('--markdown', 'print the report as Markdown, for a ticket')
     .option('-y, --yes', 'never prompt: use flags, likely guesses and defaults')
     .option('--fix', 'apply the suggested fix (asks first unless --yes), then check again')
@@ -101,7 +102,10 @@ Examples:
 ${DIAGNOSE_EXAMPLES.map(exampleLine).join('\n')}
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
-3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.`,
+3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.
+
+JSON report: what --json prints, and what scripts may rely on, is written in
+\`man whyport\` (section JSON REPORT) and ${JSON_CONTRACT_DOC} in whyport's package.`,
     )
     .allowExcessArguments(false);
 }

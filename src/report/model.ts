@@ -1,4 +1,10 @@
-/** The JSON report, exactly as ../shared/CONTRACT.md fixes it (version 1), plus free extra fields. */
+/**
+ * The JSON report, exactly as docs/json-contract.md fixes it (version 1; the project's copy of the
+ * shared contract, with the fields added since), plus free extra fields.
+ */
+
+/** Where the JSON report's contract ships, relative to whyport's package directory. */
+export const JSON_CONTRACT_DOC = 'docs/json-contract.md';
 
 export interface ReportTarget {
   host: string;
