@@ -25,6 +25,8 @@ export interface DiagnoseOptions {
   /** Prompts are possible: stdin is a TTY and --yes was not given. */
   interactive: boolean;
   verbose: boolean;
+  /** --brief: the text and Markdown reports show the verdict, the evidence and the fix only. */
+  brief: boolean;
   /** --watch: repeat until reachable, printing changes of verdict. */
   watch?: { intervalMs: number; max?: number };
   /** --ssh: the server's side too, over ssh. */
@@ -82,6 +84,7 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .option('--set <name=value...>', "answer a playbook input (repeatable), e.g. --set env=prod")
     .option('--json', 'print the JSON report on stdout, nothing else (its fields: see "JSON report" below)')
     .option('--markdown', 'print the report as Markdown, for a ticket')
+    .option('--brief', 'text and Markdown: only the verdict, the evidence and the fix (--json is always whole)')
     .option('-y, --yes', 'never prompt: use flags, likely guesses and defaults')
     .option('--fix', 'apply the suggested fix (asks first unless --yes), then check again')
     .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
@@ -115,7 +118,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
@@ -178,6 +181,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     color: o.color && !noColor && envi.stdoutIsTTY && !o.json && !o.markdown,
     interactive: !yes && envi.stderrIsTTY && !watch,
     verbose: Boolean(o.verbose),
+    brief: Boolean(o.brief),
     ...(watch ? { watch } : {}),
     ...(ssh ? { ssh } : {}),
   };

@@ -174,9 +174,9 @@ async function printReport(report: Report, opts: DiagnoseOptions, io: DiagnoseIO
     io.stdout(renderJson(report));
   } else if (opts.format === 'markdown') {
     const { renderMarkdown } = await import('./report/markdown.js');
-    io.stdout(renderMarkdown(report));
+    io.stdout(renderMarkdown(report, { brief: opts.brief }));
   } else {
     const { renderText } = await import('./report/text.js');
-    io.stdout(renderText(report, { color: opts.color, width: Math.min(process.stdout.columns || 80, 100), verbose: opts.verbose }));
+    io.stdout(renderText(report, { color: opts.color, width: Math.min(process.stdout.columns || 80, 100), verbose: opts.verbose, brief: opts.brief }));
   }
 }

@@ -148,3 +148,17 @@ export function statesSeen(steps: readonly StepRecord[]): [string, string][] {
   }
   return [...out];
 }
+
+/**
+ * The states a reader of this report needs explained: those the verdict or a finding names (its
+ * title, explanation, evidence, an "Also noticed" line), as CLOSE_WAIT or CLOSE-WAIT. A state that
+ * only a step's tally lists (1 LISTEN, 2 ESTABLISHED) is a fact for the expert, not a word to
+ * learn; `all` (--verbose) explains every state seen.
+ */
+export function statesToExplain(report: Pick<Report, 'steps' | 'diagnosis' | 'findings'>, all = false): [string, string][] {
+  const seen = statesSeen(report.steps);
+  if (all) return seen;
+  const { title, explanation, evidence = [] } = report.diagnosis;
+  const prose = [title, explanation, ...evidence, ...(report.findings ?? []).map((f) => f.summary)].join('\n');
+  return seen.filter(([name]) => new RegExp(`(?<![\\w-])${name.replace(/[_-]/g, '[_-]')}(?![\\w-])`).test(prose));
+}
