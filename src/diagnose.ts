@@ -34,6 +34,8 @@ export interface DiagnoseIO {
   clock?: RunClock;
   /** The name of the machine whyport runs on (tests pin it); default: os.hostname(). */
   hostname?: string;
+  /** The width of the text report (tests pin it); default: the terminal's, see outputColumns. */
+  columns?: number;
 }
 
 /** The run's start and the time now, in ms since the epoch. */
@@ -177,6 +179,8 @@ async function printReport(report: Report, opts: DiagnoseOptions, io: DiagnoseIO
     io.stdout(renderMarkdown(report, { brief: opts.brief }));
   } else {
     const { renderText } = await import('./report/text.js');
-    io.stdout(renderText(report, { color: opts.color, width: Math.min(process.stdout.columns || 80, 100), verbose: opts.verbose, brief: opts.brief }));
+    const { outputColumns } = await import('./text/terminal.js');
+    const width = io.columns ?? outputColumns({ stdout: process.stdout.columns, stderr: process.stderr.columns, env: process.env.COLUMNS });
+    io.stdout(renderText(report, { color: opts.color, width, verbose: opts.verbose, brief: opts.brief }));
   }
 }
