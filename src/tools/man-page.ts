@@ -211,6 +211,7 @@ export function manPage(s: ManSources): string {
 
   out.push('.SH ENVIRONMENT');
   item(bold('NO_COLOR'), roff`When set and not empty, no colours, as with ${bold('--no-color')}. Colours are off anyway when stdout is not a terminal.`);
+  item(bold('COLUMNS'), roff`The width of the text report when neither stdout nor stderr is a terminal (by default 80 columns).`);
   item(bold('WHYPORT_DEBUG'), roff`When set, an internal error also prints where it happened (its stack trace).`);
   item(bold('XDG_STATE_HOME'), roff`Where a user's baseline is kept (see ${bold('FILES')}); ignored unless it is an absolute path.`);
   item(bold('XDG_CACHE_HOME'), roff`Where whyport keeps V8's code cache of itself, which makes later runs start faster, and where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path. Deleting it is harmless.`);
