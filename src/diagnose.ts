@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { DiagnoseOptions } from './args.js';
 import { checks } from './checks/index.js';
 import { guessers } from './checks/guesses.js';
@@ -32,7 +31,7 @@ export interface DiagnoseIO {
   version?: string;
   /** When the run started and what time it is, in ms since the epoch (tests pin them); default: the process's own start. */
   clock?: RunClock;
-  /** The name of the machine whyport runs on (tests pin it); default: os.hostname(). */
+  /** The name of the machine whyport runs on (tests pin it); default: what the local Host says of itself. */
   hostname?: string;
   /** The width of the text report (tests pin it); default: the terminal's, see outputColumns. */
   columns?: number;
@@ -136,7 +135,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       steps: result.steps,
       diagnosis: result.diagnosis,
       durationMs: Math.max(0, Math.round(clock.now() - clock.startedAt)),
-      whyport: { version: io.version ?? 'unknown', host: io.hostname ?? hostname(), startedAt: isoSecond(clock.startedAt) },
+      // The machine whyport runs on: the diagnosed host locally; with --ssh the client, not the server.
+      whyport: { version: io.version ?? 'unknown', host: io.hostname ?? (await host.identity().catch(() => undefined))?.hostname ?? 'unknown', startedAt: isoSecond(clock.startedAt) },
       ...(result.findings.length ? { findings: result.findings } : {}),
       ...(result.interrupted ? { interrupted: true } : {}),
       ...(vantages ? { vantages } : {}),
