@@ -122,7 +122,7 @@ describe('bash: what Tab offers', () => {
     expect(bashTab('whyport ')).toEqual(SUBCOMMANDS);
     expect(bashTab('whyport ex')).toEqual(['explain']);
     const options = bashTab('whyport -');
-    for (const o of ['-p', '--process', '-s', '--service', '--playbook', '--json', '--ssh', '--ssh-option', '--sudo', '--watch', '--help', '--version']) expect(options).toContain(o);
+    for (const o of ['-p', '--process', '-s', '--service', '--playbook', '--json', '--brief', '--ssh', '--ssh-option', '--sudo', '--watch', '--help', '--version']) expect(options).toContain(o);
     expect(bashTab('whyport --ss')).toEqual(['--ssh', '--ssh-option']);
     expect(bashTab('whyport 10.0.0.5 80 --su')).toEqual(['--sudo']);
   });

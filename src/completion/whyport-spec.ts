@@ -75,7 +75,7 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
   };
 }
 
-/** close-wait for CLOSE_WAIT: how the README and `whyport explain --help` write a state. */
+/** close-wait for CLOSE_WAIT: how the README writes a state (explain takes any spelling). */
 export function readmeSpelling(state: string): string {
   return state.toLowerCase().replace(/_/g, '-');
 }

@@ -101,7 +101,7 @@ export interface Finding {
 export interface RunInfo {
   /** whyport's own version, e.g. "0.1.0". */
   version: string;
-  /** The name of the machine whyport ran on (os.hostname()); with --ssh, the client. */
+  /** The name of the machine whyport ran on (its host name); with --ssh, the client. */
   host: string;
   /** When the run started (whyport's process start), ISO 8601 in UTC to the second. */
   startedAt: string;
