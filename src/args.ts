@@ -8,6 +8,7 @@ import { asciiHostName } from './net/host-name.js';
 import { parsePort, type Protocol, type ServiceTable } from './port.js';
 import { SAFE_VALUE } from './engine/safe.js';
 import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
+import { JSON_CONTRACT_DOC } from './report/model.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
 export interface DiagnoseOptions {
@@ -28,6 +29,8 @@ export interface DiagnoseOptions {
   /** Prompts are possible: stdin is a TTY and --yes was not given. */
   interactive: boolean;
   verbose: boolean;
+  /** --brief: the text and Markdown reports show the verdict, the evidence and the fix only. */
+  brief: boolean;
   /** --watch: repeat until reachable, printing changes of verdict. */
   watch?: { intervalMs: number; max?: number };
   /** --ssh: the server's side too, over ssh. */
@@ -83,8 +86,9 @@ export function diagnoseProgram(version: string, io: CommandIO = { stdout: () =>
     .option('-s, --service <unit>', 'its systemd unit (e.g. myapp or myapp.service)')
     .option('--playbook <file|name>', 'a playbook file, or the name of a built-in one', 'default')
     .option('--set <name=value...>', "answer a playbook input (repeatable), e.g. --set env=prod")
-    .option('--json', 'print the JSON report on stdout, nothing else (see CONTRACT)')
+    .option('--json', 'print the JSON report on stdout, nothing else (its fields: see "JSON report" below)')
     .option('--markdown', 'print the report as Markdown, for a ticket')
+    .option('--brief', 'text and Markdown: only the verdict, the evidence and the fix (--json is always whole)')
     .option('-y, --yes', 'never prompt: use flags, likely guesses and defaults')
     .option('--fix', 'apply the suggested fix (asks first unless --yes), then check again')
     .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
@@ -105,7 +109,10 @@ Examples:
 ${DIAGNOSE_EXAMPLES.map(exampleLine).join('\n')}
 
 Exit status: 0 reachable, 1 a problem was diagnosed, 2 bad usage or playbook,
-3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.`,
+3 inconclusive (or a silent UDP port: open or filtered), 130 interrupted.
+
+JSON report: what --json prints, and what scripts may rely on, is written in
+\`man whyport\` (section JSON REPORT) and ${JSON_CONTRACT_DOC} in whyport's package.`,
     )
     .allowExcessArguments(false);
 }
@@ -115,7 +122,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
@@ -185,6 +192,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     color: o.color && !noColor && envi.stdoutIsTTY && !o.json && !o.markdown,
     interactive: !yes && envi.stderrIsTTY && !watch,
     verbose: Boolean(o.verbose),
+    brief: Boolean(o.brief),
     ...(watch ? { watch } : {}),
     ...(ssh ? { ssh } : {}),
   };

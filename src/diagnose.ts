@@ -30,11 +30,34 @@ export interface DiagnoseIO {
   signal?: AbortSignal;
   /** The playbook and context main started early (see context.ts beginDiagnosis). */
   early?: EarlyStart;
+  /** whyport's version, for the report (main passes the one it prints for --version). */
+  version?: string;
+  /** When the run started and what time it is, in ms since the epoch (tests pin them); default: the process's own start. */
+  clock?: RunClock;
+  /** The name of the machine whyport runs on (tests pin it); default: what the local Host says of itself. */
+  hostname?: string;
+  /** The width of the text report (tests pin it); default: the terminal's, see outputColumns. */
+  columns?: number;
+}
+
+/** The run's start and the time now, in ms since the epoch. */
+export interface RunClock {
+  startedAt: number;
+  now(): number;
+}
+
+// performance.timeOrigin is the process's start: the report's "took" is the whole run as the user
+// waited for it, node's own start-up, prompts and a --fix included, not only the walk.
+const processClock: RunClock = { startedAt: performance.timeOrigin, now: () => performance.timeOrigin + performance.now() };
+
+/** The run's start as ISO 8601 in UTC, to the second: what a ticket needs, no more. */
+export function isoSecond(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
 export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
-  const started = performance.now();
+  const clock = io.clock ?? processClock;
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   checkSetInputs(opts.setInputs ?? [], playbook);
@@ -117,7 +140,9 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       playbook: { name: playbook.name, source: playbook.source },
       steps: result.steps,
       diagnosis: result.diagnosis,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.max(0, Math.round(clock.now() - clock.startedAt)),
+      // The machine whyport runs on: the diagnosed host locally; with --ssh the client, not the server.
+      whyport: { version: io.version ?? 'unknown', host: io.hostname ?? (await host.identity().catch(() => undefined))?.hostname ?? 'unknown', startedAt: isoSecond(clock.startedAt) },
       ...(result.findings.length ? { findings: result.findings } : {}),
       ...(result.interrupted ? { interrupted: true } : {}),
       ...(vantages ? { vantages } : {}),
@@ -168,9 +193,11 @@ async function printReport(report: Report, opts: DiagnoseOptions, io: DiagnoseIO
     io.stdout(renderJson(report));
   } else if (opts.format === 'markdown') {
     const { renderMarkdown } = await import('./report/markdown.js');
-    io.stdout(renderMarkdown(report));
+    io.stdout(renderMarkdown(report, { brief: opts.brief }));
   } else {
     const { renderText } = await import('./report/text.js');
-    io.stdout(renderText(report, { color: opts.color, width: Math.min(process.stdout.columns || 80, 100), verbose: opts.verbose }));
+    const { outputColumns } = await import('./text/terminal.js');
+    const width = io.columns ?? outputColumns({ stdout: process.stdout.columns, stderr: process.stderr.columns, env: process.env.COLUMNS });
+    io.stdout(renderText(report, { color: opts.color, width, verbose: opts.verbose, brief: opts.brief }));
   }
 }

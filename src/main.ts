@@ -88,7 +88,7 @@ export async function main(words: readonly string[], io: MainIO = defaultIO()): 
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = await (await import('./context.js')).beginDiagnosis(opts, controller.signal);
     const { diagnose } = await import('./diagnose.js');
-    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, ...(early ? { early } : {}) });
+    return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, version: env.version, ...(early ? { early } : {}) });
   } catch (err) {
     return reportError(err, io);
   } finally {

@@ -122,7 +122,7 @@ describe('bash: what Tab offers', () => {
     expect(bashTab('whyport ')).toEqual(SUBCOMMANDS);
     expect(bashTab('whyport ex')).toEqual(['explain']);
     const options = bashTab('whyport -');
-    for (const o of ['-p', '--process', '-s', '--service', '--playbook', '--json', '--ssh', '--ssh-option', '--sudo', '--watch', '--help', '--version']) expect(options).toContain(o);
+    for (const o of ['-p', '--process', '-s', '--service', '--playbook', '--json', '--brief', '--ssh', '--ssh-option', '--sudo', '--watch', '--help', '--version']) expect(options).toContain(o);
     expect(bashTab('whyport --ss')).toEqual(['--ssh', '--ssh-option']);
     expect(bashTab('whyport 10.0.0.5 80 --su')).toEqual(['--sudo']);
   });
@@ -155,6 +155,12 @@ describe('bash: what Tab offers', () => {
   it("for explain: the TCP states; for the other subcommands, theirs", () => {
     expect(bashTab('whyport explain CLOSE')).toEqual(['CLOSE', 'CLOSE_WAIT']);
     expect(bashTab('whyport explain TIME')).toEqual(['TIME_WAIT']);
+    // As the README writes them, and the service names explain takes (from /etc/services).
+    expect(bashTab('whyport explain close')).toEqual(['close', 'close-wait']);
+    expect(bashTab('whyport explain time-')).toEqual(['time-wait']);
+    const services = bashTab('whyport explain ht');
+    expect(services).toEqual(expect.arrayContaining(['http', 'https']));
+    expect(services.every((n) => n.startsWith('ht'))).toBe(true);
     expect(bashTab('whyport playbook ')).toEqual(['validate', 'list', 'show', 'graph', 'schema']);
     expect(bashTab('whyport playbook show ')).toEqual(['default']);
     expect(bashTab('whyport playbook validate default my')).toEqual(['myapp.yaml']);
@@ -209,6 +215,8 @@ describe.skipIf(noFish !== undefined)('fish: what Tab offers', () => {
 
   it('for the subcommands: TCP states, their commands, options and values', () => {
     expect(fishTab('whyport explain CLOSE').sort()).toEqual(['CLOSE', 'CLOSE_WAIT']);
+    expect(fishTab('whyport explain close-').sort()).toEqual(['close-wait']);
+    expect(fishTab('whyport explain ht')).toEqual(expect.arrayContaining(['http', 'https']));
     expect(fishTab('whyport playbook ').sort()).toEqual(['graph', 'list', 'schema', 'show', 'validate']);
     expect(fishTab('whyport playbook graph --format ').sort()).toEqual(['dot', 'mermaid']);
     expect(fishTab('whyport baseline check --ignore-p').sort()).toEqual(['--ignore-port', '--ignore-program']);
@@ -274,6 +282,8 @@ describe.skipIf(noZsh !== undefined)('zsh: what Tab offers', () => {
 
   it('for the subcommands: TCP states, their commands and values', async () => {
     expect((await zshTab('whyport explain CLOSE', ['CLOSE', 'CLOSE_WAIT'])).sort()).toEqual(['CLOSE', 'CLOSE_WAIT']);
+    expect((await zshTab('whyport explain close', ['close-wait'])).sort()).toEqual(['close', 'close-wait']);
+    expect(await zshTab('whyport explain ht', ['http', 'https'])).toEqual(expect.arrayContaining(['http', 'https']));
     expect((await zshTab('whyport playbook ', ['graph', 'validate'])).sort()).toEqual(['graph', 'list', 'schema', 'show', 'validate']);
     expect((await zshTab('whyport playbook graph --format ', ['dot', 'mermaid'])).sort()).toEqual(['dot', 'mermaid']);
     expect((await zshTab('whyport completion ', ['bash', 'fish', 'zsh'])).sort()).toEqual(['bash', 'fish', 'zsh']);
@@ -325,6 +335,7 @@ describe.skipIf(noTmux !== undefined)('bash: Tab in its line editor (readline sp
     await lineAfterTab('whyport play', 'whyport playbook');
     await lineAfterTab('whyport --playbook=de', 'whyport --playbook=default');
     await lineAfterTab('whyport explain CLOSE_', 'whyport explain CLOSE_WAIT');
+    await lineAfterTab('whyport explain close-', 'whyport explain close-wait');
     await lineAfterTab('whyport 10.0.0.5 http-al', 'whyport 10.0.0.5 http-alt');
     await lineAfterTab('whyport 10.0.0.5:http-al', 'whyport 10.0.0.5:http-alt');
     await lineAfterTab('whyport --ssh admin@10.0.0.5 10.0.0.5 http-al', 'whyport --ssh admin@10.0.0.5 10.0.0.5 http-alt');

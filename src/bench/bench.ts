@@ -784,7 +784,7 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   for (const id of ['whyport-closed', 'whyport-listener', 'whyport-closed-udp', 'whyport-listener-udp']) {
     const r = by(id);
     if (!r || r.inProcessMs === undefined) continue;
-    lines.push(`  ${id.replace('whyport-', '').replace('-udp', ' (UDP)').replace('closed', 'closed port')}: wall ${f1(r.median)} ms, report durationMs ${f1(r.inProcessMs)} ms, outside the walk ${f1(r.median - r.inProcessMs)} ms`);
+    lines.push(`  ${id.replace('whyport-', '').replace('-udp', ' (UDP)').replace('closed', 'closed port')}: wall ${f1(r.median)} ms, report durationMs (from whyport's process start) ${f1(r.inProcessMs)} ms, outside it ${f1(r.median - r.inProcessMs)} ms`);
     for (const s of r.steps ?? []) lines.push(`    ${s.id.padEnd(28)}${f1(s.medianMs).padStart(7)} ms  ${s.outcome.padEnd(12)} ${s.command}`);
   }
   const text = lines.join('\n');
@@ -1054,13 +1054,13 @@ function printSsh(all: CaseResult[], meta: { cli: string; srv: string; client: s
   lines.push(countRow('(check) sshd log for one ssh SERVER true', most(bareCounts), bareCounts.every((x) => x === 1) ? 'as expected, one a run' : `expected 1 a run: ${perRun(bareCounts)}`));
   if (why?.inProcessMs !== undefined) {
     lines.push('');
-    lines.push(`Where whyport --ssh's time goes (medians): wall ${f1(why.median)} ms, report durationMs ${f1(why.inProcessMs)} ms, outside the walk ${f1(why.median - why.inProcessMs)} ms`);
+    lines.push(`Where whyport --ssh's time goes (medians): wall ${f1(why.median)} ms, report durationMs (from whyport's process start) ${f1(why.inProcessMs)} ms, outside it ${f1(why.median - why.inProcessMs)} ms`);
     for (const s of why.steps ?? []) lines.push(`    ${`[${s.where ?? '?'}] ${s.id}`.padEnd(30)}${f1(s.medianMs).padStart(7)} ms  ${s.outcome.padEnd(12)} ${s.command.split('\n')[0]}`);
     const n = most(logged);
     if (bare && mux && n !== undefined && n >= 1) {
       // A fresh `ssh true` is one connection and one command; the diagnosis is one connection and n commands, plus node.
       const estimate = why.median - why.inProcessMs + bare.median + (n - 1) * mux.median;
-      lines.push(`  estimate: outside the walk + ssh SERVER true + ${n - 1} more command${n === 2 ? '' : 's'} × ${f1(mux.median)} ms = ${f1(estimate)} ms (measured ${f1(why.median)} ms)`);
+      lines.push(`  estimate: outside durationMs + ssh SERVER true + ${n - 1} more command${n === 2 ? '' : 's'} × ${f1(mux.median)} ms = ${f1(estimate)} ms (measured ${f1(why.median)} ms)`);
     }
     lines.push(`  ran on the server (vantages.server.ran, last run):`);
     (why.serverRan ?? []).forEach((c, i) => lines.push(`    ${i + 1}. ${c}`));
@@ -1301,7 +1301,7 @@ function printNamespaces(all: CaseResult[], meta: { host: string; count: number;
     lines.push(`  ${label.padEnd(18)}${fmt(x0)}${fmt(xa)}${fmt(xb)}${xa !== undefined && xb !== undefined ? signed(xb - xa).padStart(8) : fmt(undefined)}${fmt(x1)}`);
   };
   totalsRow('report durationMs', (r) => r?.inProcessMs);
-  totalsRow('outside the walk', outside);
+  totalsRow('outside it', outside);
   const text = lines.join('\n');
   process.stdout.write(`\n${text}\n`);
   return text;

@@ -23,6 +23,9 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
   const playbookNames = builtInPlaybooks().map((p) => p.name);
   const playbooks: Values = { label: 'playbook', words: playbookNames, files: true };
   const states = TCP_STATES.filter((s) => parseTcpStateName(s) === s);
+  // As the README and ss write them (close-wait), then as netstat and the kernel do (CLOSE_WAIT):
+  // explain takes either, and Tab completes the spelling being typed.
+  const stateWords = [...states.map(readmeSpelling), ...states];
   // Every command's -h/--help, as commandProgram sets it up for all of them.
   const helpOnly = programOptions(commandProgram(silent));
 
@@ -47,7 +50,8 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
       name: 'explain',
       description: 'what a TCP state, a port or a service name means',
       options: helpOnly,
-      positionals: [{ label: 'TCP state', words: states }],
+      // A state, or a port's service name from this machine's /etc/services (explain https).
+      positionals: [{ label: 'TCP state or service', words: stateWords, ask: 'ports' }],
       repeatLast: false,
       commands: [],
     },
@@ -69,6 +73,11 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
       commands,
     },
   };
+}
+
+/** close-wait for CLOSE_WAIT: how the README writes a state (explain takes any spelling). */
+export function readmeSpelling(state: string): string {
+  return state.toLowerCase().replace(/_/g, '-');
 }
 
 const silent: CommandIO = { stdout: () => {}, stderr: () => {} };

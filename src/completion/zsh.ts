@@ -45,8 +45,9 @@ export function zshScript(spec: CompletionSpec): string {
     const alternatives: string[] = [];
     if (v.words?.length) alternatives.push(zq(`words:${field(label)}:(${v.words.map(listWord).join(' ')})`));
     if (v.files) alternatives.push(zq(`files:file:_files`));
+    // Fixed words and asked names together (explain: states and service names): each adds its matches.
+    if (alternatives.length) body.push(`  _alternative ${alternatives.join(' ')}`);
     if (v.ask) body.push(`  _whyport_ask ${v.ask} ${zq(label)}`);
-    else if (alternatives.length) body.push(`  _alternative ${alternatives.join(' ')}`);
     if (!body.length) return ' ';
     const fn = functionName('values', ...name);
     functions.push(`${fn}() {`, ...body, '}', '');

@@ -1,14 +1,21 @@
-import { EXIT, exitStatusFor, statesSeen, type Report, type StepRecord, type StepStatus } from './model.js';
+import { EXIT, exitStatusFor, statesToExplain, type Report, type StepRecord, type StepStatus } from './model.js';
 import { clean, formatDuration } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
 const MARKS: Record<StepStatus, string> = { pass: '✔', fail: '✖', info: '•' };
 
+/** How the Markdown report is cut. */
+export interface MarkdownOptions {
+  /** --brief: the verdict, the evidence and the fix only. */
+  brief?: boolean;
+}
+
 /**
  * The report as GitHub-flavoured Markdown, for pasting into a ticket: the same content as the text
  * report, with commands in code so they survive the paste and can be copied back out.
  */
-export function renderMarkdown(report: Report): string {
+export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
+  const brief = opts.brief ?? false;
   const { diagnosis, target } = report;
   const mark = diagnosis.code === 'REACHABLE' ? '✔' : exitStatusFor(diagnosis.code) === EXIT.inconclusive ? '?' : '✖';
   const out: string[] = [`## ${mark} ${code(diagnosis.code)}: ${text(diagnosis.title)}`];
@@ -20,7 +27,7 @@ export function renderMarkdown(report: Report): string {
   if (report.interrupted) {
     out.push('> **Partial report:** whyport was interrupted (Ctrl-C) before the checks finished.');
   }
-  if (diagnosis.explanation.trim()) out.push(text(diagnosis.explanation));
+  if (diagnosis.explanation.trim() && !brief) out.push(text(diagnosis.explanation));
 
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 
@@ -46,6 +53,8 @@ export function renderMarkdown(report: Report): string {
     }
   }
 
+  if (brief) return out.join('\n\n') + '\n';
+
   if (report.steps.length) {
     out.push(
       '### How we got here',
@@ -64,7 +73,7 @@ export function renderMarkdown(report: Report): string {
     out.push('### Also noticed', report.findings.map((f) => `- ${text(f.summary)} (${code(f.code)})`).join('\n'));
   }
 
-  const states = statesSeen(report.steps);
+  const states = statesToExplain(report);
   if (states.length) {
     out.push('### TCP states seen', states.map(([name, sentence]) => `- ${code(name)}: ${text(sentence)}`).join('\n'));
   }
@@ -82,6 +91,9 @@ export function renderMarkdown(report: Report): string {
     report.interrupted ? `interrupted after ${formatDuration(report.durationMs)}` : `took ${formatDuration(report.durationMs)}`,
   ];
   out.push('---', `**Target:** ${facts.join(' · ')}`);
+  // Which whyport, where and when: a ticket holds reports of several runs and machines.
+  const run = report.whyport;
+  if (run) out.push(`**Run:** whyport ${text(run.version)} on ${code(run.host)} · started ${text(run.startedAt)}`);
   return out.join('\n\n') + '\n';
 }
 

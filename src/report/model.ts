@@ -1,4 +1,10 @@
-/** The JSON report, exactly as ../shared/CONTRACT.md fixes it (version 1), plus free extra fields. */
+/**
+ * The JSON report, exactly as docs/json-contract.md fixes it (version 1; the project's copy of the
+ * shared contract, with the fields added since), plus free extra fields.
+ */
+
+/** Where the JSON report's contract ships, relative to whyport's package directory. */
+export const JSON_CONTRACT_DOC = 'docs/json-contract.md';
 
 export interface ReportTarget {
   host: string;
@@ -88,13 +94,28 @@ export interface Finding {
   step?: string;
 }
 
+/**
+ * Which whyport made the report, on which machine and when (CONTRACT additions within version 1;
+ * docs/json-contract.md): what a ticket needs to tell one run from another.
+ */
+export interface RunInfo {
+  /** whyport's own version, e.g. "0.1.0". */
+  version: string;
+  /** The name of the machine whyport ran on (its host name); with --ssh, the client. */
+  host: string;
+  /** When the run started (whyport's process start), ISO 8601 in UTC to the second. */
+  startedAt: string;
+}
+
 export interface Report {
   version: 1;
   target: ReportTarget;
   playbook: { name: string; source: string };
   steps: StepRecord[];
   diagnosis: Diagnosis;
+  /** The whole run as its user lived it: from whyport's start to the report, prompts and --fix included. */
   durationMs: number;
+  whyport?: RunInfo;
   findings?: Finding[];
   /** Extra: the walk was interrupted (Ctrl-C); the report is partial. */
   interrupted?: boolean;
@@ -126,4 +147,18 @@ export function statesSeen(steps: readonly StepRecord[]): [string, string][] {
     }
   }
   return [...out];
+}
+
+/**
+ * The states a reader of this report needs explained: those the verdict or a finding names (its
+ * title, explanation, evidence, an "Also noticed" line), as CLOSE_WAIT or CLOSE-WAIT. A state that
+ * only a step's tally lists (1 LISTEN, 2 ESTABLISHED) is a fact for the expert, not a word to
+ * learn; `all` (--verbose) explains every state seen.
+ */
+export function statesToExplain(report: Pick<Report, 'steps' | 'diagnosis' | 'findings'>, all = false): [string, string][] {
+  const seen = statesSeen(report.steps);
+  if (all) return seen;
+  const { title, explanation, evidence = [] } = report.diagnosis;
+  const prose = [title, explanation, ...evidence, ...(report.findings ?? []).map((f) => f.summary)].join('\n');
+  return seen.filter(([name]) => new RegExp(`(?<![\\w-])${name.replace(/[_-]/g, '[_-]')}(?![\\w-])`).test(prose));
 }

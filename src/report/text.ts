@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { EXIT, exitStatusFor, statesSeen, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
+import { EXIT, exitStatusFor, statesToExplain, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -9,8 +9,10 @@ export interface TextOptions {
   color: boolean;
   /** Terminal columns. Defaults to 80; the report stays within 24…100 columns whatever is asked. */
   width?: number;
-  /** Also show each step's check, outcome and parsed evidence, and the whole output of an applied fix. */
+  /** Also show each step's check, outcome and parsed evidence, the whole output of an applied fix, and every TCP state seen. */
   verbose?: boolean;
+  /** --brief: the verdict, the evidence and the fix only. */
+  brief?: boolean;
 }
 
 const DEFAULT_WIDTH = 80;
@@ -34,7 +36,8 @@ export function renderText(report: Report, opts: TextOptions): string {
   const sshError = report.vantages?.server.error;
   if (sshError) sections.push(hang(`${sshError}. The verdict above is the client's alone.`, width, `${p.yellow('⚠')} `, '  ').map((l) => p.bold(l)));
 
-  if (diagnosis.explanation.trim()) sections.push(wrap(diagnosis.explanation, width));
+  const brief = opts.brief ?? false;
+  if (diagnosis.explanation.trim() && !brief) sections.push(wrap(diagnosis.explanation, width));
 
   if (diagnosis.evidence?.length) {
     const gutter = p.dim('│ ');
@@ -46,6 +49,7 @@ export function renderText(report: Report, opts: TextOptions): string {
 
   const fix = fixSection(report, width, p, opts.verbose ?? false);
   if (fix.length) sections.push(fix);
+  if (brief) return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 
   if (report.steps.length || report.interrupted) {
     sections.push([p.bold('How we got here'), ...stepLines(report, width, p, opts.verbose ?? false)]);
@@ -61,7 +65,7 @@ export function renderText(report: Report, opts: TextOptions): string {
     ]);
   }
 
-  const states = statesSeen(report.steps);
+  const states = statesToExplain(report, opts.verbose);
   if (states.length) {
     // Each TCP state the report mentions, in one plain sentence: the name column stays narrow,
     // and on a narrow terminal the name goes on a line of its own.

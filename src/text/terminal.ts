@@ -85,6 +85,17 @@ export function clean(s: string): string {
     .replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/**
+ * How wide to lay a report out: stdout's terminal; when stdout is a pipe or a file, the terminal
+ * the user still watches on stderr (`whyport … | tee report.txt`), else $COLUMNS, else 80.
+ */
+export function outputColumns(streams: { stdout?: number; stderr?: number; env?: string }): number {
+  for (const n of [streams.stdout, streams.stderr, Number(streams.env)]) {
+    if (n !== undefined && Number.isInteger(n) && n > 0) return n;
+  }
+  return 80;
+}
+
 /** Cuts a string to `width` columns, ending it with … when it had to be cut. */
 export function truncate(s: string, width: number): string {
   if (displayWidth(s) <= width) return s;

@@ -7,7 +7,7 @@ import { defaultBaselineFile } from '../baseline/store.js';
 import { EXPLAIN_FORMS } from '../explain.js';
 import { PACKAGE_ROOT, SCHEMA_FILE } from '../paths.js';
 import { builtInPlaybooks, openPlaybook } from '../playbook/source.js';
-import { EXIT, exitStatusFor } from '../report/model.js';
+import { EXIT, JSON_CONTRACT_DOC, exitStatusFor } from '../report/model.js';
 import { playbookToolsProgram } from '../subcommands.js';
 import { SHELLS } from '../completion/spec.js';
 import { bold, italic, macro, roff, roffLine, roffTag, roffText, roffVerbatimLine } from './roff.js';
@@ -41,6 +41,8 @@ export interface ManSources {
   playbooks: readonly { name: string; file: string; description: string; codes: readonly string[] }[];
   /** Relative to the package: the JSON Schema of playbooks. */
   schemaFile: string;
+  /** Relative to the package: the contract of the JSON report. */
+  jsonContract: string;
   baselineFiles: { root: string; user: string; xdg: string };
   readme: string;
 }
@@ -79,10 +81,23 @@ export async function manSources(date = pageDate()): Promise<ManSources> {
     exitStatusFor,
     playbooks,
     schemaFile: relative(PACKAGE_ROOT, SCHEMA_FILE),
+    jsonContract: JSON_CONTRACT_DOC,
     baselineFiles,
     readme: readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8'),
   };
 }
+
+/** The JSON report's top-level fields, as docs/json-contract.md fixes them, in a sentence each. */
+const JSON_FIELDS: readonly [field: string, meaning: string][] = [
+  ['version', 'the version of this contract: 1.'],
+  ['target', 'host, address (null when the name did not resolve), port, protocol (tcp or udp), local (the address belongs to this machine).'],
+  ['playbook', 'the name and source of the playbook that ran.'],
+  ['steps', 'the checks in the order they ran: id, check, outcome, summary, the command a person would type to see the same, durationMs, and the evidence the outcome rests on.'],
+  ['diagnosis', 'code (see DIAGNOSES), title, explanation, fix (summary and commands, or null) and applied (what --fix ran and whether it was verified, or null).'],
+  ['durationMs', "the whole run as its user waited for it, from whyport's start to the report, prompts and --fix included."],
+  ['whyport', 'the run: version (of whyport), host (the machine whyport ran on) and startedAt (ISO 8601, UTC).'],
+  ['vantages', 'with --ssh: the client and the server, and why the server could not be reached, if it could not.'],
+];
 
 /** SOURCE_DATE_EPOCH's day when set (a reproducible build), else today's. */
 function pageDate(): string {
@@ -179,10 +194,16 @@ export function manPage(s: ManSources): string {
     item(roff`${bold(code)} (exit status ${s.exitStatusFor(code)})`, markdownRoff(meaning));
   }
 
+  out.push('.SH JSON REPORT');
+  line(roff`${bold('whyport')} ${italic('HOST PORT')} ${bold('--json')} prints one JSON document on stdout and nothing else there. Within ${bold('"version": 1')} fields are only ever added, never renamed or removed; what scripts may rely on is written in ${italic(s.jsonContract)} in whyport's package directory (for an npm install, ${italic(`$(npm root -g)/whyport/${s.jsonContract}`)}). In short:`);
+  for (const [field, meaning] of JSON_FIELDS) item(bold(field), roffText(meaning));
+  para(roff`${bold('--brief')} shortens the text and Markdown reports only; with ${bold('--json')} it changes nothing.`);
+
   out.push('.SH FILES');
   for (const p of s.playbooks) {
     item(italic(p.file), roff`The built-in playbook ${bold(p.name)}, in whyport's package directory: ${roffText(p.description)} ${bold(`whyport playbook show ${p.name}`)} prints it, to copy and adapt.`);
   }
+  item(italic(s.jsonContract), roff`The contract of the ${bold('--json')} report (see ${bold('JSON REPORT')}).`);
   item(italic(s.schemaFile), roff`The JSON Schema of playbooks, for editors; ${bold('whyport playbook schema')} prints its path.`);
   item(italic(s.baselineFiles.user), roff`The baseline of ${bold('whyport baseline')} for a user other than root (${italic(s.baselineFiles.xdg)} when ${bold('XDG_STATE_HOME')} is set); ${bold('--file')} names another.`);
   item(italic(s.baselineFiles.root), roff`The baseline when run as root.`);
@@ -190,6 +211,7 @@ export function manPage(s: ManSources): string {
 
   out.push('.SH ENVIRONMENT');
   item(bold('NO_COLOR'), roff`When set and not empty, no colours, as with ${bold('--no-color')}. Colours are off anyway when stdout is not a terminal.`);
+  item(bold('COLUMNS'), roff`The width of the text report when neither stdout nor stderr is a terminal (by default 80 columns).`);
   item(bold('WHYPORT_DEBUG'), roff`When set, an internal error also prints where it happened (its stack trace).`);
   item(bold('XDG_STATE_HOME'), roff`Where a user's baseline is kept (see ${bold('FILES')}); ignored unless it is an absolute path.`);
   item(bold('XDG_CACHE_HOME'), roff`Where whyport keeps V8's code cache of itself, which makes later runs start faster, and where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path. Deleting it is harmless.`);

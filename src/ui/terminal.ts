@@ -2,6 +2,20 @@ import type { Ora } from 'ora';
 import type { Question, WalkUI } from '../engine/walk.js';
 import { InterruptedError } from '../engine/walk.js';
 import type { StepRecord } from '../report/model.js';
+import { clean, commandLines, displayWidth, hang, truncate } from '../text/terminal.js';
+
+/**
+ * A finished step as its progress line shows it, after ora's "✔ " (two columns): the summary, and
+ * the command beside it when both fit in `width`, else under it; lines break between words (a
+ * command with a trailing backslash), continuation lines start under the text, and none is wider than `width`.
+ */
+export function progressLines(record: Pick<StepRecord, 'summary' | 'command'>, width: number, dim: (s: string) => string = (s) => s): string {
+  const summary = clean(record.summary).replace(/\s*\n\s*/g, ' ');
+  const command = clean(record.command).replace(/\s*\n\s*/g, ' ');
+  if (!command) return hang(summary, width, '', '  ').join('\n');
+  if (2 + displayWidth(`${summary}  $ ${command}`) <= width) return `${summary}${dim(`  $ ${command}`)}`;
+  return [...hang(summary, width, '', '  '), ...commandLines(command, width, '  $ ', '      ').map(dim)].join('\n');
+}
 
 /**
  * The walk's UI on a terminal: an ora spinner per step on stderr and @inquirer/prompts questions
@@ -15,6 +29,8 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
   const symbol = (r: StepRecord) => (r.status === 'pass' ? paint(32, '✔') : r.status === 'fail' ? paint(31, '✖') : paint(34, 'ℹ'));
 
   const promptContext = { output: process.stderr, clearPromptOnDone: false };
+  // Read at each line: the terminal may be resized while whyport runs.
+  const columns = () => Math.max(20, process.stderr.columns || 80);
   const asking = async <T>(fn: () => Promise<T>): Promise<T> => {
     // The prompt itself stays on screen as the record of the answer: no spinner line after it.
     current?.stop();
@@ -31,12 +47,13 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
     stepStarted(_id, text) {
       if (!ora) return;
       current?.stop();
-      current = ora({ text, stream: process.stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+      // One line while it spins (ora redraws it): cut to fit, so the terminal never wraps it.
+      current = ora({ text: truncate(clean(text).replace(/\s*\n\s*/g, ' '), columns() - 3), stream: process.stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
     },
     stepFinished(record) {
       if (!current) return;
-      const cmd = record.command ? `  $ ${record.command}` : '';
-      current.stopAndPersist({ symbol: symbol(record), text: `${record.summary}${opts.color ? `\x1b[2m${cmd}\x1b[22m` : cmd}` });
+      const dim = (t: string) => (opts.color ? `\x1b[2m${t}\x1b[22m` : t);
+      current.stopAndPersist({ symbol: symbol(record), text: progressLines(record, columns(), dim) });
       current = undefined;
     },
     async ask(q: Question) {

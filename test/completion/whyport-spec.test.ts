@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnoseProgram } from '../../src/args.js';
 import { diagnoseOptionValues, type CommandSpec } from '../../src/completion/spec.js';
 import { SUBCOMMAND_NAMES, whyportSpec } from '../../src/completion/whyport-spec.js';
+import { parseTcpStateName } from '../../src/knowledge/tcp-states.js';
 import { main } from '../../src/main.js';
 import { PLAYBOOK_DIR } from '../../src/paths.js';
 
@@ -66,8 +67,13 @@ describe('what completion knows of the subcommands', () => {
     expect(find('playbook schema').options.map((o) => o.long)).toEqual(['--print', '--help']);
   });
 
-  it("offers explain's TCP states (whyport's UNKNOWN placeholder left out), playbooks and shells", () => {
-    expect(find('explain').positionals[0]!.words).toEqual(['LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'NEW_SYN_RECV']);
+  it("offers explain's TCP states (whyport's UNKNOWN placeholder left out) in both spellings and service names, playbooks and shells", () => {
+    const upper = ['LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'NEW_SYN_RECV'];
+    const explain = find('explain').positionals[0]!;
+    // As the README writes them first (close-wait), then as netstat does; every one is a word explain takes.
+    expect(explain.words).toEqual([...upper.map((s) => s.toLowerCase().replace(/_/g, '-')), ...upper]);
+    for (const word of explain.words!) expect(parseTcpStateName(word), word).toBe(word.toUpperCase().replace(/-/g, '_'));
+    expect(explain.ask).toBe('ports');
     expect(find('playbook show').positionals[0]!.words).toContain('default');
     expect(find('playbook validate')).toMatchObject({ repeatLast: true, positionals: [{ files: true }] });
     expect(find('completion').positionals[0]!.words).toEqual(['bash', 'zsh', 'fish']);

@@ -63,7 +63,7 @@ export async function waitFor(cond: () => Promise<boolean>, what: string, timeou
 export function substance(text: string, machine: string): string {
   return text
     .replaceAll(machine, 'HOST')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/g, 'TIME')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d{4}|Z)/g, 'TIME') // journal lines; a report's whyport.startedAt
     .replace(/[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+/g, 'TIME')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+/g, 'TIME') // PostgreSQL's own log lines
     .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\b/g, 'TIME') // nginx's own log lines

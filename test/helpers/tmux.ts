@@ -72,9 +72,12 @@ export class TmuxSession {
     this.tmux(['send-keys', '-t', 't', '-l', text]);
   }
 
-  /** The whole screen and its scrollback; with `escapes`, the colours and attributes as SGR sequences. */
-  capture(opts: { escapes?: boolean } = {}): string {
-    return this.tmux(['capture-pane', '-p', '-J', ...(opts.escapes ? ['-e'] : []), '-S', '-', '-t', 't']);
+  /**
+   * The whole screen and its scrollback; with `escapes`, the colours and attributes as SGR sequences.
+   * Lines the terminal wrapped are joined back, unless `joined` is false (as the screen shows them).
+   */
+  capture(opts: { escapes?: boolean; joined?: boolean } = {}): string {
+    return this.tmux(['capture-pane', '-p', ...(opts.joined === false ? [] : ['-J']), ...(opts.escapes ? ['-e'] : []), '-S', '-', '-t', 't']);
   }
 
   /** The program's exit status once it has ended, else undefined. */

@@ -16,6 +16,16 @@ const unavailable = await systemdTestbedAvailable();
 if (unavailable) console.warn(`skipping the completion-against-real-systemd tests: ${unavailable}`);
 const noFish = spawnSync('fish', ['--version']).error ? 'fish is not installed' : undefined;
 
+// The container boots on this machine's /usr, so it has every unit its packages installed
+// (MariaDB brings mysql.service and mysqld.service, which start with "my"). The test makes units
+// under a prefix of its own and asserts on those alone; of the machine's units it only expects
+// the few systemd itself runs.
+const P = 'wptcompl';
+const APP = `${P}-app.service`;
+const WORKER_A = `${P}-worker@a.service`;
+const WORKER_B = `${P}-worker@b.service`;
+const NEVER = `${P}-never-started.service`;
+
 describe.skipIf(unavailable !== null)('completion of --service against a real systemd', () => {
   let bed: SystemdTestbed;
   let bin: string;
@@ -29,11 +39,11 @@ describe.skipIf(unavailable !== null)('completion of --service against a real sy
     await writeFile(join(bin, 'whyport'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`);
     await chmod(join(bin, 'whyport'), 0o755);
     for (const shell of ['bash', 'fish']) await writeFile(join(bed.tmpDir, `whyport.${shell}`), execFileSync(process.execPath, [CLI, 'completion', shell], { encoding: 'utf8' }));
-    await bed.writeUnit('myapp.service', '[Unit]\nDescription=My App\n\n[Service]\nExecStart=/bin/sh -c "exit 1"\n');
-    await bed.writeUnit('myworker@.service', '[Unit]\nDescription=Worker %i\n\n[Service]\nExecStart=/bin/sleep infinity\n');
-    await bed.writeUnit('never-started.service', '[Unit]\nDescription=Installed, never loaded\n\n[Service]\nExecStart=/bin/true\n');
+    await bed.writeUnit(APP, '[Unit]\nDescription=My App\n\n[Service]\nExecStart=/bin/sh -c "exit 1"\n');
+    await bed.writeUnit(`${P}-worker@.service`, '[Unit]\nDescription=Worker %i\n\n[Service]\nExecStart=/bin/sleep infinity\n');
+    await bed.writeUnit(NEVER, '[Unit]\nDescription=Installed, never loaded\n\n[Service]\nExecStart=/bin/true\n');
     await bed.daemonReload();
-    await bed.exec(['systemctl', 'start', 'myapp.service', 'myworker@a.service', 'myworker@b.service'], { timeoutMs: 15_000 });
+    await bed.exec(['systemctl', 'start', APP, WORKER_A, WORKER_B], { timeoutMs: 15_000 });
   });
 
   afterAll(async () => {
@@ -56,10 +66,13 @@ describe.skipIf(unavailable !== null)('completion of --service against a real sy
   const summary = (ms: number[]) => `median ${[...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]} ms, max ${Math.max(...ms)} ms`;
 
   it('lists the loaded units and the installed unit files, instances yes, templates no', async () => {
-    expect(await units('my')).toEqual(['myapp.service', 'myworker@a.service', 'myworker@b.service']);
-    expect(await units('never')).toEqual(['never-started.service']);
+    expect(await units(P)).toEqual([APP, NEVER, WORKER_A, WORKER_B]);
+    expect(await units(`${P}-w`)).toEqual([WORKER_A, WORKER_B]);
+    expect(await units(`${P}-never`)).toEqual([NEVER]);
+    // Every unit offered starts with what was typed, whatever else the machine has installed.
+    for (const u of await units('my')) expect(u.startsWith('my'), u).toBe(true);
     const all = await units('');
-    for (const u of ['myapp.service', 'myworker@a.service', 'never-started.service', 'dbus.service', 'systemd-journald.service']) expect(all).toContain(u);
+    for (const u of [APP, WORKER_A, NEVER, 'dbus.service', 'systemd-journald.service']) expect(all).toContain(u);
     expect(all.some((u) => u.endsWith('@.service'))).toBe(false);
   });
 
@@ -68,9 +81,9 @@ describe.skipIf(unavailable !== null)('completion of --service against a real sy
       .split('\n')
       .filter(Boolean)
       .map(Number);
-    const narrowed = await timings('my');
+    const narrowed = await timings(P);
     const everything = await timings('');
-    console.info(`whyport __complete units, inside the container: 'my' ${summary(narrowed)}; '' (every unit) ${summary(everything)}; node -e 0 ${summary(node)}`);
+    console.info(`whyport __complete units, inside the container: '${P}' ${summary(narrowed)}; '' (every unit) ${summary(everything)}; node -e 0 ${summary(node)}`);
     expect(Math.max(...narrowed)).toBeLessThan(1_000);
     // One second for systemctl, plus starting node: never much more, whatever systemd does.
     expect(Math.max(...everything)).toBeLessThan(1_800);
@@ -82,8 +95,8 @@ describe.skipIf(unavailable !== null)('completion of --service against a real sy
     await writeFile(join(fake, 'systemctl'), '#!/bin/sh\nexec sleep 30\n');
     await chmod(join(fake, 'systemctl'), 0o755);
     const hung = { PATH: `${fake}:${bin}:${process.env.PATH}` };
-    expect(await units('my', hung)).toEqual([]);
-    const ms = await timings('my', 3, hung);
+    expect(await units(P, hung)).toEqual([]);
+    const ms = await timings(P, 3, hung);
     console.info(`whyport __complete units with a systemctl that hangs: ${summary(ms)}`);
     expect(Math.min(...ms)).toBeGreaterThanOrEqual(1_000);
     expect(Math.max(...ms)).toBeLessThan(1_800);
@@ -96,16 +109,16 @@ describe.skipIf(unavailable !== null)('completion of --service against a real sy
       expect(r.stderr).toBe('');
       return r.stdout.split('\n').filter(Boolean);
     };
-    expect(await tab('whyport 10.0.0.5 7071 --service my', ['whyport', '10.0.0.5', '7071', '--service', 'my'])).toEqual(['myapp.service', 'myworker@a.service', 'myworker@b.service']);
-    expect(await tab('whyport 10.0.0.5 7071 -s mya', ['whyport', '10.0.0.5', '7071', '-s', 'mya'])).toEqual(['myapp.service']);
-    expect(await tab('whyport 10.0.0.5 7071 --service=mya', ['whyport', '10.0.0.5', '7071', '--service', '=', 'mya'])).toEqual(['myapp.service']);
+    expect(await tab(`whyport 10.0.0.5 7071 --service ${P}`, ['whyport', '10.0.0.5', '7071', '--service', P])).toEqual([APP, NEVER, WORKER_A, WORKER_B]);
+    expect(await tab(`whyport 10.0.0.5 7071 -s ${P}-a`, ['whyport', '10.0.0.5', '7071', '-s', `${P}-a`])).toEqual([APP]);
+    expect(await tab(`whyport 10.0.0.5 7071 --service=${P}-a`, ['whyport', '10.0.0.5', '7071', '--service', '=', `${P}-a`])).toEqual([APP]);
     // bash split the word at '@' and replaces only what follows it.
-    expect(await tab('whyport 10.0.0.5 7071 --service myworker@', ['whyport', '10.0.0.5', '7071', '--service', 'myworker', '@'])).toEqual(['a.service', 'b.service']);
+    expect(await tab(`whyport 10.0.0.5 7071 --service ${P}-worker@`, ['whyport', '10.0.0.5', '7071', '--service', `${P}-worker`, '@'])).toEqual(['a.service', 'b.service']);
   });
 
   it.skipIf(noFish !== undefined)('fish offers the units for --service', async () => {
-    const r = await bed.exec(['fish', '--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', join(bed.tmpDir, 'whyport.fish'), 'whyport 10.0.0.5 7071 --service my'], { env: env() });
+    const r = await bed.exec(['fish', '--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', join(bed.tmpDir, 'whyport.fish'), `whyport 10.0.0.5 7071 --service ${P}-w`], { env: env() });
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['myapp.service', 'myworker@a.service', 'myworker@b.service']);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual([WORKER_A, WORKER_B]);
   });
 });

@@ -32,7 +32,7 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
   async function fromClient(args: string[], opts: { json?: boolean; ssh?: string[]; timeoutMs?: number } = {}): Promise<JsonRun & { text?: string }> {
     const sshArgs = opts.ssh ?? ['--ssh', `root@${server}`, ...sshOptions()];
     const argv = [server, ...args, ...sshArgs, ...(opts.json === false ? [] : ['--json']), '--yes'];
-    const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: opts.timeoutMs ?? 30_000, env: { NO_COLOR: '1', COLUMNS: '100' } });
+    const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: opts.timeoutMs ?? 30_000, env: { NO_COLOR: '1' } });
     if (r.timedOut) throw new Error(`whyport ${argv.join(' ')} timed out\nstderr: ${r.stderr}`);
     if (opts.json === false) return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: undefined as unknown as Report, text: r.stdout };
     try {

@@ -18,7 +18,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { ve
 const built = existsSync(join(ROOT, 'dist', 'cli.js'));
 
 /** What a user of the package needs, and nothing else (no sources, tests, maps or build tools). */
-const SHIPPED = [/^package\.json$/, /^README\.md$/, /^dist\/cli\.c?js$/, /^dist\/whyport\.cjs$/, /^dist\/playbooks\/[\w-]+\.json$/, /^dist\/help\.txt$/, /^dist\/whyport\.1$/, /^playbooks\/[\w-]+\.yaml$/, /^playbooks\/playbook\.schema\.json$/];
+const SHIPPED = [/^package\.json$/, /^README\.md$/, /^dist\/cli\.c?js$/, /^dist\/whyport\.cjs$/, /^dist\/playbooks\/[\w-]+\.json$/, /^dist\/help\.txt$/, /^dist\/whyport\.1$/, /^playbooks\/[\w-]+\.yaml$/, /^playbooks\/playbook\.schema\.json$/, /^docs\/json-contract\.md$/];
 
 let tmp: string;
 let prefix: string;
@@ -51,7 +51,7 @@ describe.skipIf(!built)('the npm package (skipped: dist/cli.js is not built; npm
     const r = await npm(['pack', '--dry-run', '--json']);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(files.filter((f) => !SHIPPED.some((p) => p.test(f)))).toEqual([]);
-    for (const needed of ['dist/cli.js', 'dist/cli.cjs', 'dist/whyport.cjs', 'dist/help.txt', 'dist/whyport.1', 'dist/playbooks/default.json', 'playbooks/default.yaml', 'playbooks/playbook.schema.json']) expect(files).toContain(needed);
+    for (const needed of ['dist/cli.js', 'dist/cli.cjs', 'dist/whyport.cjs', 'dist/help.txt', 'dist/whyport.1', 'dist/playbooks/default.json', 'playbooks/default.yaml', 'playbooks/playbook.schema.json', 'docs/json-contract.md']) expect(files).toContain(needed);
   });
 
   it('installs with npm install -g, offline, as whyport alone', async () => {

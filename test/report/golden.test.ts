@@ -52,6 +52,63 @@ describe('golden files', () => {
   it('service-failed, verbose', () => golden('service-failed.verbose.txt', text80(serviceFailed, true)));
   it('service-failed at 60 columns', () => golden('service-failed.w60.txt', renderText(serviceFailed, { color: false, width: 60 })));
   it('the ugly case at 40 columns', () => golden('ugly.w40.txt', renderText(ugly, { color: false, width: 40 })));
+  it('service-failed, --brief', () => golden('service-failed.brief.txt', renderText(serviceFailed, { color: false, width: 80, brief: true })));
+  it('service-failed, --brief --markdown', () => golden('service-failed.brief.md', renderMarkdown(serviceFailed, { brief: true })));
+  it('applied-verified, --brief', () => golden('applied-verified.brief.txt', renderText(reports['applied-verified'], { color: false, width: 80, brief: true })));
+});
+
+describe('--brief', () => {
+  it('keeps the verdict, the evidence and the fix, and nothing else', () => {
+    for (const [name, report] of cases) {
+      const brief = renderText(report, { color: false, width: 80, brief: true });
+      const whole = text80(report);
+      // What --brief shows is the whole report's head, word for word.
+      expect(whole.startsWith(brief.replace(/\n$/, '').split('\n\n')[0]!), name).toBe(true);
+      for (const gone of ['How we got here', 'Also noticed', 'TCP states seen', `\n${'─'.repeat(80)}\n`]) expect(brief, `${name}: ${gone}`).not.toContain(gone);
+      if (report.diagnosis.explanation.trim()) expect(brief, name).not.toContain(wrapFirst(report.diagnosis.explanation));
+      if (report.diagnosis.evidence?.length) expect(brief, name).toContain('Evidence');
+      if (report.diagnosis.fix) expect(brief, name).toContain('Fix');
+      const md = renderMarkdown(report, { brief: true });
+      for (const gone of ['### How we got here', '### Also noticed', '### TCP states seen', '**Target:**']) expect(md, `${name}: ${gone}`).not.toContain(gone);
+      expect(md.split('\n')[0]).toBe(renderMarkdown(report).split('\n')[0]);
+    }
+  });
+});
+
+/** The first words of a text, as the text report wraps them on its first line. */
+function wrapFirst(text: string): string {
+  return text.trim().split(/\s+/).slice(0, 6).join(' ');
+}
+
+describe('TCP states explained', () => {
+  const withStates = (states: Record<string, string>, diagnosis: Partial<Report['diagnosis']> = {}, findings?: Report['findings']): Report => ({
+    ...serviceFailed,
+    steps: [{ ...serviceFailed.steps[1]!, summary: `port 7071: ${Object.keys(states).map((s) => `1 ${s}`).join(', ')}`, evidence: { states } }],
+    diagnosis: { ...serviceFailed.diagnosis, ...diagnosis },
+    ...(findings ? { findings } : {}),
+  });
+  const sentences = { LISTEN: 'A server socket waiting.', ESTABLISHED: 'A live connection.', CLOSE_WAIT: 'The peer closed its side.' };
+
+  it('not when only a step tallies them: no glossary for what an expert reads at a glance', () => {
+    const r = withStates(sentences);
+    expect(text80(r)).not.toContain('TCP states seen');
+    expect(renderMarkdown(r)).not.toContain('TCP states seen');
+  });
+
+  it('those the verdict or a finding names, in either spelling, and only those', () => {
+    const leak = withStates(sentences, { title: 'Connections pile up in CLOSE-WAIT on port 7071' });
+    expect(text80(leak)).toMatch(/TCP states seen\n {2}CLOSE_WAIT {2}The peer closed its side\.\n\n/);
+    expect(renderMarkdown(leak)).toContain('### TCP states seen\n\n- `CLOSE_WAIT`: The peer closed its side.\n\n');
+    const noticed = withStates(sentences, {}, [{ code: 'MANY_ESTABLISHED', summary: '900 ESTABLISHED connections on port 7071' }]);
+    expect(text80(noticed)).toMatch(/TCP states seen\n {2}ESTABLISHED {2}A live connection\.\n\n/);
+    // A word that only contains a state's name is not the state.
+    expect(text80(withStates(sentences, { explanation: 'It LISTENS nowhere; RE-ESTABLISHED links do not count.' }))).not.toContain('TCP states seen');
+  });
+
+  it('all of them with --verbose', () => {
+    const out = renderText(withStates(sentences), { color: false, width: 80, verbose: true });
+    for (const s of Object.keys(sentences)) expect(out).toMatch(new RegExp(`^ {2}${s} +`, 'm'));
+  });
 });
 
 describe('text report', () => {

@@ -5,6 +5,9 @@ import type { Report, StepRecord } from '../../src/report/model.js';
 
 const playbook = { name: 'default', source: 'playbooks/default.yaml' };
 
+/** Which whyport ran, where and when: pinned, as diagnose() pins them from its clock and hostname. */
+export const run = { version: '0.1.0', host: 'app1', startedAt: '2026-03-14T09:26:53Z' };
+
 const localTarget = (port: number, portName?: string) => ({
   host: '10.0.0.5',
   address: '10.0.0.5',
@@ -28,6 +31,7 @@ const isLocal: StepRecord = {
 /** The seed scenario: myapp crashed on start because its config file is missing. */
 export const serviceFailed: Report = {
   version: 1,
+  whyport: run,
   target: localTarget(7071),
   playbook,
   steps: [
@@ -113,6 +117,7 @@ export const serviceFailed: Report = {
 /** Seen from a client: the database answers, so the trouble is above TCP. */
 export const reachable: Report = {
   version: 1,
+  whyport: run,
   target: { host: 'db.example', address: '10.0.0.5', port: 5432, protocol: 'tcp', local: false, portName: 'postgresql', addresses: ['10.0.0.5'] },
   playbook,
   steps: [
@@ -163,6 +168,7 @@ export const reachable: Report = {
 /** python3 -m http.server --bind 127.0.0.1: listening, but only for this machine. */
 export const boundToLoopback: Report = {
   version: 1,
+  whyport: run,
   target: localTarget(8080, 'http-alt'),
   playbook,
   steps: [
@@ -209,6 +215,7 @@ export const boundToLoopback: Report = {
 /** A client behind a silent network: timeouts and no tool to tell a dead host from a filter. */
 export const inconclusive: Report = {
   version: 1,
+  whyport: run,
   target: { host: 'api.internal', address: '10.2.3.4', port: 443, protocol: 'tcp', local: false, portName: 'https', addresses: ['10.2.3.4', 'fd00:2::4'] },
   playbook,
   steps: [
@@ -271,6 +278,7 @@ export const inconclusive: Report = {
 /** nginx was stopped; the user let whyport start it, and the re-check found port 80 open. */
 export const appliedVerified: Report = {
   version: 1,
+  whyport: run,
   target: localTarget(80, 'http'),
   playbook,
   steps: [
@@ -331,6 +339,7 @@ export const appliedVerified: Report = {
 /** The user pressed Ctrl-C while the connection probe was waiting out its timeout. */
 export const interrupted: Report = {
   version: 1,
+  whyport: run,
   target: { host: 'cache.internal', address: '10.0.4.20', port: 6379, protocol: 'tcp', local: false, portName: 'redis' },
   playbook,
   steps: [
@@ -371,6 +380,7 @@ export const interrupted: Report = {
 /** A local nftables rule drops PostgreSQL; two unrelated problems turned up on the way. */
 export const firewallWithFindings: Report = {
   version: 1,
+  whyport: run,
   target: localTarget(5432, 'postgresql'),
   playbook,
   steps: [
@@ -424,6 +434,7 @@ export const firewallWithFindings: Report = {
 /** The ugly case: unicode everywhere, a huge command, a fix that ran and failed, no explanation. */
 export const ugly: Report = {
   version: 1,
+  whyport: run,
   target: {
     host: 'bücher-服务器.例え.example',
     address: 'fd00:dead:beef::15',
@@ -474,6 +485,7 @@ export const ugly: Report = {
 /** A python3 server that listen(1)s and never accepts: its queue is full, clients time out. */
 export const acceptQueueFull: Report = {
   version: 1,
+  whyport: run,
   target: localTarget(7077),
   playbook,
   steps: [

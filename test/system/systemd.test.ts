@@ -426,7 +426,8 @@ describe.skipIf(unavailable !== null)('against a real systemd (systemd-nspawn)',
     expect(await unitOfPid(bed.host, pid)).toBe('web.service');
     expect((await bed.host.processes({ name: 'sleep', match: 'name' })).map((p) => p.pid)).toContain(pid);
     expect(await bed.host.descendants(1)).toContain(pid);
-    expect(await unitsMentioningPort(bed.host, 7071)).toEqual(['web.service']);
+    // The container's own unit (the bed boots on this machine's /usr: its packages' units are there too).
+    expect(await unitsMentioningPort(bed.host, 7071)).toContain('web.service');
     expect((await bed.host.identity()).hostname).toBe(bed.name);
     await expect(bed.host.readFile('/nonexistent/file')).rejects.toMatchObject({ code: 'ENOENT' });
     // The container's systemd status and the host's journal reads agree on one unit.

@@ -42,7 +42,7 @@ describe('dist/whyport.1', () => {
 
   it('has the sections of a man page, in order', () => {
     const sections = [...page.matchAll(/^\.SH (.+)$/gm)].map((m) => m[1]);
-    expect(sections).toEqual(['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'SUBCOMMANDS', 'EXIT STATUS', 'DIAGNOSES', 'FILES', 'ENVIRONMENT', 'EXAMPLES', 'SEE ALSO']);
+    expect(sections).toEqual(['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'SUBCOMMANDS', 'EXIT STATUS', 'DIAGNOSES', 'JSON REPORT', 'FILES', 'ENVIRONMENT', 'EXAMPLES', 'SEE ALSO']);
   });
 
   it('documents every long option of `whyport --help` under OPTIONS', () => {
@@ -99,6 +99,22 @@ describe('dist/whyport.1', () => {
       expect(section('FILES'), path).toContain(path.replace(/-/g, '\\-'));
     }
     for (const ref of ['ss (8)', 'nmap (1)', 'systemctl (1)', 'ssh (1)']) expect(section('SEE ALSO')).toContain(`.BR ${ref}`);
+  });
+
+  it('says what --json prints and where its contract ships, and --help points there', () => {
+    const json = section('JSON REPORT');
+    expect(json).toContain('docs/json\\-contract.md');
+    for (const field of ['version', 'target', 'steps', 'diagnosis', 'durationMs', 'whyport']) expect(json, field).toContain(`.TP\n\\fB${field}\\fR`);
+    expect(section('FILES')).toContain('docs/json\\-contract.md');
+    // The file the page names is in the package (package.json "files") and documents the same fields.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('docs/json-contract.md');
+    const doc = readFileSync(join(ROOT, 'docs', 'json-contract.md'), 'utf8');
+    for (const field of ['"version": 1', '"target"', '"steps"', '"diagnosis"', '"durationMs"', '"whyport"', '`whyport.startedAt`', '`whyport.host`', '`whyport.version`']) expect(doc, field).toContain(field);
+    const help = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--help'], { encoding: 'utf8' });
+    expect(help.stdout).toContain('man whyport` (section JSON REPORT)');
+    expect(help.stdout).toContain('docs/json-contract.md');
+    expect(help.stdout).not.toContain('CONTRACT)');
   });
 
   it('is plain ASCII roff with every dash escaped', () => {
