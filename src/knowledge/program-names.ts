@@ -10,17 +10,18 @@
 const SCRIPT_RUNNER = /^(python[\d.]*|pypy[\d.]*|node|nodejs|bun|deno|ruby[\d.]*|perl[\d.]*|php[\d.]*(-cli)?|bash|sh|dash|zsh|ksh|mksh|ash|busybox)$/;
 const JAVA = /^java$/;
 
-/** Options that take the next word as their value, per interpreter (`-W ignore`, `-r ./x.js`). */
-const VALUE_OPTIONS: readonly [RegExp, ReadonlySet<string>][] = [
-  [/^(python|pypy)/, new Set(['-W', '-X', '--check-hash-based-pycs'])],
-  [/^(node|nodejs|bun|deno)$/, new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--title', '--env-file'])],
-  [/^ruby/, new Set(['-I', '-r', '-C', '-E', '-F'])],
-  [/^perl/, new Set(['-I', '-M', '-m'])],
-  [/^php/, new Set(['-c', '-d', '-z', '-t'])],
-  [/^(bash|sh|dash|zsh|ksh|mksh|ash)$/, new Set(['-o', '+o', '-O', '+O'])],
+/**
+ * Per interpreter: the options that take the next word as their value (`-W ignore`, `-r ./x.js`),
+ * and those after which there is no script, the program being given inline (`python3 -c CODE`).
+ */
+const OPTIONS: readonly [RegExp, { values: ReadonlySet<string>; inline: ReadonlySet<string> }][] = [
+  [/^(python|pypy)/, { values: new Set(['-W', '-X', '--check-hash-based-pycs']), inline: new Set(['-c']) }],
+  [/^(node|nodejs|bun|deno)$/, { values: new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--title', '--env-file']), inline: new Set(['-e', '--eval', '-p', '--print']) }],
+  [/^ruby/, { values: new Set(['-I', '-r', '-C', '-E', '-F']), inline: new Set(['-e']) }],
+  [/^perl/, { values: new Set(['-I', '-M', '-m']), inline: new Set(['-e', '-E']) }],
+  [/^php/, { values: new Set(['-c', '-d', '-z', '-t']), inline: new Set(['-r']) }],
+  [/^(bash|sh|dash|zsh|ksh|mksh|ash)$/, { values: new Set(['-o', '+o', '-O', '+O']), inline: new Set(['-c']) }],
 ];
-/** Options after which there is no script: the program is given inline (`python3 -c CODE`). */
-const INLINE_CODE = new Set(['-c', '-e', '-E', '--eval', '-p', '--print', '-r']);
 /** Java's options that take the next word as their value. */
 const JAVA_VALUE_OPTIONS = new Set(['-cp', '-classpath', '--class-path', '-p', '--module-path', '--upgrade-module-path', '--add-modules', '--add-opens', '--add-exports', '--add-reads', '--patch-module', '--limit-modules', '--enable-native-access']);
 
@@ -49,7 +50,7 @@ export function scriptOf(comm: string, argv: readonly string[]): string | undefi
   if (JAVA.test(runner)) return javaProgram(argv);
   // busybox sh script.sh: the applet is the runner.
   const words = base(argv[0]!) === 'busybox' ? argv.slice(1) : argv;
-  const values = VALUE_OPTIONS.find(([r]) => r.test(runner))?.[1] ?? new Set<string>();
+  const { values, inline } = OPTIONS.find(([r]) => r.test(runner))?.[1] ?? { values: new Set<string>(), inline: new Set<string>() };
   const python = /^(python|pypy)/.test(runner);
   const php = /^php/.test(runner);
   for (let i = 1; i < words.length; i++) {
@@ -62,7 +63,7 @@ export function scriptOf(comm: string, argv: readonly string[]): string | undefi
       i++;
       continue;
     }
-    if (INLINE_CODE.has(w)) return undefined;
+    if (inline.has(w)) return undefined;
     // `-` reads the program from stdin: nothing names it.
     if (w === '-') return undefined;
     if (w.startsWith('-') || w.startsWith('+')) continue;

@@ -43,8 +43,9 @@ export function initScriptRuns(name: string, text: string, program: string): boo
   const provides = /^#\s*Provides:\s*(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
   if (provides.includes(program)) return true;
   const escaped = program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // The program's binary as a path word: DAEMON=/usr/sbin/sshd, --exec /usr/sbin/sshd, command="/usr/sbin/sshd".
-  return new RegExp(`/${escaped}(?=$|[\\s"';:)])`, 'm').test(text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n'));
+  // The program's binary in a bin directory: DAEMON=/usr/sbin/sshd, --exec /usr/sbin/sshd, command="/usr/sbin/sshd"
+  // (not RUNDIR=/run/redis: a directory named like the program is not the program).
+  return new RegExp(`/s?bin/${escaped}(?=$|[\\s"';:)])`, 'm').test(text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n'));
 }
 
 /** How the host's init starts the script: OpenRC's rc-service for an openrc-run script, else `service`. */

@@ -21,7 +21,9 @@ export async function findProcesses(host: Host, name: string): Promise<ProcessLo
   const full = name.length > 15;
   const argv = full ? ['pgrep', '-a', '-f', name] : ['pgrep', '-a', name];
   const processes = await host.processes({ name, match: full ? 'full' : 'name' });
-  return { processes, command: showCommand(argv) };
+  // Found by the script an interpreter runs: pgrep finds those by their command line (-f).
+  const byScript = !full && processes.some((p) => p.name !== undefined && !p.name.includes(name));
+  return { processes, command: showCommand(byScript ? ['pgrep', '-a', '-f', name] : argv) };
 }
 
 /** The argv of a pid (/proc/PID/cmdline), or [] when it is gone or hidden. */
