@@ -42,5 +42,9 @@ describe('programOfUnit', () => {
     expect(unitSection(['[Service]\nExecStart=/a \\\n  --flag\n[Install]\nExecStart=/b\n'], 'Service')).toEqual({ ExecStart: ['/a    --flag'] });
     expect(commandWords('@/usr/bin/prog "a b" c')).toEqual(['/usr/bin/prog', 'a b', 'c']);
     expect(programOfArgv(['$BINARY', '--x'])).toBeUndefined();
+    // An interpreter with inline code names no program: any node or sh would match it.
+    expect(programOfArgv(['/usr/bin/node', '-e', "require('net').createServer().listen(7072)"])).toBeUndefined();
+    expect(programOfArgv(['/bin/sh', '-c', 'exec /srv/run'])).toBeUndefined();
+    expect(programOfArgv(['/usr/bin/python3', '/srv/myapp.py', '--port', '7072'])).toBe('myapp');
   });
 });

@@ -1,5 +1,5 @@
 import type { Host, UnitFileText } from '../../host/host.js';
-import { scriptNames, scriptOf } from '../../knowledge/program-names.js';
+import { mayRunScript, scriptNames, scriptOf } from '../../knowledge/program-names.js';
 import { UNIT_SUFFIXES } from './units.js';
 
 /** Unit directories in systemd's search order (admin, runtime, vendor). */
@@ -92,7 +92,7 @@ export function commandWords(line: string): string[] {
   return words;
 }
 
-/** The program an argv runs, as a person names it: `env` and its assignments skipped, an interpreter's script by its name. */
+/** The program an argv runs, as a person names it: `env` and its assignments skipped, an interpreter's script by its name; undefined for an interpreter that runs no named script. */
 export function programOfArgv(argv: readonly string[]): string | undefined {
   let words = [...argv];
   if (words[0]?.split('/').pop() === 'env') {
@@ -103,7 +103,8 @@ export function programOfArgv(argv: readonly string[]): string | undefined {
   if (!binary || binary.includes('$')) return undefined;
   const script = scriptOf(binary, words);
   if (script && !script.includes('$')) return scriptNames(script).at(-1) ?? binary;
-  return binary;
+  // `node -e …`, `sh -c …`: an interpreter names no program of its own (any node would match).
+  return mayRunScript(binary) ? undefined : binary;
 }
 
 /** The first unit file of each unit that is installed (`/lib/systemd/system/nginx.service`), in one host call; undefined where none is. */
