@@ -39,12 +39,15 @@ describe.skipIf(SKIP !== undefined)("the README's first line on a host without s
     if (etc) rmSync(dirname(etc), { recursive: true, force: true });
   });
 
-  /** `whyport 127.0.0.1 22 --yes --json` in fresh namespaces with `etc` as /etc. */
-  async function firstLine(): Promise<{ status: number; report: Report }> {
+  /**
+   * `whyport 127.0.0.1 22 --yes --json` in fresh namespaces with `etc` as /etc. whyport is the pid
+   * namespace's init: whatever it starts (sshd, with --fix) ends with it.
+   */
+  async function firstLine(extra: string[] = []): Promise<{ status: number; report: Report }> {
     const script = 'ip link set lo up && mount -t tmpfs tmpfs /run && mount --bind "$1" /etc && shift && exec "$@"';
     const r = await execa(
       'unshare',
-      ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', etc, process.execPath, CLI, '127.0.0.1', '22', '--yes', '--json'],
+      ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', etc, process.execPath, CLI, '127.0.0.1', '22', '--yes', '--json', ...extra],
       { reject: false, timeout: 30_000, cwd: ROOT, stdin: 'ignore' },
     );
     if (!r.stdout.trim().startsWith('{')) throw new Error(`no report: exit ${r.exitCode}\n${r.stderr}`);
@@ -64,6 +67,15 @@ describe.skipIf(SKIP !== undefined)("the README's first line on a host without s
     // Neither a unit question nor the journal on a host without systemd.
     expect(report.steps.some((s) => s.id === 'service')).toBe(false);
     expect(text).not.toContain('journalctl');
+    expect(status).toBe(1);
+  }, 40_000);
+
+  it('--fix starts sshd with its init script, and the re-check finds port 22 reachable', async (ctx) => {
+    if (!existsSync(join(etc, 'init.d/ssh')) || !existsSync(join(etc, 'ssh/sshd_config'))) ctx.skip();
+    const { status, report } = await firstLine(['--fix']);
+    expect(report.diagnosis.code, trail(report)).toBe('PROCESS_NOT_RUNNING');
+    expect(report.diagnosis.applied, JSON.stringify(report.diagnosis.applied)).toMatchObject({ command: 'service ssh start', exitCode: 0, verified: true, after: 'REACHABLE' });
+    // The exit status is the diagnosis's, as for every applied fix.
     expect(status).toBe(1);
   }, 40_000);
 
