@@ -2,7 +2,7 @@ import { wellKnown } from '../knowledge/well-known.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
 import { unitsLoggingPort } from '../system/systemd/journal.js';
 import { unitStatus, unitStatuses } from '../system/systemd/status.js';
-import { installedUnitFiles, unitsMentioningPort } from '../system/systemd/unit-files.js';
+import { installedUnitFiles, programOfUnit, readUnitFiles, unitsMentioning } from '../system/systemd/unit-files.js';
 import type { UnitDetails } from '../system/systemd/units.js';
 import type { GuessSource } from './check.js';
 import type { CheckContext } from './check.js';
@@ -44,7 +44,27 @@ async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
   return out;
 }
 
-const unitFilesFor = (ctx: CheckContext) => ctx.facts.once(`units-mentioning:${ctx.target.port}`, () => unitsMentioningPort(ctx.host, ctx.target.port));
+/** Every unit file, read once per diagnosis (one host call; over ssh, one round trip). */
+const allUnitFiles = (ctx: CheckContext) => ctx.facts.once('unit-files', () => readUnitFiles(ctx.host));
+const unitFilesFor = (ctx: CheckContext) => allUnitFiles(ctx).then((files) => unitsMentioning(files, ctx.target.port));
+
+/**
+ * The programs the unit files that mention the port run: a unit name is never a program name,
+ * but `ExecStart=/usr/sbin/sshd -D` names sshd (for a socket unit, its service's ExecStart=).
+ * Read on any host: the program is worth a guess even where systemd does not run.
+ */
+async function programsOfPortUnits(ctx: CheckContext): Promise<Guess[]> {
+  const files = await allUnitFiles(ctx);
+  const out: Guess[] = [];
+  for (const unit of unitsMentioning(files, ctx.target.port)) {
+    const p = programOfUnit(files, unit);
+    if (!p) continue;
+    const runs = `runs ${p.execStart[0]}`;
+    const reason = p.unit === p.service ? `unit file ${unit} mentions port ${ctx.target.port} and ${runs}` : `${unit} listens on port ${ctx.target.port} for ${p.service}, which ${runs}`;
+    out.push({ value: p.program, reason, likely: true });
+  }
+  return out;
+}
 
 /**
  * The processes that hold the port — its listener's owners, then those holding connections
@@ -144,14 +164,12 @@ async function rankByState(ctx: CheckContext, candidates: Guess[], held: boolean
 export const guessers = {
   async 'programs-for-port'(ctx) {
     // The unit files are read meanwhile (over ssh, in the same round trip as the processes).
-    const mentioning = unitFilesFor(ctx);
-    mentioning.catch(() => undefined);
+    const fromUnits = programsOfPortUnits(ctx);
+    fromUnits.catch(() => undefined);
     const out: Guess[] = await programsOnPort(ctx);
     out.push(...(await wellKnownPrograms(ctx, out.length > 0)));
-    for (const u of await mentioning) {
-      out.push({ value: stripService(u.split('/').pop()!), reason: `unit file ${u} mentions port ${ctx.target.port}`, likely: true });
-    }
-    return out;
+    out.push(...(await fromUnits));
+    return mergeGuesses(out).map(({ rank, ...g }) => (rank ? { ...g, rank } : g));
   },
   async 'units-for-port'(ctx) {
     // Without systemd running no unit can be asked about: guessing one would only lead to a
@@ -177,7 +195,8 @@ export const guessers = {
   },
   async 'unit-for-process'(ctx, answers) {
     const name = answers.process;
-    if (!name) return [];
+    // Without systemd running no unit can be asked about (/proc/PID/cgroup names none either).
+    if (!name || !(await ctx.facts.systemdRunning())) return [];
     const out: Guess[] = [];
     const found = await ctx.facts.processes(name);
     const first = found.processes.slice(0, 5);
@@ -186,7 +205,6 @@ export const guessers = {
       const u = units[i];
       if (u) out.push({ value: stripService(u), reason: `${name} (pid ${p.pid}) runs in ${u}`, likely: true, rank: RANK.named });
     }
-    if (!(await ctx.facts.systemdRunning())) return out;
     const s = await unitStatus(ctx.host, name, { timeoutMs: ctx.timeoutMs, journalLines: 0 });
     if (s.state !== 'not-found' && s.state !== 'no-systemd' && s.state !== 'error') {
       out.push({ value: name, reason: `a unit named ${stripService(s.unit)} exists`, likely: true, rank: RANK.named });

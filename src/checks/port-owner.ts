@@ -91,7 +91,9 @@ export const portOwner = defineCheck({
       const program = serviceStatus?.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
       const units = new Set([socket.unit, service]);
       const unitNamed = named.service !== undefined && (units.has(normaliseUnit(named.service)) || units.has((await namedUnit()) ?? ''));
-      const processNamed = named.process !== undefined && (units.has(normaliseUnit(named.process)) || service.replace(/@?\.service$/, '') === named.process || program === named.process || others.some((h) => h.program === named.process));
+      const processNamed =
+        named.process !== undefined &&
+        (units.has(normaliseUnit(named.process)) || service.replace(/@?\.service$/, '') === named.process || program === named.process || (await anyNamed(ctx, others, named.process)));
       const isNamed = wanted === undefined || unitNamed || processNamed;
       if (isNamed) return { outcome: 'socket-activated', status: 'pass', summary, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
       return { outcome: 'other', status: 'fail', summary: `${heldBy(evidence.holderText)}${notBy}`, command: `${command}; ${LIST_SOCKETS_COMMAND}`, evidence };
@@ -145,6 +147,12 @@ async function resolveUnit(ctx: CheckContext, name: string): Promise<string | un
   if (!(await ctx.facts.systemdRunning())) return undefined;
   const [s] = await unitStatuses(ctx.host, [name], { timeoutMs: ctx.timeoutMs });
   return s && s.state !== 'not-found' && s.state !== 'error' && s.state !== 'no-systemd' ? s.unit : undefined;
+}
+
+/** Whether any holder is the named program (by the matcher every step uses: its name, or the script it runs). */
+async function anyNamed(ctx: CheckContext, holders: readonly Holder[], name: string): Promise<boolean> {
+  for (const h of holders) if (await isNamedProcess(ctx.host, h.pid, h.program, name)) return true;
+  return false;
 }
 
 function dedupe<T extends { pid: number }>(list: T[]): T[] {

@@ -20,6 +20,8 @@ export const processListeners = defineCheck({
     const udp = ctx.target.protocol === 'udp';
     let pids: number[] = [];
     let label: string;
+    // ss -p shows the process name: a program an interpreter runs shows as python3, node, java…
+    let byPid = false;
     if (p.pid) {
       pids = await ctx.host.descendants(p.pid);
       label = `pid ${p.pid}`;
@@ -27,10 +29,12 @@ export const processListeners = defineCheck({
       const found = await ctx.facts.processes(p.name);
       pids = found.processes.map((x) => x.pid);
       label = p.name;
+      byPid = found.processes.some((x) => x.name !== undefined && x.name !== p.name!.slice(0, 15));
     } else {
       label = 'the process';
     }
-    const command = `ss -H${udp ? 'u' : 't'}lnp | grep ${p.name ? `'"${p.name}"'` : `pid=${p.pid}`}`;
+    const grep = p.name && !byPid ? `'"${p.name}"'` : p.name ? `-E 'pid=(${pids.slice(0, 8).join('|')}),'` : `pid=${p.pid}`;
+    const command = `ss -H${udp ? 'u' : 't'}lnp | grep ${grep}`;
     if (pids.length === 0) return { outcome: 'not-running', status: 'fail', summary: `${label} is not running`, command, evidence: { pids } };
 
     const inodes = new Set<number>();

@@ -8,6 +8,7 @@ import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/mod
 import { showCommand } from '../system/runner.js';
 import { safeParse } from 'zod/mini';
 import { SAFE_VALUE } from './safe.js';
+import { MISSING_FEATURE } from '../knowledge/host-features.js';
 import { activeCase, transition, type History } from './transition.js';
 
 /** A question for the user; answering '' means "I don't know". */
@@ -272,6 +273,10 @@ async function askStep(id: string, step: Step, opts: WalkOptions, scope: object,
   const known = answers[name];
   if (known) return record('given', `${name}: ${known} (given on the command line)`, { value: known, source: 'flag' });
   if (step.quiet) return record('unknown', `${name} not given: the checks that need it are skipped`, { source: 'none' });
+  // An answer the host cannot use is not asked for (which systemd unit, where systemd does not run).
+  for (const feature of spec.needs ?? []) {
+    if (!(await opts.ctx.facts.has(feature))) return record('unknown', `${name}: not asked — ${MISSING_FEATURE[feature]}`, { source: 'none' });
+  }
 
   const message = renderTemplate(spec.prompt, scope);
   opts.ui.stepStarted(id, message);

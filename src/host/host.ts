@@ -74,7 +74,9 @@ export interface Host extends Runner {
   /**
    * Processes by name with pgrep's semantics: `name` is a pattern matched against the process name
    * (comm), or against the whole command line (`full`, pgrep -f, skipping kernel threads), or
-   * equal to the name cut to 15 characters (`exact`). whyport's own processes are left out.
+   * equal to the name cut to 15 characters (`exact`). By `name` and `exact`, a program an
+   * interpreter runs also answers to its script's name (`myapp` is `python3 /srv/myapp.py`,
+   * knowledge/program-names.ts). whyport's own processes are left out.
    */
   processes(query: ProcessQuery): Promise<ProcessInfo[]>;
   /** The pid and all its descendants (a service's workers), pid first. */
@@ -194,6 +196,10 @@ export interface ProcessInfo {
   pid: number;
   /** The command line as `pgrep -a` prints it; the process name for a kernel thread. */
   commandLine: string;
+  /** The process name (comm). */
+  name?: string;
+  /** The script, jar or module an interpreter runs (`/srv/myapp.py`), when it runs one. */
+  script?: string;
 }
 
 export interface ProcessSockets {

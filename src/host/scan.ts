@@ -1,5 +1,6 @@
 import type { FileInfo, NetNamespace, ProcessInfo, ProcessQuery, ProcessSockets, SocketOwnersFound, SocketOwnersOptions, UnitFileText } from './host.js';
 import type { SocketOwner } from './host.js';
+import { isProgram, mayRunScript, scriptOf } from '../knowledge/program-names.js';
 
 /**
  * The few synchronous reads the batched host scans are made of. The local host gives node:fs;
@@ -48,7 +49,10 @@ export class HostScans {
     }
   }
 
-  /** See Host.processes: pgrep's semantics over /proc. */
+  /**
+   * See Host.processes: pgrep's semantics over /proc, and a program an interpreter runs answers
+   * to its script's name too (`myapp` is `python3 /srv/myapp.py`: knowledge/program-names.ts).
+   */
   processes(query: ProcessQuery): ProcessInfo[] {
     const { name, match } = query;
     let pattern: RegExp;
@@ -64,21 +68,24 @@ export class HostScans {
       if (own.has(pid)) continue;
       const comm = this.comm(pid);
       if (comm === undefined) continue; // ended while we looked: normal
+      // The exact match reads a command line only where it may name a script (an interpreter's):
+      // it is the quick look for likely socket owners.
+      const argv = match !== 'exact' || mayRunScript(comm) ? this.argv(pid) : undefined;
+      if (argv === null) continue; // ended while we looked
+      const cmdline = argv?.join(' ') ?? '';
+      const found = (): ProcessInfo => {
+        const script = argv ? scriptOf(comm, argv) : undefined;
+        return { pid, commandLine: cmdline || this.commandLine(pid) || comm, name: comm, ...(script ? { script } : {}) };
+      };
       if (match === 'exact') {
-        if (comm === exact) out.push({ pid, commandLine: this.commandLine(pid) || comm });
-        continue;
-      }
-      let cmdline: string;
-      try {
-        cmdline = this.fs.readFile(`/proc/${pid}/cmdline`).replace(/\0+$/, '').replaceAll('\0', ' ');
-      } catch {
+        if (comm === exact || (argv !== undefined && isProgram(name, comm, argv))) out.push(found());
         continue;
       }
       // pgrep -f skips kernel threads (empty command line), as here. By name, pgrep would match
       // them too (`pgrep unbound` finds kworker/u8:0-events_unbound), but no program the user names
       // is a part of a kernel thread's name: one counts only by its whole name (nfsd's threads are nfsd).
       if (cmdline === '' && match === 'name' && comm !== exact) continue;
-      if (match === 'full' ? cmdline !== '' && pattern.test(cmdline) : pattern.test(comm)) out.push({ pid, commandLine: cmdline || comm });
+      if (match === 'full' ? cmdline !== '' && pattern.test(cmdline) : pattern.test(comm) || (cmdline !== '' && isProgram(name, comm, argv!))) out.push(found());
     }
     return out;
   }
@@ -303,6 +310,15 @@ export class HostScans {
       return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
     } catch {
       return Number.MAX_SAFE_INTEGER;
+    }
+  }
+
+  /** The argv words of a pid ([] for a kernel thread), null when it is gone. */
+  private argv(pid: number): string[] | null {
+    try {
+      return this.fs.readFile(`/proc/${pid}/cmdline`).split('\0').filter((w, i, all) => w !== '' || i < all.length - 1);
+    } catch {
+      return null;
     }
   }
 

@@ -149,7 +149,7 @@ function knownKeysAt(path: Path): string[] {
   if (path[0] === 'steps' && path.length === 2) return ['vantage', 'check', 'ask', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
-  if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'choices', 'default', 'pattern'];
+  if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'needs', 'choices', 'default', 'pattern'];
   if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', 'namespace', 'forward'];
   if (path[0] === 'diagnoses' && path.length === 3) return ['summary', 'apply', 'commands'];
   return [];

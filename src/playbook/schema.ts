@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { GUESS_SOURCES, type GuessSource } from '../checks/check.js';
+import { HOST_FEATURES } from '../knowledge/host-features.js';
 import type { $ZodType } from 'zod/v4/core';
 import type { LintError } from '../errors.js';
 
@@ -63,6 +64,7 @@ export const InputSchema = z.strictObject({
   prompt: described(z.string(), 'The question put to the user'),
   flag: opt(z.string(), 'The command-line flag that answers it (documentation only; --set NAME=VALUE always does)'),
   guesses: opt(z.array(z.enum(GUESS_SOURCES)), 'Where to find likely answers to offer'),
+  needs: opt(z.array(z.enum(HOST_FEATURES)), 'What the host must have for the answer to be of use (`systemd`: systemd runs as init); on a host without it the input is not asked for, and its ask step takes `unknown`'),
   choices: opt(z.array(z.string()), 'Fixed answers to offer'),
   default: opt(z.string(), 'Used without a TTY or with --yes when nothing better is known'),
   pattern: opt(z.string(), 'A regular expression answers must match (shell metacharacters are always refused)'),

@@ -5,8 +5,9 @@ import { errorCode, type Host, type HostIdentity, type ResolvedAddress } from '.
 import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { readEphemeralRange } from './udp-stats.js';
-import { findProcesses, pidsNamed, type ProcessLookup } from './processes.js';
+import { findProcesses, pidsNamed, runningProgramNames, type ProcessLookup } from './processes.js';
 import { systemdRunning } from './systemd/units.js';
+import type { HostFeature } from '../knowledge/host-features.js';
 import type { IptablesRuleset } from './firewall/iptables.js';
 import type { NftRuleset } from './firewall/nft.js';
 
@@ -35,6 +36,14 @@ export class Facts {
     return this.once('systemd-running', () => systemdRunning(this.host));
   }
 
+  /** Whether the host has what an input needs (HOST_FEATURES). */
+  has(feature: HostFeature): Promise<boolean> {
+    switch (feature) {
+      case 'systemd':
+        return this.systemdRunning();
+    }
+  }
+
   /** Who whyport runs as on the host (root sees every socket's owner and the firewall), and the host's name. */
   identity(): Promise<HostIdentity> {
     return this.once('identity', () => this.host.identity());
@@ -43,6 +52,11 @@ export class Facts {
   /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {
     return this.once(`pgrep:${name}`, () => findProcesses(this.host, name));
+  }
+
+  /** The names of the running programs (process names, and the scripts interpreters run), once per diagnosis. */
+  programNames(): Promise<string[]> {
+    return this.once('program-names', () => runningProgramNames(this.host));
   }
 
   /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */

@@ -1,5 +1,7 @@
 import type { Host, ProcessInfo } from '../host/host.js';
+import { closest, distance } from 'fastest-levenshtein';
 import { showCommand } from './runner.js';
+import { isProgram, scriptNames } from '../knowledge/program-names.js';
 
 export type { ProcessInfo } from '../host/host.js';
 
@@ -19,7 +21,9 @@ export async function findProcesses(host: Host, name: string): Promise<ProcessLo
   const full = name.length > 15;
   const argv = full ? ['pgrep', '-a', '-f', name] : ['pgrep', '-a', name];
   const processes = await host.processes({ name, match: full ? 'full' : 'name' });
-  return { processes, command: showCommand(argv) };
+  // Found by the script an interpreter runs: pgrep finds those by their command line (-f).
+  const byScript = !full && processes.some((p) => p.name !== undefined && !p.name.includes(name));
+  return { processes, command: showCommand(byScript ? ['pgrep', '-a', '-f', name] : argv) };
 }
 
 /** The argv of a pid (/proc/PID/cmdline), or [] when it is gone or hidden. */
@@ -33,15 +37,26 @@ export async function argvOf(host: Host, pid: number): Promise<string[]> {
 
 /**
  * Whether a process is the one the user named: its name (comm, truncated to 15 characters by the
- * kernel), or the base name of a word of its command line (`node /opt/myapp/myapp.js` is myapp).
+ * kernel), argv[0], or the script an interpreter runs (`node /opt/myapp/myapp.js` is myapp),
+ * by the one matcher every step uses (knowledge/program-names.ts).
  */
 export async function isNamedProcess(host: Host, pid: number, program: string, name: string): Promise<boolean> {
-  if (program === name || (name.length > 15 && name.startsWith(program))) return true;
-  const argv = await argvOf(host, pid);
-  return argv.slice(0, 3).some((w) => {
-    const base = w.split('/').pop()!;
-    return base === name || base.replace(/\.(js|mjs|py|rb|jar|pl|sh)$/, '') === name;
-  });
+  if (isProgram(name, program, [])) return true;
+  return isProgram(name, program, await argvOf(host, pid));
+}
+
+/**
+ * The names of the programs running (process names, and the scripts interpreters run), sorted:
+ * what a did-you-mean offers for a name that matches nothing. Kernel threads are left out.
+ */
+export async function runningProgramNames(host: Host): Promise<string[]> {
+  const all = await host.processes({ name: '', match: 'name' });
+  const names = new Set<string>();
+  for (const p of all) {
+    if (p.name) names.add(p.name);
+    if (p.script) for (const n of scriptNames(p.script)) names.add(n);
+  }
+  return [...names].sort();
 }
 
 /**
@@ -50,4 +65,21 @@ export async function isNamedProcess(host: Host, pid: number, program: string, n
  */
 export async function pidsNamed(host: Host, name: string): Promise<number[]> {
   return (await host.processes({ name, match: 'exact' })).map((p) => p.pid);
+}
+
+/** Where a program the user names may be installed: a name found in none of them is likely a typo. */
+export const PROGRAM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Whether a program of that name is installed (in one of PROGRAM_DIRS), in one host call. */
+export async function isInstalled(host: Host, name: string): Promise<boolean> {
+  if (name.includes('/')) return false;
+  return (await host.stat(PROGRAM_DIRS.map((d) => `${d}/${name}`))).some((f) => f?.kind === 'file');
+}
+
+/** The running program whose name is closest to `name`, when one is close enough to be a typo of it. */
+export function closestProgram(name: string, running: readonly string[]): string | undefined {
+  const candidates = running.filter((r) => r !== name);
+  if (candidates.length === 0 || name === '') return undefined;
+  const best = closest(name, candidates);
+  return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }

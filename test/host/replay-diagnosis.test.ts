@@ -102,7 +102,7 @@ describe('a whole diagnosis from a replayed host', () => {
     });
     const found = await host.socketOwners([Number(inode)], { candidatePids: [512] });
     expect(found).toEqual({ owners: [{ inode: Number(inode), holders: [{ pid: 512, program: 'myapp', fd: 21 }] }], hidden: false });
-    expect(await host.processes({ name: 'myapp', match: 'name' })).toEqual([{ pid: 512, commandLine: 'node /opt/myapp/myapp.js' }]);
+    expect(await host.processes({ name: 'myapp', match: 'name' })).toEqual([{ pid: 512, commandLine: 'node /opt/myapp/myapp.js', name: 'myapp', script: '/opt/myapp/myapp.js' }]);
     expect(await host.cgroups([512, 999])).toEqual(['0::/system.slice/myapp.service\n', undefined]);
     expect((await host.unitFiles(['/etc/systemd/system', '/run/systemd/system'], { suffixes: ['service', 'scope'], maxBytes: 1 << 20 })).map((f) => f.unit)).toEqual(['myapp.service', 'session-1.scope']);
   });

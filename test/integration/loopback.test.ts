@@ -271,7 +271,7 @@ describe('guesses from unit files on this host', () => {
     const r = await whyport('127.0.0.1', '1');
     const guesses = (step(r, 'which-process').evidence.guesses ?? []) as Array<{ value: string; reason: string }>;
     const unjustified = guesses.filter((g) => {
-      const m = /^unit file (\S+) mentions port 1$/.exec(g.reason);
+      const m = /(?:^|; )unit file (\S+) mentions port 1(?!\d)/.exec(g.reason);
       if (!m) return false;
       const file = UNIT_DIRS.map((d) => join(d, m[1]!)).find((f) => existsSync(f));
       return file !== undefined && !codeLines(readFileSync(file, 'utf8')).some((l) => standalone(1).test(l));

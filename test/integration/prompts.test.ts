@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/servers.js';
+import { freePort, python3Path } from '../helpers/servers.js';
 import { TmuxSession, tmuxSkipReason, trimScreen } from '../helpers/tmux.js';
 
 /**
@@ -15,6 +17,9 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const SGR = /\x1b\[[0-9;]*m/;
 
 const TMUX_SKIP = tmuxSkipReason();
+/** systemd runs as init here (else whyport does not ask for a unit). */
+const SYSTEMD = existsSync('/run/systemd/system');
+const PYTHON = python3Path();
 if (TMUX_SKIP) console.warn(`skipping the prompt tests: ${TMUX_SKIP}`);
 
 describe.skipIf(TMUX_SKIP !== undefined)('prompts in a real terminal (tmux)', () => {
@@ -34,7 +39,7 @@ describe.skipIf(TMUX_SKIP !== undefined)('prompts in a real terminal (tmux)', ()
     return session;
   };
 
-  it('asks for the process and the service, and ends with the PROCESS_NOT_RUNNING box, exit 1', async () => {
+  it('asks for the process, then the service only where systemd runs, and ends with the PROCESS_NOT_RUNNING box, exit 1', async () => {
     const port = await freePort();
     const t = start(['127.0.0.1', String(port)]);
 
@@ -42,23 +47,58 @@ describe.skipIf(TMUX_SKIP !== undefined)('prompts in a real terminal (tmux)', ()
     t.type('nosuchprog-xyz');
     t.sendKeys('Enter');
 
-    let screen = await t.waitFor(/\? Which systemd service runs it\?/);
-    expect(screen).toContain('no process named nosuchprog-xyz is running');
-    t.sendKeys('Enter'); // "Enter if you don't know"
+    if (SYSTEMD) {
+      const screen = await t.waitFor(/\? Which systemd service runs it\?/);
+      expect(screen).toContain('no process named nosuchprog-xyz is running');
+      t.sendKeys('Enter'); // "Enter if you don't know"
+    }
 
     const status = await t.waitForExit();
-    screen = t.capture();
-    const shown = trimScreen(screen);
+    const shown = trimScreen(t.capture());
     expect(status, shown).toBe(1);
     // The spinner lines of the steps, then the box with the verdict.
     expect(shown).toContain(`✖ no socket on port ${port} in any state`);
     expect(shown).toMatch(/process: nosuchprog-xyz \(your answer\)/);
-    expect(shown).toMatch(/service: you did not know/);
     const box = /╭─ whyport · 127\.0\.0\.1:(\d+) ─+╮\n│ ✖ PROCESS_NOT_RUNNING +│\n│ +nosuchprog-xyz is not running +│\n╰─+╯/.exec(shown);
     expect(box, shown).not.toBeNull();
     expect(box![1]).toBe(String(port));
-    expect(shown).toContain('journalctl -k --grep nosuchprog-xyz -n 20 --no-pager');
     expect(shown).toMatch(/How we got here/);
+    if (SYSTEMD) {
+      expect(shown).toMatch(/service: you did not know/);
+      expect(shown).toContain('journalctl -k --grep nosuchprog-xyz -n 20 --no-pager');
+    } else {
+      // No question the host cannot use, and no journal to read where there is none.
+      expect(shown).not.toMatch(/Which systemd service/);
+      expect(shown).toMatch(/service: not asked — systemd does not run on this host/);
+      expect(shown).toContain('dmesg --ctime --level=err,warn');
+      expect(shown).not.toContain('journalctl');
+    }
+  });
+
+  it.skipIf(!PYTHON)('a program name typed at the prompt that matches nothing gets a did-you-mean from what runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wpt-dym-'));
+    const name = `wptdym${process.pid}`;
+    writeFileSync(join(dir, `${name}.py`), 'import time\ntime.sleep(120)\n');
+    const child = spawn(PYTHON!, [join(dir, `${name}.py`)], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const port = await freePort();
+      const t = start(['127.0.0.1', String(port)]);
+      await t.waitFor(/\? Which program should be listening on port/);
+      const typo = name.slice(0, -1); // one letter short
+      t.type(typo);
+      t.sendKeys('Enter');
+      if (SYSTEMD) {
+        await t.waitFor(/\? Which systemd service runs it\?/);
+        t.sendKeys('Enter');
+      }
+      await t.waitForExit();
+      const shown = trimScreen(t.capture()).replace(/\n *(│ *)?/g, " ");
+      expect(shown).toContain(`no process named ${typo} is running — did you mean ${name}?`);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Ctrl-C at the first prompt: exit 130 and a partial report', async () => {

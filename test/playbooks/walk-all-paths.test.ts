@@ -106,7 +106,9 @@ for (const file of files) {
             return p.outcomes[i] === 'given' ? 'myapp' : '';
           },
         };
-        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts: new Facts(localHost), timeoutMs: 100 } as unknown as CheckContext;
+        // The host has what every input needs (systemd): each ask step is put to the replayed user.
+        const facts = Object.assign(new Facts(localHost), { has: async () => true });
+        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts, timeoutMs: 100 } as unknown as CheckContext;
         const guessers = new Proxy({}, { get: () => async () => [] }) as never;
         // A quiet ask never prompts: it is 'given' only when a flag answered it before the walk.
         const answers: Record<string, string> = {};
