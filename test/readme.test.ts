@@ -33,6 +33,7 @@ describe('the README', () => {
 
   it('quotes the real reports the integration tests saved, as they are but for times, pids and durations', () => {
     for (const [file, first] of [
+      ['readme-first-line.txt', '╭─ whyport · 127.0.0.1:22 '],
       ['seed-service-failed.txt', '╭─ whyport · 10.0.0.5:7071'],
       ['real-port-taken.txt', '╭─ whyport · 10.0.0.5:80'],
       ['ssh-service-failed.txt', '╭─ whyport · 10.213.'],

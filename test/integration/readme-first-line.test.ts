@@ -6,6 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { saveOutput } from '../helpers/cli-in-bed.js';
+
+const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '__output__');
 
 /**
  * The README's first command, `whyport 127.0.0.1 22 --yes`, on a machine with openssh-server
@@ -44,14 +47,18 @@ describe.skipIf(SKIP !== undefined)("the README's first line on a host without s
    * namespace's init: whatever it starts (sshd, with --fix) ends with it.
    */
   async function firstLine(extra: string[] = []): Promise<{ status: number; report: Report }> {
-    const script = 'ip link set lo up && mount -t tmpfs tmpfs /run && mount --bind "$1" /etc && shift && exec "$@"';
-    const r = await execa(
-      'unshare',
-      ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', etc, process.execPath, CLI, '127.0.0.1', '22', '--yes', '--json', ...extra],
-      { reject: false, timeout: 30_000, cwd: ROOT, stdin: 'ignore' },
-    );
+    const r = await inNamespaces(['--json', ...extra]);
     if (!r.stdout.trim().startsWith('{')) throw new Error(`no report: exit ${r.exitCode}\n${r.stderr}`);
     return { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report };
+  }
+  /** `whyport 127.0.0.1 22 --yes ...extra` in fresh namespaces with `etc` as /etc. */
+  function inNamespaces(extra: string[], env: Record<string, string> = {}) {
+    const script = 'ip link set lo up && mount -t tmpfs tmpfs /run && mount --bind "$1" /etc && shift && exec "$@"';
+    return execa(
+      'unshare',
+      ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', etc, process.execPath, CLI, '127.0.0.1', '22', '--yes', ...extra],
+      { reject: false, timeout: 30_000, cwd: ROOT, stdin: 'ignore', env },
+    );
   }
   const trail = (r: Report) => r.steps.map((s) => `${s.id}=${s.outcome}: ${s.summary}`).join('\n');
 
@@ -68,6 +75,16 @@ describe.skipIf(SKIP !== undefined)("the README's first line on a host without s
     expect(report.steps.some((s) => s.id === 'service')).toBe(false);
     expect(text).not.toContain('journalctl');
     expect(status).toBe(1);
+  }, 40_000);
+
+  it('the text report the README quotes: the verdict, why, and the fix, as a newcomer sees it', async (ctx) => {
+    if (!existsSync(join(etc, 'init.d/ssh'))) ctx.skip();
+    const r = await inNamespaces([], { COLUMNS: '80', NO_COLOR: '1' });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/PROCESS_NOT_RUNNING\s+│\n│ +sshd is not running/);
+    expect(r.stdout).toContain('service ssh start');
+    expect(r.stdout).not.toMatch(/ssh\.socket is not running|journalctl|Which systemd service/);
+    await saveOutput(OUTPUT_DIR, 'readme-first-line.txt', r.stdout, 'nohost');
   }, 40_000);
 
   it('--fix starts sshd with its init script, and the re-check finds port 22 reachable', async (ctx) => {
