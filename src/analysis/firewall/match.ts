@@ -25,11 +25,11 @@ export function unknownBecause(m: Match): string {
 }
 
 /** A condition's answer under `!` (a maybe stays a maybe). */
-export const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
-export const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
+const flip = (t: Tri, negate: boolean): Tri => (t === 'maybe' || !negate ? t : t === 'yes' ? 'no' : 'yes');
+const bool = (b: boolean): Tri => (b ? 'yes' : 'no');
 
 /** An interface name against an iptables/nft pattern (`eth+`, `veth*`). */
-export function wildcardMatch(name: string, pattern: string): boolean {
+function wildcardMatch(name: string, pattern: string): boolean {
   if (pattern.endsWith('*') || pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
   return name === pattern;
 }
@@ -38,7 +38,7 @@ export function wildcardMatch(name: string, pattern: string): boolean {
  * An address against a rule's prefixes: yes, no, or maybe when the address is not known (then
  * `unknownDefault` says what each prefix would give) or a prefix cannot be read.
  */
-export function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknownDefault: (p: string) => Tri): Tri {
+function addressTri(addr: string | undefined, prefixes: readonly string[] | null, unknownDefault: (p: string) => Tri): Tri {
   if (prefixes === null) return 'maybe';
   if (addr === undefined) {
     const each = prefixes.map(unknownDefault);
