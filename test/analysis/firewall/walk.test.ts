@@ -85,6 +85,23 @@ describe('walkChain: first match, jumps, returns, gotos', () => {
   });
 });
 
+describe('walkChain on the FORWARD hook (a connection on its way through, as to a container)', () => {
+  // Docker's FORWARD chain, cut down: DOCKER-USER first, then what goes out to the bridge is accepted.
+  const t = table(
+    chain('FORWARD', [rule('-A FORWARD -j DOCKER-USER', { kind: 'jump', chain: 'DOCKER-USER' }), rule('-A FORWARD -o docker0 -j ACCEPT', { kind: 'accept' }, oif('docker0'))], { hook: 'forward', policy: 'drop' }),
+    chain('DOCKER-USER', [rule('-A DOCKER-USER -i eth0 ! -s 10.0.0.0/8 -j DROP', { kind: 'drop' }, iif('eth0'), { kind: 'saddr', prefixes: ['10.0.0.0/8'], negate: true }), rule('-A DOCKER-USER -j RETURN', { kind: 'return' })]),
+  );
+
+  it('decides by both interfaces once the route is known, and says what it depends on until then', () => {
+    const toBridge: Packet = { ...through, oif: 'docker0', saddr: '10.1.2.3' };
+    expect(walkChain(reading(t, toBridge).r, 'FORWARD')).toEqual({ kind: 'accept', rule: '-A FORWARD -o docker0 -j ACCEPT', path: ['FORWARD'] });
+    expect(walkChain(reading(t, { ...toBridge, saddr: '192.0.2.7' }).r, 'FORWARD')).toEqual({ kind: 'drop', rule: '-A DOCKER-USER -i eth0 ! -s 10.0.0.0/8 -j DROP', path: ['FORWARD', 'DOCKER-USER'] });
+    const unknown = reading(t, through);
+    expect(walkChain(unknown.r, 'FORWARD')).toEqual({ kind: 'end' });
+    expect(unknown.undecided.map((u) => u.why)).toEqual([["the client's address"], ['the interface the connection leaves by']]);
+  });
+});
+
 describe('walkChain: conditions that depend on the client', () => {
   const t = table(chain('input', [rule('ip saddr 10.0.0.0/8 drop', { kind: 'drop' }, from('10.0.0.0/8'), tcp(7071)), rule('accept', { kind: 'accept' })], { hook: 'input' }));
 
