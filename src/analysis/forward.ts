@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
-import type { IptablesRule, IptablesRuleset } from '../system/firewall/iptables.js';
-import type { Action, FirewallChain, FirewallRule, FirewallTable, Hook, Match, TableFamily } from '../system/firewall/model.js';
-import type { Json, NftRule, NftRuleset, NftTable, Obj } from '../system/firewall/nft-model.js';
-import { addressIn, specIsLoopback, specIsMulticastOrBroadcast } from './firewall/address.js';
-import { addressTri, bool, flip, unknownBecause, wildcardMatch } from './firewall/match.js';
+import type { IptablesRule } from '../system/firewall/iptables.js';
+import type { FirewallTable } from '../system/firewall/model.js';
+import type { Json, NftRule, NftTable, Obj } from '../system/firewall/nft-model.js';
+import { baseChains, type BaseChain, type KernelRulesets } from './firewall/base-chains.js';
+import { matchesTri } from './firewall/match.js';
+import type { Packet } from './firewall/model.js';
+import { act, mayDecide, walkChain, type Frame, type Reading } from './firewall/walk.js';
 
 // The shapes of nft -j (the readers' helpers are I/O-side; analysis/ keeps its own two lines).
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,7 +42,7 @@ export interface DnatForward {
   note?: string;
 }
 
-/** The new connection asked about; anything left out is unknown, never guessed. */
+/** The new connection asked about (the walk sees it as a firewall `Packet`); anything left out is unknown, never guessed. */
 export interface NatPacket {
   port: number;
   protocol: 'tcp' | 'udp';
@@ -58,13 +60,6 @@ export interface NatPacket {
   family?: 4 | 6;
 }
 
-type Tri = 'yes' | 'no' | 'maybe';
-
-/** The packet with what follows from it filled in. */
-interface Pkt extends NatPacket {
-  family: 4 | 6;
-}
-
 /** An undecided rule the answer rests on: taken as applying, or passed over as not applying. */
 interface Assumption {
   rule: object;
@@ -73,27 +68,18 @@ interface Assumption {
   applies: boolean;
 }
 
-/** Where the walk of one chain ended. */
+/** Where the nat walk of one chain ended. */
 type End =
   | { kind: 'dnat'; result: Omit<DnatForward, 'via' | 'chain' | 'tool' | 'table' | 'assumed'>; path: string[]; assumed: Assumption[] }
-  /** ACCEPT without NAT, or the chain ran out: the next nat base chain on the hook is consulted. */
-  | { kind: 'accept' | 'return' | 'end' }
+  /** ACCEPT without NAT: the next nat base chain on the hook is consulted (as when the chain runs out). */
+  | { kind: 'accept' }
   /** DROP or REJECT in a nat chain: the packet goes nowhere. */
   | { kind: 'drop' }
   /** A target whyport cannot read (nft's view of an iptables-nft `xt target DNAT`, NETMAP…). */
   | { kind: 'opaque'; text: string };
 
-interface Walk {
-  table: FirewallTable;
-  nft: boolean;
-  p: Pkt;
-  /** strict: undecided rules are assumed not to apply; lenient: assumed to apply where that forwards. */
-  lenient: boolean;
-  /** Undecided rules tried as applying, to see whether the answer depends on them. */
-  forced: ReadonlySet<object>;
-}
+type Dnat = Extract<End, { kind: 'dnat' }>;
 
-const MAX_DEPTH = 64;
 /** iptables targets that leave the packet's way alone (the ones iptables.ts walks past as well). */
 const XT_GOES_ON = new Set(['MARK', 'CONNMARK', 'LOG', 'NFLOG', 'TRACE', 'CT', 'NOTRACK', 'AUDIT', 'TCPMSS', 'CHECKSUM', 'DSCP', 'TOS', 'TTL', 'HL', 'SET', 'CLASSIFY', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'HMARK', 'RATEEST', 'ECN']);
 
@@ -115,13 +101,8 @@ const XT_GOES_ON = new Set(['MARK', 'CONNMARK', 'LOG', 'NFLOG', 'TRACE', 'CT', '
  * only (`xt target DNAT`, when no iptables view was given), NETMAP, a dnat map or verdict map keyed
  * by more than the destination port (kube-proxy's nftables mode), a `numgen` map.
  */
-export function findDnat(rules: { iptables?: readonly IptablesRuleset[]; nft?: NftRuleset }, packet: NatPacket): DnatForward | undefined {
-  const family = packet.family ?? (isIP(packet.dst ?? '') === 6 || isIP(packet.src ?? '') === 6 ? 6 : 4);
-  const p: Pkt = { ...packet, family };
-  // A program's connection to one of this host's addresses goes out through lo, from that address.
-  if (p.hook === 'output' && p.dstLocal && p.src === undefined && p.dst !== undefined) {
-    p.src = /^127\./.test(p.dst) ? '127.0.0.1' : p.dst;
-  }
+export function findDnat(rules: KernelRulesets, packet: NatPacket): DnatForward | undefined {
+  const p = natPacket(packet);
   const bases = natBases(rules, p);
   for (const lenient of [false, true]) {
     const found = walkBases(bases, p, lenient, new Set());
@@ -143,47 +124,41 @@ export function findDnat(rules: { iptables?: readonly IptablesRuleset[]; nft?: N
   return undefined;
 }
 
-interface Base {
-  tool: DnatForward['tool'];
-  table: FirewallTable;
-  chain: FirewallChain;
+/** The question as the rules see it (the one packet model of the filter and nat walks). */
+function natPacket(q: NatPacket): Packet {
+  const family = q.family ?? (isIP(q.dst ?? '') === 6 || isIP(q.src ?? '') === 6 ? 6 : 4);
+  const p: Packet = {
+    family,
+    protocol: q.protocol,
+    dport: q.port,
+    hook: q.hook,
+    // The kernel types a local address LOCAL, not UNICAST; a program's packet comes from a local one.
+    dstTypes: [q.dstLocal ? 'LOCAL' : 'UNICAST'],
+    srcTypes: [q.hook === 'output' ? 'LOCAL' : 'UNICAST'],
+  };
+  if (q.dst !== undefined) p.daddr = q.dst;
+  if (q.src !== undefined) p.saddr = q.src;
+  // A program's connection to one of this host's addresses goes out through lo, from that address.
+  else if (q.hook === 'output' && q.dstLocal && q.dst !== undefined) p.saddr = /^127\./.test(q.dst) ? '127.0.0.1' : q.dst;
+  if (q.inInterface !== undefined) p.iif = q.inInterface;
+  if (q.hook === 'output' && q.dstLocal) p.oif = 'lo';
+  return p;
+}
+
+interface NatBase extends BaseChain {
   label: string;
   priority: number;
 }
 
-const IPTABLES_TABLES = new Set(['filter', 'raw', 'mangle', 'nat', 'security']);
-const IPTABLES_BUILTINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
-
-function natBases(rules: { iptables?: readonly IptablesRuleset[]; nft?: NftRuleset }, p: Pkt): Base[] {
-  const bases: Base[] = [];
-  const hook: Hook = p.hook;
-  const familyOk = (f: TableFamily) => f === 'inet' || f === (p.family === 4 ? 'ip' : 'ip6');
-  const iptables = (rules.iptables ?? []).filter((r) => r.family === p.family);
-  const iptablesNftSeen = iptables.some((r) => r.backend !== 'legacy');
-  for (const table of rules.nft?.tables ?? []) {
-    if (table.flags?.includes('dormant') || !familyOk(table.family)) continue;
-    const ownedByIptables = iptablesNftSeen && table.family !== 'inet' && IPTABLES_TABLES.has(table.name) && table.chains.some((c) => IPTABLES_BUILTINS.has(c.name));
-    if (ownedByIptables) continue;
-    for (const chain of table.chains) {
-      if (chain.type === 'nat' && chain.hook === hook) bases.push({ tool: 'nftables', table, chain, label: `${table.family} ${table.name}`, priority: chain.priority ?? -100 });
-    }
-  }
-  for (const ruleset of iptables) {
-    for (const table of ruleset.tables) {
-      if (table.name !== 'nat') continue;
-      for (const chain of table.chains) {
-        if (chain.hook === hook) bases.push({ tool: ruleset.family === 6 ? 'ip6tables' : 'iptables', table, chain, label: table.name, priority: chain.priority ?? -100 });
-      }
-    }
-  }
+function natBases(rules: KernelRulesets, p: Packet): NatBase[] {
+  const bases = baseChains(rules, p.family, [p.hook], 'nat').map((b) => ({ ...b, label: b.tool === 'nftables' ? `${b.table.family} ${b.table.name}` : b.table.name, priority: b.chain.priority ?? -100 }));
   // Stable: the same priority keeps the order read.
   return bases.map((b, i) => ({ b, i })).sort((x, y) => x.b.priority - y.b.priority || x.i - y.i).map(({ b }) => b);
 }
 
-function walkBases(bases: readonly Base[], p: Pkt, lenient: boolean, forced: ReadonlySet<object>): (Omit<DnatForward, 'assumed'> & { assumed: Assumption[] }) | undefined | 'none' {
+function walkBases(bases: readonly NatBase[], p: Packet, lenient: boolean, forced: ReadonlySet<object>): (Omit<DnatForward, 'assumed'> & { assumed: Assumption[] }) | undefined | 'none' {
   for (const base of bases) {
-    const w: Walk = { table: base.table, nft: base.tool === 'nftables', p, lenient, forced };
-    const end = walkChain(w, base.chain.name, []);
+    const end = walkChain(natReading(base.table, base.tool === 'nftables', p, lenient, forced), base.chain.name);
     if (end.kind === 'dnat') {
       return { via: 'dnat', ...end.result, tool: base.tool, table: base.label, chain: `${base.label} ${end.path.join(' → ')}`, assumed: end.assumed };
     }
@@ -193,216 +168,83 @@ function walkBases(bases: readonly Base[], p: Pkt, lenient: boolean, forced: Rea
   return 'none';
 }
 
-function walkChain(w: Walk, name: string, path: string[]): End {
-  const chain = w.table.chains.find((c) => c.name === name);
-  if (!chain || path.length >= MAX_DEPTH) return { kind: 'end' };
-  const here = [...path, chain.name];
-  // Undecided rules passed over on the way: they matter only if the forward is found after them.
-  const passed: Assumption[] = [];
-  for (let i = 0; i < chain.rules.length; i++) {
-    const rule = chain.rules[i]!;
-    if (rule.action.kind === 'continue') continue;
-    const m = w.forced.has(rule) ? { ...decide(rule.matches, w.p), tri: 'yes' as Tri } : decide(rule.matches, w.p);
-    if (m.tri === 'no') continue;
-    let taken: Assumption | undefined;
-    if (m.tri === 'maybe') {
-      const forwards = ['nat', 'jump', 'goto', 'vmap'].includes(rule.action.kind);
-      if (!w.lenient || !forwards) {
-        // A jump to a chain that only marks packets cannot change where they go.
-        if (mayDecide(w.table, rule.action, new Set())) passed.push({ rule, text: rule.text, why: m.why, applies: false });
-        continue;
-      }
-      taken = { rule, text: rule.text, why: m.why, applies: true };
-    }
-    const end = act(w, rule, rule.action, here);
-    if (end === null) continue;
-    if (end.kind === 'dnat') {
-      end.assumed = [...passed, ...(taken ? [taken] : []), ...end.assumed];
-      if (m.random && end.result.alternatives === undefined) randomAlternatives(w, chain, i, here, end);
-    }
-    return end;
-  }
-  return { kind: 'end' };
-}
-
-/** What a rule's action does to the walk; null: go on with the next rule. */
-function act(w: Walk, rule: FirewallRule, action: Action, here: string[]): End | null {
-  switch (action.kind) {
-    case 'continue':
-      return null;
-    case 'accept':
-      return { kind: 'accept' };
-    case 'drop':
-    case 'reject':
-      return { kind: 'drop' };
-    case 'return':
-      return { kind: 'return' };
-    case 'unknown': {
-      // nft's view of an iptables-nft rule names its target only: marking and logging go on,
-      // SNAT/MASQUERADE are no forward, a DNAT or REDIRECT leads somewhere nft -j does not say.
-      const xt = /^xt target "?([A-Z]+)"?$/.exec(action.text)?.[1];
-      if (xt !== undefined && XT_GOES_ON.has(xt)) return null;
-      if (xt === 'SNAT' || xt === 'MASQUERADE') return { kind: 'accept' };
-      return { kind: 'opaque', text: rule.text };
-    }
-    case 'jump': {
-      const end = walkChain(w, action.chain, here);
-      return end.kind === 'return' || end.kind === 'end' ? null : end;
-    }
-    case 'goto': {
-      // A goto does not come back: when the target ends, so does the chain that went there.
-      const end = walkChain(w, action.chain, here);
-      return end.kind === 'end' ? { kind: 'return' } : end;
-    }
-    case 'vmap':
-      for (let i = 0; i < action.entries.length; i++) {
-        const entry = action.entries[i]!;
-        const m = decide([entry.match], w.p);
-        if (m.tri === 'no' || (m.tri === 'maybe' && !m.random)) continue;
-        const end = act(w, rule, entry.action, here);
-        if (end?.kind === 'dnat' && m.random) {
-          // `numgen random mod N vmap { 0 : …, 1 : … }`: each entry is one of the choices.
-          const others = action.entries.slice(i + 1).map((e) => act(w, rule, e.action, here)).flatMap((e) => (e?.kind === 'dnat' ? [e.result.to] : []));
-          if (others.length > 0) end.result.alternatives = others;
-          const all = [end.result.to, ...others].map((t) => endpoint(t)).join(', ');
-          end.result.note = `a random choice (nft numgen) sends each new connection to one of ${others.length + 1} destinations (${all}); the first is shown`;
+/**
+ * The nat walk: where does the connection go? strict (`lenient` false): undecided rules are
+ * assumed not to apply; lenient: assumed to apply where that forwards. Either way the rules the
+ * answer rests on are gathered in the DNAT end's `assumed`, those of the chains it was found through.
+ */
+function natReading(table: FirewallTable, nft: boolean, p: Packet, lenient: boolean, forced: ReadonlySet<object>): Reading<End> {
+  // Undecided rules passed over in each chain walked: they matter only if the forward is found after them.
+  const passed = new Map<Frame, Assumption[]>();
+  const reading: Reading<End> = {
+    table,
+    packet: p,
+    forced,
+    randomIsChoice: true,
+    verdict(rule, action, at) {
+      switch (action.kind) {
+        case 'accept':
+          return { kind: 'accept' };
+        case 'drop':
+        case 'reject':
+          return { kind: 'drop' };
+        case 'unknown': {
+          // nft's view of an iptables-nft rule names its target only: marking and logging go on,
+          // SNAT/MASQUERADE are no forward, a DNAT or REDIRECT leads somewhere nft -j does not say.
+          const xt = /^xt target "?([A-Z]+)"?$/.exec(action.text)?.[1];
+          if (xt !== undefined && XT_GOES_ON.has(xt)) return null;
+          if (xt === 'SNAT' || xt === 'MASQUERADE') return { kind: 'accept' };
+          return { kind: 'opaque', text: rule.text };
         }
-        return end;
+        case 'nat': {
+          const nat = nft ? nftNat(rule as NftRule, table as NftTable, p) : iptablesNat(rule as IptablesRule, p);
+          if (nat === 'no-match') return null;
+          if (nat === 'other') return { kind: 'accept' };
+          if (nat === 'opaque') return { kind: 'opaque', text: rule.text };
+          return { kind: 'dnat', result: { ...nat, rule: nft ? nftRuleText(rule as NftRule) : rule.text }, path: at.path, assumed: [] };
+        }
       }
-      return null;
-    case 'nat': {
-      const nat = w.nft ? nftNat(rule as NftRule, w) : iptablesNat(rule as IptablesRule, w.p);
-      if (nat === 'no-match') return null;
-      if (nat === 'other') return { kind: 'accept' };
-      if (nat === 'opaque') return { kind: 'opaque', text: rule.text };
-      return { kind: 'dnat', result: { ...nat, rule: w.nft ? nftRuleText(rule as NftRule) : rule.text }, path: here, assumed: [] };
-    }
-  }
+    },
+    undecided(key, rule, action, why, at) {
+      // A vmap entry that may not apply is passed over unsaid (a random one is a choice, not undecided).
+      if (key !== rule) return false;
+      if (lenient && ['nat', 'jump', 'goto', 'vmap'].includes(action.kind)) return true;
+      // A jump to a chain that only marks packets cannot change where they go.
+      if (mayDecide(table, action)) passed.set(at, [...(passed.get(at) ?? []), { rule, text: rule.text, why, applies: false }]);
+      return false;
+    },
+    settled(end, how, at) {
+      if (end.kind !== 'dnat') return;
+      const taken = how.taken ? [{ rule: how.rule, text: how.rule.text, why: how.match.why, applies: true }] : [];
+      end.assumed = [...(passed.get(at) ?? []), ...taken, ...end.assumed];
+      if (how.match.random && end.result.alternatives === undefined) randomAlternatives(reading, at, how.index, end);
+    },
+    chose(end, rule, others, at) {
+      if (end.kind !== 'dnat') return;
+      // `numgen random mod N vmap { 0 : …, 1 : … }`: each entry is one of the choices.
+      const tos = others.map((e) => act(reading, rule, e.action, at)).flatMap((e) => (e?.kind === 'dnat' ? [e.result.to] : []));
+      if (tos.length > 0) end.result.alternatives = tos;
+      end.result.note = `a random choice (nft numgen) sends each new connection to one of ${tos.length + 1} destinations (${[end.result.to, ...tos].map(endpoint).join(', ')}); the first is shown`;
+    },
+  };
+  return reading;
 }
 
 /** kube-proxy's endpoints: the rules after the random one that was taken, up to the unconditional last. */
-function randomAlternatives(w: Walk, chain: FirewallChain, taken: number, here: string[], end: Extract<End, { kind: 'dnat' }>): void {
+function randomAlternatives(r: Reading<End>, at: Frame, taken: number, end: Dnat): void {
   const others: { address: string; port: number }[] = [];
-  for (let j = taken + 1; j < chain.rules.length; j++) {
-    const r = chain.rules[j]!;
-    if (r.action.kind === 'continue') continue;
-    const m = decide(r.matches, w.p);
+  for (const rule of at.chain.rules.slice(taken + 1)) {
+    if (rule.action.kind === 'continue') continue;
+    const m = matchesTri(rule.matches, r.packet, true);
     if (m.tri === 'no') continue;
-    const alt = act(w, r, r.action, here);
+    const alt = act(r, rule, rule.action, at);
     if (alt?.kind === 'dnat') others.push(alt.result.to);
     if (!m.random) break;
   }
   if (others.length === 0) return;
   end.result.alternatives = others;
-  const all = [end.result.to, ...others].map((t) => endpoint(t)).join(', ');
+  const all = [end.result.to, ...others].map(endpoint).join(', ');
   end.result.note = `a random choice (-m statistic --mode random) sends each new connection to one of ${others.length + 1} destinations (${all}); the first is shown`;
-}
-
-/** Whether a rule's action can end or redirect the walk (a jump to a chain that only marks cannot). */
-function mayDecide(table: FirewallTable, action: Action, seen: Set<string>): boolean {
-  switch (action.kind) {
-    case 'continue':
-      return false;
-    case 'jump':
-    case 'goto': {
-      if (seen.has(action.chain)) return false;
-      seen.add(action.chain);
-      const chain = table.chains.find((c) => c.name === action.chain);
-      return chain?.rules.some((r) => mayDecide(table, r.action, seen)) ?? false;
-    }
-    case 'vmap':
-      return action.entries.some((e) => mayDecide(table, e.action, seen));
-    default:
-      return true;
-  }
-}
-
-// Matches: how each condition of a rule applies to the packet.
-
-function decide(matches: readonly Match[], p: Pkt): { tri: Tri; why: string[]; random: boolean } {
-  let tri: Tri = 'yes';
-  let random = false;
-  const why: string[] = [];
-  for (const m of matches) {
-    if (m.kind === 'other' && /\bstatistic\b|\bnumgen\b/.test(m.text)) {
-      random = true;
-      continue;
-    }
-    const t = natMatch(m, p);
-    if (t === 'no') return { tri: 'no', why: [], random: false };
-    if (t === 'maybe') {
-      tri = 'maybe';
-      const reason = m.kind === 'oif' ? 'the interface the connection leaves by' : unknownBecause(m);
-      if (!why.includes(reason)) why.push(reason);
-    }
-  }
-  return { tri, why, random };
-}
-
-/**
- * One condition against a new connection. Unlike the filter walk (match.ts, which asks about TCP
- * to a local socket on the input path), the nat hooks see UDP too, destinations that may not be
- * local, and on output an interface the packet leaves by but none it arrived on.
- */
-function natMatch(m: Match, p: Pkt): Tri {
-  switch (m.kind) {
-    case 'dport':
-      if (m.protocol !== p.protocol && m.protocol !== 'th') return 'no';
-      if (m.ports === null) return 'maybe';
-      return flip(bool(m.ports.some(([lo, hi]) => p.port >= lo && p.port <= hi)), m.negate);
-    case 'sport':
-      if (m.protocol !== p.protocol && m.protocol !== 'th') return 'no';
-      // A client's source port is ephemeral: only a range covering all of them decides.
-      if (m.ports !== null && m.ports.some(([lo, hi]) => lo <= 1024 && hi >= 65535)) return flip('yes', m.negate);
-      return 'maybe';
-    case 'protocol': {
-      const number = p.protocol === 'tcp' ? '6' : '17';
-      return flip(bool(m.protocols.some((x) => x === p.protocol || x === number)), m.negate);
-    }
-    case 'iif':
-      // Locally generated packets have no input interface.
-      if (p.hook === 'output') return flip('no', m.negate);
-      if (p.inInterface !== undefined) return flip(bool(m.names.some((n) => wildcardMatch(p.inInterface!, n))), m.negate);
-      // From another host or namespace: not lo, and any other interface may be it.
-      return m.names.every((n) => n === 'lo') ? flip('no', m.negate) : 'maybe';
-    case 'oif':
-      // Before routing there is no output interface; to a local address a program's packet leaves by lo.
-      if (p.hook === 'prerouting') return flip('no', m.negate);
-      if (p.dstLocal) return flip(bool(m.names.some((n) => wildcardMatch('lo', n))), m.negate);
-      return 'maybe';
-    case 'saddr':
-      return flip(addressTri(p.src, m.prefixes, (s) => (p.hook === 'prerouting' && specIsLoopback(s) ? 'no' : 'maybe')), m.negate);
-    case 'daddr':
-      return flip(
-        addressTri(p.dst, m.prefixes, (s) => {
-          if (specIsMulticastOrBroadcast(s)) return 'no';
-          if (specIsLoopback(s)) return p.hook === 'output' && p.dstLocal ? 'maybe' : 'no';
-          return 'maybe';
-        }),
-        m.negate,
-      );
-    case 'ctstate':
-      return flip(bool(m.states.includes('new')), m.negate);
-    case 'family':
-      return bool(m.family === p.family);
-    case 'tcpflags': {
-      if (p.protocol !== 'tcp') return 'no';
-      const masked = ['syn'].filter((f) => m.mask.includes(f));
-      const hit = m.op === 'any' ? masked.length > 0 : masked.length === m.set.length && m.set.every((f) => masked.includes(f));
-      return flip(bool(hit), m.negate);
-    }
-    case 'dsttype':
-      // The kernel types a local address LOCAL, not UNICAST.
-      return flip(bool(m.types.some((t) => (t === 'LOCAL' ? p.dstLocal : t === 'UNICAST' ? !p.dstLocal : false))), m.negate);
-    case 'srctype':
-      return flip(bool(m.types.some((t) => (t === 'LOCAL' ? p.hook === 'output' : t === 'UNICAST' ? p.hook === 'prerouting' : false))), m.negate);
-    case 'rpfilter':
-      return bool(!m.failing);
-    case 'dnat':
-      return flip('no', m.negate);
-    case 'other':
-      return 'maybe';
-  }
 }
 
 // NAT targets: where DNAT and REDIRECT send the packet.
@@ -412,11 +254,11 @@ type Nat = Pick<DnatForward, 'to' | 'redirect' | 'alternatives' | 'note'>;
 /** A DNAT that names only a port keeps the address connected to; `to.address` is then '' unless `dst` was given. */
 const SAME_ADDRESS = 'the rule changes only the port: the address stays the one connected to';
 
-function loopback(p: Pkt): string {
+function loopback(p: Packet): string {
   return p.family === 6 ? '::1' : '127.0.0.1';
 }
 
-function redirectTo(p: Pkt, port: number): Nat {
+function redirectTo(p: Packet, port: number): Nat {
   const out: Nat = { to: { address: loopback(p), port }, redirect: true };
   if (p.hook === 'prerouting') {
     out.note = `REDIRECT sends it to this host, to the first address of the interface it arrives on (shown as ${loopback(p)}): a listener on ${p.family === 6 ? '::' : '0.0.0.0'} takes it, one on loopback only does not`;
@@ -425,7 +267,7 @@ function redirectTo(p: Pkt, port: number): Nat {
 }
 
 /** `-j DNAT --to-destination SPEC`, `-j REDIRECT [--to-ports P]`; SNAT and the others are not forwards. */
-function iptablesNat(rule: IptablesRule, p: Pkt): Nat | 'other' | 'opaque' {
+function iptablesNat(rule: IptablesRule, p: Packet): Nat | 'other' | 'opaque' {
   const args = rule.args;
   const target = args[args.indexOf('-j') + 1] ?? args[args.indexOf('--jump') + 1];
   const opt = (name: string) => {
@@ -434,7 +276,7 @@ function iptablesNat(rule: IptablesRule, p: Pkt): Nat | 'other' | 'opaque' {
   };
   if (target === 'REDIRECT') {
     const ports = opt('--to-ports');
-    return redirectTo(p, ports ? portOf(ports, p.port).port : p.port);
+    return redirectTo(p, ports ? portOf(ports, p.dport).port : p.dport);
   }
   if (target !== 'DNAT') return target === 'NETMAP' ? 'opaque' : 'other';
   const spec = opt('--to-destination') ?? opt('--to');
@@ -443,7 +285,7 @@ function iptablesNat(rule: IptablesRule, p: Pkt): Nat | 'other' | 'opaque' {
 }
 
 /** `172.17.0.2:80`, `10.0.0.1-10.0.0.3:8000-8010`, `10.88.0.3:7000-7002/9000`, `[fd49::1]:80`, `fd00::1`, `:8080`. */
-function dnatSpec(spec: string, p: Pkt): Nat {
+function dnatSpec(spec: string, p: Packet): Nat {
   let addr: string;
   let port: string | undefined;
   const br = /^\[([^\]]+)\](?::(.+))?$/.exec(spec);
@@ -457,9 +299,9 @@ function dnatSpec(spec: string, p: Pkt): Nat {
   const range = /^([^-]+)-(.+)$/.exec(addr);
   const addresses = range ? [range[1]!, range[2]!] : [addr];
   if (range) notes.push(`DNAT picks an address from ${range[1]} to ${range[2]} for each connection; the first is shown`);
-  const first = addresses[0] === '' ? (p.dst ?? '') : addresses[0]!;
+  const first = addresses[0] === '' ? (p.daddr ?? '') : addresses[0]!;
   if (first === '') notes.push(SAME_ADDRESS);
-  const ported = port === undefined ? { port: p.port } : portOf(port, p.port);
+  const ported = port === undefined ? { port: p.dport } : portOf(port, p.dport);
   if (ported.range) notes.push(`DNAT picks a port from ${ported.range[0]} to ${ported.range[1]} for each connection; the first is shown`);
   const out: Nat = { to: { address: first, port: ported.port } };
   if (notes.length > 0) out.note = notes.join('; ');
@@ -477,15 +319,14 @@ function portOf(spec: string, original: number): { port: number; range?: [number
 }
 
 /** nft `dnat [ip|ip6] to ADDR[:PORT]`, its maps (`dnat to tcp dport map { … }`) and `redirect [to :PORT]`. */
-function nftNat(rule: NftRule, w: Walk): Nat | 'no-match' | 'other' | 'opaque' {
-  const p = w.p;
+function nftNat(rule: NftRule, table: NftTable, p: Packet): Nat | 'no-match' | 'other' | 'opaque' {
   for (const stmt of rule.expr) {
     if (!isObj(stmt)) continue;
     const kind = keyOf(stmt);
     const body = stmt[kind];
     if (kind === 'redirect') {
       const port = isObj(body) ? nftPort(body.port ?? null, p) : undefined;
-      return redirectTo(p, port ?? p.port);
+      return redirectTo(p, port ?? p.dport);
     }
     if (kind === 'snat' || kind === 'masquerade') return 'other';
     if (kind !== 'dnat') continue;
@@ -495,13 +336,13 @@ function nftNat(rule: NftRule, w: Walk): Nat | 'no-match' | 'other' | 'opaque' {
     let addr: Json = b.addr ?? null;
     let port: Json = b.port ?? null;
     if (isObj(addr) && isObj(addr.map)) {
-      const hit = mapLookup(addr.map, w.table as NftTable, p);
+      const hit = mapLookup(addr.map, table, p);
       if (hit === 'no-match' || hit === 'opaque') return hit;
       // `dnat ip addr . port to … map { K : ADDR . PORT }`
       if (isObj(hit) && Array.isArray(hit.concat)) [addr, port] = [hit.concat[0] ?? null, hit.concat[1] ?? null];
       else addr = hit;
     }
-    const out: Nat = { to: { address: p.dst ?? '', port: nftPort(port, p) ?? p.port } };
+    const out: Nat = { to: { address: p.daddr ?? '', port: nftPort(port, p) ?? p.dport } };
     if (typeof addr === 'string') out.to.address = addr;
     else if (isObj(addr) && Array.isArray(addr.range)) {
       out.to.address = String(addr.range[0]);
@@ -516,14 +357,14 @@ function nftNat(rule: NftRule, w: Walk): Nat | 'no-match' | 'other' | 'opaque' {
   return 'opaque';
 }
 
-function nftPort(v: Json, p: Pkt): number | undefined {
+function nftPort(v: Json, p: Packet): number | undefined {
   if (typeof v === 'number') return v;
   if (isObj(v) && Array.isArray(v.range) && typeof v.range[0] === 'number') return v.range[0];
-  return v === null ? undefined : p.port;
+  return v === null ? undefined : p.dport;
 }
 
 /** The value a dnat map gives the packet, keyed by its destination port (the only key whyport can fill in). */
-function mapLookup(map: { [k: string]: Json }, table: NftTable, p: Pkt): Json | 'no-match' | 'opaque' {
+function mapLookup(map: { [k: string]: Json }, table: NftTable, p: Packet): Json | 'no-match' | 'opaque' {
   const key = map.key;
   if (!(isObj(key) && isObj(key.payload) && key.payload.field === 'dport')) return 'opaque';
   const proto = String(key.payload.protocol);
@@ -538,7 +379,7 @@ function mapLookup(map: { [k: string]: Json }, table: NftTable, p: Pkt): Json | 
   for (const pair of pairs) {
     if (!Array.isArray(pair) || pair.length < 2) continue;
     const k = unwrapElem(pair[0] ?? null);
-    const hit = typeof k === 'number' ? k === p.port : isObj(k) && Array.isArray(k.range) ? p.port >= Number(k.range[0]) && p.port <= Number(k.range[1]) : false;
+    const hit = typeof k === 'number' ? k === p.dport : isObj(k) && Array.isArray(k.range) ? p.dport >= Number(k.range[0]) && p.dport <= Number(k.range[1]) : false;
     if (hit) return pair[1] ?? null;
   }
   // No element for the port: the lookup fails and the rule does not apply.

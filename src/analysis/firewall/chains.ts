@@ -2,11 +2,11 @@ import type { FirewallRulesets } from '../../system/firewall/read.js';
 import type { Action, FirewallChain, FirewallRule, FirewallTable, FirewallTool } from '../../system/firewall/model.js';
 import { firewalldFix, nftOrIptablesFix, ufwFix } from './fix.js';
 import { firewalldView } from './firewalld.js';
-import { matchTri, matchesTri, unknownBecause } from './match.js';
-import type { Base, BlockingRule, Decision, Packet, Tri, Undecided } from './model.js';
+import type { Base, BlockingRule, Decision, Packet, Undecided } from './model.js';
 import { ufwView } from './ufw.js';
+import { walkChain, type Reading } from './walk.js';
 
-// nftables and iptables chains, walked with first-match semantics, following jumps and gotos.
+// nftables and iptables base chains, walked for the filter question: is the packet let in?
 
 /** Whether a chain holds anything that could drop or reject. */
 export function mayBlock(chain: FirewallChain): boolean {
@@ -14,66 +14,25 @@ export function mayBlock(chain: FirewallChain): boolean {
   return chain.policy === 'drop' || chain.rules.some((r) => blocks(r.action));
 }
 
-type WalkEnd =
-  | { kind: 'accept' | 'drop' | 'reject' | 'unknown'; rule: FirewallRule; chain: string; path: string[]; action: Action }
-  | { kind: 'return' | 'end' };
+/** Where the filter walk of a base chain ended: a verdict on the packet, by a rule. */
+type FilterEnd = { kind: 'accept' | 'drop' | 'reject' | 'unknown'; rule: FirewallRule; chain: string; path: string[]; action: Action };
 
-const MAX_DEPTH = 64;
-
-function walk(table: FirewallTable, name: string, p: Packet, path: string[], forced: ReadonlySet<object>, undecided: Undecided[]): WalkEnd {
-  const chain = table.chains.find((c) => c.name === name);
-  if (!chain || path.length > MAX_DEPTH) return { kind: 'end' };
-  const here = [...path, chain.name];
-  for (const rule of chain.rules) {
-    if (rule.action.kind === 'continue') continue;
-    const m = forced.has(rule) ? { tri: 'yes' as Tri, why: [] } : matchesTri(rule.matches, p);
-    if (m.tri === 'no') continue;
-    if (m.tri === 'maybe') {
-      undecided.push({ key: rule, text: rule.text, chain: chain.name, why: m.why });
-      continue;
-    }
-    const end = act(rule.action, rule, table, chain, p, here, forced, undecided);
-    if (end) return end;
-  }
-  return { kind: 'end' };
-}
-
-function act(action: Action, rule: FirewallRule, table: FirewallTable, chain: FirewallChain, p: Packet, here: string[], forced: ReadonlySet<object>, undecided: Undecided[]): WalkEnd | null {
-  switch (action.kind) {
-    case 'continue':
-      return null;
-    case 'accept':
-    case 'drop':
-    case 'reject':
-      return { kind: action.kind, rule, chain: chain.name, path: here, action };
-    case 'nat':
+/** The filter walk: does the packet get in? Undecided rules are passed over and listed in `undecided`. */
+function filterReading(table: FirewallTable, p: Packet, forced: ReadonlySet<object>, undecided: Undecided[]): Reading<FilterEnd> {
+  return {
+    table,
+    packet: p,
+    forced,
+    verdict: (rule, action, at) => {
       // NAT ends the chain and lets the packet on: not a block.
-      return { kind: 'accept', rule, chain: chain.name, path: here, action };
-    case 'unknown':
-      return { kind: 'unknown', rule, chain: chain.name, path: here, action };
-    case 'return':
-      return { kind: 'return' };
-    case 'jump': {
-      const end = walk(table, action.chain, p, here, forced, undecided);
-      return end.kind === 'return' || end.kind === 'end' ? null : end;
-    }
-    case 'goto': {
-      // A goto does not come back: when the target ends, so does the chain that went to it.
-      const end = walk(table, action.chain, p, here, forced, undecided);
-      return end.kind === 'end' ? { kind: 'return' } : end;
-    }
-    case 'vmap':
-      for (const entry of action.entries) {
-        const t = forced.has(entry) ? 'yes' : matchTri(entry.match, p);
-        if (t === 'no') continue;
-        if (t === 'maybe') {
-          undecided.push({ key: entry, text: rule.text, chain: chain.name, why: [unknownBecause(entry.match)] });
-          continue;
-        }
-        return act(entry.action, rule, table, chain, p, here, forced, undecided);
-      }
-      return null;
-  }
+      const kind = action.kind === 'nat' ? 'accept' : action.kind;
+      return { kind, rule, chain: at.chain.name, path: at.path, action };
+    },
+    undecided: (key, rule, _action, why, at) => {
+      undecided.push({ key, text: rule.text, chain: at.chain.name, why });
+      return false;
+    },
+  };
 }
 
 /** An nft or iptables base chain: walked rule by rule, described in the words of the front end (ufw, firewalld) that wrote it. */
@@ -87,7 +46,7 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
     table: tableLabel,
     chain: chain.name,
     decide(p, forced, undecided) {
-      const end = walk(table, chain.name, p, [], forced, undecided);
+      const end = walkChain(filterReading(table, p, forced, undecided), chain.name);
       if (end.kind === 'accept' || end.kind === 'drop' || end.kind === 'reject' || end.kind === 'unknown') {
         const d: Decision = { kind: end.kind === 'unknown' ? 'accept' : end.kind, rule: end.rule.text, chain: end.chain, path: end.path };
         if (end.kind === 'unknown') d.unknown = end.rule.text;

@@ -83,15 +83,30 @@ export interface FindBlockingOptions {
 
 // The shapes the walk passes between its parts.
 
-/** The NEW incoming TCP connection (or first UDP datagram) the chains are asked about; unknown fields are left out. */
+/**
+ * A new connection (a TCP SYN, or the first datagram of a UDP flow) as the rules of one hook see
+ * it: the one packet model of the filter walk and the nat walk. A field left out is unknown, and a
+ * condition that depends on it is undecided (`maybe`), never guessed.
+ */
 export interface Packet {
   family: 4 | 6;
   protocol: Protocol;
   dport: number;
-  loopback: boolean;
+  /**
+   * Where the rules meet it: `prerouting` and `input` on its way in to a local socket (the two see
+   * it alike), `output` from a program on this host, `forward` on its way through.
+   */
+  hook: 'prerouting' | 'input' | 'forward' | 'output';
   saddr?: string;
   daddr?: string;
+  /** The interface it arrives on (a packet on `output` has none). */
   iif?: string;
+  /** The interface it leaves by (none before routing, on `prerouting` and `input`). */
+  oif?: string;
+  /** The address types (`-m addrtype`, `fib daddr type`) its destination counts as: `LOCAL` for one of this host's addresses. */
+  dstTypes: readonly string[];
+  /** The same for its source. */
+  srcTypes: readonly string[];
 }
 
 /** A match or a rule applies, does not, or cannot be told without knowing more about the client. */

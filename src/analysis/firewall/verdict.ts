@@ -1,5 +1,6 @@
 import type { FirewallRulesets } from '../../system/firewall/read.js';
-import type { FirewallTool, Hook, TableFamily } from '../../system/firewall/model.js';
+import type { Hook } from '../../system/firewall/model.js';
+import { baseChains, familySees, iptablesOf, nftTablesOf } from './base-chains.js';
 import { chainBase, mayBlock } from './chains.js';
 import { firewalldBase } from './firewalld.js';
 import { clientSees } from './reply.js';
@@ -25,12 +26,14 @@ export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts
   const protocol = opts.protocol ?? 'tcp';
   const notes: string[] = [];
   const bases = collectBases(rulesets, family, notes);
-  const remote: Packet = { family, protocol, dport: port, loopback: false };
+  // A connection to a local socket: the filter walk lets `--dst-type LOCAL` and `UNICAST` both apply to it.
+  const dstTypes = ['LOCAL', 'UNICAST'];
+  const remote: Packet = { family, protocol, dport: port, hook: 'input', dstTypes, srcTypes: ['UNICAST'] };
   if (opts.remoteAddress) remote.saddr = opts.remoteAddress;
   if (opts.localAddress) remote.daddr = opts.localAddress;
   if (opts.interface) remote.iif = opts.interface;
   const lo = family === 4 ? '127.0.0.1' : '::1';
-  const loopback: Packet = { family, protocol, dport: port, loopback: true, saddr: lo, daddr: lo, iif: 'lo' };
+  const loopback: Packet = { family, protocol, dport: port, hook: 'input', saddr: lo, daddr: lo, iif: 'lo', dstTypes, srcTypes: ['UNICAST', 'LOCAL'] };
   return {
     port,
     family,
@@ -41,47 +44,21 @@ export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts
 }
 
 const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2 };
-const IPTABLES_TABLES = new Set(['filter', 'raw', 'mangle', 'nat', 'security']);
-const IPTABLES_BUILTINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
 function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Base[] {
-  const bases: Base[] = [];
-  const familyOk = (f: TableFamily) => f === 'inet' || (family === 4 ? f === 'ip' : f === 'ip6');
-  const iptables = (rs.iptables ?? []).filter((r) => r.family === family);
-  // iptables-nft keeps its rules in nft tables `ip filter` etc.: read them through iptables (whose
-  // view is exact; nft -j shows its extensions only by name) and skip them in the nft ruleset.
-  const iptablesNftSeen = iptables.some((r) => r.backend !== 'legacy');
-  const ufwInIptables = iptables.some((r) => r.tables.some((t) => t.chains.some((c) => /^ufw6?-/.test(c.name))));
-  let firewalldSeen = false;
-
   for (const table of rs.nft?.tables ?? []) {
     if (table.flags?.includes('dormant')) continue;
-    if (table.family === 'netdev' || (familyOk(table.family) && table.chains.some((c) => c.hook === 'ingress'))) {
+    if (table.family === 'netdev' || (familySees(table.family, family) && table.chains.some((c) => c.hook === 'ingress'))) {
       // Ingress chains are bound to devices that nft -j does not name: not walked, but not hidden either.
       for (const chain of table.chains.filter((c) => c.hook === 'ingress' && mayBlock(c))) {
         notes.push(`nftables ${table.family} ${table.name} ${chain.name}: an ingress chain that can drop packets; whyport does not evaluate ingress chains`);
       }
     }
-    if (!familyOk(table.family)) continue;
-    const ownedByIptables = iptablesNftSeen && table.family !== 'inet' && IPTABLES_TABLES.has(table.name) && table.chains.some((c) => IPTABLES_BUILTINS.has(c.name));
-    if (ownedByIptables) continue;
-    if (table.name === 'firewalld') firewalldSeen = true;
-    for (const chain of table.chains) {
-      if (!chain.hook || HOOK_ORDER[chain.hook] === undefined) continue;
-      bases.push(chainBase('nftables', table, chain, rs, undefined));
-    }
   }
-  for (const ruleset of iptables) {
-    const tool: FirewallTool = family === 4 ? 'iptables' : 'ip6tables';
-    const binary = ruleset.binary ?? (ruleset.backend === 'legacy' ? `${tool}-legacy` : tool);
-    for (const table of ruleset.tables) {
-      if (table.chains.some((c) => /^(INPUT_ZONES|IN_\w+_allow)$/.test(c.name))) firewalldSeen = true;
-      for (const chain of table.chains) {
-        if (!chain.hook || HOOK_ORDER[chain.hook] === undefined) continue;
-        bases.push(chainBase(tool, table, chain, rs, binary));
-      }
-    }
-  }
+  const bases: Base[] = baseChains(rs, family, ['prerouting', 'input'], 'all').map((b) => chainBase(b.tool, b.table, b.chain, rs, b.binary));
+  const iptables = iptablesOf(rs, family);
+  const ufwInIptables = iptables.some((r) => r.tables.some((t) => t.chains.some((c) => /^ufw6?-/.test(c.name))));
+  const firewalldSeen = nftTablesOf(rs, family).some((t) => t.name === 'firewalld') || iptables.some((r) => r.tables.some((t) => t.chains.some((c) => /^(INPUT_ZONES|IN_\w+_allow)$/.test(c.name))));
   if (rs.ufw?.active && !ufwInIptables) bases.push(ufwBase(rs.ufw));
   if (rs.firewalld && !firewalldSeen) bases.push(firewalldBase(rs.firewalld.zone, rs.firewalld.services ?? {}));
   // Stable sort: same hook and priority keep the order they were read in.
