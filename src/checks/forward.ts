@@ -36,6 +36,8 @@ export const forward = defineCheck({
     program: e.str(),
     pid: e.num(),
     note: e.str(),
+    /** What a person types to see what listens at the other end, with the namespace's real pid. */
+    look: e.list(e.str()),
   }),
   describe: (p) => `looking for a DNAT rule or a proxy that forwards port ${p.port}`,
   async run(p, ctx) {
@@ -65,6 +67,8 @@ export const forward = defineCheck({
     const where = view ? (view.kind === 'container' ? `container ${view.name}` : `network namespace ${view.name}`) : 'this host itself';
     const ns = view ? { namespace: namespaceRef(view) } : {};
     const cmd = view ? `${command}; ${namespaceCommands(view, dest.port, protocol)}` : command;
+    const ss = ['ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${dest.port}`];
+    const look = view ? ['nsenter', '-t', String(view.pid), '-n', ...ss] : ss;
     const holder = async (socks: TcpSocket[]) => (await ctx.host.socketOwners(socks.map((s) => s.inode ?? 0).filter((i) => i > 0))).owners[0]?.holders[0];
     const at = (socks: TcpSocket[]) => socks.map((l) => endpointText(l.local.address, l.local.port));
     if (covering.length) {
@@ -84,7 +88,7 @@ export const forward = defineCheck({
         status: 'fail',
         summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${at(listeners).join(', ')} only, which forwarded ${traffic} never reach`,
         command: cmd,
-        evidence: { ...base, destination, ...ns, where, listeners: at(listeners), ...(h ? { program: h.program, pid: h.pid } : {}) },
+        evidence: { ...base, destination, ...ns, where, listeners: at(listeners), look, ...(h ? { program: h.program, pid: h.pid } : {}) },
       };
     }
     // A UDP socket on a port of the ephemeral range (Linux's default 32768-60999) is a client's, not a service.
@@ -96,7 +100,7 @@ export const forward = defineCheck({
       status: 'fail',
       summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but nothing listens on port ${dest.port} there: ${otherPortsText}`,
       command: cmd,
-      evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText },
+      evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText, look },
     };
   },
 });

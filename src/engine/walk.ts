@@ -164,9 +164,10 @@ function known(answers: Record<string, string>, steps: StepRecord[]): Record<str
  */
 export function portCommands(target: Pick<ReportTarget, 'port' | 'protocol'>): { listeners: string[]; sockets: string[] } {
   const p = target.protocol === 'udp' ? 'u' : 't';
-  // ss reads its filter from the words after the options: `sport = :80` as three, as a person types it.
-  const filter = ['sport', '=', `:${target.port}`];
-  return { listeners: ['ss', `-H${p}lnp`, ...filter], sockets: ['ss', `-H${p}anp`, ...filter] };
+  // One word, as the steps' own commands pass it (`ss -Htlnp 'sport = :80'`): shown quoted, the
+  // way a shell takes it, and the same argv whether a person or --fix runs it.
+  const filter = `sport = :${target.port}`;
+  return { listeners: ['ss', `-H${p}lnp`, filter], sockets: ['ss', `-H${p}anp`, filter] };
 }
 
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {

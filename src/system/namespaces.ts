@@ -80,6 +80,20 @@ export async function containerName(host: Host, c: { runtime: string; id?: strin
   return name || undefined;
 }
 
+/** At most this many namespaces are named one by one in a command; beyond, a loop over lsns finds them. */
+const NAMED_NAMESPACES = 3;
+
+/**
+ * What a person types to look for the port in the other namespaces, with their real pids (the
+ * smallest pid of each, as read): a few are named one by one; none known, or many, get the loop
+ * that finds them (`lsns -t net -n -o PID`), never a bare PID placeholder.
+ */
+export function namespaceSearchCommand(pids: readonly number[], port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
+  const ss = (pid: string) => ['nsenter', '-t', pid, '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
+  if (pids.length > 0 && pids.length <= NAMED_NAMESPACES) return pids.map((pid) => showCommand(ss(String(pid)))).join('; ');
+  return `for pid in $(lsns -t net -n -o PID); do ${showCommand(ss('PIDVAR')).replace('PIDVAR', '"$pid"')}; done`;
+}
+
 /** The commands a person would type to see the same: which namespace, and its listeners (TCP unless told). */
 export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
   const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];

@@ -79,6 +79,8 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
       expect(r.report.diagnosis.forward).toMatchObject({ via: 'dnat', to: `${bed.containerAddress}:${app.port}` });
       expect(r.report.diagnosis.forward!.rule).toMatch(/--dport \d+ -j DNAT --to-destination/);
       expect(r.report.diagnosis.namespace).toMatchObject({ kind: 'netns', name: bed.container.name });
+      // The fix looks inside with the namespace's real pid, quoted as a shell takes it: no PID placeholder.
+      expect(r.report.diagnosis.fix?.commands).toEqual([`nsenter -t ${r.report.diagnosis.namespace!.pid} -n ss -Htlnp 'sport = :${app.port}'`]);
       const text = await whyportText([bed.hostAddress, String(port)]);
       expect(text).toMatch(/CONTAINER_BOUND_TO_LOOPBACK[^]*Forwarded connections arrive at 172\.30\.\d+\.2:\d+[^]*\$ iptables -t nat -S/);
       // From the client it is refused, as a client sees it.
@@ -148,7 +150,11 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
     const r = await whyport('host', [bed.hostAddress, String(base + 5)]);
     expect(r.report.diagnosis.code, trail(r)).toBe('NOT_LISTENING');
     expect(r.report.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['forward', 'namespaces']));
-    expect(r.report.steps.find((s) => s.id === 'namespaces')?.outcome).toBe('none');
+    const looked = r.report.steps.find((s) => s.id === 'namespaces')!;
+    expect(looked.outcome).toBe('none');
+    // The command names the namespaces it looked in by their real pids (the container's among them).
+    expect(looked.command).not.toMatch(/\bPID\b/);
+    expect(looked.command).toMatch(new RegExp(`nsenter -t \\d+ -n ss -Htlnp 'sport = :${base + 5}'`));
   });
 });
 
