@@ -309,13 +309,14 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
       ...(evidence.length ? { evidence } : {}),
       ...placed('namespace', spec.namespace, scope),
       ...placed('forward', spec.forward, scope),
+      ...placed('setting', spec.setting, scope),
     },
     fixArgv,
   };
 }
 
 /** A diagnosis field that names an object of the evidence (namespace, forward): there when the walk found it. */
-function placed(key: 'namespace' | 'forward', template: string | undefined, scope: object): Record<string, unknown> {
+function placed(key: 'namespace' | 'forward' | 'setting', template: string | undefined, scope: object): Record<string, unknown> {
   if (template === undefined) return {};
   const v = renderValue(template, scope);
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { [key]: v } : {};

@@ -1,7 +1,14 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import type { Report, StepRecord } from '../../src/report/model.js';
-import { freePort, startListener, stopAllListeners, uniqueProcessName } from '../helpers/servers.js';
+import { createNamespace, netnsSkipReason, removeAllNamespaces, type Namespace } from '../helpers/netns.js';
+import { REPO_ROOT } from '../helpers/nspawn.js';
+import { python3Path, startListener, stopAllListeners, uniqueProcessName } from '../helpers/servers.js';
 
 /**
  * The fixes whyport prints are the ones a person can run and that move them forward: commands
@@ -48,6 +55,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await stopAllListeners();
+  removeAllNamespaces();
 });
 
 describe('fix commands are printed in the one form a shell takes, as the steps print theirs', () => {
@@ -64,5 +72,125 @@ describe('fix commands are printed in the one form a shell takes, as the steps p
     expect(text.out).not.toContain(`ss -Htlnp sport = :${l.port}`);
     const md = await run(...args, '--markdown');
     expect(md.out.split('\n')).toContain(shown);
+  });
+});
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const unavailable = netnsSkipReason() ?? (python3Path() ? undefined : 'python3 is not installed');
+if (unavailable) console.warn(`skipping the bind-source tests: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)('BOUND_TO_LOOPBACK / BOUND_TO_OTHER_ADDRESS: the fix names where the address comes from', () => {
+  let ns: Namespace;
+  let dir: string;
+  const children: ChildProcess[] = [];
+  const py = python3Path()!;
+  let port = 7300;
+
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    ns = createNamespace({ addresses: ['10.213.9.2/24', '10.213.9.3/24'] });
+    dir = mkdtempSync(join(tmpdir(), 'wpt-bind-'));
+  });
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    ns?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A real program in the namespace, with its real command line, once its port listens. */
+  async function start(argv: string[], listenPort: number): Promise<ChildProcess> {
+    const child = spawn(ns.exec[0]!, [...ns.exec.slice(1), ...argv], { stdio: 'ignore' });
+    children.push(child);
+    for (let i = 0; i < 100; i++) {
+      const ss = spawnSync(ns.exec[0]!, [...ns.exec.slice(1), 'ss', '-Htln', `sport = :${listenPort}`], { encoding: 'utf8' });
+      if (ss.stdout.trim()) return child;
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${argv.join(' ')} did not listen on ${listenPort}`);
+  }
+  async function stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
+  async function whyportIn(...args: string[]): Promise<Report> {
+    const r = await execa(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, CLI, ...args, '--json', '--yes'], { reject: false, stdin: 'ignore', timeout: 20_000, env: { NO_COLOR: '1' } });
+    try {
+      return JSON.parse(r.stdout) as Report;
+    } catch {
+      throw new Error(`whyport ${args.join(' ')} printed no JSON (exit ${r.exitCode})\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+
+  it('`python3 app.py 127.0.0.1 PORT`: the positional argument, and the command line to start it with instead', async () => {
+    const p = port++;
+    const app = join(dir, 'app.py');
+    writeFileSync(app, 'import socket, sys, time\ns = socket.socket()\ns.bind((sys.argv[1], int(sys.argv[2])))\ns.listen()\ntime.sleep(60)\n');
+    const child = await start([py, app, '127.0.0.1', String(p)], p);
+    try {
+      const r = await whyportIn('10.213.9.2', String(p));
+      expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
+      expect(r.diagnosis.fix?.summary).toBe(`python3 (pid ${child.pid}) was started with \`127.0.0.1\` on its command line (\`${py} ${app} 127.0.0.1 ${p}\`), which makes it listen on 127.0.0.1:${p} only: stop it and start it again with every address (0.0.0.0 / ::) or 10.213.9.2 in its place`);
+      expect(r.diagnosis.fix?.commands).toEqual([`${py} ${app} 0.0.0.0 ${p}`]);
+      expect(r.diagnosis.setting).toBeUndefined();
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('`python3 -m http.server --bind 127.0.0.1 PORT`: the option and its value', async () => {
+    const p = port++;
+    const child = await start([py, '-m', 'http.server', '--bind', '127.0.0.1', String(p)], p);
+    try {
+      const r = await whyportIn('10.213.9.2', String(p));
+      expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
+      expect(r.diagnosis.fix?.summary).toContain('was started with `--bind 127.0.0.1` on its command line');
+      expect(r.diagnosis.fix?.commands).toEqual([`${py} -m http.server --bind 0.0.0.0 ${p}`]);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('BOUND_TO_OTHER_ADDRESS: `--bind 10.213.9.2`, target 10.213.9.3: the same argument is named', async () => {
+    const p = port++;
+    const child = await start([py, '-m', 'http.server', '--bind', '10.213.9.2', String(p)], p);
+    try {
+      const r = await whyportIn('10.213.9.3', String(p));
+      expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_OTHER_ADDRESS');
+      expect(r.diagnosis.fix?.summary).toContain(`was started with \`--bind 10.213.9.2\` on its command line (\`${py} -m http.server --bind 10.213.9.2 ${p}\`), which makes it listen on 10.213.9.2:${p} only`);
+      expect(r.diagnosis.fix?.commands).toEqual([`${py} -m http.server --bind 0.0.0.0 ${p}`]);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/redis-server') || !existsSync('/etc/redis/redis.conf'))('redis-server with the package\'s /etc/redis/redis.conf: the `bind` line of that file, with its number, as diagnosis.setting', async () => {
+    const p = port++;
+    // redis rewrites its command line to `redis-server 127.0.0.1:PORT`: the file is found from what whyport knows of redis.
+    const child = await start(['/usr/bin/redis-server', '/etc/redis/redis.conf', '--port', String(p), '--daemonize', 'no', '--supervised', 'no', '--logfile', '', '--pidfile', join(dir, 'redis.pid'), '--dir', dir], p);
+    try {
+      const r = await whyportIn('10.213.9.2', String(p));
+      expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
+      expect(r.diagnosis.setting).toEqual({ file: '/etc/redis/redis.conf', line: 87, text: 'bind 127.0.0.1 -::1' });
+      expect(r.diagnosis.fix?.summary).toBe(`/etc/redis/redis.conf line 87, \`bind 127.0.0.1 -::1\`, makes redis-server listen on 127.0.0.1:${p} only: change that line to \`bind 0.0.0.0 -::1\` (every address; or name 10.213.9.2), then restart redis-server`);
+      expect(r.diagnosis.fix?.commands).toEqual([`sed -i '87s/.*/bind 0.0.0.0 -::1/' /etc/redis/redis.conf`]);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/memcached') || !existsSync('/etc/memcached.conf'))('memcached -l 127.0.0.1: the line of /etc/memcached.conf its service takes it from, and the argument', async () => {
+    const p = port++;
+    const child = await start(['/usr/bin/memcached', '-u', 'nobody', '-p', String(p), '-l', '127.0.0.1'], p);
+    try {
+      const r = await whyportIn('10.213.9.2', String(p));
+      expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
+      expect(r.diagnosis.setting).toEqual({ file: '/etc/memcached.conf', line: 35, text: '-l 127.0.0.1' });
+      expect(r.diagnosis.fix?.summary).toContain('(its command line has `-l 127.0.0.1`, which its service takes from that file; a copy started by hand takes it from the command line alone)');
+    } finally {
+      await stop(child);
+    }
   });
 });
