@@ -108,7 +108,7 @@ async function bindAdvice(listening: readonly TcpSocket[], addresses: readonly s
   if (source.kind === 'argument') {
     return {
       bindSource: source,
-      bindFix: `${owner.program} (pid ${owner.pid}) was started with \`${source.text}\` on its command line (\`${showCommand(source.argv)}\`), which makes it listen on ${bound} only: stop it and start it again with every address (0.0.0.0 / ::)${or} in its place`,
+      bindFix: `${owner.program} (pid ${owner.pid}) was started with \`${source.text}\` on its command line, which makes it listen on ${bound} only: stop it and start it again with every address (0.0.0.0 / ::)${or} in its place`,
       bindCommand: source.replaced,
     };
   }

@@ -132,7 +132,7 @@ describe.skipIf(unavailable !== undefined)('BOUND_TO_LOOPBACK / BOUND_TO_OTHER_A
     try {
       const r = await whyportIn('10.213.9.2', String(p));
       expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
-      expect(r.diagnosis.fix?.summary).toBe(`python3 (pid ${child.pid}) was started with \`127.0.0.1\` on its command line (\`${py} ${app} 127.0.0.1 ${p}\`), which makes it listen on 127.0.0.1:${p} only: stop it and start it again with every address (0.0.0.0 / ::) or 10.213.9.2 in its place`);
+      expect(r.diagnosis.fix?.summary).toBe(`python3 (pid ${child.pid}) was started with \`127.0.0.1\` on its command line, which makes it listen on 127.0.0.1:${p} only: stop it and start it again with every address (0.0.0.0 / ::) or 10.213.9.2 in its place`);
       expect(r.diagnosis.fix?.commands).toEqual([`${py} ${app} 0.0.0.0 ${p}`]);
       expect(r.diagnosis.setting).toBeUndefined();
     } finally {
@@ -159,7 +159,7 @@ describe.skipIf(unavailable !== undefined)('BOUND_TO_LOOPBACK / BOUND_TO_OTHER_A
     try {
       const r = await whyportIn('10.213.9.3', String(p));
       expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_OTHER_ADDRESS');
-      expect(r.diagnosis.fix?.summary).toContain(`was started with \`--bind 10.213.9.2\` on its command line (\`${py} -m http.server --bind 10.213.9.2 ${p}\`), which makes it listen on 10.213.9.2:${p} only`);
+      expect(r.diagnosis.fix?.summary).toContain(`was started with \`--bind 10.213.9.2\` on its command line, which makes it listen on 10.213.9.2:${p} only`);
       expect(r.diagnosis.fix?.commands).toEqual([`${py} -m http.server --bind 0.0.0.0 ${p}`]);
     } finally {
       await stop(child);
