@@ -8,7 +8,7 @@ import { main } from '../../src/main.js';
 import type { Report, StepRecord } from '../../src/report/model.js';
 import { createNamespace, netnsSkipReason, removeAllNamespaces, type Namespace } from '../helpers/netns.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
-import { python3Path, startListener, stopAllListeners, uniqueProcessName } from '../helpers/servers.js';
+import { freePort, python3Path, startListener, stopAllListeners, uniqueProcessName } from '../helpers/servers.js';
 
 /**
  * The fixes whyport prints are the ones a person can run and that move them forward: commands
@@ -192,5 +192,30 @@ describe.skipIf(unavailable !== undefined)('BOUND_TO_LOOPBACK / BOUND_TO_OTHER_A
     } finally {
       await stop(child);
     }
+  });
+});
+
+describe('NOT_LISTENING: the fix moves forward, never the query that just came back empty', () => {
+  it('a port no program is known for: the search for the configuration and unit files that mention it', async () => {
+    const { WELL_KNOWN_PORTS } = await import('../../src/knowledge/well-known.js');
+    let port = 0;
+    for (let tries = 0; tries < 20 && (port === 0 || WELL_KNOWN_PORTS.some((w) => w.port === port)); tries++) port = await freePort();
+    const r = await json('127.0.0.1', String(port), '--yes');
+    expect(r.diagnosis.code, trace(r)).toBe('NOT_LISTENING');
+    expect(r.diagnosis.fix?.commands).toEqual([`grep -rlswI -- ${port} /etc /usr/lib/systemd/system /lib/systemd/system`]);
+    expect(r.diagnosis.fix?.commands).not.toContain(step(r, 'sockets').command);
+    expect(r.diagnosis.fix?.summary).toBe(`Start the program that should serve port ${port}: the configuration and unit files that mention port ${port} (the search below) say what is meant to use it; or run whyport again with --process NAME or --service UNIT to look further`);
+  });
+
+  const memcached = existsSync('/usr/bin/memcached') && (existsSync('/etc/init.d/memcached') || existsSync('/lib/systemd/system/memcached.service'));
+  it.skipIf(process.getuid?.() !== 0 || !memcached)('port 11211 with the memcached package installed and not running: how this host starts it, then the search', async () => {
+    // A PID namespace of its own, so no other namespace of this machine (another test's container) answers for the port.
+    const r = await execa('unshare', ['-p', '-f', '--mount-proc', process.execPath, join(REPO_ROOT, 'dist', 'cli.js'), '127.0.0.1', '11211', '--json', '--yes'], { reject: false, stdin: 'ignore', timeout: 20_000, env: { NO_COLOR: '1' } });
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.diagnosis.code, trace(report)).toBe('NOT_LISTENING');
+    const systemd = existsSync('/run/systemd/system');
+    const start = systemd ? 'systemctl start memcached' : existsSync('/etc/init.d/memcached') ? 'service memcached start' : '/usr/bin/memcached';
+    expect(report.diagnosis.fix?.commands).toEqual([start, 'grep -rlswI -- 11211 /etc /usr/lib/systemd/system /lib/systemd/system']);
+    expect(report.diagnosis.fix?.summary).toMatch(/^Port 11211 \(memcache\) is usually served by memcached, installed here and not running: start it with /);
   });
 });
