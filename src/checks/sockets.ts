@@ -140,7 +140,7 @@ export const sockets = defineCheck({
       }
       return { ...base, outcome: 'listening', status: 'pass', summary: `port ${p.port}: ${tally}`, evidence, ...findings('') };
     }
-    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, p.port, 'tcp')));
+    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, p.port, 'tcp', () => ctx.facts.systemdRunning())));
     if (a.recent) {
       return {
         ...base,
@@ -286,7 +286,7 @@ async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'lis
   };
 
   if (a.services.length === 0) {
-    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, port, 'udp')));
+    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, port, 'udp', () => ctx.facts.systemdRunning())));
     const summary = a.otherUse ? `no UDP socket is bound to port ${port} for anyone to reach: ${a.otherUse}` : `no UDP socket on port ${port}`;
     return { ...base, outcome: 'none', status: 'fail', summary, evidence, ...withFindings([]) };
   }

@@ -20,7 +20,7 @@ const UNIT_DIRS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/syste
  * /etc/init.d script with `service` where that is what there is, else the program itself). Always
  * the search that lists what mentions the port in /etc and the unit folders. Reads only stat().
  */
-export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'udp'): Promise<ServeAdvice> {
+export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'udp', systemdRunning: () => Promise<boolean>): Promise<ServeAdvice> {
   // /etc holds /etc/systemd/system; both unit folders, for systems where /lib is not /usr/lib.
   const find = ['grep', '-rlswI', '--', String(port), '/etc', '/usr/lib/systemd/system', '/lib/systemd/system'];
   const mentions = `the configuration and unit files that mention port ${port} (the search below) say what is meant to use it`;
@@ -31,7 +31,8 @@ export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'u
   const unitPaths = units.flatMap((u) => UNIT_DIRS.map((d) => `${d}/${u}.service`));
   const initPaths = units.map((u) => `/etc/init.d/${u}`);
   const binPaths = w.programs.flatMap((p) => BIN_DIRS.map((d) => `${d}/${p}`));
-  const [systemd, ...found] = await host.stat(['/run/systemd/system', ...unitPaths, ...initPaths, ...binPaths]);
+  // Whether systemd runs is a fact of the diagnosis (memoised, asked by later steps too): asked alongside.
+  const [running, found] = await Promise.all([systemdRunning(), host.stat([...unitPaths, ...initPaths, ...binPaths])]);
   const has = (i: number) => found[i]?.kind === 'file';
   const unit = units.find((_, u) => UNIT_DIRS.some((_, d) => has(u * UNIT_DIRS.length + d)));
   const init = units.find((_, u) => has(unitPaths.length + u));
@@ -40,9 +41,9 @@ export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'u
 
   let start: string[] | undefined;
   let how = '';
-  if (systemd?.kind === 'directory' && unit) [start, how] = [['systemctl', 'start', unit], `its service ${unit}`];
-  else if (init) [start, how] = [['service', init, 'start'], `its init script /etc/init.d/${init}${systemd?.kind === 'directory' ? '' : ' (this host runs no systemd)'}`];
-  else if (binary) [start, how] = [[binary], `${binary} itself (no service of it is installed${systemd?.kind === 'directory' ? '' : ', and this host runs no systemd'})`];
+  if (running && unit) [start, how] = [['systemctl', 'start', unit], `its service ${unit}`];
+  else if (init) [start, how] = [['service', init, 'start'], `its init script /etc/init.d/${init}${running ? '' : ' (this host runs no systemd)'}`];
+  else if (binary) [start, how] = [[binary], `${binary} itself (no service of it is installed${running ? '' : ', and this host runs no systemd'})`];
   if (start) return { text: `${usual}, installed here and not running: start it with ${how}, below; if something else should serve the port, ${mentions}`, start, find };
   return { text: `${usual}, which is not installed here: install the program that should serve the port and start it; ${mentions}`, find };
 }
