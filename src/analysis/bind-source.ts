@@ -145,3 +145,25 @@ export function findBindArgument(argv: readonly string[], at: BoundAt): Argument
   }
   return undefined;
 }
+
+/** Where the address a program listens on comes from, as far as whyport can see it. */
+export type BindSource =
+  | ({ kind: 'setting'; program: string; pid: number; argument?: string } & SettingLine)
+  | { kind: 'argument'; program: string; pid: number; text: string; argv: string[]; replaced: string[] };
+
+/**
+ * Decides where the address comes from: for a program whose configuration whyport knows, the line
+ * of its files that sets it (an options file that becomes the service's command line, memcached's,
+ * also names the argument: a copy started by hand has only that); else the argument of its
+ * command line that names the address. Undefined when neither shows it.
+ */
+export function bindSourceOf(inputs: { program: string; pid: number; argv: string[]; spec?: BindSetting; files: readonly { path: string; text: string }[] }, at: BoundAt): BindSource | undefined {
+  const { program, pid, argv, spec } = inputs;
+  if (spec) {
+    const setting = findBindSetting(spec, inputs.files, at);
+    const arg = spec.syntax === 'flag' ? findBindArgument(argv, at) : undefined;
+    if (setting) return { kind: 'setting', program, pid, ...setting, ...(arg ? { argument: arg.text } : {}) };
+  }
+  const arg = findBindArgument(argv, at);
+  return arg ? { kind: 'argument', program, pid, text: arg.text, argv: [...argv], replaced: arg.replaced } : undefined;
+}

@@ -4,7 +4,8 @@ import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
 import { udpServices } from './sockets.js';
 import { defineCheck, type CheckContext } from './check.js';
-import { readBindSource, type BindSource } from '../system/bind-source.js';
+import { readBindInputs } from '../system/bind-source.js';
+import { bindSourceOf, type BindSource } from '../analysis/bind-source.js';
 import { showCommand } from '../system/runner.js';
 import { e, fields } from './evidence.js';
 
@@ -98,7 +99,8 @@ async function bindAdvice(listening: readonly TcpSocket[], addresses: readonly s
     return { bindFix: 'Find the bind address in its configuration (often bind, listen or host)', bindCommand: ['ss', `-H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
   }
   const bound = endpointText(owned.local.address, owned.local.port);
-  const source: BindSource | undefined = await readBindSource(ctx.host, owner, { address: owned.local.address, port: owned.local.port }).catch(() => undefined);
+  const inputs = await readBindInputs(ctx.host, owner).catch(() => undefined);
+  const source: BindSource | undefined = inputs && bindSourceOf(inputs, { address: owned.local.address, port: owned.local.port });
   if (!source) {
     return {
       bindFix: `Find where ${owner.program} (pid ${owner.pid}) takes ${bound} from — its command line below, or its configuration (often bind, listen or host) — and make it listen on every address (0.0.0.0 / ::)${or}, then restart it`,

@@ -1,12 +1,16 @@
 import type { Host } from '../host/host.js';
-import { findBindArgument, findBindSetting, type BoundAt, type SettingLine } from '../analysis/bind-source.js';
-import { bindSettingOf } from '../knowledge/bind-settings.js';
+import { bindSettingOf, type BindSetting } from '../knowledge/bind-settings.js';
 import { argvOf } from './processes.js';
 
-/** Where the address a program listens on comes from, as far as whyport can see it. */
-export type BindSource =
-  | ({ kind: 'setting'; program: string; pid: number; argument?: string } & SettingLine)
-  | { kind: 'argument'; program: string; pid: number; text: string; argv: string[]; replaced: string[] };
+/** What says where a listener's address comes from: its owner's command line, and its configuration files when whyport knows the program. */
+export interface BindInputs {
+  program: string;
+  pid: number;
+  argv: string[];
+  spec?: BindSetting;
+  /** The configuration files that exist, in the order the program reads them. */
+  files: { path: string; text: string }[];
+}
 
 /** Configuration files are small; anything larger is not one worth reading here. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -31,29 +35,20 @@ async function expand(host: Host, pattern: string): Promise<string[]> {
 }
 
 /**
- * Reads where a listener's address comes from: for a program whose configuration whyport knows
- * (redis, PostgreSQL, MariaDB, nginx, sshd, Apache, memcached), the line of its files that sets it
- * — a configuration file named on its command line first (Debian's postgres has
- * `config_file=/etc/postgresql/15/main/postgresql.conf`); else an argument of its command line that
- * names the address. Undefined when neither shows it.
+ * Reads what says where a listener's address comes from: the owner's command line, and for a
+ * program whose configuration whyport knows (redis, PostgreSQL, MariaDB, nginx, sshd, Apache,
+ * memcached) its files — a configuration file named on its command line first (Debian's postgres
+ * has `config_file=/etc/postgresql/15/main/postgresql.conf`). analysis/bind-source.ts decides.
  */
-export async function readBindSource(host: Host, owner: { pid: number; program: string }, at: BoundAt): Promise<BindSource | undefined> {
+export async function readBindInputs(host: Host, owner: { pid: number; program: string }): Promise<BindInputs> {
   const argv = await argvOf(host, owner.pid);
   const spec = bindSettingOf(owner.program);
-  if (spec) {
-    const named = argv.map((w) => w.replace(/^[\w-]*=/, '')).filter((w) => /^\/\S+(\.conf|\.cnf|_config)$/.test(w));
-    const patterns = [...new Set([...named, ...spec.files])];
-    const paths = (await Promise.all(patterns.map((p) => (p.includes('*') ? expand(host, p) : [p])))).flat();
-    const infos = await host.stat(paths);
-    const readable = paths.filter((_, i) => infos[i]?.kind === 'file' && infos[i]!.size <= MAX_CONFIG_BYTES);
-    const files = (await Promise.all(readable.map(async (path) => ({ path, text: await host.readFile(path).catch(() => '') })))).filter((f) => f.text !== '');
-    const setting = findBindSetting(spec, files, at);
-    // An options file (memcached's) becomes the command line of the service: both show the address,
-    // and a copy started by hand has only the argument, so both are named.
-    const arg = spec.syntax === 'flag' ? findBindArgument(argv, at) : undefined;
-    if (setting) return { kind: 'setting', program: owner.program, pid: owner.pid, ...setting, ...(arg ? { argument: arg.text } : {}) };
-  }
-  const arg = findBindArgument(argv, at);
-  if (arg) return { kind: 'argument', program: owner.program, pid: owner.pid, text: arg.text, argv, replaced: arg.replaced };
-  return undefined;
+  if (!spec) return { program: owner.program, pid: owner.pid, argv, files: [] };
+  const named = argv.map((w) => w.replace(/^[\w-]*=/, '')).filter((w) => /^\/\S+(\.conf|\.cnf|_config)$/.test(w));
+  const patterns = [...new Set([...named, ...spec.files])];
+  const paths = (await Promise.all(patterns.map((p) => (p.includes('*') ? expand(host, p) : [p])))).flat();
+  const infos = await host.stat(paths);
+  const readable = paths.filter((_, i) => infos[i]?.kind === 'file' && infos[i]!.size <= MAX_CONFIG_BYTES);
+  const files = (await Promise.all(readable.map(async (path) => ({ path, text: await host.readFile(path).catch(() => '') })))).filter((f) => f.text !== '');
+  return { program: owner.program, pid: owner.pid, argv, spec, files };
 }

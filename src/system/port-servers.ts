@@ -14,6 +14,17 @@ export interface ServeAdvice {
 const BIN_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const UNIT_DIRS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
 
+/** The files whose presence says whether the port's well-known program is installed, and how: its units, init scripts, binaries. */
+export function servePaths(port: number, protocol: 'tcp' | 'udp'): { units: string[]; unitPaths: string[]; initPaths: string[]; binPaths: string[]; all: string[] } | undefined {
+  const w = wellKnown(port, protocol);
+  if (!w) return undefined;
+  const units = w.units.filter((u) => !u.includes('@'));
+  const unitPaths = units.flatMap((u) => UNIT_DIRS.map((d) => `${d}/${u}.service`));
+  const initPaths = units.map((u) => `/etc/init.d/${u}`);
+  const binPaths = w.programs.flatMap((p) => BIN_DIRS.map((d) => `${d}/${p}`));
+  return { units, unitPaths, initPaths, binPaths, all: [...unitPaths, ...initPaths, ...binPaths] };
+}
+
 /**
  * For a port nothing listens on: which well-known program usually serves it, whether it is
  * installed here, and how this host starts it (its systemd unit where systemd runs, its
@@ -27,12 +38,10 @@ export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'u
   const w = wellKnown(port, protocol);
   if (!w) return { text: `Start the program that should serve port ${port}: ${mentions}; or run whyport again with --process NAME or --service UNIT to look further`, find };
 
-  const units = w.units.filter((u) => !u.includes('@'));
-  const unitPaths = units.flatMap((u) => UNIT_DIRS.map((d) => `${d}/${u}.service`));
-  const initPaths = units.map((u) => `/etc/init.d/${u}`);
-  const binPaths = w.programs.flatMap((p) => BIN_DIRS.map((d) => `${d}/${p}`));
+  const { units, unitPaths, initPaths, binPaths, all } = servePaths(port, protocol)!;
   // Whether systemd runs is a fact of the diagnosis (memoised, asked by later steps too): asked alongside.
-  const [running, found] = await Promise.all([systemdRunning(), host.stat([...unitPaths, ...initPaths, ...binPaths])]);
+  // Over ssh the stat went with the first round trip (both-ends.ts preloads statArgv(servePaths)).
+  const [running, found] = await Promise.all([systemdRunning(), host.stat(all)]);
   const has = (i: number) => found[i]?.kind === 'file';
   const unit = units.find((_, u) => UNIT_DIRS.some((_, d) => has(u * UNIT_DIRS.length + d)));
   const init = units.find((_, u) => has(unitPaths.length + u));
