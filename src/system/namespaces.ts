@@ -85,12 +85,14 @@ const NAMED_NAMESPACES = 3;
 
 /**
  * What a person types to look for the port in the other namespaces, with their real pids (the
- * smallest pid of each, as read): a few are named one by one; none known, or many, get the loop
- * that finds them (`lsns -t net -n -o PID`), never a bare PID placeholder.
+ * smallest pid of each, as read): a few are named one by one; many get the loop that finds them
+ * (`lsns -t net -n -o PID`); none, the lsns that lists them — never a bare PID placeholder.
  */
 export function namespaceSearchCommand(pids: readonly number[], port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
   const ss = (pid: string) => ['nsenter', '-t', pid, '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
-  if (pids.length > 0 && pids.length <= NAMED_NAMESPACES) return pids.map((pid) => showCommand(ss(String(pid)))).join('; ');
+  // None to look in: the command that lists them shows that.
+  if (pids.length === 0) return 'lsns -t net';
+  if (pids.length <= NAMED_NAMESPACES) return pids.map((pid) => showCommand(ss(String(pid)))).join('; ');
   return `for pid in $(lsns -t net -n -o PID); do ${showCommand(ss('PIDVAR')).replace('PIDVAR', '"$pid"')}; done`;
 }
 
