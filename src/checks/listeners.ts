@@ -6,7 +6,6 @@ import { udpServices } from './sockets.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { readBindInputs } from '../system/bind-source.js';
 import { bindSourceOf, type BindSource } from '../analysis/bind-source.js';
-import { showCommand } from '../system/runner.js';
 import { e, fields } from './evidence.js';
 
 /** How the summaries say it: a TCP socket listens, a UDP one is bound. */
@@ -96,7 +95,8 @@ async function bindAdvice(listening: readonly TcpSocket[], addresses: readonly s
   const owner = owned?.owners?.[0];
   const or = addresses.length ? ` or ${addresses.join(', ')}` : '';
   if (!owned || !owner) {
-    return { bindFix: 'Find the bind address in its configuration (often bind, listen or host)', bindCommand: ['ss', `-H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
+    // Not root: which program it is cannot be seen, so neither its command line nor its files.
+    return { bindFix: 'Find the program and the bind address in its configuration (often bind, listen or host): as root, this shows which program it is', bindCommand: ['ss', `-H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
   }
   const bound = endpointText(owned.local.address, owned.local.port);
   const inputs = await readBindInputs(ctx.host, owner).catch(() => undefined);

@@ -166,6 +166,14 @@ describe.skipIf(unavailable !== undefined)('BOUND_TO_LOOPBACK / BOUND_TO_OTHER_A
     }
   });
 
+  it('a program whose command line does not show the address (node sets its title over it): the command that shows its command line, not the ss query', async () => {
+    const l = await startListener({ host: '127.0.0.1', port: port++, netns: ns.name, name: uniqueProcessName('titled') });
+    const r = await whyportIn('10.213.9.2', String(l.port));
+    expect(r.diagnosis.code, trace(r)).toBe('BOUND_TO_LOOPBACK');
+    expect(r.diagnosis.fix?.commands).toEqual([`ps -o args= -p ${l.pid}`]);
+    expect(r.diagnosis.fix?.summary).toBe(`Find where ${l.comm} (pid ${l.pid}) takes 127.0.0.1:${l.port} from — its command line below, or its configuration (often bind, listen or host) — and make it listen on every address (0.0.0.0 / ::) or 10.213.9.2, then restart it`);
+  });
+
   it.skipIf(!existsSync('/usr/bin/redis-server') || !existsSync('/etc/redis/redis.conf'))('redis-server with the package\'s /etc/redis/redis.conf: the `bind` line of that file, with its number, as diagnosis.setting', async () => {
     const p = port++;
     // redis rewrites its command line to `redis-server 127.0.0.1:PORT`: the file is found from what whyport knows of redis.
