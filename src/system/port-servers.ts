@@ -36,7 +36,7 @@ export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'u
   const find = ['grep', '-rlswI', '--', String(port), '/etc', '/usr/lib/systemd/system', '/lib/systemd/system'];
   const mentions = `the configuration and unit files that mention port ${port} (the search below) say what is meant to use it`;
   const w = wellKnown(port, protocol);
-  if (!w) return { text: `Start the program that should serve port ${port}: ${mentions}; or run whyport again with --process NAME or --service UNIT to look further`, find };
+  if (!w) return { text: `Start the program that should serve port ${port}: ${mentions}`, find };
 
   const { units, unitPaths, initPaths, binPaths, all } = servePaths(port, protocol)!;
   // Whether systemd runs is a fact of the diagnosis (memoised, asked by later steps too): asked alongside.

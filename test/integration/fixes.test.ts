@@ -212,7 +212,15 @@ describe('NOT_LISTENING: the fix moves forward, never the query that just came b
     expect(r.diagnosis.code, trace(r)).toBe('NOT_LISTENING');
     expect(r.diagnosis.fix?.commands).toEqual([`grep -rlswI -- ${port} /etc /usr/lib/systemd/system /lib/systemd/system`]);
     expect(r.diagnosis.fix?.commands).not.toContain(step(r, 'sockets').command);
-    expect(r.diagnosis.fix?.summary).toBe(`Start the program that should serve port ${port}: the configuration and unit files that mention port ${port} (the search below) say what is meant to use it; or run whyport again with --process NAME or --service UNIT to look further`);
+    expect(r.diagnosis.fix?.summary).toBe(`Start the program that should serve port ${port}: the configuration and unit files that mention port ${port} (the search below) say what is meant to use it`);
+  });
+
+  it.skipIf(existsSync('/run/systemd/system'))('a service named on a host without systemd (NOT_LISTENING too): the same search, where it had no fix at all', async () => {
+    const port = await freePort();
+    const r = await json('127.0.0.1', String(port), '--service', 'nosuchunit', '--yes');
+    expect(r.diagnosis.code, trace(r)).toBe('NOT_LISTENING');
+    expect(step(r, 'unit').outcome).toBe('no-systemd');
+    expect(r.diagnosis.fix?.commands).toEqual([`grep -rlswI -- ${port} /etc /usr/lib/systemd/system /lib/systemd/system`]);
   });
 
   const memcached = existsSync('/usr/bin/memcached') && (existsSync('/etc/init.d/memcached') || existsSync('/lib/systemd/system/memcached.service'));
