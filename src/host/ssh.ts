@@ -264,6 +264,11 @@ export function procSnapshotArgv(boundary: string): string[] {
   return ['sh', '-c', REMOTE_SCRIPTS.proc, 'sh', boundary, 'comm cmdline children fd cgroup netns'];
 }
 
+/** The one remote command a stat of these paths is (so the first round trip can carry one ahead of time). */
+export function statArgv(paths: readonly string[]): string[] {
+  return ['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths];
+}
+
 /** A remote command as the log shows it: whyport's scripts by name, other commands as typed. */
 function showRemote(argv: readonly string[]): string {
   if (argv[0] === 'sh' && argv[1] === '-c') {
@@ -436,7 +441,7 @@ export function sshHost(session: SshSession): Host {
       // The server's systemd marker was read on connecting: no round trip for it.
       if (paths.length === 1 && paths[0] === '/run/systemd/system') return [(await facts()).systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
       if (paths.length === 0) return [];
-      const r = await run(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
+      const r = await run(statArgv(paths));
       const lines = r.stdout.split('\n');
       return paths.map((_, i): FileInfo | undefined => {
         const m = /^(\S+) (\d+) (\d+)$/.exec(lines[i] ?? '');
