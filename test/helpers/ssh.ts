@@ -8,7 +8,7 @@ import { createNamespace, type Namespace } from './netns.js';
 import type { ExecOptions, ExecResult, SystemdTestbed } from './nspawn.js';
 import { freePort } from './servers.js';
 import { execaRunner } from '../../src/host/runner.js';
-import { SshSession } from '../../src/host/ssh.js';
+import { SshSession } from '../../src/host/ssh/session.js';
 import { parseSshTarget } from '../../src/host/ssh-target.js';
 
 /**

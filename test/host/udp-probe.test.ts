@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeUdp, udpSendTimes } from '../../src/host/udp-probe.js';
-import { SshSession, sshHost } from '../../src/host/ssh.js';
+import { sshHost } from '../../src/host/ssh/host.js';
+import type { SshSession } from '../../src/host/ssh/session.js';
 import { udpPayloadFor } from '../../src/knowledge/udp-payloads.js';
 import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 

@@ -1,4 +1,4 @@
-import type { CommandResult } from './runner.js';
+import type { CommandResult } from '../runner.js';
 
 /**
  * One line for a failed ssh connection: what failed, and what to try. ssh's own words are kept
