@@ -1,9 +1,12 @@
-import { HostError, type FileInfo, type Host, type ResolvedAddress } from '../host.js';
+import { HostError, type Host } from '../host.js';
 import type { CommandResult } from '../runner.js';
 import { HostScans } from '../scan.js';
 import { SnapshotFs } from '../snapshot-fs.js';
-import type { ProbeOutcome, ProbeResult } from '../tcp-connect.js';
-import { udpSendTimes, type UdpProbeOutcome, type UdpProbeResult } from '../udp-probe.js';
+import { udpSendTimes } from '../udp-probe.js';
+import { addressesOfAhosts } from '../../system/getent.js';
+import { tcpConnectOfBash, udpProbeOfBash } from '../../system/bash-sockets.js';
+import { fileInfosOfStatLines } from '../../system/stat.js';
+import { fileErrno } from '../../system/strerror.js';
 import { newBoundary, sections } from './framing.js';
 import { REMOTE_SCRIPTS } from './remote-scripts.js';
 import type { SshSession } from './session.js';
@@ -15,22 +18,8 @@ export function procSnapshotArgv(boundary: string): string[] {
 }
 
 function hostError(path: string, r: CommandResult): HostError {
-  const e = r.stderr;
-  const code = /No such file|not found/i.test(e) ? 'ENOENT' : /Permission denied/i.test(e) ? 'EACCES' : /Is a directory/i.test(e) ? 'EISDIR' : /Not a directory/i.test(e) ? 'ENOTDIR' : r.timedOut ? 'ETIMEDOUT' : 'EIO';
-  const why = e.trim().split('\n').pop() || `exit status ${r.exitCode}`;
-  return new HostError(`${path}: ${why}`, code);
-}
-
-/** bash's words for a socket error on /dev/tcp or /dev/udp (strerror), as the errno a local socket would give. */
-const SOCKET_ERRORS: readonly (readonly [RegExp, string])[] = [
-  [/Connection refused/, 'ECONNREFUSED'],
-  [/No route to host/, 'EHOSTUNREACH'],
-  [/Network is unreachable/, 'ENETUNREACH'],
-  [/Cannot assign requested address/, 'EADDRNOTAVAIL'],
-];
-
-function socketErrno(stderr: string): string | undefined {
-  return SOCKET_ERRORS.find(([words]) => words.test(stderr))?.[1];
+  const why = r.stderr.trim().split('\n').pop() || `exit status ${r.exitCode}`;
+  return new HostError(`${path}: ${why}`, fileErrno(r.stderr, r.timedOut));
 }
 
 /**
@@ -102,12 +91,7 @@ export function sshHost(session: SshSession): Host {
       if (paths.length === 1 && paths[0] === '/run/systemd/system') return [(await facts()).systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
       if (paths.length === 0) return [];
       const r = await run(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
-      const lines = r.stdout.split('\n');
-      return paths.map((_, i): FileInfo | undefined => {
-        const m = /^(\S+) (\d+) (\d+)$/.exec(lines[i] ?? '');
-        if (!m) return undefined;
-        return { kind: m[1] === 'f' ? 'file' : m[1] === 'd' ? 'directory' : 'other', size: Number(m[2]), mtimeMs: Number(m[3]) * 1000 };
-      });
+      return fileInfosOfStatLines(r.stdout, paths.length);
     },
     async networkInterfaces() {
       return (await facts()).interfaces;
@@ -117,15 +101,7 @@ export function sshHost(session: SshSession): Host {
       if (r.timedOut) throw new HostError(`no answer from the server's resolver within ${opts.timeoutMs} ms`, 'ETIMEOUT');
       if (r.exitCode === 2) throw new HostError(`${name} does not resolve on the server`, 'ENOTFOUND');
       if (r.exitCode !== 0) throw new HostError(`getent ahosts ${name} on the server: ${r.stderr.trim() || `exit status ${r.exitCode}`}`, 'EAI_AGAIN');
-      const seen = new Set<string>();
-      const out: ResolvedAddress[] = [];
-      for (const line of r.stdout.split('\n')) {
-        const address = line.split(/\s+/)[0] ?? '';
-        if (!address || seen.has(address)) continue;
-        seen.add(address);
-        out.push({ address, family: address.includes(':') ? 6 : 4 });
-      }
-      return out;
+      return addressesOfAhosts(r.stdout);
     },
     async nameservers() {
       const text = await this.readFile('/etc/resolv.conf').catch(() => '');
@@ -143,13 +119,7 @@ export function sshHost(session: SshSession): Host {
       const started = performance.now();
       const r = await session.exec(['sh', '-c', REMOTE_SCRIPTS.connect, 'sh', address, String(port), (timeoutMs / 1000).toFixed(1)], { timeoutMs: timeoutMs + 2_000 });
       const durationMs = Math.round(performance.now() - started);
-      const e = r.stderr;
-      const result = (outcome: ProbeOutcome, errno?: string): ProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs });
-      if (r.exitCode === 0) return result('connected');
-      if (r.exitCode === 124 || /timed out/i.test(e)) return result('timeout', 'ETIMEDOUT');
-      const errno = socketErrno(e);
-      if (errno) return result(errno === 'ECONNREFUSED' ? 'refused' : 'unreachable', errno);
-      return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
+      return { address, port, ...tcpConnectOfBash(r), durationMs };
     },
     async probeUdp(address, port, opts) {
       // bash cannot write an empty datagram (printf of nothing writes nothing): a newline goes instead.
@@ -163,18 +133,8 @@ export function sshHost(session: SshSession): Host {
         timeoutMs: opts.timeoutMs + 2_000,
       });
       const durationMs = Math.round(performance.now() - started);
-      const tries = r.stdout.split('\n').filter((l) => l === 'sent').length;
-      const e = r.stderr;
-      const result = (outcome: UdpProbeOutcome, errno?: string): UdpProbeResult => ({ address, port, outcome, ...(errno ? { errno } : {}), durationMs, tries, payload });
-      if (r.exitCode === 0 && /^reply$/m.test(r.stdout)) return result('reply');
-      if (r.exitCode === 5 || r.exitCode === 124) return result('silent');
-      const errno = socketErrno(e);
-      if (errno) return result(errno === 'ECONNREFUSED' ? 'refused' : 'unreachable', errno);
-      if (/Operation not permitted/.test(e)) return result('error', 'EPERM');
-      // A read that fails so is ICMPv6's "administratively prohibited"; a connect, a prohibit route.
-      if (/Permission denied/.test(e)) return result(r.exitCode === 4 ? 'unreachable' : 'error', 'EACCES');
-      if (/Invalid argument/.test(e)) return result('error', 'EINVAL');
-      return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
+      const { outcome, errno, tries } = udpProbeOfBash(r);
+      return { address, port, outcome, ...(errno ? { errno } : {}), durationMs, tries, payload };
     },
     async monotonicUs() {
       // The server's clock when it answered, moved on by the time passed here: no round trip.

@@ -9,7 +9,7 @@
  * a file (a process name, a command line) can pass for a frame.
  */
 export const REMOTE_SCRIPTS = {
-  /** Who and what the server is, in one round trip (see ssh.ts parsePreflight). */
+  /** Who and what the server is, in one round trip (see preflight.ts). */
   preflight: [
     'echo "uid=$(id -u)"',
     'echo "user=$(id -un)"',
