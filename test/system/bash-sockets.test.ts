@@ -26,7 +26,7 @@ describe('udpProbeOfBash on captured /dev/udp probes', () => {
   it.each([
     ['udp-reply', { outcome: 'reply', tries: 1 }],
     ['udp-refused', { outcome: 'refused', errno: 'ECONNREFUSED', tries: 1 }],
-    ['udp-silent', { outcome: 'silent', tries: 2 }],
+    ['udp-silent', { outcome: 'silent', tries: 3 }],
     ['udp-no-route', { outcome: 'unreachable', errno: 'EHOSTUNREACH', tries: 0 }],
     ['udp-prohibited', { outcome: 'error', errno: 'EACCES', tries: 0 }],
   ])('%s', (name, expected) => {

@@ -87,9 +87,10 @@ export function sshHost(session: SshSession): Host {
       return r.stdout.replace(/\n$/, '');
     },
     async stat(paths) {
-      // The server's systemd marker was read on connecting: no round trip for it.
-      if (paths.length === 1 && paths[0] === '/run/systemd/system') return [(await facts()).systemd ? { kind: 'directory', size: 0, mtimeMs: 0 } : undefined];
       if (paths.length === 0) return [];
+      // The preflight stat-ed a few paths readers start with (PREFLIGHT_STAT_PATHS): no round trip for them.
+      const { stats } = await facts();
+      if (paths.every((p) => stats.has(p))) return paths.map((p) => stats.get(p));
       const r = await run(['sh', '-c', REMOTE_SCRIPTS.stat, 'sh', ...paths]);
       return fileInfosOfStatLines(r.stdout, paths.length);
     },

@@ -1,5 +1,7 @@
-import type { HostIdentity, InterfaceAddress } from '../host.js';
+import type { FileInfo, HostIdentity, InterfaceAddress } from '../host.js';
 import { interfacesOfIpAddr } from '../../system/ip-addr.js';
+import { fileInfosOfStatLines } from '../../system/stat.js';
+import { PREFLIGHT_STAT_PATHS } from './remote-scripts.js';
 
 /** What the server said about itself when whyport first reached it (one remote command). */
 export interface ServerFacts {
@@ -7,7 +9,8 @@ export interface ServerFacts {
   /** The user the commands run as there (root with --sudo). */
   user: string | undefined;
   interfaces: InterfaceAddress[];
-  systemd: boolean;
+  /** What each of PREFLIGHT_STAT_PATHS is (undefined where it cannot be stat'ed): the host's stat answers from here. */
+  stats: ReadonlyMap<string, FileInfo | undefined>;
   /** The programs found on PATH there, of those whyport may use. */
   tools: Set<string>;
   /** $SSH_CONNECTION as the server saw it: the client's address and port, the server's address and port. */
@@ -18,8 +21,9 @@ export interface ServerFacts {
 }
 
 /**
- * The output of the preflight script (remote-scripts.ts): `key=value` lines (a key may repeat),
- * then `--ip` and `ip -o addr show`. `atLocalMs` is this process's clock when it came.
+ * The output of the preflight script (remote-scripts.ts): `key=value` lines (a key may repeat; a
+ * `stat=` line per PREFLIGHT_STAT_PATHS, in order), then `--ip` and `ip -o addr show`.
+ * `atLocalMs` is this process's clock when it came.
  */
 export function parsePreflight(out: string, atLocalMs: number): ServerFacts {
   const [head = '', ip = ''] = out.split('\n--ip\n');
@@ -43,7 +47,7 @@ export function parsePreflight(out: string, atLocalMs: number): ServerFacts {
     },
     user: one('user') || undefined,
     interfaces: interfacesOfIpAddr(ip),
-    systemd: one('systemd') === '1',
+    stats: new Map(fileInfosOfStatLines((kv.get('stat') ?? []).join('\n'), PREFLIGHT_STAT_PATHS.length).map((info, i) => [PREFLIGHT_STAT_PATHS[i]!, info])),
     tools: new Set(kv.get('tool') ?? []),
     connection: conn.length === 4 ? { client: conn[0]!, clientPort: Number(conn[1]), server: conn[2]!, serverPort: Number(conn[3]) } : undefined,
     uptimeUs: Number.isFinite(uptime) ? Math.round(uptime * 1e6) : 0,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../../src/host/local.js';
 import { sshHost } from '../../../src/host/ssh/host.js';
+import { SYSTEMD_MARKER, systemdRunning } from '../../../src/system/systemd/units.js';
 import type { SshSession } from '../../../src/host/ssh/session.js';
 import { hostileWords } from '../../helpers/hostile.js';
 import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../../helpers/ssh.js';
@@ -70,6 +71,17 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
     await expect(host.lookup('nosuch.invalid', { timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'ENOTFOUND' });
     const id = await host.identity();
     expect(id).toMatchObject({ root: true, uid: 0, byteOrder: (await localHost.identity()).byteOrder, via: { client: '127.0.0.1', server: '127.0.0.1' } });
+  });
+
+  it('answers the systemd question with the reader the local host uses, from the first round trip', async () => {
+    const host = sshHost(session);
+    const before = session.commands;
+    // This sshd's sessions see a tmpfs /run of their own: no systemd marker there.
+    expect(await systemdRunning(host)).toBe(false);
+    expect(session.commands).toBe(before);
+    // The same stat asked with another path goes to the server, and says the same of the marker.
+    expect(await host.stat([SYSTEMD_MARKER, '/etc'])).toEqual([undefined, expect.objectContaining({ kind: 'directory' })]);
+    expect(session.commands).toBe(before + 1);
   });
 
   it('the batched scans find what the local scans find: the owner of a socket, processes, descendants, cgroups', async () => {

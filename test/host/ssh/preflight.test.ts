@@ -22,6 +22,12 @@ describe('parsePreflight on a captured preflight', () => {
     expect(facts.interfaces.map((i) => i.address)).toEqual(['127.0.0.1', '::1', '10.213.8.1', 'fd00:213:8::1', expect.stringMatching(/^fe80::/)]);
   });
 
+  it('what the paths readers start with are (that sshd has an empty /run: no systemd marker)', () => {
+    expect([...facts.stats]).toEqual([['/run/systemd/system', undefined]]);
+    const dir = parsePreflight(c.stdout.replace('stat=-', 'stat=d 40 1796579382'), 0);
+    expect(dir.stats.get('/run/systemd/system')).toEqual({ kind: 'directory', size: 40, mtimeMs: 1796579382000 });
+  });
+
   it('a server that said nothing: a name for the report, no uid, little-endian', () => {
     expect(parsePreflight('', 0).identity).toEqual({ hostname: 'server', uid: undefined, root: false, byteOrder: 'LE' });
   });
