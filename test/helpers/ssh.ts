@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -130,6 +131,32 @@ export function loopbackSession(sshd: LoopbackSshd): SshSession {
     },
     execaRunner,
   );
+}
+
+/**
+ * For a describe block: a loopback sshd and an open whyport session to it, started before its tests
+ * and stopped after them. Read `sshd` and `session` inside the tests (not before they run).
+ */
+export function loopbackSuite(): { readonly sshd: LoopbackSshd; readonly session: SshSession } {
+  let sshd: LoopbackSshd | undefined;
+  let session: SshSession | undefined;
+  beforeAll(async () => {
+    sshd = await startLoopbackSshd();
+    session = loopbackSession(sshd);
+    await session.open();
+  }, 30_000);
+  afterAll(async () => {
+    await session?.close();
+    await sshd?.stop();
+  });
+  return {
+    get sshd() {
+      return sshd!;
+    },
+    get session() {
+      return session!;
+    },
+  };
 }
 
 /**

@@ -1,14 +1,11 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../../src/host/local.js';
 import { sshHost } from '../../../src/host/ssh/host.js';
 import { SYSTEMD_MARKER, systemdRunning } from '../../../src/system/systemd/units.js';
-import type { SshSession } from '../../../src/host/ssh/session.js';
-import { hostileWords } from '../../helpers/hostile.js';
-import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../../helpers/ssh.js';
+import { HOSTILE_MARKER, hostileWords } from '../../helpers/hostile.js';
+import { loopbackSuite, sshdAvailable } from '../../helpers/ssh.js';
 
 /**
  * The ssh Host against a real sshd on loopback (TESTBED "sshd on loopback"): what it reads must be
@@ -20,32 +17,25 @@ const unavailable = await sshdAvailable();
 if (unavailable) console.warn(`skipping the ssh host tests: ${unavailable}`);
 
 // Each must arrive as itself, and none may run.
-const MARKER = join(tmpdir(), `whyport-pwned-${process.pid}`);
-const HOSTILE = hostileWords(MARKER);
+const HOSTILE = hostileWords();
 
 describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loopback', () => {
-  let sshd: LoopbackSshd;
-  let session: SshSession;
+  const ssh = loopbackSuite();
   let listener: Server;
   let port = 0;
 
   beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    session = loopbackSession(sshd);
-    await session.open();
     listener = createServer();
     await new Promise<void>((r) => listener.listen({ host: '127.0.0.1', port: 0 }, r));
     port = (listener.address() as { port: number }).port;
   });
 
-  afterAll(async () => {
-    await session?.close();
+  afterAll(() => {
     listener?.close();
-    await sshd?.stop();
   });
 
   it('quotes file paths and names the same way: a hostile path is just a file that does not exist', async () => {
-    const host = sshHost(session);
+    const host = sshHost(ssh.session);
     await Promise.all(
       HOSTILE.filter(Boolean).map(async (word) => {
         await expect(host.readFile(`/tmp/${word}`)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -53,11 +43,11 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
       }),
     );
     expect(await host.stat(HOSTILE.map((w) => `/nonexistent/${w}`))).toEqual(HOSTILE.map(() => undefined));
-    expect(existsSync(MARKER)).toBe(false);
+    expect(existsSync(HOSTILE_MARKER)).toBe(false);
   });
 
   it('reads the same machine as the local host does: files, links, the end of a file, stat, names', async () => {
-    const host = sshHost(session);
+    const host = sshHost(ssh.session);
     expect(await host.readFile('/etc/passwd')).toBe(await localHost.readFile('/etc/passwd'));
     expect(await host.readFileTail('/etc/passwd', 40)).toEqual(await localHost.readFileTail('/etc/passwd', 40));
     expect(await host.readFileTail('/etc/hostname', 1 << 20)).toEqual(await localHost.readFileTail('/etc/hostname', 1 << 20));
@@ -74,27 +64,27 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
   });
 
   it('answers the systemd question with the reader the local host uses, from the first round trip', async () => {
-    const host = sshHost(session);
-    const before = session.commands;
+    const host = sshHost(ssh.session);
+    const before = ssh.session.commands;
     // This sshd's sessions see a tmpfs /run of their own: no systemd marker there.
     expect(await systemdRunning(host)).toBe(false);
-    expect(session.commands).toBe(before);
+    expect(ssh.session.commands).toBe(before);
     // The same stat asked with another path goes to the server, and says the same of the marker.
     expect(await host.stat([SYSTEMD_MARKER, '/etc'])).toEqual([undefined, expect.objectContaining({ kind: 'directory' })]);
-    expect(session.commands).toBe(before + 1);
+    expect(ssh.session.commands).toBe(before + 1);
   });
 
   it('the batched scans find what the local scans find: the owner of a socket, processes, descendants, cgroups', async () => {
-    const host = sshHost(session);
+    const host = sshHost(ssh.session);
     const inode = (await localHost.socketInodes([process.pid]))[0]!.inodes as number[];
     const mine = inode.length ? inode : [];
     const [remote, local] = await Promise.all([host.socketOwners(mine, { exhaustive: true }), localHost.socketOwners(mine, { exhaustive: true })]);
     expect(remote.owners.find((o) => o.holders.some((h) => h.pid === process.pid))).toBeTruthy();
     expect(remote.owners.map((o) => o.inode).sort()).toEqual(local.owners.map((o) => o.inode).sort());
     const named = await host.processes({ name: 'sshd', match: 'name' });
-    expect(named.map((p) => p.pid)).toContain(sshd.pid);
+    expect(named.map((p) => p.pid)).toContain(ssh.sshd.pid);
     expect((await host.processes({ name: 'vitest', match: 'full' })).map((p) => p.pid)).toContain(process.pid);
-    expect(await host.descendants(sshd.pid)).toEqual(expect.arrayContaining([sshd.pid]));
+    expect(await host.descendants(ssh.sshd.pid)).toEqual(expect.arrayContaining([ssh.sshd.pid]));
     expect(await host.cgroups([process.pid, 999_999_999])).toEqual(await localHost.cgroups([process.pid, 999_999_999]));
     const [ri] = await host.socketInodes([process.pid]);
     expect(ri).toEqual({ pid: process.pid, inodes: expect.arrayContaining(mine) });
@@ -102,7 +92,7 @@ describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loop
   });
 
   it('connects from the server as nc would: connected, refused', async () => {
-    const host = sshHost(session);
+    const host = sshHost(ssh.session);
     expect(await host.connectTcp('127.0.0.1', port, 2_000)).toMatchObject({ outcome: 'connected' });
     listener.close();
     expect(await host.connectTcp('127.0.0.1', port, 2_000)).toMatchObject({ outcome: 'refused', errno: 'ECONNREFUSED' });

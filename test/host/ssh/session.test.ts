@@ -2,14 +2,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execaRunner } from '../../../src/host/runner.js';
 import { SshSession } from '../../../src/host/ssh/session.js';
 import { turnBatchingRunner } from '../../../src/host/ssh/turns.js';
-import { hostileWords } from '../../helpers/hostile.js';
+import { HOSTILE_MARKER, hostileWords } from '../../helpers/hostile.js';
 import { REPO_ROOT } from '../../helpers/nspawn.js';
 import { freePort } from '../../helpers/servers.js';
-import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../../helpers/ssh.js';
+import { loopbackSuite, sshdAvailable } from '../../helpers/ssh.js';
 
 /**
  * The ssh session against a real sshd on loopback (TESTBED "sshd on loopback"): every argv word
@@ -21,50 +21,37 @@ const unavailable = await sshdAvailable();
 if (unavailable) console.warn(`skipping the ssh session tests: ${unavailable}`);
 
 // Each must arrive as itself, and none may run.
-const MARKER = join(tmpdir(), `whyport-pwned-${process.pid}`);
-const HOSTILE = hostileWords(MARKER);
+const HOSTILE = hostileWords();
 
 describe.skipIf(unavailable !== null)('the ssh session, against a real sshd on loopback', () => {
-  let sshd: LoopbackSshd;
-  let session: SshSession;
-
-  beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    session = loopbackSession(sshd);
-    await session.open();
-  });
-
-  afterAll(async () => {
-    await session?.close();
-    await sshd?.stop();
-  });
+  const ssh = loopbackSuite();
 
   it('hands every argv word to the server exactly as it was, and runs none of them', async () => {
-    const host = turnBatchingRunner(session);
+    const host = turnBatchingRunner(ssh.session);
     const r = await host.run(['printf', '[%s]\\n', ...HOSTILE]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(HOSTILE.map((w) => `[${w}]\n`).join(''));
-    expect(existsSync(MARKER)).toBe(false);
+    expect(existsSync(HOSTILE_MARKER)).toBe(false);
   });
 
   it('commands asked for in one turn go in one round trip, each with its own output and exit status', async () => {
-    const host = turnBatchingRunner(session);
-    const before = await sshd.sessionCount();
+    const host = turnBatchingRunner(ssh.session);
+    const before = await ssh.sshd.sessionCount();
     const [a, b, c] = await Promise.all([
       host.run(['printf', '%s', ...HOSTILE.slice(0, 3)]),
       host.run(['sh', '-c', 'echo out; echo err >&2; exit 3']),
       host.run(['no-such-program-here']),
     ]);
-    expect(await sshd.sessionCount()).toBe(before + 1);
+    expect(await ssh.sshd.sessionCount()).toBe(before + 1);
     expect(a).toMatchObject({ exitCode: 0, stdout: HOSTILE.slice(0, 3).join(''), stderr: '' });
     expect(b).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', missing: false });
     expect(c).toMatchObject({ exitCode: 127, missing: true });
-    expect(existsSync(MARKER)).toBe(false);
+    expect(existsSync(HOSTILE_MARKER)).toBe(false);
   });
 
   it('a command that outlives its timeout is stopped on the server and reported as timed out', async () => {
     const started = performance.now();
-    const r = await turnBatchingRunner(session).run(['sleep', '30'], { timeoutMs: 1_000 });
+    const r = await turnBatchingRunner(ssh.session).run(['sleep', '30'], { timeoutMs: 1_000 });
     expect(r.timedOut).toBe(true);
     expect(performance.now() - started).toBeLessThan(5_000);
   });
@@ -73,7 +60,7 @@ describe.skipIf(unavailable !== null)('the ssh session, against a real sshd on l
     const tmp = mkdtempSync(join(tmpdir(), 'wpt-sigint-'));
     try {
       const cli = join(REPO_ROOT, 'dist', 'cli.js');
-      const child = execa(process.execPath, [cli, '127.0.0.1', String(await freePort('127.0.0.1')), '--ssh', `root@127.0.0.1:${sshd.port}`, '--ssh-option', `UserKnownHostsFile=${sshd.knownHostsPath}`, '--ssh-option', `IdentityFile=${sshd.keyPath}`, '--json'], {
+      const child = execa(process.execPath, [cli, '127.0.0.1', String(await freePort('127.0.0.1')), '--ssh', `root@127.0.0.1:${ssh.sshd.port}`, '--ssh-option', `UserKnownHostsFile=${ssh.sshd.knownHostsPath}`, '--ssh-option', `IdentityFile=${ssh.sshd.keyPath}`, '--json'], {
         reject: false,
         stdin: 'ignore',
         timeout: 20_000,
@@ -98,7 +85,7 @@ describe.skipIf(unavailable !== null)('the ssh session, against a real sshd on l
 
   it('closes its one connection and removes its private directory', async () => {
     const before = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('whyport-ssh-')));
-    const extra = new SshSession({ ...session.settings }, execaRunner);
+    const extra = new SshSession({ ...ssh.session.settings }, execaRunner);
     await extra.open();
     const dirs = readdirSync(tmpdir()).filter((f) => f.startsWith('whyport-ssh-') && !before.has(f));
     expect(dirs).toHaveLength(1);
