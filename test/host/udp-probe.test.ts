@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { probeUdp, udpSendTimes } from '../../src/host/udp-probe.js';
 import { sshHost } from '../../src/host/ssh/host.js';
 import { udpPayloadFor } from '../../src/knowledge/udp-payloads.js';
-import { loopbackSuite, sshdAvailable } from '../helpers/ssh.js';
+import { describeWithLoopbackSshd, sshdAvailable } from '../helpers/ssh.js';
 
 /**
  * The UDP probe on real sockets over loopback (no root needed): a server that answers, one that
@@ -93,12 +93,7 @@ describe('probeUdp on loopback', () => {
   });
 });
 
-const unavailable = await sshdAvailable();
-if (unavailable) console.warn(`skipping the UDP probe over ssh: ${unavailable}`);
-
-describe.skipIf(unavailable !== null)('probeUdp through the ssh host (bash /dev/udp on the server), against a real sshd on loopback', () => {
-  const ssh = loopbackSuite();
-
+describeWithLoopbackSshd('probeUdp through the ssh host (bash /dev/udp on the server), against a real sshd on loopback', await sshdAvailable(), (ssh) => {
   it('reply, refused and silent, as the local probe says; the payload goes byte for byte (NULs included)', async () => {
     const host = sshHost(ssh.session);
     const snmp = udpPayloadFor(161)!;

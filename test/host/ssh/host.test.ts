@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { localHost } from '../../../src/host/local.js';
 import { sshHost } from '../../../src/host/ssh/host.js';
 import { SYSTEMD_MARKER, systemdRunning } from '../../../src/system/systemd/units.js';
 import { HOSTILE_MARKER, hostileWords } from '../../helpers/hostile.js';
-import { loopbackSuite, sshdAvailable } from '../../helpers/ssh.js';
+import { describeWithLoopbackSshd, sshdAvailable } from '../../helpers/ssh.js';
 
 /**
  * The ssh Host against a real sshd on loopback (TESTBED "sshd on loopback"): what it reads must be
@@ -13,14 +13,10 @@ import { loopbackSuite, sshdAvailable } from '../../helpers/ssh.js';
  * the very words it was (the session itself: session.test.ts).
  */
 
-const unavailable = await sshdAvailable();
-if (unavailable) console.warn(`skipping the ssh host tests: ${unavailable}`);
-
 // Each must arrive as itself, and none may run.
 const HOSTILE = hostileWords();
 
-describe.skipIf(unavailable !== null)('the ssh host, against a real sshd on loopback', () => {
-  const ssh = loopbackSuite();
+describeWithLoopbackSshd('the ssh host, against a real sshd on loopback', await sshdAvailable(), (ssh) => {
   let listener: Server;
   let port = 0;
 

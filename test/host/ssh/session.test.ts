@@ -2,56 +2,34 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { execaRunner } from '../../../src/host/runner.js';
 import { SshSession } from '../../../src/host/ssh/session.js';
-import { turnBatchingRunner } from '../../../src/host/ssh/turns.js';
 import { HOSTILE_MARKER, hostileWords } from '../../helpers/hostile.js';
 import { REPO_ROOT } from '../../helpers/nspawn.js';
 import { freePort } from '../../helpers/servers.js';
-import { loopbackSuite, sshdAvailable } from '../../helpers/ssh.js';
+import { describeWithLoopbackSshd, sshdAvailable } from '../../helpers/ssh.js';
 
 /**
  * The ssh session against a real sshd on loopback (TESTBED "sshd on loopback"): every argv word
- * must reach the server as the very word it was, the commands of one turn must share one round
- * trip, and the connection must leave nothing behind.
+ * must reach the server as the very word it was, a command that overruns is stopped, and the
+ * connection must leave nothing behind (the batching of one turn: turns.test.ts).
  */
-
-const unavailable = await sshdAvailable();
-if (unavailable) console.warn(`skipping the ssh session tests: ${unavailable}`);
 
 // Each must arrive as itself, and none may run.
 const HOSTILE = hostileWords();
 
-describe.skipIf(unavailable !== null)('the ssh session, against a real sshd on loopback', () => {
-  const ssh = loopbackSuite();
-
+describeWithLoopbackSshd('the ssh session, against a real sshd on loopback', await sshdAvailable(), (ssh) => {
   it('hands every argv word to the server exactly as it was, and runs none of them', async () => {
-    const host = turnBatchingRunner(ssh.session);
-    const r = await host.run(['printf', '[%s]\\n', ...HOSTILE]);
+    const r = await ssh.session.exec(['printf', '[%s]\\n', ...HOSTILE]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(HOSTILE.map((w) => `[${w}]\n`).join(''));
     expect(existsSync(HOSTILE_MARKER)).toBe(false);
   });
 
-  it('commands asked for in one turn go in one round trip, each with its own output and exit status', async () => {
-    const host = turnBatchingRunner(ssh.session);
-    const before = await ssh.sshd.sessionCount();
-    const [a, b, c] = await Promise.all([
-      host.run(['printf', '%s', ...HOSTILE.slice(0, 3)]),
-      host.run(['sh', '-c', 'echo out; echo err >&2; exit 3']),
-      host.run(['no-such-program-here']),
-    ]);
-    expect(await ssh.sshd.sessionCount()).toBe(before + 1);
-    expect(a).toMatchObject({ exitCode: 0, stdout: HOSTILE.slice(0, 3).join(''), stderr: '' });
-    expect(b).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', missing: false });
-    expect(c).toMatchObject({ exitCode: 127, missing: true });
-    expect(existsSync(HOSTILE_MARKER)).toBe(false);
-  });
-
   it('a command that outlives its timeout is stopped on the server and reported as timed out', async () => {
     const started = performance.now();
-    const r = await turnBatchingRunner(ssh.session).run(['sleep', '30'], { timeoutMs: 1_000 });
+    const r = await ssh.session.exec(['sleep', '30'], { timeoutMs: 1_000 });
     expect(r.timedOut).toBe(true);
     expect(performance.now() - started).toBeLessThan(5_000);
   });
