@@ -41,7 +41,9 @@ const SSH_SLACK_MS = 3_000;
 /**
  * One multiplexed ssh connection to the server for one diagnosis (ControlMaster in a private
  * directory, closed and removed by close()). Every remote command goes through `exec`, which quotes
- * argv once for the remote shell (shell-quote.ts) and counts the commands run.
+ * argv once for the remote shell (shell-quote.ts), bounds it there (framing.ts) and counts the
+ * commands run; `execBatch` sends several in one round trip (turns.ts gathers those of one turn).
+ * When settings.signal aborts (Ctrl-C), every ssh process of the session ends, the master's too.
  */
 export class SshSession {
   #dir: string | undefined;
