@@ -14,7 +14,7 @@ const HOST_MODULES = /^(node:)?(fs|fs\/promises|os|dns|dns\/promises|child_proce
 
 /** Each file allowed to import them, and why it is not a read of the diagnosed host. */
 const ALLOWED: Record<string, string> = {
-  'host/ssh.ts': "the ssh host's private control directory on this machine (mkdtemp, removed at the end), not a read of the server",
+  'host/ssh/session.ts': "the ssh host's private control directory on this machine (mkdtemp, removed at the end), not a read of the server",
   'host/local.ts': 'the local Host implementation itself: the one place that reads this machine for a diagnosis',
   'host/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
   'host/early.ts': "the local host's first command started before the bundle loads: a runner of one argv, taken by host/local.ts's run()",
