@@ -84,8 +84,8 @@ describe('dist/whyport.1', () => {
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, e.name);
-        // The build and bench tools are not the command the page describes.
-        if (e.isDirectory() && !['tools', 'bench'].includes(e.name)) walk(path);
+        // The build tools are not the command the page describes (the bench lives outside src/).
+        if (e.isDirectory() && e.name !== 'tools') walk(path);
         else if (e.name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/\benv\??\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1]!);
       }
     };
