@@ -17,6 +17,7 @@ const FILL_INFLIGHT = 1000;
 const FILL_FD_SLACK = 256;
 export const FILL_TIMEOUT_MS = 120_000;
 
+/** `__fill`: opens `pairs` loopback connections to listeners of its own from `basePort` on, says `ready`, and holds them until killed. */
 export async function fillMode(pairs: number, basePort: number): Promise<void> {
   const nPorts = Math.ceil(pairs / FILL_PAIRS_PER_PORT);
   exitWithParent();

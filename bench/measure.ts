@@ -21,6 +21,7 @@ export interface MeasureConfig {
   namespaces?: { id: string; listeners?: NsListeners };
 }
 
+/** Runs the phase the orchestrator asked for and prints its results (CaseResult[]) as JSON on stdout. */
 export async function measureMode(config: MeasureConfig): Promise<void> {
   const P = config.port;
   const results: CaseResult[] = [];

@@ -3,7 +3,7 @@ import { cpus, loadavg, release } from 'node:os';
 import type { CaseResult } from './timing.js';
 
 export const f1 = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 
 /** A case's median (min … max), its parts' medians, and its problems. */

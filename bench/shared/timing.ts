@@ -16,7 +16,7 @@ export interface Cmd {
   timeoutMs?: number;
 }
 
-export const RUN_TIMEOUT_MS = 120_000;
+const RUN_TIMEOUT_MS = 120_000;
 
 export interface Case {
   id: string;
@@ -30,7 +30,7 @@ export interface Case {
   before?: () => Promise<void>;
 }
 
-export interface Sample {
+interface Sample {
   total: number;
   parts: number[];
   report?: WhyportReport;
@@ -40,7 +40,7 @@ export interface Sample {
   looked?: number;
 }
 
-export interface WhyportReport {
+interface WhyportReport {
   durationMs: number;
   diagnosis: { code: string };
   steps: { id: string; durationMs: number; command?: string; outcome?: string; where?: string; evidence?: Record<string, unknown> }[];
@@ -73,7 +73,8 @@ export interface CaseResult {
   problems: string[];
 }
 
-export function runOnce(cmd: Cmd): Promise<{ ms: number; stdout: string; stderr: string; code: number | null; error?: string }> {
+/** One command as a whole process: wall time from spawn to exit, its output, and why it failed if it did. */
+function runOnce(cmd: Cmd): Promise<{ ms: number; stdout: string; stderr: string; code: number | null; error?: string }> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,7 +99,8 @@ export function runOnce(cmd: Cmd): Promise<{ ms: number; stdout: string; stderr:
   });
 }
 
-export async function runCase(c: Case): Promise<Sample> {
+/** One run of a case: its commands one after another (the stage set first), their times summed. */
+async function runCase(c: Case): Promise<Sample> {
   const parts: number[] = [];
   let report: WhyportReport | undefined;
   let problem: string | undefined;
@@ -149,7 +151,7 @@ export async function measureGroup(title: string, cases: Case[], runs: number, w
   return cases.map((c) => summarise(c, samples.get(c.id)!));
 }
 
-export function summarise(c: Case, list: Sample[]): CaseResult {
+function summarise(c: Case, list: Sample[]): CaseResult {
   const totals = list.map((s) => s.total);
   const result: CaseResult = {
     id: c.id,
