@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createNamespace, type Namespace } from './netns.js';
 import type { ExecOptions, ExecResult, SystemdTestbed } from './nspawn.js';
 import { freePort } from './servers.js';
+import { privateSshdConfig } from './sshd-config.js';
 import { execaRunner } from '../../src/host/runner.js';
 import { SshSession } from '../../src/host/ssh/session.js';
 import { parseSshTarget } from '../../src/host/ssh-target.js';
@@ -281,17 +282,7 @@ async function spawnSshd(
   // sshd takes the first value it reads for a keyword, so the test's own lines go first.
   const config = [
     ...extra,
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey.keyPath}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'LogLevel DEBUG1',
-    'PidFile none',
+    ...privateSshdConfig({ port, listenAddress: '127.0.0.1', hostKeyPath: hostKey.keyPath, authorizedKeysPath: authorizedKeys }),
     'Subsystem sftp /usr/lib/openssh/sftp-server',
   ];
   await writeFile(configPath, `${config.join('\n')}\n`);

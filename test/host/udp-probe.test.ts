@@ -50,8 +50,8 @@ describe('probeUdp on loopback', () => {
     const dns = udpPayloadFor(53)!;
     const before = handles();
     const r = await probeUdp('127.0.0.1', server.port, { timeoutMs: 2000, payload: dns.bytes, payloadName: dns.name });
+    // One try: the reply came before the first retry (250 ms).
     expect(r).toMatchObject({ address: '127.0.0.1', port: server.port, outcome: 'reply', tries: 1, payload: 'dns', replyBytes: 4 });
-    expect(r.durationMs).toBeLessThan(500);
     expect(server.got).toEqual([dns.bytes]);
     // The socket is closed and no retry timer is left.
     await new Promise((res) => setImmediate(res));
@@ -63,8 +63,8 @@ describe('probeUdp on loopback', () => {
     for (const host of ['127.0.0.1', '::1'] as const) {
       const port = await freePort(host);
       const r = await probeUdp(host, port, { timeoutMs: 3000 });
+      // One try: the ICMP error answered the first datagram, before the first retry (250 ms).
       expect(r).toMatchObject({ outcome: 'refused', errno: 'ECONNREFUSED', tries: 1, payload: 'empty' });
-      expect(r.durationMs).toBeLessThan(500);
     }
   });
 
