@@ -5,7 +5,8 @@ import { openPlaybook } from './playbook/source.js';
 import { Facts } from './system/facts.js';
 import { otherNamespaces } from './system/namespaces.js';
 import type { Host } from './host/host.js';
-import { localHost } from './host/local.js';
+import { isLocalHost, localHost, localHostWith } from './host/local.js';
+import type { EarlyReads } from './host/early.js';
 import { abortable, underlying } from './host/abortable.js';
 
 /**
@@ -35,7 +36,7 @@ export function prefetch(playbook: Playbook, ctx: CheckContext): void {
   // machine's address, where only the client's probe runs. The namespaces' socket tables cost as
   // much as ss on a busy host and are read beside it; only on this machine, where a scan that a
   // listener makes needless costs no round trip.
-  const namespaces = used.has('namespaces') && underlying(ctx.host) === localHost;
+  const namespaces = used.has('namespaces') && isLocalHost(underlying(ctx.host));
   if (used.has('forward') || namespaces) {
     ctx.facts
       .resolve(ctx.target.host)
@@ -57,11 +58,11 @@ export interface EarlyStart {
 }
 
 /** Begins a diagnosis with a built-in playbook (already validated); undefined for a playbook file. */
-export async function beginDiagnosis(opts: DiagnoseOptions, signal?: AbortSignal): Promise<EarlyStart | undefined> {
+export async function beginDiagnosis(opts: DiagnoseOptions, signal?: AbortSignal, early?: EarlyReads): Promise<EarlyStart | undefined> {
   if (opts.watch) return undefined;
   const playbook = await openPlaybook(opts.playbook, { precompiledOnly: true });
   if (!playbook) return undefined;
-  const ctx = makeContext(opts, localHost, signal);
+  const ctx = makeContext(opts, localHostWith(early), signal);
   prefetch(playbook, ctx);
   return { playbook, ctx };
 }

@@ -5,7 +5,7 @@ import { PlaybookError, UsageError, formatLintError } from './errors.js';
 import type { CommandIO } from './io.js';
 import { EXIT } from './report/model.js';
 import { BUILT_IN, PACKAGE_ROOT, builtInText } from './paths.js';
-import { stopEarly } from './host/early.js';
+import type { EarlyReads } from './host/early.js';
 import { flagsForWords } from './argv-words.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */
@@ -29,10 +29,10 @@ function version(): string {
 
 /**
  * The whole command line: parses argv (without node and the script), runs, and returns the exit
- * status. Nothing else reads process.argv; heavy modules load only once they are needed, so
+ * status. `startedEarly` are the reads the start-up entry began (src/start.ts), for the local host. Nothing else reads process.argv; heavy modules load only once they are needed, so
  * `--help` costs little more than starting node.
  */
-export async function main(words: readonly string[], io: MainIO = defaultIO()): Promise<number> {
+export async function main(words: readonly string[], io: MainIO = defaultIO(), startedEarly?: EarlyReads): Promise<number> {
   const argv = flagsForWords(words);
   const env: Environment = {
     stdinIsTTY: Boolean(process.stdin.isTTY),
@@ -51,7 +51,7 @@ export async function main(words: readonly string[], io: MainIO = defaultIO()): 
     if (interrupts > 1) process.exit(EXIT.interrupted);
     io.stderr('\nwhyport: stopping… (Ctrl-C again to quit at once)\n');
     controller.abort();
-    stopEarly();
+    startedEarly?.stop();
   };
   process.on('SIGINT', onSigint);
   try {
@@ -86,7 +86,7 @@ export async function main(words: readonly string[], io: MainIO = defaultIO()): 
     const opts = await parseDiagnoseArgs(argv, env, io.stdout, await services);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
-    const early = await (await import('./context.js')).beginDiagnosis(opts, controller.signal);
+    const early = await (await import('./context.js')).beginDiagnosis(opts, controller.signal, startedEarly);
     const { diagnose } = await import('./diagnose.js');
     return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, version: env.version, ...(early ? { early } : {}) });
   } catch (err) {

@@ -28,19 +28,20 @@ if (help !== undefined) process.stdout.write(help);
 else if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) process.stdout.write(`${WHYPORT_VERSION}\n`);
 else {
   // The socket table of a plain diagnosis starts now, on another core, while the bundle loads.
-  startEarly(argv);
-  runBundle(join(dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)), 'whyport.cjs'));
+  const early = startEarly(argv);
+  const bundle = loadBundle(join(dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)), 'whyport.cjs'));
+  bundle?.run(process.argv.slice(2), early);
 }
 
-/** Runs the bundle as Node would require it, compiled from the code cache when there is one. */
-function runBundle(bundle: string): void {
+/** Loads the bundle as Node would require it, compiled from the code cache when there is one. */
+function loadBundle(bundle: string): typeof import('./bundle.js') | undefined {
   let source: string;
   try {
     source = readFileSync(bundle, 'utf8');
   } catch (err) {
     process.stderr.write(`whyport: cannot read ${bundle} (${(err as NodeJS.ErrnoException).code ?? String(err)})\n  hint: the installation is incomplete: install whyport again\n`);
     process.exitCode = 2;
-    return;
+    return undefined;
   }
   const { size, mtimeMs } = statSync(bundle);
   const dir = cacheDir(WHYPORT_VERSION);
@@ -53,6 +54,7 @@ function runBundle(bundle: string): void {
   if (dir && file && (!cachedData || script.cachedDataRejected)) process.once('exit', () => saveCache(script, dir, file, key));
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  return module.exports as typeof import('./bundle.js');
 }
 
 /** The kinds of command that compile different parts of whyport: each subcommand, and a diagnosis. */

@@ -11,25 +11,63 @@ import { socketTableArgv, tcpInUse, udpSocketTableArgv } from './socket-argv.js'
 // the walk: the port's socket table (ss), and for an address of this machine the other network
 // namespaces' TCP tables (/proc/PID/net/tcp, each a walk of the socket hash all namespaces share).
 // The local host takes a result the first time the walk asks for that very command with that very
-// timeout (takeEarly), or that very file (takeEarlyFile); a command line this cannot read for sure
-// starts nothing, and the walk reads for itself as always. The entry and the bundle are separate
-// scripts, so the tables they share hang on globalThis.
+// timeout (EarlyReads.take), or that very file (takeFile); a command line this cannot read for sure
+// starts nothing, and the walk reads for itself as always. The entry hands the reads it started to
+// the bundle's run() as an argument (src/bundle.ts), and main gives them to the local host.
 
-const KEY = Symbol.for('whyport.early');
-const FILES = Symbol.for('whyport.early-files');
 interface Started {
   timeoutMs: number;
   result: Promise<CommandResult>;
   /** Kills the command if it still runs (Ctrl-C). */
   stop(): void;
 }
-function started(): Map<string, Started> {
-  const g = globalThis as { [KEY]?: Map<string, Started> };
-  return (g[KEY] ??= new Map());
-}
-function files(): Map<string, Promise<string>> {
-  const g = globalThis as { [FILES]?: Map<string, Promise<string>> };
-  return (g[FILES] ??= new Map());
+
+/** The reads the start-up entry began for this run, each handed to the local host once. */
+export class EarlyReads {
+  readonly #started = new Map<string, Started>();
+  readonly #files = new Map<string, Promise<string>>();
+
+  /** Records a command begun early (startEarly). */
+  begin(argv: readonly string[], timeoutMs: number): void {
+    this.#started.set(JSON.stringify(argv), { timeoutMs, ...runEarly(argv, timeoutMs) });
+  }
+
+  /** Records a file read begun early (startEarly). */
+  beginFile(path: string): void {
+    const read = readFile(path, 'utf8');
+    read.catch(() => {}); // the walk's own read says why, if it still wants it
+    this.#files.set(path, read);
+  }
+
+  /** The early result for exactly this command and timeout, once; undefined otherwise. */
+  take(argv: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string>; signal?: AbortSignal }, defaultTimeoutMs: number): Promise<CommandResult> | undefined {
+    if (options.input !== undefined || options.env !== undefined) return undefined;
+    const key = JSON.stringify(argv);
+    const s = this.#started.get(key);
+    if (!s || s.timeoutMs !== (options.timeoutMs ?? defaultTimeoutMs)) return undefined;
+    this.#started.delete(key);
+    if (options.signal?.aborted) s.stop();
+    else options.signal?.addEventListener('abort', s.stop, { once: true });
+    return s.result;
+  }
+
+  /** The early read of exactly this file, once; undefined otherwise. */
+  takeFile(path: string): Promise<string> | undefined {
+    const read = this.#files.get(path);
+    if (read) this.#files.delete(path);
+    return read;
+  }
+
+  /** The files whose reading began and has not been taken yet. */
+  filesPending(): string[] {
+    return [...this.#files.keys()];
+  }
+
+  /** Kills every early command still running that the walk has not taken (Ctrl-C before it asked). */
+  stop(): void {
+    for (const s of this.#started.values()) s.stop();
+    this.#started.clear();
+  }
 }
 
 // What the diagnosis command line (src/args.ts) takes; anything else starts nothing.
@@ -82,26 +120,15 @@ export function earlyCommand(args: readonly string[]): { argv: string[]; timeout
   return { argv: protocol === 'udp' ? udpSocketTableArgv(n) : socketTableArgv(n), timeoutMs, host: host!.replace(/^\[|\]$/g, ''), protocol };
 }
 
-/** Starts the command a diagnosis of `args` runs first, if there is one for sure (earlyCommand). */
-export function startEarly(args: readonly string[]): void {
+/** Starts the reads a diagnosis of `args` makes first, if there are some for sure (earlyCommand). */
+export function startEarly(args: readonly string[]): EarlyReads | undefined {
   const c = earlyCommand(args);
-  if (!c) return;
-  started().set(JSON.stringify(c.argv), { timeoutMs: c.timeoutMs, ...runEarly(c.argv, c.timeoutMs) });
+  if (!c) return undefined;
+  const early = new EarlyReads();
+  early.begin(c.argv, c.timeoutMs);
   // A TCP port of this machine: the walk looks in the other namespaces when nothing here listens.
-  if (c.protocol === 'tcp' && isOwnLiteral(c.host)) {
-    for (const path of otherNamespaceTables()) {
-      const read = readFile(path, 'utf8');
-      read.catch(() => {}); // the walk's own read says why, if it still wants it
-      files().set(path, read);
-    }
-  }
-}
-
-/** The early read of exactly this file, once; undefined otherwise. */
-export function takeEarlyFile(path: string): Promise<string> | undefined {
-  const read = files().get(path);
-  if (read) files().delete(path);
-  return read;
+  if (c.protocol === 'tcp' && isOwnLiteral(c.host)) for (const path of otherNamespaceTables()) early.beginFile(path);
+  return early;
 }
 
 /** A literal address of this machine (or localhost): a name would need the resolver. */
@@ -116,7 +143,7 @@ function isOwnLiteral(host: string): boolean {
  * Early reads at most: libuv's thread pool has 4 threads, and the bundle's own reads (its code
  * cache, the playbook) must not queue behind a host's many namespaces; the walk reads the rest.
  */
-const EARLY_FILES = 4;
+export const EARLY_FILES = 4;
 
 /**
  * The TCP tables the namespaces step will read (src/system/namespaces.ts): of each network
@@ -153,24 +180,6 @@ function otherNamespaceTables(): string[] {
   } catch {
     return [];
   }
-}
-
-/** The early result for exactly this command and timeout, once; undefined otherwise. */
-export function takeEarly(argv: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string>; signal?: AbortSignal }, defaultTimeoutMs: number): Promise<CommandResult> | undefined {
-  if (options.input !== undefined || options.env !== undefined) return undefined;
-  const key = JSON.stringify(argv);
-  const s = started().get(key);
-  if (!s || s.timeoutMs !== (options.timeoutMs ?? defaultTimeoutMs)) return undefined;
-  started().delete(key);
-  if (options.signal?.aborted) s.stop();
-  else options.signal?.addEventListener('abort', s.stop, { once: true });
-  return s.result;
-}
-
-/** Kills every early command still running that the walk has not taken (Ctrl-C before it asked). */
-export function stopEarly(): void {
-  for (const s of started().values()) s.stop();
-  started().clear();
 }
 
 /** As the runner runs a command (src/host/runner.ts): argv only, C locale, cwd /, a timeout, a non-zero exit as data. */
