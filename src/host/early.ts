@@ -6,14 +6,14 @@ import { networkInterfaces } from 'node:os';
 import { COMMAND_ENV, type CommandResult } from './runner.js';
 import { socketTableArgv, tcpInUse, udpSocketTableArgv } from './socket-argv.js';
 
-// The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/start.ts)
+// The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/bin/bin.ts)
 // before whyport's bundle is even read, so they run on other cores while node compiles and sets up
 // the walk: the port's socket table (ss), and for an address of this machine the other network
 // namespaces' TCP tables (/proc/PID/net/tcp, each a walk of the socket hash all namespaces share).
 // The local host takes a result the first time the walk asks for that very command with that very
 // timeout (EarlyReads.take), or that very file (takeFile); a command line this cannot read for sure
 // starts nothing, and the walk reads for itself as always. The entry hands the reads it started to
-// the bundle's run() as an argument (src/bundle.ts), and main gives them to the local host.
+// the bundle's run() as an argument (src/bin/bundle.ts), and main gives them to the local host.
 
 interface Started {
   timeoutMs: number;
@@ -70,7 +70,7 @@ export class EarlyReads {
   }
 }
 
-// What the diagnosis command line (src/args.ts) takes; anything else starts nothing.
+// What the diagnosis command line (src/cli/diagnose-args.ts) takes; anything else starts nothing.
 const WITH_VALUE = new Set(['-p', '--process', '-s', '--service', '--timeout']);
 const FLAGS = new Set(['--json', '--markdown', '-y', '--yes', '--no-color', '-v', '--verbose', '-u', '--udp']);
 const DEFAULT_TIMEOUT_MS = 3_000;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { main } from '../../src/bin/main.js';
 import type { Report, StepRecord } from '../../src/report/model.js';
 import { createNamespace, netnsSkipReason, removeAllNamespaces, type Namespace } from '../helpers/netns.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';

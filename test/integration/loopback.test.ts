@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { main } from '../../src/bin/main.js';
 import type { Report, StepRecord } from '../../src/report/model.js';
 import { createNamespace, netnsSkipReason, removeAllNamespaces, type Namespace } from '../helpers/netns.js';
 import { freePort, python3Path, startListener, stopAllListeners, uniqueProcessName } from '../helpers/servers.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { asciiHostName } from './net/host-name.js';
-import { UsageError } from './errors.js';
+import { asciiHostName } from '../net/host-name.js';
+import { UsageError } from '../errors.js';
 
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 

@@ -1,9 +1,9 @@
-import type { EarlyReads } from './host/early.js';
+import type { EarlyReads } from '../host/early.js';
 import { main } from './main.js';
 
 /**
  * Runs whyport with these words and exits with its status: the bundle's entry (dist/whyport.cjs),
- * called by the start-up entry (src/start.ts) with the reads it began, and by src/cli.ts.
+ * called by the start-up entry (src/bin/bin.ts) with the reads it began, and by src/bin/sea-entry.ts.
  */
 export function run(words: readonly string[], early?: EarlyReads): void {
   void main(words, undefined, early).then((status) => {

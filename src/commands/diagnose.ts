@@ -1,20 +1,20 @@
-import type { DiagnoseOptions } from './args.js';
-import { checks } from './checks/index.js';
-import { guessers } from './checks/guesses.js';
-import type { CheckContext } from './checks/check.js';
-import { walk, type WalkResult, type WalkUI } from './engine/walk.js';
-import { UsageError, formatLintError } from './errors.js';
-import { didYouMean } from './playbook/suggest.js';
-import type { Playbook } from './playbook/schema.js';
-import { openPlaybook } from './playbook/source.js';
+import type { DiagnoseOptions } from '../cli/diagnose-args.js';
+import { checks } from '../checks/index.js';
+import { guessers } from '../checks/guesses.js';
+import type { CheckContext } from '../checks/check.js';
+import { walk, type WalkResult, type WalkUI } from '../engine/walk.js';
+import { UsageError, formatLintError } from '../errors.js';
+import { didYouMean } from '../playbook/suggest.js';
+import type { Playbook } from '../playbook/schema.js';
+import { openPlaybook } from '../playbook/source.js';
 import { makeContext, prefetch, type EarlyStart } from './context.js';
-import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from './report/model.js';
+import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from '../report/model.js';
 import type { ServerEnd } from './both-ends.js';
-import type { Host } from './host/host.js';
-import { localHost } from './host/local.js';
-import { underlying } from './host/abortable.js';
-import { showCommand, type Runner } from './system/runner.js';
-import { silentUI, terminalUI } from './ui/terminal.js';
+import type { Host } from '../host/host.js';
+import { localHost } from '../host/local.js';
+import { underlying } from '../host/abortable.js';
+import { showCommand, type Runner } from '../system/runner.js';
+import { silentUI, terminalUI } from '../ui/terminal.js';
 
 const FIX_TIMEOUT_MS = 60_000;
 const RECHECK_TRIES = 4;
@@ -189,14 +189,14 @@ async function applyFix(result: WalkResult, deps: { runner: Runner; recheck: () 
 
 async function printReport(report: Report, opts: DiagnoseOptions, io: DiagnoseIO): Promise<void> {
   if (opts.format === 'json') {
-    const { renderJson } = await import('./report/json.js');
+    const { renderJson } = await import('../report/json.js');
     io.stdout(renderJson(report));
   } else if (opts.format === 'markdown') {
-    const { renderMarkdown } = await import('./report/markdown.js');
+    const { renderMarkdown } = await import('../report/markdown.js');
     io.stdout(renderMarkdown(report, { brief: opts.brief }));
   } else {
-    const { renderText } = await import('./report/text.js');
-    const { outputColumns } = await import('./text/terminal.js');
+    const { renderText } = await import('../report/text.js');
+    const { outputColumns } = await import('../text/terminal.js');
     const width = io.columns ?? outputColumns({ stdout: process.stdout.columns, stderr: process.stderr.columns, env: process.env.COLUMNS });
     io.stdout(renderText(report, { color: opts.color, width, verbose: opts.verbose, brief: opts.brief }));
   }

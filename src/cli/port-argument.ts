@@ -1,6 +1,6 @@
-import type { Host } from './host/host.js';
-import { UsageError } from './errors.js';
-import { WELL_KNOWN_PORTS } from './knowledge/well-known.js';
+import type { Host } from '../host/host.js';
+import { UsageError } from '../errors.js';
+import { WELL_KNOWN_PORTS } from '../knowledge/well-known.js';
 
 /** The transport protocols whyport diagnoses. */
 export type Protocol = 'tcp' | 'udp';

@@ -1,5 +1,5 @@
 // `whyport help` and `whyport version` are the words people try first: they mean --help and
-// --version, as git's and npm's do. Read by the start-up entry (src/start.ts, which prints the
+// --version, as git's and npm's do. Read by the start-up entry (src/bin/bin.ts, which prints the
 // help and the version without loading the bundle) and by main(), so both agree; no parser here.
 
 const SUBCOMMAND_HELP = new Set(['explain', 'baseline', 'playbook', 'checks', 'completion']);

@@ -1,13 +1,13 @@
-import type { DiagnoseOptions } from './args.js';
-import type { CheckContext } from './checks/check.js';
-import type { Playbook } from './playbook/schema.js';
-import { openPlaybook } from './playbook/source.js';
-import { Facts } from './system/facts.js';
-import { otherNamespaces } from './system/namespaces.js';
-import type { Host } from './host/host.js';
-import { isLocalHost, localHost, localHostWith } from './host/local.js';
-import type { EarlyReads } from './host/early.js';
-import { abortable, underlying } from './host/abortable.js';
+import type { DiagnoseOptions } from '../cli/diagnose-args.js';
+import type { CheckContext } from '../checks/check.js';
+import type { Playbook } from '../playbook/schema.js';
+import { openPlaybook } from '../playbook/source.js';
+import { Facts } from '../system/facts.js';
+import { otherNamespaces } from '../system/namespaces.js';
+import type { Host } from '../host/host.js';
+import { isLocalHost, localHost, localHostWith } from '../host/local.js';
+import type { EarlyReads } from '../host/early.js';
+import { abortable, underlying } from '../host/abortable.js';
 
 /**
  * The check context of one diagnosis: the target, the host it reads, and fresh memoised host facts.

@@ -2,13 +2,13 @@ import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import { commandProgram, parseCommandLine } from './command-line.js';
 import type { CommandIO } from './io.js';
-import { UsageError } from './errors.js';
-import { parseHost } from './host.js';
-import { asciiHostName } from './net/host-name.js';
-import { parsePort, type Protocol, type ServiceTable } from './port.js';
-import { SAFE_VALUE } from './engine/safe.js';
-import { parseSshOption, parseSshTarget, type SshTarget } from './host/ssh-target.js';
-import { JSON_CONTRACT_DOC } from './report/model.js';
+import { UsageError } from '../errors.js';
+import { parseHost } from './host-argument.js';
+import { asciiHostName } from '../net/host-name.js';
+import { parsePort, type Protocol, type ServiceTable } from './port-argument.js';
+import { SAFE_VALUE } from '../engine/safe.js';
+import { parseSshOption, parseSshTarget, type SshTarget } from '../host/ssh-target.js';
+import { JSON_CONTRACT_DOC } from '../report/model.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
 export interface DiagnoseOptions {

@@ -4,13 +4,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from './paths.js';
-import { startEarly } from './host/early.js';
-import { flagsForWords } from './argv-words.js';
+import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from '../paths.js';
+import { startEarly } from '../host/early.js';
+import { flagsForWords } from '../cli/argv-words.js';
 
 // dist/cli.cjs, the command npm installs (and dist/cli.js, the same as an ES module, for `node
 // dist/cli.js`; a CommonJS entry starts ~7 ms sooner): it runs whyport (dist/whyport.cjs, one
-// CommonJS bundle of src/cli.ts) through V8's code cache. Node 20 cannot cache the compiled code of ES modules (no
+// CommonJS bundle of src/bin/sea-entry.ts) through V8's code cache. Node 20 cannot cache the compiled code of ES modules (no
 // module.enableCompileCache before 22.1), and compiling whyport's modules was most of what it did
 // before the first host scan; a vm.Script takes the bytes V8 wrote after an earlier run and skips
 // the compilation. The cache lives in whyport's cache directory, one file per kind of command (a
@@ -20,7 +20,7 @@ import { flagsForWords } from './argv-words.js';
 
 declare const WHYPORT_VERSION: string;
 
-// `whyport help` and `whyport version` as their flags (src/argv-words.ts; main() reads them the same).
+// `whyport help` and `whyport version` as their flags (src/cli/argv-words.ts; main() reads them the same).
 const argv = flagsForWords(process.argv.slice(2));
 // --help and --version need none of whyport's code: the help is the text commander printed at build.
 const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? builtInText(BUILT_IN.help) : undefined;

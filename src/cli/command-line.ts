@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { CommandIO } from './io.js';
 
 // Every whyport command parses its words here, so each has the same help and version flags, the

@@ -1,17 +1,17 @@
-import type { DiagnoseOptions } from './args.js';
-import type { CheckContext } from './checks/check.js';
+import type { DiagnoseOptions } from '../cli/diagnose-args.js';
+import type { CheckContext } from '../checks/check.js';
 import { makeContext, prefetch } from './context.js';
-import { walk, type WalkOptions, type WalkResult } from './engine/walk.js';
-import { UsageError } from './errors.js';
-import { procSnapshotArgv, sshHost, statArgv } from './host/ssh/host.js';
-import { SshError, SshSession } from './host/ssh/session.js';
-import { servePaths } from './system/port-servers.js';
-import { NAT_READ_ARGV } from './system/firewall/nat.js';
-import { execaRunner } from './host/runner.js';
-import type { Host } from './host/host.js';
-import type { Playbook } from './playbook/schema.js';
-import { socketTableArgv, udpSocketTableArgv } from './system/socket-query.js';
-import type { Vantages } from './report/model.js';
+import { walk, type WalkOptions, type WalkResult } from '../engine/walk.js';
+import { UsageError } from '../errors.js';
+import { procSnapshotArgv, sshHost, statArgv } from '../host/ssh/host.js';
+import { SshError, SshSession } from '../host/ssh/session.js';
+import { servePaths } from '../system/port-servers.js';
+import { NAT_READ_ARGV } from '../system/firewall/nat.js';
+import { execaRunner } from '../host/runner.js';
+import type { Host } from '../host/host.js';
+import type { Playbook } from '../playbook/schema.js';
+import { socketTableArgv, udpSocketTableArgv } from '../system/socket-query.js';
+import type { Vantages } from '../report/model.js';
 
 /** The server end of a diagnosis: one ssh connection, and the Host that reads the server through it. */
 export interface ServerEnd {

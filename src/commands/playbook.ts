@@ -1,15 +1,15 @@
 import { Option, type Command } from 'commander';
-import type { Environment } from './args.js';
-import { checkCatalog, checks } from './checks/index.js';
-import { commandProgram, parseCommandLine } from './command-line.js';
-import { PlaybookError, UsageError, formatLintError } from './errors.js';
-import type { CommandIO } from './io.js';
-import { evidenceFields, evidenceJsonSchema } from './playbook/load.js';
-import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from './playbook/graph.js';
-import { ASK_OUTCOMES, type Playbook } from './playbook/schema.js';
-import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from './playbook/source.js';
-import { BUILT_IN, builtInPath, builtInText } from './paths.js';
-import { EXIT } from './report/model.js';
+import type { Environment } from '../cli/diagnose-args.js';
+import { checkCatalog, checks } from '../checks/index.js';
+import { commandProgram, parseCommandLine } from '../cli/command-line.js';
+import { PlaybookError, UsageError, formatLintError } from '../errors.js';
+import type { CommandIO } from '../cli/io.js';
+import { evidenceFields, evidenceJsonSchema } from '../playbook/load.js';
+import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from '../playbook/graph.js';
+import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
+import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
+import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
+import { EXIT } from '../report/model.js';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
 export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Environment } from './args.js';
-import { PlaybookError, UsageError, formatLintError } from './errors.js';
-import type { CommandIO } from './io.js';
-import { EXIT } from './report/model.js';
-import { BUILT_IN, PACKAGE_ROOT, builtInText } from './paths.js';
-import type { EarlyReads } from './host/early.js';
-import { flagsForWords } from './argv-words.js';
+import type { Environment } from '../cli/diagnose-args.js';
+import { PlaybookError, UsageError, formatLintError } from '../errors.js';
+import type { CommandIO } from '../cli/io.js';
+import { EXIT } from '../report/model.js';
+import { BUILT_IN, PACKAGE_ROOT, builtInText } from '../paths.js';
+import type { EarlyReads } from '../host/early.js';
+import { flagsForWords } from '../cli/argv-words.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */
 export interface MainIO extends CommandIO {
@@ -29,7 +29,7 @@ function version(): string {
 
 /**
  * The whole command line: parses argv (without node and the script), runs, and returns the exit
- * status. `startedEarly` are the reads the start-up entry began (src/start.ts), for the local host. Nothing else reads process.argv; heavy modules load only once they are needed, so
+ * status. `startedEarly` are the reads the start-up entry began (src/bin/bin.ts), for the local host. Nothing else reads process.argv; heavy modules load only once they are needed, so
  * `--help` costs little more than starting node.
  */
 export async function main(words: readonly string[], io: MainIO = defaultIO(), startedEarly?: EarlyReads): Promise<number> {
@@ -56,19 +56,19 @@ export async function main(words: readonly string[], io: MainIO = defaultIO(), s
   process.on('SIGINT', onSigint);
   try {
     if (argv[0] === 'baseline') {
-      const { runBaseline } = await import('./baseline/command.js');
+      const { runBaseline } = await import('../baseline/command.js');
       return await runBaseline(argv, io);
     }
     if (argv[0] === 'explain') {
-      const { runExplain } = await import('./explain.js');
+      const { runExplain } = await import('../commands/explain.js');
       return await runExplain(argv.slice(1), io);
     }
     if (argv[0] === 'completion' || argv[0] === '__complete') {
-      const { runCompletion } = await import('./completion/command.js');
+      const { runCompletion } = await import('../completion/command.js');
       return await runCompletion(argv, io, env.version);
     }
     if (argv[0] !== undefined && SUBCOMMANDS.has(argv[0])) {
-      const { runSubcommand } = await import('./subcommands.js');
+      const { runSubcommand } = await import('../commands/playbook.js');
       return await runSubcommand(argv, io, env);
     }
     if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
@@ -81,13 +81,13 @@ export async function main(words: readonly string[], io: MainIO = defaultIO(), s
       }
     }
     // A port name is looked up in the diagnosed host's /etc/services, read while the parser loads.
-    const services = Promise.all([import('./port.js'), import('./host/local.js')]).then(([{ readServiceTable }, { localHost }]) => readServiceTable(localHost));
-    const { parseDiagnoseArgs } = await import('./args.js');
+    const services = Promise.all([import('../cli/port-argument.js'), import('../host/local.js')]).then(([{ readServiceTable }, { localHost }]) => readServiceTable(localHost));
+    const { parseDiagnoseArgs } = await import('../cli/diagnose-args.js');
     const opts = await parseDiagnoseArgs(argv, env, io.stdout, await services);
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
-    const early = await (await import('./context.js')).beginDiagnosis(opts, controller.signal, startedEarly);
-    const { diagnose } = await import('./diagnose.js');
+    const early = await (await import('../commands/context.js')).beginDiagnosis(opts, controller.signal, startedEarly);
+    const { diagnose } = await import('../commands/diagnose.js');
     return await diagnose(opts, { stdout: io.stdout, stderr: io.stderr, signal: controller.signal, version: env.version, ...(early ? { early } : {}) });
   } catch (err) {
     return reportError(err, io);

@@ -1,14 +1,14 @@
-import { commandProgram, parseCommandLine } from './command-line.js';
-import { UsageError } from './errors.js';
-import type { CommandIO } from './io.js';
-import type { Host } from './host/host.js';
-import { localHost } from './host/local.js';
-import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from './knowledge/tcp-states.js';
-import { portsOfProgram, protocolsOf, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from './knowledge/well-known.js';
-import { didYouMean } from './playbook/suggest.js';
-import { parsePort, readServiceTable, type Protocol, type ServiceTable } from './port.js';
-import { TCP_STATES, type TcpState } from './system/socket.js';
-import { wrap } from './text/terminal.js';
+import { commandProgram, parseCommandLine } from '../cli/command-line.js';
+import { UsageError } from '../errors.js';
+import type { CommandIO } from '../cli/io.js';
+import type { Host } from '../host/host.js';
+import { localHost } from '../host/local.js';
+import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from '../knowledge/tcp-states.js';
+import { portsOfProgram, protocolsOf, wellKnown, WELL_KNOWN_PORTS, type WellKnownPort } from '../knowledge/well-known.js';
+import { didYouMean } from '../playbook/suggest.js';
+import { parsePort, readServiceTable, type Protocol, type ServiceTable } from '../cli/port-argument.js';
+import { TCP_STATES, type TcpState } from '../system/socket.js';
+import { wrap } from '../text/terminal.js';
 
 /** Where explain writes. */
 export type ExplainIO = CommandIO;
