@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { BUILT_IN, builtInText, cacheDir, readPrivately, writePrivately } from '../paths.js';
-import { startEarly } from '../host/early.js';
+import { startEarly } from './early.js';
 import { flagsForWords } from '../cli/argv-words.js';
 
 // dist/cli.cjs, the command npm installs (and dist/cli.js, the same as an ES module, for `node

@@ -1,4 +1,4 @@
-import type { EarlyReads } from '../host/early.js';
+import type { EarlyReads } from '../host/early-reads.js';
 import { main } from './main.js';
 
 /**

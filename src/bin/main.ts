@@ -5,7 +5,7 @@ import { PlaybookError, UsageError, formatLintError } from '../errors.js';
 import type { CommandIO } from '../cli/io.js';
 import { EXIT } from '../report/model.js';
 import { BUILT_IN, PACKAGE_ROOT, builtInText } from '../paths.js';
-import type { EarlyReads } from '../host/early.js';
+import type { EarlyReads } from '../host/early-reads.js';
 import { flagsForWords } from '../cli/argv-words.js';
 
 /** main()'s I/O: a command's two streams, and the environment tests may replace. */

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import { commandProgram, parseCommandLine } from './command-line.js';
+import { DIAGNOSE_OPTIONS, splitHostPort } from './words.js';
 import type { CommandIO } from './io.js';
 import { UsageError } from '../errors.js';
 import { parseHost } from './host-argument.js';
@@ -76,31 +77,19 @@ function exampleLine({ command, note }: (typeof DIAGNOSE_EXAMPLES)[number]): str
 
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
 export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
-  return commandProgram(io)
+  const program = commandProgram(io)
     .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema   |   whyport checks\n       whyport completion bash|zsh|fish')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
-    .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https; 53/udp for UDP')
-    .option('-u, --udp', 'the port is UDP (the same as writing PORT/udp)')
-    .option('-p, --process <name>', 'the program that should be listening (e.g. myapp)')
-    .option('-s, --service <unit>', 'its systemd unit (e.g. myapp or myapp.service)')
-    .option('--playbook <file|name>', 'a playbook file, or the name of a built-in one', 'default')
-    .option('--set <name=value...>', "answer a playbook input (repeatable), e.g. --set env=prod")
-    .option('--json', 'print the JSON report on stdout, nothing else (its fields: see "JSON report" below)')
-    .option('--markdown', 'print the report as Markdown, for a ticket')
-    .option('--brief', 'text and Markdown: only the verdict, the evidence and the fix (--json is always whole)')
-    .option('-y, --yes', 'never prompt: use flags, likely guesses and defaults')
-    .option('--fix', 'apply the suggested fix (asks first unless --yes), then check again')
-    .addOption(new Option('--timeout <ms>', 'timeout of each probe and command, in milliseconds').default('3000'))
-    .option('--no-color', 'no colours (also NO_COLOR=1)')
-    .option('-v, --verbose', 'show every step’s evidence in the text report')
-    .option('--ssh [server]', 'diagnose both ends: the server side too, over ssh to [USER@]SERVER[:SSHPORT] (default: HOST); nothing is installed there')
-    .option('--ssh-option <key=value>', 'passed to ssh as -o KEY=VALUE (repeatable), e.g. IdentityFile=~/.ssh/ops', (v: string, all: string[] = []) => [...all, v])
-    .option('--sudo', 'with --ssh: run the server-side reads with sudo -n (never asks for a password)')
-    .option('--watch', 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp')
-    .option('--interval <seconds>', 'with --watch: seconds between tries (default 2)')
-    .option('--max <n>', "with --watch: give up after N tries, with the last verdict's exit status")
-    // After the options, so -V stays where --help has always listed it.
+    .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https; 53/udp for UDP');
+  for (const o of DIAGNOSE_OPTIONS) {
+    const option = new Option(o.flags, o.description);
+    if (o.default !== undefined) option.default(o.default);
+    if (o.repeatable) option.argParser((v: string, all: string[] = []) => [...all, v]);
+    program.addOption(option);
+  }
+  // After the options, so -V stays where --help has always listed it.
+  return program
     .version(version, '-V, --version')
     .addHelpText(
       'after',
@@ -125,14 +114,14 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
-    const m = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(hostArg);
+    const m = splitHostPort(hostArg);
     // An IPv6 address alone is a HOST without its PORT; other words with two colons are a typo.
     if (!m && !isIP(hostArg) && /^(\[[^\]]*\]|[^:\[]*):[^:]*:/.test(hostArg)) {
       throw new UsageError(`'${hostArg}' is not HOST:PORT: HOST:PORT has one colon`, 'for IPv6 write [addr]:port, e.g. whyport [2001:db8::5]:7071 (or HOST and PORT as two words)');
     }
     if (!m) throw new UsageError('missing PORT', isIP(hostArg) === 6 ? `usage: whyport HOST PORT (e.g. whyport ${hostArg} 7071, or whyport [${hostArg}]:7071)` : 'usage: whyport HOST PORT (e.g. whyport 10.0.0.5 7071, or whyport 10.0.0.5:7071)');
-    hostArg = m[1]!;
-    portArg = m[2]!;
+    hostArg = m.host;
+    portArg = m.port;
   }
   const host = parseHost(hostArg);
   const { port, name: portName, protocol } = parsePort(portArg, services, o.udp ? 'udp' : undefined);

@@ -6,7 +6,7 @@ import { Facts } from '../system/facts.js';
 import { otherNamespaces } from '../system/namespaces.js';
 import type { Host } from '../host/host.js';
 import { isLocalHost, localHost, localHostWith } from '../host/local.js';
-import type { EarlyReads } from '../host/early.js';
+import type { EarlyReads } from '../host/early-reads.js';
 import { abortable, underlying } from '../host/abortable.js';
 
 /**

@@ -3,7 +3,7 @@ import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
-import type { EarlyReads } from './early.js';
+import type { EarlyReads } from './early-reads.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string> = {
   'host/ssh/session.ts': "the ssh host's private control directory on this machine (mkdtemp, removed at the end), not a read of the server",
   'host/local.ts': 'the local Host implementation itself: the one place that reads this machine for a diagnosis',
   'host/runner.ts': "the runner's execa import: the local host's run() (Host.run is this contract)",
-  'host/early.ts': "the local host's first command started before the bundle loads: a runner of one argv, taken by host/local.ts's run()",
+  'bin/early.ts': "the local host's first command started before the bundle loads: a runner of one argv, taken by host/local.ts's run()",
   'bin/main.ts': "whyport's own files: its package.json version under tests and the help text printed at build",
   'paths.ts': "whyport's own files: where its built-in playbooks are installed",
   'bin/bin.ts': "whyport's own files: the bundle dist/cli.js loads, and V8's code cache of it in whyport's cache directory",

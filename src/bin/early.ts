@@ -3,8 +3,10 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { COMMAND_ENV, type CommandResult } from './runner.js';
-import { socketTableArgv, tcpInUse, udpSocketTableArgv } from './socket-argv.js';
+import { COMMAND_ENV, type CommandResult } from '../host/runner.js';
+import { socketTableArgv, tcpInUse, udpSocketTableArgv } from '../host/socket-argv.js';
+import { COMPLETE_WORD, DIAGNOSE_OPTIONS, optionWords, SUBCOMMANDS, splitHostPort } from '../cli/words.js';
+import type { EarlyReads } from '../host/early-reads.js';
 
 // The slowest reads of a diagnosis on a busy server, started by the start-up entry (src/bin/bin.ts)
 // before whyport's bundle is even read, so they run on other cores while node compiles and sets up
@@ -23,7 +25,7 @@ interface Started {
 }
 
 /** The reads the start-up entry began for this run, each handed to the local host once. */
-export class EarlyReads {
+export class EarlyStart implements EarlyReads {
   readonly #started = new Map<string, Started>();
   readonly #files = new Map<string, Promise<string>>();
 
@@ -70,11 +72,13 @@ export class EarlyReads {
   }
 }
 
-// What the diagnosis command line (src/cli/diagnose-args.ts) takes; anything else starts nothing.
-const WITH_VALUE = new Set(['-p', '--process', '-s', '--service', '--timeout']);
-const FLAGS = new Set(['--json', '--markdown', '-y', '--yes', '--no-color', '-v', '--verbose', '-u', '--udp']);
-const DEFAULT_TIMEOUT_MS = 3_000;
-const SUBCOMMANDS = new Set(['explain', 'baseline', 'playbook', 'checks', 'completion', '__complete', 'help']);
+// What the diagnosis command line takes (src/cli/words.ts, the table commander is given too): the
+// options that leave the first reads as they are; anything else starts nothing.
+const EARLY = DIAGNOSE_OPTIONS.filter((o) => o.early).map(optionWords);
+const WITH_VALUE = new Set(EARLY.filter((o) => o.value === 'required').flatMap((o) => o.names));
+const FLAGS = new Set(EARLY.filter((o) => o.value === 'none').flatMap((o) => o.names));
+const DEFAULT_TIMEOUT_MS = Number(DIAGNOSE_OPTIONS.find((o) => o.flags.startsWith('--timeout'))!.default);
+const NOT_A_HOST = new Set<string>([...SUBCOMMANDS, COMPLETE_WORD, 'help']);
 
 /**
  * The socket-table command a plain diagnosis (`whyport HOST PORT[/udp] [--process P] …`, the
@@ -106,11 +110,11 @@ export function earlyCommand(args: readonly string[]): { argv: string[]; timeout
       return undefined;
     }
   }
-  if (SUBCOMMANDS.has(positionals[0] ?? '')) return undefined;
+  if (NOT_A_HOST.has(positionals[0] ?? '')) return undefined;
   let port: string | undefined;
   let host: string | undefined;
   if (positionals.length === 2) [host, port] = positionals;
-  else if (positionals.length === 1) [, host, port] = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(positionals[0]!) ?? [];
+  else if (positionals.length === 1) ({ host, port } = splitHostPort(positionals[0]!) ?? {});
   const m = port === undefined ? null : /^(\d{1,5})(?:\/(tcp|udp))?$/i.exec(port);
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) return undefined;
   const written = m[2]?.toLowerCase();
@@ -121,10 +125,10 @@ export function earlyCommand(args: readonly string[]): { argv: string[]; timeout
 }
 
 /** Starts the reads a diagnosis of `args` makes first, if there are some for sure (earlyCommand). */
-export function startEarly(args: readonly string[]): EarlyReads | undefined {
+export function startEarly(args: readonly string[]): EarlyStart | undefined {
   const c = earlyCommand(args);
   if (!c) return undefined;
-  const early = new EarlyReads();
+  const early = new EarlyStart();
   early.begin(c.argv, c.timeoutMs);
   // A TCP port of this machine: the walk looks in the other namespaces when nothing here listens.
   if (c.protocol === 'tcp' && isOwnLiteral(c.host)) for (const path of otherNamespaceTables()) early.beginFile(path);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { EARLY_FILES, earlyCommand, startEarly } from '../../src/host/early.js';
+import { EARLY_FILES, earlyCommand, startEarly } from '../../src/bin/early.js';
 import { createNamespace, netnsSkipReason } from '../helpers/netns.js';
 import { localHost } from '../../src/host/local.js';
 import { socketTableArgv, udpSocketTableArgv } from '../../src/host/socket-argv.js';
