@@ -110,8 +110,8 @@ export const firewall = defineCheck({
     const protocol = ctx.target.protocol;
     const what = traffic(protocol);
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
-    const { readFirewall } = await import('../system/firewall/read.js');
-    const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.host, { timeoutMs: ctx.timeoutMs }));
+    const { firewallRules } = await import('../system/firewall/read.js');
+    const reading = await ctx.facts.read(firewallRules, undefined);
     const views = await verdictsFor(p.port, p.host, reading, ctx);
     const relevant = (v: AddressVerdicts) => (v.loopbackTarget ? v.loopback : v.remote);
     const blocked = views.find((v) => relevant(v).verdict !== 'accept');

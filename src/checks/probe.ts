@@ -2,7 +2,7 @@ import { port, positive, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import type { ResolvedAddress } from '../system/facts.js';
-import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
+import { pingOf, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
 import { showCommand } from '../system/runner.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
@@ -216,7 +216,7 @@ async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: n
     ctx.target.protocol === 'udp'
       ? ctx.host.probeUdp(a.address, portNumber, udpProbeOptions(portNumber, timeoutMs)).then((udp) => ({ udp }))
       : ctx.host.connectTcp(a.address, portNumber, timeoutMs).then((tcp) => ({ tcp })),
-    facts.once(`ping:${a.address}`, () => pingOnce(ctx.host, a.address, { timeoutMs })),
+    facts.read(pingOf, { address: a.address, timeoutMs }),
     sharedRoute(facts, a.address),
   ]);
   // Only the neighbour table can tell an on-link host that is up from one that is not, when
