@@ -11,6 +11,7 @@ import { udpPayloadDescription, udpPayloadFor, udpPayloadNote, udpProbeOptions }
 import { tries } from '../text/plural.js';
 import { endpointText } from '../net/endpoint.js';
 import { asciiHostName } from '../net/host-name.js';
+import { portLabel } from '../text/port-label.js';
 
 /** nmap's port states, as far as a plain connect() (TCP) or a probe datagram (UDP) can tell them. */
 export type PortState = 'open' | 'closed' | 'filtered' | 'open-or-filtered' | 'unreachable';
@@ -230,10 +231,6 @@ async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: n
 }
 
 /** The port with its service name when it has one: "443 (https)". */
-export function portLabel(portNumber: number, ctx: CheckContext): string {
-  return ctx.target.portName && ctx.target.port === portNumber ? `${portNumber} (${ctx.target.portName})` : String(portNumber);
-}
-
 /** The command to run on the server next, with the program and unit the user named (the port as `53/udp` for UDP). */
 export function serverCommand(address: string, portNumber: number, process?: string, service?: string, protocol: 'tcp' | 'udp' = 'tcp'): { argv: string[]; command: string } {
   const argv = ['whyport', address, protocol === 'udp' ? `${portNumber}/udp` : String(portNumber), ...(process ? ['--process', process] : []), ...(service ? ['--service', service] : [])];
@@ -283,10 +280,10 @@ export const probe = defineCheck({
     sent: e.str(), sentNote: e.str(), tries: e.num(),
     traffic: e.str(), Traffic: e.str(), refusal: e.str(), fate: e.str(), listenersArgv: e.list(e.str()),
   }),
-  describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
+  describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx.target)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
   async run(p, ctx) {
     const timeoutMs = p.timeout ?? ctx.timeoutMs;
-    const label = portLabel(p.port, ctx);
+    const label = portLabel(p.port, ctx.target);
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) {
       return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${asciiHostName(p.host)}`, evidence: { error: res.error, code: res.code } };
