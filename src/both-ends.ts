@@ -3,7 +3,9 @@ import type { CheckContext } from './checks/check.js';
 import { makeContext, prefetch } from './context.js';
 import { walk, type WalkOptions, type WalkResult } from './engine/walk.js';
 import { UsageError } from './errors.js';
-import { procSnapshotArgv, SshError, SshSession, sshHost } from './host/ssh.js';
+import { procSnapshotArgv, sshHost, statArgv } from './host/ssh/host.js';
+import { SshError, SshSession } from './host/ssh/session.js';
+import { servePaths } from './system/port-servers.js';
 import { NAT_READ_ARGV } from './system/firewall/nat.js';
 import { execaRunner } from './host/runner.js';
 import type { Host } from './host/host.js';
@@ -27,7 +29,9 @@ export function serverEnd(opts: DiagnoseOptions, signal?: AbortSignal): ServerEn
   // What nearly every server walk reads goes with the first round trip, while the client probes:
   // the socket table, the nat rules (is the port forwarded?) and the /proc snapshot.
   const sockets = opts.protocol === 'udp' ? udpSocketTableArgv(opts.port) : socketTableArgv(opts.port);
-  session.settings.preload = [sockets, ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary)];
+  // And, for a well-known port, the stat that says how its program would be started (NOT_LISTENING's fix).
+  const serve = servePaths(opts.port, opts.protocol);
+  session.settings.preload = [sockets, ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary), ...(serve ? [statArgv(serve.all)] : [])];
   return { session, host: sshHost(session) };
 }
 

@@ -3,7 +3,9 @@ import { bindVerdict } from '../analysis/bind.js';
 import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
 import { udpServices } from './sockets.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type CheckContext } from './check.js';
+import { readBindInputs } from '../system/bind-source.js';
+import { bindSourceOf, type BindSource } from '../analysis/bind-source.js';
 import { e, fields } from './evidence.js';
 
 /** How the summaries say it: a TCP socket listens, a UDP one is bound. */
@@ -17,7 +19,21 @@ export const listeners = defineCheck({
   description: 'Listeners on the port (for UDP: the bound sockets): bind address, family, dual-stack, owner',
   outcomes: ['covers', 'loopback-only', 'other-address', 'none', 'error'],
   params: z.object({ port: port(), host: text() }),
-  evidence: fields({ listeners: e.list(e.any()), targetAddresses: e.list(e.str()), ownersHidden: e.bool(), note: e.str(), accepted: e.list(e.str()), missed: e.list(e.str()) }),
+  evidence: fields({
+    listeners: e.list(e.any()),
+    targetAddresses: e.list(e.str()),
+    ownersHidden: e.bool(),
+    note: e.str(),
+    accepted: e.list(e.str()),
+    missed: e.list(e.str()),
+    /** Where the address comes from: a line of its configuration, or an argument of its command line. */
+    bindSource: e.any(),
+    /** That line, as the report's diagnosis.setting: { file, line, text }. */
+    setting: e.object({ file: e.str(), line: e.num(), text: e.str() }),
+    /** What to change, in words, and the command that changes it (or shows where to look). */
+    bindFix: e.str(),
+    bindCommand: e.list(e.str()),
+  }),
   describe: (p, ctx) => listenersCommand(p.port, ctx.target.protocol),
   async run(p, ctx) {
     const protocol = ctx.target.protocol;
@@ -59,12 +75,56 @@ export const listeners = defineCheck({
           evidence: { ...evidence, accepted: v.accepted, missed: v.missed },
         };
       case 'loopback-only':
-        return { outcome: 'loopback-only', status: 'fail', summary: `${words.only}: ${where}`, command, evidence };
+        return { outcome: 'loopback-only', status: 'fail', summary: `${words.only}: ${where}`, command, evidence: { ...evidence, ...(await bindAdvice(listening, addresses, p, ctx)) } };
       case 'other-address':
-        return { outcome: 'other-address', status: 'fail', summary: `${words.on} ${where}, ${words.notOn} ${addresses.join(', ') || p.host}`, command, evidence };
+        return { outcome: 'other-address', status: 'fail', summary: `${words.on} ${where}, ${words.notOn} ${addresses.join(', ') || p.host}`, command, evidence: { ...evidence, ...(await bindAdvice(listening, addresses, p, ctx)) } };
     }
   },
 });
+
+/** `s/.*\/LINE/` for sed: the replacement's own / & \ escaped. */
+const sedReplacement = (line: string) => line.replace(/[\\/&]/g, '\\$&');
+
+/**
+ * Where the listener takes its address from, and what to change there: the line of its
+ * configuration (well-known programs) or the argument of its command line, with the line or the
+ * command line as it should be; where neither shows it, the command that shows its command line.
+ */
+async function bindAdvice(listening: readonly TcpSocket[], addresses: readonly string[], p: { port: number; host: string }, ctx: CheckContext): Promise<Record<string, unknown>> {
+  const owned = listening.find((l) => l.owners?.length);
+  const owner = owned?.owners?.[0];
+  const or = addresses.length ? ` or ${addresses.join(', ')}` : '';
+  if (!owned || !owner) {
+    // Not root: which program it is cannot be seen, so neither its command line nor its files.
+    return { bindFix: 'Find the program and the bind address in its configuration (often bind, listen or host): as root, this shows which program it is', bindCommand: ['ss', `-H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
+  }
+  const bound = endpointText(owned.local.address, owned.local.port);
+  const inputs = await readBindInputs(ctx.host, owner).catch(() => undefined);
+  const source: BindSource | undefined = inputs && bindSourceOf(inputs, { address: owned.local.address, port: owned.local.port });
+  if (!source) {
+    return {
+      bindFix: `Find where ${owner.program} (pid ${owner.pid}) takes ${bound} from — its command line below, or its configuration (often bind, listen or host) — and make it listen on every address (0.0.0.0 / ::)${or}, then restart it`,
+      bindCommand: ['ps', '-o', 'args=', '-p', String(owner.pid)],
+    };
+  }
+  if (source.kind === 'argument') {
+    return {
+      bindSource: source,
+      bindFix: `${owner.program} (pid ${owner.pid}) was started with \`${source.text}\` on its command line, which makes it listen on ${bound} only: stop it and start it again with every address (0.0.0.0 / ::)${or} in its place`,
+      bindCommand: source.replaced,
+    };
+  }
+  const key = source.replacement.split(/[\s=]/)[0];
+  const what = source.commented
+    ? `${source.file} line ${source.line} leaves ${key} at its default, loopback only (\`${source.text}\`, commented out)`
+    : `${source.file} line ${source.line}, \`${source.text}\`, makes ${owner.program} listen on ${bound} only`;
+  return {
+    bindSource: source,
+    setting: { file: source.file, line: source.line, text: source.text },
+    bindFix: `${what}: change that line to \`${source.replacement}\` (every address${addresses.length ? `; or name ${addresses.join(', ')}` : ''}), then restart ${owner.program}${source.argument ? ` (its command line has \`${source.argument}\`, which its service takes from that file; a copy started by hand takes it from the command line alone)` : ''}`,
+    bindCommand: ['sed', '-i', `${source.line}s/.*/${sedReplacement(source.replacement)}/`, source.file],
+  };
+}
 
 function listenersCommand(port: number, protocol: 'tcp' | 'udp'): string {
   return protocol === 'udp' ? `ss -Hulnp 'sport = :${port}'` : `ss -Htlnp 'sport = :${port}'`;

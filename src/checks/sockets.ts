@@ -1,4 +1,5 @@
 import { port, positive, z } from './params.js';
+import { serveAdvice, type ServeAdvice } from '../system/port-servers.js';
 import { DEFAULT_THRESHOLDS, OVERFLOW_SAMPLE_MS, UDP_DROP_SAMPLE_MS } from '../knowledge/thresholds.js';
 import { readSomaxconn, sampleListenOverflows, type OverflowSample } from '../system/accept-queue.js';
 import { endpointText } from '../net/endpoint.js';
@@ -49,6 +50,8 @@ export const sockets = defineCheck({
     acceptQueue: fields({ listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), queue: e.num(), backlog: e.nullable(e.num()), backlogAtMost: e.num(), detail: e.str() }),
     // UDP only.
     protocol: e.str(), services: e.list(e.any()), connected: e.list(e.str()), ephemeral: e.list(e.str()), clients: e.num(),
+    // Nothing holds the port: what usually serves it and how this host starts it, and the search for what mentions the port.
+    serve: e.str(), startCommand: e.list(e.str()), findCommand: e.list(e.str()),
     drops: fields({
       listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), drops: e.num(), growth: e.num(), windowMs: e.num(), queued: e.num(),
       rcvbuf: e.nullable(e.num()), rmemMax: e.nullable(e.num()), rmemDefault: e.nullable(e.num()), rcvbufErrors: e.nullable(e.num()), detail: e.str(), error: e.str(),
@@ -137,6 +140,7 @@ export const sockets = defineCheck({
       }
       return { ...base, outcome: 'listening', status: 'pass', summary: `port ${p.port}: ${tally}`, evidence, ...findings('') };
     }
+    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, p.port, 'tcp', () => ctx.facts.systemdRunning())));
     if (a.recent) {
       return {
         ...base,
@@ -151,6 +155,10 @@ export const sockets = defineCheck({
     return { ...base, outcome: 'none', status: 'fail', summary: `no ${a.outgoingOnly ? 'listener' : 'socket'} on port ${p.port}${a.outgoingOnly ? '' : ' in any state'}${outgoing}`, evidence, ...findings('') };
   },
 });
+
+function serveEvidence(s: ServeAdvice): Record<string, unknown> {
+  return { serve: s.text, ...(s.start ? { startCommand: s.start } : {}), findCommand: s.find };
+}
 
 function tallyOf(counts: Record<string, number>): string {
   return Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ');
@@ -278,6 +286,7 @@ async function runUdp(port: number, ctx: CheckContext): Promise<CheckResult<'lis
   };
 
   if (a.services.length === 0) {
+    Object.assign(evidence, serveEvidence(await serveAdvice(ctx.host, port, 'udp', () => ctx.facts.systemdRunning())));
     const summary = a.otherUse ? `no UDP socket is bound to port ${port} for anyone to reach: ${a.otherUse}` : `no UDP socket on port ${port}`;
     return { ...base, outcome: 'none', status: 'fail', summary, evidence, ...withFindings([]) };
   }

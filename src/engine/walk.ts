@@ -197,9 +197,10 @@ function known(answers: Record<string, string>, steps: StepRecord[]): Record<str
  */
 export function portCommands(target: Pick<ReportTarget, 'port' | 'protocol'>): { listeners: string[]; sockets: string[] } {
   const p = target.protocol === 'udp' ? 'u' : 't';
-  // ss reads its filter from the words after the options: `sport = :80` as three, as a person types it.
-  const filter = ['sport', '=', `:${target.port}`];
-  return { listeners: ['ss', `-H${p}lnp`, ...filter], sockets: ['ss', `-H${p}anp`, ...filter] };
+  // One word, as the steps' own commands pass it (`ss -Htlnp 'sport = :80'`): shown quoted, the
+  // way a shell takes it, and the same argv whether a person or --fix runs it.
+  const filter = `sport = :${target.port}`;
+  return { listeners: ['ss', `-H${p}lnp`, filter], sockets: ['ss', `-H${p}anp`, filter] };
 }
 
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
@@ -345,13 +346,14 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
       ...(evidence.length ? { evidence } : {}),
       ...placed('namespace', spec.namespace, scope),
       ...placed('forward', spec.forward, scope),
+      ...placed('setting', spec.setting, scope),
     },
     fixArgv,
   };
 }
 
 /** A diagnosis field that names an object of the evidence (namespace, forward): there when the walk found it. */
-function placed(key: 'namespace' | 'forward', template: string | undefined, scope: object): Record<string, unknown> {
+function placed(key: 'namespace' | 'forward' | 'setting', template: string | undefined, scope: object): Record<string, unknown> {
   if (template === undefined) return {};
   const v = renderValue(template, scope);
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { [key]: v } : {};

@@ -150,7 +150,7 @@ function knownKeysAt(path: Path): string[] {
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'needs', 'choices', 'default', 'pattern'];
-  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', 'namespace', 'forward'];
+  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', 'namespace', 'forward', 'setting'];
   if (path[0] === 'diagnoses' && path.length === 3) return ['summary', 'apply', 'commands'];
   return [];
 }
@@ -350,7 +350,7 @@ function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<
     checkTemplate(d.title, [...base, 'title'], tc, before, at);
     checkTemplate(d.explanation, [...base, 'explanation'], tc, before, at);
     d.evidence?.forEach((e, i) => checkTemplate(e, [...base, 'evidence', i], tc, before, at));
-    for (const f of ['namespace', 'forward'] as const) if (d[f] !== undefined) checkTemplate(d[f], [...base, f], tc, before, at);
+    for (const f of ['namespace', 'forward', 'setting'] as const) if (d[f] !== undefined) checkTemplate(d[f], [...base, f], tc, before, at);
     if (d.fix) {
       checkTemplate(d.fix.summary, [...base, 'fix', 'summary'], tc, before, at);
       d.fix.commands.forEach((c, i) => {

@@ -87,6 +87,7 @@ export const DiagnosisSchema = z.strictObject({
   fix: z.optional(FixSchema),
   namespace: opt(Template, 'The network namespace the diagnosis was found in: one placeholder naming an object { kind, name, pid } (e.g. "{{ steps.ID.evidence.namespace }}"), reported as diagnosis.namespace'),
   forward: opt(Template, 'The forward the diagnosis follows: one placeholder naming an object { via, to, rule }, reported as diagnosis.forward'),
+  setting: opt(Template, 'The configuration line that decides: one placeholder naming an object { file, line, text }, reported as diagnosis.setting'),
 });
 
 export const PlaybookSchema = z.strictObject({

@@ -81,6 +81,22 @@ export async function containerName(host: Host, c: { runtime: string; id?: strin
   return name || undefined;
 }
 
+/** At most this many namespaces are named one by one in a command; beyond, a loop over lsns finds them. */
+const NAMED_NAMESPACES = 3;
+
+/**
+ * What a person types to look for the port in the other namespaces, with their real pids (the
+ * smallest pid of each, as read): a few are named one by one; many get the loop that finds them
+ * (`lsns -t net -n -o PID`); none, the lsns that lists them — never a bare PID placeholder.
+ */
+export function namespaceSearchCommand(pids: readonly number[], port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
+  const ss = (pid: string) => ['nsenter', '-t', pid, '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
+  // None to look in: the command that lists them shows that.
+  if (pids.length === 0) return 'lsns -t net';
+  if (pids.length <= NAMED_NAMESPACES) return pids.map((pid) => showCommand(ss(String(pid)))).join('; ');
+  return `for pid in $(lsns -t net -n -o PID); do ${showCommand(ss('PIDVAR')).replace('PIDVAR', '"$pid"')}; done`;
+}
+
 /** The commands a person would type to see the same: which namespace, and its listeners (TCP unless told). */
 export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
   const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];

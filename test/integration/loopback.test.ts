@@ -219,12 +219,9 @@ describe('loopback: real listeners, diagnosed through main()', () => {
     }
   });
 
-  it('service-name port: https → 443 in the target (nothing listens there)', async () => {
+  it('service-name port: https → 443 in the target (nothing listens there)', async (ctx) => {
     const ss = await execa('ss', ['-Htln', 'sport = :443'], { reject: false });
-    if (ss.stdout.trim()) {
-      console.warn(`skipped the https check: something listens on port 443 here:\n${ss.stdout}`);
-      return;
-    }
+    if (ss.stdout.trim()) ctx.skip(`something listens on port 443 here:\n${ss.stdout}`);
     const r = await whyport('127.0.0.1', 'https');
     expectDiagnosis(r, 'NOT_LISTENING', 1);
     expect(r.report.target).toMatchObject({ port: 443, portName: 'https' });

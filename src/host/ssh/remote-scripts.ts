@@ -1,7 +1,24 @@
+import { SYSTEMD_MARKER } from '../../system/systemd/units.js';
+import { quoteWord } from '../shell-quote.js';
+
+/**
+ * Paths the preflight stats, so that a reader's stat of them costs no round trip (the ssh host's
+ * stat answers from the preflight): systemd's marker, which the server's walk reads first
+ * (systemdRunning).
+ */
+export const PREFLIGHT_STAT_PATHS: readonly string[] = [SYSTEMD_MARKER];
+
+/** The body of a loop over paths in $p: `KIND SIZE MTIME` (f, d or o), `-` where it cannot be stat'ed. */
+const STAT_PATH = [
+  '  if [ -f "$p" ]; then k=f; elif [ -d "$p" ]; then k=d; elif [ -e "$p" ]; then k=o; else echo -; continue; fi',
+  `  echo "$k $(stat -L -c '%s %Y' -- "$p" 2>/dev/null || echo '0 0')"`,
+];
+
 /**
  * The POSIX sh scripts whyport runs on a server over ssh, each as `sh -c SCRIPT sh ARGS…`: the
  * script is a constant and every value arrives as a positional parameter, quoted once with the
- * rest of argv (shell-quote.ts), so nothing a user or a host gives is ever part of shell syntax.
+ * rest of argv (shell-quote.ts), so nothing a user or a host gives is ever part of shell syntax
+ * (the preflight's PREFLIGHT_STAT_PATHS are whyport's own constants, quoted the same way).
  * They use only what a stock Linux server has: sh, coreutils, grep, findutils, iproute2.
  *
  * Scripts that return many files frame them with NULs: `\0BOUNDARY NAME\0` starts a section, and
@@ -9,13 +26,16 @@
  * a file (a process name, a command line) can pass for a frame.
  */
 export const REMOTE_SCRIPTS = {
-  /** Who and what the server is, in one round trip (see ssh.ts parsePreflight). */
+  /** Who and what the server is, in one round trip (see preflight.ts). */
   preflight: [
     'echo "uid=$(id -u)"',
     'echo "user=$(id -un)"',
     'echo "hostname=$(uname -n)"',
     `printf 'order=%s\\n' "$(printf ab | od -An -tx2 | tr -d ' \\n')"`,
-    '[ -d /run/systemd/system ] && echo systemd=1',
+    `for p in ${PREFLIGHT_STAT_PATHS.map(quoteWord).join(' ')}; do`,
+    '  printf stat=',
+    ...STAT_PATH,
+    'done',
     'for t in ss netstat ip nft iptables iptables-save ufw firewall-cmd tcpdump systemctl journalctl bash getent; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done',
     'echo "uptime=$(cat /proc/uptime)"',
     'echo --ip',
@@ -59,12 +79,7 @@ export const REMOTE_SCRIPTS = {
   tail: ['[ -e "$1" ] && [ ! -f "$1" ] && exit 3', 'size=$(stat -L -c %s -- "$1") || exit 1', 'echo "$size"', 'exec tail -c "$2" -- "$1"'].join('\n'),
 
   /** `KIND SIZE MTIME` per path (f, d or o), `-` where it cannot be stat'ed. */
-  stat: [
-    'for p; do',
-    '  if [ -f "$p" ]; then k=f; elif [ -d "$p" ]; then k=d; elif [ -e "$p" ]; then k=o; else echo -; continue; fi',
-    `  echo "$k $(stat -L -c '%s %Y' -- "$p" 2>/dev/null || echo '0 0')"`,
-    'done',
-  ].join('\n'),
+  stat: ['for p; do', ...STAT_PATH, 'done'].join('\n'),
 
   /**
    * One TCP connect from the server: $1 address, $2 port, $3 seconds. bash's /dev/tcp is the one

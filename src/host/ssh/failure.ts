@@ -1,4 +1,5 @@
-import type { CommandResult } from './runner.js';
+import type { CommandResult } from '../runner.js';
+import { socketErrno } from '../../system/strerror.js';
 
 /**
  * One line for a failed ssh connection: what failed, and what to try. ssh's own words are kept
@@ -12,6 +13,7 @@ export function sshFailure(server: string, r: CommandResult, elapsedMs: number, 
   }
   if (ctx.preflight && ctx.sudo && /sudo: (command not found|not found)|env: .sudo.: No such file/.test(e)) return `${server} has no sudo: drop --sudo, or connect as root`;
   const { host, port, login } = parts(server);
+  const errno = socketErrno(e);
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(e)) {
     // known_hosts names a host on another port than 22 as [host]:port.
     const entry = port === undefined ? host : `'[${host}]:${port}'`;
@@ -22,10 +24,10 @@ export function sshFailure(server: string, r: CommandResult, elapsedMs: number, 
   }
   const denied = /Permission denied \(([^)]*)\)/.exec(e);
   if (denied) return `ssh to ${server}: authentication failed (the server takes: ${denied[1]}) — is your key loaded (ssh-add -l)? try ssh -i KEY ${port ? `-p ${port} ` : ''}${login}, then --ssh-option IdentityFile=KEY`;
-  if (/Connection refused/.test(e)) return `ssh to ${server}: connection refused — nothing listens for ssh there: is sshd running, on port ${port ?? 22}? (another port: --ssh ${host.includes(':') ? login.replace(host, `[${host}]`) : login}:PORT)`;
+  if (errno === 'ECONNREFUSED') return `ssh to ${server}: connection refused — nothing listens for ssh there: is sshd running, on port ${port ?? 22}? (another port: --ssh ${host.includes(':') ? login.replace(host, `[${host}]`) : login}:PORT)`;
   if (r.timedOut || /timed out/i.test(e)) return `ssh to ${server}: no answer (timed out after ${Math.round(elapsedMs / 100) / 10} s) — a firewall drops ssh, or the address is wrong: try ssh -v ${port ? `-p ${port} ` : ''}${login}`;
   if (/Could not resolve hostname/.test(e)) return `ssh to ${server}: the name does not resolve here — check the spelling, or give its address: --ssh ${login.replace(/[^@]*$/, 'ADDRESS')}`;
-  if (/No route to host|Network is unreachable/.test(e)) return `ssh to ${server}: ${/No route/.test(e) ? 'no route to host' : 'network unreachable'} — is the address right? ip route get ${host} shows the way out`;
+  if (errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH') return `ssh to ${server}: ${errno === 'EHOSTUNREACH' ? 'no route to host' : 'network unreachable'} — is the address right? ip route get ${host} shows the way out`;
   if (ctx.preflight) return `ssh to ${server} connected, but the first command failed: ${last || `exit status ${r.exitCode}`}`;
   return `ssh to ${server} failed: ${last || `exit status ${r.exitCode}`}`;
 }
