@@ -5,7 +5,7 @@ import { endpointText } from '../net/endpoint.js';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { findDnat, type DnatForward } from '../analysis/forward.js';
 import { proxyForward, type ProxyForward } from '../analysis/proxy.js';
-import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces } from '../system/namespaces.js';
+import { containerName, namespaceCommands, otherNamespaceAddresses, otherNamespacesOf } from '../system/namespaces.js';
 import { listenersOn, nameNamespace, namespaceRef, type NamedNamespace } from './namespaces.js';
 import { udpReceiversOn, udpSocketsOf } from '../system/namespace-udp.js';
 import type { TcpSocket } from '../system/socket.js';
@@ -154,8 +154,8 @@ async function namespaceOf(address: string, portNumber: number, ctx: CheckContex
     if (udp) return { sockets: await udpSocketsOf(ctx.host) };
     return { sockets: (await ctx.facts.socketTable(portNumber).catch(() => undefined))?.sockets ?? [] };
   }
-  const { views } = await ctx.facts.once('namespaces', () => otherNamespaces(ctx.host));
-  const addresses = await ctx.facts.once('namespace-addresses', () => namespaceAddresses(ctx.host, views));
+  const { views } = await ctx.facts.read(otherNamespacesOf, 'tcp');
+  const addresses = await ctx.facts.read(otherNamespaceAddresses, undefined);
   const i = addresses.findIndex((list) => list.map(normalizeAddress).includes(bare));
   if (i < 0) return undefined;
   // The namespace views carry TCP sockets; for UDP, its own UDP sockets are read once it is known.

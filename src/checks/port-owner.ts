@@ -1,7 +1,7 @@
 import { port, z } from './params.js';
 import { isNamedProcess } from '../system/processes.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
-import { LIST_SOCKETS_COMMAND, listenPort, socketUnits, type SocketUnit } from '../system/systemd/sockets.js';
+import { LIST_SOCKETS_COMMAND, listenPort, socketUnitsOf, type SocketUnit } from '../system/systemd/sockets.js';
 import { unitStatuses } from '../system/systemd/status.js';
 import { normaliseUnit, type UnitDetails } from '../system/systemd/units.js';
 import { udpServices } from './sockets.js';
@@ -135,7 +135,7 @@ function who(holders: Holder[]): string {
 
 /** The socket unit that listens on the port, preferring one that is listening now. */
 async function socketFor(ctx: CheckContext, port: number, protocol: 'tcp' | 'udp'): Promise<SocketUnit | undefined> {
-  const all = await ctx.facts.once('socket-units', () => ctx.facts.systemdRunning().then((running) => (running ? socketUnits(ctx.host, { timeoutMs: ctx.timeoutMs }) : [])));
+  const all = await ctx.facts.read(socketUnitsOf, undefined);
   // ListenDatagram= is UDP's; TCP keeps reading both kinds, as it always has.
   const kinds = protocol === 'udp' ? ['Datagram'] : ['Stream', 'Datagram'];
   const mine = all.filter((s) => s.listen.some((l) => listenPort(l.address) === port && kinds.includes(l.kind)));

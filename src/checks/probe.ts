@@ -2,7 +2,7 @@ import { port, positive, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 import type { ResolvedAddress } from '../system/facts.js';
-import { pingOnce, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
+import { pingOf, pingShowsLife, pingUnavailable, type PingResult } from '../system/ping.js';
 import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
 import { showCommand } from '../system/runner.js';
 import type { ProbeResult } from '../system/tcp-connect.js';
@@ -11,6 +11,7 @@ import { udpPayloadDescription, udpPayloadFor, udpPayloadNote, udpProbeOptions }
 import { tries } from '../text/plural.js';
 import { endpointText } from '../net/endpoint.js';
 import { asciiHostName } from '../net/host-name.js';
+import { portLabel } from '../text/port-label.js';
 
 /** nmap's port states, as far as a plain connect() (TCP) or a probe datagram (UDP) can tell them. */
 export type PortState = 'open' | 'closed' | 'filtered' | 'open-or-filtered' | 'unreachable';
@@ -216,7 +217,7 @@ async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: n
     ctx.target.protocol === 'udp'
       ? ctx.host.probeUdp(a.address, portNumber, udpProbeOptions(portNumber, timeoutMs)).then((udp) => ({ udp }))
       : ctx.host.connectTcp(a.address, portNumber, timeoutMs).then((tcp) => ({ tcp })),
-    facts.once(`ping:${a.address}`, () => pingOnce(ctx.host, a.address, { timeoutMs })),
+    facts.read(pingOf, { address: a.address, timeoutMs }),
     sharedRoute(facts, a.address),
   ]);
   // Only the neighbour table can tell an on-link host that is up from one that is not, when
@@ -230,10 +231,6 @@ async function probeAddress(a: ResolvedAddress, portNumber: number, timeoutMs: n
 }
 
 /** The port with its service name when it has one: "443 (https)". */
-export function portLabel(portNumber: number, ctx: CheckContext): string {
-  return ctx.target.portName && ctx.target.port === portNumber ? `${portNumber} (${ctx.target.portName})` : String(portNumber);
-}
-
 /** The command to run on the server next, with the program and unit the user named (the port as `53/udp` for UDP). */
 export function serverCommand(address: string, portNumber: number, process?: string, service?: string, protocol: 'tcp' | 'udp' = 'tcp'): { argv: string[]; command: string } {
   const argv = ['whyport', address, protocol === 'udp' ? `${portNumber}/udp` : String(portNumber), ...(process ? ['--process', process] : []), ...(service ? ['--service', service] : [])];
@@ -283,10 +280,10 @@ export const probe = defineCheck({
     sent: e.str(), sentNote: e.str(), tries: e.num(),
     traffic: e.str(), Traffic: e.str(), refusal: e.str(), fate: e.str(), listenersArgv: e.list(e.str()),
   }),
-  describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
+  describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx.target)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
   async run(p, ctx) {
     const timeoutMs = p.timeout ?? ctx.timeoutMs;
-    const label = portLabel(p.port, ctx);
+    const label = portLabel(p.port, ctx.target);
     const res = await ctx.facts.resolve(p.host);
     if (!res.ok) {
       return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${asciiHostName(p.host)}`, evidence: { error: res.error, code: res.code } };

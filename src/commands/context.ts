@@ -3,7 +3,7 @@ import type { CheckContext } from '../checks/check.js';
 import type { Playbook } from '../playbook/schema.js';
 import { openPlaybook } from '../playbook/source.js';
 import { Facts } from '../system/facts.js';
-import { otherNamespaces } from '../system/namespaces.js';
+import { otherNamespacesOf } from '../system/namespaces.js';
 import type { Host } from '../host/host.js';
 import { isLocalHost, localHost, localHostWith } from '../host/local.js';
 import type { EarlyReads } from '../host/early-reads.js';
@@ -42,9 +42,7 @@ export function prefetch(playbook: Playbook, ctx: CheckContext): void {
       .resolve(ctx.target.host)
       .then(async (r) => {
         if (!r.ok || !(await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) return;
-        // The same memo key and read as the namespaces check's (src/checks/namespaces.ts).
-        const key = ctx.target.protocol === 'udp' ? 'namespaces:udp' : 'namespaces';
-        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.once(key, () => otherNamespaces(ctx.host, ctx.target.protocol))]);
+        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.read(otherNamespacesOf, ctx.target.protocol)]);
       })
       .catch(() => {});
   }

@@ -1,4 +1,4 @@
-import type { CheckContext, CheckFinding, CheckResult } from '../checks/check.js';
+import { runCheck, type AnyCheck, type CheckContext, type CheckFinding, type CheckResult } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/index.js';
 import { UsageError } from '../errors.js';
 import type { Guess, GuessProviders } from '../checks/guesses.js';
@@ -136,7 +136,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     opts.ui.stepFinished(record);
 
     history[stepId] = record.outcome;
-    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines) || {});
+    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines as Readonly<Record<string, string>> | undefined) || {});
     if (t.kind === 'step') {
       stepId = t.step;
       continue;
@@ -242,7 +242,7 @@ async function checkStep(id: string, step: Step, opts: WalkOptions, scope: objec
   const text = step.title ? renderTemplate(step.title, scope) : check.describe(params.data as never, opts.ctx);
   opts.ui.stepStarted(id, text);
   const started = performance.now();
-  const result = (await check.run(params.data as never, opts.ctx)) as CheckResult;
+  const result = (await runCheck(check as AnyCheck, params.data, opts.ctx)) as CheckResult;
   const record: StepRecord = {
     id,
     check: step.check!,

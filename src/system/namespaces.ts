@@ -6,6 +6,7 @@ export { tcpInUse };
 import type { TcpSocket } from './socket.js';
 import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.js';
 import { showCommand } from './runner.js';
+import { defineReader } from './reader.js';
 
 /** Another network namespace of the host, with what names it (checks/namespaces.ts decides the name) and its TCP sockets. */
 export interface NamespaceView {
@@ -102,3 +103,16 @@ export function namespaceCommands(v: { pid: number; container?: { runtime: strin
   const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
   return `${who}; ${showCommand(ss)}`;
 }
+
+/** The other network namespaces' listeners on TCP or UDP, read from /proc once per diagnosis. */
+export const otherNamespacesOf = defineReader<'tcp' | 'udp', { views: NamespaceView[]; all: NetNamespace[] }>({
+  name: 'other network namespaces',
+  key: (protocol) => protocol,
+  read: (protocol, s) => otherNamespaces(s.host, protocol),
+});
+
+/** The addresses of each other namespace (a view of the TCP scan), once per diagnosis. */
+export const otherNamespaceAddresses = defineReader<void, string[][]>({
+  name: 'addresses of the other network namespaces',
+  read: async (_, s) => namespaceAddresses(s.host, (await s.read(otherNamespacesOf, 'tcp')).views),
+});

@@ -1,4 +1,5 @@
 import { showCommand, type CommandResult, type Runner } from './runner.js';
+import { defineReader } from './reader.js';
 
 /**
  * One ICMP echo with iputils ping, and what came back. ping prints an ICMP error it receives
@@ -128,3 +129,6 @@ export function pingUnavailable(p: PingResult | undefined): boolean {
 function sameAddress(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
+
+/** One ping of an address, once per diagnosis. */
+export const pingOf = defineReader<{ address: string; timeoutMs: number }, PingResult>({ name: 'ping', key: (k) => `${k.address} ${k.timeoutMs}`, read: (k, s) => pingOnce(s.host, k.address, { timeoutMs: k.timeoutMs }) });

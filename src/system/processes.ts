@@ -2,6 +2,7 @@ import type { Host, ProcessInfo } from '../host/host.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { showCommand } from './runner.js';
 import { isProgram, scriptNames } from '../knowledge/program-names.js';
+import { defineReader } from './reader.js';
 
 export type { ProcessInfo } from '../host/host.js';
 
@@ -83,3 +84,6 @@ export function closestProgram(name: string, running: readonly string[]): string
   const best = closest(name, candidates);
   return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
+
+/** Whether a program of that name is installed in the usual program folders, once per diagnosis. */
+export const installedProgram = defineReader<string, boolean>({ name: 'installed program', key: (n) => n, read: (name, s) => isInstalled(s.host, name).catch(() => true) });

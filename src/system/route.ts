@@ -1,5 +1,6 @@
 import { showCommand, type Runner } from './runner.js';
 import type { Facts } from './facts.js';
+import { defineReader, type ReadScope } from './reader.js';
 
 /**
  * How this machine would send a packet to an address (`ip route get`), and what its neighbour
@@ -155,14 +156,16 @@ export function neighbourSilent(n: NeighbourResult | undefined): boolean {
 }
 
 /** `ip route get` once per address per diagnosis: the probe starts it, a later route step reuses it. */
-export function sharedRoute(facts: Facts, address: string): Promise<RouteResult> {
-  return facts.once(`route:${address}`, () => routeTo(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
+export function sharedRoute(facts: ReadScope, address: string): Promise<RouteResult> {
+  return facts.read(routeOf, address);
 }
+const routeOf = defineReader<string, RouteResult>({ name: 'route', key: (a) => a, read: (address, s) => routeTo(s.host, address, { timeoutMs: s.timeoutMs }) });
+const neighbourOfAddress = defineReader<string, NeighbourResult>({ name: 'neighbour', key: (a) => a, read: (address, s) => neighbourOf(s.host, address, { timeoutMs: s.timeoutMs }) });
 
 /**
  * `ip neigh show` once per address per diagnosis. Ask only after traffic to the address has had its
  * chance to make the kernel resolve it (after the TCP probe), or the table says nothing yet.
  */
-export function sharedNeighbour(facts: Facts, address: string): Promise<NeighbourResult> {
-  return facts.once(`neigh:${address}`, () => neighbourOf(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
+export function sharedNeighbour(facts: ReadScope, address: string): Promise<NeighbourResult> {
+  return facts.read(neighbourOfAddress, address);
 }

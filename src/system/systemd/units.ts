@@ -1,5 +1,6 @@
 import type { Host } from '../../host/host.js';
 import { showCommand } from '../runner.js';
+import { defineReader } from '../reader.js';
 
 /** The ActiveState values systemd reports for a loaded (or once-loaded) unit. */
 export type ActiveState = 'active' | 'inactive' | 'failed' | 'activating' | 'deactivating' | 'reloading';
@@ -114,3 +115,6 @@ export async function systemdRunning(host: Host): Promise<boolean> {
   const [info] = await host.stat([SYSTEMD_MARKER]);
   return info !== undefined;
 }
+
+/** Whether systemd is the running init, once per diagnosis. */
+export const systemdRunsReader = defineReader<void, boolean>({ name: 'systemd running', read: (_, s) => systemdRunning(s.host) });
