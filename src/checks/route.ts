@@ -1,7 +1,8 @@
 import { text, z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
-import { neighbourAnswered, neighbourSilent, sharedNeighbour, sharedRoute, type NeighbourResult, type RouteResult } from '../system/route.js';
+import { neighbourOfAddress, routeOfAddress, type NeighbourResult, type RouteResult } from '../system/route.js';
+import { neighbourAnswered, neighbourSilent } from '../analysis/life.js';
 import { asciiHostName } from '../net/host-name.js';
 
 interface AddressRoute {
@@ -55,8 +56,8 @@ export const route = defineCheck({
     if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command: `getent ahosts ${asciiHostName(p.host)}`, evidence: { error: res.error } };
     const routes: AddressRoute[] = await Promise.all(
       res.addresses.map(async (a) => {
-        const r = await sharedRoute(ctx.facts, a.address);
-        const neighbour = r.kind === 'unicast' && r.via === undefined ? await sharedNeighbour(ctx.facts, a.address) : undefined;
+        const r = await ctx.facts.read(routeOfAddress, a.address);
+        const neighbour = r.kind === 'unicast' && r.via === undefined ? await ctx.facts.read(neighbourOfAddress, a.address) : undefined;
         return { address: a.address, route: r, ...(neighbour ? { neighbour } : {}), text: describeRoute(r, neighbour) };
       }),
     );
