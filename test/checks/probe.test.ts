@@ -129,7 +129,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.1', '127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open) }) as never, ctx);
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open) }), ctx);
     expect(res.outcome).toBe('partial');
     expect(res.summary).toBe(`port ${open}: 127.0.0.1 open — 127.0.0.1:${open} accepts connections (the TCP handshake completes); 127.0.0.2 closed — 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered`);
     expect(res.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: `127.0.0.2: 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered` }]);
@@ -141,7 +141,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open, portName: 'myproto' });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }) as never, ctx);
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }), ctx);
     expect(res.outcome).toBe('closed');
     expect(res.summary.startsWith(`port ${open} (myproto): closed`)).toBe(true);
     expect(res.evidence.onServer).toEqual({ argv: ['whyport', '127.0.0.2', String(open), '--process', 'nginx', '--service', 'nginx.service'], command: `whyport 127.0.0.2 ${open} --process nginx --service nginx.service` });
@@ -151,7 +151,7 @@ describe('the probe check', () => {
   it('ping missing: said so in a finding, and the verdict still comes (a refusal needs no ping)', async () => {
     const r = replay({ 'ip route get 127.0.0.2': captured('ip-route', 'get-loopback') });
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }) as never, contextWith(r, facts, { host: 'appserver', port: open }));
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }), contextWith(r, facts, { host: 'appserver', port: open }));
     expect(res.outcome).toBe('closed');
     expect(res.evidence.ping).toBe('missing');
     expect(res.findings).toEqual([expect.objectContaining({ code: 'PING_MISSING' })]);
@@ -162,7 +162,7 @@ describe('the probe check', () => {
   it('a name that does not resolve → unresolved', async () => {
     const r = replay({});
     const facts = new FakeFacts(r, { nosuch: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 1 } });
-    const res = await runCheck(probe, probe.params.parse({ host: 'nosuch', port: '80' }) as never, contextWith(r, facts, { host: 'nosuch', port: 80 }));
+    const res = await runCheck(probe, probe.params.parse({ host: 'nosuch', port: '80' }), contextWith(r, facts, { host: 'nosuch', port: 80 }));
     expect(res).toMatchObject({ outcome: 'unresolved', summary: 'nosuch does not resolve (no such name)' });
   });
 });
@@ -247,7 +247,7 @@ describe('the probe check for a UDP target (real datagrams on loopback)', () => 
   const run = (port: number) => {
     const r = runner();
     const ctx = contextWith(r, new FakeFacts(r, { appserver: resolvedTo('127.0.0.1') }), { host: 'appserver', port, protocol: 'udp' });
-    return runCheck(probe, probe.params.parse({ host: 'appserver', port: String(port) }) as never, ctx);
+    return runCheck(probe, probe.params.parse({ host: 'appserver', port: String(port) }), ctx);
   };
 
   it('an answering port → open; the command is nc -vzu and the probe the UDP one', async () => {
