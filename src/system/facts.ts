@@ -45,7 +45,8 @@ const natRulesOf = defineReader<void, { iptables: IptablesRuleset[]; nft?: NftRu
   name: 'nat rules',
   read: async (_, s) => (await import('./firewall/nat.js')).readNatRules(s.host, { timeoutMs: s.timeoutMs }),
 });
-const interfaceAddresses = defineReader<void, string[]>({ name: 'interface addresses', read: async (_, s) => (await s.host.networkInterfaces()).map((a) => a.address) });
+/** The host's interface addresses (loopback included). */
+export const interfaceAddresses = defineReader<void, string[]>({ name: 'interface addresses', read: async (_, s) => (await s.host.networkInterfaces()).map((a) => a.address) });
 
 /**
  * The host scans of one diagnosis, each run at most once per reader and key and shared (goss caches

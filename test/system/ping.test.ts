@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { icmpErrorKind, parsePing, pingArgv, pingDeadlineSeconds, pingOnce, pingShowsLife, type PingResult } from '../../src/system/ping.js';
+import { icmpErrorKind, parsePing, pingArgv, pingDeadlineSeconds, pingOnce, type PingResult } from '../../src/system/ping.js';
+import { pingShowsLife } from '../../src/analysis/life.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 
 // iputils ping's real output, captured between two network namespaces by
