@@ -3,7 +3,7 @@ import type { $ZodIssue } from 'zod/v4/core';
 import { config, safeParse } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { PlaybookError, type LintError } from '../errors.js';
-import { PlaybookSchema, type Playbook } from './schema.js';
+import { PlaybookSchema, type DiagnosisDoc, type DiagnosisSpec, type Playbook } from './schema.js';
 import { hintFor } from './suggest.js';
 import { fieldName, positionOf, sortProblems, type Path } from './yaml-position.js';
 import type { At } from './branches.js';
@@ -79,6 +79,7 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   const start = pb.start ?? Object.keys(pb.steps)[0]!;
   return Object.assign(pb, {
     steps,
+    diagnoses: Object.fromEntries(Object.entries(pb.diagnoses).map(([code, d]) => [code, diagnosisSpec(d)])),
     ...(pb.server ? { server: { start: pb.server.start, keep: pb.server.keep ?? [] } } : {}),
     inputs: pb.inputs ?? {},
     start,
@@ -88,6 +89,10 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
   });
 }
 
+/** A diagnosis as the engine renders it: an explanation written as sentences becomes one text. */
+function diagnosisSpec(d: DiagnosisDoc): DiagnosisSpec {
+  return Array.isArray(d.explanation) ? { ...d, explanation: d.explanation.map((s) => s.trim()).join(' ') } : { ...d, explanation: d.explanation };
+}
 
 function reportSchemaIssue(issue: $ZodIssue, raw: unknown, at: At): void {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');

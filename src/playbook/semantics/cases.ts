@@ -6,32 +6,53 @@ import { outcomesOfStep, type Semantics } from './context.js';
 
 const CASE_KEY = /^([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)$/;
 
+/** Where a case is written: the key of its `after:` entry, and where its STEP.OUTCOME starts in it. */
+export type CasePlaces = Map<StepCase, { key: string; offset: number }>;
+
 /**
- * The `after: STEP.OUTCOME` cases of a step: each key names another step and one of its outcomes.
- * Returns the cases as the engine walks them, and their branches (partial: an outcome a case
- * leaves out falls back to the step's own) for the outcome checks.
+ * The `after: STEP.OUTCOME` cases of a step: each key names another step and one of its outcomes,
+ * or several (`a.x, b.y:`) that share the branches and parameters, as outcomes share a line of
+ * `on:`. Returns the cases as the engine walks them (one per STEP.OUTCOME, in the order written),
+ * where each is written, and their branches (partial: an outcome a case leaves out falls back to
+ * the step's own) for the outcome checks.
  */
-export function afterCases(s: Semantics, id: string, doc: StepDoc): { cases: StepCase[]; sets: BranchSet[] } {
+export function afterCases(s: Semantics, id: string, doc: StepDoc, places: CasePlaces): { cases: StepCase[]; sets: BranchSet[] } {
   const { pb, at, stepIds } = s;
   const cases: StepCase[] = [];
   const sets: BranchSet[] = [];
+  const written = new Set<string>();
   for (const [key, c] of Object.entries(doc.after ?? {})) {
     const cp: Path = ['steps', id, 'after', key];
-    const m = CASE_KEY.exec(key);
-    if (!m) {
-      at(cp, `'${key}' is not STEP.OUTCOME`, 'name an earlier step and one of its outcomes, e.g. `owner.other:`', { key: true });
-      continue;
+    const named: { step: string; outcome: string; offset: number }[] = [];
+    let from = 0;
+    for (const part of key.split(',').map((p) => p.trim())) {
+      const offset = key.indexOf(part, from);
+      from = offset + part.length;
+      const place = { key: true, offset };
+      const m = CASE_KEY.exec(part);
+      if (!m) {
+        at(cp, `'${part}' is not STEP.OUTCOME`, 'name an earlier step and one of its outcomes, e.g. `owner.other:`', place);
+        continue;
+      }
+      const [, other, outcome] = m as unknown as [string, string, string];
+      if (!pb.steps[other]) at(cp, `unknown step '${other}'`, hintFor(other, stepIds, 'steps'), place);
+      else if (other === id) at(cp, `a step cannot depend on its own outcome`, 'name a step that runs before it', place);
+      else {
+        const theirs = outcomesOfStep(s, pb.steps[other]);
+        if (theirs && !theirs.includes(outcome)) at(cp, `'${outcome}' is not an outcome of step '${other}'`, didYouMean(outcome, theirs) ?? `its outcomes: ${theirs.join(', ')}`, place);
+      }
+      if (written.has(part)) at(cp, `'${part}' has a case above: only the first is ever taken`, 'name each STEP.OUTCOME once', place);
+      written.add(part);
+      named.push({ step: other, outcome, offset });
     }
-    const [, other, outcome] = m as unknown as [string, string, string];
-    if (!pb.steps[other]) at(cp, `unknown step '${other}'`, hintFor(other, stepIds, 'steps'), { key: true });
-    else if (other === id) at(cp, `a step cannot depend on its own outcome`, 'name a step that runs before it', { key: true });
-    else {
-      const theirs = outcomesOfStep(s, pb.steps[other]);
-      if (theirs && !theirs.includes(outcome)) at(cp, `'${outcome}' is not an outcome of step '${other}'`, didYouMean(outcome, theirs) ?? `its outcomes: ${theirs.join(', ')}`, { key: true });
-    }
+    if (!named.length) continue;
     const branches = branchesOfMap(c.on, [...cp, 'on'], at);
     sets.push({ branches, path: [...cp, 'on'], partial: true, compact: true });
-    cases.push({ after: { step: other, outcome }, ...(c.with ? { with: c.with } : {}), outcomes: branches.map((b) => b.branch) });
+    for (const n of named) {
+      const stepCase: StepCase = { after: { step: n.step, outcome: n.outcome }, ...(c.with ? { with: c.with } : {}), outcomes: branches.map((b) => b.branch) };
+      places.set(stepCase, { key, offset: n.offset });
+      cases.push(stepCase);
+    }
   }
   return { cases, sets };
 }
@@ -41,7 +62,7 @@ export function afterCases(s: Semantics, id: string, doc: StepDoc): { cases: Ste
  * the case belongs to. Reachability over every branch over-approximates the roads, so a case
  * found unreachable here is dead for sure.
  */
-export function checkCasesCanApply(steps: Record<string, Step>, serverStart: string | undefined, at: At): void {
+export function checkCasesCanApply(steps: Record<string, Step>, serverStart: string | undefined, places: CasePlaces, at: At): void {
   // With --ssh, a client step's verdict leads on to the server's first step.
   const targets = (step: Step, outcome?: string) =>
     [...(step.cases ?? []).flatMap((c) => c.outcomes), ...step.outcomes]
@@ -62,7 +83,8 @@ export function checkCasesCanApply(steps: Record<string, Step>, serverStart: str
       const before = steps[c.after.step];
       if (!before) continue;
       if (!targets(before, c.after.outcome).some((t) => from(t).has(id))) {
-        at(['steps', id, 'after', `${c.after.step}.${c.after.outcome}`], `this case never applies: no road from '${c.after.step}' with outcome '${c.after.outcome}' leads to '${id}'`, `name a step and outcome that come before '${id}', or remove the case`, { key: true });
+        const { key, offset } = places.get(c) ?? { key: `${c.after.step}.${c.after.outcome}`, offset: 0 };
+        at(['steps', id, 'after', key], `this case never applies: no road from '${c.after.step}' with outcome '${c.after.outcome}' leads to '${id}'`, `name a step and outcome that come before '${id}', or remove the case`, { key: true, offset });
       }
     }
   }

@@ -5,7 +5,7 @@ import { outcomesOfStep, semanticsOf } from './context.js';
 import { checkEntries } from './entries.js';
 import { checkDiagnosisKeys, checkFixCommands } from './diagnoses.js';
 import { checkStepRuns, ownBranches } from './steps.js';
-import { afterCases, checkCasesCanApply } from './cases.js';
+import { afterCases, checkCasesCanApply, type CasePlaces } from './cases.js';
 import { checkBranchSet } from './outcomes.js';
 import { checkPlaceholders } from './placeholders.js';
 import { checkInputPatterns } from './inputs.js';
@@ -24,18 +24,19 @@ export function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): 
   checkDiagnosisKeys(s);
 
   let brokenLinks = false;
+  const places: CasePlaces = new Map();
   const steps: Record<string, Step> = {};
   for (const [id, doc] of Object.entries(pb.steps)) {
     checkStepRuns(s, id, doc);
     const own = ownBranches(s, id, doc);
-    const { cases, sets } = afterCases(s, id, doc);
+    const { cases, sets } = afterCases(s, id, doc, places);
     const outcomes = outcomesOfStep(s, doc);
     for (const set of [...own, ...sets]) if (checkBranchSet(s, id, doc, set, outcomes).brokenLinks) brokenLinks = true;
     steps[id] = stepOf(doc, own[0] ?? sets[0], cases);
   }
 
   const serverStart = pb.server?.start !== undefined && steps[pb.server.start] ? pb.server.start : undefined;
-  if (!brokenLinks) checkCasesCanApply(steps, serverStart, at);
+  if (!brokenLinks) checkCasesCanApply(steps, serverStart, places, at);
   checkPlaceholders(s, steps);
   checkInputPatterns(s);
   checkFixCommands(s);

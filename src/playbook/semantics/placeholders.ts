@@ -49,7 +49,8 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
     const base: Path = ['diagnoses', code];
     const before = [...(leadsTo.get(code) ?? [])];
     check(d.title, [...base, 'title'], before);
-    check(d.explanation, [...base, 'explanation'], before);
+    if (typeof d.explanation === 'string') check(d.explanation, [...base, 'explanation'], before);
+    else d.explanation.forEach((sentence, i) => check(sentence, [...base, 'explanation', i], before));
     d.evidence?.forEach((e, i) => check(e, [...base, 'evidence', i], before));
     for (const f of ['namespace', 'forward', 'setting'] as const) if (d[f] !== undefined) check(d[f], [...base, f], before);
     if (d.fix) {
