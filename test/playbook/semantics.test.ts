@@ -11,6 +11,8 @@ import { PlaybookError, formatLintError } from '../../src/errors.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { transition } from '../../src/engine/transition.js';
 
+const LANGUAGE = join(import.meta.dirname, '../fixtures/playbooks/language');
+
 function problems(text: string): string[] {
   try {
     parsePlaybook(text, 'p.yaml', checkCatalog());
@@ -21,30 +23,7 @@ function problems(text: string): string[] {
   return [];
 }
 
-const TWO_DIAGNOSES = `version: 2
-name: sentences
-steps:
-  sockets:
-    check: sockets
-    with: { port: "{{ target.port }}" }
-    on:
-      accept-queue-full: FULL
-      else: FULL_TOO
-diagnoses:
-  FULL:
-    title: full
-    explanation:
-      - "{{ steps.sockets.evidence.acceptQueue.owner }} has a full queue."
-      - &why >-
-        The kernel parks new connections
-        until the program calls accept().
-  FULL_TOO:
-    title: full too
-    explanation:
-      - >
-        It is full.
-      - *why
-`;
+const TWO_DIAGNOSES = readFileSync(join(LANGUAGE, 'shared-sentences.yaml'), 'utf8');
 
 describe('an explanation written as sentences', () => {
   it('is one text, the sentences joined with spaces, a sentence shared by anchor in both', () => {
@@ -70,35 +49,7 @@ describe('an explanation written as sentences', () => {
   });
 });
 
-const CASES = `version: 2
-name: cases
-steps:
-  where:
-    check: target
-    with: { host: "{{ target.host }}" }
-    on: { unresolved: DOWN, remote: probe, local: sockets }
-  probe:
-    check: probe
-    with: { host: "{{ target.host }}", port: "{{ target.port }}" }
-    on:
-      open: UP
-      filtered, prohibited, closed: sockets
-      else: DOWN
-  sockets:
-    check: sockets
-    with: { port: "{{ target.port }}" }
-    on: { listening: UP, else: DOWN }
-    after:
-      probe.filtered, probe.prohibited:
-        on: { listening: SILENT }
-      probe.closed:
-        on: { listening: REFUSED }
-diagnoses:
-  UP: { title: up, explanation: up }
-  DOWN: { title: down, explanation: down }
-  SILENT: { title: silent, explanation: silent }
-  REFUSED: { title: refused, explanation: refused }
-`;
+const CASES = readFileSync(join(LANGUAGE, 'after-several.yaml'), 'utf8');
 
 describe('one after: case for several earlier outcomes', () => {
   it('is a case for each, in the order written, sharing the branches', () => {
