@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/checks/check.js';
+import { runCheck, type CheckContext } from '../../src/checks/check.js';
 import { sockets } from '../../src/checks/sockets.js';
 import { isLoopback } from '../../src/net/address.js';
 import { localHost } from '../../src/host/local.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable } from '../../src/system/socket.js';
 import { parseSs } from '../../src/system/ss.js';
+import { Facts } from '../../src/system/facts.js';
 
 // The sockets check over real captures (test/fixtures/capture-socket-states.sh): which outcome
 // comes out, what lands in the evidence for the playbook's diagnoses, and which findings are left
@@ -26,7 +27,7 @@ function context(file: string, port: number, nstat: string[] = []): { ctx: Check
   };
   // This machine's files and cgroups, the replayed nstat.
   const host = { ...localHost, run: runner.run };
-  const facts = { socketTable: async () => table, localAddresses: async () => [] };
+  const facts = Object.assign(new Facts(host, { timeoutMs: 1000 }), { socketTable: async () => table, localAddresses: async () => [] });
   const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
   return { ctx, ran };
 }
@@ -36,7 +37,7 @@ const params = (port: number, more: Record<string, unknown> = {}) => sockets.par
 describe('the sockets check', () => {
   it('a full accept queue: accept-queue-full, the queue and the overflow growth in evidence', async () => {
     const { ctx, ran } = context('states-accept-queue-owners.txt', 7086, [text('nstat', 'before-overflow.txt'), text('nstat', 'after-overflow.txt')]);
-    const r = await sockets.run(params(7086), ctx);
+    const r = await runCheck(sockets, params(7086), ctx);
     expect(r.outcome).toBe('accept-queue-full');
     expect(r.status).toBe('fail');
     expect(r.summary).toBe('port 7086: the accept queue of 127.0.0.1:7086 is full (2 waiting, backlog 1); 1 LISTEN, 4 ESTABLISHED, 4 SYN_SENT');
@@ -56,14 +57,14 @@ describe('the sockets check', () => {
 
   it('nstat failing: the counter is read from /proc/net/netstat instead, the outcome unchanged', async () => {
     const { ctx } = context('states-accept-queue-owners.txt', 7086, []);
-    const r = await sockets.run(params(7086), ctx);
+    const r = await runCheck(sockets, params(7086), ctx);
     expect(r.outcome).toBe('accept-queue-full');
     expect(r.evidence.overflows).toMatchObject({ source: '/proc/net/netstat', command: 'grep TcpExt: /proc/net/netstat' });
   });
 
   it('CLOSE_WAIT past the threshold: close-wait-leak, one evidence line per process', async () => {
     const { ctx, ran } = context('states-close-wait-owners.txt', 7081);
-    const r = await sockets.run(params(7081), ctx);
+    const r = await runCheck(sockets, params(7081), ctx);
     expect(r.outcome).toBe('close-wait-leak');
     expect(r.summary).toMatch(/^port 7081: 27 CLOSE_WAIT not closed by leaky-srv \(pid \d+\) and others \(threshold 20\); 1 LISTEN, 27 CLOSE_WAIT, 27 FIN_WAIT2$/);
     expect(ran).toEqual([]);
@@ -76,7 +77,7 @@ describe('the sockets check', () => {
 
   it('closeWaitThreshold from the playbook (a string after templating) moves the line', async () => {
     const { ctx } = context('states-close-wait-owners.txt', 7081);
-    const r = await sockets.run(params(7081, { closeWaitThreshold: '28' }), ctx);
+    const r = await runCheck(sockets, params(7081, { closeWaitThreshold: '28' }), ctx);
     expect(r.outcome).toBe('listening');
     expect((r.evidence.thresholds as { closeWait: number }).closeWait).toBe(28);
     expect(() => params(7081, { closeWaitThreshold: '0' })).toThrow();
@@ -84,14 +85,14 @@ describe('the sockets check', () => {
 
   it('half-open connections are a finding beside the listening outcome', async () => {
     const { ctx } = context('states-syn-recv-owners.txt', 7082);
-    const r = await sockets.run(params(7082), ctx);
+    const r = await runCheck(sockets, params(7082), ctx);
     expect(r.outcome).toBe('listening');
     expect(r.findings?.map((f) => f.code)).toEqual(['SYN_RECV_MANY']);
   });
 
   it('a killed server: recent, and the finding that a server was here', async () => {
     const { ctx } = context('states-killed-closed.txt', 7084);
-    const r = await sockets.run(params(7084), ctx);
+    const r = await runCheck(sockets, params(7084), ctx);
     expect(r.outcome).toBe('recent');
     expect(r.summary).toBe('no listener on port 7084, but 3 TIME_WAIT: something used this port recently');
     expect(r.findings?.map((f) => f.code)).toEqual(['SERVER_GONE']);
@@ -101,7 +102,7 @@ describe('the sockets check', () => {
 
   it('nothing on the port: none, no findings', async () => {
     const { ctx } = context('empty.txt', 7099);
-    const r = await sockets.run(params(7099), ctx);
+    const r = await runCheck(sockets, params(7099), ctx);
     expect(r).toMatchObject({ outcome: 'none', summary: 'no socket on port 7099 in any state', evidence: { states: {}, total: 0 } });
     expect(r.findings).toBeUndefined();
   });
