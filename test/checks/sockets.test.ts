@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCheck, type CheckContext } from '../../src/checks/check.js';
-import { sockets } from '../../src/checks/sockets.js';
+import { decideTcp, decideUdp, sockets, type TcpSocketsReadings } from '../../src/checks/sockets.js';
 import { isLoopback } from '../../src/net/address.js';
 import { localHost } from '../../src/host/local.js';
 import type { CommandResult, Runner } from '../../src/system/runner.js';
@@ -105,5 +105,77 @@ describe('the sockets check', () => {
     const r = await runCheck(sockets, params(7099), ctx);
     expect(r).toMatchObject({ outcome: 'none', summary: 'no socket on port 7099 in any state', evidence: { states: {}, total: 0 } });
     expect(r.findings).toBeUndefined();
+  });
+});
+
+// The decision alone, on plain readings: what each outcome says, and where the units and samples read
+// beside the table land in the evidence.
+describe("the sockets step's decision", () => {
+  const tcpTable = (file: string, port: number): SocketTable => ({ source: 'ss', command: `ss -Htan '( sport = :${port} or dport = :${port} )'`, sockets: parseSs(text('ss', file)), ownersHidden: false, notices: [] });
+  const udpTable = (file: string): SocketTable => ({ source: 'ss', protocol: 'udp', command: 'ss -Huanm', sockets: parseSs(text('ss', file), { protocol: 'udp' }), ownersHidden: false, notices: [] });
+  const at = (protocol: 'tcp' | 'udp', port: number) => ({ target: { host: '127.0.0.1', port, protocol }, timeoutMs: 1000 });
+  const tcp = (file: string, port: number, more: Partial<TcpSocketsReadings> = {}): TcpSocketsReadings => ({ protocol: 'tcp', table: tcpTable(file, port), own: [], units: {}, ...more });
+  const serve = { text: 'Port 7099 is usually served by nothing whyport knows', find: ['grep', '-rlswI', '--', '7099', '/etc'] };
+
+  it('a table that could not be read: error, with the command to read it by hand', () => {
+    expect(sockets.decide({ protocol: 'tcp', error: 'ss is not installed' }, params(7071), at('tcp', 7071))).toEqual({
+      outcome: 'error',
+      status: 'fail',
+      summary: 'could not read the socket table: ss is not installed',
+      command: "ss -Htan '( sport = :7071 or dport = :7071 )'",
+      evidence: {},
+    });
+    expect(sockets.decide({ protocol: 'udp', error: 'no ss' }, params(53), at('udp', 53))).toMatchObject({ outcome: 'error', summary: 'could not read the UDP socket table: no ss', command: "ss -Huanm '( sport = :53 or dport = :53 )'" });
+  });
+
+  it('accept-queue-full: the owner’s unit and the overflow sample as read', () => {
+    const r = tcp('states-accept-queue-owners.txt', 7086, { units: { 11652: 'stuck.service' }, overflows: { first: 3, second: 5, growth: 2, intervalMs: 300, source: 'nstat', command: 'nstat -az TcpExtListenOverflows' } });
+    const d = decideTcp(r, params(7086));
+    expect(d.outcome).toBe('accept-queue-full');
+    expect(d.evidence.acceptQueue).toMatchObject({ listener: '127.0.0.1:7086', owner: 'stuck-srv (pid 11652)', pid: 11652, unit: 'stuck.service', queue: 2, backlog: 1 });
+    expect(d.evidence.acceptQueue?.detail).toBe("127.0.0.1:7086 held by stuck-srv (pid 11652) (unit stuck.service): 2 connections wait for accept(), backlog 1");
+    expect(d.evidence.overflows).toMatchObject({ growth: 2, detail: 'the kernel dropped 2 more connections for a full accept queue within 300 ms (nstat TcpExtListenOverflows: 3 → 5; the counter covers every listener on this host)' });
+  });
+
+  it('an overflow counter that could not be read is said as such', () => {
+    const d = decideTcp(tcp('states-accept-queue-owners.txt', 7086, { overflows: 'nstat is not installed' }), params(7086));
+    expect(d.evidence.overflows).toEqual({ error: 'nstat is not installed', detail: "the kernel's listen-overflow counter could not be read: nstat is not installed" });
+  });
+
+  it('close-wait-leak: each process with its unit', () => {
+    const table = tcpTable('states-close-wait-owners.txt', 7081);
+    const pids = [...new Set(table.sockets.filter((s) => s.state === 'CLOSE_WAIT').flatMap((s) => (s.owners ?? []).map((o) => o.pid)))];
+    const d = decideTcp({ protocol: 'tcp', table, own: [], units: { [pids[0]!]: 'leaky.service' } }, params(7081));
+    expect(d.outcome).toBe('close-wait-leak');
+    expect(d.evidence.closeWait?.perProcess?.some((l) => / in leaky\.service: \d+ CLOSE_WAIT$/.test(l))).toBe(true);
+  });
+
+  it('listening, recent, none: the serve advice only where nothing listens', () => {
+    expect(decideTcp(tcp('states-syn-recv-owners.txt', 7082), params(7082))).toMatchObject({ outcome: 'listening', status: 'pass' });
+    const recent = decideTcp(tcp('states-killed-closed.txt', 7084, { serve }), params(7084));
+    expect(recent).toMatchObject({ outcome: 'recent', evidence: { serve: serve.text, findCommand: serve.find } });
+    const none = decideTcp(tcp('empty.txt', 7099, { serve }), params(7099));
+    expect(none).toMatchObject({ outcome: 'none', summary: 'no socket on port 7099 in any state', evidence: { serve: serve.text } });
+    expect(none.evidence.startCommand).toBeUndefined();
+  });
+
+  it('UDP: none with the serve advice, listening when not watched, receive-drops from the sample, and a sample that failed', () => {
+    const none = decideUdp({ protocol: 'udp', port: { table: udpTable('empty.txt') }, units: {}, serve }, 7099);
+    expect(none).toMatchObject({ outcome: 'none', summary: 'no UDP socket on port 7099', evidence: { protocol: 'udp', serve: serve.text } });
+    const table = udpTable('udp-port-7271.txt');
+    expect(decideUdp({ protocol: 'udp', port: { table }, units: {} }, 7271)).toMatchObject({ outcome: 'listening', summary: 'UDP port 7271: 1 UNCONN' });
+    const sample = { first: { sockets: table.sockets, counters: { rcvbufErrors: 10, inErrors: 10 } }, second: { sockets: table.sockets, counters: { rcvbufErrors: 12, inErrors: 12 } }, windowMs: 500, rmemMax: 212992, rmemDefault: 212992 };
+    const drops = decideUdp({ protocol: 'udp', port: { table }, units: {}, drops: sample }, 7271);
+    expect(drops.outcome).toBe('receive-drops');
+    expect(drops.summary).toBe('UDP port 7271: 0.0.0.0:7271 (a process not visible from here) has a full queue that stayed full for 500 ms (48 in all); 1664 of 2304 bytes queued, net.core.rmem_max 212992');
+    expect(drops.evidence.drops).toMatchObject({ listener: '0.0.0.0:7271', rcvbufErrors: 2, windowMs: 500 });
+    const failed = decideUdp({ protocol: 'udp', port: { table }, units: {}, drops: '/proc/net/snmp could not be read (EACCES)' }, 7271);
+    expect(failed).toMatchObject({ outcome: 'listening', evidence: { drops: { error: '/proc/net/snmp could not be read (EACCES)' } } });
+    expect(failed.findings?.map((f) => f.code)).toContain('UDP_PAST_DROPS');
+  });
+
+  it('prefetch: the socket table of the port, for the target’s protocol', () => {
+    const calls = sockets.prefetch!(params(7071), at('udp', 7071));
+    expect(calls.map((c) => [c.reader.name, c.key])).toEqual([['socket table', { port: 7071, protocol: 'udp' }]]);
   });
 });
