@@ -29,7 +29,7 @@ const socketsEvidence = fields({
   listeners: e.list(e.any()), synRecv: e.num(), finWait2: e.num(), outgoingOnly: e.num(),
   timeWait: fields({ total: e.num(), serverSide: e.num(), clientSide: e.num() }),
   closeWait: fields({ total: e.num(), serverSide: e.num(), clientSide: e.num(), threshold: e.num(), owner: e.str(), unit: e.str(), byProcess: e.list(e.any()), perProcess: e.list(e.str()), clientsByProcess: e.list(e.any()) }),
-  overflows: fields({ error: e.str(), detail: e.str(), source: e.str(), first: e.num(), second: e.num(), growth: e.num(), intervalMs: e.num() }),
+  overflows: fields({ error: e.str(), detail: e.str(), source: e.str(), command: e.str(), first: e.num(), second: e.num(), growth: e.num(), intervalMs: e.num() }),
   recent: fields({ sockets: e.any(), counts: e.map(e.str(), e.num()), holders: e.any() }),
   acceptQueue: fields({ listener: e.str(), owner: e.str(), pid: e.num(), unit: e.str(), queue: e.num(), backlog: e.nullable(e.num()), backlogAtMost: e.num(), detail: e.str() }),
   // UDP only.
