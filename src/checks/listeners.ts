@@ -1,10 +1,13 @@
 import { port, text, z } from './params.js';
 import { bindVerdict } from '../analysis/bind.js';
+import { udpServices } from '../analysis/udp-sockets.js';
 import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
-import { udpServices } from './sockets.js';
+import { resolution, socketTableOf } from '../system/facts.js';
+import { udpPortOf } from '../system/udp-port.js';
+import { readOf } from '../system/reader.js';
 import { defineCheck, type CheckContext } from './check.js';
-import { readBindInputs } from '../system/bind-source.js';
+import { bindInputsOf, type BindInputs } from '../system/bind-source.js';
 import { bindSourceOf, type BindSource } from '../analysis/bind-source.js';
 import { e, fields } from './evidence.js';
 
@@ -34,26 +37,31 @@ export const listeners = defineCheck({
     bindFix: e.str(),
     bindCommand: e.list(e.str()),
   }),
-  describe: (p, ctx) => listenersCommand(p.port, ctx.target.protocol),
-  async run(p, ctx) {
+  describe: (p, at) => listenersCommand(p.port, at.target.protocol),
+  prefetch: (p, at) => [readOf(socketTableOf, { port: p.port, protocol: at.target.protocol }), readOf(resolution, p.host)],
+  async read(p, ctx): Promise<ListenersReadings> {
     const protocol = ctx.target.protocol;
-    const command = listenersCommand(p.port, protocol);
     let table: SocketTable;
     let listening: TcpSocket[];
     try {
-      // For UDP what a datagram to the port reaches: a bound, unconnected socket that is not a
-      // client's ephemeral port. ss prints v6only for UDP wildcards too, so dual-stack is read as
-      // for TCP (netstat and /proc do not show it: Linux's dual-stack default is assumed).
-      if (protocol === 'udp') ({ table, services: listening } = await udpServices(ctx, p.port));
-      else {
-        table = await ctx.facts.socketTable(p.port);
-        listening = table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === p.port);
-      }
+      ({ table, listening } = await readListening(ctx, p.port));
     } catch (err) {
-      return { outcome: 'error', status: 'fail', summary: `could not read the ${protocol === 'udp' ? 'UDP ' : ''}socket table: ${(err as Error).message}`, command, evidence: {} };
+      return { protocol, error: (err as Error).message };
     }
     const res = await ctx.facts.resolve(p.host);
     const addresses = res.ok ? res.addresses.map((a) => a.address) : [];
+    const r: ListenersReadings = { protocol, table, listening, addresses };
+    const kind = bindVerdict(listening, addresses).kind;
+    // Where the address comes from is read only for a listener that misses the target.
+    const owner = listening.find((l) => l.owners?.length)?.owners?.[0];
+    if ((kind === 'loopback-only' || kind === 'other-address') && owner) r.bindInputs = await ctx.facts.read(bindInputsOf, { pid: owner.pid, program: owner.program });
+    return r;
+  },
+  decide(r, p) {
+    const { protocol } = r;
+    const command = listenersCommand(p.port, protocol);
+    if ('error' in r) return { outcome: 'error', status: 'fail', summary: `could not read the ${protocol === 'udp' ? 'UDP ' : ''}socket table: ${r.error}`, command, evidence: {} };
+    const { table, listening, addresses } = r;
     const evidence = {
       listeners: listening.map(describeListener),
       targetAddresses: addresses,
@@ -75,12 +83,39 @@ export const listeners = defineCheck({
           evidence: { ...evidence, accepted: v.accepted, missed: v.missed },
         };
       case 'loopback-only':
-        return { outcome: 'loopback-only', status: 'fail', summary: `${words.only}: ${where}`, command, evidence: { ...evidence, ...(await bindAdvice(listening, addresses, p, ctx)) } };
+        return { outcome: 'loopback-only', status: 'fail', summary: `${words.only}: ${where}`, command, evidence: { ...evidence, ...bindAdvice(r, p) } };
       case 'other-address':
-        return { outcome: 'other-address', status: 'fail', summary: `${words.on} ${where}, ${words.notOn} ${addresses.join(', ') || p.host}`, command, evidence: { ...evidence, ...(await bindAdvice(listening, addresses, p, ctx)) } };
+        return { outcome: 'other-address', status: 'fail', summary: `${words.on} ${where}, ${words.notOn} ${addresses.join(', ') || p.host}`, command, evidence: { ...evidence, ...bindAdvice(r, p) } };
     }
   },
 });
+
+/** What the listeners step reads: the port's listeners (for UDP its bound service sockets), the target's addresses, and where a missing listener takes its address from. */
+export type ListenersReadings =
+  | { protocol: 'tcp' | 'udp'; error: string }
+  | {
+      protocol: 'tcp' | 'udp';
+      table: SocketTable;
+      listening: TcpSocket[];
+      /** What the host name resolves to ([] when it does not). */
+      addresses: string[];
+      /** The first owned listener's command line and configuration, when the listeners miss the target. */
+      bindInputs?: BindInputs | undefined;
+    };
+
+/**
+ * The sockets a connection to the port reaches: TCP's LISTEN sockets; for UDP a bound, unconnected
+ * socket that is not a client's ephemeral port. ss prints v6only for UDP wildcards too, so
+ * dual-stack is read as for TCP (netstat and /proc do not show it: Linux's dual-stack default is assumed).
+ */
+async function readListening(ctx: CheckContext, port: number): Promise<{ table: SocketTable; listening: TcpSocket[] }> {
+  if (ctx.target.protocol === 'udp') {
+    const reading = await ctx.facts.read(udpPortOf, port);
+    return { table: reading.table, listening: udpServices(reading, port) };
+  }
+  const table = await ctx.facts.socketTable(port);
+  return { table, listening: table.sockets.filter((s) => s.state === 'LISTEN' && s.local.port === port) };
+}
 
 /** `s/.*\/LINE/` for sed: the replacement's own / & \ escaped. */
 const sedReplacement = (line: string) => line.replace(/[\\/&]/g, '\\$&');
@@ -90,16 +125,17 @@ const sedReplacement = (line: string) => line.replace(/[\\/&]/g, '\\$&');
  * configuration (well-known programs) or the argument of its command line, with the line or the
  * command line as it should be; where neither shows it, the command that shows its command line.
  */
-async function bindAdvice(listening: readonly TcpSocket[], addresses: readonly string[], p: { port: number; host: string }, ctx: CheckContext): Promise<Record<string, unknown>> {
+function bindAdvice(r: { protocol: 'tcp' | 'udp'; listening: readonly TcpSocket[]; addresses: readonly string[]; bindInputs?: BindInputs | undefined }, p: { port: number; host: string }) {
+  const { listening, addresses } = r;
   const owned = listening.find((l) => l.owners?.length);
   const owner = owned?.owners?.[0];
   const or = addresses.length ? ` or ${addresses.join(', ')}` : '';
   if (!owned || !owner) {
     // Not root: which program it is cannot be seen, so neither its command line nor its files.
-    return { bindFix: 'Find the program and the bind address in its configuration (often bind, listen or host): as root, this shows which program it is', bindCommand: ['ss', `-H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
+    return { bindFix: 'Find the program and the bind address in its configuration (often bind, listen or host): as root, this shows which program it is', bindCommand: ['ss', `-H${r.protocol === 'udp' ? 'u' : 't'}lnp`, `sport = :${p.port}`] };
   }
   const bound = endpointText(owned.local.address, owned.local.port);
-  const inputs = await readBindInputs(ctx.host, owner).catch(() => undefined);
+  const inputs = r.bindInputs;
   const source: BindSource | undefined = inputs && bindSourceOf(inputs, { address: owned.local.address, port: owned.local.port });
   if (!source) {
     return {

@@ -1,6 +1,7 @@
 import type { Host } from '../host/host.js';
 import { bindSettingOf, type BindSetting } from '../knowledge/bind-settings.js';
 import { argvOf } from './processes.js';
+import { defineReader } from './reader.js';
 
 /** What says where a listener's address comes from: its owner's command line, and its configuration files when whyport knows the program. */
 export interface BindInputs {
@@ -52,3 +53,10 @@ export async function readBindInputs(host: Host, owner: { pid: number; program: 
   const files = (await Promise.all(readable.map(async (path) => ({ path, text: await host.readFile(path).catch(() => '') })))).filter((f) => f.text !== '');
   return { program: owner.program, pid: owner.pid, argv, spec, files };
 }
+
+/** What says where a listener's address comes from (readBindInputs), once per owner; undefined when it could not be read. */
+export const bindInputsOf = defineReader<{ pid: number; program: string }, BindInputs | undefined>({
+  name: 'bind inputs',
+  key: ({ pid, program }) => `${pid} ${program}`,
+  read: (owner, s) => readBindInputs(s.host, owner).catch(() => undefined),
+});

@@ -1,5 +1,7 @@
 import type { Host } from '../host/host.js';
 import { wellKnown } from '../knowledge/well-known.js';
+import { defineReader } from './reader.js';
+import { systemdRunsReader } from './systemd/units.js';
 
 /** What should serve a port nothing listens on, and how to start it on this host; and the search for what is configured to use the port. */
 export interface ServeAdvice {
@@ -56,3 +58,10 @@ export async function serveAdvice(host: Host, port: number, protocol: 'tcp' | 'u
   if (start) return { text: `${usual}, installed here and not running: start it with ${how}, below; if something else should serve the port, ${mentions}`, start, find };
   return { text: `${usual}, which is not installed here: install the program that should serve the port and start it; ${mentions}`, find };
 }
+
+/** For a port nothing listens on: what should serve it and how this host starts it (serveAdvice), once per diagnosis. */
+export const serveAdviceOf = defineReader<{ port: number; protocol: 'tcp' | 'udp' }, ServeAdvice>({
+  name: 'serve advice',
+  key: ({ port, protocol }) => `${protocol}:${port}`,
+  read: ({ port, protocol }, s) => serveAdvice(s.host, port, protocol, () => s.read(systemdRunsReader, undefined)),
+});
