@@ -67,7 +67,9 @@ export const sockets = defineCheck({
   }),
   evidence: socketsEvidence,
   describe: (p, at) => (at.target.protocol === 'udp' ? udpCommand(p.port) : tcpCommand(p.port)),
-  prefetch: (p, at) => [readOf(socketTableOf, { port: p.port, protocol: at.target.protocol })],
+  // NOT_LISTENING's advice (what serves the port, how it starts) is a stat: worth a place in the
+  // first round trip over ssh; here it costs less than deciding whether to start it.
+  prefetch: (p, at) => [readOf(socketTableOf, { port: p.port, protocol: at.target.protocol }), readOf(serveAdviceOf, { port: p.port, protocol: at.target.protocol }, { onlyWhereBatched: true })],
   read: (p, ctx): Promise<SocketsReadings> => (ctx.target.protocol === 'udp' ? readUdp(p.port, ctx) : readTcp(p, ctx)),
   decide(r, p) {
     if ('error' in r) {

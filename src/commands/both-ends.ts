@@ -5,13 +5,12 @@ import { walk, type WalkOptions, type WalkResult } from '../engine/walk.js';
 import { UsageError } from '../errors.js';
 import { procSnapshotArgv, sshHost, statArgv } from '../host/ssh/host.js';
 import { SshError, SshSession } from '../host/ssh/session.js';
-import { servePaths } from '../system/port-servers.js';
-import { NAT_READ_ARGV } from '../system/firewall/nat.js';
 import { execaRunner } from '../host/runner.js';
 import type { Host } from '../host/host.js';
 import type { Playbook } from '../playbook/schema.js';
-import { socketTableArgv, udpSocketTableArgv } from '../system/socket-query.js';
 import type { Vantages } from '../report/model.js';
+import { firstReads } from '../engine/first-reads.js';
+import { checks } from '../checks/index.js';
 
 /** The server end of a diagnosis: one ssh connection, and the Host that reads the server through it. */
 export interface ServerEnd {
@@ -20,18 +19,19 @@ export interface ServerEnd {
 }
 
 /** Opens nothing yet: the connection starts with the first walk (so it overlaps the client's probe). */
-export function serverEnd(opts: DiagnoseOptions, signal?: AbortSignal): ServerEnd {
+export function serverEnd(opts: DiagnoseOptions, playbook: Playbook, signal?: AbortSignal): ServerEnd {
   const ssh = opts.ssh!;
   const session = new SshSession(
     { target: ssh.target, options: ssh.options, sudo: ssh.sudo, batchMode: ssh.batchMode, connectTimeoutMs: Math.max(5_000, opts.timeoutMs), ...(signal ? { signal } : {}) },
     execaRunner,
   );
-  // What nearly every server walk reads goes with the first round trip, while the client probes:
-  // the socket table, the nat rules (is the port forwarded?) and the /proc snapshot.
-  const sockets = opts.protocol === 'udp' ? udpSocketTableArgv(opts.port) : socketTableArgv(opts.port);
-  // And, for a well-known port, the stat that says how its program would be started (NOT_LISTENING's fix).
-  const serve = servePaths(opts.port, opts.protocol);
-  session.settings.preload = [sockets, ...NAT_READ_ARGV, procSnapshotArgv(session.bootBoundary), ...(serve ? [statArgv(serve.all)] : [])];
+  // What the server walk's first steps read goes with the first round trip, while the client probes
+  // (the socket table, the nat rules, the stat that says how a well-known port's program starts:
+  // engine/first-reads.ts), and the /proc snapshot every batched scan reads.
+  const target = { host: opts.host, port: opts.port, ...(opts.portName ? { portName: opts.portName } : {}), protocol: opts.protocol };
+  const first = playbook.server ? firstReads(playbook, playbook.server.start, { target, timeoutMs: opts.timeoutMs }, checks) : [];
+  const calls = first.filter((c) => !c.onlyOnThisMachine).flatMap((c) => c.reader.calls?.(c.key) ?? []);
+  session.settings.preload = [...calls.map((c) => ('run' in c ? c.run : statArgv(c.stat))), procSnapshotArgv(session.bootBoundary)];
   return { session, host: sshHost(session) };
 }
 
@@ -69,7 +69,7 @@ export async function walkBothEnds(
   );
   // A Host of its own per walk: its /proc snapshot is this diagnosis's (a re-check reads afresh).
   const serverCtx: CheckContext = { ...makeContext(opts, sshHost(session), base.signal), client: clientCtx };
-  prefetch(playbook, serverCtx);
+  prefetch(playbook, serverCtx, playbook.server?.start);
   const vantages: Vantages = {
     client: { host: (await clientCtx.facts.identity()).hostname },
     server: { host: session.settings.target.server, via: 'ssh', user: session.settings.target.user ?? null, error: null },

@@ -3,7 +3,8 @@ import type { CheckContext } from '../checks/check.js';
 import type { Playbook } from '../playbook/schema.js';
 import { openPlaybook } from '../playbook/source.js';
 import { Facts } from '../system/facts.js';
-import { otherNamespacesOf } from '../system/namespaces.js';
+import { firstReads } from '../engine/first-reads.js';
+import { checks } from '../checks/index.js';
 import type { Host } from '../host/host.js';
 import { isLocalHost, localHost, localHostWith } from '../host/local.js';
 import type { EarlyReads } from '../host/early-reads.js';
@@ -24,29 +25,27 @@ export function makeContext(opts: DiagnoseOptions, on: Host = localHost, signal?
 }
 
 /**
- * Starts the host scans the playbook will need before the walk reaches them: `ss` is the slowest
- * read on a busy server, and started here it runs on another core while the rest of whyport
- * loads. Facts memoises them, so the steps get the same answers; errors surface in the step.
+ * Starts the reads the playbook's first steps declare (engine/first-reads.ts) before the walk
+ * reaches them: `ss` is the slowest read on a busy server, and started here it runs on another core
+ * while the rest of whyport loads. Facts memoises them, so the steps get the same answers; errors
+ * surface in the step. A read that only a local target needs (is the port forwarded? does another
+ * namespace listen?) waits for the name to resolve to an address of this host.
  */
-export function prefetch(playbook: Playbook, ctx: CheckContext): void {
-  const used = new Set(Object.values(playbook.steps).map((s) => s.check));
-  if (used.has('sockets') || used.has('listeners')) ctx.facts.socketTable(ctx.target.port, ctx.target.protocol).catch(() => {});
-  // Whether the port is forwarded (DNAT), and whether another network namespace listens on it, is
-  // asked as soon as nothing listens on this machine: read both meanwhile, but not for another
-  // machine's address, where only the client's probe runs. The namespaces' socket tables cost as
-  // much as ss on a busy host and are read beside it; only on this machine, where a scan that a
-  // listener makes needless costs no round trip.
-  const namespaces = used.has('namespaces') && isLocalHost(underlying(ctx.host));
-  if (used.has('forward') || namespaces) {
-    ctx.facts
-      .resolve(ctx.target.host)
-      .then(async (r) => {
-        if (!r.ok || !(await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean)) return;
-        await Promise.all([used.has('forward') && ctx.facts.natRules(), namespaces && ctx.facts.read(otherNamespacesOf, ctx.target.protocol)]);
-      })
-      .catch(() => {});
+export function prefetch(playbook: Playbook, ctx: CheckContext, start: string = playbook.start): void {
+  const thisMachine = isLocalHost(underlying(ctx.host));
+  let local: Promise<boolean> | undefined;
+  for (const call of firstReads(playbook, start, { target: ctx.target, timeoutMs: ctx.timeoutMs }, checks)) {
+    if (call.onlyWhereBatched || (call.onlyOnThisMachine && !thisMachine)) continue;
+    const read = () => void ctx.facts.read(call.reader, call.key).catch(() => {});
+    if (!call.onlyForLocalTarget) read();
+    else (local ??= targetIsLocal(ctx)).then((yes) => yes && read(), () => {});
   }
-  ctx.facts.resolve(ctx.target.host).catch(() => {});
+}
+
+/** Whether the target's name resolves to an address of the diagnosed host. */
+async function targetIsLocal(ctx: CheckContext): Promise<boolean> {
+  const r = await ctx.facts.resolve(ctx.target.host);
+  return r.ok && (await Promise.all(r.addresses.map((a) => ctx.facts.isLocalAddress(a.address)))).some(Boolean);
 }
 
 /** What main starts before the diagnosis modules load: a built-in playbook and its first scans. */

@@ -90,7 +90,7 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
     if (opts.ssh) {
       const both = await import('./both-ends.js');
       both.checkBothEnds(playbook);
-      end = both.serverEnd(opts, io.signal);
+      end = both.serverEnd(opts, playbook, io.signal);
       process.once('exit', closeOnExit);
       ({ result, vantages } = await both.walkBothEnds(playbook, opts, end, base, ctx));
       // On stderr too, in one line: with --json the report alone would hide it from the person.

@@ -11,6 +11,8 @@ import type { HostFeature } from '../knowledge/host-features.js';
 import type { IptablesRuleset } from './firewall/iptables.js';
 import type { NftRuleset } from './firewall/nft.js';
 import { defineReader, type ReadScope, type Reader } from './reader.js';
+import { NAT_READ_ARGV } from './firewall/nat-argv.js';
+import { socketTableArgv, udpSocketTableArgv } from '../host/socket-argv.js';
 
 export type { ResolvedAddress } from '../host/host.js';
 
@@ -29,6 +31,7 @@ export const resolution = defineReader<string, Resolution>({
 export const socketTableOf = defineReader<{ port: number; protocol: 'tcp' | 'udp' }, SocketTable>({
   name: 'socket table',
   key: ({ port, protocol }) => `${protocol}:${port}`,
+  calls: ({ port, protocol }) => [{ run: protocol === 'udp' ? udpSocketTableArgv(port) : socketTableArgv(port) }],
   read: ({ port, protocol }, s) =>
     readSocketTable(s.host, port, {
       timeoutMs: s.timeoutMs,
@@ -41,9 +44,10 @@ const identityOf = defineReader<void, HostIdentity>({ name: 'identity', read: (_
 const processesNamed = defineReader<string, ProcessLookup>({ name: 'processes by name', key: (name) => name, read: (name, s) => findProcesses(s.host, name) });
 const programNamesOf = defineReader<void, string[]>({ name: 'running program names', read: (_, s) => runningProgramNames(s.host) });
 export const ephemeralRangeOf = defineReader<void, [number, number] | undefined>({ name: 'ephemeral port range', read: (_, s) => readEphemeralRange(s.host) });
-const natRulesOf = defineReader<void, { iptables: IptablesRuleset[]; nft?: NftRuleset }>({
+export const natRulesOf = defineReader<void, { iptables: IptablesRuleset[]; nft?: NftRuleset }>({
   name: 'nat rules',
   read: async (_, s) => (await import('./firewall/nat.js')).readNatRules(s.host, { timeoutMs: s.timeoutMs }),
+  calls: () => NAT_READ_ARGV.map((run) => ({ run })),
 });
 /** The host's interface addresses (loopback included). */
 export const interfaceAddresses = defineReader<void, string[]>({ name: 'interface addresses', read: async (_, s) => (await s.host.networkInterfaces()).map((a) => a.address) });

@@ -64,4 +64,8 @@ export const serveAdviceOf = defineReader<{ port: number; protocol: 'tcp' | 'udp
   name: 'serve advice',
   key: ({ port, protocol }) => `${protocol}:${port}`,
   read: ({ port, protocol }, s) => serveAdvice(s.host, port, protocol, () => s.read(systemdRunsReader, undefined)),
+  calls: ({ port, protocol }) => {
+    const paths = servePaths(port, protocol);
+    return paths ? [{ stat: paths.all }] : [];
+  },
 });

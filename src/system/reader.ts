@@ -12,7 +12,15 @@ export interface Reader<K, T> {
   /** What makes two reads the same scan (a port, an address); host-wide scans have none. */
   key?(k: K): string;
   read(k: K, scope: ReadScope): Promise<T>;
+  /**
+   * The host calls the read begins with, when they follow from the key alone: a host that batches
+   * (ssh) can run them in its first round trip, before the walk asks.
+   */
+  calls?(k: K): HostCall[];
 }
+
+/** One call of a host a read makes: a command, or a stat of some paths. */
+export type HostCall = { run: readonly string[] } | { stat: readonly string[] };
 
 /** What a reader reads with: the host, the per-command timeout, and the other readers (memoised too). */
 export interface ReadScope {
@@ -34,9 +42,13 @@ export interface ReadCall<K = unknown, T = unknown> {
   key: K;
   /** Only worth starting when the target is an address of the host read (a scan a listener there makes needless). */
   onlyForLocalTarget?: boolean;
+  /** Worth starting early only on this machine, where it costs no round trip. */
+  onlyOnThisMachine?: boolean;
+  /** Worth starting early only where the first round trip can carry it (a batching host: ssh). */
+  onlyWhereBatched?: boolean;
 }
 
 /** Names a read for a prefetch list, with the key checked against the reader. */
-export function readOf<K, T>(reader: Reader<K, T>, key: K, opts: { onlyForLocalTarget?: boolean } = {}): ReadCall {
+export function readOf<K, T>(reader: Reader<K, T>, key: K, opts: Pick<ReadCall, 'onlyForLocalTarget' | 'onlyOnThisMachine' | 'onlyWhereBatched'> = {}): ReadCall {
   return { reader, key, ...opts } as ReadCall;
 }

@@ -1,9 +1,10 @@
 import type { Host } from '../../host/host.js';
 import { parseIptablesSave, type IptablesRuleset } from './iptables.js';
 import { parseNftJson, type NftRuleset } from './nft.js';
+import { NAT_READ_ARGV } from './nat-argv.js';
 
 /** The commands that read the nat rules: a few ms each, unlike ufw's or firewalld's Python programs. */
-export const NAT_READ_ARGV: readonly (readonly string[])[] = [['nft', '-j', 'list', 'ruleset'], ['iptables-save', '-t', 'nat'], ['ip6tables-save', '-t', 'nat']];
+export { NAT_READ_ARGV };
 
 /**
  * The nat rules only — `nft -j list ruleset` and the nat tables of iptables-save and
