@@ -36,6 +36,9 @@ export async function argvOf(host: Host, pid: number): Promise<string[]> {
   }
 }
 
+/** The argv of a pid (/proc/PID/cmdline), [] when it is gone or hidden; once per diagnosis. */
+export const argvOfPid = defineReader<number, string[]>({ name: 'command line of a process', key: (pid) => String(pid), read: (pid, s) => argvOf(s.host, pid) });
+
 /**
  * Whether a process is the one the user named: its name (comm, truncated to 15 characters by the
  * kernel), argv[0], or the script an interpreter runs (`node /opt/myapp/myapp.js` is myapp),
