@@ -76,7 +76,7 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
     const facts = new FakeFacts(host, {}, [bed.hostAddress]);
     return contextWith(host, facts, { host: bed.hostAddress, port: DNS, protocol: 'udp' });
   }
-  const runFirewall = (ctx: CheckContext, port = DNS) => firewall.run(firewall.params.parse({ host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port } });
+  const runFirewall = (ctx: CheckContext, port = DNS) => runCheck(firewall, firewall.params.parse({ host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port } });
 
   beforeAll(async () => {
     bed = dockerLikeHost();
