@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { errorCode, type Host } from '../host/host.js';
 import { programLogFiles } from '../knowledge/program-logs.js';
 import { filterLogLines, mentionsTrouble, type LineSelectionOptions } from './journal-lines.js';
+import { defineReader } from './reader.js';
 
 /** The last lines of a log file, or why it could not be read. */
 export type LogTail = { path: string; lines: string[] } | { path: string; error: string; code: string | undefined };
@@ -87,3 +88,10 @@ function readError(path: string, err: unknown): LogTail {
       return { path, error: `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, code };
   }
 }
+
+/** What the unit's program wrote to its own log (reasonFromProgramLog), once per diagnosis. */
+export const programLogOf = defineReader<{ unit: string; program: string | undefined }, ProgramLogReason | undefined>({
+  name: 'program log',
+  key: ({ unit, program }) => `${unit}\n${program ?? ''}`,
+  read: ({ unit, program }, s) => reasonFromProgramLog(s.host, unit, program),
+});

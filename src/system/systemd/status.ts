@@ -3,6 +3,7 @@ import { showCommand } from '../runner.js';
 import { unitJournal } from './journal.js';
 import { parseSystemctlShow, parseSystemctlShowBlocks, SHOW_PROPERTIES, statusFromProperties } from './show.js';
 import { isUnitName, normaliseUnit, type UnitStatus } from './units.js';
+import { defineReader } from '../reader.js';
 
 // systemctl's own words when PID 1 is not systemd (containers, WSL1, chroots) or the bus is gone.
 const NO_SYSTEMD = /System has not been booted with systemd|Failed to connect to bus|Host is down/;
@@ -74,3 +75,31 @@ function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
 
+
+/** A unit's state and its last `journalLines` journal lines (unitStatus), once per diagnosis. */
+export const unitStatusOf = defineReader<{ unit: string; journalLines: number }, UnitStatus>({
+  name: 'unit status',
+  key: ({ unit, journalLines }) => `${unit}\n${journalLines}`,
+  read: ({ unit, journalLines }, s) => unitStatus(s.host, unit, { timeoutMs: s.timeoutMs, journalLines }),
+});
+
+/** The states of several units in one `systemctl show` (unitStatuses), once per diagnosis. */
+export const unitStatusesOf = defineReader<readonly string[], UnitStatus[]>({
+  name: 'unit statuses',
+  key: (units) => units.join('\n'),
+  read: (units, s) => unitStatuses(s.host, units, { timeoutMs: s.timeoutMs }),
+});
+
+/** The loaded instances of a template (instancesOf), once per diagnosis. */
+export const templateInstancesOf = defineReader<string, string[]>({
+  name: 'template instances',
+  key: (template) => template,
+  read: (template, s) => instancesOf(s.host, template, { timeoutMs: s.timeoutMs }),
+});
+
+/** The host's monotonic clock (µs) as the unit is judged: how long a start has lasted so far. */
+export const monotonicClockFor = defineReader<string, number>({
+  name: 'monotonic clock',
+  key: (unit) => unit,
+  read: (_, s) => s.host.monotonicUs(),
+});
