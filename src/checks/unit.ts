@@ -3,8 +3,9 @@ import { unitJournalOf } from '../system/systemd/journal.js';
 import { monotonicClockFor, templateInstancesOf, unitStatusOf, unitStatusesOf } from '../system/systemd/status.js';
 import { normaliseUnit, statusCommand, type UnitDetails, type UnitStatus } from '../system/systemd/units.js';
 import { unitOutcome, unitVerdict, worstMember, wrapperMembers } from '../analysis/unit-failure.js';
-import { informativeLines, mentionsTrouble, pointsElsewhere } from '../system/journal-lines.js';
-import { programLogOf, type ProgramLogReason } from '../system/program-log.js';
+import { informativeLines, mentionsTrouble, pointsElsewhere } from '../analysis/journal-lines.js';
+import { programLogReason, type ProgramLogReason } from '../analysis/program-log.js';
+import { programLogOf, type ProgramLogTail } from '../system/program-log.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -36,8 +37,8 @@ export interface JudgedUnit {
   sockets: UnitDetails[];
   /** The host's monotonic clock when it was read (how long a start has lasted). */
   monotonicUs: number;
-  /** The program's own log, read when the unit failed, stopped or restarts in a loop. */
-  programLog?: ProgramLogReason;
+  /** The end of the program's own log, read when the unit failed, stopped or restarts in a loop. */
+  programLog?: ProgramLogTail;
   /** Followed from a wrapper (its name) or a template (the name given): the members read. */
   group?: { asked: string; wrapper?: string; members: Pick<UnitDetails, 'unit' | 'state' | 'subState'>[] };
 }
@@ -160,7 +161,7 @@ function judge(r: JudgedUnit) {
   const verdict = unitVerdict(s, s.journal, r.monotonicUs);
   const outcome: Outcome = unitOutcome(s, verdict, deadSocket !== undefined);
   const journal = informativeLines(s.journal, { max: JOURNAL_SHOWN });
-  const programLog = ownLog(r.programLog, s.journal);
+  const programLog = ownLog(programLogReason(r.programLog), s.journal);
   let headline = verdict.headline;
   let story = verdict.story;
   if (deadSocket) {
