@@ -110,7 +110,7 @@ export const firewall = defineCheck({
   outcomes: ['blocks', 'allows', 'no-permission', 'unknown'],
   params: z.object({ port: port(), host: text() }),
   evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), clientSees: e.str(), clientCode: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), fixSummary: e.str(), fixKind: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
-  describe: (p, ctx) => `reading the firewall rules for incoming ${ctx.target.protocol.toUpperCase()} port ${portLabel(p.port, ctx.target)}`,
+  describe: (p, at) => `reading the firewall rules for incoming ${at.target.protocol.toUpperCase()} port ${portLabel(p.port, at.target)}`,
   async read(p, ctx): Promise<FirewallReadings> {
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
     const { firewallRules } = await import('../system/firewall/read.js');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideForward, type ForwardReadings } from '../../src/checks/forward.js';
+import { decideForward, forward, type ForwardReadings } from '../../src/checks/forward.js';
+import { natRulesOf } from '../../src/system/facts.js';
 import type { DecideContext } from '../../src/checks/check.js';
 import type { TcpSocket } from '../../src/system/socket.js';
 import { parseIptablesSave } from '../../src/system/firewall/iptables.js';
@@ -83,5 +84,11 @@ describe('decideForward', () => {
     expect(d.outcome).toBe('reaches');
     expect(d.evidence.listeners).toEqual(['0.0.0.0:53']);
     expect(decideForward(readings(undefined), { port: 5353 }, at('tcp')).outcome).toBe('none');
+  });
+});
+
+describe('forward.prefetch', () => {
+  it('the nat rules, worth it only when the target is this host', () => {
+    expect(forward.prefetch?.(forward.params.parse({ port: '8080', host: '10.213.9.1' }), at())).toEqual([{ reader: natRulesOf, key: undefined, onlyForLocalTarget: true }]);
   });
 });

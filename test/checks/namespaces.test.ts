@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideNamespaces, publishCommand, type NamespacesReadings } from '../../src/checks/namespaces.js';
+import { decideNamespaces, namespaces, publishCommand, type NamespacesReadings } from '../../src/checks/namespaces.js';
+import { otherNamespacesOf } from '../../src/system/namespaces.js';
 import { nameNamespace } from '../../src/analysis/namespaces.js';
 import type { DecideContext } from '../../src/checks/check.js';
 import type { TcpSocket } from '../../src/system/socket.js';
@@ -52,5 +53,13 @@ describe('decideNamespaces', () => {
 
   it('publishCommand: nspawn and kubernetes', () => {
     expect(publishCommand({ ...nameNamespace(netns([])), container: { runtime: 'nspawn' } }, 53, undefined, 'udp')).toEqual(['systemd-nspawn', '--port=udp:53:53', '-M', 'blue']);
+  });
+});
+
+describe('namespaces.prefetch', () => {
+  it("the other namespaces' sockets of the target's protocol, only when the target is this host", () => {
+    const p = namespaces.params.parse({ port: '53', host: '127.0.0.1' });
+    expect(namespaces.prefetch?.(p, at('udp'))).toEqual([{ reader: otherNamespacesOf, key: 'udp', onlyForLocalTarget: true }]);
+    expect(namespaces.prefetch?.(p, at('tcp'))).toEqual([{ reader: otherNamespacesOf, key: 'tcp', onlyForLocalTarget: true }]);
   });
 });
