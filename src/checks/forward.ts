@@ -1,19 +1,49 @@
 import { port, text, z } from './params.js';
-import { defineCheck, type CheckContext } from './check.js';
+import { defineCheck, type CheckContext, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
-import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
-import { findDnat, type DnatForward } from '../analysis/forward.js';
-import { proxyForward, type ProxyForward } from '../analysis/proxy.js';
-import { containerName, namespaceCommands, otherNamespaceAddresses, otherNamespacesOf } from '../system/namespaces.js';
-import { listenersOn, nameNamespace, namespaceRef, type NamedNamespace } from './namespaces.js';
-import { udpReceiversOn, udpSocketsOf } from '../system/namespace-udp.js';
+import { isLoopback, normalizeAddress } from '../net/address.js';
+import { forwardOf, listenersAt, proxyOf, dnatOf, type PortHolder } from '../analysis/forwarding.js';
+import { inodesOf, nameNamespace, namespaceRef, udpReceiversOn } from '../analysis/namespaces.js';
+import { containerNameOf, namespaceCommands, otherNamespaceAddresses, otherNamespacesOf, type NamespaceView } from '../system/namespaces.js';
+import { udpSocketsIn } from '../system/namespace-udp.js';
+import { socketOwnersOf } from '../system/owners.js';
 import type { TcpSocket } from '../system/socket.js';
+import type { SocketOwnersFound } from '../host/host.js';
+import type { KernelRulesets } from '../analysis/firewall/base-chains.js';
 import { findBindArgument } from '../analysis/bind-source.js';
-import { argvOf } from '../system/processes.js';
+import { argvOfPid } from '../system/processes.js';
+import { natRulesOf } from '../system/facts.js';
+import { readOf } from '../system/reader.js';
 import { showCommand } from '../system/runner.js';
 
-type Forward = DnatForward | ProxyForward;
+/** What the forward step reads: the nat rules and the target's addresses, the holders of the port, and the destination's namespace. */
+export interface ForwardReadings {
+  nat: KernelRulesets;
+  /** The target's addresses (none when it does not resolve). */
+  addresses: string[];
+  /** When no DNAT rule takes the port: the processes holding it, each with its command line, up to the first proxy. */
+  holders: PortHolder[];
+  /** Where the forward's destination address lives, once the forward names one (read only then). */
+  destination?: DestinationReadings;
+}
+
+/** The namespace whose interfaces hold the destination address: none (another machine), this one, or another. */
+export type DestinationReadings =
+  | { found: false }
+  | {
+      found: true;
+      /** Another namespace of this host; absent: this host's own. */
+      view?: NamespaceView;
+      /** Its container's own name, from the runtime. */
+      containerName?: string;
+      /** Its sockets of the target's protocol. */
+      sockets: TcpSocket[];
+      /** Who holds the sockets on the destination port (those a forwarded packet reaches, else the others). */
+      owners?: SocketOwnersFound;
+      /** The holder's argv, when it listens only where forwarded packets do not reach. */
+      argv?: string[];
+    };
 
 /**
  * Does something forward the port elsewhere — a DNAT rule (Docker's DOCKER chain, Podman's
@@ -45,119 +75,129 @@ export const forward = defineCheck({
     bindFix: e.str(),
   }),
   describe: (p) => `looking for a DNAT rule or a proxy that forwards port ${p.port}`,
-  async run(p, ctx) {
+  prefetch: () => [readOf(natRulesOf, undefined, { onlyForLocalTarget: true })],
+  async read(p, ctx): Promise<ForwardReadings> {
     const protocol = ctx.target.protocol;
-    const command = `iptables -t nat -S; nft list ruleset | grep -n 'dnat\\|redirect'; ss ${protocol === 'udp' ? '-Hulnp' : '-Htlnp'} 'sport = :${p.port}'`;
-    const fwd = await findForward(p.port, p.host, ctx);
-    if (!fwd) {
-      return { outcome: 'none', status: 'info', summary: `no DNAT rule or proxy forwards port ${p.port}`, command, evidence: {} };
+    const [nat, res] = await Promise.all([ctx.facts.natRules(), ctx.facts.resolve(p.host)]);
+    const addresses = res.ok ? res.addresses.map((a) => a.address) : [];
+    const holders: PortHolder[] = [];
+    if (!dnatOf(nat, addresses, p.port, protocol)) {
+      for (const pid of await holdersOf(p.port, ctx)) {
+        const holder = { pid, argv: await ctx.facts.read(argvOfPid, pid) };
+        holders.push(holder);
+        if (proxyOf(holder, p.port, protocol)) break;
+      }
     }
-    const via = fwd.via === 'dnat' ? `${fwd.tool === 'nftables' ? 'nftables' : fwd.tool} rule \`${fwd.rule}\` (${fwd.chain})` : `${fwd.program} (${fwd.rule})`;
-    const ref = { via: fwd.via, to: fwd.to ? endpointText(fwd.to.address, fwd.to.port) : '?', rule: fwd.rule };
-    const base = { forward: ref, ...(fwd.via === 'dnat' ? { chain: fwd.chain, tool: fwd.tool } : {}), ...(fwd.via === 'dnat' && fwd.note ? { note: fwd.note } : {}) };
-    if (!fwd.to) {
-      return { outcome: 'off-host', status: 'info', summary: `port ${p.port} is forwarded by ${via}, whose destination its command line does not say`, command, evidence: base };
-    }
-    const dest = fwd.to;
-    const destination = endpointText(dest.address, dest.port);
-    const owner = await namespaceOf(dest.address, dest.port, ctx);
-    const traffic = protocol === 'udp' ? 'datagrams' : 'connections';
-    if (!owner) {
-      return { outcome: 'off-host', status: 'info', summary: `port ${p.port} is forwarded to ${destination} by ${via}: no network namespace of this host has that address, so it is another machine`, command, evidence: { ...base, destination } };
-    }
-    const listeners = protocol === 'udp' ? udpReceiversOn(owner.sockets, dest.port) : listenersOn(owner.sockets, dest.port);
-    const covering = listeners.filter((l) => isWildcard(l.local.address) || normalizeAddress(l.local.address) === normalizeAddress(dest.address));
-    const named = owner.view ? await containerName(ctx.host, owner.view.container, ctx.timeoutMs) : undefined;
-    const view = owner.view && named ? { ...owner.view, name: named } : owner.view;
-    const where = view ? (view.kind === 'container' ? `container ${view.name}` : `network namespace ${view.name}`) : 'this host itself';
-    const ns = view ? { namespace: namespaceRef(view) } : {};
-    const cmd = view ? `${command}; ${namespaceCommands(view, dest.port, protocol)}` : command;
-    const ss = ['ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${dest.port}`];
-    const look = view ? ['nsenter', '-t', String(view.pid), '-n', ...ss] : ss;
-    const holder = async (socks: TcpSocket[]) => (await ctx.host.socketOwners(socks.map((s) => s.inode ?? 0).filter((i) => i > 0))).owners[0]?.holders[0];
-    const at = (socks: TcpSocket[]) => socks.map((l) => endpointText(l.local.address, l.local.port));
-    if (covering.length) {
-      const h = await holder(covering);
-      return {
-        outcome: 'reaches',
-        status: 'pass',
-        summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, and ${h ? `${h.program} (pid ${h.pid})` : 'a program'} listens there on ${at(covering).join(', ')}`,
-        command: cmd,
-        evidence: { ...base, destination, ...ns, where, listeners: at(covering), ...(h ? { program: h.program, pid: h.pid } : {}) },
-      };
-    }
-    if (listeners.length) {
-      const h = await holder(listeners);
-      // The container's files are not this host's: only its command line (read from /proc here) is looked at.
-      const argv = h ? await argvOf(ctx.host, h.pid) : [];
-      const arg = h ? findBindArgument(argv, { address: listeners[0]!.local.address, port: listeners[0]!.local.port }) : undefined;
-      const bindFix = h && arg ? `Inside, ${h.program} (pid ${h.pid}) was started with \`${arg.text}\` on its command line: start it again with 0.0.0.0 (every address of the container) in its place — \`${showCommand(arg.replaced.slice(0, 1))} … ${showCommand(arg.replaced.slice(arg.index, arg.index + 1))}\` — then see where it listens` : undefined;
-      return {
-        outcome: 'loopback-only',
-        status: 'fail',
-        summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${at(listeners).join(', ')} only, which forwarded ${traffic} never reach`,
-        command: cmd,
-        evidence: { ...base, destination, ...ns, where, listeners: at(listeners), look, ...(h ? { program: h.program, pid: h.pid } : {}), ...(bindFix ? { bindFix } : {}) },
-      };
-    }
-    // A UDP socket on a port of the ephemeral range (Linux's default 32768-60999) is a client's, not a service.
-    const serving = (s: TcpSocket) => (protocol === 'udp' ? s.state === 'CLOSE' && (s.local.port < 32768 || s.local.port > 60999) : s.state === 'LISTEN');
-    const otherPorts = [...new Set(owner.sockets.filter((s) => serving(s) && !isLoopback(s.local.address)).map((s) => s.local.port))].sort((a, b) => a - b);
-    const otherPortsText = otherPorts.length ? `it listens on ${otherPorts.join(', ')} instead` : 'nothing listens there on any port';
-    return {
-      outcome: 'nothing',
-      status: 'fail',
-      summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but nothing listens on port ${dest.port} there: ${otherPortsText}`,
-      command: cmd,
-      evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText, look },
-    };
+    const readings: ForwardReadings = { nat, addresses, holders };
+    const to = forwardOf(nat, addresses, holders, p.port, protocol)?.to;
+    if (to) readings.destination = await destinationOf(to, p.port, ctx);
+    return readings;
   },
+  decide: (r, p, at) => decideForward(r, p, at),
 });
 
-/** The DNAT rule that takes the port (as a client's packet meets the nat table), else a proxy holding it. */
-async function findForward(portNumber: number, host: string, ctx: CheckContext): Promise<Forward | undefined> {
-  const [rules, res] = await Promise.all([ctx.facts.natRules(), ctx.facts.resolve(host)]);
-  const addresses = res.ok ? res.addresses.map((a) => a.address) : [];
-  const protocol = ctx.target.protocol;
-  for (const dst of addresses.length ? addresses : [undefined]) {
-    // From a client the packet meets PREROUTING; to a loopback address only this host's OUTPUT.
-    const hook = dst !== undefined && isLoopback(dst) ? 'output' : 'prerouting';
-    const dnat = findDnat(rules, { port: portNumber, protocol, hook, dstLocal: true, ...(dst ? { dst } : {}) });
-    if (dnat) return dnat;
+/** The pure decision of the forward step. */
+export function decideForward(r: ForwardReadings, p: { port: number }, at: DecideContext) {
+  const protocol = at.target.protocol;
+  const command = `iptables -t nat -S; nft list ruleset | grep -n 'dnat\\|redirect'; ss ${protocol === 'udp' ? '-Hulnp' : '-Htlnp'} 'sport = :${p.port}'`;
+  const fwd = forwardOf(r.nat, r.addresses, r.holders, p.port, protocol);
+  if (!fwd) {
+    return { outcome: 'none' as const, status: 'info' as const, summary: `no DNAT rule or proxy forwards port ${p.port}`, command, evidence: {} };
   }
-  for (const pid of await holdersOf(portNumber, ctx)) {
-    const cmdline = await ctx.host.readFile(`/proc/${pid}/cmdline`).catch(() => '');
-    const proxy = proxyForward(cmdline.replace(/\0+$/, '').replaceAll('\0', ' '), portNumber);
-    // docker-proxy runs once per protocol of a published port (`-proto udp`).
-    if (proxy && (protocol === 'tcp' || proxy.protocol === 'udp')) return proxy;
+  const via = fwd.via === 'dnat' ? `${fwd.tool === 'nftables' ? 'nftables' : fwd.tool} rule \`${fwd.rule}\` (${fwd.chain})` : `${fwd.program} (${fwd.rule})`;
+  const ref = { via: fwd.via, to: fwd.to ? endpointText(fwd.to.address, fwd.to.port) : '?', rule: fwd.rule };
+  const base = { forward: ref, ...(fwd.via === 'dnat' ? { chain: fwd.chain, tool: fwd.tool } : {}), ...(fwd.via === 'dnat' && fwd.note ? { note: fwd.note } : {}) };
+  if (!fwd.to) {
+    return { outcome: 'off-host' as const, status: 'info' as const, summary: `port ${p.port} is forwarded by ${via}, whose destination its command line does not say`, command, evidence: base };
   }
-  return undefined;
+  const dest = fwd.to;
+  const destination = endpointText(dest.address, dest.port);
+  const owner = r.destination;
+  const traffic = protocol === 'udp' ? 'datagrams' : 'connections';
+  if (!owner?.found) {
+    return { outcome: 'off-host' as const, status: 'info' as const, summary: `port ${p.port} is forwarded to ${destination} by ${via}: no network namespace of this host has that address, so it is another machine`, command, evidence: { ...base, destination } };
+  }
+  const { listeners, covering } = listenersAt(owner.sockets, dest, protocol);
+  const named = owner.view ? nameNamespace(owner.view) : undefined;
+  const view = named && owner.containerName ? { ...named, name: owner.containerName } : named;
+  const where = view ? (view.kind === 'container' ? `container ${view.name}` : `network namespace ${view.name}`) : 'this host itself';
+  const ns = view ? { namespace: namespaceRef(view) } : {};
+  const cmd = view ? `${command}; ${namespaceCommands(view, dest.port, protocol)}` : command;
+  const ss = ['ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${dest.port}`];
+  const look = view ? ['nsenter', '-t', String(view.pid), '-n', ...ss] : ss;
+  const h = owner.owners?.owners[0]?.holders[0];
+  const listed = (socks: TcpSocket[]) => socks.map((l) => endpointText(l.local.address, l.local.port));
+  if (covering.length) {
+    return {
+      outcome: 'reaches' as const,
+      status: 'pass' as const,
+      summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, and ${h ? `${h.program} (pid ${h.pid})` : 'a program'} listens there on ${listed(covering).join(', ')}`,
+      command: cmd,
+      evidence: { ...base, destination, ...ns, where, listeners: listed(covering), ...(h ? { program: h.program, pid: h.pid } : {}) },
+    };
+  }
+  if (listeners.length) {
+    // The container's files are not this host's: only its command line (read from /proc here) is looked at.
+    const arg = h ? findBindArgument(owner.argv ?? [], { address: listeners[0]!.local.address, port: listeners[0]!.local.port }) : undefined;
+    const bindFix = h && arg ? `Inside, ${h.program} (pid ${h.pid}) was started with \`${arg.text}\` on its command line: start it again with 0.0.0.0 (every address of the container) in its place — \`${showCommand(arg.replaced.slice(0, 1))} … ${showCommand(arg.replaced.slice(arg.index, arg.index + 1))}\` — then see where it listens` : undefined;
+    return {
+      outcome: 'loopback-only' as const,
+      status: 'fail' as const,
+      summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${listed(listeners).join(', ')} only, which forwarded ${traffic} never reach`,
+      command: cmd,
+      evidence: { ...base, destination, ...ns, where, listeners: listed(listeners), look, ...(h ? { program: h.program, pid: h.pid } : {}), ...(bindFix ? { bindFix } : {}) },
+    };
+  }
+  // A UDP socket on a port of the ephemeral range (Linux's default 32768-60999) is a client's, not a service.
+  const serving = (s: TcpSocket) => (protocol === 'udp' ? s.state === 'CLOSE' && (s.local.port < 32768 || s.local.port > 60999) : s.state === 'LISTEN');
+  const otherPorts = [...new Set(owner.sockets.filter((s) => serving(s) && !isLoopback(s.local.address)).map((s) => s.local.port))].sort((a, b) => a - b);
+  const otherPortsText = otherPorts.length ? `it listens on ${otherPorts.join(', ')} instead` : 'nothing listens there on any port';
+  return {
+    outcome: 'nothing' as const,
+    status: 'fail' as const,
+    summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but nothing listens on port ${dest.port} there: ${otherPortsText}`,
+    command: cmd,
+    evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText, look },
+  };
 }
 
 /** The processes holding the port here: its TCP listeners, or the sockets bound to it for UDP. */
 async function holdersOf(portNumber: number, ctx: CheckContext): Promise<number[]> {
   if (ctx.target.protocol === 'udp') {
-    const inodes = udpReceiversOn(await udpSocketsOf(ctx.host), portNumber).map((s) => s.inode ?? 0).filter((i) => i > 0);
+    const inodes = inodesOf(udpReceiversOn(await ctx.facts.read(udpSocketsIn, undefined), portNumber));
     if (!inodes.length) return [];
-    return [...new Set((await ctx.host.socketOwners(inodes)).owners.flatMap((o) => o.holders.map((h) => h.pid)))];
+    return [...new Set((await ctx.facts.read(socketOwnersOf, inodes)).owners.flatMap((o) => o.holders.map((h) => h.pid)))];
   }
   const table = await ctx.facts.socketTable(portNumber).catch(() => undefined);
   return [...new Set((table?.sockets ?? []).filter((s) => s.state === 'LISTEN' && s.local.port === portNumber).flatMap((s) => (s.owners ?? []).map((o) => o.pid)))];
 }
 
-/** The namespace whose interfaces hold the address: this one (view undefined), another, or none. */
-async function namespaceOf(address: string, portNumber: number, ctx: CheckContext): Promise<{ view?: NamedNamespace; sockets: TcpSocket[] } | undefined> {
-  const bare = normalizeAddress(address);
-  const udp = ctx.target.protocol === 'udp';
+/** Reads the namespace whose interfaces hold the destination address (this one, another, or none), and who listens there. */
+async function destinationOf(to: { address: string; port: number }, portNumber: number, ctx: CheckContext): Promise<DestinationReadings> {
+  const bare = normalizeAddress(to.address);
+  const protocol = ctx.target.protocol;
+  let found: Extract<DestinationReadings, { found: true }>;
   // A REDIRECT, or a DNAT to another port of this host, stays in this namespace.
   if (await ctx.facts.isLocalAddress(bare)) {
-    if (udp) return { sockets: await udpSocketsOf(ctx.host) };
-    return { sockets: (await ctx.facts.socketTable(portNumber).catch(() => undefined))?.sockets ?? [] };
+    found = { found: true, sockets: protocol === 'udp' ? await ctx.facts.read(udpSocketsIn, undefined) : ((await ctx.facts.socketTable(portNumber).catch(() => undefined))?.sockets ?? []) };
+  } else {
+    const { views } = await ctx.facts.read(otherNamespacesOf, 'tcp');
+    const addresses = await ctx.facts.read(otherNamespaceAddresses, undefined);
+    const i = addresses.findIndex((list) => list.map(normalizeAddress).includes(bare));
+    if (i < 0) return { found: false };
+    const view = views[i]!;
+    // The namespace views carry TCP sockets; for UDP, its own UDP sockets are read once it is known.
+    found = { found: true, view, sockets: protocol === 'udp' ? await ctx.facts.read(udpSocketsIn, view.pid) : view.sockets };
+    const name = await ctx.facts.read(containerNameOf, nameNamespace(view).container);
+    if (name) found.containerName = name;
   }
-  const { views } = await ctx.facts.read(otherNamespacesOf, 'tcp');
-  const addresses = await ctx.facts.read(otherNamespaceAddresses, undefined);
-  const i = addresses.findIndex((list) => list.map(normalizeAddress).includes(bare));
-  if (i < 0) return undefined;
-  // The namespace views carry TCP sockets; for UDP, its own UDP sockets are read once it is known.
-  return { view: nameNamespace(views[i]!), sockets: udp ? await udpSocketsOf(ctx.host, views[i]!.pid) : views[i]!.sockets };
+  const { listeners, covering } = listenersAt(found.sockets, to, protocol);
+  const asked = covering.length ? covering : listeners;
+  if (asked.length) {
+    found.owners = await ctx.facts.read(socketOwnersOf, inodesOf(asked));
+    const h = found.owners.owners[0]?.holders[0];
+    // The container's files are not this host's: only its command line (read from /proc here) is looked at.
+    if (!covering.length && h) found.argv = await ctx.facts.read(argvOfPid, h.pid);
+  }
+  return found;
 }

@@ -1,10 +1,11 @@
 import { text, z } from './params.js';
-import { unitJournal } from '../system/systemd/journal.js';
-import { instancesOf, unitStatus, unitStatuses } from '../system/systemd/status.js';
+import { unitJournalOf } from '../system/systemd/journal.js';
+import { monotonicClockFor, templateInstancesOf, unitStatusOf, unitStatusesOf } from '../system/systemd/status.js';
 import { normaliseUnit, statusCommand, type UnitDetails, type UnitStatus } from '../system/systemd/units.js';
-import { unitVerdict, type UnitVerdict } from '../system/unit-failure.js';
-import { informativeLines, mentionsTrouble, pointsElsewhere } from '../system/journal-lines.js';
-import { reasonFromProgramLog } from '../system/program-log.js';
+import { unitOutcome, unitVerdict, worstMember, wrapperMembers } from '../analysis/unit-failure.js';
+import { informativeLines, mentionsTrouble, pointsElsewhere } from '../analysis/journal-lines.js';
+import { programLogReason, type ProgramLogReason } from '../analysis/program-log.js';
+import { programLogOf, type ProgramLogTail } from '../system/program-log.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
 
@@ -14,6 +15,35 @@ const JOURNAL_READ = 200;
 const JOURNAL_SHOWN = 12;
 
 type Outcome = 'active' | 'activating' | 'inactive' | 'failed' | 'not-found' | 'no-systemd' | 'error';
+
+/** What the unit step reads: systemctl's answer, followed through templates, wrappers and socket units to the unit judged. */
+export type UnitReadings =
+  /** A template (`openvpn@`) with no loaded instance. */
+  | { kind: 'no-instances'; template: string }
+  /** systemd could not be asked, or knows no such unit (nor instances of it). */
+  | { kind: 'unanswered'; status: Exclude<UnitStatus, UnitDetails> }
+  /** A wrapper's or template's members systemd would not show, and no wrapper to judge instead. */
+  | { kind: 'no-members'; asked: string }
+  | JudgedUnit;
+
+/** The unit judged, with what it takes to judge it. */
+export interface JudgedUnit {
+  kind: 'unit';
+  /** The name it was followed to: the name given, a socket's service or a member (without `.service`). */
+  asked: string;
+  /** Its properties and its journal. */
+  details: UnitDetails;
+  /** The socket units that start it, read when it is not active. */
+  sockets: UnitDetails[];
+  /** The host's monotonic clock when it was read (how long a start has lasted). */
+  monotonicUs: number;
+  /** The end of the program's own log, read when the unit failed, stopped or restarts in a loop. */
+  programLog?: ProgramLogTail;
+  /** Followed from a wrapper (its name) or a template (the name given): the members read. */
+  group?: { asked: string; wrapper?: string; members: Pick<UnitDetails, 'unit' | 'state' | 'subState'>[] };
+}
+
+const isDetails = (s: UnitStatus): s is UnitDetails => 'subState' in s;
 
 /**
  * The systemd unit of the service: active, stopped, crashed (and why), or unknown. A wrapper that
@@ -35,86 +65,103 @@ export const unit = defineCheck({
     group: fields({ wrapper: e.str(), members: e.list(e.any()) }),
   }),
   describe: (p) => statusCommand(p.unit),
-  async run(p, ctx) {
-    const command = statusCommand(p.unit);
+  async read(p, ctx): Promise<UnitReadings> {
     if (/@(\.service)?$/.test(p.unit.trim())) {
       // A template (`openvpn@`): systemd cannot show it, only its instances.
-      const instances = await instancesOf(ctx.host, p.unit.trim(), { timeoutMs: ctx.timeoutMs });
-      if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
-      const template = p.unit.trim().replace(/@(\.service)?$/, '@.service');
-      return { outcome: 'not-found', status: 'fail', summary: `no instance of ${template} is loaded`, command, evidence: { unit: template, template: true } };
+      const instances = await ctx.facts.read(templateInstancesOf, p.unit.trim());
+      if (instances.length > 0) return readGroup(p.unit, undefined, instances, ctx);
+      return { kind: 'no-instances', template: p.unit.trim().replace(/@(\.service)?$/, '@.service') };
     }
-    const asked = await unitStatus(ctx.host, p.unit, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
-    switch (asked.state) {
-      case 'no-systemd':
-        return { outcome: 'no-systemd', status: 'info', summary: `no systemd on this machine (${asked.message})`, command, evidence: { ...asked } };
-      case 'error':
-        return { outcome: 'error', status: 'fail', summary: `could not ask systemd about ${p.unit}: ${asked.message}`, command, evidence: { ...asked } };
-      case 'not-found': {
+    const asked = await ctx.facts.read(unitStatusOf, { unit: p.unit, journalLines: JOURNAL_READ });
+    if (!isDetails(asked)) {
+      if (asked.state === 'not-found') {
         // `openvpn@` or `postgresql@` (a template named without its instance), or a name whose
         // template has loaded instances: judge the instances.
-        const instances = await instancesOf(ctx.host, p.unit.replace(/\.service$/, ''), { timeoutMs: ctx.timeoutMs });
-        if (instances.length > 0) return judgeGroup(p.unit, undefined, instances, ctx);
-        return { outcome: 'not-found', status: 'fail', summary: `there is no unit ${asked.unit}`, command, evidence: { ...asked } };
+        const instances = await ctx.facts.read(templateInstancesOf, p.unit.replace(/\.service$/, ''));
+        if (instances.length > 0) return readGroup(p.unit, undefined, instances, ctx);
       }
+      return { kind: 'unanswered', status: asked };
     }
     // A socket unit stands for the service it starts: judge that, with the socket.
     const service = asked.unit.endsWith('.socket') ? asked.triggers.find((u) => u.endsWith('.service')) : undefined;
     if (service) {
-      const s = await unitStatus(ctx.host, service, { timeoutMs: ctx.timeoutMs, journalLines: JOURNAL_READ });
-      if ('subState' in s) return judge(service.replace(/\.service$/, ''), s, ctx);
+      const s = await ctx.facts.read(unitStatusOf, { unit: service, journalLines: JOURNAL_READ });
+      if (isDetails(s)) return readUnit(service.replace(/\.service$/, ''), s, ctx);
     }
     const members = wrapperMembers(asked);
-    if (members.length > 0) return judgeGroup(p.unit, asked, members, ctx);
-    return judge(p.unit, asked, ctx);
+    if (members.length > 0) return readGroup(p.unit, asked, members, ctx);
+    return readUnit(p.unit, asked, ctx);
   },
+  decide: (r, p) => decideUnit(r, p),
 });
 
-/**
- * The real services of a unit that stays `active (exited)` only to group them: its `ConsistsOf=`
- * (units that are PartOf= it) and the template instances it `Wants=`.
- */
-function wrapperMembers(s: UnitDetails): string[] {
-  if (!(s.state === 'active' && s.subState === 'exited')) return [];
-  const services = (list: string[]) => list.filter((u) => u.endsWith('.service'));
-  return [...new Set([...services(s.consistsOf), ...services(s.wants).filter((u) => u.includes('@'))])];
-}
-
-/** Worst first: the member that explains the port best. */
-const SEVERITY: Record<string, number> = { failed: 0, activating: 1, inactive: 2, deactivating: 3, reloading: 4, active: 5 };
-
-/** Judges the member of a wrapper or template that is in the worst state (or the first active one that has a main process). */
-async function judgeGroup(asked: string, wrapper: UnitDetails | undefined, members: string[], ctx: CheckContext) {
-  const statuses = (await unitStatuses(ctx.host, members, { timeoutMs: ctx.timeoutMs })).filter((s): s is UnitDetails => 'subState' in s);
-  const ranked = [...statuses].sort((a, b) => (SEVERITY[a.state] ?? 9) - (SEVERITY[b.state] ?? 9) || Number(b.mainPid !== undefined) - Number(a.mainPid !== undefined));
-  const pick = ranked[0];
-  const group = { wrapper: wrapper?.unit ?? asked, members: statuses.map((m) => ({ unit: m.unit, state: m.state, subState: m.subState })) };
-  if (!pick) {
-    if (wrapper) return judge(asked, wrapper, ctx);
-    return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${normaliseUnit(asked)}`, command: statusCommand(asked), evidence: { unit: normaliseUnit(asked) } };
-  }
+/** Reads the member of a wrapper or template that is in the worst state (or the first active one that has a main process). */
+async function readGroup(asked: string, wrapper: UnitDetails | undefined, members: string[], ctx: CheckContext): Promise<UnitReadings> {
+  const statuses = (await ctx.facts.read(unitStatusesOf, members)).filter(isDetails);
+  const pick = worstMember(statuses);
+  if (!pick) return wrapper ? readUnit(asked, wrapper, ctx) : { kind: 'no-members', asked };
   // The batch already read its properties: only its journal is missing.
-  const details = { ...pick, journal: await unitJournal(ctx.host, pick.unit, JOURNAL_READ, ctx.timeoutMs) };
-  const through = wrapper
-    ? `${wrapper.unit} is only a wrapper (active (exited)) around ${statuses.map((m) => m.unit).join(', ')}`
-    : `${asked} is a template; its instances: ${statuses.map((m) => `${m.unit} (${m.state})`).join(', ')}`;
-  return judge(pick.unit.replace(/\.service$/, ''), details, ctx, { through, group });
+  const details = { ...pick, journal: await ctx.facts.read(unitJournalOf, { unit: pick.unit, lines: JOURNAL_READ }) };
+  const group = { asked, ...(wrapper ? { wrapper: wrapper.unit } : {}), members: statuses.map((m) => ({ unit: m.unit, state: m.state, subState: m.subState })) };
+  return readUnit(pick.unit.replace(/\.service$/, ''), details, ctx, group);
 }
 
-async function judge(asked: string, s: UnitDetails, ctx: CheckContext, via?: { through: string; group: object }) {
-  const command = statusCommand(via ? s.unit.replace(/\.service$/, '') : asked);
+/** Reads what judging the unit takes: the sockets that start it, the clock, and the program's own log when the journal may not say why. */
+async function readUnit(asked: string, s: UnitDetails, ctx: CheckContext, group?: JudgedUnit['group']): Promise<JudgedUnit> {
+  const sockets = s.triggeredBy.filter((u) => u.endsWith('.socket'));
+  const socketStates = sockets.length && s.state !== 'active' ? (await ctx.facts.read(unitStatusesOf, sockets)).filter(isDetails) : [];
+  const monotonicUs = await ctx.facts.read(monotonicClockFor, s.unit);
+  const verdict = unitVerdict(s, s.journal, monotonicUs);
+  const outcome = unitOutcome(s, verdict, socketStates.some((x) => x.state === 'failed'));
+  const judged: JudgedUnit = { kind: 'unit', asked, details: s, sockets: socketStates, monotonicUs, ...(group ? { group } : {}) };
+  // The journal may only say "Examine the log output": then the program's own log has the reason.
+  if (outcome === 'failed' || outcome === 'inactive' || verdict.kind === 'crash-loop') {
+    const program = s.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
+    const found = await ctx.facts.read(programLogOf, { unit: s.unit, program });
+    if (found) judged.programLog = found;
+  }
+  return judged;
+}
+
+/** The pure decision of the unit step. */
+export function decideUnit(r: UnitReadings, p: { unit: string }) {
+  const command = statusCommand(p.unit);
+  switch (r.kind) {
+    case 'no-instances':
+      return { outcome: 'not-found' as const, status: 'fail' as const, summary: `no instance of ${r.template} is loaded`, command, evidence: { unit: r.template, template: true } };
+    case 'no-members':
+      return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${normaliseUnit(r.asked)}`, command: statusCommand(r.asked), evidence: { unit: normaliseUnit(r.asked) } };
+    case 'unanswered':
+      return unanswered(r.status, p.unit, command);
+    case 'unit':
+      return judge(r);
+  }
+}
+
+/** systemd could not be asked, or knows no such unit. */
+function unanswered(asked: Exclude<UnitStatus, UnitDetails>, unit: string, command: string) {
+  switch (asked.state) {
+    case 'no-systemd':
+      return { outcome: 'no-systemd' as const, status: 'info' as const, summary: `no systemd on this machine (${asked.message})`, command, evidence: { ...asked } };
+    case 'error':
+      return { outcome: 'error' as const, status: 'fail' as const, summary: `could not ask systemd about ${unit}: ${asked.message}`, command, evidence: { ...asked } };
+    case 'not-found':
+      return { outcome: 'not-found' as const, status: 'fail' as const, summary: `there is no unit ${asked.unit}`, command, evidence: { ...asked } };
+  }
+}
+
+function judge(r: JudgedUnit) {
+  const s = r.details;
+  const via = r.group ? viaGroup(r.group) : undefined;
+  const command = statusCommand(via ? s.unit.replace(/\.service$/, '') : r.asked);
   // The socket unit that starts this service: a socket that failed (its service hit the start
   // limit, or the socket its trigger limit) no longer listens, and that is the failure to report.
-  const sockets = s.triggeredBy.filter((u) => u.endsWith('.socket'));
-  const socketStates = sockets.length && s.state !== 'active' ? (await unitStatuses(ctx.host, sockets, { timeoutMs: ctx.timeoutMs })).filter((x): x is UnitDetails => 'subState' in x) : [];
-  const deadSocket = socketStates.find((x) => x.state === 'failed');
+  const deadSocket = r.sockets.find((x) => x.state === 'failed');
 
-  const verdict = unitVerdict(s, s.journal, await ctx.host.monotonicUs());
-  const outcome = outcomeOf(s, verdict, deadSocket !== undefined);
+  const verdict = unitVerdict(s, s.journal, r.monotonicUs);
+  const outcome: Outcome = unitOutcome(s, verdict, deadSocket !== undefined);
   const journal = informativeLines(s.journal, { max: JOURNAL_SHOWN });
-  // The journal may only say "Examine the log output": then the program's own log has the reason.
-  const programLog = outcome === 'failed' || outcome === 'inactive' || verdict.kind === 'crash-loop' ? await ownLog(ctx, s, s.journal) : undefined;
-
+  const programLog = ownLog(programLogReason(r.programLog), s.journal);
   let headline = verdict.headline;
   let story = verdict.story;
   if (deadSocket) {
@@ -123,7 +170,7 @@ async function judge(asked: string, s: UnitDetails, ctx: CheckContext, via?: { t
     story = `${s.unit} is started by ${deadSocket.unit} on the first connection; it failed each time (${verdict.exit}), and systemd closed the socket: ${why}`;
   }
   const resetUnits = deadSocket ? [s.unit, deadSocket.unit] : verdict.kind === 'start-limit' ? [s.unit] : [];
-  const startUnit = deadSocket ? deadSocket.unit : via ? s.unit.replace(/\.service$/, '') : asked.trim();
+  const startUnit = deadSocket ? deadSocket.unit : via ? s.unit.replace(/\.service$/, '') : r.asked.trim();
   const evidence = {
     ...s,
     journal: [...journal, ...(programLog ? [`from ${programLog.path}:`, ...programLog.lines] : [])],
@@ -153,28 +200,16 @@ async function judge(asked: string, s: UnitDetails, ctx: CheckContext, via?: { t
   return { outcome, status, summary: prefix + summaries[outcome], command, evidence } as const;
 }
 
-/** A unit restarting in a loop has failed, whatever its ActiveState says; a failed socket fails its service. */
-function outcomeOf(s: UnitDetails, v: UnitVerdict, socketFailed: boolean): Outcome {
-  if (socketFailed) return 'failed';
-  if (s.state === 'inactive') return 'inactive';
-  switch (v.kind) {
-    case 'running':
-    case 'exited':
-      return 'active';
-    case 'starting':
-      return 'activating';
-    case 'stopped':
-    case 'stopping':
-      return 'inactive';
-    default:
-      return 'failed';
-  }
+/** What a group's member is judged through: the wrapper around it, or the template it is an instance of. */
+function viaGroup(g: NonNullable<JudgedUnit['group']>): { through: string; group: { wrapper: string; members: object[] } } {
+  const through = g.wrapper
+    ? `${g.wrapper} is only a wrapper (active (exited)) around ${g.members.map((m) => m.unit).join(', ')}`
+    : `${g.asked} is a template; its instances: ${g.members.map((m) => `${m.unit} (${m.state})`).join(', ')}`;
+  return { through, group: { wrapper: g.wrapper ?? g.asked, members: g.members } };
 }
 
-/** The program's own log, when the journal points there or the program is known to log elsewhere. */
-async function ownLog(ctx: CheckContext, s: UnitDetails, journal: string[]): Promise<{ path: string; lines: string[] } | undefined> {
-  const program = s.commands.find((c) => c.phase === 'ExecStart')?.path.split('/').pop();
-  const found = await reasonFromProgramLog(ctx.host, s.unit, program);
+/** The program's own log as the report shows it: when the journal points there, or it says what the journal does not. */
+function ownLog(found: ProgramLogReason | undefined, journal: string[]): { path: string; lines: string[] } | undefined {
   if (!found) return undefined;
   const elsewhere = pointsElsewhere(journal);
   // The log is there but unreadable: say so only when the journal sends the reader to it.

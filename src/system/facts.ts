@@ -44,6 +44,7 @@ const identityOf = defineReader<void, HostIdentity>({ name: 'identity', read: (_
 const processesNamed = defineReader<string, ProcessLookup>({ name: 'processes by name', key: (name) => name, read: (name, s) => findProcesses(s.host, name) });
 const programNamesOf = defineReader<void, string[]>({ name: 'running program names', read: (_, s) => runningProgramNames(s.host) });
 export const ephemeralRangeOf = defineReader<void, [number, number] | undefined>({ name: 'ephemeral port range', read: (_, s) => readEphemeralRange(s.host) });
+/** The nat rules of both tools (is the port forwarded?). */
 export const natRulesOf = defineReader<void, { iptables: IptablesRuleset[]; nft?: NftRuleset }>({
   name: 'nat rules',
   read: async (_, s) => (await import('./firewall/nat.js')).readNatRules(s.host, { timeoutMs: s.timeoutMs }),

@@ -1,6 +1,7 @@
 import type { Host } from '../host/host.js';
 import { parseProcNetUdp } from './procnet.js';
 import type { TcpSocket } from './socket.js';
+import { defineReader } from './reader.js';
 
 /**
  * The UDP sockets of a network namespace, from /proc/PID/net/udp and udp6 of a process in it
@@ -13,7 +14,9 @@ export async function udpSocketsOf(host: Host, pid?: number): Promise<TcpSocket[
   return [...parseProcNetUdp(v4, 'inet', id.byteOrder), ...parseProcNetUdp(v6, 'inet6', id.byteOrder)];
 }
 
-/** The sockets that receive datagrams sent to the port: bound to it and not connected to one peer. */
-export function udpReceiversOn(sockets: readonly TcpSocket[], port: number): TcpSocket[] {
-  return sockets.filter((s) => s.state === 'UNCONN' && s.local.port === port);
-}
+/** The UDP sockets of the namespace of a process (whyport's own without one), once per diagnosis. */
+export const udpSocketsIn = defineReader<number | undefined, TcpSocket[]>({
+  name: 'UDP sockets of a network namespace',
+  key: (pid) => String(pid ?? 'self'),
+  read: (pid, s) => udpSocketsOf(s.host, pid),
+});

@@ -8,7 +8,7 @@ import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.j
 import { showCommand } from './runner.js';
 import { defineReader } from './reader.js';
 
-/** Another network namespace of the host, with what names it (checks/namespaces.ts decides the name) and its TCP sockets. */
+/** Another network namespace of the host, with what names it (analysis/namespaces.ts decides the name) and its TCP sockets. */
 export interface NamespaceView {
   inode: number;
   /** The process whose /proc/PID/net was read (the namespace's smallest pid). */
@@ -61,7 +61,7 @@ export async function otherNamespaces(host: Host, protocol: 'tcp' | 'udp' = 'tcp
 }
 
 /** The addresses each namespace owns (fib_trie's LOCAL entries and if_inet6), read like its sockets. */
-export async function namespaceAddresses(host: Host, views: readonly NamespaceView[]): Promise<string[][]> {
+export async function namespaceAddresses(host: Host, views: readonly Pick<NamespaceView, 'pid'>[]): Promise<string[][]> {
   return Promise.all(
     views.map(async (v) => {
       const [trie, inet6] = await Promise.all([host.readFile(`/proc/${v.pid}/net/fib_trie`).catch(() => ''), host.readFile(`/proc/${v.pid}/net/if_inet6`).catch(() => '')]);
@@ -115,4 +115,18 @@ export const otherNamespacesOf = defineReader<'tcp' | 'udp', { views: NamespaceV
 export const otherNamespaceAddresses = defineReader<void, string[][]>({
   name: 'addresses of the other network namespaces',
   read: async (_, s) => namespaceAddresses(s.host, (await s.read(otherNamespacesOf, 'tcp')).views),
+});
+
+/** The addresses the namespace of a process owns, once per diagnosis. */
+export const addressesOfNamespace = defineReader<number, string[]>({
+  name: 'addresses of a network namespace',
+  key: (pid) => String(pid),
+  read: async (pid, s) => (await namespaceAddresses(s.host, [{ pid }]))[0] ?? [],
+});
+
+/** A container's own name from its runtime (docker or podman inspect), once per diagnosis; undefined without one. */
+export const containerNameOf = defineReader<{ runtime: string; id?: string } | undefined, string | undefined>({
+  name: 'container name',
+  key: (c) => (c ? `${c.runtime}:${c.id ?? ''}` : ''),
+  read: (c, s) => containerName(s.host, c, s.timeoutMs),
 });

@@ -1,4 +1,5 @@
-import type { Host, SocketOwnersOptions } from '../host/host.js';
+import type { Host, SocketOwnersFound, SocketOwnersOptions } from '../host/host.js';
+import { defineReader } from './reader.js';
 import type { SocketOwner } from './socket.js';
 
 export type FindOwnersOptions = SocketOwnersOptions;
@@ -23,3 +24,10 @@ export async function findOwners(host: Host, inodes: Iterable<number>, opts: Fin
   const found = await host.socketOwners(wanted, opts);
   return { owners: new Map(found.owners.map((o) => [o.inode, o.holders])), hidden: found.hidden };
 }
+
+/** Who holds these socket inodes (Host.socketOwners, in the order asked), once per diagnosis. */
+export const socketOwnersOf = defineReader<readonly number[], SocketOwnersFound>({
+  name: 'socket owners',
+  key: (inodes) => inodes.join(','),
+  read: (inodes, s) => s.host.socketOwners(inodes),
+});

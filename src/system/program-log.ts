@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { errorCode, type Host } from '../host/host.js';
 import { programLogFiles } from '../knowledge/program-logs.js';
-import { filterLogLines, mentionsTrouble, type LineSelectionOptions } from './journal-lines.js';
+import { defineReader } from './reader.js';
 
 /** The last lines of a log file, or why it could not be read. */
 export type LogTail = { path: string; lines: string[] } | { path: string; error: string; code: string | undefined };
 
-/** What a program's own log says, from the first candidate file that could be read. */
-export type ProgramLogReason =
-  /** `lines` are the informative last lines; none when no line of its end says anything went wrong. */
+/** The end of a program's own log, from the first candidate file that could be read. */
+export type ProgramLogTail =
+  /** Its last lines, as the program wrote them (analysis/program-log.ts picks the informative ones). */
   | { path: string; lines: string[] }
   /** The file is there but could not be read (permission denied, not a regular file…). */
   | { path: string; lines: []; error: string };
@@ -38,26 +38,17 @@ export async function readLogTail(host: Host, path: string, opts: { maxBytes?: n
 }
 
 /**
- * What the unit's program wrote to its own log file: tries the known files of the unit (or the
- * program, see programLogFiles) in order and returns the informative last lines of the first one
- * that exists and can be read, with its path for the report ("from /var/log/…"). When files exist
- * but none can be read, the first of them comes back with its error; undefined when none exists
- * or the program is not known. `root` reads a host whose / is there (a container's, a test's).
+ * The end of the unit's program's own log file: tries the known files of the unit (or the
+ * program, see programLogFiles) in order and returns the last lines of the first one that exists
+ * and can be read, with its path for the report ("from /var/log/…"). When files exist but none
+ * can be read, the first of them comes back with its error; undefined when none exists or the
+ * program is not known. `root` reads a host whose / is there (a container's, a test's).
  */
-export async function reasonFromProgramLog(
-  host: Host,
-  unit: string,
-  program?: string,
-  opts: LineSelectionOptions & { maxBytes?: number; root?: string; now?: Date } = {},
-): Promise<ProgramLogReason | undefined> {
-  let unreadable: ProgramLogReason | undefined;
+export async function programLogTail(host: Host, unit: string, program?: string, opts: { maxBytes?: number; root?: string; now?: Date } = {}): Promise<ProgramLogTail | undefined> {
+  let unreadable: ProgramLogTail | undefined;
   for (const path of programLogFiles(unit, program, opts.now ? { now: opts.now } : {})) {
     const tail = await readLogTail(host, opts.root ? join(opts.root, path) : path, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
-    if ('lines' in tail) {
-      const lines = filterLogLines(tail.lines, opts);
-      // Only context lines ("resuming normal operations") would read as the reason: say nothing.
-      return { path, lines: lines.some(mentionsTrouble) ? lines : [] };
-    }
+    if ('lines' in tail) return { path, lines: tail.lines };
     if (tail.code !== 'ENOENT' && tail.code !== 'ENOTDIR') unreadable ??= { path, lines: [], error: tail.error.replace(tail.path, path) };
   }
   return unreadable;
@@ -87,3 +78,10 @@ function readError(path: string, err: unknown): LogTail {
       return { path, error: `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, code };
   }
 }
+
+/** The end of the unit's program's own log (programLogTail), once per diagnosis. */
+export const programLogOf = defineReader<{ unit: string; program: string | undefined }, ProgramLogTail | undefined>({
+  name: 'program log',
+  key: ({ unit, program }) => `${unit}\n${program ?? ''}`,
+  read: ({ unit, program }, s) => programLogTail(s.host, unit, program),
+});

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { firewall } from '../../src/checks/firewall.js';
+import { firewall, decideFirewall, type FirewallReadings } from '../../src/checks/firewall.js';
+import { runCheck } from '../../src/checks/check.js';
 import { captured, contextWith, FakeFacts, fixtureText, replay, type Reply } from './replay.js';
+import { parseNftJson } from '../../src/system/firewall/nft.js';
 
 // The firewall check over rulesets captured in network namespaces (test/fixtures/nft, iptables,
 // ufw): which outcome, which rule as the user sees it, which fix, and what happens over loopback.
@@ -13,7 +15,7 @@ async function run(replies: Record<string, Reply>, host: string, port = 7071, mo
   const r = replay(replies, { identity: { root: more.isRoot ?? true } });
   const facts = new FakeFacts(r, {}, [OWN]);
   const ctx = contextWith(r, facts, { host, port, ...(more.portName ? { portName: more.portName } : {}) });
-  return firewall.run(firewall.params.parse({ host, port: String(port) }), ctx);
+  return runCheck(firewall, firewall.params.parse({ host, port: String(port) }), ctx);
 }
 
 const nftLoopbackThenDrop = {
@@ -96,7 +98,7 @@ describe('the firewall check for a UDP target', () => {
     const r = replay(replies, { identity: { root: true } });
     const facts = new FakeFacts(r, {}, [OWN]);
     const ctx = contextWith(r, facts, { host, port, protocol: 'udp', ...(portName ? { portName } : {}) });
-    return { ctx, res: await firewall.run(firewall.params.parse({ host, port: String(port) }), ctx) };
+    return { ctx, res: await runCheck(firewall, firewall.params.parse({ host, port: String(port) }), ctx) };
   }
   const nftUdp = (name: string): Record<string, Reply> => ({ 'nft -j list ruleset': { stdout: fixtureText('nft', name) }, 'iptables-save': EMPTY_IPTABLES, 'ip6tables-save': NO_IP6TABLES });
 
@@ -127,5 +129,44 @@ describe('the firewall check for a UDP target', () => {
     const res = await run({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'udp-reject-53.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN, 53);
     expect(res.outcome).toBe('allows');
     expect(res.summary).toMatch(/^no firewall rule drops or rejects incoming connections to port 53;/);
+  });
+});
+
+describe('decideFirewall, on plain readings', () => {
+  const ok = (name: 'nftables' | 'iptables', command: string) => ({ name, command, status: 'ok' as const, durationMs: 1 });
+  const dropping: FirewallReadings = {
+    reading: { permission: true, sources: [ok('nftables', 'nft -j list ruleset')], rulesets: { nft: parseNftJson(fixtureText('nft', 'inet-lo-accept-drop.json')) } },
+    local: [{ address: OWN, family: 4 }],
+  };
+  const at = (protocol: 'tcp' | 'udp' = 'tcp') => ({ target: { host: OWN, port: 7071, protocol }, timeoutMs: 1000 });
+
+  it('blocks: the rule, the fix, and loopback let through first', () => {
+    const d = decideFirewall(dropping, { port: 7071 }, at());
+    expect(d).toMatchObject({ outcome: 'blocks', status: 'fail', command: 'nft -a list chain inet filter input', evidence: { rule: 'tcp dport 7071 drop', remoteOnly: true, address: OWN, fixKind: 'remove' } });
+  });
+
+  it('allows: another port, with what was read', () => {
+    const d = decideFirewall(dropping, { port: 8080 }, at());
+    expect(d).toMatchObject({ outcome: 'allows', status: 'pass', command: 'nft -j list ruleset' });
+    expect(d.summary).toMatch(/; read nftables$/);
+  });
+
+  it('not resolved or not local: judged for a remote IPv4 client', () => {
+    expect(decideFirewall({ ...dropping, local: [] }, { port: 7071 }, at()).evidence).toMatchObject({ address: '', family: 4 });
+  });
+
+  it('no-permission: says whether root would help', () => {
+    const denied: FirewallReadings = { reading: { permission: false, sources: [{ name: 'nftables', command: 'nft -j list ruleset', status: 'denied', error: 'Operation not permitted', durationMs: 1 }], rulesets: {} }, local: [], root: false };
+    const d = decideFirewall(denied, { port: 7071 }, at());
+    expect(d.outcome).toBe('no-permission');
+    expect(d.summary).toBe('the firewall rules cannot be read without root (nft -j list ruleset: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines');
+    expect(d.findings).toEqual([{ code: 'FIREWALL_UNREADABLE', summary: d.summary }]);
+    expect(decideFirewall({ ...denied, root: true }, { port: 7071 }, at()).summary).toMatch(/^the firewall rules cannot be read \(nft/);
+  });
+
+  it('unknown: neither nft nor iptables could list the rules', () => {
+    const failed: FirewallReadings = { reading: { permission: true, sources: [{ name: 'nftables', command: 'nft -j list ruleset', status: 'error', error: 'timed out', durationMs: 1 }, { name: 'iptables', command: 'iptables-save', status: 'missing', durationMs: 1 }], rulesets: {} }, local: [] };
+    const d = decideFirewall(failed, { port: 7071 }, at());
+    expect(d).toMatchObject({ outcome: 'unknown', status: 'info', summary: 'the firewall could not be checked: nft -j list ruleset: timed out', command: 'nft list ruleset' });
   });
 });

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../src/host/local.js';
-import { readLogTail, reasonFromProgramLog } from '../../src/system/program-log.js';
+import { programLogTail, readLogTail } from '../../src/system/program-log.js';
+import { programLogReason } from '../../src/analysis/program-log.js';
+import type { Host } from '../../src/host/host.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, '../fixtures');
@@ -102,6 +104,11 @@ describe('readLogTail', () => {
     });
   });
 });
+
+/** The log's reason as the unit step sees it: the tail read (programLogTail), its informative lines picked (programLogReason). */
+async function reasonFromProgramLog(host: Host, unit: string, program: string | undefined, opts: { root: string; max?: number }) {
+  return programLogReason(await programLogTail(host, unit, program, opts), opts.max === undefined ? {} : { max: opts.max });
+}
 
 describe('reasonFromProgramLog', () => {
   it('finds Debian\'s postgres cluster log from the unit name', async () => {

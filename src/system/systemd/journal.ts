@@ -70,3 +70,10 @@ export const unitsLoggingPortOf = defineReader<{ port: number; timeoutMs: number
   key: ({ port }) => String(port),
   read: async ({ port, timeoutMs }, s) => ((await s.read(systemdRunsReader, undefined)) ? unitsLoggingPort(s.host, port, { timeoutMs }) : []),
 });
+
+/** The last `lines` journal lines of a unit (unitJournal), once per diagnosis. */
+export const unitJournalOf = defineReader<{ unit: string; lines: number }, string[]>({
+  name: 'unit journal',
+  key: ({ unit, lines }) => `${unit}\n${lines}`,
+  read: ({ unit, lines }, s) => unitJournal(s.host, unit, lines, s.timeoutMs),
+});

@@ -76,5 +76,30 @@ function firstLine(text: string): string {
 }
 
 
-/** The states of several units in one `systemctl show` (unitStatuses), once per diagnosis for that list. */
-export const unitStatusesOf = defineReader<readonly string[], UnitStatus[]>({ name: 'unit states', key: (units) => units.join(' '), read: (units, s) => unitStatuses(s.host, units, { timeoutMs: s.timeoutMs }) });
+/** A unit's state and its last `journalLines` journal lines (unitStatus), once per diagnosis. */
+export const unitStatusOf = defineReader<{ unit: string; journalLines: number }, UnitStatus>({
+  name: 'unit status',
+  key: ({ unit, journalLines }) => `${unit}\n${journalLines}`,
+  read: ({ unit, journalLines }, s) => unitStatus(s.host, unit, { timeoutMs: s.timeoutMs, journalLines }),
+});
+
+/** The states of several units in one `systemctl show` (unitStatuses), once per diagnosis. */
+export const unitStatusesOf = defineReader<readonly string[], UnitStatus[]>({
+  name: 'unit statuses',
+  key: (units) => units.join('\n'),
+  read: (units, s) => unitStatuses(s.host, units, { timeoutMs: s.timeoutMs }),
+});
+
+/** The loaded instances of a template (instancesOf), once per diagnosis. */
+export const templateInstancesOf = defineReader<string, string[]>({
+  name: 'template instances',
+  key: (template) => template,
+  read: (template, s) => instancesOf(s.host, template, { timeoutMs: s.timeoutMs }),
+});
+
+/** The host's monotonic clock (µs) as the unit is judged: how long a start has lasted so far. */
+export const monotonicClockFor = defineReader<string, number>({
+  name: 'monotonic clock',
+  key: (unit) => unit,
+  read: (_, s) => s.host.monotonicUs(),
+});

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { filterLogLines, informativeLines, mentionsTrouble, pointsElsewhere } from '../../src/system/journal-lines.js';
+import { filterLogLines, informativeLines, mentionsTrouble, pointsElsewhere } from '../../src/analysis/journal-lines.js';
 import { parseJournal, statusLogTail } from '../../src/system/systemd/journal.js';
 
 // Real journals of real Debian services and small units under a real systemd (journal/capture.sh),

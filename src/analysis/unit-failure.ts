@@ -1,6 +1,6 @@
 import { SIGNAL_MEANINGS, isConfigTest } from '../knowledge/failure-words.js';
 import { signalName } from '../knowledge/signals.js';
-import type { ExecCommand, ExecMainCode, UnitDetails } from './systemd/units.js';
+import type { ExecCommand, ExecMainCode, UnitDetails } from '../system/systemd/units.js';
 
 /**
  * What happened to a unit, in words that match what happened: a failed configuration test is not
@@ -188,4 +188,40 @@ export function unitVerdict(s: UnitDetails, journal: readonly string[], nowMonot
 function seconds(ms: number): string {
   const s = Math.round(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** How the unit step words a unit's state: a unit restarting in a loop has failed, whatever its ActiveState says; a failed socket fails its service. */
+export function unitOutcome(s: UnitDetails, v: UnitVerdict, socketFailed: boolean): 'active' | 'activating' | 'inactive' | 'failed' {
+  if (socketFailed) return 'failed';
+  if (s.state === 'inactive') return 'inactive';
+  switch (v.kind) {
+    case 'running':
+    case 'exited':
+      return 'active';
+    case 'starting':
+      return 'activating';
+    case 'stopped':
+    case 'stopping':
+      return 'inactive';
+    default:
+      return 'failed';
+  }
+}
+
+/**
+ * The real services of a unit that stays `active (exited)` only to group them: its `ConsistsOf=`
+ * (units that are PartOf= it) and the template instances it `Wants=`.
+ */
+export function wrapperMembers(s: UnitDetails): string[] {
+  if (!(s.state === 'active' && s.subState === 'exited')) return [];
+  const services = (list: string[]) => list.filter((u) => u.endsWith('.service'));
+  return [...new Set([...services(s.consistsOf), ...services(s.wants).filter((u) => u.includes('@'))])];
+}
+
+/** Worst first: the member that explains the port best. */
+const SEVERITY: Record<string, number> = { failed: 0, activating: 1, inactive: 2, deactivating: 3, reloading: 4, active: 5 };
+
+/** The member of a wrapper or template that is in the worst state (or the first active one that has a main process). */
+export function worstMember<U extends Pick<UnitDetails, 'state' | 'mainPid'>>(members: readonly U[]): U | undefined {
+  return [...members].sort((a, b) => (SEVERITY[a.state] ?? 9) - (SEVERITY[b.state] ?? 9) || Number(b.mainPid !== undefined) - Number(a.mainPid !== undefined))[0];
 }

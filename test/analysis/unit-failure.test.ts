@@ -5,7 +5,7 @@ import { parseJournal } from '../../src/system/systemd/journal.js';
 import { parseExecCommand, parseSystemctlShow, parseSystemctlShowBlocks, statusFromProperties } from '../../src/system/systemd/show.js';
 import { listenPort, parseSocketUnits } from '../../src/system/systemd/sockets.js';
 import type { UnitDetails } from '../../src/system/systemd/units.js';
-import { endingText, lastEnding, unitVerdict } from '../../src/system/unit-failure.js';
+import { endingText, lastEnding, unitVerdict } from '../../src/analysis/unit-failure.js';
 import { isConfigTest } from '../../src/knowledge/failure-words.js';
 
 /**
