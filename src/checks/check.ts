@@ -91,29 +91,20 @@ export interface Check<P = Record<string, unknown>, O extends string = string, S
   prefetch?(params: P, at: DecideContext): ReadCall[];
 }
 
-/** A check not yet split into read and decide (being converted: issue 20). */
-export interface LegacyCheck<P = Record<string, unknown>, O extends string = string> extends Omit<Check<P, O>, 'read' | 'decide' | 'describe'> {
-  describe(params: P, at: DecideContext): string;
-  run(params: P, ctx: CheckContext): Promise<CheckResult<O>>;
-}
-
 /** Runs a check: its reads, then its decision. */
-export async function runCheck<P, O extends string>(check: Check<P, O, $ZodType, unknown> | LegacyCheck<P, O>, params: P, ctx: CheckContext): Promise<CheckResult<O>> {
-  if ('run' in check) return check.run(params, ctx);
+export async function runCheck<P, O extends string>(check: Check<P, O, $ZodType, unknown>, params: P, ctx: CheckContext): Promise<CheckResult<O>> {
   const readings = await check.read(params, ctx);
   return check.decide(readings, params, { target: ctx.target, timeoutMs: ctx.timeoutMs }) as CheckResult<O>;
 }
 
 /** Helps a check file declare itself with its params and outcomes inferred. */
-export function defineCheck<P, const O extends string, S extends $ZodType, R>(check: Check<P, O, S, R>): Check<P, O, S, R>;
-export function defineCheck<P, const O extends string>(check: LegacyCheck<P, O>): LegacyCheck<P, O>;
-export function defineCheck(check: unknown): unknown {
+export function defineCheck<P, const O extends string, S extends $ZodType, R>(check: Check<P, O, S, R>): Check<P, O, S, R> {
   return check;
 }
 
 /** Any check, for registries (parameters are checked per entry by `defineCheck`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCheck = Check<any, string, $ZodType, any> | LegacyCheck<any, string>;
+export type AnyCheck = Check<any, string, $ZodType, any>;
 
 /** What the playbook validator needs to know of each check: its outcomes and parameters. */
 export interface CheckInfo {
