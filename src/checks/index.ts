@@ -1,6 +1,7 @@
 import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
 import { connect } from './connect.js';
+import { conntrack } from './conntrack.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { namespaces } from './namespaces.js';
@@ -33,6 +34,7 @@ export const checks = {
   arrival,
   forward,
   namespaces,
+  conntrack,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

@@ -3,6 +3,7 @@ import type { CheckRegistry } from '../checks/index.js';
 import { UsageError } from '../errors.js';
 import type { Guess, GuessProviders } from '../checks/guesses.js';
 import type { Playbook, Step } from '../playbook/schema.js';
+import { PLACED_FIELDS, type PlacedField } from '../playbook/placed.js';
 import { renderCommand, renderTemplate, renderValue } from '../playbook/template.js';
 import type { Diagnosis, Finding, ReportTarget, StepRecord } from '../report/model.js';
 import { showCommand } from '../system/runner.js';
@@ -344,16 +345,14 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
       fix: spec.fix ? { summary: renderTemplate(spec.fix.summary, scope).trim(), commands: commands.map(showCommand), ...(spec.fix.apply === false ? { manual: true } : {}) } : null,
       applied: null,
       ...(evidence.length ? { evidence } : {}),
-      ...placed('namespace', spec.namespace, scope),
-      ...placed('forward', spec.forward, scope),
-      ...placed('setting', spec.setting, scope),
+      ...Object.assign({}, ...PLACED_FIELDS.map((f) => placed(f, spec[f], scope))),
     },
     fixArgv,
   };
 }
 
 /** A diagnosis field that names an object of the evidence (namespace, forward): there when the walk found it. */
-function placed(key: 'namespace' | 'forward' | 'setting', template: string | undefined, scope: object): Record<string, unknown> {
+function placed(key: PlacedField, template: string | undefined, scope: object): Record<string, unknown> {
   if (template === undefined) return {};
   const v = renderValue(template, scope);
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { [key]: v } : {};

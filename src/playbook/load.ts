@@ -4,6 +4,7 @@ import { config, safeParse } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { PlaybookError, type LintError } from '../errors.js';
 import { PlaybookSchema, type DiagnosisDoc, type DiagnosisSpec, type Playbook } from './schema.js';
+import { PLACED_FIELDS } from './placed.js';
 import { hintFor } from './suggest.js';
 import { fieldName, positionOf, sortProblems, type Path } from './yaml-position.js';
 import type { At } from './branches.js';
@@ -142,7 +143,7 @@ function knownKeysAt(path: Path): string[] {
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'needs', 'choices', 'default', 'pattern'];
-  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', 'namespace', 'forward', 'setting'];
+  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', ...PLACED_FIELDS];
   if (path[0] === 'diagnoses' && path.length === 3) return ['summary', 'apply', 'commands'];
   return [];
 }

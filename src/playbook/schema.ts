@@ -91,6 +91,7 @@ export const DiagnosisSchema = z.strictObject({
   namespace: opt(Template, 'The network namespace the diagnosis was found in: one placeholder naming an object { kind, name, pid } (e.g. "{{ steps.ID.evidence.namespace }}"), reported as diagnosis.namespace'),
   forward: opt(Template, 'The forward the diagnosis follows: one placeholder naming an object { via, to, rule }, reported as diagnosis.forward'),
   setting: opt(Template, 'The configuration line that decides: one placeholder naming an object { file, line, text }, reported as diagnosis.setting'),
+  drop: opt(Template, "Why the server's kernel drops the packets: one placeholder naming an object { reason, counter, grew }, reported as diagnosis.drop"),
 });
 
 export const PlaybookSchema = z.strictObject({

@@ -87,6 +87,8 @@ export interface Diagnosis {
   forward?: { via: 'dnat' | 'proxy'; to: string; rule: string };
   /** The configuration line that decides, where whyport could read it (CONTRACT, "Beyond the handshake"). */
   setting?: { file: string; line: number; text: string };
+  /** Why the server's kernel drops the packets, by its own name for the reason (CONTRACT, "drop"). */
+  drop?: { reason: string; counter: string; grew: number };
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

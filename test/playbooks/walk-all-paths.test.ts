@@ -93,7 +93,9 @@ for (const file of files) {
               ...c,
               params: z.record(z.string(), z.unknown()),
               describe: () => name,
-              run: async () => ({ outcome: p.outcomes[i]!, summary: `replayed ${p.outcomes[i]}`, command: name, evidence: {}, status: 'info' as const }),
+              prefetch: undefined,
+              read: async () => undefined,
+              decide: () => ({ outcome: p.outcomes[i]!, summary: `replayed ${p.outcomes[i]}`, command: name, evidence: {}, status: 'info' as const }),
             },
           ]),
         );

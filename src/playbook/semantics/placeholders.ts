@@ -1,5 +1,6 @@
 import { hintFor } from '../suggest.js';
 import type { Step, StepParams } from '../schema.js';
+import { PLACED_FIELDS } from '../placed.js';
 import { parsePlaceholders, TemplateSyntaxError } from '../template.js';
 import { evidenceJsonSchema, lookupEvidence, type JsonSchema } from '../evidence-schema.js';
 import type { Path } from '../yaml-position.js';
@@ -52,7 +53,7 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
     if (typeof d.explanation === 'string') check(d.explanation, [...base, 'explanation'], before);
     else d.explanation.forEach((sentence, i) => check(sentence, [...base, 'explanation', i], before));
     d.evidence?.forEach((e, i) => check(e, [...base, 'evidence', i], before));
-    for (const f of ['namespace', 'forward', 'setting'] as const) if (d[f] !== undefined) check(d[f], [...base, f], before);
+    for (const f of PLACED_FIELDS) if (d[f] !== undefined) check(d[f], [...base, f], before);
     if (d.fix) {
       check(d.fix.summary, [...base, 'fix', 'summary'], before);
       d.fix.commands.forEach((c, i) => {
