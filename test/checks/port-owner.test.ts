@@ -3,11 +3,12 @@ import { decidePortOwner, portOwner, type PortOwnerReadings } from '../../src/ch
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
 import type { SocketUnit } from '../../src/system/systemd/sockets.js';
 import type { UnitStatus } from '../../src/system/systemd/units.js';
+import { paramsOf } from './replay.js';
 
 // The port-owner step's decision on plain readings: who holds the socket against what was named,
 // with the units, command lines and socket units it read.
 
-const params = (more: { process?: string; service?: string } = {}) => portOwner.params.parse({ port: '7071', ...more });
+const params = (more: { process?: string; service?: string } = {}) => paramsOf(portOwner, { port: '7071', ...more });
 
 function listener(owners: { pid: number; program: string }[] | undefined, more: Partial<TcpSocket> = {}): TcpSocket {
   return { family: 'inet', state: 'LISTEN', recvQ: 0, sendQ: 128, local: { address: '0.0.0.0', port: 7071 }, peer: { address: '0.0.0.0', port: 0 }, ...(owners ? { owners: owners.map((o) => ({ ...o, fd: 3 })) } : {}), ...more };
