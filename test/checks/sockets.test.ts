@@ -175,8 +175,11 @@ describe("the sockets step's decision", () => {
     expect(failed.findings?.map((f) => f.code)).toContain('UDP_PAST_DROPS');
   });
 
-  it('prefetch: the socket table of the port, for the target’s protocol', () => {
+  it('prefetch: the socket table of the port, for the target’s protocol; the serve advice only where reads are batched (over ssh)', () => {
     const calls = sockets.prefetch!(params(7071), at('udp', 7071));
-    expect(calls.map((c) => [c.reader.name, c.key])).toEqual([['socket table', { port: 7071, protocol: 'udp' }]]);
+    expect(calls.map((c) => [c.reader.name, c.key, c.onlyWhereBatched ?? false])).toEqual([
+      ['socket table', { port: 7071, protocol: 'udp' }, false],
+      ['serve advice', { port: 7071, protocol: 'udp' }, true],
+    ]);
   });
 });
