@@ -1,5 +1,4 @@
 import { runCheck, type AnyCheck, type CheckContext, type CheckFinding, type CheckResult } from '../checks/check.js';
-import type { CheckRegistry } from '../checks/index.js';
 import { UsageError } from '../errors.js';
 import type { Guess, GuessProviders } from '../checks/guesses.js';
 import type { Playbook, Step } from '../playbook/schema.js';
@@ -40,7 +39,8 @@ export class InterruptedError extends Error {
 export interface WalkOptions {
   playbook: Playbook;
   ctx: CheckContext;
-  checks: CheckRegistry;
+  /** The checks by name (the registry; tests give checks that replay outcomes). */
+  checks: Readonly<Record<string, AnyCheck>>;
   guessers: GuessProviders;
   /** Answers known before the walk (--process, --service, --set); the walk adds the user's. */
   answers: Record<string, string>;
@@ -137,7 +137,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     opts.ui.stepFinished(record);
 
     history[stepId] = record.outcome;
-    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines as Readonly<Record<string, string>> | undefined) || {});
+    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check]?.refines as Readonly<Record<string, string>> | undefined) || {});
     if (t.kind === 'step') {
       stepId = t.step;
       continue;
@@ -227,7 +227,9 @@ interface StepResult {
 }
 
 async function checkStep(id: string, step: Step, opts: WalkOptions, scope: object, history: History): Promise<StepResult> {
-  const check = opts.checks[step.check as keyof CheckRegistry];
+  const check = step.check === undefined ? undefined : opts.checks[step.check];
+  // The playbook was validated against the same checks: a step names one that exists.
+  if (!check) throw new Error(`steps.${id}: no check ${step.check}`);
   const rendered: Record<string, unknown> = {};
   // A case chosen by an earlier outcome may give some parameters of its own.
   const withs = { ...step.with, ...activeCase(step, history)?.with };

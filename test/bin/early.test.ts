@@ -4,6 +4,10 @@ import { EARLY_FILES, earlyCommand, startEarly } from '../../src/bin/early.js';
 import { createNamespace, netnsSkipReason } from '../helpers/netns.js';
 import { localHost } from '../../src/host/local.js';
 import { socketTableArgv, udpSocketTableArgv } from '../../src/host/socket-argv.js';
+import { checks } from '../../src/checks/index.js';
+import { firstReads } from '../../src/engine/first-reads.js';
+import { openPlaybook } from '../../src/playbook/source.js';
+import { socketTableOf } from '../../src/system/facts.js';
 
 // The socket table a plain diagnosis reads first, started by the entry before the bundle loads.
 
@@ -36,6 +40,26 @@ describe('earlyCommand: which command lines start the socket table early', () =>
       ['--help'],
     ]) {
       expect(earlyCommand(args), args.join(' ')).toBeUndefined();
+    }
+  });
+});
+
+describe('earlyCommand and the reads derived from the playbook cannot disagree', () => {
+  it("the entry's early command is the first command the default playbook's first steps read, for a TCP and a UDP port of this machine", async () => {
+    const playbook = await openPlaybook('default', { fresh: true });
+    const cases = [
+      { args: ['127.0.0.1', '7071'], port: 7071, protocol: 'tcp' },
+      { args: ['127.0.0.1:53/udp', '--timeout', '800'], port: 53, protocol: 'udp' },
+    ] as const;
+    for (const { args, port, protocol } of cases) {
+      const early = earlyCommand(args);
+      expect(early, args.join(' ')).toMatchObject({ host: '127.0.0.1', protocol });
+      if (early === undefined) throw new Error(`${args.join(' ')} starts nothing early`);
+      const reads = firstReads(playbook, playbook.start, { target: { host: early.host, port, protocol: early.protocol }, timeoutMs: early.timeoutMs }, checks);
+      // What a batching host would run first, and what the local prefetch's first scan runs.
+      const first = reads.flatMap((r) => (r.reader.calls?.(r.key) ?? []).map((call) => ({ reader: r.reader, call }))).find(({ call }) => 'run' in call);
+      expect(first?.reader, args.join(' ')).toBe(socketTableOf);
+      expect(first?.call, args.join(' ')).toEqual({ run: early.argv });
     }
   });
 });

@@ -2,7 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, decideConnect } from '../../src/checks/connect.js';
 import { runCheck } from '../../src/checks/check.js';
-import { contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
+import { contextWith, FakeFacts, paramsOf, replay, resolvedTo } from './replay.js';
+import { assertHas } from '../helpers/narrow.js';
 
 /**
  * The connect check for a UDP target (the server's own probe of its port, connect-local): real
@@ -32,7 +33,7 @@ describe('the connect check for a UDP target', () => {
   const run = (port: number, ...addresses: string[]) => {
     const host = replay({});
     const ctx = contextWith(host, new FakeFacts(host, { appserver: resolvedTo(...addresses) }), { host: 'appserver', port, protocol: 'udp' }, { timeoutMs: 1000 });
-    return runCheck(connect, connect.params.parse({ host: 'appserver', port: String(port) }), ctx);
+    return runCheck(connect, paramsOf(connect, { host: 'appserver', port: String(port) }), ctx);
   };
 
   it('a reply → connected; the command is nc -vzu', async () => {
@@ -81,6 +82,7 @@ describe('decideConnect: the answers of every address to one outcome', () => {
     const udp = { udp: { address: '10.0.0.5', port: 53, outcome: 'silent' as const, durationMs: 1000, tries: 3, payload: 'empty' } };
     const d = decideConnect({ resolution: resolvedTo('10.0.0.5'), answers: [udp] }, { host: 'appserver', port: 53 }, at('udp'));
     expect(d).toMatchObject({ outcome: 'no-reply', status: 'fail', summary: 'no reply and no ICMP error from 10.0.0.5:53 to an empty datagram within 1000 ms (3 tries)' });
+    assertHas(d.evidence, 'timeoutMs');
     expect(d.evidence.timeoutMs).toBeLessThan(3000);
   });
 

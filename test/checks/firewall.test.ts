@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firewall, decideFirewall, type FirewallReadings } from '../../src/checks/firewall.js';
 import { runCheck } from '../../src/checks/check.js';
-import { captured, contextWith, FakeFacts, fixtureText, replay, type Reply } from './replay.js';
+import { captured, contextWith, FakeFacts, fixtureText, paramsOf, replay, type Reply } from './replay.js';
 import { parseNftJson } from '../../src/system/firewall/nft.js';
 
 // The firewall check over rulesets captured in network namespaces (test/fixtures/nft, iptables,
@@ -15,7 +15,7 @@ async function run(replies: Record<string, Reply>, host: string, port = 7071, mo
   const r = replay(replies, { identity: { root: more.isRoot ?? true } });
   const facts = new FakeFacts(r, {}, [OWN]);
   const ctx = contextWith(r, facts, { host, port, ...(more.portName ? { portName: more.portName } : {}) });
-  return runCheck(firewall, firewall.params.parse({ host, port: String(port) }), ctx);
+  return runCheck(firewall, paramsOf(firewall, { host, port: String(port) }), ctx);
 }
 
 const nftLoopbackThenDrop = {
@@ -98,7 +98,7 @@ describe('the firewall check for a UDP target', () => {
     const r = replay(replies, { identity: { root: true } });
     const facts = new FakeFacts(r, {}, [OWN]);
     const ctx = contextWith(r, facts, { host, port, protocol: 'udp', ...(portName ? { portName } : {}) });
-    return { ctx, res: await runCheck(firewall, firewall.params.parse({ host, port: String(port) }), ctx) };
+    return { ctx, res: await runCheck(firewall, paramsOf(firewall, { host, port: String(port) }), ctx) };
   }
   const nftUdp = (name: string): Record<string, Reply> => ({ 'nft -j list ruleset': { stdout: fixtureText('nft', name) }, 'iptables-save': EMPTY_IPTABLES, 'ip6tables-save': NO_IP6TABLES });
 

@@ -5,6 +5,8 @@ import type { DecideContext } from '../../src/checks/check.js';
 import type { TcpSocket } from '../../src/system/socket.js';
 import { parseIptablesSave } from '../../src/system/firewall/iptables.js';
 import { fixture } from '../system/firewall/fixtures.js';
+import { paramsOf } from './replay.js';
+import { assertHas } from '../helpers/narrow.js';
 
 // The forward step's decision, from what it read: nat rules captured from a real Docker host
 // (test/fixtures/nat), a docker-proxy's command line, and the sockets at the other end.
@@ -46,7 +48,9 @@ describe('decideForward', () => {
     expect(d.outcome).toBe('loopback-only');
     expect(d.status).toBe('fail');
     expect(d.summary).toMatch(/but there nginx \(pid 812\) listens on 127\.0\.0\.1:80 only, which forwarded connections never reach$/);
+    assertHas(d.evidence, 'look');
     expect(d.evidence.look).toEqual(['nsenter', '-t', '812', '-n', 'ss', '-Htlnp', 'sport = :80']);
+    assertHas(d.evidence, 'bindFix');
     expect(d.evidence.bindFix).toMatch(/^Inside, nginx \(pid 812\) was started with `--bind 127\.0\.0\.1`/);
   });
 
@@ -82,6 +86,7 @@ describe('decideForward', () => {
     const udp = sock('0.0.0.0', 53, 'UNCONN');
     const d = decideForward(readings({ found: true, view: container, sockets: [udp], owners: { owners: [{ inode: 4242, holders: [{ pid: 812, program: 'dnsmasq' }] }], hidden: false } }), { port: 5353 }, at('udp'));
     expect(d.outcome).toBe('reaches');
+    assertHas(d.evidence, 'listeners');
     expect(d.evidence.listeners).toEqual(['0.0.0.0:53']);
     expect(decideForward(readings(undefined), { port: 5353 }, at('tcp')).outcome).toBe('none');
   });
@@ -89,6 +94,6 @@ describe('decideForward', () => {
 
 describe('forward.prefetch', () => {
   it('the nat rules, worth it only when the target is this host', () => {
-    expect(forward.prefetch?.(forward.params.parse({ port: '8080', host: '10.213.9.1' }), at())).toEqual([{ reader: natRulesOf, key: undefined, onlyForLocalTarget: true }]);
+    expect(forward.prefetch?.(paramsOf(forward, { port: '8080', host: '10.213.9.1' }), at())).toEqual([{ reader: natRulesOf, key: undefined, onlyForLocalTarget: true }]);
   });
 });

@@ -21,13 +21,13 @@ function context(systemd: boolean): CheckContext {
   const facts = new Facts(host, { timeoutMs: 1000 });
   const empty: SocketTable = { source: 'ss', command: 'ss', sockets: [], ownersHidden: false, notices: [] };
   facts.socketTable = async () => empty;
-  return { target: { host: '127.0.0.1', port: 22, portName: 'ssh', protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
+  return { target: { host: '127.0.0.1', port: 22, portName: 'ssh', protocol: 'tcp' }, host, facts, timeoutMs: 1000 };
 }
 
 describe('programs-for-port', () => {
   it('names sshd, from the ExecStart= of the service ssh.socket starts, and never a unit name', async () => {
     for (const systemd of [false, true]) {
-      const guesses = await guessers['programs-for-port'](context(systemd), {});
+      const guesses = await guessers['programs-for-port'](context(systemd));
       const values = guesses.map((g) => g.value);
       expect(values).toEqual(['sshd']);
       expect(values.some((v) => /\.(socket|service)$/.test(v) || v === 'ssh')).toBe(false);
@@ -41,7 +41,7 @@ describe('programs-for-port', () => {
 describe('units are guessed only where systemd runs', () => {
   it('units-for-port and unit-for-process offer nothing without systemd', async () => {
     const ctx = context(false);
-    expect(await guessers['units-for-port'](ctx, {})).toEqual([]);
+    expect(await guessers['units-for-port'](ctx)).toEqual([]);
     expect(await guessers['unit-for-process'](ctx, { process: 'sshd' })).toEqual([]);
   });
 });

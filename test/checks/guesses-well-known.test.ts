@@ -36,7 +36,7 @@ function context(port: number, running: Record<string, number[]>, sockets: TcpSo
     const pids = running[name] ?? [];
     return { processes: pids.map((pid) => ({ pid, commandLine: `/usr/sbin/${name}` })), command: `pgrep -a ${name}` };
   };
-  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
+  const ctx: CheckContext = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 };
   return { ctx, asked };
 }
 
@@ -74,7 +74,7 @@ describe('well-known ports in the guesses', () => {
 
   it('a running well-known program is likely, and comes before the ones that do not run', async () => {
     const { ctx, asked } = context(443, { apache2: [812, 813] });
-    const guesses = await guessers['programs-for-port'](ctx, {});
+    const guesses = await guessers['programs-for-port'](ctx);
     expect(asked).toEqual(wellKnown(443)!.programs);
     expect(guesses.find((g) => g.value === 'apache2')).toEqual({ value: 'apache2', reason: 'usually on port 443 (https), and running (pid 812, 813)', likely: true });
     expect(guesses.filter((g) => g.likely).map((g) => g.value)).toEqual(['apache2']);
@@ -83,26 +83,26 @@ describe('well-known ports in the guesses', () => {
 
   it('nothing runs: every well-known program is offered, none is taken with --yes', async () => {
     const { ctx } = context(5432, {});
-    const guesses = await guessers['programs-for-port'](ctx, {});
+    const guesses = await guessers['programs-for-port'](ctx);
     expect(guesses).toEqual([{ value: 'postgres', reason: 'usually on port 5432 (postgresql)', likely: false }]);
   });
 
   it('when a process holds the port, no unit is guessed from the number (its own unit would be)', async () => {
     // This test's own process holds the listener: it runs in no systemd unit here, so nothing is likely.
     const { ctx } = context(80, {}, [listener(80, [{ pid: process.pid, program: 'node' }])]);
-    const guesses = await guessers['units-for-port'](ctx, {});
+    const guesses = await guessers['units-for-port'](ctx);
     expect(guesses.filter((g) => g.likely)).toEqual([]);
     expect(guesses.map((g) => g.value)).toEqual(expect.arrayContaining(['nginx', 'apache2']));
   });
 
   it('a listener whose owner cannot be seen also holds the port', async () => {
     const { ctx } = context(80, {}, [listener(80)]);
-    const guesses = await guessers['units-for-port'](ctx, {});
+    const guesses = await guessers['units-for-port'](ctx);
     expect(guesses.filter((g) => g.likely)).toEqual([]);
   });
 
   it('without systemd running no unit is guessed at all (nothing could be asked about it)', async () => {
     const { ctx } = context(80, {}, [], false);
-    expect(await guessers['units-for-port'](ctx, {})).toEqual([]);
+    expect(await guessers['units-for-port'](ctx)).toEqual([]);
   });
 });

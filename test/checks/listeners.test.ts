@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { listeners, type ListenersReadings } from '../../src/checks/listeners.js';
 import { bindSettingOf } from '../../src/knowledge/bind-settings.js';
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
+import { paramsOf } from './replay.js';
 
 // The listeners step's decision on plain readings: every outcome, and where a listener that misses
 // the target takes its address from (its configuration line, its command line, or neither).
 
 const config = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/config', name), 'utf8');
 const at = (protocol: 'tcp' | 'udp' = 'tcp') => ({ target: { host: '127.0.0.1', port: 7071, protocol }, timeoutMs: 1000 });
-const params = (port: number, host: string) => listeners.params.parse({ port: String(port), host });
+const params = (port: number, host: string) => paramsOf(listeners, { port: String(port), host });
 
 function listener(address: string, port: number, owner?: { pid: number; program: string }, more: Partial<TcpSocket> = {}): TcpSocket {
   return { family: address.includes(':') ? 'inet6' : 'inet', state: 'LISTEN', recvQ: 0, sendQ: 128, local: { address, port }, peer: { address: '0.0.0.0', port: 0 }, ...(owner ? { owners: [{ ...owner, fd: 3 }] } : {}), ...more };

@@ -4,6 +4,8 @@ import { otherNamespacesOf } from '../../src/system/namespaces.js';
 import { nameNamespace } from '../../src/analysis/namespaces.js';
 import type { DecideContext } from '../../src/checks/check.js';
 import type { TcpSocket } from '../../src/system/socket.js';
+import { paramsOf } from './replay.js';
+import { assertHas } from '../helpers/narrow.js';
 
 // The namespaces step's decision, from the other namespaces' sockets as read from /proc.
 
@@ -47,18 +49,19 @@ describe('decideNamespaces', () => {
     const r: NamespacesReadings = { root: true, views: [netns([sock('127.0.0.1', 7071, 'UNCONN')])], found: { ...found, owners: { owners: [], hidden: true }, addresses: ['127.0.0.1'] } };
     const d = decideNamespaces(r, { port: 7071 }, at('udp'));
     expect(d.summary).toBe('a program is bound to UDP 127.0.0.1:7071 inside network namespace blue, a network namespace of its own (on loopback only, even there)');
+    assertHas(d.evidence, 'publish');
     expect(d.evidence.publish).toEqual(['iptables', '-t', 'nat', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7071', '-j', 'DNAT', '--to-destination', 'ADDRESS:7071']);
     expect(d.evidence).not.toHaveProperty('address');
   });
 
   it('publishCommand: nspawn and kubernetes', () => {
-    expect(publishCommand({ ...nameNamespace(netns([])), container: { runtime: 'nspawn' } }, 53, undefined, 'udp')).toEqual(['systemd-nspawn', '--port=udp:53:53', '-M', 'blue']);
+    expect(publishCommand({ ...nameNamespace(netns([])), container: { runtime: 'nspawn', cgroup: '/payload/init.scope' } }, 53, undefined, 'udp')).toEqual(['systemd-nspawn', '--port=udp:53:53', '-M', 'blue']);
   });
 });
 
 describe('namespaces.prefetch', () => {
   it("the other namespaces' sockets of the target's protocol, only when the target is this host", () => {
-    const p = namespaces.params.parse({ port: '53', host: '127.0.0.1' });
+    const p = paramsOf(namespaces, { port: '53', host: '127.0.0.1' });
     expect(namespaces.prefetch?.(p, at('udp'))).toEqual([{ reader: otherNamespacesOf, key: 'udp', onlyForLocalTarget: true }]);
     expect(namespaces.prefetch?.(p, at('tcp'))).toEqual([{ reader: otherNamespacesOf, key: 'tcp', onlyForLocalTarget: true }]);
   });

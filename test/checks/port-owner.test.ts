@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { decidePortOwner, portOwner, type PortOwnerReadings } from '../../src/checks/port-owner.js';
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';
 import type { SocketUnit } from '../../src/system/systemd/sockets.js';
-import type { UnitStatus } from '../../src/system/systemd/units.js';
+import { statusFromProperties } from '../../src/system/systemd/show.js';
+import type { UnitDetails, UnitStatus } from '../../src/system/systemd/units.js';
+import { paramsOf } from './replay.js';
 
 // The port-owner step's decision on plain readings: who holds the socket against what was named,
 // with the units, command lines and socket units it read.
 
-const params = (more: { process?: string; service?: string } = {}) => portOwner.params.parse({ port: '7071', ...more });
+const params = (more: { process?: string; service?: string } = {}) => paramsOf(portOwner, { port: '7071', ...more });
 
 function listener(owners: { pid: number; program: string }[] | undefined, more: Partial<TcpSocket> = {}): TcpSocket {
   return { family: 'inet', state: 'LISTEN', recvQ: 0, sendQ: 128, local: { address: '0.0.0.0', port: 7071 }, peer: { address: '0.0.0.0', port: 0 }, ...(owners ? { owners: owners.map((o) => ({ ...o, fd: 3 })) } : {}), ...more };
@@ -19,7 +21,21 @@ function readings(list: TcpSocket[], more: Partial<PortOwnerReadings> = {}): Por
 }
 
 const appSocket: SocketUnit = { unit: 'app.socket', listen: [{ address: '0.0.0.0:7071', kind: 'Stream' }], service: 'app.service', accept: false, state: 'active', subState: 'listening', result: 'success' };
-const appService = { state: 'inactive', unit: 'app.service', subState: 'dead', commands: [{ phase: 'ExecStart', path: '/usr/bin/appd', argv: ['/usr/bin/appd'] }] } as unknown as UnitStatus;
+/** A unit systemd knows (loaded), not one of the statuses of a unit it could not show. */
+function details(s: UnitStatus): UnitDetails {
+  if (!('loadState' in s)) throw new Error(`${s.unit}: ${s.state}, not a loaded unit`);
+  return s;
+}
+/** app.service, stopped, as the parser of `systemctl show` maps its properties (ExecStart= in systemd's words). */
+const appService = details(
+  statusFromProperties('app.service', {
+    Id: 'app.service',
+    LoadState: 'loaded',
+    ActiveState: 'inactive',
+    SubState: 'dead',
+    ExecStart: '{ path=/usr/bin/appd ; argv[]=/usr/bin/appd ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }',
+  }),
+);
 
 describe("the port-owner step's decision", () => {
   it('none: nothing listens (UDP: nothing is bound)', () => {
@@ -45,7 +61,7 @@ describe("the port-owner step's decision", () => {
     expect(decidePortOwner(nginx, params({ service: 'nginx' })).outcome).toBe('expected');
     const script = readings([listener([{ pid: 50, program: 'python3' }])], { argv: { 50: ['python3', '/srv/myapp.py'] } });
     expect(decidePortOwner(script, params({ process: 'myapp' })).outcome).toBe('expected');
-    const alias = readings([listener([{ pid: 60, program: 'sshd' }])], { units: { 60: 'ssh.service' }, namedUnit: { ...(appService as object), unit: 'ssh.service', state: 'active' } as UnitStatus });
+    const alias = readings([listener([{ pid: 60, program: 'sshd' }])], { units: { 60: 'ssh.service' }, namedUnit: { ...appService, unit: 'ssh.service', state: 'active' } });
     expect(decidePortOwner(alias, params({ service: 'sshd' })).outcome).toBe('expected');
   });
 

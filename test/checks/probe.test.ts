@@ -8,7 +8,8 @@ import type { UdpProbeResult } from '../../src/host/udp-probe.js';
 import { parsePing, type PingResult } from '../../src/system/ping.js';
 import { parseNeighbours, parseRouteGet, type NeighbourResult, type RouteResult } from '../../src/system/route.js';
 import type { ProbeResult } from '../../src/system/tcp-connect.js';
-import { captured, contextWith, FakeFacts, replay, resolvedTo, type Reply } from './replay.js';
+import { captured, contextWith, FakeFacts, paramsOf, replay, type Reply, resolvedTo } from './replay.js';
+import { assertOutcome } from '../helpers/narrow.js';
 
 // nmap's rule, fed with what ping, ip route get and ip neigh really printed (test/fixtures/ping,
 // test/fixtures/ip-route) and with the errno a TCP connect really gets in each case (TESTBED.md).
@@ -129,7 +130,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.1', '127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open) }), ctx);
+    const res = await runCheck(probe, paramsOf(probe, { host: 'appserver', port: String(open) }), ctx);
     expect(res.outcome).toBe('partial');
     expect(res.summary).toBe(`port ${open}: 127.0.0.1 open — 127.0.0.1:${open} accepts connections (the TCP handshake completes); 127.0.0.2 closed — 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered`);
     expect(res.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: `127.0.0.2: 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered` }]);
@@ -141,7 +142,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open, portName: 'myproto' });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }), ctx);
+    const res = await runCheck(probe, paramsOf(probe, { host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }), ctx);
     expect(res.outcome).toBe('closed');
     expect(res.summary.startsWith(`port ${open} (myproto): closed`)).toBe(true);
     expect(res.evidence.onServer).toEqual({ argv: ['whyport', '127.0.0.2', String(open), '--process', 'nginx', '--service', 'nginx.service'], command: `whyport 127.0.0.2 ${open} --process nginx --service nginx.service` });
@@ -151,7 +152,7 @@ describe('the probe check', () => {
   it('ping missing: said so in a finding, and the verdict still comes (a refusal needs no ping)', async () => {
     const r = replay({ 'ip route get 127.0.0.2': captured('ip-route', 'get-loopback') });
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
-    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }), contextWith(r, facts, { host: 'appserver', port: open }));
+    const res = await runCheck(probe, paramsOf(probe, { host: 'appserver', port: String(open), process: '', service: '' }), contextWith(r, facts, { host: 'appserver', port: open }));
     expect(res.outcome).toBe('closed');
     expect(res.evidence.ping).toBe('missing');
     expect(res.findings).toEqual([expect.objectContaining({ code: 'PING_MISSING' })]);
@@ -162,7 +163,7 @@ describe('the probe check', () => {
   it('a name that does not resolve → unresolved', async () => {
     const r = replay({});
     const facts = new FakeFacts(r, { nosuch: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 1 } });
-    const res = await runCheck(probe, probe.params.parse({ host: 'nosuch', port: '80' }), contextWith(r, facts, { host: 'nosuch', port: 80 }));
+    const res = await runCheck(probe, paramsOf(probe, { host: 'nosuch', port: '80' }), contextWith(r, facts, { host: 'nosuch', port: 80 }));
     expect(res).toMatchObject({ outcome: 'unresolved', summary: 'nosuch does not resolve (no such name)' });
   });
 });
@@ -247,7 +248,7 @@ describe('the probe check for a UDP target (real datagrams on loopback)', () => 
   const run = (port: number) => {
     const r = runner();
     const ctx = contextWith(r, new FakeFacts(r, { appserver: resolvedTo('127.0.0.1') }), { host: 'appserver', port, protocol: 'udp' });
-    return runCheck(probe, probe.params.parse({ host: 'appserver', port: String(port) }), ctx);
+    return runCheck(probe, paramsOf(probe, { host: 'appserver', port: String(port) }), ctx);
   };
 
   it('an answering port → open; the command is nc -vzu and the probe the UDP one', async () => {
@@ -289,6 +290,7 @@ describe('decideProbe: the readings of every address to one outcome', () => {
     expect(decide(reading(tcp('connected')))).toMatchObject({ outcome: 'open', status: 'pass', evidence: { address: ADDR, ping: 'used', traffic: 'connections' } });
     const partial = decide(reading(tcp('connected')), reading(tcp('refused', 'ECONNREFUSED', 2, '10.213.9.3')));
     expect(partial).toMatchObject({ outcome: 'partial', status: 'fail' });
+    assertOutcome(partial, 'partial');
     expect(partial.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: '10.213.9.3: 10.213.9.3:7071 refuses the connection (ECONNREFUSED): the host is up and answered' }]);
   });
 
@@ -311,6 +313,7 @@ describe('decideProbe: the readings of every address to one outcome', () => {
 
   it('ping missing: a finding says the verdict rests on the probe and the neighbour table alone', () => {
     const d = decide(reading(tcp('refused', 'ECONNREFUSED'), PING_MISSING()));
+    assertOutcome(d, 'closed');
     expect(d.evidence.ping).toBe('missing');
     expect(d.findings?.[0]?.code).toBe('PING_MISSING');
   });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { processListeners, type ProcessListenersReadings } from '../../src/checks/process-listeners.js';
 import type { TcpSocket } from '../../src/system/socket.js';
+import { paramsOf } from './replay.js';
 
 // The process-listeners step's decision on plain readings: the process's socket inodes against the
 // host's listeners.
 
 const at = (protocol: 'tcp' | 'udp' = 'tcp') => ({ target: { host: '127.0.0.1', port: 7071, protocol }, timeoutMs: 1000 });
-const params = (more: { name?: string; pid?: string } = {}) => processListeners.params.parse({ port: '7071', ...more });
+const params = (more: { name?: string; pid?: string } = {}) => paramsOf(processListeners, { port: '7071', ...more });
 
 function listener(address: string, port: number, inode: number): TcpSocket {
   return { family: 'inet', state: 'LISTEN', recvQ: 0, sendQ: 128, local: { address, port }, peer: { address: '0.0.0.0', port: 0 }, inode };

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import type { CheckContext, Target } from '../../src/checks/check.js';
 import type { Host } from '../../src/host/host.js';
 import { Facts, type Resolution } from '../../src/system/facts.js';
@@ -53,4 +55,9 @@ export function contextWith(host: Host, facts: Facts, target: Partial<Target> = 
 /** A resolution of a name to these addresses. */
 export function resolvedTo(...addresses: string[]): Resolution {
   return { ok: true, literal: false, durationMs: 1, addresses: addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })) };
+}
+
+/** A check's parameters as a playbook passes them (text), validated by the check's own schema as the walk does. */
+export function paramsOf<P>(check: { params: $ZodType<P> }, input: Record<string, unknown>): P {
+  return parse(check.params, input);
 }

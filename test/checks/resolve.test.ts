@@ -11,7 +11,7 @@ const askNameserver = async (server: string, name: string) => {
   const [reply] = await new Facts(localHost).read(nameserverRepliesOf, { servers: [server], name });
   return nameserverAnswer(reply!.server, reply!.a, reply!.aaaa);
 };
-import { contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
+import { contextWith, FakeFacts, paramsOf, replay, resolvedTo } from './replay.js';
 
 // What getaddrinfo said comes from Facts (a made-up resolution here); what a nameserver says is
 // asked for real, over UDP, of tiny nameservers on loopback that answer the way real ones fail.
@@ -76,7 +76,7 @@ describe('the resolve check', () => {
   const runOn = async (resolution: Resolved, nameservers: string[]) => {
     const r = replay({}, { nameservers });
     const facts = new FakeFacts(r, { appserver: Array.isArray(resolution) ? resolvedTo(...resolution) : resolution });
-    const res = await runCheck(resolve, resolve.params.parse({ host: 'appserver' }), contextWith(r, facts, { host: 'appserver' }));
+    const res = await runCheck(resolve, paramsOf(resolve, { host: 'appserver' }), contextWith(r, facts, { host: 'appserver' }));
     return { res, calls: r.calls, asked: r.calls.filter((c) => c.startsWith('queryNameservers')) };
   };
   const run = async (resolution: Resolved) => (await runOn(resolution, [])).res;

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decideRoute, route } from '../../src/checks/route.js';
 import type { NeighbourResult, RouteResult } from '../../src/system/route.js';
 import { runCheck } from '../../src/checks/check.js';
-import { captured, contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
+import { captured, contextWith, FakeFacts, paramsOf, replay, resolvedTo } from './replay.js';
 
 // The route check on what ip route get and ip neigh really printed (test/fixtures/ip-route).
 async function run(host: string, addresses: string[], replies: Parameters<typeof replay>[0]) {
   const r = replay(replies);
   const facts = new FakeFacts(r, { [host]: resolvedTo(...addresses) });
-  const res = await runCheck(route, route.params.parse({ host }), contextWith(r, facts, { host }));
+  const res = await runCheck(route, paramsOf(route, { host }), contextWith(r, facts, { host }));
   return { res, calls: r.calls };
 }
 

@@ -8,6 +8,7 @@ import type { CommandResult, Runner } from '../../src/system/runner.js';
 import type { SocketTable } from '../../src/system/socket.js';
 import { parseSs } from '../../src/system/ss.js';
 import { Facts } from '../../src/system/facts.js';
+import { paramsOf } from './replay.js';
 
 // The sockets check over real captures (test/fixtures/capture-socket-states.sh): which outcome
 // comes out, what lands in the evidence for the playbook's diagnoses, and which findings are left
@@ -28,11 +29,11 @@ function context(file: string, port: number, nstat: string[] = []): { ctx: Check
   // This machine's files and cgroups, the replayed nstat.
   const host = { ...localHost, run: runner.run };
   const facts = Object.assign(new Facts(host, { timeoutMs: 1000 }), { socketTable: async () => table, localAddresses: async () => [] });
-  const ctx = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 } as unknown as CheckContext;
+  const ctx: CheckContext = { target: { host: '127.0.0.1', port, protocol: 'tcp' }, host, facts, timeoutMs: 1000 };
   return { ctx, ran };
 }
 
-const params = (port: number, more: Record<string, unknown> = {}) => sockets.params.parse({ port: String(port), ...more });
+const params = (port: number, more: Record<string, unknown> = {}) => paramsOf(sockets, { port: String(port), ...more });
 
 describe('the sockets check', () => {
   it('a full accept queue: accept-queue-full, the queue and the overflow growth in evidence', async () => {
@@ -174,7 +175,7 @@ describe("the sockets step's decision", () => {
     expect(failed.findings?.map((f) => f.code)).toContain('UDP_PAST_DROPS');
   });
 
-  it('prefetch: the socket table of the port, for the target’s protocol; where batched, the stat behind NOT_LISTENING’s advice', () => {
+  it('prefetch: the socket table of the port, for the target’s protocol; the serve advice only where reads are batched (over ssh)', () => {
     const calls = sockets.prefetch!(params(7071), at('udp', 7071));
     expect(calls.map((c) => [c.reader.name, c.key, c.onlyWhereBatched ?? false])).toEqual([
       ['socket table', { port: 7071, protocol: 'udp' }, false],

@@ -4,6 +4,7 @@ import { decideUnit, type JudgedUnit } from '../../src/checks/unit.js';
 import { parseJournal } from '../../src/system/systemd/journal.js';
 import { parseSystemctlShow, statusFromProperties } from '../../src/system/systemd/show.js';
 import type { UnitDetails } from '../../src/system/systemd/units.js';
+import { assertHas } from '../helpers/narrow.js';
 
 // The unit step's decision, from what it read: `systemctl show` and journals captured from real
 // Debian packages under a real systemd (test/fixtures/systemd-real/README.md says how).
@@ -51,6 +52,7 @@ describe('decideUnit', () => {
     const loop = details('show-crash-loop.txt', 'journal-crash-loop.txt');
     const d = decideUnit(judged('looper', loop, { programLog: { path: '/var/log/looper.log', lines: ['fatal: cannot open /etc/looper.conf'] } }), { unit: 'looper' });
     expect(d.outcome).toBe('failed');
+    assertHas(d.evidence, 'kind');
     expect(d.evidence.kind).toBe('crash-loop');
     expect(d.evidence.programLog).toEqual({ path: '/var/log/looper.log', lines: ['fatal: cannot open /etc/looper.conf'] });
     expect(d.evidence.journal?.slice(-2)).toEqual(['from /var/log/looper.log:', 'fatal: cannot open /etc/looper.conf']);

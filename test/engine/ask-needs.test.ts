@@ -4,6 +4,10 @@ import { checkCatalog, checks } from '../../src/checks/index.js';
 import { PlaybookError, formatLintError } from '../../src/errors.js';
 import { walk, type Question, type WalkUI } from '../../src/engine/walk.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
+import { localHost } from '../../src/host/local.js';
+import type { HostFeature } from '../../src/knowledge/host-features.js';
+import { Facts, type Resolution } from '../../src/system/facts.js';
+import { noGuesses } from '../helpers/guessers.js';
 
 // An input may say what the host needs for its answer to be of use (`needs: [systemd]`): where the
 // host lacks it, the ask step is not put to the user and takes `unknown`.
@@ -28,9 +32,14 @@ async function run(systemd: boolean, answers: Record<string, string> = {}) {
   const pb = parsePlaybook(PLAYBOOK, 'needs.yaml', checkCatalog());
   const asked: Question[] = [];
   const ui: WalkUI = { stepStarted: () => {}, stepFinished: () => {}, ask: async (q) => (asked.push(q), 'web') };
-  const facts = { has: async (f: string) => f === 'systemd' && systemd, resolve: async () => ({ ok: true, addresses: [{ address: '127.0.0.1', family: 4 }], literal: true, durationMs: 0 }), isLocalAddress: async () => true };
-  const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, facts, timeoutMs: 100 } as unknown as CheckContext;
-  const guessers = new Proxy({}, { get: () => async () => [] }) as never;
+  // The real Facts with what the walk asks of them here given: the host has systemd or not, and the target is this host.
+  const facts = Object.assign(new Facts(localHost), {
+    has: async (f: HostFeature) => f === 'systemd' && systemd,
+    resolve: async (): Promise<Resolution> => ({ ok: true, addresses: [{ address: '127.0.0.1', family: 4 }], literal: true, durationMs: 0 }),
+    isLocalAddress: async () => true,
+  });
+  const ctx: CheckContext = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts, timeoutMs: 100 };
+  const guessers = noGuesses;
   const result = await walk({ playbook: pb, ctx, checks, guessers, answers, interactive: true, ui });
   return { result, asked };
 }

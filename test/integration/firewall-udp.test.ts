@@ -5,7 +5,7 @@ import { firewall } from '../../src/checks/firewall.js';
 import { forward } from '../../src/checks/forward.js';
 import type { Host } from '../../src/host/host.js';
 import { localHost } from '../../src/host/local.js';
-import { contextWith, FakeFacts } from '../checks/replay.js';
+import { contextWith, FakeFacts, paramsOf } from '../checks/replay.js';
 import { dockerLikeHost, type DockerLikeHost } from '../helpers/containers.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 
@@ -76,7 +76,7 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
     const facts = new FakeFacts(host, {}, [bed.hostAddress]);
     return contextWith(host, facts, { host: bed.hostAddress, port: DNS, protocol: 'udp' });
   }
-  const runFirewall = (ctx: CheckContext, port = DNS) => runCheck(firewall, firewall.params.parse({ host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port } });
+  const runFirewall = (ctx: CheckContext, port = DNS) => runCheck(firewall, paramsOf(firewall, { host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port } });
 
   beforeAll(async () => {
     bed = dockerLikeHost();
@@ -150,7 +150,7 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
   it('a UDP DNAT (Docker `-p 5300:53/udp`) to the container is found by the forward check, and dnsmasq there is the listener; a TCP DNAT is not', async () => {
     expect(udpFrom(bed.client.exec, bed.hostAddress, PUBLISHED)).toBe('reply');
     const ctx = hostCtx();
-    const at = (port: number, protocol: 'tcp' | 'udp') => runCheck(forward, forward.params.parse({ host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port, protocol } });
+    const at = (port: number, protocol: 'tcp' | 'udp') => runCheck(forward, paramsOf(forward, { host: bed.hostAddress, port: String(port) }), { ...ctx, target: { ...ctx.target, port, protocol } });
     const res = await at(PUBLISHED, 'udp');
     expect(res.outcome, res.summary).toBe('reaches');
     expect(res.evidence).toMatchObject({

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, saveOutput, waitFor, type JsonRun } from '../helpers/cli-in-bed.js';
+import { CLI, saveOutput, waitFor, type JsonRun, type Run } from '../helpers/cli-in-bed.js';
 import { realServicesAvailable, startSystemdTestbed, type SystemdTestbed } from '../helpers/nspawn.js';
 import { enableSshInBed, makeSshKey, routedNetwork, runInNetns, sshdAvailable, type BedSsh, type RoutedNetwork } from '../helpers/ssh.js';
 import type { Report } from '../../src/report/model.js';
@@ -28,17 +28,28 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
   const inRouter = (...argv: string[]) => net.router.exec(argv, { timeoutMs: 10_000 });
   const sshOptions = () => ['--ssh-option', `UserKnownHostsFile=${ssh.knownHostsPath}`, '--ssh-option', `IdentityFile=${ssh.keyPath}`, '--ssh-option', 'IdentitiesOnly=yes'];
 
-  /** whyport in the client namespace: `whyport SERVER PORT … --ssh root@SERVER`, stdin not a TTY. */
-  async function fromClient(args: string[], opts: { json?: boolean; ssh?: string[]; timeoutMs?: number } = {}): Promise<JsonRun & { text?: string }> {
+  /** whyport in the client namespace: `whyport SERVER PORT … --ssh root@SERVER --yes`, stdin not a TTY. */
+  async function runFromClient(args: string[], output: string[], opts: { ssh?: string[]; timeoutMs?: number } = {}): Promise<Run> {
     const sshArgs = opts.ssh ?? ['--ssh', `root@${server}`, ...sshOptions()];
-    const argv = [server, ...args, ...sshArgs, ...(opts.json === false ? [] : ['--json']), '--yes'];
+    const argv = [server, ...args, ...sshArgs, ...output, '--yes'];
     const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: opts.timeoutMs ?? 30_000, env: { NO_COLOR: '1' } });
     if (r.timedOut) throw new Error(`whyport ${argv.join(' ')} timed out\nstderr: ${r.stderr}`);
-    if (opts.json === false) return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: undefined as unknown as Report, text: r.stdout };
+    return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv };
+  }
+
+  /** The report as a person reads it (text, no colour). */
+  const textFromClient = async (args: string[]): Promise<Run & { text: string }> => {
+    const r = await runFromClient(args, []);
+    return { ...r, text: r.stdout };
+  };
+
+  /** The same with --json, the report parsed. */
+  async function fromClient(args: string[], opts: { ssh?: string[]; timeoutMs?: number } = {}): Promise<JsonRun> {
+    const r = await runFromClient(args, ['--json'], opts);
     try {
-      return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: JSON.parse(r.stdout) as Report };
+      return { ...r, report: JSON.parse(r.stdout) as Report };
     } catch {
-      throw new Error(`whyport ${argv.join(' ')} printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      throw new Error(`whyport ${r.argv.join(' ')} printed no JSON (exit ${r.status}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     }
   }
 
@@ -87,10 +98,10 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     console.info(`remote commands: ${commands} with --service, ${guessed.report.vantages!.server.commands} guessing the unit: ${guessed.report.vantages!.server.ran!.join(' | ')}`);
     expect(guessed.report.vantages!.server.commands, trail(guessed)).toBeLessThanOrEqual(8);
 
-    const text = await fromClient(['80', '--service', 'nginx'], { json: false });
+    const text = await textFromClient(['80', '--service', 'nginx']);
     expect(text.text).toMatch(/On the client \(/);
     expect(text.text).toMatch(/On the server: root@\S+ over ssh/);
-    await saveOutput(OUTPUT_DIR, 'ssh-service-failed.txt', text.text!, bed.name);
+    await saveOutput(OUTPUT_DIR, 'ssh-service-failed.txt', text.text, bed.name);
   });
 
   it('--fix over ssh runs the fix on the server and diagnoses both ends again: verified means the client connects', async () => {
@@ -142,9 +153,9 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
       expect(arrival!.evidence).toMatchObject({ client: net.client.address, server });
       expect(r.report.diagnosis.explanation).toContain(net.client.address);
       expect(r.status).toBe(1);
-      const text = await fromClient(['80', '--timeout', '1000'], { json: false });
+      const text = await textFromClient(['80', '--timeout', '1000']);
       expect(text.text).toMatch(/Something between the client and the server drops port 80/);
-      await saveOutput(OUTPUT_DIR, 'ssh-filtered-in-transit.txt', text.text!, bed.name);
+      await saveOutput(OUTPUT_DIR, 'ssh-filtered-in-transit.txt', text.text, bed.name);
     } finally {
       await inRouter('iptables', '-D', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
     }

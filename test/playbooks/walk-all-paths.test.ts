@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { checkCatalog, checks } from '../../src/checks/index.js';
-import type { CheckContext } from '../../src/checks/check.js';
+import type { AnyCheck, CheckContext } from '../../src/checks/check.js';
 import { allPaths } from '../../src/engine/transition.js';
 import { walk, type WalkUI } from '../../src/engine/walk.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
@@ -17,6 +17,7 @@ import { ASK_OUTCOMES, type Playbook } from '../../src/playbook/schema.js';
 import { parsePlaceholders } from '../../src/playbook/template.js';
 import { Facts } from '../../src/system/facts.js';
 import { localHost } from '../../src/host/local.js';
+import { noGuesses } from '../helpers/guessers.js';
 
 const DIR = join(import.meta.dirname, '../../playbooks');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
@@ -86,14 +87,14 @@ for (const file of files) {
     it(`the engine walks each of the ${paths.length} paths to its diagnosis`, async () => {
       for (const p of paths) {
         let i = 0;
-        const replay = Object.fromEntries(
-          Object.entries(checks).map(([name, c]) => [
+        // Each check as the path has it: it reads nothing and decides the path's outcome for its step.
+        const replay: Record<string, AnyCheck> = Object.fromEntries(
+          Object.entries(checks).map(([name, c]): [string, AnyCheck] => [
             name,
             {
               ...c,
               params: z.record(z.string(), z.unknown()),
               describe: () => name,
-              prefetch: undefined,
               read: async () => undefined,
               decide: () => ({ outcome: p.outcomes[i]!, summary: `replayed ${p.outcomes[i]}`, command: name, evidence: {}, status: 'info' as const }),
             },
@@ -110,15 +111,15 @@ for (const file of files) {
         };
         // The host has what every input needs (systemd): each ask step is put to the replayed user.
         const facts = Object.assign(new Facts(localHost), { has: async () => true });
-        const ctx = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts, timeoutMs: 100 } as unknown as CheckContext;
-        const guessers = new Proxy({}, { get: () => async () => [] }) as never;
+        const ctx: CheckContext = { target: { host: '127.0.0.1', port: 7071, protocol: 'tcp' }, host: localHost, facts, timeoutMs: 100 };
+        const guessers = noGuesses;
         // A quiet ask never prompts: it is 'given' only when a flag answered it before the walk.
         const answers: Record<string, string> = {};
         p.steps.forEach((s, k) => {
           const step = pb.steps[s]!;
           if (step.ask && step.quiet && p.outcomes[k] === 'given') answers[step.ask] = 'myapp';
         });
-        const base = { playbook: pb, ctx, checks: replay as never, guessers, answers, interactive: true, ui };
+        const base = { playbook: pb, ctx, checks: replay, guessers, answers, interactive: true, ui };
         // A path that goes on on the server after the client's verdict (--ssh): the client's walk,
         // then the server's from server.start with the client's records as its past.
         const client = await walk(base);

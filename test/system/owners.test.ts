@@ -132,9 +132,11 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
   it('as non-root: other users’ owners are hidden, the own ones still found', async (ctx) => {
     // Drop the effective ids of this test process only (vitest runs each file in its own process).
     // The gid too: the kernel lets a process read another's descriptors only when uids and gids match.
+    const { setegid, seteuid } = process; // POSIX only: absent on Windows, where none of this runs
+    if (!setegid || !seteuid) throw new Error('process.setegid/seteuid are missing: not a POSIX system');
     try {
-      process.setegid(65534);
-      process.seteuid(65534);
+      setegid(65534);
+      seteuid(65534);
     } catch (err) {
       // Worker threads cannot change ids (vitest's threads pool); this file needs its own process (the forks pool).
       expect((err as NodeJS.ErrnoException).code).toBe('ERR_WORKER_UNSUPPORTED_OPERATION');
@@ -153,8 +155,8 @@ describe.skipIf(!canRun)('findOwners (real processes; needs root, python3 and se
       expect([...both.owners.keys()]).toEqual([nobodys.inode]);
       expect(both.hidden).toBe(true);
     } finally {
-      process.seteuid(0);
-      process.setegid(0);
+      seteuid(0);
+      setegid(0);
     }
   });
 });

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeTcp } from '../../src/system/tcp-connect.js';
 import { watch, type WatchVerdict } from '../../src/commands/watch.js';
-import { freePort } from './helpers.js';
+import { freePort } from '../baseline/helpers.js';
 
 /** The smallest diagnosis: connected → REACHABLE (0), refused → NOTHING_LISTENING (1). */
 function probeVerdict(port: number): () => Promise<WatchVerdict> {

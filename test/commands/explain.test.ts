@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import { runExplain, type ExplainHost } from '../src/commands/explain.js';
-import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from '../src/knowledge/tcp-states.js';
-import { serviceTable } from '../src/cli/port-argument.js';
-import { TCP_STATES } from '../src/system/socket.js';
+import { UsageError } from '../../src/errors.js';
+import { runExplain, type ExplainHost } from '../../src/commands/explain.js';
+import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from '../../src/knowledge/tcp-states.js';
+import { serviceTable } from '../../src/cli/port-argument.js';
+import { TCP_STATES } from '../../src/system/socket.js';
 
 // `whyport explain`, with Debian 12's /etc/services as captured (test/fixtures/services/debian12.txt)
 // and Linux's default ephemeral range, so the output does not depend on the machine.
-const SERVICES = fileURLToPath(new URL('./fixtures/services/debian12.txt', import.meta.url));
+const SERVICES = fileURLToPath(new URL('../fixtures/services/debian12.txt', import.meta.url));
 const services = serviceTable(readFileSync(SERVICES, 'utf8'), SERVICES);
 const host: ExplainHost = { services, ephemeralRange: () => '32768\t60999\n' };
 

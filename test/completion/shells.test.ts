@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TmuxSession, tmuxSkipReason } from './helpers/tmux.js';
+import { TmuxSession, tmuxSkipReason } from '../helpers/tmux.js';
 
 /**
  * The completion scripts in the real shells, against the built CLI: `whyport` on PATH is a
@@ -11,7 +11,7 @@ import { TmuxSession, tmuxSkipReason } from './helpers/tmux.js';
  * whyport (for `__complete` too). Each test asks what Tab offers at one place of a command line.
  */
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const SUBCOMMANDS = ['explain', 'baseline', 'playbook', 'checks', 'completion'];
 

@@ -2,16 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Host } from '../../src/host/host.js';
-import { localHost } from '../../src/host/local.js';
-import type { CommandResult, RunOptions } from '../../src/system/runner.js';
-import { parseLoadedServices, parseServiceUnitFiles, serviceUnitNames, unitNameCommands } from '../../src/system/systemd/unit-names.js';
+import type { Host } from '../../../src/host/host.js';
+import { localHost } from '../../../src/host/local.js';
+import type { CommandResult, RunOptions } from '../../../src/system/runner.js';
+import { parseLoadedServices, parseServiceUnitFiles, serviceUnitNames, unitNameCommands } from '../../../src/system/systemd/unit-names.js';
 
 // Captured from a real systemd 252 (systemd-nspawn of this Debian 12, see TESTBED.md) with
 // myapp.service failed and worker@a.service, worker@b\x2dc.service running:
 //   systemctl list-units --type=service --all --no-legend --plain
 //   systemctl list-unit-files --type=service --no-legend --plain
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/systemctl');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/systemctl');
 const fixture = (name: string): Promise<string> => readFile(join(FIXTURES, name), 'utf8');
 
 describe('the service units systemctl lists', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commandProgram, parseCommandLine } from '../src/cli/command-line.js';
-import { UsageError } from '../src/errors.js';
+import { commandProgram, parseCommandLine } from '../../src/cli/command-line.js';
+import { UsageError } from '../../src/errors.js';
 
 function io() {
   const out = { stdout: '', stderr: '' };

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandWords, programOfArgv, programOfUnit, unitSection, unitsMentioning } from '../../src/system/systemd/unit-files.js';
-import type { UnitFileText } from '../../src/host/host.js';
+import { commandWords, programOfArgv, programOfUnit, unitSection, unitsMentioning } from '../../../src/system/systemd/unit-files.js';
+import type { UnitFileText } from '../../../src/host/host.js';
 
 // A unit name is never a program name: the program of a unit that mentions a port is its ExecStart=.
 
-const FIX = join(import.meta.dirname, '../fixtures/systemd');
+const FIX = join(import.meta.dirname, '../../fixtures/systemd');
 const file = (unit: string, fixture: string, dir = '/lib/systemd/system'): UnitFileText => ({ unit, path: `${dir}/${unit}`, text: readFileSync(join(FIX, fixture), 'utf8') });
 // Debian 12's openssh-server: ssh.socket (ListenStream=22) and ssh.service (ExecStart=/usr/sbin/sshd -D $SSHD_OPTS).
 const debian = [file('ssh.service', 'debian12-ssh.service.txt'), file('ssh.socket', 'debian12-ssh.socket.txt'), file('redis-server.service', 'debian12-redis-server.service.txt')];
