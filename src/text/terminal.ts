@@ -48,7 +48,10 @@ export function palette(color: boolean): Palette {
 
 // ── text measuring and wrapping ──────────────────────────────────────────────────────────────────
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+// Made on first use: building a Segmenter loads ICU's break data (~7 ms), which a --json run and
+// an ASCII-only report never need.
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' })).segment(text);
 
 // East Asian Wide and Fullwidth blocks: two columns in a terminal.
 const WIDE: [number, number][] = [
@@ -68,8 +71,11 @@ function clusterWidth(g: string): number {
 
 /** Terminal columns a string takes: ANSI escapes count 0, wide CJK and emoji count 2. */
 export function displayWidth(s: string): number {
+  const plain = stripVTControlCharacters(s);
+  // Printable ASCII is one column a character: most of what whyport prints.
+  if (/^[\x20-\x7e]*$/.test(plain)) return plain.length;
   let w = 0;
-  for (const { segment } of graphemes.segment(stripVTControlCharacters(s))) w += clusterWidth(segment);
+  for (const { segment } of graphemes(plain)) w += clusterWidth(segment);
   return w;
 }
 
@@ -100,7 +106,7 @@ export function outputColumns(streams: { stdout?: number; stderr?: number; env?:
 export function truncate(s: string, width: number): string {
   if (displayWidth(s) <= width) return s;
   let out = '';
-  for (const { segment } of graphemes.segment(s)) {
+  for (const { segment } of graphemes(s)) {
     if (displayWidth(out + segment) > width - 1) break;
     out += segment;
   }
@@ -111,7 +117,7 @@ export function truncate(s: string, width: number): string {
 export function chop(word: string, width: number): string[] {
   const pieces: string[] = [];
   let cur = '';
-  for (const { segment } of graphemes.segment(word)) {
+  for (const { segment } of graphemes(word)) {
     if (cur && displayWidth(cur + segment) > width) {
       pieces.push(cur);
       cur = '';
