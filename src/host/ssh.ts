@@ -11,6 +11,7 @@ import { REMOTE_SCRIPTS } from './remote-scripts.js';
 import type { SshTarget } from './ssh-target.js';
 import { sshFailure } from './ssh-errors.js';
 import type { ProbeOutcome, ProbeResult } from './tcp-connect.js';
+import { talkOverShell } from './tcp-talk-remote.js';
 import { udpSendTimes, type UdpProbeOutcome, type UdpProbeResult } from './udp-probe.js';
 
 /** How to reach the server: the checked `--ssh` destination and what goes with it. */
@@ -511,6 +512,8 @@ export function sshHost(session: SshSession): Host {
       if (/Invalid argument/.test(e)) return result('error', 'EINVAL');
       return result('error', r.exitCode === 9 ? 'no bash on the server' : e.trim().split('\n').pop() || `exit status ${r.exitCode}`);
     },
+    // One remote bash per talk (tcp-talk-remote.ts), not batched: its timing is the finding.
+    talk: (address, port, opts) => talkOverShell((argv, o) => session.exec(argv, o), address, port, opts),
     async monotonicUs() {
       // The server's clock when it answered, moved on by the time passed here: no round trip.
       const f = await facts();

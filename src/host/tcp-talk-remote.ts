@@ -1,0 +1,124 @@
+import type { CommandResult, RunOptions } from './runner.js';
+import type { ProbeOutcome } from './tcp-connect.js';
+import type { TalkEnd, TalkOptions, TalkResult } from './tcp-talk.js';
+
+/**
+ * Host.talk on a server over ssh: bash's /dev/tcp (the one socket a stock server always has, as
+ * for the remote connect and UDP probe) driven by a constant script, every value a positional
+ * parameter. Bytes travel in hex both ways; bash reads the socket one byte at a time (`read -n 1
+ * -d ''`, a NUL comes back as an empty read), so it never reads past an answer, and `read -t 0`
+ * says whether more bytes of a chunk are already there. Timing is bash's $EPOCHREALTIME.
+ *
+ * $1 address, $2 port, $3 µs a step may wait, $4 the most bytes read, then per step three words:
+ * the bytes to send in hex, the previous answer it needs in hex, `line` or `chunk` (`-` for none).
+ * Prints `connected`, one `answer HEX` per step that ran, then `end KIND MS` (MS from the
+ * connect); exit 2 when the connect fails (bash's error on stderr), 9 without bash.
+ */
+export const TALK_SCRIPT = [
+  'command -v bash >/dev/null 2>&1 || exit 9',
+  `exec bash -c '`,
+  'trap "" PIPE',
+  'a=$1 p=$2 wait=$3 max=$4; shift 4',
+  'exec 3<>"/dev/tcp/$a/$p" || exit 2',
+  't0=${EPOCHREALTIME/[.,]/}',
+  'echo connected',
+  'fin() { echo "answer $ans"; echo "end $1 $(( (${EPOCHREALTIME/[.,]/} - t0) / 1000 ))"; exit 0; }',
+  'n=0 prev= ans=',
+  'while [ $# -ge 3 ]; do',
+  '  send=$1 after=$2 until=$3; shift 3',
+  '  if [ "$after" != - ] && [ "$prev" != "$after" ]; then break; fi',
+  '  ans=',
+  '  if [ "$send" != - ]; then b=; h=$send; while [ -n "$h" ]; do b="$b\\x${h:0:2}"; h=${h:2}; done; printf "$b" >&3 || fin reset; fi',
+  '  dl=$(( ${EPOCHREALTIME/[.,]/} + wait ))',
+  '  while :; do',
+  '    left=$(( dl - ${EPOCHREALTIME/[.,]/} )); [ $left -le 0 ] && fin silent',
+  '    IFS= read -r -d "" -n 1 -t "$((left / 1000000)).$(printf %06d $((left % 1000000)))" c <&3; s=$?',
+  '    [ $s -gt 128 ] && fin silent',
+  '    [ $s -ne 0 ] && fin eof',
+  `    printf -v h %02x "'"'"'$c"; h=\${h: -2}; ans=$ans$h; n=$((n + 1))`,
+  '    [ $n -ge $max ] && fin limit',
+  '    if [ "$until" = line ]; then [ "$h" = 0a ] && break; else read -t 0 <&3 || break; fi',
+  '  done',
+  '  echo "answer $ans"; prev=$ans; ans=',
+  'done',
+  `echo "end complete $(( (\${EPOCHREALTIME/[.,]/} - t0) / 1000 ))"' bash "$@"`,
+].join('\n');
+
+/** The argv that runs TALK_SCRIPT for one talk. */
+export function talkArgv(address: string, port: number, opts: TalkOptions): string[] {
+  const hex = (b: Uint8Array | undefined) => (b && b.length ? Buffer.from(b).toString('hex') : '-');
+  return [
+    'sh',
+    '-c',
+    TALK_SCRIPT,
+    'sh',
+    address,
+    String(port),
+    String(Math.max(1, Math.round(opts.waitMs * 1000))),
+    String(Math.max(1, Math.floor(opts.maxBytes))),
+    ...opts.steps.flatMap((s) => [hex(s.send), s.onlyAfter ? hex(s.onlyAfter) : '-', s.until]),
+  ];
+}
+
+/** bash's words for a socket error, as the errno a local socket would give. */
+const SOCKET_ERRORS: readonly (readonly [RegExp, string])[] = [
+  [/Connection refused/, 'ECONNREFUSED'],
+  [/No route to host/, 'EHOSTUNREACH'],
+  [/Network is unreachable/, 'ENETUNREACH'],
+  [/Cannot assign requested address/, 'EADDRNOTAVAIL'],
+  [/Connection timed out/, 'ETIMEDOUT'],
+];
+
+/** What TALK_SCRIPT's output says: pure, for tests on captured output. `durationMs` is the caller's. */
+export function parseTalkOutput(address: string, port: number, r: Pick<CommandResult, 'exitCode' | 'stdout' | 'stderr' | 'timedOut'>, durationMs: number): TalkResult {
+  const lines = r.stdout.split('\n');
+  const base = { address, port, answers: [] as string[], durationMs };
+  if (!lines.includes('connected')) {
+    const fail = (outcome: ProbeOutcome, errno: string): TalkResult => ({ ...base, outcome, errno });
+    if (r.exitCode === 124 || r.timedOut) return fail('timeout', 'ETIMEDOUT');
+    const errno = SOCKET_ERRORS.find(([w]) => w.test(r.stderr))?.[1];
+    if (errno) return fail(errno === 'ECONNREFUSED' ? 'refused' : errno === 'ETIMEDOUT' ? 'timeout' : 'unreachable', errno);
+    return fail('error', r.exitCode === 9 ? 'no bash on the server' : r.stderr.trim().split('\n').pop() || `exit status ${r.exitCode}`);
+  }
+  const answers = lines.filter((l) => l.startsWith('answer ')).map((l) => l.slice(7).replace(/[^0-9a-f]/g, ''));
+  const m = /^end (\w+) (\d+)$/m.exec(r.stdout);
+  let end: TalkEnd = 'error';
+  let endErrno: string | undefined;
+  if (m) {
+    end = m[1] as TalkEnd;
+    // A read or write that failed says why on stderr; a plain EOF says nothing.
+    if ((end === 'eof' || end === 'reset') && /Connection reset by peer|Broken pipe/.test(r.stderr)) {
+      end = 'reset';
+      endErrno = /Broken pipe/.test(r.stderr) ? 'EPIPE' : 'ECONNRESET';
+    } else if (end === 'eof' && /read error/.test(r.stderr)) {
+      end = 'error';
+      endErrno = r.stderr.trim().split('\n').pop();
+    }
+  } else {
+    // The remote timeout stopped the script mid-talk: the wait was overrun.
+    end = r.exitCode === 124 || r.timedOut ? 'silent' : 'error';
+  }
+  return {
+    ...base,
+    answers,
+    outcome: 'connected',
+    end,
+    ...(endErrno ? { endErrno } : {}),
+    ...(m ? { endMs: Number(m[2]) } : {}),
+  };
+}
+
+/**
+ * Host.talk through a remote runner (the ssh session's exec): one remote command per talk. The
+ * ssh host hooks it in as `talk: (a, p, o) => talkOverShell((argv, ro) => session.exec(argv, ro), a, p, o)`.
+ */
+export async function talkOverShell(exec: (argv: readonly string[], options: RunOptions) => Promise<CommandResult>, address: string, port: number, opts: TalkOptions): Promise<TalkResult> {
+  if (opts.signal?.aborted) return { address, port, outcome: 'error', errno: 'ABORT_ERR', answers: [], durationMs: 0 };
+  const started = performance.now();
+  // Connect, then each step's wait, and a second for bash itself; the remote `timeout` bounds it all.
+  const budget = opts.connectTimeoutMs + opts.steps.length * opts.waitMs + 1_000;
+  const r = await exec(talkArgv(address, port, opts), { timeoutMs: budget, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const durationMs = Math.round(performance.now() - started);
+  if (opts.signal?.aborted) return { address, port, outcome: 'error', errno: 'ABORT_ERR', answers: [], durationMs };
+  return parseTalkOutput(address, port, r, durationMs);
+}
