@@ -65,7 +65,8 @@ export function classifyExchange(expected: ProtocolName | undefined, x: Exchange
     const said = {};
     if (x.end === 'eof' || x.end === 'reset' || x.end === 'error') {
       const [lo, hi] = TCP_WRAPPERS_CLOSE_MS;
-      if (expected === 'ssh' && x.end === 'eof' && x.endMs !== undefined && x.endMs >= lo && x.endMs <= hi) {
+      // A reset as often as an EOF: sshd never read whyport's identification before it closed.
+      if (expected === 'ssh' && (x.end === 'eof' || x.end === 'reset') && x.endMs !== undefined && x.endMs >= lo && x.endMs <= hi) {
         return { outcome: 'refuses-client', evidence: { ...base, protocol, reason: 'tcp-wrappers' } };
       }
       return { outcome: 'closed-after-accept', evidence: { ...base, protocol, ...said } };

@@ -8,16 +8,17 @@ export const SAID_MAX = 200;
 export function printable(input: Uint8Array | string, max = SAID_MAX): string {
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
   let out = '';
+  let seen = 0;
   for (const ch of text.replace(/[\r\n]+$/, '')) {
+    if (seen++ === max) return `${out.slice(0, max)}…`;
     const c = ch.codePointAt(0)!;
     if (ch === '\r') out += '\\r';
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (c < 0x20 || c === 0x7f || (typeof input !== 'string' && c >= 0x80)) out += `\\x${c.toString(16).padStart(2, '0')}`;
     else out += ch;
-    if (out.length >= max) return `${out.slice(0, max)}…`;
   }
-  return out;
+  return out.length > max ? `${out.slice(0, max)}…` : out;
 }
 
 /** The first line of some bytes (without its line end), as latin1 text. */

@@ -15,6 +15,9 @@ export function sniffProtocol(bytes: Uint8Array): AnsweringProtocol | undefined 
   if (b.length >= 3 && (b[0] === 0x15 || b[0] === 0x16) && b[1] === 0x03 && b[2]! <= 0x04) return 'tls';
   const line = firstLine(b);
   if (/^HTTP\/\d(\.\d)? \d{3}\b/.test(line)) return 'http';
+  // An HTTP server's answer to a request line it reads as HTTP/0.9 (one word: an SSH
+  // identification) is the error page alone, without a status line (python's http.server, nginx).
+  if (/^\s*<(!DOCTYPE html|html|head|body)\b/i.test(line)) return 'http';
   if (/^SSH-\d\.\d+-/.test(line)) return 'ssh';
   if (/^\* (OK|PREAUTH|BYE)\b/i.test(line)) return 'imap';
   if (/^\+OK\b/.test(line)) return 'pop3';

@@ -1,0 +1,347 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProtocolProbe } from '../../src/system/protocol-probe.js';
+import type { ProtocolName } from '../../src/knowledge/protocols.js';
+import { REPO_ROOT } from '../helpers/nspawn.js';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
+
+/**
+ * What answers after the handshake, on the real programs: a client and a server namespace of this
+ * test's own, each server run directly in the server's (redis-server, postgres after initdb,
+ * mariadbd after mariadb-install-db, sshd, python3's http.server, small greeters), and
+ * probeProtocol run in the client's — both through node:net (the local host) and through the
+ * bash /dev/tcp script the ssh host runs on a server (tcp-talk-remote.ts). Each real exchange is
+ * kept under test/fixtures/<protocol>/ (WHYPORT_UPDATE_FIXTURES=1 rewrites them) for the
+ * classifier's unit tests.
+ */
+
+const UPDATE = process.env.WHYPORT_UPDATE_FIXTURES === '1';
+const PG_BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((d) => existsSync(join(d, 'postgres')));
+
+const has = (path: string) => existsSync(path);
+function skipReason(): string | undefined {
+  return netnsSkipReason();
+}
+const reason = skipReason();
+if (reason) console.warn(`skipping the protocol tests: ${reason}`);
+const missing = (what: string, pkg: string) => `${what} is not installed (apt-get install -y ${pkg})`;
+
+describe.skipIf(reason !== undefined)('what answers after the handshake, from a client namespace', () => {
+  let net: TwoHosts;
+  let dir = '';
+  let agent = '';
+  const children: ChildProcess[] = [];
+
+  /** Starts argv in the server's namespace; stopped by pid after the test. */
+  const serve = (argv: string[], opts: { cwd?: string } = {}) => {
+    const child = spawn('ip', ['netns', 'exec', net.server.netns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => void (err += d.toString()));
+    children.push(child);
+    return { child, stderr: () => err };
+  };
+  const stop = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  /** Waits until the port accepts (from the client's namespace). */
+  const ready = async (port: number, what: string, stderr: () => string, ms = 30_000) => {
+    const until = performance.now() + ms;
+    for (;;) {
+      const r = await net.client.exec(['bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/${port}`], { timeoutMs: 2_000 });
+      if (r.exitCode === 0) return;
+      if (performance.now() > until) throw new Error(`${what} did not listen on ${port}: ${stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** probeProtocol in the client's namespace, through node:net ('local') or the remote bash script ('shell'). */
+  const probe = async (port: number, protocol: ProtocolName | undefined, via: 'local' | 'shell' = 'local', timeoutMs = 3_000): Promise<ProtocolProbe & { wallMs: number }> => {
+    const options = { address: net.server.address, port, protocol, userName: 'whyport_probe', timeoutMs };
+    const started = performance.now();
+    const r = await net.client.exec([process.execPath, agent, via, JSON.stringify(options)], { timeoutMs: timeoutMs * 3 + 10_000 });
+    const wallMs = performance.now() - started;
+    try {
+      return { ...(JSON.parse(r.stdout) as ProtocolProbe), wallMs };
+    } catch {
+      throw new Error(`the probe agent printed no JSON (exit ${r.exitCode}): ${r.stdout} ${r.stderr}`);
+    }
+  };
+
+  /** Keeps the real exchange as a fixture for the classifier's tests. */
+  const keep = (protocol: string, name: string, expected: ProtocolName | undefined, p: ProtocolProbe) => {
+    if (!UPDATE) return;
+    const to = join(REPO_ROOT, 'test', 'fixtures', protocol);
+    mkdirSync(to, { recursive: true });
+    const talks = p.talks.map(({ durationMs: _d, ...t }) => ({ ...t, address: '10.213.0.2' }));
+    writeFileSync(join(to, `${name}.json`), `${JSON.stringify({ expected: expected ?? null, outcome: p.outcome, talks }, null, 2)}\n`);
+  };
+
+  beforeAll(async () => {
+    net = await twoHostNetwork();
+    dir = mkdtempSync(join(tmpdir(), 'wpt-proto-'));
+    agent = join(dir, 'probe-agent.mjs');
+    await build({
+      stdin: {
+        contents: `import { localHost } from ${JSON.stringify(join(REPO_ROOT, 'src/host/local.ts'))};
+import { execaRunner } from ${JSON.stringify(join(REPO_ROOT, 'src/host/runner.ts'))};
+import { talkOverShell } from ${JSON.stringify(join(REPO_ROOT, 'src/host/tcp-talk-remote.ts'))};
+import { probeProtocol } from ${JSON.stringify(join(REPO_ROOT, 'src/system/protocol-probe.ts'))};
+const [via, json] = process.argv.slice(2);
+const host = via === 'shell' ? { ...localHost, talk: (a, p, o) => talkOverShell((argv, ro) => execaRunner.run(argv, ro), a, p, o) } : localHost;
+process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json))));
+`,
+        resolveDir: REPO_ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: agent,
+      logLevel: 'silent',
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of children) await stop(c);
+    await net?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  describe.skipIf(!has('/usr/bin/redis-server'))(has('/usr/bin/redis-server') ? 'Redis 7' : missing('redis-server', 'redis-server'), () => {
+    const redis = async (port: number, extra: string[]) => {
+      const conf = join(dir, `redis-${port}.conf`);
+      writeFileSync(conf, [`port ${port}`, 'bind * -::*', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', ...extra].join('\n') + '\n');
+      const s = serve(['/usr/bin/redis-server', conf]);
+      await ready(port, 'redis-server', s.stderr);
+    };
+
+    it('protected mode with no password turns a remote client away with its DENIED words', async () => {
+      await redis(6379, ['protected-mode yes']);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(6379, 'redis', via);
+        expect(p.outcome, via).toBe('refuses-client');
+        expect(p.evidence).toMatchObject({ protocol: 'redis', product: 'Redis', reason: 'protected-mode' });
+        expect(p.evidence.said).toMatch(/^-DENIED Redis is running in protected mode/);
+        if (via === 'local') keep('redis', 'protected-mode', 'redis', p);
+      }
+    }, 30_000);
+
+    it('with a password, -NOAUTH to PING is a healthy server', async () => {
+      await redis(6380, ['protected-mode yes', 'requirepass not-sent-by-whyport']);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(6380, 'redis', via);
+        expect(p.outcome, via).toBe('answered');
+        expect(p.evidence).toMatchObject({ protocol: 'redis', reason: 'auth-required' });
+        expect(p.evidence.said).toMatch(/^-NOAUTH/);
+        if (via === 'local') keep('redis', 'noauth', 'redis', p);
+      }
+    }, 30_000);
+  });
+
+  describe.skipIf(!PG_BIN)(PG_BIN ? 'PostgreSQL' : missing('PostgreSQL', 'postgresql'), () => {
+    let data = '';
+    let postmaster: ChildProcess | undefined;
+    beforeAll(async () => {
+      data = join(dir, 'pg');
+      mkdirSync(data, { mode: 0o700 });
+      chownSync(data, uidOf('postgres'), gidOf('postgres'));
+      chownSync(dir, uidOf('postgres'), gidOf('postgres'));
+      const init = spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN!, 'initdb'), '-D', data, '-A', 'trust', '--no-sync'], { encoding: 'utf8', timeout: 60_000 });
+      if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+      // Only the packaged lines (local, 127.0.0.1, ::1): nothing for the client's address.
+      writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n');
+      // setpriv execs (runuser forks and keeps the signals): SIGHUP reaches the postmaster.
+      const s = serve(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN!, 'postgres'), '-D', data, '-c', `listen_addresses=${net.server.address}`, '-c', `unix_socket_directories=${data}`, '-c', 'port=5432']);
+      postmaster = s.child;
+      await ready(5432, 'postgres', s.stderr);
+    }, 90_000);
+
+    it('without a pg_hba.conf line for the client: refused, 28000, in its own words', async () => {
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(5432, 'postgresql', via);
+        expect(p.outcome, via).toBe('refuses-client');
+        expect(p.evidence).toMatchObject({ protocol: 'postgresql', sqlState: '28000', reason: 'pg_hba' });
+        expect(p.evidence.said).toContain(`no pg_hba.conf entry for host "${net.client.address}"`);
+        expect(p.userName).toBe('whyport_probe');
+        if (via === 'local') keep('postgresql', 'no-pg-hba-entry', 'postgresql', p);
+      }
+    }, 30_000);
+
+    it('admitted by a pg_hba.conf line: the server asks for a password (never sent), a healthy answer', async () => {
+      writeFileSync(join(data, 'pg_hba.conf'), `local all all trust\nhost all all ${net.client.address}/32 scram-sha-256\n`);
+      process.kill(postmaster!.pid!, 'SIGHUP'); // ip netns exec and setpriv exec: this is the postmaster
+      await new Promise((r) => setTimeout(r, 500));
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(5432, 'postgresql', via);
+        expect(p.outcome, via).toBe('answered');
+        expect(p.evidence).toMatchObject({ protocol: 'postgresql', product: 'PostgreSQL', reason: 'auth-required' });
+        if (via === 'local') keep('postgresql', 'admitted-scram', 'postgresql', p);
+      }
+    }, 30_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/mariadbd'))(has('/usr/sbin/mariadbd') ? 'MariaDB' : missing('mariadbd', 'mariadb-server'), () => {
+    it('root@localhost only: a remote client gets error 1130 in place of the greeting', async () => {
+      const data = join(dir, 'mysql');
+      mkdirSync(data);
+      const init = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 120_000 });
+      if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}`);
+      const s = serve(['/usr/sbin/mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${net.server.address}`, '--port=3306', `--socket=${join(data, 'sock')}`, `--pid-file=${join(data, 'pid')}`, '--skip-log-bin', '--skip-name-resolve']);
+      await ready(3306, 'mariadbd', s.stderr, 60_000);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(3306, 'mysql', via);
+        expect(p.outcome, via).toBe('refuses-client');
+        expect(p.evidence).toMatchObject({ protocol: 'mysql', errorCode: 1130, reason: 'host-not-allowed' });
+        expect(p.evidence.said).toMatch(/is not allowed to connect to this MariaDB server/);
+        if (via === 'local') keep('mysql', 'host-not-allowed', 'mysql', p);
+      }
+    }, 150_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/sshd'))(has('/usr/sbin/sshd') ? 'sshd' : missing('sshd', 'openssh-server'), () => {
+    /** sshd -D in the server's namespace with a private /run (and, when given, a private /etc/hosts.deny). */
+    const sshd = async (port: number, extra: string[], hostsDeny?: string) => {
+      const d = join(dir, `sshd-${port}`);
+      mkdirSync(d);
+      const key = join(d, 'host_key');
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      const conf = join(d, 'sshd_config');
+      writeFileSync(conf, [...extra, `Port ${port}`, `ListenAddress ${net.server.address}`, `HostKey ${key}`, 'UsePAM no', 'PasswordAuthentication no', 'StrictModes no', 'PidFile none'].join('\n') + '\n');
+      let script = 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd';
+      if (hostsDeny !== undefined) {
+        writeFileSync(join(d, 'hosts.deny'), hostsDeny);
+        // The machine's /etc/hosts.deny stays as it is: a file bound over it in this mount namespace only.
+        script += ` && mount --bind ${join(d, 'hosts.deny')} /etc/hosts.deny`;
+      }
+      const s = serve(['unshare', '-m', '--propagation', 'private', 'sh', '-c', `${script} && exec /usr/sbin/sshd -D -e -f "$1"`, 'sh', conf]);
+      await ready(port, 'sshd', s.stderr);
+      return s;
+    };
+
+    it('a healthy sshd names itself', async () => {
+      await sshd(2201, []);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(2201, 'ssh', via);
+        expect(p.outcome, via).toBe('answered');
+        expect(p.evidence.product).toMatch(/^OpenSSH_\d/);
+        if (via === 'local') keep('ssh', 'openssh', 'ssh', p);
+      }
+    }, 30_000);
+
+    it('MaxStartups reached: "Exceeded MaxStartups" is overloaded', async () => {
+      await sshd(2202, ['MaxStartups 1:100:1', 'LoginGraceTime 60']);
+      // One unauthenticated connection held open from the client. sshd may still count the
+      // readiness check's connection for a moment and drop the holder: then hold again.
+      let holder: ChildProcess | undefined;
+      for (let i = 0; i < 20 && !holder; i++) {
+        const h = spawn('ip', ['netns', 'exec', net.client.netns, 'bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/2202; sleep 30`], { stdio: 'ignore' });
+        children.push(h);
+        await new Promise((r) => setTimeout(r, 300));
+        const ss = await net.server.exec(['ss', '-Htn', 'state', 'established', '( sport = :2202 )']);
+        if (ss.stdout.trim()) holder = h;
+        else await stop(h);
+      }
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(2202, 'ssh', via);
+        expect(p.outcome, via).toBe('overloaded');
+        expect(p.evidence).toMatchObject({ protocol: 'ssh', reason: 'max-startups', said: 'Exceeded MaxStartups' });
+        if (via === 'local') keep('ssh', 'max-startups', 'ssh', p);
+      }
+      await stop(holder!);
+    }, 30_000);
+
+    const libwrap = spawnSync('sh', ['-c', 'ldd /usr/sbin/sshd | grep -q libwrap']).status === 0;
+    it.skipIf(!libwrap)('hosts.deny naming the client (libwrap): silence, closed 5 s later, is TCP wrappers', async () => {
+      await sshd(2203, [], `sshd: ${net.client.address}\n`);
+      const p = await probe(2203, 'ssh', 'local', 7_000);
+      expect(p.outcome, JSON.stringify(p)).toBe('refuses-client');
+      expect(p.evidence).toMatchObject({ protocol: 'ssh', reason: 'tcp-wrappers', bytes: 0 });
+      // sshd never read whyport's identification: its close is a reset as often as an EOF.
+      expect(['eof', 'reset']).toContain(p.evidence.end);
+      expect(p.evidence.endMs).toBeGreaterThan(4_500);
+      keep('ssh', 'tcp-wrappers', 'ssh', p);
+      // Over the remote script the same 5 s.
+      const q = await probe(2203, 'ssh', 'shell', 7_000);
+      expect(q.outcome).toBe('refuses-client');
+      // Within the default --timeout (3 s) the same server is only silent: a finding too.
+      const r = await probe(2203, 'ssh', 'local', 3_000);
+      expect(r.outcome).toBe('silent');
+    }, 60_000);
+
+    it('an HTTP server where ssh is expected: wrong protocol, named', async () => {
+      const py = ['/usr/bin/python3', '/usr/local/bin/python3'].find(has)!;
+      const s = serve([py, '-m', 'http.server', '--bind', net.server.address, '8081'], { cwd: dir });
+      await ready(8081, 'http.server', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(8081, 'ssh', via);
+        expect(p.outcome, `${via} ${JSON.stringify(p)}`).toBe('wrong-protocol');
+        expect(p.evidence).toMatchObject({ protocol: 'http', expected: 'ssh' });
+        if (via === 'local') keep('http', 'answers-ssh-identification', 'ssh', p);
+      }
+      const h = await probe(8081, 'http');
+      expect(h.outcome).toBe('answered');
+      expect(h.evidence).toMatchObject({ protocol: 'http', status: 200, product: 'SimpleHTTP' });
+      keep('http', 'python-http-server', 'http', h);
+    }, 30_000);
+  });
+
+  describe('programs of no known protocol', () => {
+    const py = ['/usr/bin/python3', '/usr/local/bin/python3'].find(has)!;
+    it('a program that greets in a protocol of its own: no alarm', async () => {
+      const code = `import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${net.server.address}', 7071)); s.listen(8)\nwhile True:\n  c,_=s.accept(); c.sendall(b'MYAPP 2.1 ready\\r\\n')\n  import time; time.sleep(0.2); c.close()\n`;
+      const s = serve([py, '-c', code]);
+      await ready(7071, 'greeter', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(7071, undefined, via);
+        expect(p.outcome, via).toBe('unknown-greeting');
+        expect(p.evidence).toMatchObject({ protocol: 'unknown', said: 'MYAPP 2.1 ready' });
+        if (via === 'local') keep('unknown', 'myapp-greeting', undefined, p);
+      }
+    }, 30_000);
+
+    it('a silent program on a port of no known protocol: quiet, at most 300 ms more', async () => {
+      const code = `import socket, time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${net.server.address}', 7072)); s.listen(8)\nheld=[]\nwhile True:\n  c,_=s.accept(); held.append(c)\n`;
+      const s = serve([py, '-c', code]);
+      await ready(7072, 'silent listener', s.stderr);
+      const p = await probe(7072, undefined);
+      expect(p.outcome).toBe('quiet');
+      expect(p.talks[0]!.end).toBe('silent');
+      // From the connect to the verdict: the 300 ms wait and no more (a little slack for the machine).
+      expect(p.talks[0]!.endMs).toBeGreaterThanOrEqual(290);
+      expect(p.talks[0]!.endMs).toBeLessThan(400);
+      keep('unknown', 'silent', undefined, p);
+      const q = await probe(7072, undefined, 'shell');
+      expect(q.outcome).toBe('quiet');
+      expect(q.talks[0]!.endMs).toBeLessThan(450);
+    }, 30_000);
+
+    it('accepted, then closed without a word: closed after accept', async () => {
+      const code = `import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${net.server.address}', 7073)); s.listen(8)\nwhile True:\n  c,_=s.accept(); c.close()\n`;
+      const s = serve([py, '-c', code]);
+      await ready(7073, 'closer', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(7073, 'ssh', via);
+        expect(p.outcome, via).toBe('closed-after-accept');
+        expect(p.evidence.bytes).toBe(0);
+      }
+    }, 30_000);
+  });
+});
+
+function uidOf(user: string): number {
+  return Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+}
+function gidOf(user: string): number {
+  return Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
+}
