@@ -23,7 +23,7 @@ export function sniffProtocol(bytes: Uint8Array): AnsweringProtocol | undefined 
   if (/^\+OK\b/.test(line)) return 'pop3';
   if (/^[-+][A-Z]{2,}\b/.test(line) && /\r\n/.test(b.toString('latin1'))) return 'redis';
   if (/^\d{3}[ -].*\b(E?SMTP|Postfix|Exim|Sendmail)\b/i.test(line)) return 'smtp';
-  if (/^\d{3}[ -].*\bFTP/i.test(line)) return 'ftp';
+  if (/^\d{3}[ -].*FTP/i.test(line)) return 'ftp';
   if (looksLikeMysqlPacket(b)) return 'mysql';
   if (looksLikePgError(b)) return 'postgresql';
   return undefined;
