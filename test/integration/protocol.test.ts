@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -63,6 +63,22 @@ describe.skipIf(reason !== undefined)('what answers after the handshake, from a 
     }
   };
 
+  /** Connections from the client's namespace that say nothing and stay open; resolves once the server holds `n` on the port. */
+  const holdFromClient = async (port: number, n: number) => {
+    const held: ChildProcess[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = spawn('ip', ['netns', 'exec', net.client.netns, 'bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/${port}; sleep 30`], { stdio: 'ignore' });
+      children.push(h);
+      held.push(h);
+    }
+    for (let i = 0; i < 50; i++) {
+      const ss = await net.server.exec(['ss', '-Htn', 'state', 'established', `( sport = :${port} )`]);
+      if (ss.stdout.trim().split('\n').filter(Boolean).length >= n) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return held;
+  };
+
   /** probeProtocol in the client's namespace, through node:net ('local') or the remote bash script ('shell'). */
   const probe = async (port: number, protocol: ProtocolName | undefined, via: 'local' | 'shell' = 'local', timeoutMs = 3_000): Promise<ProtocolProbe & { wallMs: number }> => {
     const options = { address: net.server.address, port, protocol, userName: 'whyport_probe', timeoutMs };
@@ -88,6 +104,7 @@ describe.skipIf(reason !== undefined)('what answers after the handshake, from a 
   beforeAll(async () => {
     net = await twoHostNetwork();
     dir = mkdtempSync(join(tmpdir(), 'wpt-proto-'));
+    chmodSync(dir, 0o755); // postgres (initdb, the postmaster) works under it
     agent = join(dir, 'probe-agent.mjs');
     await build({
       stdin: {
@@ -147,27 +164,44 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
         if (via === 'local') keep('redis', 'noauth', 'redis', p);
       }
     }, 30_000);
+
+    it('maxclients reached: overloaded, in its own words', async () => {
+      await redis(6381, ['protected-mode no', 'maxclients 1']);
+      const held = await holdFromClient(6381, 1);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(6381, 'redis', via);
+        expect(p, via).toMatchObject({ outcome: 'overloaded', evidence: { reason: 'max-clients', said: '-ERR max number of clients reached' } });
+        if (via === 'local') keep('redis', 'max-clients', 'redis', p);
+      }
+      for (const h of held) await stop(h);
+    }, 30_000);
   });
 
   describe.skipIf(!PG_BIN)(PG_BIN ? 'PostgreSQL' : missing('PostgreSQL', 'postgresql'), () => {
-    let data = '';
-    let postmaster: ChildProcess | undefined;
-    beforeAll(async () => {
-      data = join(dir, 'pg');
+    /** initdb into a fresh directory as postgres, then the postmaster on `port` in the server's namespace. */
+    const cluster = async (port: number, hba: string, settings: string[] = []) => {
+      const data = join(dir, `pg-${port}`);
       mkdirSync(data, { mode: 0o700 });
       chownSync(data, uidOf('postgres'), gidOf('postgres'));
-      chownSync(dir, uidOf('postgres'), gidOf('postgres'));
-      const init = spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN!, 'initdb'), '-D', data, '-A', 'trust', '--no-sync'], { encoding: 'utf8', timeout: 60_000 });
+      const init = spawnSync('setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN!, 'initdb'), '-D', data, '-A', 'trust', '--no-sync'], { encoding: 'utf8', timeout: 60_000 });
       if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-      // Only the packaged lines (local, 127.0.0.1, ::1): nothing for the client's address.
-      writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n');
-      // setpriv execs (runuser forks and keeps the signals): SIGHUP reaches the postmaster.
-      const s = serve(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN!, 'postgres'), '-D', data, '-c', `listen_addresses=${net.server.address}`, '-c', `unix_socket_directories=${data}`, '-c', 'port=5432']);
-      postmaster = s.child;
-      await ready(5432, 'postgres', s.stderr);
-    }, 90_000);
+      writeFileSync(join(data, 'pg_hba.conf'), hba);
+      // setpriv execs (runuser forks and keeps the signals): a signal to the pid reaches the postmaster.
+      const s = serve(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN!, 'postgres'), '-D', data, '-c', `listen_addresses=${net.server.address}`, '-c', `unix_socket_directories=${data}`, '-c', `port=${port}`, ...settings.flatMap((c) => ['-c', c])]);
+      await ready(port, 'postgres', s.stderr);
+      return { data, postmaster: s.child };
+    };
+    /** A session held open in the server's namespace (over the Unix socket, trusted) for `seconds`. */
+    const holdSession = (data: string, port: number, seconds: number) => {
+      const c = spawn('ip', ['netns', 'exec', net.server.netns, 'setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN!, 'psql'), '-h', data, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', `select pg_sleep(${seconds})`], { stdio: 'ignore' });
+      children.push(c);
+      return c;
+    };
+    // Only the packaged lines (local, 127.0.0.1, ::1): nothing for the client's address.
+    const PACKAGED_HBA = 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n';
 
-    it('without a pg_hba.conf line for the client: refused, 28000, in its own words', async () => {
+    it('without a pg_hba.conf line for the client: refused, 28000, in its own words; admitted once a line is there', async () => {
+      const { data, postmaster } = await cluster(5432, PACKAGED_HBA);
       for (const via of ['local', 'shell'] as const) {
         const p = await probe(5432, 'postgresql', via);
         expect(p.outcome, via).toBe('refuses-client');
@@ -176,11 +210,8 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
         expect(p.userName).toBe('whyport_probe');
         if (via === 'local') keep('postgresql', 'no-pg-hba-entry', 'postgresql', p);
       }
-    }, 30_000);
-
-    it('admitted by a pg_hba.conf line: the server asks for a password (never sent), a healthy answer', async () => {
       writeFileSync(join(data, 'pg_hba.conf'), `local all all trust\nhost all all ${net.client.address}/32 scram-sha-256\n`);
-      process.kill(postmaster!.pid!, 'SIGHUP'); // ip netns exec and setpriv exec: this is the postmaster
+      process.kill(postmaster.pid!, 'SIGHUP');
       await new Promise((r) => setTimeout(r, 500));
       for (const via of ['local', 'shell'] as const) {
         const p = await probe(5432, 'postgresql', via);
@@ -188,7 +219,43 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
         expect(p.evidence).toMatchObject({ protocol: 'postgresql', product: 'PostgreSQL', reason: 'auth-required' });
         if (via === 'local') keep('postgresql', 'admitted-scram', 'postgresql', p);
       }
-    }, 30_000);
+    }, 60_000);
+
+    it("with ssl = on it answers the SSLRequest 'S': whyport asks again without TLS, and says so", async () => {
+      const certDir = join(dir, 'pg-tls');
+      mkdirSync(certDir);
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=pg.test', '-days', '2', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+      for (const f of ['key.pem', 'cert.pem']) chownSync(join(certDir, f), uidOf('postgres'), gidOf('postgres'));
+      await cluster(5433, PACKAGED_HBA, ['ssl=on', `ssl_cert_file=${join(certDir, 'cert.pem')}`, `ssl_key_file=${join(certDir, 'key.pem')}`]);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(5433, 'postgresql', via);
+        expect(p.talks.map((t) => t.answers[0]!.slice(0, 2)), via).toEqual(['53', '45']);
+        expect(p).toMatchObject({ outcome: 'refuses-client', evidence: { sqlState: '28000', reason: 'pg_hba', withoutTls: true } });
+        if (via === 'local') keep('postgresql', 'tls-offered-no-pg-hba-entry', 'postgresql', p);
+      }
+    }, 60_000);
+
+    it('all connection slots taken: 53300; a smart shutdown waiting for a session: 57P03', async () => {
+      const { data, postmaster } = await cluster(5434, `local all all trust\nhost all all ${net.client.address}/32 scram-sha-256\n`, ['max_connections=1', 'superuser_reserved_connections=0']);
+      const session = holdSession(data, 5434, 30);
+      let p = await probe(5434, 'postgresql');
+      for (let i = 0; i < 30 && p.outcome === 'answered'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        p = await probe(5434, 'postgresql');
+      }
+      expect(p).toMatchObject({ outcome: 'overloaded', evidence: { sqlState: '53300' } });
+      keep('postgresql', 'too-many-clients', 'postgresql', p);
+      process.kill(postmaster.pid!, 'SIGTERM'); // smart shutdown: it waits for the session to end
+      await new Promise((r) => setTimeout(r, 300));
+      for (const via of ['local', 'shell'] as const) {
+        const q = await probe(5434, 'postgresql', via);
+        expect(q, via).toMatchObject({ outcome: 'not-ready', evidence: { sqlState: '57P03' } });
+        expect(q.evidence.said).toMatch(/shutting down/);
+        if (via === 'local') keep('postgresql', 'shutting-down', 'postgresql', q);
+      }
+      await stop(session);
+    }, 90_000);
   });
 
   describe.skipIf(!has('/usr/sbin/mariadbd'))(has('/usr/sbin/mariadbd') ? 'MariaDB' : missing('mariadbd', 'mariadb-server'), () => {
@@ -206,6 +273,27 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
         expect(p.evidence.said).toMatch(/is not allowed to connect to this MariaDB server/);
         if (via === 'local') keep('mysql', 'host-not-allowed', 'mysql', p);
       }
+      // The same data without grant checks (every host may start the handshake) and the fewest
+      // connections MariaDB allows (10, and one more for an administrator): clients held in the
+      // handshake fill them, and the next gets 1040 in place of the greeting (create_new_thread).
+      await stop(s.child);
+      const t = serve(['/usr/sbin/mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${net.server.address}`, '--port=3306', `--socket=${join(data, 'sock')}`, `--pid-file=${join(data, 'pid')}`, '--skip-log-bin', '--skip-name-resolve', '--skip-grant-tables', '--max-connections=10']);
+      await ready(3306, 'mariadbd', t.stderr, 60_000);
+      const greeting = await probe(3306, 'mysql');
+      expect(greeting).toMatchObject({ outcome: 'answered', evidence: { product: 'MariaDB' } });
+      expect(greeting.evidence.version).toMatch(/^10\.\d+\.\d+-MariaDB/);
+      keep('mysql', 'mariadb-greeting', 'mysql', greeting);
+      let p = greeting;
+      const held: ChildProcess[] = [];
+      held.push(...(await holdFromClient(3306, 11)));
+      p = await probe(3306, 'mysql');
+      for (let n = 1; n <= 3 && p.outcome === 'answered'; n++) {
+        held.push(...(await holdFromClient(3306, 1)));
+        p = await probe(3306, 'mysql');
+      }
+      expect(p).toMatchObject({ outcome: 'overloaded', evidence: { errorCode: 1040, reason: 'too-many-connections' } });
+      keep('mysql', 'too-many-connections', 'mysql', p);
+      for (const h of held) await stop(h);
     }, 150_000);
   });
 
