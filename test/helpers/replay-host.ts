@@ -27,8 +27,8 @@ export interface CapturedHost {
   dns?: Record<string, { a: DnsAnswer; aaaa: DnsAnswer }>;
   identity?: Partial<HostIdentity>;
   monotonicUs?: number;
-  /** `address port` → what a talk there came back with (a capture of a real server); loopback is talked to for real. */
-  talks?: Record<string, Omit<TalkResult, 'address' | 'port'>>;
+  /** `address port` → what talks there came back with, in order (captures of a real server); loopback is talked to for real. */
+  talks?: Record<string, Omit<TalkResult, 'address' | 'port'>[]>;
   /** whyport's pid on the captured host (its /proc/PID/ns/net is the own namespace). */
   ownPid?: number;
 }
@@ -161,8 +161,8 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
         : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', durationMs: 0, tries: 1, payload: opts.payloadName ?? 'empty' }),
     // A captured talk when there is one; loopback for real; any other address refused, as connectTcp.
     talk: (address, port, opts) => {
-      const captured_ = captured.talks?.[`${address} ${port}`];
-      if (captured_) return log(`talk ${address} ${port}`, () => ({ address, port, ...captured_ }));
+      const next = captured.talks?.[`${address} ${port}`]?.shift();
+      if (next) return log(`talk ${address} ${port}`, () => ({ address, port, ...next }));
       return isLoopback(address) ? talkTcp(address, port, opts) : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', answers: [], durationMs: 0 });
     },
     socketOwners: (inodes, opts) => log(`socketOwners ${inodes.join(',')}`, () => scans.socketOwners(inodes, opts)),

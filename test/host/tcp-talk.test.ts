@@ -148,3 +148,17 @@ describe.skipIf(unavailable !== null)('talk through the ssh host, against a real
     expect(text(banner)[0]).toMatch(/^SSH-2\.0-OpenSSH_/);
   }, 30_000);
 });
+
+describe('parseTalkOutput never throws on what a server could make the script print', () => {
+  it('random and truncated output', () => {
+    let s = 99;
+    const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31), s);
+    const pieces = ['connected\n', 'answer ', '0a', 'zz', '\n', 'end ', 'eof ', 'complete ', '5003', 'Connection reset by peer', '\0', 'read error'];
+    for (let i = 0; i < 2_000; i++) {
+      const out = Array.from({ length: next() % 12 }, () => pieces[next() % pieces.length]).join('');
+      const r = parseTalkOutput('10.0.0.9', 22, { exitCode: next() % 3 === 0 ? 124 : 0, stdout: out, stderr: out.slice(0, next() % 20), timedOut: false }, 1);
+      expect(['connected', 'refused', 'timeout', 'unreachable', 'error']).toContain(r.outcome);
+      for (const a of r.answers) expect(a).toMatch(/^[0-9a-f]*$/);
+    }
+  });
+});

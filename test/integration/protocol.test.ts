@@ -384,6 +384,27 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
     }, 30_000);
   });
 
+  describe.skipIf(!has('/usr/sbin/nginx'))(has('/usr/sbin/nginx') ? 'nginx' : missing('nginx', 'nginx'), () => {
+    it('healthy: HEAD / answered, nginx named; where ssh is expected, its 400 is the wrong protocol', async () => {
+      const d = join(dir, 'nginx');
+      mkdirSync(d);
+      writeFileSync(
+        join(d, 'nginx.conf'),
+        `pid ${d}/nginx.pid;\nerror_log ${d}/error.log;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${d};\n  proxy_temp_path ${d};\n  fastcgi_temp_path ${d};\n  uwsgi_temp_path ${d};\n  scgi_temp_path ${d};\n  server {\n    listen ${net.server.address}:8082;\n    location / { return 200 "ok\\n"; }\n  }\n}\n`,
+      );
+      const s = serve(['/usr/sbin/nginx', '-p', d, '-c', join(d, 'nginx.conf'), '-g', 'daemon off;']);
+      await ready(8082, 'nginx', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(8082, 'http', via);
+        expect(p, via).toMatchObject({ outcome: 'answered', evidence: { protocol: 'http', status: 200, product: 'nginx' } });
+        if (via === 'local') keep('http', 'nginx-head', 'http', p);
+        const q = await probe(8082, 'ssh', via);
+        expect(q, via).toMatchObject({ outcome: 'wrong-protocol', evidence: { protocol: 'http', expected: 'ssh' } });
+        if (via === 'local') keep('http', 'nginx-answers-ssh-identification', 'ssh', q);
+      }
+    }, 30_000);
+  });
+
   describe('programs of no known protocol', () => {
     const py = ['/usr/bin/python3', '/usr/local/bin/python3'].find(has)!;
     it('a program that greets in a protocol of its own: no alarm', async () => {
