@@ -20,6 +20,10 @@ export function classifyHttpResponse(bytes: Uint8Array, base: { bytes: number })
       ...base,
       protocol: 'http',
       status: Number(m[2]),
+      // 400 to a well-formed HEAD / with Host: the server could not read whyport's request as HTTP.
+      // nginx answers so on a port where it expects TLS (its "plain HTTP request was sent to HTTPS
+      // port" page, whose body HEAD does not get): the TLS step's to tell apart.
+      ...(m[2] === '400' ? { reason: 'bad-request' } : {}),
       said: printable(line),
       ...(pv ? { product: printable(pv[1]!, 60), ...(pv[2] ? { version: printable(pv[2], 60) } : {}) } : {}),
     },

@@ -139,6 +139,12 @@ describe('from the specifications', () => {
     // An FTP server on the SMTP port is another protocol.
     expect(classifyExchange('smtp', x(['220 ProFTPD Server (Debian) [10.0.0.1]\r\n']))).toMatchObject({ outcome: 'wrong-protocol', evidence: { protocol: 'ftp' } });
   });
+  it("HTTP: 400 to whyport's well-formed HEAD is marked (nginx says so on its TLS port)", () => {
+    // What nginx 1.22's `listen 443 ssl` port answered a plain HEAD / here.
+    const answer = 'HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nDate: Sun, 06 Dec 2026 18:09:15 GMT\r\nContent-Type: text/html\r\nContent-Length: 255\r\nConnection: close\r\n\r\n';
+    expect(classifyExchange('http', x([answer]))).toMatchObject({ outcome: 'answered', evidence: { status: 400, reason: 'bad-request', product: 'nginx', version: '1.22.1' } });
+    expect(classifyExchange('http', x(['HTTP/1.1 200 OK\r\nServer: Apache/2.4.62 (Debian)\r\n\r\n'])).evidence).toMatchObject({ product: 'Apache', version: '2.4.62' });
+  });
   it('IMAP and POP3 greetings', () => {
     expect(classifyExchange('imap', x(['* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.\r\n']))).toMatchObject({ outcome: 'answered', evidence: { product: 'Dovecot' } });
     expect(classifyExchange('imap', x(['* BYE Too many connections\r\n'])).outcome).toBe('overloaded');
