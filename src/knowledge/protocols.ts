@@ -230,8 +230,13 @@ export function httpHeadRequest(hostName: string, port: number): Buffer {
   return Buffer.from(`HEAD / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${CLIENT_NAME}\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'ascii');
 }
 
-/** What a name must look like to be sent as a PostgreSQL/MySQL user (a user name, no shell or protocol syntax). */
-export const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$/;
+/**
+ * What a name must look like to be sent as a PostgreSQL user: a role name may hold any character
+ * but NUL (which would end the field) and is cut at 63 bytes (NAMEDATALEN); control characters
+ * are refused too. It travels as bytes (in hex over ssh), never through a shell; `--as-user`'s
+ * own check of the command line is stricter.
+ */
+export const USER_NAME = /^[^\x00-\x1f\x7f]{1,63}$/;
 
 /** The steps whyport takes with a port of that protocol (Host.talk). `hostName` for HTTP's Host, `user` for PostgreSQL. */
 export function exchangeFor(protocol: ProtocolName | undefined, ctx: { hostName: string; port: number; user: string }): ExchangeStep[] {
@@ -248,7 +253,7 @@ export function exchangeFor(protocol: ProtocolName | undefined, ctx: { hostName:
     case 'redis':
       return [{ send: REDIS_PING, until: 'line' }];
     case 'postgresql':
-      if (!USER_NAME.test(ctx.user)) throw new Error(`not a user name to send: ${JSON.stringify(ctx.user)}`);
+      if (!USER_NAME.test(ctx.user) || Buffer.byteLength(ctx.user) > 63) throw new Error(`not a user name to send: ${JSON.stringify(ctx.user)}`);
       return [
         { send: PG_SSL_REQUEST, until: 'chunk' },
         { send: pgStartupMessage(ctx.user), onlyAfter: Buffer.from('N'), until: 'chunk' },

@@ -38,9 +38,12 @@ describe('requests, by their specifications', () => {
     expect(httpHeadRequest('2001:db8::1', 8080).toString()).toContain('\r\nHost: [2001:db8::1]:8080\r\n');
     expect(() => httpHeadRequest('evil\r\nX-Injected: 1', 80)).toThrow();
   });
-  it('a user name with shell or protocol syntax is never sent', () => {
+  it('a user name that would break the message (NUL, control characters, over 63 bytes) is never sent', () => {
     expect(() => exchangeFor('postgresql', { hostName: 'h', port: 5432, user: 'a\0user' })).toThrow();
-    expect(() => exchangeFor('postgresql', { hostName: 'h', port: 5432, user: '$(id)' })).toThrow();
+    expect(() => exchangeFor('postgresql', { hostName: 'h', port: 5432, user: 'a\r\nb' })).toThrow();
+    expect(() => exchangeFor('postgresql', { hostName: 'h', port: 5432, user: 'é'.repeat(40) })).toThrow();
+    // Bytes on a socket, never a shell word: a role named so is sent as it is.
+    expect(exchangeFor('postgresql', { hostName: 'h', port: 5432, user: 'CORP\\jo smith' })).toHaveLength(2);
     expect(exchangeFor('postgresql', { hostName: 'h', port: 5432, user: 'postgres' })).toHaveLength(2);
   });
   it('greeting protocols send nothing; a port of no known protocol is only listened to', () => {
