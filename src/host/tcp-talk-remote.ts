@@ -7,7 +7,7 @@ import type { TalkEnd, TalkOptions, TalkResult } from './tcp-talk.js';
  * for the remote connect and UDP probe) driven by a constant script, every value a positional
  * parameter. Bytes travel in hex both ways; bash reads the socket one byte at a time (`read -n 1
  * -d ''`, a NUL comes back as an empty read), so it never reads past an answer, and `read -t 0`
- * says whether more bytes of a chunk are already there. Timing is bash's $EPOCHREALTIME.
+ * says whether more bytes of a chunk are already there. Timing is bash's $EPOCHREALTIME (bash 5).
  *
  * $1 address, $2 port, $3 µs a step may wait, $4 the most bytes read, then per step three words:
  * the bytes to send in hex, the previous answer it needs in hex, `line` or `chunk` (`-` for none).
@@ -19,19 +19,21 @@ export const TALK_SCRIPT = [
   `exec bash -c '`,
   'trap "" PIPE',
   'a=$1 p=$2 wait=$3 max=$4; shift 4',
+  // µs now in $t: $EPOCHREALTIME (bash 5); an older bash counts whole seconds (the remote timeout still bounds it all).
+  'tick() { if [ -n "$EPOCHREALTIME" ]; then t=${EPOCHREALTIME/[.,]/}; else t=$((SECONDS * 1000000)); fi; }',
   'exec 3<>"/dev/tcp/$a/$p" || exit 2',
-  't0=${EPOCHREALTIME/[.,]/}',
+  'tick; t0=$t',
   'echo connected',
-  'fin() { echo "answer $ans"; echo "end $1 $(( (${EPOCHREALTIME/[.,]/} - t0) / 1000 ))"; exit 0; }',
+  'fin() { tick; echo "answer $ans"; echo "end $1 $(( (t - t0) / 1000 ))"; exit 0; }',
   'n=0 prev= ans=',
   'while [ $# -ge 3 ]; do',
   '  send=$1 after=$2 until=$3; shift 3',
   '  if [ "$after" != - ] && [ "$prev" != "$after" ]; then break; fi',
   '  ans=',
   '  if [ "$send" != - ]; then b=; h=$send; while [ -n "$h" ]; do b="$b\\x${h:0:2}"; h=${h:2}; done; printf "$b" >&3 || fin reset; fi',
-  '  dl=$(( ${EPOCHREALTIME/[.,]/} + wait ))',
+  '  tick; dl=$((t + wait))',
   '  while :; do',
-  '    left=$(( dl - ${EPOCHREALTIME/[.,]/} )); [ $left -le 0 ] && fin silent',
+  '    tick; left=$((dl - t)); [ $left -le 0 ] && fin silent',
   '    IFS= read -r -d "" -n 1 -t "$((left / 1000000)).$(printf %06d $((left % 1000000)))" c <&3; s=$?',
   '    [ $s -gt 128 ] && fin silent',
   '    [ $s -ne 0 ] && fin eof',
@@ -41,7 +43,7 @@ export const TALK_SCRIPT = [
   '  done',
   '  echo "answer $ans"; prev=$ans; ans=',
   'done',
-  `echo "end complete $(( (\${EPOCHREALTIME/[.,]/} - t0) / 1000 ))"' bash "$@"`,
+  `tick; echo "end complete $(( (t - t0) / 1000 ))"' bash "$@"`,
 ].join('\n');
 
 /** The argv that runs TALK_SCRIPT for one talk. */
