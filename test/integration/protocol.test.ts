@@ -405,6 +405,84 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
     }, 30_000);
   });
 
+  describe.skipIf(!has('/usr/sbin/vsftpd'))(has('/usr/sbin/vsftpd') ? 'vsftpd' : missing('vsftpd', 'vsftpd'), () => {
+    it("greets with 220; past max_clients, 421 is overloaded; its '500 OOPS' for a configuration it cannot serve", async () => {
+      const d = join(dir, 'vsftpd');
+      mkdirSync(join(d, 'empty'), { recursive: true });
+      const start = async (extra: string[]) => {
+        writeFileSync(
+          join(d, 'vsftpd.conf'),
+          ['listen=YES', 'listen_ipv6=NO', `listen_address=${net.server.address}`, 'listen_port=2121', 'background=NO', 'anonymous_enable=NO', 'pasv_enable=NO', `secure_chroot_dir=${join(d, 'empty')}`, 'max_clients=1', `xferlog_file=${join(d, 'xferlog')}`, `vsftpd_log_file=${join(d, 'log')}`, ...extra].join('\n') + '\n',
+        );
+        const s = serve(['/usr/sbin/vsftpd', join(d, 'vsftpd.conf')]);
+        await ready(2121, 'vsftpd', s.stderr);
+        await new Promise((r) => setTimeout(r, 300)); // the readiness check's session ends
+        return s;
+      };
+      // Neither local nor anonymous users: vsftpd says why, to everyone, in place of its greeting.
+      const broken = await start(['local_enable=NO']);
+      const oops = await probe(2121, 'ftp');
+      expect(oops).toMatchObject({ outcome: 'refuses-client', evidence: { status: 500, reason: 'server-error', said: '500 OOPS: vsftpd: both local and anonymous access disabled!' } });
+      keep('ftp', 'vsftpd-oops', 'ftp', oops);
+      await stop(broken.child);
+      await start(['local_enable=YES']);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(2121, 'ftp', via);
+        expect(p, `${via} ${p.evidence.said}`).toMatchObject({ outcome: 'answered', evidence: { protocol: 'ftp', status: 220, product: 'vsFTPd' } });
+        if (via === 'local') keep('ftp', 'vsftpd-greeting', 'ftp', p);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const held = await holdFromClient(2121, 1);
+      let p = await probe(2121, 'ftp');
+      for (let i = 0; i < 10 && p.outcome === 'answered'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        p = await probe(2121, 'ftp');
+      }
+      expect(p).toMatchObject({ outcome: 'overloaded', evidence: { status: 421 } });
+      expect(p.evidence.said).toMatch(/^421 /);
+      keep('ftp', 'max-clients', 'ftp', p);
+      for (const h of held) await stop(h);
+    }, 30_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/dovecot'))(has('/usr/sbin/dovecot') ? 'Dovecot' : missing('dovecot', 'dovecot-imapd dovecot-pop3d'), () => {
+    it('greets in IMAP and in POP3', async () => {
+      const d = join(dir, 'dovecot');
+      mkdirSync(join(d, 'run'), { recursive: true });
+      mkdirSync(join(d, 'state'));
+      writeFileSync(
+        join(d, 'dovecot.conf'),
+        [
+          `base_dir = ${join(d, 'run')}`,
+          `state_dir = ${join(d, 'state')}`,
+          'protocols = imap pop3',
+          `listen = ${net.server.address}`,
+          'ssl = no',
+          `log_path = ${join(d, 'log')}`,
+          'passdb {\n  driver = static\n  args = password=never-sent\n}',
+          `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${d}\n}`,
+          'service imap-login {\n  inet_listener imap {\n    port = 1143\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}',
+          'service pop3-login {\n  inet_listener pop3 {\n    port = 1110\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}',
+        ].join('\n') + '\n',
+      );
+      const s = serve(['/usr/sbin/dovecot', '-F', '-c', join(d, 'dovecot.conf')]);
+      await ready(1143, 'dovecot', s.stderr);
+      await ready(1110, 'dovecot', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const imap = await probe(1143, 'imap', via);
+        expect(imap, via).toMatchObject({ outcome: 'answered', evidence: { protocol: 'imap', product: 'Dovecot' } });
+        const pop3 = await probe(1110, 'pop3', via);
+        expect(pop3, via).toMatchObject({ outcome: 'answered', evidence: { protocol: 'pop3', product: 'Dovecot' } });
+        if (via === 'local') {
+          keep('imap', 'dovecot-greeting', 'imap', imap);
+          keep('pop3', 'dovecot-greeting', 'pop3', pop3);
+        }
+      }
+      // IMAP where POP3 is expected: another protocol, named.
+      expect(await probe(1143, 'pop3')).toMatchObject({ outcome: 'wrong-protocol', evidence: { protocol: 'imap', expected: 'pop3' } });
+    }, 30_000);
+  });
+
   describe('programs of no known protocol', () => {
     const py = ['/usr/bin/python3', '/usr/local/bin/python3'].find(has)!;
     it('a program that greets in a protocol of its own: no alarm', async () => {

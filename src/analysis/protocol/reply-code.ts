@@ -23,7 +23,8 @@ export function classifyReplyGreeting(protocol: 'smtp' | 'ftp', bytes: Uint8Arra
   if (status === 220) outcome = 'answered';
   else if (status === 120) [outcome, reason] = ['not-ready', 'ready-later'];
   else if (m[1] === '4') [outcome, reason] = ['overloaded', status === 421 ? 'not-available' : 'transient'];
-  else if (m[1] === '5') [outcome, reason] = ['refuses-client', 'no-service'];
+  // vsftpd's fatal errors ("500 OOPS: …", a configuration it cannot run with) turn every client away.
+  else if (m[1] === '5') [outcome, reason] = ['refuses-client', /^500 OOPS/.test(line) ? 'server-error' : 'no-service'];
   else outcome = 'answered';
   return { outcome, evidence: { ...base, protocol, status, said, ...productOf(m[3] ?? ''), ...(reason ? { reason } : {}) } };
 }

@@ -80,7 +80,7 @@ describe('real exchanges (captured)', () => {
   });
   it('every capture classifies as it did when it was made', () => {
     for (const dir of readdirSync(FIXTURES)) {
-      if (!['redis', 'postgresql', 'mysql', 'ssh', 'http', 'unknown'].includes(dir)) continue;
+      if (!['redis', 'postgresql', 'mysql', 'ssh', 'http', 'unknown', 'ftp', 'imap', 'pop3'].includes(dir)) continue;
       for (const file of readdirSync(new URL(`${dir}/`, FIXTURES)).filter((f) => f.endsWith('.json'))) {
         const c = capture(dir, file.replace(/\.json$/, ''));
         expect(classifyExchange(c.expected ?? undefined, exchangeOf(c)).outcome, join(dir, file)).toBe(c.outcome);
@@ -220,7 +220,7 @@ describe('fuzz: random and truncated bytes never throw, hang, or escape the clos
   });
   it('every prefix of every real capture and of the spec messages', () => {
     const real = readdirSync(FIXTURES)
-      .filter((d) => ['redis', 'postgresql', 'mysql', 'ssh', 'http', 'unknown'].includes(d))
+      .filter((d) => ['redis', 'postgresql', 'mysql', 'ssh', 'http', 'unknown', 'ftp', 'imap', 'pop3'].includes(d))
       .flatMap((d) => readdirSync(new URL(`${d}/`, FIXTURES)).filter((f) => f.endsWith('.json')).map((f) => capture(d, f.replace(/\.json$/, ''))));
     const messages = [
       ...real.flatMap((c) => c.talks.flatMap((t) => t.answers.map((h) => Buffer.from(h, 'hex')))),
