@@ -16,6 +16,8 @@ import type { TalkEnd, TalkOptions, TalkResult } from './tcp-talk.js';
  */
 export const TALK_SCRIPT = [
   'command -v bash >/dev/null 2>&1 || exit 9',
+  // Bytes, not characters: in a UTF-8 locale `read -n 1` would take a whole multibyte character.
+  'export LC_ALL=C',
   `exec bash -c '`,
   'trap "" PIPE',
   'a=$1 p=$2 wait=$3 max=$4; shift 4',

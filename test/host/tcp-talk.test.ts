@@ -36,7 +36,8 @@ afterEach(() => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const shell = (a: string, p: number, o: TalkOptions) => talkOverShell((argv, ro) => execaRunner.run(argv, ro), a, p, o);
+// A server whose commands run in a UTF-8 locale, as many logins do.
+const shell = (a: string, p: number, o: TalkOptions) => talkOverShell((argv, ro) => execaRunner.run(argv, { ...ro, env: { LC_ALL: 'C.UTF-8' } }), a, p, o);
 const opts = (steps: TalkOptions['steps'], more: Partial<TalkOptions> = {}): TalkOptions => ({ steps, connectTimeoutMs: 2_000, waitMs: 1_000, maxBytes: 16_384, ...more });
 const text = (r: TalkResult) => r.answers.map((h) => Buffer.from(h, 'hex').toString('latin1'));
 
@@ -86,6 +87,11 @@ describe.each([
     expect(r).toMatchObject({ end: 'silent', answers: [''] });
     expect(r.endMs).toBeGreaterThanOrEqual(290);
     expect(r.endMs).toBeLessThan(450);
+  });
+  it('bytes that would be UTF-8 characters stay bytes, whatever the locale', async () => {
+    behaviour = (c) => c.write(Buffer.from('é€\n', 'utf8'));
+    const r = await talk('127.0.0.1', port, opts([{ until: 'line' }]));
+    expect(r.answers).toEqual(['c3a9e282ac0a']);
   });
   it('stops at maxBytes', async () => {
     behaviour = (c) => c.write('y'.repeat(5000));
