@@ -113,7 +113,7 @@ export function builtInPath(file: string, version: string): string | undefined {
 /**
  * whyport's cache directory for one version, made (0700) when missing; an XDG_CACHE_HOME that is
  * not absolute is ignored, as the XDG spec asks. Undefined when it cannot be made, or when another
- * user could change what is in it: the code cache in it is run as code (src/start.ts), and root
+ * user could change what is in it: the code cache in it is run as code (src/bin/bin.ts), and root
  * with another user's HOME (sudo keeps it on some systems) must neither read that user's files
  * nor write where that user could point it elsewhere.
  */

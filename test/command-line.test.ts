@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandProgram, parseCommandLine } from '../src/command-line.js';
+import { commandProgram, parseCommandLine } from '../src/cli/command-line.js';
 import { UsageError } from '../src/errors.js';
 
 function io() {

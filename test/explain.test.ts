@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { runExplain, type ExplainHost } from '../src/explain.js';
+import { runExplain, type ExplainHost } from '../src/commands/explain.js';
 import { TCP_STATE_INFO, parseTcpStateName, renderLifeCycle } from '../src/knowledge/tcp-states.js';
-import { serviceTable } from '../src/port.js';
+import { serviceTable } from '../src/cli/port-argument.js';
 import { TCP_STATES } from '../src/system/socket.js';
 
 // `whyport explain`, with Debian 12's /etc/services as captured (test/fixtures/services/debian12.txt)

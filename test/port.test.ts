@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseDiagnoseArgs, type Environment } from '../src/args.js';
+import { parseDiagnoseArgs, type Environment } from '../src/cli/diagnose-args.js';
 import { UsageError } from '../src/errors.js';
-import { parsePort, serviceTable } from '../src/port.js';
+import { parsePort, serviceTable } from '../src/cli/port-argument.js';
 
 // Debian 12's /etc/services as captured, so the protocols do not depend on the machine.
 const SERVICES = fileURLToPath(new URL('./fixtures/services/debian12.txt', import.meta.url));

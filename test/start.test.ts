@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * dist/cli.js runs whyport's bundle through V8's code cache (src/start.ts): the first run of a
+ * dist/cli.js runs whyport's bundle through V8's code cache (src/bin/bin.ts): the first run of a
  * kind of command writes the cache under XDG_CACHE_HOME, later runs use it, and a cache that is
  * damaged, from another build or not writable changes nothing but speed.
  */

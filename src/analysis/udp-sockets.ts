@@ -2,6 +2,7 @@ import { UDP_QUEUE_FULL_ROOM_BYTES } from '../knowledge/thresholds.js';
 import { UDP_CLIENT_PROGRAMS } from '../knowledge/udp-clients.js';
 import { endpointText } from '../net/endpoint.js';
 import type { SocketTable, TcpSocket } from '../system/socket.js';
+import type { UdpPortReading } from '../system/udp-port.js';
 import type { UdpCounters } from '../system/udp-stats.js';
 import { countStates, ownersText, type SocketFinding } from './sockets.js';
 import { plural } from '../text/plural.js';
@@ -16,7 +17,7 @@ import { plural } from '../text/plural.js';
 
 export interface UdpAnalysisOptions {
   port: number;
-  /** net.ipv4.ip_local_port_range, when it was read (see needsEphemeralRange). */
+  /** net.ipv4.ip_local_port_range, when it was read (see system/udp-port.ts's needsEphemeralRange). */
   ephemeralRange?: readonly [number, number];
 }
 
@@ -51,12 +52,11 @@ export interface UdpSocketAnalysis {
 }
 
 /**
- * Whether the ephemeral range matters for this table: only a socket on the port that is connected,
- * or held by a known client program, can be a client's ephemeral port, so a plain service never
- * costs the read.
+ * The UDP sockets that serve the port: bound and unconnected, and not a port a client was given.
+ * What `listeners` and `port-owner` take for a UDP target's listeners.
  */
-export function needsEphemeralRange(table: SocketTable, port: number): boolean {
-  return table.sockets.some((s) => s.local.port === port && (s.state === 'ESTABLISHED' || isClientProgram(s)));
+export function udpServices(reading: UdpPortReading, port: number): TcpSocket[] {
+  return analyseUdpSockets(reading.table, { port, ...(reading.ephemeralRange ? { ephemeralRange: reading.ephemeralRange } : {}) }).services.map((v) => v.socket);
 }
 
 /** Reads the table of `opts.port`; see UdpSocketAnalysis for what comes out. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { commandProgram, parseCommandLine } from '../command-line.js';
+import { commandProgram, parseCommandLine } from '../cli/command-line.js';
 import { UsageError } from '../errors.js';
-import type { CommandIO } from '../io.js';
+import type { CommandIO } from '../cli/io.js';
 import type { Host } from '../host/host.js';
 import { localHost } from '../host/local.js';
 import { showCommand, type Runner } from '../system/runner.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { readUserFile, UserFileError } from '../user-file.js';
+import { readUserFile, UserFileError } from '../host/user-file.js';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';

@@ -1,15 +1,29 @@
 import { port, text, z } from './params.js';
-import { defineCheck, type CheckContext } from './check.js';
+import { defineCheck, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
-import { tcpSynArrivals } from '../system/capture.js';
-import { udpProbeOptions } from '../knowledge/udp-payloads.js';
+import { synArrivalsOf, type SynCapture } from '../system/capture.js';
+import { tcpConnectOf, type ProbeResult } from '../system/tcp-connect.js';
+import { udpProbeOf } from '../system/udp-probe.js';
+import type { UdpProbeResult } from '../host/udp-probe.js';
 
 // tcpdump needs a moment after its channel opens before it captures; the client's one connect
 // then sends its SYN and one retransmission (Linux waits 1 s) well inside the capture.
 const CAPTURE_START_MS = 700;
 const CLIENT_TRY_MS = 1_600;
 const CAPTURE_MS = 3_000;
+
+/** What the arrival step reads: the ssh connection's two ends, and, with a client to connect from, the capture on the server during its connect. */
+export type ArrivalReadings = { via?: { client: string; server: string } } & (
+  | { kind: 'no-client' }
+  | { kind: 'unresolved' }
+  | { kind: 'captured'; /** The address the client connected to (its first for the name). */ address: string; capture: SynCapture; probe: ProbeResult | UdpProbeResult }
+);
+
+/** The capture's filter: the SYNs (for UDP, the datagrams) to the port, from the ssh client's address when it is known. */
+function captureFilter(portNumber: number, protocol: 'tcp' | 'udp', client: string | undefined): string {
+  return `${protocol === 'udp' ? `udp dst port ${portNumber}` : `tcp dst port ${portNumber} and tcp[tcpflags] & tcp-syn != 0`}${client ? ` and src host ${client}` : ''}`;
+}
 
 /**
  * Where the packet dies (--ssh): capture on the server while the client connects once more. The
@@ -30,51 +44,57 @@ export const arrival = defineCheck({
     probe: e.any(),
   }),
   describe: (p, ctx) => `capturing port ${p.port}/${ctx.target.protocol} on the server while the client ${ctx.target.protocol === 'udp' ? 'sends to it' : 'connects'}`,
-  async run(p, ctx) {
-    const id = await ctx.host.identity();
-    const client = id.via?.client;
-    const server = id.via?.server;
-    const udp = ctx.target.protocol === 'udp';
-    const filter = `${udp ? `udp dst port ${p.port}` : `tcp dst port ${p.port} and tcp[tcpflags] & tcp-syn != 0`}${client ? ` and src host ${client}` : ''}`;
-    const packets = udp ? 'datagrams' : 'SYNs';
-    const command = `tcpdump -n -i any -c 2 '${filter}'`;
-    const seen = { ...(client ? { client } : {}), ...(server ? { server } : {}), filter };
-    const cannot = (reason: string) => ({ outcome: 'cannot' as const, status: 'info' as const, summary: reason, command, evidence: { ...seen, reason } });
-    if (!ctx.client) return cannot('there is no client end to connect from (the capture runs with --ssh)');
-    const address = await targetAddress(ctx.client, p.host);
-    if (!address) return cannot(`${p.host} does not resolve on the client`);
-
-    const capture = tcpSynArrivals(ctx.host, filter, { timeoutMs: CAPTURE_MS, protocol: ctx.target.protocol });
+  async read(p, ctx): Promise<ArrivalReadings> {
+    const { via } = await ctx.facts.identity();
+    const ends = via ? { via } : {};
+    // The client's own context (the two-ended walk): the connect goes out from there, while this end captures.
+    if (!ctx.client) return { ...ends, kind: 'no-client' };
+    const res = await ctx.client.facts.resolve(p.host);
+    const address = res.ok ? res.addresses[0]?.address : undefined;
+    if (!address) return { ...ends, kind: 'unresolved' };
+    const protocol = ctx.target.protocol;
+    const capture = ctx.facts.read(synArrivalsOf, { filter: captureFilter(p.port, protocol, via?.client), timeoutMs: CAPTURE_MS, protocol });
     await new Promise((r) => setTimeout(r, CAPTURE_START_MS));
-    // The same datagram as the client's probe: its tries (0, 250, 750 ms…) fall inside the capture.
-    const probe = udp
-      ? await ctx.client.host.probeUdp(address, p.port, udpProbeOptions(p.port, CLIENT_TRY_MS))
-      : await ctx.client.host.connectTcp(address, p.port, CLIENT_TRY_MS);
-    const got = await capture;
-    if (got.kind === 'cannot') return cannot(got.reason);
-    const from = client ? ` from ${client}` : '';
-    const to = endpointText(server ?? address, p.port);
-    const evidence = { ...seen, syns: got.syns, lines: got.lines, probe };
-    if (got.syns > 0) {
-      return {
-        outcome: 'arrived',
-        status: 'fail',
-        summary: `the client's ${packets} arrive at the server (${got.syns} captured${from} to ${to}), and the server does not answer them`,
-        command,
-        evidence,
-      };
-    }
+    // A connect of its own, never one read before: it must go out while tcpdump captures. For UDP
+    // the same datagram as the client's probe: its tries (0, 250, 750 ms…) fall inside the capture.
+    const at = { address, port: p.port, timeoutMs: CLIENT_TRY_MS, attempt: 'during the capture' };
+    const probe = protocol === 'udp' ? await ctx.client.facts.read(udpProbeOf, at) : await ctx.client.facts.read(tcpConnectOf, at);
+    return { ...ends, kind: 'captured', address, capture: await capture, probe };
+  },
+  decide: decideArrival,
+});
+
+/** The pure decision of the arrival step: the client's packets arrived at the server, none did, or the capture could not tell. */
+export function decideArrival(r: ArrivalReadings, p: { host: string; port: number }, at: DecideContext) {
+  const client = r.via?.client;
+  const server = r.via?.server;
+  const udp = at.target.protocol === 'udp';
+  const filter = captureFilter(p.port, at.target.protocol, client);
+  const packets = udp ? 'datagrams' : 'SYNs';
+  const command = `tcpdump -n -i any -c 2 '${filter}'`;
+  const seen = { ...(client ? { client } : {}), ...(server ? { server } : {}), filter };
+  const cannot = (reason: string) => ({ outcome: 'cannot' as const, status: 'info' as const, summary: reason, command, evidence: { ...seen, reason } });
+  if (r.kind === 'no-client') return cannot('there is no client end to connect from (the capture runs with --ssh)');
+  if (r.kind === 'unresolved') return cannot(`${p.host} does not resolve on the client`);
+  const got = r.capture;
+  if (got.kind === 'cannot') return cannot(got.reason);
+  const from = client ? ` from ${client}` : '';
+  const to = endpointText(server ?? r.address, p.port);
+  const evidence = { ...seen, syns: got.syns, lines: got.lines, probe: r.probe };
+  if (got.syns > 0) {
     return {
-      outcome: 'none-arrived',
-      status: 'fail',
-      summary: `none of the client's ${packets}${from} arrived at the server (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s while the client ${udp ? 'sent' : 'connected'}): they die on the way`,
+      outcome: 'arrived' as const,
+      status: 'fail' as const,
+      summary: `the client's ${packets} arrive at the server (${got.syns} captured${from} to ${to}), and the server does not answer them`,
       command,
       evidence,
     };
-  },
-});
-
-async function targetAddress(client: CheckContext, host: string): Promise<string | undefined> {
-  const res = await client.facts.resolve(host);
-  return res.ok ? res.addresses[0]?.address : undefined;
+  }
+  return {
+    outcome: 'none-arrived' as const,
+    status: 'fail' as const,
+    summary: `none of the client's ${packets}${from} arrived at the server (tcpdump captured nothing for ${to} in ${CAPTURE_MS / 1000} s while the client ${udp ? 'sent' : 'connected'}): they die on the way`,
+    command,
+    evidence,
+  };
 }

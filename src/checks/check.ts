@@ -1,4 +1,5 @@
-import type { $ZodType } from 'zod/v4/core';
+import type { $ZodType, output } from 'zod/v4/core';
+import type { ReadCall } from '../system/reader.js';
 import type { Facts } from '../system/facts.js';
 import type { Host } from '../host/host.js';
 
@@ -44,11 +45,25 @@ export interface CheckFinding {
   summary: string;
 }
 
+/** What a check's pure parts see: the target, never the host. */
+export interface DecideContext {
+  target: Target;
+  /** Per probe timeout (--timeout): some verdicts say how long they waited. */
+  timeoutMs: number;
+}
+
+/** What a check decided: a CheckResult whose evidence has the type its schema declares. */
+export type Decision<O extends string, E> = Omit<CheckResult<O>, 'evidence'> & { evidence: E };
+
 /**
- * A check asks one question of the host. `params` validates what the playbook passes (after
- * templating, so every value arrives as a string or a list of strings and numbers are coerced).
+ * A check asks one question of the host, in two parts: `read` gathers what it needs through the
+ * diagnosis's memoised readers (ctx.facts.read, src/system/<noun>.ts) and interprets nothing, and
+ * `decide` maps those readings to one outcome and its evidence, with no I/O, so its tests are plain
+ * objects. `params` validates what the playbook passes (after templating, so every value arrives
+ * as a string or a list of strings and numbers are coerced); `evidence` is the schema of what
+ * `decide` returns, so a field the schema lacks does not compile.
  */
-export interface Check<P = Record<string, unknown>, O extends string = string> {
+export interface Check<P = Record<string, unknown>, O extends string = string, S extends $ZodType = $ZodType, R = unknown> {
   description: string;
   outcomes: readonly O[];
   /**
@@ -62,20 +77,43 @@ export interface Check<P = Record<string, unknown>, O extends string = string> {
    * The shape of `evidence` (src/checks/evidence.ts): what a playbook may name in
    * `{{ steps.ID.evidence.PATH }}`, checked by the validator and listed for editors.
    */
-  evidence: $ZodType;
+  evidence: S;
   /** What the spinner shows while it runs, e.g. "ss -Htan 'sport = :7071'". */
-  describe(params: P, ctx: CheckContext): string;
+  describe(params: P, at: DecideContext): string;
+  /** Reads the host through ctx.facts's readers; what it returns is all `decide` sees. */
+  read(params: P, ctx: CheckContext): Promise<R>;
+  /** The pure decision: readings and parameters to one outcome, its words and its evidence. */
+  decide(readings: R, params: P, at: DecideContext): Decision<O, output<S>>;
+  /**
+   * The reads that follow from the parameters alone: started before the walk reaches the step
+   * when it is among the playbook's first (the prefetch, the ssh preload, the early start).
+   */
+  prefetch?(params: P, at: DecideContext): ReadCall[];
+}
+
+/** A check not yet split into read and decide (being converted: issue 20). */
+export interface LegacyCheck<P = Record<string, unknown>, O extends string = string> extends Omit<Check<P, O>, 'read' | 'decide' | 'describe'> {
+  describe(params: P, at: DecideContext): string;
   run(params: P, ctx: CheckContext): Promise<CheckResult<O>>;
 }
 
+/** Runs a check: its reads, then its decision. */
+export async function runCheck<P, O extends string>(check: Check<P, O, $ZodType, unknown> | LegacyCheck<P, O>, params: P, ctx: CheckContext): Promise<CheckResult<O>> {
+  if ('run' in check) return check.run(params, ctx);
+  const readings = await check.read(params, ctx);
+  return check.decide(readings, params, { target: ctx.target, timeoutMs: ctx.timeoutMs }) as CheckResult<O>;
+}
+
 /** Helps a check file declare itself with its params and outcomes inferred. */
-export function defineCheck<P, const O extends string>(check: Check<P, O>): Check<P, O> {
+export function defineCheck<P, const O extends string, S extends $ZodType, R>(check: Check<P, O, S, R>): Check<P, O, S, R>;
+export function defineCheck<P, const O extends string>(check: LegacyCheck<P, O>): LegacyCheck<P, O>;
+export function defineCheck(check: unknown): unknown {
   return check;
 }
 
 /** Any check, for registries (parameters are checked per entry by `defineCheck`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCheck = Check<any, string>;
+export type AnyCheck = Check<any, string, $ZodType, any> | LegacyCheck<any, string>;
 
 /** What the playbook validator needs to know of each check: its outcomes and parameters. */
 export interface CheckInfo {

@@ -1,11 +1,13 @@
 import { port, positive, text, z } from './params.js';
-import type { ProbeResult } from '../system/tcp-connect.js';
+import { tcpConnectOf, type ProbeResult } from '../system/tcp-connect.js';
+import { udpProbeOf } from '../system/udp-probe.js';
+import type { Resolution } from '../system/facts.js';
 import type { UdpProbeResult } from '../host/udp-probe.js';
-import { udpPayloadDescription, udpProbeOptions } from '../knowledge/udp-payloads.js';
+import { udpPayloadDescription } from '../knowledge/udp-payloads.js';
 import { tries } from '../text/plural.js';
 import { UDP_LOCAL_REPLY_MS } from '../knowledge/thresholds.js';
 import { endpointText } from '../net/endpoint.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 
 const RANK = ['connected', 'refused', 'unreachable', 'timeout', 'no-reply', 'error'] as const;
@@ -17,6 +19,17 @@ type Attempt = { address: string; port: number; outcome: (typeof RANK)[number]; 
 function udpAttempt(r: UdpProbeResult): Attempt {
   const outcome = r.outcome === 'reply' ? 'connected' : r.outcome === 'silent' ? 'no-reply' : r.outcome;
   return { address: r.address, port: r.port, outcome, ...(r.errno ? { errno: r.errno } : {}), durationMs: r.durationMs, tries: r.tries, payload: r.payload };
+}
+
+/** What the connect step reads: the resolution of the host, and one connect (or UDP probe) to each address. */
+export interface ConnectReadings {
+  resolution: Resolution;
+  answers: ({ tcp: ProbeResult } | { udp: UdpProbeResult })[];
+}
+
+/** How long each connect may take: --timeout, or for UDP at most the time a local service takes to reply. */
+function connectTimeout(p: { timeout?: number | undefined }, at: DecideContext): number {
+  return p.timeout ?? (at.target.protocol === 'udp' ? Math.min(at.timeoutMs, UDP_LOCAL_REPLY_MS) : at.timeoutMs);
 }
 
 /**
@@ -32,39 +45,48 @@ export const connect = defineCheck({
   params: z.object({ host: text(), port: port(), timeout: z.optional(positive()) }),
   evidence: fields({ error: e.str(), probes: e.list(e.any()), timeoutMs: e.num() }),
   describe: (p, ctx) => (ctx.target.protocol === 'udp' ? `probing ${p.host} port ${p.port} over UDP` : `connecting to ${p.host} port ${p.port}`),
-  async run(p, ctx) {
-    const udp = ctx.target.protocol === 'udp';
-    const timeout = p.timeout ?? (udp ? Math.min(ctx.timeoutMs, UDP_LOCAL_REPLY_MS) : ctx.timeoutMs);
-    const command = `nc -vz${udp ? 'u' : ''} -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
-    const res = await ctx.facts.resolve(p.host);
-    if (!res.ok) return { outcome: 'unresolved', status: 'fail', summary: res.error, command, evidence: { error: res.error } };
-    const probes: Attempt[] = await Promise.all(
-      res.addresses.map((a) =>
-        udp
-          ? ctx.host.probeUdp(a.address, p.port, udpProbeOptions(p.port, timeout)).then(udpAttempt)
-          : ctx.host.connectTcp(a.address, p.port, timeout),
-      ),
+  async read(p, ctx): Promise<ConnectReadings> {
+    const timeoutMs = connectTimeout(p, ctx);
+    const resolution = await ctx.facts.resolve(p.host);
+    if (!resolution.ok) return { resolution, answers: [] };
+    const answers = await Promise.all(
+      resolution.addresses.map((a) => {
+        const at = { address: a.address, port: p.port, timeoutMs };
+        return ctx.target.protocol === 'udp' ? ctx.facts.read(udpProbeOf, at).then((udp) => ({ udp })) : ctx.facts.read(tcpConnectOf, at).then((tcp) => ({ tcp }));
+      }),
     );
-    const ok = probes.filter((r) => r.outcome === 'connected');
-    const evidence = { probes, timeoutMs: timeout };
-    if (ok.length === probes.length) {
-      return { outcome: 'connected', status: 'pass', summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}`, command, evidence };
-    }
-    if (ok.length > 0) {
-      const bad = probes.filter((r) => r.outcome !== 'connected');
-      return {
-        outcome: 'partial',
-        status: 'fail',
-        summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}, but ${bad.map(describeFailure).join('; ')}`,
-        command,
-        evidence,
-      };
-    }
-    const worst = [...probes].sort((a, b) => RANK.indexOf(a.outcome) - RANK.indexOf(b.outcome))[0]!;
-    const outcome = worst.outcome === 'error' || worst.outcome === 'connected' ? 'unreachable' : worst.outcome;
-    return { outcome, status: 'fail', summary: probes.map(describeFailure).join('; '), command, evidence };
+    return { resolution, answers };
   },
+  decide: decideConnect,
 });
+
+/** The pure decision of the connect step: every address connected, some, or the worst failure. */
+export function decideConnect(r: ConnectReadings, p: { host: string; port: number; timeout?: number | undefined }, at: DecideContext) {
+  const udp = at.target.protocol === 'udp';
+  const timeout = connectTimeout(p, at);
+  const command = `nc -vz${udp ? 'u' : ''} -w ${Math.max(1, Math.ceil(timeout / 1000))} ${p.host} ${p.port}`;
+  const res = r.resolution;
+  if (!res.ok) return { outcome: 'unresolved' as const, status: 'fail' as const, summary: res.error, command, evidence: { error: res.error } };
+  const probes: Attempt[] = r.answers.map((x) => ('udp' in x ? udpAttempt(x.udp) : x.tcp));
+  const ok = probes.filter((x) => x.outcome === 'connected');
+  const evidence = { probes, timeoutMs: timeout };
+  if (ok.length === probes.length) {
+    return { outcome: 'connected' as const, status: 'pass' as const, summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}`, command, evidence };
+  }
+  if (ok.length > 0) {
+    const bad = probes.filter((x) => x.outcome !== 'connected');
+    return {
+      outcome: 'partial' as const,
+      status: 'fail' as const,
+      summary: `${udp ? 'a reply from' : 'connected to'} ${list(ok)}, but ${bad.map(describeFailure).join('; ')}`,
+      command,
+      evidence,
+    };
+  }
+  const worst = [...probes].sort((a, b) => RANK.indexOf(a.outcome) - RANK.indexOf(b.outcome))[0]!;
+  const outcome = worst.outcome === 'error' || worst.outcome === 'connected' ? ('unreachable' as const) : worst.outcome;
+  return { outcome, status: 'fail' as const, summary: probes.map(describeFailure).join('; '), command, evidence };
+}
 
 function list(rs: Pick<ProbeResult, 'address' | 'port'>[]): string {
   return rs.map((r) => endpointText(r.address, r.port)).join(', ');

@@ -1,7 +1,7 @@
 import { port, text, z } from './params.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { e, fields } from './evidence.js';
-import { portLabel } from './probe.js';
+import { portLabel } from '../text/port-label.js';
 import { isLoopback } from '../net/address.js';
 import type { BlockingRule, FirewallVerdict, Protocol, RuleRef } from '../analysis/firewall/verdict.js';
 import type { FirewallReading } from '../system/firewall/read.js';
@@ -103,15 +103,15 @@ export const firewall = defineCheck({
   description: "Read this machine's firewall and find the rule that drops or rejects incoming TCP connections (or UDP datagrams) to the port",
   outcomes: ['blocks', 'allows', 'no-permission', 'unknown'],
   params: z.object({ port: port(), host: text() }),
-  evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), clientSees: e.str(), clientCode: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
-  describe: (p, ctx) => `reading the firewall rules for incoming ${ctx.target.protocol.toUpperCase()} port ${portLabel(p.port, ctx)}`,
+  evidence: fields({ port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), clientSees: e.str(), clientCode: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), fixSummary: e.str(), fixKind: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
+  describe: (p, ctx) => `reading the firewall rules for incoming ${ctx.target.protocol.toUpperCase()} port ${portLabel(p.port, ctx.target)}`,
   async run(p, ctx) {
-    const label = portLabel(p.port, ctx);
+    const label = portLabel(p.port, ctx.target);
     const protocol = ctx.target.protocol;
     const what = traffic(protocol);
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.
-    const { readFirewall } = await import('../system/firewall/read.js');
-    const reading = await ctx.facts.once('firewall', () => readFirewall(ctx.host, { timeoutMs: ctx.timeoutMs }));
+    const { firewallRules } = await import('../system/firewall/read.js');
+    const reading = await ctx.facts.read(firewallRules, undefined);
     const views = await verdictsFor(p.port, p.host, reading, ctx);
     const relevant = (v: AddressVerdicts) => (v.loopbackTarget ? v.loopback : v.remote);
     const blocked = views.find((v) => relevant(v).verdict !== 'accept');
@@ -152,6 +152,10 @@ export const firewall = defineCheck({
         fix: b.fix.argv,
         fixCommand: b.fix.command,
         fixNote: b.fix.note ?? '',
+        /** What the fix changes: the rule it deletes, or the accept it puts ahead of a rule that blocks more than this port. */
+        fixSummary: b.fix.summary ?? `Let port ${label} in`,
+        /** `remove` (the blocking rule goes) or `narrow` (it stays; an accept for this port alone goes ahead of it). */
+        fixKind: b.fix.kind ?? 'narrow',
         remoteOnly,
         loopback: loopbackText,
         caveats: b.caveats,

@@ -5,10 +5,13 @@ import { endpointText } from '../net/endpoint.js';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { findDnat, type DnatForward } from '../analysis/forward.js';
 import { proxyForward, type ProxyForward } from '../analysis/proxy.js';
-import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces } from '../system/namespaces.js';
+import { containerName, namespaceCommands, otherNamespaceAddresses, otherNamespacesOf } from '../system/namespaces.js';
 import { listenersOn, nameNamespace, namespaceRef, type NamedNamespace } from './namespaces.js';
 import { udpReceiversOn, udpSocketsOf } from '../system/namespace-udp.js';
 import type { TcpSocket } from '../system/socket.js';
+import { findBindArgument } from '../analysis/bind-source.js';
+import { argvOf } from '../system/processes.js';
+import { showCommand } from '../system/runner.js';
 
 type Forward = DnatForward | ProxyForward;
 
@@ -36,6 +39,10 @@ export const forward = defineCheck({
     program: e.str(),
     pid: e.num(),
     note: e.str(),
+    /** What a person types to see what listens at the other end, with the namespace's real pid. */
+    look: e.list(e.str()),
+    /** Inside, the argument of the program's command line that keeps it on loopback, and what to start it with. */
+    bindFix: e.str(),
   }),
   describe: (p) => `looking for a DNAT rule or a proxy that forwards port ${p.port}`,
   async run(p, ctx) {
@@ -65,6 +72,8 @@ export const forward = defineCheck({
     const where = view ? (view.kind === 'container' ? `container ${view.name}` : `network namespace ${view.name}`) : 'this host itself';
     const ns = view ? { namespace: namespaceRef(view) } : {};
     const cmd = view ? `${command}; ${namespaceCommands(view, dest.port, protocol)}` : command;
+    const ss = ['ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${dest.port}`];
+    const look = view ? ['nsenter', '-t', String(view.pid), '-n', ...ss] : ss;
     const holder = async (socks: TcpSocket[]) => (await ctx.host.socketOwners(socks.map((s) => s.inode ?? 0).filter((i) => i > 0))).owners[0]?.holders[0];
     const at = (socks: TcpSocket[]) => socks.map((l) => endpointText(l.local.address, l.local.port));
     if (covering.length) {
@@ -79,12 +88,16 @@ export const forward = defineCheck({
     }
     if (listeners.length) {
       const h = await holder(listeners);
+      // The container's files are not this host's: only its command line (read from /proc here) is looked at.
+      const argv = h ? await argvOf(ctx.host, h.pid) : [];
+      const arg = h ? findBindArgument(argv, { address: listeners[0]!.local.address, port: listeners[0]!.local.port }) : undefined;
+      const bindFix = h && arg ? `Inside, ${h.program} (pid ${h.pid}) was started with \`${arg.text}\` on its command line: start it again with 0.0.0.0 (every address of the container) in its place — \`${showCommand(arg.replaced.slice(0, 1))} … ${showCommand(arg.replaced.slice(arg.index, arg.index + 1))}\` — then see where it listens` : undefined;
       return {
         outcome: 'loopback-only',
         status: 'fail',
         summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but there ${h ? `${h.program} (pid ${h.pid})` : 'the program'} listens on ${at(listeners).join(', ')} only, which forwarded ${traffic} never reach`,
         command: cmd,
-        evidence: { ...base, destination, ...ns, where, listeners: at(listeners), ...(h ? { program: h.program, pid: h.pid } : {}) },
+        evidence: { ...base, destination, ...ns, where, listeners: at(listeners), look, ...(h ? { program: h.program, pid: h.pid } : {}), ...(bindFix ? { bindFix } : {}) },
       };
     }
     // A UDP socket on a port of the ephemeral range (Linux's default 32768-60999) is a client's, not a service.
@@ -96,7 +109,7 @@ export const forward = defineCheck({
       status: 'fail',
       summary: `port ${p.port} is forwarded to ${destination} (${where}) by ${via}, but nothing listens on port ${dest.port} there: ${otherPortsText}`,
       command: cmd,
-      evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText },
+      evidence: { ...base, destination, ...ns, where, listeners: [], otherPorts, otherPortsText, look },
     };
   },
 });
@@ -141,8 +154,8 @@ async function namespaceOf(address: string, portNumber: number, ctx: CheckContex
     if (udp) return { sockets: await udpSocketsOf(ctx.host) };
     return { sockets: (await ctx.facts.socketTable(portNumber).catch(() => undefined))?.sockets ?? [] };
   }
-  const { views } = await ctx.facts.once('namespaces', () => otherNamespaces(ctx.host));
-  const addresses = await ctx.facts.once('namespace-addresses', () => namespaceAddresses(ctx.host, views));
+  const { views } = await ctx.facts.read(otherNamespacesOf, 'tcp');
+  const addresses = await ctx.facts.read(otherNamespaceAddresses, undefined);
   const i = addresses.findIndex((list) => list.map(normalizeAddress).includes(bare));
   if (i < 0) return undefined;
   // The namespace views carry TCP sockets; for UDP, its own UDP sockets are read once it is known.

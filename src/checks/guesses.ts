@@ -1,8 +1,8 @@
 import { wellKnown } from '../knowledge/well-known.js';
 import { unitsOfPids } from '../system/systemd/cgroup.js';
-import { unitsLoggingPort } from '../system/systemd/journal.js';
+import { unitsLoggingPortOf } from '../system/systemd/journal.js';
 import { unitStatus, unitStatuses } from '../system/systemd/status.js';
-import { installedUnitFiles, programOfUnit, readUnitFiles, unitsMentioning } from '../system/systemd/unit-files.js';
+import { allUnitFiles, installedUnitFiles, programOfUnit, unitsMentioning } from '../system/systemd/unit-files.js';
 import type { UnitDetails } from '../system/systemd/units.js';
 import type { GuessSource } from './check.js';
 import type { CheckContext } from './check.js';
@@ -21,10 +21,7 @@ export type GuessProvider = (ctx: CheckContext, answers: Readonly<Record<string,
 const stripService = (u: string) => u.replace(/\.service$/, '');
 /** A guess is a side show: it may not hold the diagnosis up for long. */
 const GUESS_TIMEOUT_MS = 1_500;
-const journalUnitsFor = (ctx: CheckContext) =>
-  ctx.facts.once(`units-logging:${ctx.target.port}`, async () =>
-    (await ctx.facts.systemdRunning()) ? unitsLoggingPort(ctx.host, ctx.target.port, { timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) }) : [],
-  );
+const journalUnitsFor = (ctx: CheckContext) => ctx.facts.read(unitsLoggingPortOf, { port: ctx.target.port, timeoutMs: Math.min(ctx.timeoutMs, GUESS_TIMEOUT_MS) });
 
 /** What a holder of the port holds, in words: the listener, a connection in a state, a UDP socket. */
 function holding(state: string, protocol: 'tcp' | 'udp'): string {
@@ -44,9 +41,7 @@ async function programsOnPort(ctx: CheckContext): Promise<Guess[]> {
   return out;
 }
 
-/** Every unit file, read once per diagnosis (one host call; over ssh, one round trip). */
-const allUnitFiles = (ctx: CheckContext) => ctx.facts.once('unit-files', () => readUnitFiles(ctx.host));
-const unitFilesFor = (ctx: CheckContext) => allUnitFiles(ctx).then((files) => unitsMentioning(files, ctx.target.port));
+const unitFilesFor = (ctx: CheckContext) => ctx.facts.read(allUnitFiles, undefined).then((files) => unitsMentioning(files, ctx.target.port));
 
 /**
  * The programs the unit files that mention the port run: a unit name is never a program name,
@@ -54,7 +49,7 @@ const unitFilesFor = (ctx: CheckContext) => allUnitFiles(ctx).then((files) => un
  * Read on any host: the program is worth a guess even where systemd does not run.
  */
 async function programsOfPortUnits(ctx: CheckContext): Promise<Guess[]> {
-  const files = await allUnitFiles(ctx);
+  const files = await ctx.facts.read(allUnitFiles, undefined);
   const out: Guess[] = [];
   for (const unit of unitsMentioning(files, ctx.target.port)) {
     const p = programOfUnit(files, unit);

@@ -3,7 +3,7 @@ import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { isLoopback, isWildcard } from '../net/address.js';
-import { containerName, namespaceAddresses, namespaceCommands, otherNamespaces, type NamespaceView } from '../system/namespaces.js';
+import { containerName, namespaceAddresses, namespaceCommands, namespaceSearchCommand, otherNamespacesOf, type NamespaceView } from '../system/namespaces.js';
 import { containerOfCgroup, type ContainerRef } from '../analysis/container.js';
 import type { TcpSocket } from '../system/socket.js';
 import { udpReceiversOn } from '../system/namespace-udp.js';
@@ -76,11 +76,11 @@ export const namespaces = defineCheck({
   }),
   describe: (p) => `looking for port ${p.port} in the other network namespaces (containers)`,
   async run(p, ctx) {
-    const command = `lsns -t net; nsenter -t PID -n ss -H${ctx.target.protocol === 'udp' ? 'u' : 't'}lnp 'sport = :${p.port}'`;
     const id = await ctx.facts.identity();
     const udp = ctx.target.protocol === 'udp';
-    const { views: raw } = await ctx.facts.once(udp ? 'namespaces:udp' : 'namespaces', () => otherNamespaces(ctx.host, ctx.target.protocol));
+    const { views: raw } = await ctx.facts.read(otherNamespacesOf, ctx.target.protocol);
     const views = raw.map(nameNamespace);
+    const command = namespaceSearchCommand(views.map((v) => v.pid), p.port, ctx.target.protocol);
     const hits = views.map((v) => ({ v, listeners: udp ? udpReceiversOn(v.sockets, p.port) : listenersOn(v.sockets, p.port) })).filter((h) => h.listeners.length > 0);
     if (hits.length === 0) {
       if (!id.root && views.length === 0) {

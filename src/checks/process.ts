@@ -1,12 +1,14 @@
 import { text, z } from './params.js';
-import { initScriptsFor, type InitScript } from '../system/init-scripts.js';
-import { closestProgram, isInstalled, type ProcessInfo } from '../system/processes.js';
+import { initScriptsOf, type InitScript } from '../system/init-scripts.js';
+import { closestProgram, installedProgram, type ProcessInfo } from '../system/processes.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 
 /** What the process step reads: the processes of the name, and when there are none, how this host would start it. */
 export interface ProcessReadings {
   processes: ProcessInfo[];
+  /** What a person types to see the same (pgrep -af NAME). */
+  command: string;
   /** systemd runs as init: its units (the next steps) say how the program is started, not an init script. */
   systemd: boolean;
   /** The sysvinit/OpenRC scripts that start it (looked for only when it is not running and systemd does not run). */
@@ -32,19 +34,19 @@ export const processCheck = defineCheck({
     suggestion: e.str(),
   }),
   describe: (p) => `pgrep -a ${p.name}`,
-  async run(p, ctx) {
+  async read(p, ctx): Promise<ProcessReadings> {
     const found = await ctx.facts.processes(p.name);
-    const readings: ProcessReadings = { processes: found.processes, systemd: true, initScripts: [] };
-    if (found.processes.length === 0) {
-      readings.systemd = await ctx.facts.systemdRunning();
-      if (!readings.systemd) readings.initScripts = await initScriptsFor(ctx.host, p.name).catch(() => []);
-      if (readings.initScripts.length === 0 && !(await isInstalled(ctx.host, p.name).catch(() => true))) {
-        const hint = closestProgram(p.name, await ctx.facts.programNames().catch(() => []));
-        if (hint) readings.suggestion = hint;
-      }
+    const readings: ProcessReadings = { processes: found.processes, command: found.command, systemd: true, initScripts: [] };
+    if (found.processes.length > 0) return readings;
+    readings.systemd = await ctx.facts.systemdRunning();
+    if (!readings.systemd) readings.initScripts = await ctx.facts.read(initScriptsOf, p.name);
+    if (readings.initScripts.length === 0 && !(await ctx.facts.read(installedProgram, p.name))) {
+      const hint = closestProgram(p.name, await ctx.facts.programNames().catch(() => []));
+      if (hint) readings.suggestion = hint;
     }
-    return { ...decideProcess(readings, p), command: found.command };
+    return readings;
   },
+  decide: (r, p) => ({ ...decideProcess(r, p), command: r.command }),
 });
 
 /** The pure decision of the process step. */

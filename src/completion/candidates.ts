@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.js';
-import { readServiceTable } from '../port.js';
+import { readServiceTable } from '../cli/port-argument.js';
 import { SAFE_VALUE } from '../engine/safe.js';
 import { serviceUnitNames } from '../system/systemd/unit-names.js';
 import type { AskKind } from './spec.js';

@@ -1,6 +1,6 @@
-import { commandProgram, parseCommandLine } from '../command-line.js';
+import { commandProgram, parseCommandLine } from '../cli/command-line.js';
 import { UsageError } from '../errors.js';
-import type { CommandIO } from '../io.js';
+import type { CommandIO } from '../cli/io.js';
 import { ASK_KINDS, COMPLETE_COMMAND, SHELLS, type AskKind, type Shell } from './spec.js';
 
 const INSTALL = `

@@ -1,10 +1,10 @@
-import { diagnoseProgram } from '../args.js';
+import { diagnoseProgram } from '../cli/diagnose-args.js';
 import { runBaseline } from '../baseline/command.js';
-import { commandProgram } from '../command-line.js';
-import type { CommandIO } from '../io.js';
+import { commandProgram } from '../cli/command-line.js';
+import type { CommandIO } from '../cli/io.js';
 import { parseTcpStateName, TCP_STATES } from '../knowledge/tcp-states.js';
 import { builtInPlaybooks } from '../playbook/source.js';
-import { runSubcommand } from '../subcommands.js';
+import { runSubcommand } from '../commands/playbook.js';
 import { parseHelpText, type HelpText } from './help-text.js';
 import { commandFromHelp, diagnoseOptionValues, programOptions, SHELLS, type CommandSpec, type CompletionSpec, type Values } from './spec.js';
 

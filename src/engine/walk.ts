@@ -1,4 +1,4 @@
-import type { CheckContext, CheckFinding, CheckResult } from '../checks/check.js';
+import { runCheck, type AnyCheck, type CheckContext, type CheckFinding, type CheckResult } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/index.js';
 import { UsageError } from '../errors.js';
 import type { Guess, GuessProviders } from '../checks/guesses.js';
@@ -136,7 +136,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     opts.ui.stepFinished(record);
 
     history[stepId] = record.outcome;
-    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines) || {});
+    const t = transition(playbook, stepId, record.outcome, history, (step.check !== undefined && opts.checks[step.check as keyof CheckRegistry]?.refines as Readonly<Record<string, string>> | undefined) || {});
     if (t.kind === 'step') {
       stepId = t.step;
       continue;
@@ -197,9 +197,10 @@ function known(answers: Record<string, string>, steps: StepRecord[]): Record<str
  */
 export function portCommands(target: Pick<ReportTarget, 'port' | 'protocol'>): { listeners: string[]; sockets: string[] } {
   const p = target.protocol === 'udp' ? 'u' : 't';
-  // ss reads its filter from the words after the options: `sport = :80` as three, as a person types it.
-  const filter = ['sport', '=', `:${target.port}`];
-  return { listeners: ['ss', `-H${p}lnp`, ...filter], sockets: ['ss', `-H${p}anp`, ...filter] };
+  // One word, as the steps' own commands pass it (`ss -Htlnp 'sport = :80'`): shown quoted, the
+  // way a shell takes it, and the same argv whether a person or --fix runs it.
+  const filter = `sport = :${target.port}`;
+  return { listeners: ['ss', `-H${p}lnp`, filter], sockets: ['ss', `-H${p}anp`, filter] };
 }
 
 async function reportTarget(ctx: CheckContext): Promise<ReportTarget> {
@@ -241,7 +242,7 @@ async function checkStep(id: string, step: Step, opts: WalkOptions, scope: objec
   const text = step.title ? renderTemplate(step.title, scope) : check.describe(params.data as never, opts.ctx);
   opts.ui.stepStarted(id, text);
   const started = performance.now();
-  const result = (await check.run(params.data as never, opts.ctx)) as CheckResult;
+  const result = (await runCheck(check as AnyCheck, params.data, opts.ctx)) as CheckResult;
   const record: StepRecord = {
     id,
     check: step.check!,
@@ -345,13 +346,14 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
       ...(evidence.length ? { evidence } : {}),
       ...placed('namespace', spec.namespace, scope),
       ...placed('forward', spec.forward, scope),
+      ...placed('setting', spec.setting, scope),
     },
     fixArgv,
   };
 }
 
 /** A diagnosis field that names an object of the evidence (namespace, forward): there when the walk found it. */
-function placed(key: 'namespace' | 'forward', template: string | undefined, scope: object): Record<string, unknown> {
+function placed(key: 'namespace' | 'forward' | 'setting', template: string | undefined, scope: object): Record<string, unknown> {
   if (template === undefined) return {};
   const v = renderValue(template, scope);
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { [key]: v } : {};

@@ -3,7 +3,7 @@ import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
-import { takeEarly, takeEarlyFile } from './early.js';
+import type { EarlyReads } from './early-reads.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
@@ -26,10 +26,8 @@ const scans = new HostScans(localFs, [process.pid, process.ppid]);
 
 /** The local host: commands through execa, files through node:fs, names through the system resolver. */
 export const localHost: Host = {
-  // A command the start-up entry already started (host/early.ts) is not run twice.
-  run: (argv, options = {}) => takeEarly(argv, options, DEFAULT_COMMAND_TIMEOUT_MS) ?? execaRunner.run(argv, options),
-  // A file the start-up entry already began reading (host/early.ts) is not read twice.
-  readFile: (path) => takeEarlyFile(path) ?? readFile(path, 'utf8'),
+  run: (argv, options = {}) => execaRunner.run(argv, options),
+  readFile: (path) => readFile(path, 'utf8'),
   readFileTail,
   listDir: (path) => readdir(path),
   readLink: (path) => readlink(path),
@@ -116,4 +114,26 @@ async function readFileTail(path: string, bytes: number): Promise<{ text: string
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+const LOCAL = new WeakSet<Host>([localHost]);
+
+/**
+ * The local host taking the reads the start-up entry began (host/early.ts): a command or a file
+ * already started is not run or read twice. Without them, localHost itself.
+ */
+export function localHostWith(early: EarlyReads | undefined): Host {
+  if (!early) return localHost;
+  const host: Host = {
+    ...localHost,
+    run: (argv, options = {}) => early.take(argv, options, DEFAULT_COMMAND_TIMEOUT_MS) ?? localHost.run(argv, options),
+    readFile: (path) => early.takeFile(path) ?? localHost.readFile(path),
+  };
+  LOCAL.add(host);
+  return host;
+}
+
+/** The host is this machine (local reads cost no round trip). */
+export function isLocalHost(host: Host): boolean {
+  return LOCAL.has(host);
 }

@@ -7,7 +7,7 @@
  *
  * The exchange is a list of steps (Host.talk): each may send bytes, then waits a bounded time
  * for the answer to be complete, by a rule simple enough for a remote bash to follow as well
- * (src/host/tcp-talk-remote.ts): a line (up to a newline) or a chunk (what arrives at once).
+ * (src/host/ssh/talk.ts): a line (up to a newline) or a chunk (what arrives at once).
  */
 
 /** The protocols whyport can talk to after the handshake. */

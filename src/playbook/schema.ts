@@ -55,7 +55,7 @@ export const StepSchema = z.strictObject({
   on: z.optional(OnMap),
   after: opt(
     z.record(z.string(), CaseSchema),
-    'Version 2: `STEP.OUTCOME: { on: …, with: … }` — when an earlier step had that outcome, these branches (and parameters) take precedence over the step\'s own; the first case that applies wins',
+    'Version 2: `STEP.OUTCOME: { on: …, with: … }` — when an earlier step had that outcome, these branches (and parameters) take precedence over the step\'s own; the first case that applies wins. Several that mean the same share a key: `a.x, b.y:`',
   ),
 });
 
@@ -82,11 +82,15 @@ export const FixSchema = z.strictObject({
 export const DiagnosisSchema = z.strictObject({
   code: opt(z.string().check(z.regex(CODE)), 'The diagnosis code reported; defaults to the key'),
   title: Template,
-  explanation: Template,
+  explanation: described(
+    z.union([Template, z.array(Template).check(z.minLength(1))]),
+    'What happened and what to do: one text, or a list of sentences joined with spaces, so that another diagnosis can share them by YAML anchor (`- &name …` where first written, `- *name` where repeated)',
+  ),
   evidence: opt(z.array(Template), 'Lines of evidence; a placeholder that is a list gives one line per item'),
   fix: z.optional(FixSchema),
   namespace: opt(Template, 'The network namespace the diagnosis was found in: one placeholder naming an object { kind, name, pid } (e.g. "{{ steps.ID.evidence.namespace }}"), reported as diagnosis.namespace'),
   forward: opt(Template, 'The forward the diagnosis follows: one placeholder naming an object { via, to, rule }, reported as diagnosis.forward'),
+  setting: opt(Template, 'The configuration line that decides: one placeholder naming an object { file, line, text }, reported as diagnosis.setting'),
 });
 
 export const PlaybookSchema = z.strictObject({
@@ -138,12 +142,16 @@ export interface Step {
   cases?: StepCase[];
 }
 export type InputSpec = z.infer<typeof InputSchema>;
-export type DiagnosisSpec = z.infer<typeof DiagnosisSchema>;
+/** A diagnosis as written: its explanation may be a list of sentences. */
+export type DiagnosisDoc = z.infer<typeof DiagnosisSchema>;
+/** A validated diagnosis: its explanation is one text. */
+export type DiagnosisSpec = Omit<DiagnosisDoc, 'explanation'> & { explanation: string };
 export type PlaybookDoc = z.infer<typeof PlaybookSchema>;
 export type { GuessSource };
 
 /** A validated playbook with where it came from. */
-export interface Playbook extends Omit<PlaybookDoc, 'steps'> {
+export interface Playbook extends Omit<PlaybookDoc, 'steps' | 'diagnoses'> {
+  diagnoses: Record<string, DiagnosisSpec>;
   server?: { start: string; keep: string[] };
   steps: Record<string, Step>;
   inputs: Record<string, InputSpec>;

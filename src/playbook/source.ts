@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { PlaybookError } from '../errors.js';
 import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText } from '../paths.js';
 import type { Playbook } from './schema.js';
-import { readUserFile, UserFileError } from '../user-file.js';
+import { readUserFile, UserFileError } from '../host/user-file.js';
 
 /**
  * Where a playbook comes from and how it is loaded: a built-in name (`default`) or a file, the

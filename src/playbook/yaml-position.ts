@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import type { LintError } from '../errors.js';
 
 /** A path into the playbook document: keys and list indexes. */
@@ -33,7 +33,8 @@ export function positionOf(doc: Document, lc: LineCounter, path: Path, key: bool
   const start = found?.range?.[0] ?? 0;
   const quoted = isScalar(found) && (found.type === 'QUOTE_DOUBLE' || found.type === 'QUOTE_SINGLE') ? 1 : 0;
   const blockScalar = isScalar(found) && (found.type === 'BLOCK_LITERAL' || found.type === 'BLOCK_FOLDED');
-  return lc.linePos(blockScalar ? start : start + (offset ? offset + quoted : 0));
+  // An offset into a text repeated by alias (`*name`) is an offset into the anchored text: point at the alias.
+  return lc.linePos(blockScalar || isAlias(found) ? start : start + (offset ? offset + quoted : 0));
 }
 
 /** Problems in the order they stand in the file. */

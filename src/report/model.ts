@@ -85,6 +85,8 @@ export interface Diagnosis {
   namespace?: { kind: 'netns' | 'container'; name: string; pid: number };
   /** Through a forward: a DNAT rule or a proxy, and where it sends the port. */
   forward?: { via: 'dnat' | 'proxy'; to: string; rule: string };
+  /** The configuration line that decides, where whyport could read it (CONTRACT, "Beyond the handshake"). */
+  setting?: { file: string; line: number; text: string };
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

@@ -1,6 +1,7 @@
 import { errorCode, type Host } from '../host/host.js';
 import { SOMAXCONN_FILE } from '../knowledge/thresholds.js';
 import { showCommand } from './runner.js';
+import { defineReader } from './reader.js';
 
 /** One reading of the kernel's count of connections dropped because an accept queue was full. */
 export interface OverflowReading {
@@ -107,3 +108,13 @@ export async function readSomaxconn(host: Host, file = SOMAXCONN_FILE): Promise<
     return undefined;
   }
 }
+
+/** net.core.somaxconn, once per diagnosis (the backlog's bound where the table does not show it). */
+export const somaxconnOf = defineReader<void, number | undefined>({ name: 'somaxconn', read: (_, s) => readSomaxconn(s.host) });
+
+/** The listen-overflow counter read twice, `intervalMs` apart (what one sampling costs is the wait: once per diagnosis). */
+export const listenOverflowsOf = defineReader<number, OverflowSample | string>({
+  name: 'listen overflows',
+  key: (intervalMs) => String(intervalMs),
+  read: (intervalMs, s) => sampleListenOverflows(s.host, { timeoutMs: s.timeoutMs, intervalMs }),
+});

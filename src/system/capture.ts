@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import { defineReader } from './reader.js';
 
 export type SynCapture = { kind: 'captured'; syns: number; lines: string[] } | { kind: 'cannot'; reason: string };
 
@@ -22,3 +23,10 @@ export async function tcpSynArrivals(host: Host, filter: string, opts: { timeout
   const lines = r.stdout.split('\n').filter((l) => (opts.protocol === 'udp' ? / > \S+: /.test(l) : /\bFlags \[S\]/.test(l)));
   return { kind: 'captured', syns: lines.length, lines };
 }
+
+/** What tcpdump counted on the host for a filter while the caller made the traffic (its timeout is the capture's length). */
+export const synArrivalsOf = defineReader<{ filter: string; timeoutMs: number; protocol: 'tcp' | 'udp' }, SynCapture>({
+  name: 'packet capture',
+  key: (k) => `${k.protocol} ${k.timeoutMs} ${k.filter}`,
+  read: (k, s) => tcpSynArrivals(s.host, k.filter, { timeoutMs: k.timeoutMs, protocol: k.protocol }),
+});

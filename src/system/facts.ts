@@ -6,10 +6,11 @@ import type { SocketTable } from './socket.js';
 import { readSocketTable } from './socket-query.js';
 import { readEphemeralRange } from './udp-stats.js';
 import { findProcesses, pidsNamed, runningProgramNames, type ProcessLookup } from './processes.js';
-import { systemdRunning } from './systemd/units.js';
+import { systemdRunsReader } from './systemd/units.js';
 import type { HostFeature } from '../knowledge/host-features.js';
 import type { IptablesRuleset } from './firewall/iptables.js';
 import type { NftRuleset } from './firewall/nft.js';
+import { defineReader, type ReadScope, type Reader } from './reader.js';
 
 export type { ResolvedAddress } from '../host/host.js';
 
@@ -17,23 +18,71 @@ export type Resolution =
   | { ok: true; addresses: ResolvedAddress[]; literal: boolean; durationMs: number }
   | { ok: false; error: string; code: string; durationMs: number };
 
+/** getaddrinfo for a name (an address literal resolves to itself), as other programs see it. */
+export const resolution = defineReader<string, Resolution>({
+  name: 'name resolution',
+  key: (name) => name,
+  read: (name, s) => resolveHost(s.host, name, s.timeoutMs),
+});
+
+/** TCP (or UDP) sockets in every state on the port (local or peer side). */
+export const socketTableOf = defineReader<{ port: number; protocol: 'tcp' | 'udp' }, SocketTable>({
+  name: 'socket table',
+  key: ({ port, protocol }) => `${protocol}:${port}`,
+  read: ({ port, protocol }, s) =>
+    readSocketTable(s.host, port, {
+      timeoutMs: s.timeoutMs,
+      ...(protocol === 'udp' ? { protocol } : {}),
+      ...(s.process ? { candidatePids: pidsNamed(s.host, s.process) } : {}),
+    }),
+});
+
+const identityOf = defineReader<void, HostIdentity>({ name: 'identity', read: (_, s) => s.host.identity() });
+const processesNamed = defineReader<string, ProcessLookup>({ name: 'processes by name', key: (name) => name, read: (name, s) => findProcesses(s.host, name) });
+const programNamesOf = defineReader<void, string[]>({ name: 'running program names', read: (_, s) => runningProgramNames(s.host) });
+export const ephemeralRangeOf = defineReader<void, [number, number] | undefined>({ name: 'ephemeral port range', read: (_, s) => readEphemeralRange(s.host) });
+const natRulesOf = defineReader<void, { iptables: IptablesRuleset[]; nft?: NftRuleset }>({
+  name: 'nat rules',
+  read: async (_, s) => (await import('./firewall/nat.js')).readNatRules(s.host, { timeoutMs: s.timeoutMs }),
+});
+/** The host's interface addresses (loopback included). */
+export const interfaceAddresses = defineReader<void, string[]>({ name: 'interface addresses', read: async (_, s) => (await s.host.networkInterfaces()).map((a) => a.address) });
+
 /**
- * Host scans that several checks need, run at most once per diagnosis and shared (goss caches its
- * port table the same way). A new Facts is made for each diagnosis, so a re-check after a fix
- * sees the host afresh.
+ * The host scans of one diagnosis, each run at most once per reader and key and shared (goss caches
+ * its port table the same way). A new Facts is made for each diagnosis, so a re-check after a fix
+ * sees the host afresh. The named methods are the common reads, typed; any reader goes through `read`.
  */
-export class Facts {
-  readonly #memo = new Map<string, Promise<unknown>>();
+export class Facts implements ReadScope {
+  readonly #memo = new Map<Reader<never, unknown>, Map<string, Promise<unknown>>>();
+  readonly timeoutMs: number;
+  readonly process?: string;
 
   constructor(
     /** The machine diagnosed: every scan below reads it. */
     readonly host: Host,
     readonly options: { timeoutMs: number; /** The program the user named: its processes are searched first for socket owners. */ process?: string } = { timeoutMs: 3_000 },
-  ) {}
+  ) {
+    this.timeoutMs = options.timeoutMs;
+    if (options.process) this.process = options.process;
+  }
+
+  /** Runs the reader once per key for this diagnosis and shares its answer. */
+  read<K, T>(reader: Reader<K, T>, key: K): Promise<T> {
+    let byKey = this.#memo.get(reader as Reader<never, unknown>);
+    if (!byKey) this.#memo.set(reader as Reader<never, unknown>, (byKey = new Map()));
+    const k = reader.key ? reader.key(key) : '';
+    let p = byKey.get(k) as Promise<T> | undefined;
+    if (!p) {
+      p = reader.read(key, this);
+      byKey.set(k, p);
+    }
+    return p;
+  }
 
   /** systemd is the running init (else no unit can be asked about). */
   systemdRunning(): Promise<boolean> {
-    return this.once('systemd-running', () => systemdRunning(this.host));
+    return this.read(systemdRunsReader, undefined);
   }
 
   /** Whether the host has what an input needs (HOST_FEATURES). */
@@ -46,60 +95,42 @@ export class Facts {
 
   /** Who whyport runs as on the host (root sees every socket's owner and the firewall), and the host's name. */
   identity(): Promise<HostIdentity> {
-    return this.once('identity', () => this.host.identity());
+    return this.read(identityOf, undefined);
   }
 
   /** The processes of that name (pgrep semantics), once per diagnosis however many steps ask. */
   processes(name: string): Promise<ProcessLookup> {
-    return this.once(`pgrep:${name}`, () => findProcesses(this.host, name));
+    return this.read(processesNamed, name);
   }
 
   /** The names of the running programs (process names, and the scripts interpreters run), once per diagnosis. */
   programNames(): Promise<string[]> {
-    return this.once('program-names', () => runningProgramNames(this.host));
-  }
-
-  /** Runs `make` once per key for this diagnosis and shares the answer (e.g. a scan of unit files). */
-  once<T>(key: string, make: () => Promise<T>): Promise<T> {
-    let p = this.#memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = make();
-      this.#memo.set(key, p);
-    }
-    return p;
+    return this.read(programNamesOf, undefined);
   }
 
   /** Every address of both families the host resolves to (getaddrinfo, as other programs see it). */
   resolve(name: string): Promise<Resolution> {
-    return this.once(`resolve:${name}`, () => resolveHost(this.host, name, this.options.timeoutMs));
+    return this.read(resolution, name);
   }
 
   /** TCP (or UDP) sockets in every state on the port (local or peer side), read once and shared. */
   socketTable(port: number, protocol: 'tcp' | 'udp' = 'tcp'): Promise<SocketTable> {
-    // ss starts in this very tick (main loads the diagnosis modules right after); the named
-    // program's pids are only needed once the table is there.
-    return this.once(protocol === 'udp' ? `sockets:udp:${port}` : `sockets:${port}`, () =>
-      readSocketTable(this.host, port, {
-        timeoutMs: this.options.timeoutMs,
-        ...(protocol === 'udp' ? { protocol } : {}),
-        ...(this.options.process ? { candidatePids: pidsNamed(this.host, this.options.process) } : {}),
-      }),
-    );
+    return this.read(socketTableOf, { port, protocol });
   }
 
   /** net.ipv4.ip_local_port_range, read once (only when a UDP socket might be a client's ephemeral port). */
   ephemeralRange(): Promise<[number, number] | undefined> {
-    return this.once('ephemeral-range', () => readEphemeralRange(this.host));
+    return this.read(ephemeralRangeOf, undefined);
   }
 
   /** The nat rules (is the port forwarded?), read once; prefetched with the socket table. */
   natRules(): Promise<{ iptables: IptablesRuleset[]; nft?: NftRuleset }> {
-    return this.once('nat', async () => (await import('./firewall/nat.js')).readNatRules(this.host, { timeoutMs: this.options.timeoutMs }));
+    return this.read(natRulesOf, undefined);
   }
 
   /** The host's own addresses: every interface address (loopback included). */
   localAddresses(): Promise<string[]> {
-    return this.once('interfaces', async () => (await this.host.networkInterfaces()).map((a) => a.address));
+    return this.read(interfaceAddresses, undefined);
   }
 
   /** The address belongs to the host (127.0.0.0/8 and ::1 always do). */

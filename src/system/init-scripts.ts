@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import { defineReader } from './reader.js';
 
 /** Where sysvinit and OpenRC keep their service scripts. */
 export const INIT_DIR = '/etc/init.d';
@@ -52,3 +53,6 @@ export function initScriptRuns(name: string, text: string, program: string): boo
 export function startCommand(name: string, text: string): string[] {
   return /^#!\s*\S*openrc-run/.test(text) ? ['rc-service', name, 'start'] : ['service', name, 'start'];
 }
+
+/** The init scripts that start a program, once per diagnosis. */
+export const initScriptsOf = defineReader<string, InitScript[]>({ name: 'init scripts', key: (p) => p, read: (program, s) => initScriptsFor(s.host, program).catch(() => []) });

@@ -6,6 +6,7 @@ export { tcpInUse };
 import type { TcpSocket } from './socket.js';
 import { addressesOfIfInet6, localAddressesOfFibTrie } from './netns-addresses.js';
 import { showCommand } from './runner.js';
+import { defineReader } from './reader.js';
 
 /** Another network namespace of the host, with what names it (checks/namespaces.ts decides the name) and its TCP sockets. */
 export interface NamespaceView {
@@ -80,9 +81,38 @@ export async function containerName(host: Host, c: { runtime: string; id?: strin
   return name || undefined;
 }
 
+/** At most this many namespaces are named one by one in a command; beyond, a loop over lsns finds them. */
+const NAMED_NAMESPACES = 3;
+
+/**
+ * What a person types to look for the port in the other namespaces, with their real pids (the
+ * smallest pid of each, as read): a few are named one by one; many get the loop that finds them
+ * (`lsns -t net -n -o PID`); none, the lsns that lists them — never a bare PID placeholder.
+ */
+export function namespaceSearchCommand(pids: readonly number[], port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
+  const ss = (pid: string) => ['nsenter', '-t', pid, '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
+  // None to look in: the command that lists them shows that.
+  if (pids.length === 0) return 'lsns -t net';
+  if (pids.length <= NAMED_NAMESPACES) return pids.map((pid) => showCommand(ss(String(pid)))).join('; ');
+  return `for pid in $(lsns -t net -n -o PID); do ${showCommand(ss('PIDVAR')).replace('PIDVAR', '"$pid"')}; done`;
+}
+
 /** The commands a person would type to see the same: which namespace, and its listeners (TCP unless told). */
 export function namespaceCommands(v: { pid: number; container?: { runtime: string; id?: string } }, port: number, protocol: 'tcp' | 'udp' = 'tcp'): string {
   const ss = ['nsenter', '-t', String(v.pid), '-n', 'ss', protocol === 'udp' ? '-Hulnp' : '-Htlnp', `sport = :${port}`];
   const who = v.container?.id && (v.container.runtime === 'docker' || v.container.runtime === 'podman') ? `${v.container.runtime} ps --filter id=${v.container.id.slice(0, 12)}` : `ip netns identify ${v.pid}`;
   return `${who}; ${showCommand(ss)}`;
 }
+
+/** The other network namespaces' listeners on TCP or UDP, read from /proc once per diagnosis. */
+export const otherNamespacesOf = defineReader<'tcp' | 'udp', { views: NamespaceView[]; all: NetNamespace[] }>({
+  name: 'other network namespaces',
+  key: (protocol) => protocol,
+  read: (protocol, s) => otherNamespaces(s.host, protocol),
+});
+
+/** The addresses of each other namespace (a view of the TCP scan), once per diagnosis. */
+export const otherNamespaceAddresses = defineReader<void, string[][]>({
+  name: 'addresses of the other network namespaces',
+  read: async (_, s) => namespaceAddresses(s.host, (await s.read(otherNamespacesOf, 'tcp')).views),
+});

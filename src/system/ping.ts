@@ -1,4 +1,5 @@
 import { showCommand, type CommandResult, type Runner } from './runner.js';
+import { defineReader } from './reader.js';
 
 /**
  * One ICMP echo with iputils ping, and what came back. ping prints an ICMP error it receives
@@ -113,18 +114,5 @@ export async function pingOnce(runner: Runner, address: string, opts: { timeoutM
   return { address, command, ...parsePing(r.stdout, r.stderr, r.exitCode), durationMs: r.durationMs };
 }
 
-/** The host itself answered: an echo reply, or an ICMP error sent from the target address. */
-export function pingShowsLife(p: PingResult | undefined): boolean {
-  if (!p) return false;
-  if (p.outcome === 'reply') return true;
-  return p.outcome === 'icmp-error' && sameAddress(p.icmpError!.from, p.address);
-}
-
-/** ping could not tell anything about the host: not installed or not permitted. */
-export function pingUnavailable(p: PingResult | undefined): boolean {
-  return !p || p.outcome === 'missing' || p.outcome === 'not-permitted' || p.outcome === 'failed';
-}
-
-function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+/** One ping of an address, once per diagnosis. */
+export const pingOf = defineReader<{ address: string; timeoutMs: number }, PingResult>({ name: 'ping', key: (k) => `${k.address} ${k.timeoutMs}`, read: (k, s) => pingOnce(s.host, k.address, { timeoutMs: k.timeoutMs }) });

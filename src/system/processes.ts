@@ -1,7 +1,8 @@
-import type { Host, ProcessInfo } from '../host/host.js';
+import type { Host, ProcessInfo, ProcessSockets } from '../host/host.js';
 import { closest, distance } from 'fastest-levenshtein';
 import { showCommand } from './runner.js';
 import { isProgram, scriptNames } from '../knowledge/program-names.js';
+import { defineReader } from './reader.js';
 
 export type { ProcessInfo } from '../host/host.js';
 
@@ -83,3 +84,15 @@ export function closestProgram(name: string, running: readonly string[]): string
   const best = closest(name, candidates);
   return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
+
+/** Whether a program of that name is installed in the usual program folders, once per diagnosis. */
+export const installedProgram = defineReader<string, boolean>({ name: 'installed program', key: (n) => n, read: (name, s) => isInstalled(s.host, name).catch(() => true) });
+
+/** The argv of a pid (argvOf), once per diagnosis: what says which script an interpreter runs. */
+export const argvOfPid = defineReader<number, string[]>({ name: 'command line', key: (pid) => String(pid), read: (pid, s) => argvOf(s.host, pid) });
+
+/** The pid and all its descendants (a service's workers), pid first, once per diagnosis. */
+export const descendantsOf = defineReader<number, number[]>({ name: 'descendants', key: (pid) => String(pid), read: (pid, s) => s.host.descendants(pid) });
+
+/** The socket inodes each process holds ('hidden', 'gone'), in one host call, once per diagnosis for that set of pids. */
+export const socketInodesOf = defineReader<readonly number[], ProcessSockets[]>({ name: 'socket inodes', key: (pids) => pids.join(','), read: (pids, s) => s.host.socketInodes(pids) });

@@ -1,5 +1,5 @@
 import { showCommand, type Runner } from './runner.js';
-import type { Facts } from './facts.js';
+import { defineReader } from './reader.js';
 
 /**
  * How this machine would send a packet to an address (`ip route get`), and what its neighbour
@@ -141,28 +141,11 @@ export async function neighbourOf(runner: Runner, address: string, opts: { timeo
   return { address, command, ...(entry ? { entry } : {}), durationMs: r.durationMs };
 }
 
-/**
- * The host answered ARP or neighbour discovery just now: the kernel holds its link-layer address
- * as REACHABLE. (STALE, DELAY and PROBE only say it answered some time ago.)
- */
-export function neighbourAnswered(n: NeighbourResult | undefined): boolean {
-  return n?.entry?.state === 'REACHABLE' && n.entry.lladdr !== undefined;
-}
-
-/** The kernel asked for the address on the link and nobody answered (yet). */
-export function neighbourSilent(n: NeighbourResult | undefined): boolean {
-  return n?.entry?.state === 'INCOMPLETE' || n?.entry?.state === 'FAILED';
-}
-
 /** `ip route get` once per address per diagnosis: the probe starts it, a later route step reuses it. */
-export function sharedRoute(facts: Facts, address: string): Promise<RouteResult> {
-  return facts.once(`route:${address}`, () => routeTo(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
-}
+export const routeOfAddress = defineReader<string, RouteResult>({ name: 'route', key: (a) => a, read: (address, s) => routeTo(s.host, address, { timeoutMs: s.timeoutMs }) });
 
 /**
  * `ip neigh show` once per address per diagnosis. Ask only after traffic to the address has had its
  * chance to make the kernel resolve it (after the TCP probe), or the table says nothing yet.
  */
-export function sharedNeighbour(facts: Facts, address: string): Promise<NeighbourResult> {
-  return facts.once(`neigh:${address}`, () => neighbourOf(facts.host, address, { timeoutMs: facts.options.timeoutMs }));
-}
+export const neighbourOfAddress = defineReader<string, NeighbourResult>({ name: 'neighbour', key: (a) => a, read: (address, s) => neighbourOf(s.host, address, { timeoutMs: s.timeoutMs }) });

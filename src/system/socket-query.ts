@@ -6,6 +6,7 @@ import type { CommandResult } from './runner.js';
 import { showCommand } from './runner.js';
 import type { SocketSource, SocketTable, TcpSocket } from './socket.js';
 import { parseSs } from './ss.js';
+import { defineReader } from './reader.js';
 import { socketTableArgv, udpSocketTableArgv } from '../host/socket-argv.js';
 
 export { socketTableArgv, udpSocketTableArgv };
@@ -201,3 +202,10 @@ async function readProcNet(host: Host, protocol: 'tcp' | 'udp'): Promise<TcpSock
 function hexPort(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
+
+/** Every listening TCP socket (or bound UDP one) of the host, without owners (readListeners), once per diagnosis. */
+export const listenersOf = defineReader<'tcp' | 'udp', SocketTable>({
+  name: 'listening sockets',
+  key: (protocol) => protocol,
+  read: (protocol, s) => readListeners(s.host, { timeoutMs: s.timeoutMs, ...(protocol === 'udp' ? { protocol } : {}) }),
+});

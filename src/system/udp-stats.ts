@@ -2,6 +2,7 @@ import { errorCode, type Host } from '../host/host.js';
 import { EPHEMERAL_RANGE_FILE, RMEM_DEFAULT_FILE, RMEM_MAX_FILE } from '../knowledge/thresholds.js';
 import type { TcpSocket } from './socket.js';
 import { readSocketTable } from './socket-query.js';
+import { defineReader } from './reader.js';
 
 /** The host's UDP counters (the whole network namespace's, IPv4 and IPv6 added up). */
 export interface UdpCounters {
@@ -113,3 +114,10 @@ export async function sampleUdpDrops(
     return (err as Error).message;
   }
 }
+
+/** The port's UDP drop counters and queues watched over `intervalMs`; a string says why they could not be. */
+export const udpDropsOf = defineReader<{ port: number; intervalMs: number }, UdpDropSample | string>({
+  name: 'UDP drops',
+  key: ({ port, intervalMs }) => `${port} ${intervalMs}`,
+  read: ({ port, intervalMs }, s) => sampleUdpDrops(s.host, port, { timeoutMs: s.timeoutMs, intervalMs }),
+});

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkCatalog, checks } from '../checks/index.js';
-import { diagnoseProgram } from '../args.js';
+import { diagnoseProgram } from '../cli/diagnose-args.js';
 import { precompileBuiltIns } from '../playbook/source.js';
 import { playbookJsonSchema } from '../playbook/schema.js';
 import { COMPILED_PLAYBOOK_DIR, SCHEMA_FILE } from '../paths.js';

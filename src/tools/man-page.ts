@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Argument, Command, Help, Option } from 'commander';
-import { DIAGNOSE_EXAMPLES, diagnoseProgram } from '../args.js';
+import { DIAGNOSE_EXAMPLES, diagnoseProgram } from '../cli/diagnose-args.js';
 import { BASELINE_CHECK_EXAMPLES, BASELINE_EXIT, BASELINE_EXIT_MEANINGS, NOTIFY_NOTE, baselineProgram } from '../baseline/command.js';
 import { defaultBaselineFile } from '../baseline/store.js';
-import { EXPLAIN_FORMS } from '../explain.js';
+import { EXPLAIN_FORMS } from '../commands/explain.js';
 import { PACKAGE_ROOT, SCHEMA_FILE } from '../paths.js';
 import { builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { EXIT, JSON_CONTRACT_DOC, exitStatusFor } from '../report/model.js';
-import { playbookToolsProgram } from '../subcommands.js';
+import { playbookToolsProgram } from '../commands/playbook.js';
 import { SHELLS } from '../completion/spec.js';
 import { bold, italic, macro, roff, roffLine, roffTag, roffText, roffVerbatimLine } from './roff.js';
 

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { BUILT_IN, PACKAGE_ROOT, builtInFiles } from '../paths.js';
 
 // `npm run sea` (after `npm run build`): whyport as one file for servers without Node.js, with
-// Node's single executable applications. A CommonJS bundle of src/cli.ts (a SEA runs one CommonJS
+// Node's single executable applications. A CommonJS bundle of src/bin/sea-entry.ts (a SEA runs one CommonJS
 // script; dist/cli.js stays the ESM build with its lazy chunks), the built-in files as SEA assets
 // under their paths in the package (src/paths.ts reads them there), V8's code cache made at build,
 // injected with postject into a copy of this node. Only for this machine's architecture: a SEA is
@@ -34,7 +34,7 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const main = join(work, 'whyport.cjs');
 await (requireHere('esbuild') as Esbuild).build({
-  entryPoints: [join(PACKAGE_ROOT, 'src', 'cli.ts')],
+  entryPoints: [join(PACKAGE_ROOT, 'src', 'bin', 'sea-entry.ts')],
   bundle: true,
   format: 'cjs',
   platform: 'node',

@@ -42,8 +42,8 @@ describe('bindVerdict', () => {
   it('reads real ss output: the dual-stack * listener from the fixtures covers IPv4', () => {
     const dir = join(import.meta.dirname, '../fixtures/ss');
     const file = ['listeners.txt', 'listeners-e.txt'].map((f) => join(dir, f)).find((f) => { try { readFileSync(f); return true; } catch { return false; } });
-    if (!file) return expect.fail(`no listeners fixture in ${dir}`);
-    const star = parseSs(readFileSync(file, 'utf8')).find((s) => s.local.address === '*');
+    expect(file, `no listeners fixture in ${dir}`).toBeDefined();
+    const star = parseSs(readFileSync(file!, 'utf8')).find((s) => s.local.address === '*');
     expect(star, 'the fixture has a * listener').toBeDefined();
     expect(listenerAccepts(star!, '192.0.2.7')).toBe(true);
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyseUdpSockets, counterGrowth, dropSentence, needsEphemeralRange, pastDropFindings, queueFull, readDrops, worthWatching } from '../../src/analysis/udp-sockets.js';
+import { analyseUdpSockets, counterGrowth, dropSentence, pastDropFindings, queueFull, readDrops, worthWatching } from '../../src/analysis/udp-sockets.js';
+import { needsEphemeralRange } from '../../src/system/udp-port.js';
 import { parseNetstat } from '../../src/system/netstat.js';
 import { parseProcNetUdp } from '../../src/system/procnet.js';
 import type { SocketTable, TcpSocket } from '../../src/system/socket.js';

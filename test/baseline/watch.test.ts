@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeTcp } from '../../src/system/tcp-connect.js';
-import { watch, type WatchVerdict } from '../../src/watch.js';
+import { watch, type WatchVerdict } from '../../src/commands/watch.js';
 import { freePort } from './helpers.js';
 
 /** The smallest diagnosis: connected → REACHABLE (0), refused → NOTHING_LISTENING (1). */

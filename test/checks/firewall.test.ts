@@ -37,8 +37,10 @@ describe('the firewall check', () => {
       rule: 'tcp dport 7071 drop',
       action: 'drops',
       remoteOnly: true,
-      fix: ['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'tcp', 'dport', '7071', 'accept'],
-      fixCommand: 'nft insert rule inet filter input tcp dport 7071 accept',
+      fix: ['nft', 'delete', 'rule', 'inet', 'filter', 'input', 'handle', '4'],
+      fixCommand: 'nft delete rule inet filter input handle 4',
+      fixKind: 'remove',
+      fixSummary: 'Delete the rule `tcp dport 7071 drop` (inet filter, chain input): it is about port 7071 alone, and nothing else blocks the port without it',
     });
   });
 
@@ -57,7 +59,7 @@ describe('the firewall check', () => {
     const res = await run({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'nft-drop-port.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN);
     expect(res.outcome).toBe('blocks');
     expect(res.summary).toBe('iptables table filter, chain INPUT: `-A INPUT -p tcp -m tcp --dport 7071 -j DROP` drops connections to port 7071');
-    expect(res.evidence).toMatchObject({ remoteOnly: false, loopback: 'connections over loopback are blocked as well', fixCommand: 'iptables -I INPUT -p tcp --dport 7071 -j ACCEPT' });
+    expect(res.evidence).toMatchObject({ remoteOnly: false, loopback: 'connections over loopback are blocked as well', fixCommand: 'iptables -D INPUT -p tcp -m tcp --dport 7071 -j DROP' });
     expect(res.command).toBe('iptables -S INPUT');
   });
 
@@ -105,14 +107,14 @@ describe('the firewall check for a UDP target', () => {
     expect(res.summary).toBe(
       'nftables table inet filter, chain input: `udp dport 53 drop` drops datagrams to port 53 (domain) from other machines: a client gets no reply, so from there the port looks open or filtered; datagrams over loopback are accepted before it, by `iifname "lo" accept` (nftables table inet filter, chain input)',
     );
-    expect(res.evidence).toMatchObject({ rule: 'udp dport 53 drop', clientSees: 'no reply', clientCode: 'OPEN_OR_FILTERED', fix: ['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'udp', 'dport', '53', 'accept'], fixCommand: 'nft insert rule inet filter input udp dport 53 accept' });
+    expect(res.evidence).toMatchObject({ rule: 'udp dport 53 drop', clientSees: 'no reply', clientCode: 'OPEN_OR_FILTERED', fixCommand: expect.stringMatching(/^nft delete rule inet filter input handle \d+$/), fixKind: 'remove' });
   });
 
   it('an iptables REJECT with icmp-admin-prohibited: the client sees it as filtered', async () => {
     const { res } = await runUdp({ 'nft -j list ruleset': { stdout: fixtureText('nft', 'empty.json') }, 'iptables-save': { stdout: fixtureText('iptables', 'udp-reject-53.save.txt') }, 'ip6tables-save': NO_IP6TABLES }, OWN, 53);
     expect(res.outcome).toBe('blocks');
     expect(res.summary).toBe('iptables table filter, chain INPUT: `-A INPUT -p udp -m udp --dport 53 -j REJECT --reject-with icmp-admin-prohibited` rejects (with icmp-admin-prohibited) datagrams to port 53: a client gets ICMP administratively prohibited, so from there the port looks filtered');
-    expect(res.evidence).toMatchObject({ clientCode: 'PORT_FILTERED', loopback: 'datagrams over loopback are blocked as well', fixCommand: 'iptables -I INPUT -p udp --dport 53 -j ACCEPT' });
+    expect(res.evidence).toMatchObject({ clientCode: 'PORT_FILTERED', loopback: 'datagrams over loopback are blocked as well', fixCommand: 'iptables -D INPUT -p udp -m udp --dport 53 -j REJECT --reject-with icmp-admin-prohibited' });
   });
 
   it('a TCP-only rule for the port: UDP allows, in datagrams', async () => {

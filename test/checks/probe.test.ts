@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyProbe, classifyUdpProbe, probe, serverCommand } from '../../src/checks/probe.js';
+import { decideProbe, probe, serverCommand } from '../../src/checks/probe.js';
+import { classifyProbe, classifyUdpProbe } from '../../src/analysis/probe.js';
+import { runCheck } from '../../src/checks/check.js';
 import type { UdpProbeResult } from '../../src/host/udp-probe.js';
 import { parsePing, type PingResult } from '../../src/system/ping.js';
 import { parseNeighbours, parseRouteGet, type NeighbourResult, type RouteResult } from '../../src/system/route.js';
@@ -127,7 +129,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.1', '127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open });
-    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open) }) as never, ctx);
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open) }), ctx);
     expect(res.outcome).toBe('partial');
     expect(res.summary).toBe(`port ${open}: 127.0.0.1 open — 127.0.0.1:${open} accepts connections (the TCP handshake completes); 127.0.0.2 closed — 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered`);
     expect(res.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: `127.0.0.2: 127.0.0.2:${open} refuses the connection (ECONNREFUSED): the host is up and answered` }]);
@@ -139,7 +141,7 @@ describe('the probe check', () => {
     const r = runner();
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
     const ctx = contextWith(r, facts, { host: 'appserver', port: open, portName: 'myproto' });
-    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }) as never, ctx);
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: 'nginx', service: 'nginx.service' }), ctx);
     expect(res.outcome).toBe('closed');
     expect(res.summary.startsWith(`port ${open} (myproto): closed`)).toBe(true);
     expect(res.evidence.onServer).toEqual({ argv: ['whyport', '127.0.0.2', String(open), '--process', 'nginx', '--service', 'nginx.service'], command: `whyport 127.0.0.2 ${open} --process nginx --service nginx.service` });
@@ -149,7 +151,7 @@ describe('the probe check', () => {
   it('ping missing: said so in a finding, and the verdict still comes (a refusal needs no ping)', async () => {
     const r = replay({ 'ip route get 127.0.0.2': captured('ip-route', 'get-loopback') });
     const facts = new FakeFacts(r, { appserver: resolvedTo('127.0.0.2') });
-    const res = await probe.run(probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }) as never, contextWith(r, facts, { host: 'appserver', port: open }));
+    const res = await runCheck(probe, probe.params.parse({ host: 'appserver', port: String(open), process: '', service: '' }), contextWith(r, facts, { host: 'appserver', port: open }));
     expect(res.outcome).toBe('closed');
     expect(res.evidence.ping).toBe('missing');
     expect(res.findings).toEqual([expect.objectContaining({ code: 'PING_MISSING' })]);
@@ -160,7 +162,7 @@ describe('the probe check', () => {
   it('a name that does not resolve → unresolved', async () => {
     const r = replay({});
     const facts = new FakeFacts(r, { nosuch: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 1 } });
-    const res = await probe.run(probe.params.parse({ host: 'nosuch', port: '80' }) as never, contextWith(r, facts, { host: 'nosuch', port: 80 }));
+    const res = await runCheck(probe, probe.params.parse({ host: 'nosuch', port: '80' }), contextWith(r, facts, { host: 'nosuch', port: 80 }));
     expect(res).toMatchObject({ outcome: 'unresolved', summary: 'nosuch does not resolve (no such name)' });
   });
 });
@@ -245,7 +247,7 @@ describe('the probe check for a UDP target (real datagrams on loopback)', () => 
   const run = (port: number) => {
     const r = runner();
     const ctx = contextWith(r, new FakeFacts(r, { appserver: resolvedTo('127.0.0.1') }), { host: 'appserver', port, protocol: 'udp' });
-    return probe.run(probe.params.parse({ host: 'appserver', port: String(port) }) as never, ctx);
+    return runCheck(probe, probe.params.parse({ host: 'appserver', port: String(port) }), ctx);
   };
 
   it('an answering port → open; the command is nc -vzu and the probe the UDP one', async () => {
@@ -273,5 +275,48 @@ describe('the probe check for a UDP target (real datagrams on loopback)', () => 
   it('serverCommand writes the port as PORT/udp for UDP, and as the number for TCP', () => {
     expect(serverCommand('10.0.0.5', 53, 'dnsmasq', undefined, 'udp')).toEqual({ argv: ['whyport', '10.0.0.5', '53/udp', '--process', 'dnsmasq'], command: 'whyport 10.0.0.5 53/udp --process dnsmasq' });
     expect(serverCommand('10.0.0.5', 53).argv).toEqual(['whyport', '10.0.0.5', '53']);
+  });
+});
+
+describe('decideProbe: the readings of every address to one outcome', () => {
+  const at = (protocol: 'tcp' | 'udp' = 'tcp') => ({ target: { host: 'appserver', port: 7071, protocol }, timeoutMs: 1000 });
+  const params = { host: 'appserver', port: 7071 };
+  const resolution = (...addresses: string[]) => resolvedTo(...addresses);
+  const reading = (t: ProbeResult, ping = pingFrom('reply-v4', t.address), route = routeFrom('get-gateway', t.address)) => ({ address: t.address, family: 4 as const, tcp: t, ping, route });
+  const decide = (...addresses: ReturnType<typeof reading>[]) => decideProbe({ resolution: resolution(...addresses.map((a) => a.address)), addresses }, params, at());
+
+  it('open: every address accepts; partial: some do, the others are findings', () => {
+    expect(decide(reading(tcp('connected')))).toMatchObject({ outcome: 'open', status: 'pass', evidence: { address: ADDR, ping: 'used', traffic: 'connections' } });
+    const partial = decide(reading(tcp('connected')), reading(tcp('refused', 'ECONNREFUSED', 2, '10.213.9.3')));
+    expect(partial).toMatchObject({ outcome: 'partial', status: 'fail' });
+    expect(partial.findings).toEqual([{ code: 'ADDRESS_FAILS', summary: '10.213.9.3: 10.213.9.3:7071 refuses the connection (ECONNREFUSED): the host is up and answered' }]);
+  });
+
+  it('closed, filtered, prohibited, unreachable: the most alive address decides', () => {
+    expect(decide(reading(tcp('refused', 'ECONNREFUSED'))).outcome).toBe('closed');
+    expect(decide(reading(tcp('timeout', 'ETIMEDOUT', 1001))).outcome).toBe('filtered');
+    expect(decide(reading(tcp('unreachable', 'EHOSTUNREACH'))).outcome).toBe('prohibited');
+    expect(decide(reading(tcp('timeout', 'ETIMEDOUT', 1001), pingFrom('no-reply'))).outcome).toBe('unreachable');
+    // One address closed, one silent: closed is more alive than unreachable.
+    const two = decide(reading(tcp('timeout', 'ETIMEDOUT', 1001), pingFrom('no-reply')), reading(tcp('refused', 'ECONNREFUSED', 2, '10.213.9.3')));
+    expect(two).toMatchObject({ outcome: 'closed', evidence: { address: '10.213.9.3' } });
+  });
+
+  it('open-or-filtered (UDP): silence from a host that is up; what was sent is in the evidence', () => {
+    const udp: UdpProbeResult = { address: ADDR, port: 53, outcome: 'silent', durationMs: 1000, tries: 3, payload: 'empty' };
+    const d = decideProbe({ resolution: resolution(ADDR), addresses: [{ address: ADDR, family: 4, udp, ping: pingFrom('reply-v4'), route: routeFrom('get-gateway') }] }, { host: 'appserver', port: 53 }, at('udp'));
+    expect(d).toMatchObject({ outcome: 'open-or-filtered', evidence: { sent: 'an empty datagram', tries: 3, traffic: 'datagrams', listenersArgv: ['ss', '-Hulnp', 'sport = :53'] } });
+    expect(d.command).toMatch(/^nc -vzu -w 1 10\.213\.9\.2 53; /);
+  });
+
+  it('ping missing: a finding says the verdict rests on the probe and the neighbour table alone', () => {
+    const d = decide(reading(tcp('refused', 'ECONNREFUSED'), PING_MISSING()));
+    expect(d.evidence.ping).toBe('missing');
+    expect(d.findings?.[0]?.code).toBe('PING_MISSING');
+  });
+
+  it('unresolved: the resolver error, and getent as the command', () => {
+    const d = decideProbe({ resolution: { ok: false, error: 'nosuch does not resolve (no such name)', code: 'ENOTFOUND', durationMs: 2 }, addresses: [] }, { host: 'nosuch', port: 80 }, at());
+    expect(d).toMatchObject({ outcome: 'unresolved', status: 'fail', command: 'getent ahosts nosuch', evidence: { code: 'ENOTFOUND' } });
   });
 });

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { route } from '../../src/checks/route.js';
+import { decideRoute, route } from '../../src/checks/route.js';
+import type { NeighbourResult, RouteResult } from '../../src/system/route.js';
+import { runCheck } from '../../src/checks/check.js';
 import { captured, contextWith, FakeFacts, replay, resolvedTo } from './replay.js';
 
 // The route check on what ip route get and ip neigh really printed (test/fixtures/ip-route).
 async function run(host: string, addresses: string[], replies: Parameters<typeof replay>[0]) {
   const r = replay(replies);
   const facts = new FakeFacts(r, { [host]: resolvedTo(...addresses) });
-  const res = await route.run(route.params.parse({ host }), contextWith(r, facts, { host }));
+  const res = await runCheck(route, route.params.parse({ host }), contextWith(r, facts, { host }));
   return { res, calls: r.calls };
 }
 
@@ -54,5 +56,31 @@ describe('the route check', () => {
   it('without ip: unknown, and said so', async () => {
     const { res } = await run('x', ['10.0.0.5'], {});
     expect(res).toMatchObject({ outcome: 'unknown', summary: "the route to 10.0.0.5 is not known: the 'ip' command (iproute2) is not installed" });
+  });
+});
+
+describe('decideRoute: the routes read to one outcome', () => {
+  const route = (address: string, kind: RouteResult['kind'], more: Partial<RouteResult> = {}): RouteResult => ({ address, command: `ip route get ${address}`, durationMs: 1, kind, ...more });
+  const decide = (...routes: { address: string; route: RouteResult; neighbour?: NeighbourResult }[]) => decideRoute({ resolution: resolvedTo(...routes.map((r) => r.address)), routes }, { host: 'appserver' });
+
+  it('local, gateway, on-link (with the neighbour entry), unknown', () => {
+    expect(decide({ address: '10.0.0.9', route: route('10.0.0.9', 'local', { dev: 'lo' }) })).toMatchObject({ outcome: 'local', status: 'info', summary: "10.0.0.9 is this machine's own address" });
+    expect(decide({ address: '10.88.0.1', route: route('10.88.0.1', 'unicast', { via: '10.0.0.1', dev: 'eth0' }) })).toMatchObject({ outcome: 'gateway', evidence: { gateway: '10.0.0.1', dev: 'eth0' } });
+    const neighbour: NeighbourResult = { address: '10.0.0.5', command: 'ip neigh show 10.0.0.5', durationMs: 1, entry: { address: '10.0.0.5', state: 'REACHABLE', lladdr: '52:54:00:12:34:56', router: false } };
+    const onLink = decide({ address: '10.0.0.5', route: route('10.0.0.5', 'unicast', { dev: 'eth0' }), neighbour });
+    expect(onLink).toMatchObject({ outcome: 'on-link', command: 'ip route get 10.0.0.5; ip neigh show 10.0.0.5', evidence: { neighbour: 'REACHABLE' } });
+    expect(onLink.summary).toBe("10.0.0.5 is on this machine's own network (interface eth0), no gateway in between: it answers ARP (52:54:00:12:34:56), so it is up");
+    expect(decide({ address: '10.0.0.255', route: route('10.0.0.255', 'other') }).outcome).toBe('unknown');
+  });
+
+  it('no-route only when no address has a route', () => {
+    const refused = { address: '10.56.0.1', route: route('10.56.0.1', 'prohibit', { error: 'Permission denied' }) };
+    expect(decide(refused)).toMatchObject({ outcome: 'no-route', status: 'fail' });
+    expect(decide(refused, { address: '10.88.0.1', route: route('10.88.0.1', 'unicast', { via: '10.0.0.1', dev: 'eth0' }) })).toMatchObject({ outcome: 'gateway', evidence: { address: '10.88.0.1' } });
+  });
+
+  it('unresolved: what the resolver said', () => {
+    const d = decideRoute({ resolution: { ok: false, error: 'nosuch does not resolve', code: 'ENOTFOUND', durationMs: 1 }, routes: [] }, { host: 'nosuch' });
+    expect(d).toMatchObject({ outcome: 'unresolved', status: 'fail', command: 'getent ahosts nosuch', evidence: { error: 'nosuch does not resolve' } });
   });
 });

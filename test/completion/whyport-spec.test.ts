@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseProgram } from '../../src/args.js';
+import { diagnoseProgram } from '../../src/cli/diagnose-args.js';
 import { diagnoseOptionValues, type CommandSpec } from '../../src/completion/spec.js';
 import { SUBCOMMAND_NAMES, whyportSpec } from '../../src/completion/whyport-spec.js';
 import { parseTcpStateName } from '../../src/knowledge/tcp-states.js';
-import { main } from '../../src/main.js';
+import { main } from '../../src/bin/main.js';
 import { PLAYBOOK_DIR } from '../../src/paths.js';
 
 const spec = await whyportSpec('9.9.9');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseDiagnoseArgs } from '../../src/args.js';
-import { diagnose, type DiagnoseIO } from '../../src/diagnose.js';
-import { serviceTable } from '../../src/port.js';
+import { parseDiagnoseArgs } from '../../src/cli/diagnose-args.js';
+import { diagnose, type DiagnoseIO } from '../../src/commands/diagnose.js';
+import { serviceTable } from '../../src/cli/port-argument.js';
 import { replayHost, type CapturedHost } from './replay-host.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');

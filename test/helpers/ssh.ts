@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -7,8 +8,9 @@ import { join } from 'node:path';
 import { createNamespace, type Namespace } from './netns.js';
 import type { ExecOptions, ExecResult, SystemdTestbed } from './nspawn.js';
 import { freePort } from './servers.js';
+import { privateSshdConfig } from './sshd-config.js';
 import { execaRunner } from '../../src/host/runner.js';
-import { SshSession } from '../../src/host/ssh.js';
+import { SshSession } from '../../src/host/ssh/session.js';
 import { parseSshTarget } from '../../src/host/ssh-target.js';
 
 /**
@@ -132,6 +134,47 @@ export function loopbackSession(sshd: LoopbackSshd): SshSession {
   );
 }
 
+/** A loopback sshd and an open session to it, for the tests of one describe block. */
+export interface LoopbackSuite {
+  readonly sshd: LoopbackSshd;
+  readonly session: SshSession;
+}
+
+/**
+ * A describe block whose tests get a loopback sshd and a session to it (loopbackSuite); skipped,
+ * with a warning that says why, where `unavailable` (sshdAvailable()) is a reason.
+ */
+export function describeWithLoopbackSshd(name: string, unavailable: string | null, tests: (ssh: LoopbackSuite) => void): void {
+  if (unavailable) console.warn(`skipping ${name}: ${unavailable}`);
+  describe.skipIf(unavailable !== null)(name, () => tests(loopbackSuite()));
+}
+
+/**
+ * For a describe block: a loopback sshd and an open whyport session to it, started before its tests
+ * and stopped after them. Read `sshd` and `session` inside the tests (not before they run).
+ */
+export function loopbackSuite(): LoopbackSuite {
+  let sshd: LoopbackSshd | undefined;
+  let session: SshSession | undefined;
+  beforeAll(async () => {
+    sshd = await startLoopbackSshd();
+    session = loopbackSession(sshd);
+    await session.open();
+  }, 30_000);
+  afterAll(async () => {
+    await session?.close();
+    await sshd?.stop();
+  });
+  return {
+    get sshd() {
+      return sshd!;
+    },
+    get session() {
+      return session!;
+    },
+  };
+}
+
 /**
  * Null when a loopback sshd can be started here; otherwise the reason, for `describe.skipIf`
  * (print it with console.warn so a skip is never silent).
@@ -239,17 +282,7 @@ async function spawnSshd(
   // sshd takes the first value it reads for a keyword, so the test's own lines go first.
   const config = [
     ...extra,
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey.keyPath}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'LogLevel DEBUG1',
-    'PidFile none',
+    ...privateSshdConfig({ port, listenAddress: '127.0.0.1', hostKeyPath: hostKey.keyPath, authorizedKeysPath: authorizedKeys }),
     'Subsystem sftp /usr/lib/openssh/sftp-server',
   ];
   await writeFile(configPath, `${config.join('\n')}\n`);

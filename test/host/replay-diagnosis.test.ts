@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDiagnoseArgs } from '../../src/args.js';
-import { diagnose } from '../../src/diagnose.js';
-import { serviceTable } from '../../src/port.js';
+import { parseDiagnoseArgs } from '../../src/cli/diagnose-args.js';
+import { diagnose } from '../../src/commands/diagnose.js';
+import { serviceTable } from '../../src/cli/port-argument.js';
 import type { Report } from '../../src/report/model.js';
 import { SHOW_PROPERTIES } from '../../src/system/systemd/show.js';
 import { replayHost, type CapturedHost } from '../helpers/replay-host.js';

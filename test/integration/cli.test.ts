@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { main } from '../../src/bin/main.js';
 import type { Report } from '../../src/report/model.js';
 import { freePort, startListener, stopAllListeners } from '../helpers/servers.js';
 import { createNamespace, netnsSkipReason } from '../helpers/netns.js';

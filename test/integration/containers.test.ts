@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerLikeHost, type DockerLikeHost } from '../helpers/containers.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { REPO_ROOT, startSystemdTestbed, systemdTestbedAvailable, type SystemdTestbed } from '../helpers/nspawn.js';
-import { startListener, stopAllListeners, type Listener } from '../helpers/servers.js';
+import { python3Path, startListener, stopAllListeners, type Listener } from '../helpers/servers.js';
 import type { Report } from '../../src/report/model.js';
 
 
@@ -50,8 +50,8 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
     bed?.remove();
   });
 
-  const listen = async (host: string, port: number, name: string) => {
-    const l = await startListener({ host, port, netns: bed.container.name, name });
+  const listen = async (host: string, port: number, name: string, runtime: 'node' | 'python3' = 'node') => {
+    const l = await startListener({ host, port, netns: bed.container.name, name, runtime });
     listeners.push(l);
     return l;
   };
@@ -71,7 +71,8 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
 
   it('published to a listener on loopback only: the forward reaches the container, the program does not listen there', async () => {
     const port = base + 1;
-    const app = await listen('127.0.0.1', 80 + (port % 7000), 'lonely');
+    // python3 keeps its command line (node's process.title overwrites it): the address is seen there.
+    const app = await listen('127.0.0.1', 80 + (port % 7000), 'lonely', 'python3');
     bed.publish(port, app.port);
     try {
       const r = await whyport('host', [bed.hostAddress, String(port)]);
@@ -79,6 +80,10 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
       expect(r.report.diagnosis.forward).toMatchObject({ via: 'dnat', to: `${bed.containerAddress}:${app.port}` });
       expect(r.report.diagnosis.forward!.rule).toMatch(/--dport \d+ -j DNAT --to-destination/);
       expect(r.report.diagnosis.namespace).toMatchObject({ kind: 'netns', name: bed.container.name });
+      // The fix looks inside with the namespace's real pid, quoted as a shell takes it: no PID placeholder.
+      expect(r.report.diagnosis.fix?.commands).toEqual([`nsenter -t ${r.report.diagnosis.namespace!.pid} -n ss -Htlnp 'sport = :${app.port}'`]);
+      // The listener was started with 127.0.0.1 on its command line: the fix says so, and what to start it with.
+      expect(r.report.diagnosis.fix?.summary, JSON.stringify(r.report.steps.find((s) => s.id === 'forward'))).toBe(`Inside, lonely (pid ${app.pid}) was started with \`127.0.0.1\` on its command line: start it again with 0.0.0.0 (every address of the container) in its place — \`${python3Path()} … 0.0.0.0\` — then see where it listens`);
       const text = await whyportText([bed.hostAddress, String(port)]);
       expect(text).toMatch(/CONTAINER_BOUND_TO_LOOPBACK[^]*Forwarded connections arrive at 172\.30\.\d+\.2:\d+[^]*\$ iptables -t nat -S/);
       // From the client it is refused, as a client sees it.
@@ -148,7 +153,12 @@ describe.skipIf(unavailable !== undefined)('containers and forwards: Docker-like
     const r = await whyport('host', [bed.hostAddress, String(base + 5)]);
     expect(r.report.diagnosis.code, trail(r)).toBe('NOT_LISTENING');
     expect(r.report.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['forward', 'namespaces']));
-    expect(r.report.steps.find((s) => s.id === 'namespaces')?.outcome).toBe('none');
+    const looked = r.report.steps.find((s) => s.id === 'namespaces')!;
+    expect(looked.outcome).toBe('none');
+    // The command names the namespaces it looked in by their real pids (the container's among them).
+    // A few are named by their real pids (the container's among them); many, by the loop that finds them.
+    expect(looked.command).not.toMatch(/-t PID\b/);
+    expect(looked.command).toMatch(new RegExp(`nsenter -t (\\d+|"\\$pid") -n ss -Htlnp 'sport = :${base + 5}'`));
   });
 });
 

@@ -112,7 +112,8 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
     const res = await runFirewall(hostCtx());
     expect(res.outcome).toBe('blocks');
     expect(res.evidence).toMatchObject({ tool: 'nftables', table: 'inet filter', chain: 'input', rule: `udp dport ${DNS} drop`, clientSees: 'no reply', clientCode: 'OPEN_OR_FILTERED', remoteOnly: true });
-    expect(res.evidence.fixCommand).toBe(`nft insert rule inet filter input udp dport ${DNS} accept`);
+    // The rule is about port 53 alone: its fix deletes it by its handle.
+    expect(res.evidence.fixCommand).toMatch(/^nft delete rule inet filter input handle \d+$/);
     inHost(...(res.evidence.fix as string[]));
     expect(udpFrom(bed.client.exec, bed.hostAddress, DNS)).toBe('reply');
     expect((await runFirewall(hostCtx())).outcome).toBe('allows');
@@ -124,7 +125,7 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
     const res = await runFirewall(hostCtx());
     expect(res.outcome).toBe('blocks');
     expect(res.summary).toBe(`iptables table filter, chain INPUT: \`-A INPUT -p udp -m udp --dport ${DNS} -j REJECT --reject-with icmp-admin-prohibited\` rejects (with icmp-admin-prohibited) datagrams to port ${DNS}: a client gets ICMP administratively prohibited, so from there the port looks filtered`);
-    expect(res.evidence).toMatchObject({ clientCode: 'PORT_FILTERED', fixCommand: `iptables -I INPUT -p udp --dport ${DNS} -j ACCEPT` });
+    expect(res.evidence).toMatchObject({ clientCode: 'PORT_FILTERED', fixCommand: `iptables -D INPUT -p udp -m udp --dport ${DNS} -j REJECT --reject-with icmp-admin-prohibited` });
   });
 
   it('iptables REJECT with its default: the client gets ECONNREFUSED (port unreachable), which the verdict names as closed', async () => {
@@ -142,7 +143,8 @@ describe.skipIf(reason !== undefined)('UDP through real firewall rules and a UDP
     const ctx = hostCtx();
     const asTcp = await runFirewall({ ...ctx, target: { ...ctx.target, protocol: 'tcp' } });
     expect(asTcp.outcome).toBe('blocks');
-    expect(asTcp.evidence).toMatchObject({ rule: `tcp dport ${DNS} drop`, fixCommand: `nft insert rule inet filter input tcp dport ${DNS} accept` });
+    // Deleting `tcp dport 53 drop` alone would leave `tcp flags syn drop`: the drop is narrowed instead.
+    expect(asTcp.evidence).toMatchObject({ rule: `tcp dport ${DNS} drop`, fixCommand: `nft insert rule inet filter input tcp dport ${DNS} accept`, fixKind: 'narrow' });
   });
 
   it('a UDP DNAT (Docker `-p 5300:53/udp`) to the container is found by the forward check, and dnsmasq there is the listener; a TCP DNAT is not', async () => {

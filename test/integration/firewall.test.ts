@@ -149,10 +149,61 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
       evidence: expect.objectContaining({ tool: 'iptables', table: 'filter', chain: 'INPUT', rule: `-A INPUT -p tcp -m tcp --dport ${PORT} -j DROP` }),
     });
     expect(r.report.diagnosis.title).toBe('The firewall blocks port 7071: iptables table filter, chain INPUT');
+    // The rule is about this port alone and the policy accepts: the fix deletes that very rule.
     expect(r.report.diagnosis.fix).toEqual({
-      summary: 'Let port 7071 in (takes effect at once; save the rules (netfilter-persistent save) to keep it after a reboot)',
-      commands: [`iptables -I INPUT -p tcp --dport ${PORT} -j ACCEPT`],
+      summary: `Delete the rule \`-A INPUT -p tcp -m tcp --dport ${PORT} -j DROP\` (table filter, chain INPUT): it is about port ${PORT} alone, and nothing else blocks the port without it (takes effect at once; save the rules (netfilter-persistent save) to keep it after a reboot)`,
+      commands: [`iptables -D INPUT -p tcp -m tcp --dport ${PORT} -j DROP`],
     });
+    expect(r.report.diagnosis.explanation).toContain(`The fix: Delete the rule \`-A INPUT -p tcp -m tcp --dport ${PORT} -j DROP\``);
+
+    const fixed = await onServer('--fix', '--timeout', '1000');
+    expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ command: `iptables -D INPUT -p tcp -m tcp --dport ${PORT} -j DROP`, exitCode: 0, verified: true, after: 'REACHABLE' });
+    // Removed, not overridden: the chain holds no rule at all now.
+    expect(execFileSync('ip', ['netns', 'exec', SERVER_NS, 'iptables', '-S', 'INPUT'], { encoding: 'utf8' }).trim()).toBe('-P INPUT ACCEPT');
+  });
+
+  it('iptables: a DROP of every port behind a loopback accept is narrowed, not removed: an ACCEPT for this port alone goes ahead of it', async () => {
+    inServer('iptables', '-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT');
+    inServer('iptables', '-A', 'INPUT', '-j', 'DROP');
+    const r = await onServer();
+    expectCode(r, 'FIREWALL_BLOCKS', 1);
+    expect(step(r, 'firewall').evidence).toMatchObject({ rule: '-A INPUT -j DROP', fixKind: 'narrow' });
+    expect(r.report.diagnosis.fix?.commands).toEqual([`iptables -I INPUT -p tcp --dport ${PORT} -j ACCEPT`]);
+    expect(r.report.diagnosis.fix?.summary).toContain(`\`-A INPUT -j DROP\` blocks every port, not port ${PORT} alone, so it stays`);
+
+    const fixed = await onServer('--fix');
+    expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ exitCode: 0, verified: true, after: 'REACHABLE' });
+    // The broad DROP is still there, behind the accept for this port only.
+    expect(execFileSync('ip', ['netns', 'exec', SERVER_NS, 'iptables', '-S', 'INPUT'], { encoding: 'utf8' }).trim().split('\n')).toEqual([
+      '-P INPUT ACCEPT',
+      `-A INPUT -p tcp -m tcp --dport ${PORT} -j ACCEPT`,
+      '-A INPUT -i lo -j ACCEPT',
+      '-A INPUT -j DROP',
+    ]);
+    expectCode(await fromClient(), 'REACHABLE', 0);
+  });
+
+  it('iptables: a default DROP policy stays; the fix lets this port in and says why it does not touch the policy', async () => {
+    inServer('iptables', '-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT');
+    inServer('iptables', '-P', 'INPUT', 'DROP');
+    try {
+      const r = await onServer();
+      expectCode(r, 'FIREWALL_BLOCKS', 1);
+      expect(step(r, 'firewall').evidence).toMatchObject({ policy: true, fixKind: 'narrow' });
+      expect(r.report.diagnosis.fix?.commands).toEqual([`iptables -I INPUT -p tcp --dport ${PORT} -j ACCEPT`]);
+      expect(r.report.diagnosis.fix?.summary).toContain('the default policy (-P INPUT DROP) blocks every port that no rule lets in, so it stays');
+    } finally {
+      inServer('iptables', '-P', 'INPUT', 'ACCEPT');
+    }
+  });
+
+  it('iptables: a DROP for this port alone with a second DROP of it behind: deleting the first would not open it, so it is narrowed', async () => {
+    inServer('iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', String(PORT), '-j', 'DROP');
+    inServer('iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', `${PORT - 1}:${PORT + 1}`, '-j', 'DROP');
+    const r = await onServer('--timeout', '1000');
+    expectCode(r, 'FIREWALL_BLOCKS', 1);
+    expect(r.report.diagnosis.fix?.commands).toEqual([`iptables -I INPUT -p tcp --dport ${PORT} -j ACCEPT`]);
+    expect(r.report.diagnosis.fix?.summary).toContain(`deleting \`-A INPUT -p tcp -m tcp --dport ${PORT} -j DROP\` alone would not open the port: \`-A INPUT -p tcp -m tcp --dport ${PORT - 1}:${PORT + 1} -j DROP\` would block it next`);
   });
 
   it('iptables REJECT for everyone: the connection from here is refused, FIREWALL_BLOCKS', async () => {
@@ -176,7 +227,7 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
     expectCode(client, 'PORT_FILTERED', 1);
   });
 
-  it('nftables: a native table with a loopback accept before the drop; --fix inserts the accept and the port opens for clients', async () => {
+  it('nftables: a native table with a loopback accept before the drop; --fix deletes the drop by its handle and the port opens for clients', async () => {
     nftInServer(LOOPBACK_THEN_DROP);
     const before = await fromClient();
     expectCode(before, 'PORT_FILTERED', 1);
@@ -189,11 +240,17 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
       command: 'nft -a list chain inet filter input',
     });
     expect(r.report.diagnosis.explanation).toContain(`A client on another machine meets nftables table inet filter, chain input instead: \`tcp dport ${PORT} drop\` drops its connection.`);
-    expect(r.report.diagnosis.fix?.commands).toEqual([`nft insert rule inet filter input tcp dport ${PORT} accept`]);
+    const handle = /tcp dport 7071 drop # handle (\d+)/.exec(execFileSync('ip', ['netns', 'exec', SERVER_NS, 'nft', '-a', 'list', 'chain', 'inet', 'filter', 'input'], { encoding: 'utf8' }))![1];
+    expect(r.report.diagnosis.fix?.commands).toEqual([`nft delete rule inet filter input handle ${handle}`]);
+    expect(r.report.diagnosis.fix?.summary).toMatch(/^Delete the rule `tcp dport 7071 drop` \(inet filter, chain input\): it is about port 7071 alone, and nothing else blocks the port without it \(takes effect at once; change the ruleset file \(\/etc\/nftables\.conf\) the same way to keep it after a reboot\)$/);
     expect(r.report.diagnosis.fix?.manual).toBeUndefined();
 
     const fixed = await onServer('--fix');
-    expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ command: `nft insert rule inet filter input tcp dport ${PORT} accept`, exitCode: 0, verified: true, after: 'REACHABLE' });
+    expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ command: `nft delete rule inet filter input handle ${handle}`, exitCode: 0, verified: true, after: 'REACHABLE' });
+    // Only that rule went: the loopback accept stays.
+    const left = execFileSync('ip', ['netns', 'exec', SERVER_NS, 'nft', 'list', 'chain', 'inet', 'filter', 'input'], { encoding: 'utf8' });
+    expect(left).toContain('iifname "lo" accept');
+    expect(left).not.toContain('drop');
     const after = await fromClient();
     expectCode(after, 'REACHABLE', 0);
   });

@@ -15,7 +15,7 @@ import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
  * test's own, each server run directly in the server's (redis-server, postgres after initdb,
  * mariadbd after mariadb-install-db, sshd, python3's http.server, small greeters), and
  * probeProtocol run in the client's — both through node:net (the local host) and through the
- * bash /dev/tcp script the ssh host runs on a server (tcp-talk-remote.ts). Each real exchange is
+ * bash /dev/tcp script the ssh host runs on a server (host/ssh/talk.ts). Each real exchange is
  * kept under test/fixtures/<protocol>/ (WHYPORT_UPDATE_FIXTURES=1 rewrites them) for the
  * classifier's unit tests.
  */
@@ -110,7 +110,7 @@ describe.skipIf(reason !== undefined)('what answers after the handshake, from a 
       stdin: {
         contents: `import { localHost } from ${JSON.stringify(join(REPO_ROOT, 'src/host/local.ts'))};
 import { execaRunner } from ${JSON.stringify(join(REPO_ROOT, 'src/host/runner.ts'))};
-import { talkOverShell } from ${JSON.stringify(join(REPO_ROOT, 'src/host/tcp-talk-remote.ts'))};
+import { talkOverShell } from ${JSON.stringify(join(REPO_ROOT, 'src/host/ssh/talk.ts'))};
 import { probeProtocol } from ${JSON.stringify(join(REPO_ROOT, 'src/system/protocol-probe.ts'))};
 const [via, json] = process.argv.slice(2);
 const host = via === 'shell' ? { ...localHost, talk: (a, p, o) => talkOverShell((argv, ro) => execaRunner.run(argv, ro), a, p, o) } : localHost;

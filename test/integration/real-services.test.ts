@@ -139,7 +139,7 @@ describe.skipIf(unavailable !== null)('whyport on a real Debian server (nginx, a
       const evidence = named.report.diagnosis.evidence ?? [];
       expect(evidence.some((l) => l.includes('(98)Address already in use: AH00072: make_sock: could not bind to address')), trace(named)).toBe(true);
       expect(step(named, 'unit').summary, trace(named)).toMatch(/apache2\.service has failed: its start command failed \(apachectl start, exit status 1\)/);
-      expect(named.report.diagnosis.fix?.commands).toEqual(['ss -Htlnp sport = :80', 'systemctl start apache2']);
+      expect(named.report.diagnosis.fix?.commands).toEqual(["ss -Htlnp 'sport = :80'", 'systemctl start apache2']);
     });
 
     it('--process apache2: the same PORT_TAKEN, with the unit guessed from the program name', () => {

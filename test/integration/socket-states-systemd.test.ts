@@ -110,7 +110,7 @@ describe.skipIf(unavailable !== null)('a stuck program under a real systemd', ()
   });
 
   it('ACCEPT_QUEUE_FULL: the unit is found from the holder’s cgroup, and --fix restarts it and verifies', async (t) => {
-    if (noPython) t.skip();
+    if (noPython) t.skip(noPython);
     await listenLine(7090, /^LISTEN\s+2\s+1\s/);
 
     const r = await whyport('127.0.0.1', '7090');
@@ -127,7 +127,7 @@ describe.skipIf(unavailable !== null)('a stuck program under a real systemd', ()
   });
 
   it('CLOSE_WAIT_LEAK: the restart is offered for the unit that leaks', async (t) => {
-    if (noPython) t.skip();
+    if (noPython) t.skip(noPython);
     await listenLine(7091, /^LISTEN\s+0\s+64\s/);
     const r = await whyport('127.0.0.1', '7091');
     expect(r.report.diagnosis.code, trace(r)).toBe('CLOSE_WAIT_LEAK');

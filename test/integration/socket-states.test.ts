@@ -201,7 +201,7 @@ describe.skipIf(SKIP !== undefined)('socket states on loopback, through the real
     expect(Object.keys(sockets.evidence.states as object)).toEqual(expect.arrayContaining(['LISTEN', 'ESTABLISHED']));
     // No systemd unit is known here, so the fix is for a person to run, not for --fix.
     expect(step(r, 'service').outcome).toBe('unknown');
-    expect(r.report.diagnosis.fix).toMatchObject({ manual: true, commands: [`ss -Htlnp sport = :${port}`, 'nstat -az TcpExtListenOverflows'] });
+    expect(r.report.diagnosis.fix).toMatchObject({ manual: true, commands: [`ss -Htlnp 'sport = :${port}'`, 'nstat -az TcpExtListenOverflows'] });
     expect(r.report.diagnosis.evidence?.[0]).toBe(`127.0.0.1:${port} held by ${name} (pid ${server.pid}): 2 connections wait for accept(), backlog 1`);
     expect(r.report.diagnosis.explanation).toMatch(new RegExp(`^${name} \\(pid ${server.pid}\\) listens on 127\\.0\\.0\\.1:${port}, but its accept queue is full`));
   });
@@ -237,7 +237,7 @@ describe.skipIf(SKIP !== undefined)('socket states on loopback, through the real
       'threshold: 20 CLOSE_WAIT on the port (closeWaitThreshold of the sockets step)',
     ]);
     expect(r.report.diagnosis.title).toBe(`Connections pile up in CLOSE_WAIT on port ${port}: ${name} (pid ${server.pid}) never closes them`);
-    expect(r.report.diagnosis.fix).toMatchObject({ manual: true, commands: [`ss -Htnp state close-wait sport = :${port}`] });
+    expect(r.report.diagnosis.fix).toMatchObject({ manual: true, commands: [`ss -Htnp state close-wait 'sport = :${port}'`] });
   });
 
   it('the threshold is data: a playbook that sets closeWaitThreshold: 3 calls 4 CLOSE_WAIT a leak', async () => {

@@ -114,6 +114,9 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     expect(r.report.diagnosis.code, trail(r)).toBe('BOUND_TO_LOOPBACK');
     expect(r.report.steps.find((s) => s.id === 'probe-remote')?.outcome).toBe('closed');
     expect(r.report.steps.find((s) => s.id === 'listening')?.summary).toMatch(/127\.0\.0\.1/);
+    // Read over ssh: the line of the server's own redis.conf that binds it, and the change.
+    expect(r.report.diagnosis.setting, trail(r)).toEqual({ file: '/etc/redis/redis.conf', line: 87, text: 'bind 127.0.0.1 -::1' });
+    expect(r.report.diagnosis.fix?.commands).toEqual([`sed -i '87s/.*/bind 0.0.0.0 -::1/' /etc/redis/redis.conf`]);
   });
 
   it('FIREWALL_BLOCKS on the server, naming the rule', async () => {
@@ -216,7 +219,8 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
         expect(r.report.vantages?.client.diagnosis?.code, trail(r)).toBe('OPEN_OR_FILTERED');
         expect(r.report.diagnosis.code, trail(r)).toBe('FIREWALL_BLOCKS');
         expect(r.report.steps.find((s) => s.id === 'firewall')!.evidence).toMatchObject({ rule: `-A INPUT -p udp -m udp --dport ${UDP_PORT} -j DROP` });
-        expect(r.report.diagnosis.fix?.commands?.[0]).toMatch(new RegExp(`-p udp --dport ${UDP_PORT} -j ACCEPT$`));
+        // The rule is about this port alone: the fix deletes it, on the server.
+        expect(r.report.diagnosis.fix?.commands).toEqual([`iptables -D INPUT -p udp -m udp --dport ${UDP_PORT} -j DROP`]);
       } finally {
         await inServerNs('iptables', '-D', 'INPUT', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
       }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { main } from '../../src/bin/main.js';
 
 async function run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';

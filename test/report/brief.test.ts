@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDiagnoseArgs } from '../../src/args.js';
-import { serviceTable } from '../../src/port.js';
+import { parseDiagnoseArgs } from '../../src/cli/diagnose-args.js';
+import { serviceTable } from '../../src/cli/port-argument.js';
 import type { Report } from '../../src/report/model.js';
 import { diagnoseQuietHost, quietHost } from '../helpers/quiet-host.js';
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { neighbourAnswered, neighbourSilent, parseNeighbours, parseRouteGet, routeTo } from '../../src/system/route.js';
+import { parseNeighbours, parseRouteGet, routeTo } from '../../src/system/route.js';
+import { neighbourAnswered, neighbourSilent } from '../../src/analysis/life.js';
 import type { Runner } from '../../src/system/runner.js';
 
 // `ip route get` and `ip neigh show` as they printed in a private namespace

@@ -45,10 +45,10 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
     priority: chain.priority ?? 0,
     table: tableLabel,
     chain: chain.name,
-    decide(p, forced, undecided) {
-      const end = walkChain(filterReading(table, p, forced, undecided), chain.name);
+    decide(p, forced, undecided, skipped) {
+      const end = walkChain(filterReading(skipped?.size ? without(table, skipped) : table, p, forced, undecided), chain.name);
       if (end.kind === 'accept' || end.kind === 'drop' || end.kind === 'reject' || end.kind === 'unknown') {
-        const d: Decision = { kind: end.kind === 'unknown' ? 'accept' : end.kind, rule: end.rule.text, chain: end.chain, path: end.path };
+        const d: Decision = { kind: end.kind === 'unknown' ? 'accept' : end.kind, rule: end.rule.text, chain: end.chain, path: end.path, matched: end.rule };
         if (end.kind === 'unknown') d.unknown = end.rule.text;
         if (end.action.kind === 'nat') d.nat = end.rule.text;
         if (end.action.kind === 'reject') d.rejectWith = end.action.with ?? (nft ? 'icmp port-unreachable' : 'icmp-port-unreachable');
@@ -60,20 +60,26 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
         : `-P ${chain.name} ${policy.toUpperCase()}`;
       return { kind: policy, chain: chain.name, path: [chain.name], policyText };
     },
-    describe(d, p) {
+    describe(d, p, plan) {
       const ref = { table: tableLabel, chain: d.chain, rule: d.rule ?? d.policyText ?? '' };
-      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary) };
+      const removal = plan ? { plan, chain: d.chain, ...(d.matched ? { rule: d.matched as FirewallRule } : {}) } : undefined;
+      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary, removal) };
       if (d.rule === undefined) base.policy = true;
       if (d.rejectWith) base.rejectWith = d.rejectWith;
       // Front ends: say it in their words and fix it with their command.
       if (nft && table.name === 'firewalld' && rs.firewalld) return { ...base, ...firewalldView(rs.firewalld.zone, rs.firewalld.services ?? {}, p, d) };
       if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport, p.protocol) };
       const viaUfw = d.path.some((c) => /^ufw6?-/.test(c)) || (rs.ufw?.active === true && d.rule === undefined && chain.name === 'INPUT' && table.name === 'filter');
-      if (!nft && viaUfw && rs.ufw?.active) return { ...base, ...ufwView(rs.ufw, p, d, ref) };
+      if (!nft && viaUfw && rs.ufw?.active) return { ...base, ...ufwView(rs.ufw, p, d, ref, plan) };
       if (viaUfw) return { ...base, tool: 'ufw', fix: ufwFix(d.rule === undefined, p.dport, p.protocol) };
       return base;
     },
   };
+}
+
+/** The table with some rules taken out (the same rule objects otherwise), to ask what decides without them. */
+function without(table: FirewallTable, skipped: ReadonlySet<object>): FirewallTable {
+  return { ...table, chains: table.chains.map((c) => (c.rules.some((r) => skipped.has(r)) ? { ...c, rules: c.rules.filter((r) => !skipped.has(r)) } : c)) };
 }
 
 const PRIORITY_NAMES: Record<number, string> = { [-300]: 'raw', [-150]: 'mangle', [-100]: 'dstnat', 0: 'filter', 50: 'security', 100: 'srcnat' };

@@ -17,7 +17,19 @@ export interface FirewallFix {
   command: string;
   /** What the command does not do (persist across reboots, …). */
   note?: string;
+  /** What it changes, in a few words: `Delete the rule \`tcp dport 7071 drop\``, `Let port 7071 in ahead of …`. */
+  summary?: string;
+  /** `remove`: the blocking rule goes; `narrow`: it stays and an accept for this port alone goes ahead of it. */
+  kind?: 'remove' | 'narrow';
 }
+
+/**
+ * How a block is to be fixed, decided once the whole firewall is known: remove the rule that
+ * matched (it is about this port alone, and without it the port opens), or narrow it (it is a
+ * policy or matches much more than this port, or something else would still block): `why` says
+ * which, for the fix's note.
+ */
+export type FixPlan = { kind: 'remove' } | { kind: 'narrow'; why: string };
 
 /** The rule (or policy) that drops or rejects the connection, and the command that lets it in. */
 export interface BlockingRule extends RuleRef {
@@ -126,6 +138,8 @@ export interface Decision {
   unknown?: string;
   /** A NAT rule ended the chain: the destination may now be another host or port. */
   nat?: string;
+  /** The rule object that decided (a FirewallRule, or a UfwRule), for a fix that removes it. */
+  matched?: object;
 }
 
 /** A rule that might apply: assumed not to, and tried the other way to see if it matters. */
@@ -144,7 +158,8 @@ export interface Base {
   /** `inet filter`, `filter`… */
   table: string;
   chain: string;
-  decide(p: Packet, forced: ReadonlySet<object>, undecided: Undecided[]): Decision;
-  /** The user-facing description and the fix of a block this base decided. */
-  describe(d: Decision, p: Packet): Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>;
+  /** `skipped`: rules taken out, to ask whether the port would open without them. */
+  decide(p: Packet, forced: ReadonlySet<object>, undecided: Undecided[], skipped?: ReadonlySet<object>): Decision;
+  /** The user-facing description and the fix of a block this base decided (narrowing unless `plan` says remove). */
+  describe(d: Decision, p: Packet, plan?: FixPlan): Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>;
 }

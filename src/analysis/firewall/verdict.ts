@@ -1,11 +1,13 @@
 import type { FirewallRulesets } from '../../system/firewall/read.js';
-import type { Hook } from '../../system/firewall/model.js';
+import type { FirewallRule, FirewallTool, Hook, Match, TableFamily } from '../../system/firewall/model.js';
+import type { UfwRule } from '../../system/firewall/ufw.js';
+import { onlyThisPort } from './fix.js';
 import { baseChains, familySees, iptablesOf, nftTablesOf } from './base-chains.js';
 import { chainBase, mayBlock } from './chains.js';
 import { firewalldBase } from './firewalld.js';
 import { clientSees } from './reply.js';
-import type { Base, BlockingRule, FindBlockingOptions, FirewallVerdict, Packet, PortFirewallVerdicts, RuleRef, Undecided } from './model.js';
-import { ufwBase } from './ufw.js';
+import type { Base, BlockingRule, Decision, FindBlockingOptions, FirewallVerdict, FixPlan, Packet, PortFirewallVerdicts, RuleRef, Undecided } from './model.js';
+import { ufwBase, ufwMatches } from './ufw.js';
 
 export type { BlockingRule, ClientSees, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, Protocol, RuleRef } from './model.js';
 export type { FirewallRulesets } from '../../system/firewall/read.js';
@@ -70,6 +72,40 @@ function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Bas
 
 const MAX_UNDECIDED_TRIED = 32;
 
+/** The conditions of the rule that decided: an nft or iptables rule's own, a ufw rule's in the same terms. */
+function matchesOf(rule: object): readonly Match[] {
+  return 'direction' in rule ? ufwMatches(rule as UfwRule) : (rule as FirewallRule).matches;
+}
+
+/** What ports a rule's conditions cover, when that is more than one: `every port`, `ports 7000-7100`. */
+function portsText(matches: readonly Match[]): string {
+  const dports = matches.filter((m): m is Extract<Match, { kind: 'dport' }> => m.kind === 'dport');
+  if (dports.length === 0) return 'every port';
+  const ranges = dports.flatMap((m) => (m.ports ?? []).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)));
+  if (dports.some((m) => m.negate)) return `every port but ${ranges.join(', ')}`;
+  return ranges.length ? `ports ${ranges.join(', ')}` : 'ports of a set whyport could not read';
+}
+
+/**
+ * Remove the rule that blocked, or narrow it? Removing is right only when the rule is about this
+ * port alone and, without it, every base chain the packet passes lets it in (asked by walking the
+ * firewall again with the rule taken out). A default policy, a rule that matches more ports, or a
+ * second rule or policy behind it is narrowed instead: an accept for this port alone ahead of it.
+ */
+function planFor(bases: readonly Base[], d: Decision, p: Packet): FixPlan {
+  if (d.matched === undefined || d.rule === undefined) return { kind: 'narrow', why: `the default policy (${d.policyText ?? 'drop'}) blocks every port that no rule lets in` };
+  const matches = matchesOf(d.matched);
+  if (!onlyThisPort(matches, p.dport)) return { kind: 'narrow', why: `\`${d.rule}\` blocks ${portsText(matches)}, not port ${p.dport} alone` };
+  const skipped = new Set([d.matched]);
+  for (const b of bases) {
+    const next = b.decide(p, new Set(), [], skipped);
+    if (next.kind === 'accept') continue;
+    const by = next.rule !== undefined ? `\`${next.rule}\`` : `the default policy (${next.policyText ?? 'drop'})`;
+    return { kind: 'narrow', why: `deleting \`${d.rule}\` alone would not open the port: ${by} would block it next` };
+  }
+  return { kind: 'remove' };
+}
+
 function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: readonly string[]): FirewallVerdict {
   const blocks: BlockingRule[] = [];
   let by: RuleRef | undefined;
@@ -90,7 +126,8 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: reado
       if (!by && d.rule !== undefined && !d.unknown && !d.nat) by = { tool: base.tool, table: base.table, chain: d.chain, rule: d.rule };
       continue;
     }
-    const described = base.describe(d, p);
+    // The first block is the one the fix is for: remove its rule, or narrow it (see planFor).
+    const described = base.describe(d, p, blocks.length === 0 ? planFor(bases, d, p) : undefined);
     blocks.push({ verdict: d.kind, path: d.path, ...described, clientSees: clientSees(d.kind, described.rejectWith, p) });
   }
   if (rs.firewalld?.zone.notes.length) caveats.push(`firewalld: ${rs.firewalld.zone.notes.join(' ')}`);

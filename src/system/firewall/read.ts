@@ -4,6 +4,7 @@ import { parseFirewalldListAll, parseFirewalldServiceInfo, type FirewalldService
 import { legacyTablesPresent, parseIptablesSave, type IptablesRuleset } from './iptables.js';
 import { parseNftJson, type NftRuleset } from './nft.js';
 import { parseUfwStatus, type UfwStatus } from './ufw.js';
+import { defineReader } from '../reader.js';
 
 /** Everything read from the host's firewall; any part may be missing (not installed, not readable). */
 export interface FirewallRulesets {
@@ -253,3 +254,6 @@ function settle(name: FirewallSourceName, result: CommandResult, parse: (stdout:
   }
   return source;
 }
+
+/** The host's firewall (every ruleset whyport reads), once per diagnosis. */
+export const firewallRules = defineReader<void, FirewallReading>({ name: 'firewall rules', read: (_, s) => readFirewall(s.host, { timeoutMs: s.timeoutMs }) });

@@ -1,5 +1,6 @@
 import type { Host } from '../../host/host.js';
 import { UNIT_SUFFIX } from './units.js';
+import { defineReader } from '../reader.js';
 
 /** The systemd unit each process runs in, from /proc/PID/cgroup (one host call); undefined when none or gone. */
 export async function unitsOfPids(host: Host, pids: readonly number[]): Promise<(string | undefined)[]> {
@@ -42,3 +43,6 @@ function unitFromCgroupPath(path: string): string | undefined {
   }
   return unit;
 }
+
+/** The systemd unit of each pid (in the order given), in one host call, once per diagnosis for that set of pids. */
+export const unitsOfPidsOf = defineReader<readonly number[], (string | undefined)[]>({ name: 'units of processes', key: (pids) => pids.join(','), read: (pids, s) => unitsOfPids(s.host, pids) });

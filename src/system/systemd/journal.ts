@@ -1,5 +1,7 @@
 import type { Runner } from '../runner.js';
 import { UNIT_SUFFIX } from './units.js';
+import { defineReader } from '../reader.js';
+import { systemdRunsReader } from './units.js';
 
 /** The last `lines` journal lines of a unit; falls back to the tail of `systemctl status`. */
 export async function unitJournal(runner: Runner, unit: string, lines: number, timeoutMs: number): Promise<string[]> {
@@ -62,3 +64,9 @@ export async function unitsLoggingPort(runner: Runner, port: number, opts: { tim
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([u]) => u);
 }
 
+/** The units whose journal mentioned the port in the last day, once per diagnosis (a guess: bounded wait). */
+export const unitsLoggingPortOf = defineReader<{ port: number; timeoutMs: number }, string[]>({
+  name: 'units logging the port',
+  key: ({ port }) => String(port),
+  read: async ({ port, timeoutMs }, s) => ((await s.read(systemdRunsReader, undefined)) ? unitsLoggingPort(s.host, port, { timeoutMs }) : []),
+});

@@ -1,5 +1,7 @@
 import type { Runner } from '../runner.js';
 import { nonEmpty, parseSystemctlShowBlocks, unitList } from './show.js';
+import { defineReader } from '../reader.js';
+import { systemdRunsReader } from './units.js';
 
 /** A socket unit and what it listens on, from `systemctl show '*.socket'`. */
 export interface SocketUnit {
@@ -52,3 +54,9 @@ export async function socketUnits(runner: Runner, opts: { timeoutMs: number }): 
   const res = await runner.run(['systemctl', 'show', '--no-pager', '-p', 'Id,Listen,Triggers,Accept,ActiveState,SubState,Result', '--', '*.socket'], { timeoutMs: opts.timeoutMs });
   return res.exitCode === 0 ? parseSocketUnits(res.stdout) : [];
 }
+
+/** The socket units systemd listens for, once per diagnosis; none where systemd does not run. */
+export const socketUnitsOf = defineReader<void, SocketUnit[]>({
+  name: 'systemd socket units',
+  read: async (_, s) => ((await s.read(systemdRunsReader, undefined)) ? socketUnits(s.host, { timeoutMs: s.timeoutMs }) : []),
+});

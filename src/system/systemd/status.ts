@@ -3,6 +3,7 @@ import { showCommand } from '../runner.js';
 import { unitJournal } from './journal.js';
 import { parseSystemctlShow, parseSystemctlShowBlocks, SHOW_PROPERTIES, statusFromProperties } from './show.js';
 import { isUnitName, normaliseUnit, type UnitStatus } from './units.js';
+import { defineReader } from '../reader.js';
 
 // systemctl's own words when PID 1 is not systemd (containers, WSL1, chroots) or the bus is gone.
 const NO_SYSTEMD = /System has not been booted with systemd|Failed to connect to bus|Host is down/;
@@ -74,3 +75,6 @@ function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
 
+
+/** The states of several units in one `systemctl show` (unitStatuses), once per diagnosis for that list. */
+export const unitStatusesOf = defineReader<readonly string[], UnitStatus[]>({ name: 'unit states', key: (units) => units.join(' '), read: (units, s) => unitStatuses(s.host, units, { timeoutMs: s.timeoutMs }) });

@@ -1,6 +1,7 @@
 import type { Host, UnitFileText } from '../../host/host.js';
 import { mayRunScript, scriptNames, scriptOf } from '../../knowledge/program-names.js';
 import { UNIT_SUFFIXES } from './units.js';
+import { defineReader } from '../reader.js';
 
 /** Unit directories in systemd's search order (admin, runtime, vendor). */
 export const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
@@ -121,3 +122,6 @@ export function mentionsPort(text: string, port: number): boolean {
   const re = new RegExp(`(?<=^|[\\s:=,("'\\[])${port}(?=$|[\\s/,)"'\\];])`);
   return text.split('\n').some((line) => !/^\s*[#;]/.test(line) && re.test(line));
 }
+
+/** Every unit file, once per diagnosis (one host call; over ssh, one round trip). */
+export const allUnitFiles = defineReader<void, UnitFileText[]>({ name: 'unit files', read: (_, s) => readUnitFiles(s.host) });

@@ -1,5 +1,6 @@
 import type { Host } from '../../host/host.js';
 import { showCommand } from '../runner.js';
+import { defineReader } from '../reader.js';
 
 /** The ActiveState values systemd reports for a loaded (or once-loaded) unit. */
 export type ActiveState = 'active' | 'inactive' | 'failed' | 'activating' | 'deactivating' | 'reloading';
@@ -102,11 +103,18 @@ export function isUnitName(name: string): boolean {
   return name !== '' && !name.startsWith('-') && !/[\s/*?[\]]/.test(name);
 }
 
+/** The directory that exists while systemd is the running init: the test systemd itself documents (sd_booted). */
+export const SYSTEMD_MARKER = '/run/systemd/system';
+
 /**
- * systemd is the running init: the test systemd itself documents (sd_booted). Without it,
- * systemctl and journalctl can only fail, so guesses skip them.
+ * systemd is the running init (SYSTEMD_MARKER exists), on any host: one stat, which the ssh host
+ * answers from its first round trip. Without it, systemctl and journalctl can only fail, so
+ * guesses skip them.
  */
 export async function systemdRunning(host: Host): Promise<boolean> {
-  const [info] = await host.stat(['/run/systemd/system']);
+  const [info] = await host.stat([SYSTEMD_MARKER]);
   return info !== undefined;
 }
+
+/** Whether systemd is the running init, once per diagnosis. */
+export const systemdRunsReader = defineReader<void, boolean>({ name: 'systemd running', read: (_, s) => systemdRunning(s.host) });

@@ -21,10 +21,13 @@ describe('findBlockingRules on nftables', () => {
   it('a loopback accept before a drop: local tests pass, remote clients are dropped', () => {
     const v = findBlockingRules(7071, nft('inet-lo-accept-drop.json'));
     expect(blocked(v.remote)).toEqual({ verdict: 'drop', tool: 'nftables', table: 'inet filter', chain: 'input', rule: 'tcp dport 7071 drop', policy: false });
+    // The rule is about 7071 alone and the policy accepts: the fix deletes that very rule, by its handle.
     expect(v.remote.verdict !== 'accept' && v.remote.fix).toEqual({
-      argv: ['nft', 'insert', 'rule', 'inet', 'filter', 'input', 'tcp', 'dport', '7071', 'accept'],
-      command: 'nft insert rule inet filter input tcp dport 7071 accept',
+      argv: ['nft', 'delete', 'rule', 'inet', 'filter', 'input', 'handle', '4'],
+      command: 'nft delete rule inet filter input handle 4',
       note: expect.stringContaining('/etc/nftables.conf'),
+      summary: 'Delete the rule `tcp dport 7071 drop` (inet filter, chain input): it is about port 7071 alone, and nothing else blocks the port without it',
+      kind: 'remove',
     });
     expect(v.loopback).toEqual({ verdict: 'accept', by: { tool: 'nftables', table: 'inet filter', chain: 'input', rule: 'iifname "lo" accept' }, caveats: [] });
     expect(v.consulted).toEqual(['nftables']);
@@ -71,7 +74,7 @@ describe('findBlockingRules on nftables', () => {
     const rs = nft('families-hooks.json');
     const v4 = findBlockingRules(7071, rs);
     expect(blocked(v4.remote)).toEqual({ verdict: 'drop', tool: 'nftables', table: 'ip raw', chain: 'prerouting', rule: 'tcp dport 7071 ip saddr != 127.0.0.0/8 drop', policy: false });
-    expect(v4.remote.verdict !== 'accept' && v4.remote.fix.command).toBe('nft insert rule ip raw prerouting tcp dport 7071 accept');
+    expect(v4.remote.verdict !== 'accept' && v4.remote.fix.command).toMatch(/^nft delete rule ip raw prerouting handle \d+$/);
     expect(v4.loopback).toEqual({ verdict: 'accept', caveats: [] });
     const v6 = findBlockingRules(7071, rs, { family: 6 });
     expect(blocked(v6.remote)).toMatchObject({ verdict: 'reject', table: 'ip6 filter', rule: 'tcp dport 7071 reject with icmpv6 admin-prohibited' });
@@ -88,7 +91,9 @@ describe('findBlockingRules on iptables', () => {
     const v = findBlockingRules(7071, ipt('iptables', 'nft-drop-port.S.txt'));
     expect(blocked(v.remote)).toEqual({ verdict: 'drop', tool: 'iptables', table: 'filter', chain: 'INPUT', rule: '-A INPUT -p tcp -m tcp --dport 7071 -j DROP', policy: false });
     expect(blocked(v.loopback)).toMatchObject({ verdict: 'drop' });
-    expect(v.remote.verdict !== 'accept' && v.remote.fix.command).toBe('iptables -I INPUT -p tcp --dport 7071 -j ACCEPT');
+    // Deleted by its exact spec, as iptables -S prints it.
+    expect(v.remote.verdict !== 'accept' && v.remote.fix.command).toBe('iptables -D INPUT -p tcp -m tcp --dport 7071 -j DROP');
+    expect(v.remote.verdict !== 'accept' && v.remote.fix.kind).toBe('remove');
   });
 
   it.each([
@@ -101,9 +106,13 @@ describe('findBlockingRules on iptables', () => {
     expect(blocked(r7071)).toMatchObject({ verdict: 'reject', rule: '-A INPUT -p tcp -m tcp --dport 7000:7100 -j REJECT --reject-with tcp-reset' });
     expect(r7071.caveats).toEqual([`iptables filter INPUT: "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 7071 -j ACCEPT" would accept it, depending on the client's address`]);
     expect(r7071.verdict !== 'accept' && r7071.fix.argv[0]).toBe(binary);
+    // A reject of a whole range stays: an accept for 7071 alone goes ahead of it, and the note says why.
+    expect(r7071.verdict !== 'accept' && r7071.fix).toMatchObject({ kind: 'narrow', argv: [binary, '-I', 'INPUT', '-p', 'tcp', '--dport', '7071', '-j', 'ACCEPT'], note: expect.stringMatching(/^`-A INPUT -p tcp -m tcp --dport 7000:7100 -j REJECT --reject-with tcp-reset` blocks ports 7000-7100, not port 7071 alone, so it stays; /) });
     const r7072 = at(7072);
     expect(blocked(r7072)).toMatchObject({ verdict: 'drop', table: 'raw', chain: 'PREROUTING', rule: '-A PREROUTING -p tcp -m tcp --dport 7072 -j DROP' });
     expect(r7072.verdict !== 'accept' && r7072.fix.argv).toEqual([binary, '-t', 'raw', '-I', 'PREROUTING', '-p', 'tcp', '--dport', '7072', '-j', 'ACCEPT']);
+    // The rule is about 7072 alone, but without it INPUT's range reject would block the port: narrowed, and said so.
+    expect(r7072.verdict !== 'accept' && r7072.fix.note).toMatch(/^deleting `-A PREROUTING -p tcp -m tcp --dport 7072 -j DROP` alone would not open the port: `-A INPUT -p tcp -m tcp --dport 7000:7100 -j REJECT --reject-with tcp-reset` would block it next, so it stays; /);
     expect(at(22)).toMatchObject({ verdict: 'accept', by: { rule: '-A INPUT -p tcp -m multiport --dports 22,80,443,8000:8010 -j ACCEPT' } });
     // RETURN from the user chain, then nothing else matches: the policy.
     const r9000 = at(9000);
@@ -161,6 +170,8 @@ describe('findBlockingRules on ufw', () => {
     expect(v.remote.verdict !== 'accept' && v.remote.detail).toContain('-A ufw-user-input -p tcp -m tcp --dport 7071 -j DROP');
     // The same rule but for its action: `ufw insert 1 allow` would be skipped as existing, `ufw allow` updates it.
     expect(v.remote.verdict !== 'accept' && v.remote.fix.command).toBe('ufw allow 7071/tcp');
+    // Deleting the deny would leave the port to ufw's default deny: the note says why it is not deleted.
+    expect(v.remote.verdict !== 'accept' && v.remote.fix).toMatchObject({ kind: 'narrow', note: expect.stringMatching(/^deleting `-A ufw-user-input -p tcp -m tcp --dport 7071 -j DROP` alone would not open the port: /) });
     expect(v.loopback).toMatchObject({ verdict: 'accept', by: { rule: '-A ufw-before-input -i lo -j ACCEPT' } });
   });
 
@@ -191,7 +202,10 @@ describe('findBlockingRules on ufw', () => {
 
   it('default allow with one deny', () => {
     const rs: FirewallRulesets = { ufw: parseUfwStatus(fixture('ufw', 'default-allow.txt')), iptables: [parseIptablesSave(fixture('ufw', 'default-allow.iptables-save.txt'))] };
-    expect(blocked(findBlockingRules(7071, rs).remote)).toMatchObject({ tool: 'ufw', rule: '7071/tcp                   DENY IN     Anywhere' });
+    const v = findBlockingRules(7071, rs).remote;
+    expect(blocked(v)).toMatchObject({ tool: 'ufw', rule: '7071/tcp                   DENY IN     Anywhere' });
+    // ufw lets everything else in: deleting the deny opens the port, and nothing else.
+    expect(v.verdict !== 'accept' && v.fix).toMatchObject({ argv: ['ufw', 'delete', 'deny', '7071/tcp'], kind: 'remove' });
     expect(findBlockingRules(8000, rs).remote.verdict).toBe('accept');
   });
 });

@@ -1,0 +1,116 @@
+import { Option, type Command } from 'commander';
+import type { Environment } from '../cli/diagnose-args.js';
+import { checkCatalog, checks } from '../checks/index.js';
+import { commandProgram, parseCommandLine } from '../cli/command-line.js';
+import { PlaybookError, UsageError, formatLintError } from '../errors.js';
+import type { CommandIO } from '../cli/io.js';
+import { evidenceFields, evidenceJsonSchema } from '../playbook/load.js';
+import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from '../playbook/graph.js';
+import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
+import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
+import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
+import { EXIT } from '../report/model.js';
+
+/** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
+export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
+  let status: number = EXIT.ok;
+  const program = playbookToolsProgram(io, env.version, (s) => (status = s));
+  // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
+  if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
+  return status;
+}
+
+/**
+ * The command line of `whyport playbook …` and `whyport checks`, its actions writing to `io` and
+ * reporting a failing exit status through `fail`. The man page is generated from it too.
+ */
+export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void): Command {
+  const program = commandProgram(io, version);
+
+  const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
+  playbook
+    .command('validate')
+    .description('check playbooks and report every problem (file:line:col, field, hint)')
+    .argument('<files...>', 'playbook files or built-in names')
+    .action(async (files: string[]) => {
+      for (const f of files) {
+        try {
+          const pb = await openPlaybook(f, { fresh: true });
+          for (const w of pb.warnings) io.stderr(`${formatLintError(w)}\n`);
+          io.stdout(`${pb.source}: ok — ${Object.keys(pb.steps).length} steps, ${Object.keys(pb.diagnoses).length} diagnoses, ${Object.keys(pb.inputs).length} inputs\n`);
+        } catch (err) {
+          if (!(err instanceof PlaybookError)) throw err;
+          io.stderr(err.problems.map(formatLintError).join('\n') + '\n');
+          const n = err.problems.filter((p) => p.severity === 'error').length;
+          io.stderr(`${err.problems[0]?.file ?? f}: ${n} problem${n === 1 ? '' : 's'}\n`);
+          fail(EXIT.usage);
+        }
+      }
+    });
+  playbook
+    .command('list')
+    .description('the built-in playbooks')
+    .action(() => {
+      for (const p of builtInPlaybooks()) io.stdout(`${p.name.padEnd(12)} ${p.description}\n`);
+    });
+  playbook
+    .command('show')
+    .description('print a built-in playbook, to copy and adapt')
+    .argument('<name>')
+    .action((name: string) => {
+      const text = builtInPlaybookText(name);
+      if (text === undefined) throw new UsageError(`no built-in playbook '${name}'`, 'see whyport playbook list');
+      io.stdout(text);
+    });
+  playbook
+    .command('graph')
+    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown)')
+    .argument('[playbook]', 'a built-in name or a file', 'default')
+    .addOption(new Option('--format <format>', 'the diagram language').choices(GRAPH_FORMATS).default('mermaid'))
+    .action(async (ref: string, o: { format: GraphFormat }) => {
+      const pb = await openPlaybook(ref);
+      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id)));
+    });
+  playbook
+    .command('schema')
+    .description('the path of the JSON Schema of playbooks (for yaml-language-server)')
+    .option('--print', 'print the schema itself')
+    .action(async (o: { print?: boolean }) => {
+      if (o.print) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
+      const file = builtInPath(BUILT_IN.schema, version);
+      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema --print > playbook.schema.json');
+      io.stdout(`${file}\n`);
+    });
+  program
+    .command('checks')
+    .description('the checks a playbook can use, with their parameters and outcomes')
+    .action(() => {
+      const cat = checkCatalog();
+      for (const [name, c] of Object.entries(checks)) {
+        const info = cat[name]!;
+        io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}${refinedText(info.refines)}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
+      }
+      io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
+    });
+
+  return program;
+}
+
+/** The outcomes a step can have: its check's, or an ask step's. */
+/** `(no-reply refines timeout)`: what a playbook that does not name an outcome gets instead. */
+function refinedText(refines: Readonly<Record<string, string>> | undefined): string {
+  const pairs = Object.entries(refines ?? {});
+  return pairs.length ? `  (${pairs.map(([o, r]) => `${o} refines ${r}: unnamed, it goes where ${r} goes`).join('; ')})` : '';
+}
+
+/** The outcomes of a step's check that refine older ones (Check.refines); none for an ask step. */
+export function refinesOfStep(pb: Pick<Playbook, 'steps'>, id: string): Readonly<Record<string, string>> {
+  const step = pb.steps[id];
+  return (step?.check !== undefined ? (checks[step.check as keyof typeof checks]?.refines as Record<string, string> | undefined) : undefined) ?? {};
+}
+
+export function outcomesOfStep(pb: Pick<Playbook, 'steps'>, id: string): readonly string[] | undefined {
+  const step = pb.steps[id];
+  if (!step) return undefined;
+  return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks]?.outcomes;
+}

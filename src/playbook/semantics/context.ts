@@ -1,0 +1,33 @@
+import type { CheckCatalog } from '../../checks/check.js';
+import { ASK_OUTCOMES, type PlaybookDoc, type StepDoc } from '../schema.js';
+import type { At } from '../branches.js';
+
+/** What every semantic check of one playbook reads: the document, the checks it may name, where to report. */
+export interface Semantics {
+  pb: PlaybookDoc;
+  catalog: CheckCatalog;
+  at: At;
+  stepIds: string[];
+  inputNames: string[];
+  diagnosisIds: string[];
+}
+
+/** The semantics of a playbook that passed the schema. */
+export function semanticsOf(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Semantics {
+  return { pb, catalog, at, stepIds: Object.keys(pb.steps), inputNames: Object.keys(pb.inputs ?? {}), diagnosisIds: Object.keys(pb.diagnoses) };
+}
+
+/** The outcomes a step can have: an ask step's two, or its check's; undefined for an unknown check. */
+export function outcomesOfStep(s: Semantics, doc: StepDoc | undefined): readonly string[] | undefined {
+  return doc === undefined ? undefined : doc.ask !== undefined ? ASK_OUTCOMES : doc.check !== undefined ? s.catalog[doc.check]?.outcomes : undefined;
+}
+
+/** The hint for a required field that is missing. */
+export function requiredHint(path: readonly (string | number)[]): string | undefined {
+  const field = String(path.at(-1));
+  if (field === 'version') return "add 'version: 1' at the top";
+  if (field === 'outcomes') return 'add outcomes: a list of branches like `- when: none` / `next: other-step`, ending with a catch-all';
+  if (field === 'prompt') return 'add the question to put to the user';
+  if (field === 'on') return 'add `on: { OUTCOME: next-step, OTHER: DIAGNOSIS }` naming every outcome of the check';
+  return undefined;
+}

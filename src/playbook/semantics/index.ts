@@ -1,0 +1,59 @@
+import type { CheckCatalog } from '../../checks/check.js';
+import type { PlaybookDoc, Step, StepDoc, StepCase } from '../schema.js';
+import type { At, BranchSet } from '../branches.js';
+import { outcomesOfStep, semanticsOf } from './context.js';
+import { checkEntries } from './entries.js';
+import { checkDiagnosisKeys, checkFixCommands } from './diagnoses.js';
+import { checkStepRuns, ownBranches } from './steps.js';
+import { afterCases, checkCasesCanApply, type CasePlaces } from './cases.js';
+import { checkBranchSet } from './outcomes.js';
+import { checkPlaceholders } from './placeholders.js';
+import { checkInputPatterns } from './inputs.js';
+import { checkReachability } from './reachability.js';
+
+export { requiredHint } from './context.js';
+
+/**
+ * Validates everything beyond the schema and returns the steps in the one form the engine walks
+ * (version 1 and 2 alike): ordered branches, first match wins, with the cases of `after:`.
+ * Each question is a function of its own; this one only puts them in order.
+ */
+export function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Record<string, Step> {
+  const s = semanticsOf(pb, catalog, at);
+  checkEntries(s);
+  checkDiagnosisKeys(s);
+
+  let brokenLinks = false;
+  const places: CasePlaces = new Map();
+  const steps: Record<string, Step> = {};
+  for (const [id, doc] of Object.entries(pb.steps)) {
+    checkStepRuns(s, id, doc);
+    const own = ownBranches(s, id, doc);
+    const { cases, sets } = afterCases(s, id, doc, places);
+    const outcomes = outcomesOfStep(s, doc);
+    for (const set of [...own, ...sets]) if (checkBranchSet(s, id, doc, set, outcomes).brokenLinks) brokenLinks = true;
+    steps[id] = stepOf(doc, own[0] ?? sets[0], cases);
+  }
+
+  const serverStart = pb.server?.start !== undefined && steps[pb.server.start] ? pb.server.start : undefined;
+  if (!brokenLinks) checkCasesCanApply(steps, serverStart, places, at);
+  checkPlaceholders(s, steps);
+  checkInputPatterns(s);
+  checkFixCommands(s);
+  if (!brokenLinks) checkReachability(s, steps, pb.start ?? s.stepIds[0]!, serverStart);
+  return steps;
+}
+
+/** A step as the engine walks it. */
+function stepOf(doc: StepDoc, own: BranchSet | undefined, cases: StepCase[]): Step {
+  return {
+    ...(doc.vantage !== undefined ? { vantage: doc.vantage } : {}),
+    ...(doc.check !== undefined ? { check: doc.check } : {}),
+    ...(doc.ask !== undefined ? { ask: doc.ask } : {}),
+    ...(doc.quiet !== undefined ? { quiet: doc.quiet } : {}),
+    ...(doc.title !== undefined ? { title: doc.title } : {}),
+    ...(doc.with !== undefined ? { with: doc.with } : {}),
+    outcomes: own?.branches.map((b) => b.branch) ?? [],
+    ...(cases.length ? { cases } : {}),
+  };
+}

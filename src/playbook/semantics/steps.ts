@@ -1,0 +1,58 @@
+import { hintFor } from '../suggest.js';
+import type { StepDoc, StepParams } from '../schema.js';
+import type { Path } from '../yaml-position.js';
+import { branchesOfList, branchesOfMap, type BranchSet } from '../branches.js';
+import { requiredHint, type Semantics } from './context.js';
+
+/**
+ * What a step runs: exactly one of `check` (a known check, given only its parameters and all the
+ * ones it requires, in `with:` and in each case's `with:`) or `ask` (a known input); `quiet` only
+ * with `ask`.
+ */
+export function checkStepRuns({ pb, catalog, at, inputNames }: Semantics, id: string, doc: StepDoc): void {
+  const base: Path = ['steps', id];
+  if ((doc.check === undefined) === (doc.ask === undefined)) {
+    at(base, doc.check ? "a step has either 'check' or 'ask', not both" : "a step needs 'check' (what to run) or 'ask' (what to ask the user)", undefined, { key: true });
+  } else if (doc.check !== undefined) {
+    const info = catalog[doc.check];
+    if (!info) {
+      at([...base, 'check'], `unknown check '${doc.check}'`, hintFor(doc.check, Object.keys(catalog), 'checks'));
+    } else {
+      const checkParams = (w: StepParams | undefined, wp: Path) => {
+        for (const p of Object.keys(w ?? {})) {
+          if (!info.params.includes(p)) at([...wp, p], `check '${doc.check}' has no parameter '${p}'`, hintFor(p, info.params, 'parameters'), { key: true });
+        }
+      };
+      checkParams(doc.with, [...base, 'with']);
+      for (const [key, c] of Object.entries(doc.after ?? {})) checkParams(c.with, [...base, 'after', key, 'with']);
+      for (const p of info.required) {
+        if (!(p in (doc.with ?? {}))) at([...base, 'check'], `check '${doc.check}' needs the parameter '${p}'`, `add 'with: { ${p}: … }'`);
+      }
+    }
+  } else if (doc.ask !== undefined) {
+    if (!pb.inputs?.[doc.ask]) at([...base, 'ask'], `unknown input '${doc.ask}'`, hintFor(doc.ask, inputNames, 'inputs'));
+  }
+  if (doc.quiet !== undefined && doc.ask === undefined) at([...base, 'quiet'], "'quiet' only applies to 'ask' steps", undefined, { key: true });
+}
+
+/**
+ * A step's own branches, in the form of the file's version: an `outcomes:` list in version 1, an
+ * `on:` map in version 2 (and `after:` only there). Empty when they are missing or of the other
+ * version, which is reported.
+ */
+export function ownBranches({ pb, at }: Semantics, id: string, doc: StepDoc): BranchSet[] {
+  const base: Path = ['steps', id];
+  if (pb.version === 1) {
+    for (const f of ['on', 'after'] as const) {
+      if (doc[f] !== undefined) at([...base, f], `'${f}:' is version 2 of the playbook language`, "write 'version: 2' at the top (then the whole file is version 2), or use an `outcomes:` list", { key: true });
+    }
+    // With `on:` written, the version is the one problem to report, not the missing list.
+    if (doc.outcomes === undefined && doc.on === undefined) at(base, "missing required field 'outcomes'", requiredHint([...base, 'outcomes']));
+    else if (doc.outcomes !== undefined) return [{ branches: branchesOfList(doc.outcomes, [...base, 'outcomes']), path: [...base, 'outcomes'], partial: false, compact: false }];
+    return [];
+  }
+  if (doc.outcomes !== undefined) at([...base, 'outcomes'], "'outcomes:' lists are version 1; version 2 says where each outcome leads in an `on:` map", 'write `on: { OUTCOME: step-or-DIAGNOSIS, …, else: … }`', { key: true });
+  if (doc.on === undefined && doc.outcomes === undefined) at(base, "missing required field 'on'", requiredHint([...base, 'on']));
+  else if (doc.on !== undefined) return [{ branches: branchesOfMap(doc.on, [...base, 'on'], at), path: [...base, 'on'], partial: false, compact: true }];
+  return [];
+}
