@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import { defineReader } from './reader.js';
 import type { TalkResult } from '../host/tcp-talk.js';
 import { classifyExchange } from '../analysis/protocol/classify.js';
 import type { Exchange, ProtocolFinding } from '../analysis/protocol/finding.js';
@@ -62,3 +63,16 @@ export async function probeProtocol(host: Host, o: ProtocolProbeOptions): Promis
   }
   return { ...classifyExchange(o.protocol, exchange), sent, ...user, talks };
 }
+
+/** What makes two protocol probes the same read. */
+export type ProtocolProbeKey = Omit<ProtocolProbeOptions, 'signal'>;
+
+/**
+ * The protocol probe as a reader (the future `protocol` step's read): once per diagnosis for an
+ * address, port, protocol and user. The signal is the host's (abortable()), not the key's.
+ */
+export const protocolProbeOf = defineReader<ProtocolProbeKey, ProtocolProbe>({
+  name: 'protocol probe',
+  key: (k) => [k.address, k.port, k.protocol ?? '-', k.userName, k.hostName ?? '-', k.timeoutMs].join(' '),
+  read: (k, s) => probeProtocol(s.host, k),
+});

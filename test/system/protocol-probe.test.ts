@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Host } from '../../src/host/host.js';
 import type { TalkOptions, TalkResult } from '../../src/host/tcp-talk.js';
 import { PG_SSL_REQUEST, pgStartupMessage, SSH_IDENTIFICATION } from '../../src/knowledge/protocols.js';
-import { PROTOCOL_MAX_BYTES, probeProtocol } from '../../src/system/protocol-probe.js';
+import { PROTOCOL_MAX_BYTES, probeProtocol, protocolProbeOf } from '../../src/system/protocol-probe.js';
 import { replayHost } from '../helpers/replay-host.js';
 
 /** probeProtocol on a replayed host whose talks are real captures (test/fixtures/<protocol>/). */
@@ -56,5 +56,15 @@ describe('probeProtocol', () => {
   it('a connect that fails this time is said so, not classified', async () => {
     const p = await probeProtocol(replayHost({}), { address: '10.213.0.2', port: 22, protocol: 'ssh', userName: 'u', timeoutMs: 3_000 });
     expect(p).toMatchObject({ outcome: 'not-connected', evidence: { said: 'refused (ECONNREFUSED)' } });
+  });
+});
+
+describe('protocolProbeOf, the reader', () => {
+  it('probes through the scope host, keyed by address, port, protocol and user', async () => {
+    const h = host({ '10.213.0.2 6379': talksOf('redis/protected-mode') });
+    const scope = { host: h, timeoutMs: 3_000, read: () => Promise.reject(new Error('unused')) };
+    const k = { address: '10.213.0.2', port: 6379, protocol: 'redis' as const, userName: 'u', timeoutMs: 3_000 };
+    expect(await protocolProbeOf.read(k, scope)).toMatchObject({ outcome: 'refuses-client', evidence: { reason: 'protected-mode' } });
+    expect(protocolProbeOf.key!(k)).not.toBe(protocolProbeOf.key!({ ...k, protocol: 'http' }));
   });
 });
