@@ -1,6 +1,7 @@
 import type { Runner } from './runner.js';
 import type { ProbeResult } from './tcp-connect.js';
 import type { UdpProbeOptions, UdpProbeResult } from './udp-probe.js';
+import type { TalkOptions, TalkResult } from './tcp-talk.js';
 
 /** A process holding a socket: found by the descriptor scan. */
 export interface SocketOwner {
@@ -62,6 +63,12 @@ export interface Host extends Runner {
    * sent with retries until a reply, an ICMP error, or `timeoutMs` of silence.
    */
   probeUdp(address: string, port: number, opts: UdpProbeOptions): Promise<UdpProbeResult>;
+  /**
+   * One TCP conversation from that host to a literal address, after the handshake: each step sends
+   * its bytes and reads until its answer is complete (a line, or what arrives at once), bounded in
+   * time (`waitMs` a step), bytes (`maxBytes`) and by the signal; how the connection ended and when.
+   */
+  talk(address: string, port: number, opts: TalkOptions): Promise<TalkResult>;
   /** The host's CLOCK_MONOTONIC in µs: systemd's *TimestampMonotonic are on that clock, not on whyport's. */
   monotonicUs(): Promise<number>;
 

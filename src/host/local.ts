@@ -8,6 +8,7 @@ import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
 import { probeUdp } from './udp-probe.js';
+import { talkTcp } from './tcp-talk.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
@@ -77,6 +78,7 @@ export const localHost: Host = {
   },
   connectTcp: probeTcp,
   probeUdp,
+  talk: talkTcp,
   async monotonicUs() {
     // process.hrtime is CLOCK_MONOTONIC on Linux.
     return Number(process.hrtime.bigint() / 1000n);
