@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,12 @@ describe.skipIf(reason !== undefined)('inspectTls: a client namespace against ng
     for (const l of listeners) await l.stop();
     await net?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (CAPTURE) writeFileSync(join(FIXTURES, 'openssl', 'cases.json'), `${JSON.stringify(captured, null, 2)}\n`);
+    if (CAPTURE) {
+      // Merged into what is there, so a run of some cases (-t) keeps the others.
+      const file = join(FIXTURES, 'openssl', 'cases.json');
+      const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+      writeFileSync(file, `${JSON.stringify({ ...before, ...captured }, null, 2)}\n`);
+    }
   });
 
   /** inspectTls in the client's namespace, by node's TLS or by openssl s_client through the host's runner. */
@@ -103,10 +108,10 @@ describe.skipIf(reason !== undefined)('inspectTls: a client namespace against ng
   };
 
   /** Runs s_client as inspectTls would and, with WHYPORT_CAPTURE=1, keeps what it printed as a fixture. */
-  const capture = async (name: string, address: string, port: number, serverName: string | undefined, caFile?: string) => {
+  const capture = async (name: string, address: string, port: number, serverName: string | undefined, caFile?: string, timeoutMs = 5_000) => {
     if (!CAPTURE) return;
     const argv = sClientArgv(address, port, { ...(serverName ? { serverName } : {}), ...(caFile ? { caFile } : {}) });
-    const r = await net.runInClient(argv, { timeoutMs: 5_000 });
+    const r = await net.runInClient(argv, { timeoutMs });
     writeFileSync(join(FIXTURES, 'openssl', `${name}.stdout.txt`), r.stdout);
     writeFileSync(join(FIXTURES, 'openssl', `${name}.stderr.txt`), r.stderr);
     captured[name] = { argv, serverName: serverName ?? null, exitCode: r.exitCode, timedOut: r.timedOut, capturedAt: new Date().toISOString() };
@@ -215,6 +220,7 @@ describe.skipIf(reason !== undefined)('inspectTls: a client namespace against ng
     // openssl's time is bounded by the runner's timeout, which kills it: the same verdict.
     expect(f.outcome).toBe('silent');
     expect(Date.now() - started).toBeLessThan(1_000 + 1_500);
+    if (via === 'openssl') await capture('silent', server, SILENT, SITE, undefined, 1_000);
   });
 
   it.each(both)('a port that accepts and closes at once: closed (%s)', async (via) => {
