@@ -74,8 +74,11 @@ export function probeTls(address: string, port: number, opts: TlsProbeOptions): 
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', aborted);
-      tls?.destroy();
-      raw.destroy();
+      if (ending.stage === 'done' && tls) closeGracefully(tls, raw);
+      else {
+        tls?.destroy();
+        raw.destroy();
+      }
       const first = Buffer.concat(peek);
       resolve({
         address,
@@ -157,6 +160,25 @@ export function probeTls(address: string, port: number, opts: TlsProbeOptions): 
     });
     raw.connect({ host: address, port, noDelay: true });
   });
+}
+
+/**
+ * Ends a completed handshake as a client does (close_notify, then FIN after the last bytes are
+ * written), so the server logs a closed connection rather than a broken handshake: the TLS 1.3
+ * client's Finished may still be on its way. Never later than a second, and nothing waits for it.
+ */
+function closeGracefully(tls: TLSSocket, raw: Socket): void {
+  const force = setTimeout(() => {
+    tls.destroy();
+    raw.destroy();
+  }, 1_000);
+  force.unref();
+  raw.once('close', () => {
+    clearTimeout(force);
+    tls.destroy();
+  });
+  tls.on('error', () => {});
+  tls.end();
 }
 
 /** The peer's certificates as PEM, leaf first, by the issuer links node makes (a self-signed root links to itself). */
