@@ -31,8 +31,14 @@ export interface InspectTlsOptions {
   now?: Date;
 }
 
-/** How the probe ran: node's TLS on this machine, or `openssl s_client` on the host (over ssh). */
-export type TlsVia = { via: 'node' } | { via: 'openssl'; command: string };
+/**
+ * How the probe ran: node's TLS on this machine, or `openssl s_client` on the host (over ssh);
+ * `command` is what a person would type there to see the same (the report's step command).
+ */
+export interface TlsVia {
+  via: 'node' | 'openssl';
+  command: string;
+}
 
 /**
  * What a TLS look at a port found, as a closed set of outcomes:
@@ -68,7 +74,8 @@ export async function inspectTls(host: Host, opts: InspectTlsOptions): Promise<T
       ...(opts.alpn ? { alpn: opts.alpn } : {}),
       ca: trust.pems,
     });
-    return findingOf(handshake, { via: 'node' }, opts.serverName, now, trust);
+    const shown = sClientArgv(opts.address, opts.port, { ...(opts.serverName ? { serverName: opts.serverName } : {}), ...(opts.alpn ? { alpn: opts.alpn } : {}) }).filter((w) => w !== '-msg');
+    return findingOf(handshake, { via: 'node', command: `${showCommand(shown)} </dev/null` }, opts.serverName, now, trust);
   }
   const argv = sClientArgv(opts.address, opts.port, { ...(opts.serverName ? { serverName: opts.serverName } : {}), ...(opts.alpn ? { alpn: opts.alpn } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}) });
   const via: TlsVia = { via: 'openssl', command: `${showCommand(argv)} </dev/null` };

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortable } from '../../src/host/abortable.js';
 import { localHost } from '../../src/host/local.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
-import { probeTls } from '../../src/host/tls-probe.js';
-import { inspectTls } from '../../src/system/tls.js';
+import { MAX_HANDSHAKE_BYTES, probeTls } from '../../src/host/tls-probe.js';
+import { findingOf, inspectTls } from '../../src/system/tls.js';
 import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 
 /**
@@ -116,6 +116,51 @@ describe.skipIf(!haveOpenssl)('probeTls on loopback', () => {
   it('nothing listening: no-connection, ECONNREFUSED', async () => {
     expect(await inspectTls(localHost, { address: '127.0.0.1', port: 1, timeoutMs: 1_000 })).toMatchObject({ outcome: 'no-connection', errno: 'ECONNREFUSED' });
   });
+});
+
+describe('probeTls against a server that sends anything at all', () => {
+  it('random bytes, TLS headers with junk, a flood: always a verdict within the timeout, never a throw, a bounded read', async () => {
+    let seed = 3;
+    const next = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)));
+    let send: (s: Socket) => void = () => {};
+    const server = createTcpServer((s) => {
+      s.on('error', () => {});
+      s.resume(); // reads (and drops) the ClientHello, so it sees the probe close
+      send(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const shapes: ((s: Socket) => void)[] = [
+      (s) => s.end(bytes(1 + Math.floor(next() * 64))),
+      (s) => s.write(bytes(1 + Math.floor(next() * 3000))), // and stays open
+      (s) => s.end(Buffer.concat([Buffer.from([0x16, 0x03, 0x03]), bytes(2 + Math.floor(next() * 600))])),
+      (s) => s.write(Buffer.concat([Buffer.from([0x16, 0x03, 0x03, 0x40, 0x00]), bytes(100)])), // a record that never completes
+      (s) => {
+        // A flood of well-formed handshake records of one message that never ends.
+        const record = Buffer.concat([Buffer.from([0x16, 0x03, 0x03, 0x40, 0x00]), Buffer.alloc(0x4000, 0x0b)]);
+        const pump = () => {
+          while (!s.destroyed && s.write(record));
+          if (!s.destroyed) s.once('drain', pump);
+        };
+        pump();
+      },
+    ];
+    try {
+      for (let i = 0; i < 40; i++) {
+        send = shapes[i % shapes.length]!;
+        const started = performance.now();
+        const h = await probeTls('127.0.0.1', port, { serverName: 'probe.test', timeoutMs: 500 });
+        expect(performance.now() - started).toBeLessThan(500 + 300);
+        expect(['handshake', 'done']).toContain(h.stage);
+        expect(h.receivedBytes).toBeLessThanOrEqual(MAX_HANDSHAKE_BYTES + 64 * 1024);
+        expect(h.firstBytes === undefined || h.firstBytes.length <= 2 * 512).toBe(true);
+        expect(() => findingOf(h, { via: 'node', command: '' }, 'probe.test', new Date())).not.toThrow();
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
 });
 
 const unavailable = haveOpenssl ? await sshdAvailable() : 'openssl is not installed';
