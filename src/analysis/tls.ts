@@ -1,26 +1,11 @@
-import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { PLAIN_HTTP_TO_TLS_PORT, TLS_PROBLEMS, alertOf, verifyErrorProblem, type TlsProblem } from '../knowledge/tls-errors.js';
+import type { CertificateFacts } from '../system/certificate.js';
+import type { TlsReading } from '../system/tls.js';
+import { PLAIN_HTTP_TO_TLS_PORT, TLS_PROBLEMS, alertOf, isNotTlsReason, reasonOfCode, verifyErrorProblem, type TlsProblem } from '../knowledge/tls-errors.js';
 
 export type { TlsProblem } from '../knowledge/tls-errors.js';
 
-/** The facts of one certificate a TLS client judges (CONTRACT.md's `diagnosis.tls` fields, and the rest it needs). */
-export interface CertificateFacts {
-  /** The subject in RFC 4514 order, most specific first: `CN=a.test, O=Example`. */
-  subject: string;
-  commonName?: string;
-  /** The DNS names and IP addresses of its subjectAltName, in its order. */
-  names: string[];
-  issuer: string;
-  /** ISO 8601. */
-  notBefore: string;
-  notAfter: string;
-  /** Issued by itself: its issuer is its subject and its own key verifies its signature. */
-  selfSigned: boolean;
-}
-
-/** What the analysis reads: the leaf's facts, the verifier's errors, how the handshake ended. */
+/** What the judgement reads: the leaf's facts, the verifier's errors, how the handshake ended. */
 export interface TlsFacts {
   certificate?: CertificateFacts;
   /** Certificate verification's errors by OpenSSL's name (CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, …). */
@@ -62,23 +47,21 @@ export interface TlsDiagnosis {
 export function tlsProblems(facts: TlsFacts, opts: { serverName?: string; now: Date }): TlsDiagnosis {
   const found = new Set<TlsProblem>();
   const cert = facts.certificate;
-  if (facts.handshakeError !== undefined && !cert) found.add('handshake');
+  if (facts.handshakeError !== undefined) found.add('handshake');
   if (cert) {
     const now = opts.now.getTime();
     if (Date.parse(cert.notAfter) < now) found.add('expired');
     if (Date.parse(cert.notBefore) > now) found.add('not-yet-valid');
     if (opts.serverName && !nameMatches(opts.serverName, cert)) found.add('name-mismatch');
-    const trustErrors = facts.verifyErrors.map(verifyErrorProblem).filter((p) => p === 'untrusted' || p === 'self-signed');
-    const untrusted = trustErrors.length > 0 || facts.chainTrusted === false;
+    const untrusted = facts.verifyErrors.some((e) => ['untrusted', 'self-signed'].includes(verifyErrorProblem(e))) || facts.chainTrusted === false;
     // A self-signed leaf nobody trusts is one problem, not two; one the client trusts is none.
     if (untrusted) found.add(cert.selfSigned ? 'self-signed' : 'untrusted');
     for (const e of facts.verifyErrors) {
       const p = verifyErrorProblem(e);
       // The verifier's date complaints may be about a chain certificate: kept. Its name
-      // complaint is node's, about a name the analysis judges itself.
+      // complaint is node's, about a name judged here.
       if (p === 'expired' || p === 'not-yet-valid') found.add(p);
     }
-    if (facts.handshakeError !== undefined) found.add('handshake');
   }
   const alert = facts.handshakeError !== undefined ? alertOf(facts.handshakeError) : undefined;
   return {
@@ -92,108 +75,49 @@ export function tlsProblems(facts: TlsFacts, opts: { serverName?: string; now: D
 }
 
 /**
- * Whether the certificate is valid for `name` by RFC 6125 as node's checkServerIdentity applies it:
- * a wildcard only as the leftmost label, an IP address only against the IP addresses of
- * subjectAltName, the subject's CN only when there are no DNS names.
+ * Whether the certificate is valid for `name`, by RFC 6125 as node's tls.checkServerIdentity
+ * applies it (test/analysis/tls.test.ts holds the two side by side): an IP address only against
+ * the IP addresses of subjectAltName; a name against its DNS names, or against the subject's CN
+ * when it has none; a wildcard only within the leftmost label (`*.a.test`, `w*.a.test`), never
+ * in a name of two labels or fewer, never in an IDNA label.
  */
 export function nameMatches(name: string, cert: Pick<CertificateFacts, 'names' | 'commonName'>): boolean {
-  const host = name.toLowerCase().replace(/\.$/, '');
-  const san = cert.names.map((n) => (isIP(n) ? `IP Address:${n}` : `DNS:${n}`)).join(', ');
-  const peer = { subject: cert.commonName !== undefined ? { CN: cert.commonName } : {}, ...(san ? { subjectaltname: san } : {}) } as unknown as PeerCertificate;
-  try {
-    return checkServerIdentity(host, peer) === undefined;
-  } catch {
-    return false;
+  const host = unfqdn(name);
+  if (isIP(host)) {
+    const want = canonicalIp(host);
+    return cert.names.some((n) => isIP(n) !== 0 && canonicalIp(n) === want);
   }
+  const dns = cert.names.filter((n) => isIP(n) === 0);
+  const patterns = dns.length > 0 ? dns : cert.commonName ? [cert.commonName] : [];
+  const hostParts = host.toLowerCase().split('.');
+  return patterns.some((p) => labelsMatch(hostParts, p));
 }
 
-/**
- * The facts of one PEM certificate, or undefined when it does not parse. The subject and issuer in
- * RFC 4514 order (node lists the RDNs as encoded: the country first, the CN last).
- */
-export function certificateFacts(pem: string): CertificateFacts | undefined {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pem);
-  } catch {
-    return undefined;
-  }
-  const rdns = (dn: string) => dn.split('\n').filter(Boolean);
-  const commonName = rdns(cert.subject).reverse().find((r) => r.startsWith('CN='))?.slice(3);
-  let selfSigned = false;
-  try {
-    selfSigned = cert.checkIssued(cert) && cert.verify(cert.publicKey);
-  } catch {
-    selfSigned = false;
-  }
-  return {
-    subject: rdns(cert.subject).reverse().join(', '),
-    ...(commonName !== undefined ? { commonName } : {}),
-    names: subjectAltNames(cert.subjectAltName),
-    issuer: rdns(cert.issuer).reverse().join(', '),
-    notBefore: isoDate(cert.validFrom),
-    notAfter: isoDate(cert.validTo),
-    selfSigned,
-  };
+function unfqdn(name: string): string {
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
-/** The DNS names and IP addresses of node's subjectAltName text (`DNS:a.test, IP Address:10.0.0.1`; values with commas come quoted). */
-export function subjectAltNames(text: string | undefined): string[] {
-  if (!text) return [];
-  const names: string[] = [];
-  for (const m of text.matchAll(/(?:^|, )(?:"((?:[^"\\]|\\.)*)"|([^,]*))/g)) {
-    const entry = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? '');
-    if (entry.startsWith('DNS:')) names.push(entry.slice(4));
-    else if (entry.startsWith('IP Address:')) names.push(compactIp(entry.slice('IP Address:'.length)));
-  }
-  return names;
+function labelsMatch(hostParts: readonly string[], pattern: string): boolean {
+  const parts = unfqdn(pattern).toLowerCase().split('.');
+  if (parts.length !== hostParts.length || parts.includes('')) return false;
+  if (parts.some((p) => /[^\u0021-\u007F]/u.test(p))) return false;
+  for (let i = parts.length - 1; i > 0; i--) if (parts[i] !== hostParts[i]) return false;
+  const [label, first] = [parts[0]!, hostParts[0]!];
+  const pieces = label.split('*');
+  if (pieces.length === 1 || label.includes('xn--')) return first === label;
+  if (pieces.length > 2 || parts.length <= 2) return false;
+  const [prefix, suffix] = [pieces[0]!, pieces[1]!];
+  return prefix.length + suffix.length <= first.length && first.startsWith(prefix) && first.endsWith(suffix);
 }
 
-/** `0:0:0:0:0:0:0:1` as `::1`; an IPv4 address as it is. */
-function compactIp(ip: string): string {
+/** One spelling per address: IPv6 compressed and lower-case, IPv4 as it is. */
+function canonicalIp(ip: string): string {
   if (isIP(ip) !== 6) return ip;
   try {
     return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
   } catch {
-    return ip;
+    return ip.toLowerCase();
   }
-}
-
-/** OpenSSL's `Jan  1 00:00:00 2021 GMT` as ISO 8601. */
-function isoDate(text: string): string {
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? text : new Date(ms).toISOString();
-}
-
-/**
- * Whether the chain leads to one of the trusted certificates: each certificate's issuer is found
- * among the chain and the trusted ones by name and signature. Dates, purposes and constraints are
- * not judged (the dates are the analysis's own problems). For the case where OpenSSL's verifier
- * reported only a date to node and said nothing of trust.
- */
-export function chainReachesTrust(chainPems: readonly string[], trusted: readonly X509Certificate[]): boolean {
-  const chain = chainPems.flatMap((p) => {
-    try {
-      return [new X509Certificate(p)];
-    } catch {
-      return [];
-    }
-  });
-  const isTrusted = (c: X509Certificate) => trusted.some((t) => t.fingerprint256 === c.fingerprint256);
-  const signedBy = (c: X509Certificate, issuer: X509Certificate) => {
-    try {
-      return c.checkIssued(issuer) && c.verify(issuer.publicKey);
-    } catch {
-      return false;
-    }
-  };
-  let at = chain[0];
-  for (let depth = 0; at && depth < 10; depth++) {
-    if (isTrusted(at) || trusted.some((t) => signedBy(at!, t))) return true;
-    const current: X509Certificate = at;
-    at = chain.find((c) => c !== current && signedBy(current, c));
-  }
-  return false;
 }
 
 /** Another protocol that answered where one was expected: its lower-case name (CONTRACT's `service.protocol`) and its own words. */
@@ -209,7 +133,7 @@ export interface WrongProtocol {
  * when the bytes are the expected protocol's, or say nothing.
  */
 export function wrongProtocol(bytes: Uint8Array | string, expected: 'tls' | 'plain'): WrongProtocol | undefined {
-  const buf = typeof bytes === 'string' ? Buffer.from(/^[0-9a-f]*$/i.test(bytes) && bytes.length % 2 === 0 ? bytes : '', 'hex') : Buffer.from(bytes);
+  const buf = typeof bytes === 'string' ? Buffer.from(/^(?:[0-9a-f]{2})*$/i.test(bytes) ? bytes : '', 'hex') : Buffer.from(bytes);
   if (buf.length === 0) return undefined;
   const text = buf.subarray(0, 4096).toString('latin1');
   const firstLine = printable(text.split(/\r?\n/, 1)[0] ?? '');
@@ -228,4 +152,61 @@ export function wrongProtocol(bytes: Uint8Array | string, expected: 'tls' | 'pla
 /** At most 200 characters, control characters shown as `.`, for a one-line quote of what a server said. */
 function printable(text: string): string {
   return text.slice(0, 200).replace(/[^\x20-\x7e]/g, '.');
+}
+
+/**
+ * What a TLS look at a port found, as a closed set of outcomes:
+ * - `secure`: a handshake and a certificate a client accepts (tls.problems is empty): REACHABLE;
+ * - `problems`: a client would reject it: every problem in tls.problems (TLS_FAILURE);
+ * - `wrong-protocol`: something else answered, `answered` says what (WRONG_PROTOCOL);
+ * - `closed`: the connection was closed without a byte (CLOSED_AFTER_ACCEPT);
+ * - `silent`: connected, and nothing came back within the time;
+ * - `no-connection`: the TCP connect itself failed (errno);
+ * - `unknown`: the probe could not run (openssl missing there, interrupted).
+ */
+export type TlsFinding = (
+  | { outcome: 'secure' | 'problems'; tls: TlsDiagnosis; protocol?: string; cipher?: string; alpn?: string }
+  | { outcome: 'wrong-protocol'; answered: WrongProtocol; tls: TlsDiagnosis }
+  | { outcome: 'closed' | 'silent' }
+  | { outcome: 'no-connection'; errno: string }
+  | { outcome: 'unknown'; reason: string }
+) & { via: 'node' | 'openssl'; command: string; address: string; port: number; durationMs: number };
+
+/** The judgement of one TLS reading, whichever probe made it. */
+export function judgeTls(reading: TlsReading, opts: { serverName?: string; now: Date }): TlsFinding {
+  const h = reading.handshake;
+  const base = { via: reading.via, command: reading.command, address: h.address, port: h.port, durationMs: h.durationMs };
+  const sni = opts.serverName ? { serverName: opts.serverName } : {};
+  if (reading.unavailable) return { ...base, outcome: 'unknown', reason: reading.unavailable };
+  if (h.errno === 'ABORT_ERR') return { ...base, outcome: 'unknown', reason: 'interrupted' };
+  if (h.stage === 'connect') return { ...base, outcome: 'no-connection', errno: h.errno ?? 'UNKNOWN' };
+  const reason = h.error !== undefined ? (reasonOfCode(h.error) ?? h.error) : undefined;
+  if (h.stage === 'handshake') {
+    // What answered, when it was not TLS: its first bytes, or OpenSSL's word that they were none.
+    const other = h.firstBytes ? wrongProtocol(h.firstBytes, 'tls') : undefined;
+    if (other || (reason && isNotTlsReason(reason) && h.receivedBytes > 0)) {
+      const answered = other ?? { protocol: 'unknown' as const, said: `bytes that are not TLS (${reason})` };
+      return { ...base, outcome: 'wrong-protocol', answered, tls: tlsProblems({ verifyErrors: [], handshakeError: reason ?? 'not TLS' }, { ...sni, now: opts.now }) };
+    }
+    if (h.receivedBytes === 0 && h.timedOut) return { ...base, outcome: 'silent' };
+    if (h.receivedBytes === 0 && h.closed) return { ...base, outcome: 'closed' };
+  }
+  const failure = h.stage === 'done' ? undefined : (reason ?? (h.timedOut ? 'no answer to the handshake in time' : h.closed ? 'the peer closed the connection during the handshake' : 'the handshake failed'));
+  const tls = tlsProblems(
+    {
+      ...(reading.certificate ? { certificate: reading.certificate } : {}),
+      verifyErrors: h.verifyErrors,
+      ...(reading.chainTrusted !== undefined ? { chainTrusted: reading.chainTrusted } : {}),
+      ...(failure !== undefined ? { handshakeError: failure } : {}),
+    },
+    { ...sni, now: opts.now },
+  );
+  return {
+    ...base,
+    outcome: tls.problems.length === 0 ? 'secure' : 'problems',
+    tls,
+    ...(h.protocol ? { protocol: h.protocol } : {}),
+    ...(h.cipher ? { cipher: h.cipher } : {}),
+    ...(h.alpn ? { alpn: h.alpn } : {}),
+  };
 }

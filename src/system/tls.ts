@@ -1,20 +1,19 @@
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { certificateFacts, chainReachesTrust, tlsProblems, wrongProtocol, type TlsDiagnosis, type WrongProtocol } from '../analysis/tls.js';
 import { underlying } from '../host/abortable.js';
 import type { Host } from '../host/host.js';
 import { localHost } from '../host/local.js';
 import { probeTls, type TlsHandshake } from '../host/tls-probe.js';
 import { SYSTEM_CA_BUNDLES } from '../knowledge/tls-trust.js';
-import { isNotTlsReason, reasonOfCode } from '../knowledge/tls-errors.js';
 import { showCommand } from '../text/command.js';
+import { certificateFacts, chainReachesTrust, type CertificateFacts } from './certificate.js';
 import { parseSClient, sClientArgv } from './openssl.js';
 
-export interface InspectTlsOptions {
+export interface ReadTlsOptions {
   /** The literal address to connect to. */
   address: string;
   port: number;
-  /** The name the user asked for: sent as SNI (not for an IP literal) and judged against the certificate. */
+  /** The name the user asked for: sent as SNI (never for an IP literal). */
   serverName?: string;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -27,103 +26,56 @@ export interface InspectTlsOptions {
   extraCa?: string[];
   /** For `openssl s_client` on another host: a CA file there, trusted in place of its default paths (tests). */
   caFile?: string;
-  /** "now" for the dates (tests); the clock of this machine otherwise. */
-  now?: Date;
 }
 
 /**
- * How the probe ran: node's TLS on this machine, or `openssl s_client` on the host (over ssh);
- * `command` is what a person would type there to see the same (the report's step command).
+ * What one TLS look at a port read: the handshake as either probe saw it, the leaf certificate's
+ * facts, and whether the chain reaches a trusted root where only a date was reported.
  */
-export interface TlsVia {
+export interface TlsReading {
+  /** node's TLS on this machine, or `openssl s_client` on the host (over ssh, one round trip). */
   via: 'node' | 'openssl';
+  /** What a person would type there to see the same (the report's step command). */
   command: string;
+  handshake: TlsHandshake;
+  certificate?: CertificateFacts;
+  /** Set when the verifier named only a date: node hears its last complaint alone, which may hide an unknown issuer. */
+  chainTrusted?: boolean;
+  /** The probe could not run there (openssl missing): nothing was learnt. */
+  unavailable?: string;
 }
 
 /**
- * What a TLS look at a port found, as a closed set of outcomes:
- * - `secure`: a handshake and a certificate a client accepts (tls.problems is empty);
- * - `problems`: a client would reject it (TLS_FAILURE): every problem in tls.problems;
- * - `wrong-protocol`: something else answered (WRONG_PROTOCOL): `answered` says what;
- * - `closed`: the connection was closed without a byte (CLOSED_AFTER_ACCEPT);
- * - `silent`: connected, and nothing came back within the time;
- * - `no-connection`: the TCP connect itself failed (errno);
- * - `unknown`: the probe could not run or its output could not be read (openssl missing there, interrupted).
+ * One TLS handshake with ADDRESS:PORT from `host`, verification off so that every problem shows:
+ * this machine's own TLS when the host is this machine, `openssl s_client` through the host's
+ * command runner otherwise (the server's vantage over ssh: one remote command).
  */
-export type TlsFinding = (
-  | { outcome: 'secure' | 'problems'; tls: TlsDiagnosis; protocol?: string; cipher?: string; alpn?: string }
-  | { outcome: 'wrong-protocol'; answered: WrongProtocol; tls: TlsDiagnosis }
-  | { outcome: 'closed' | 'silent' }
-  | { outcome: 'no-connection'; errno: string }
-  | { outcome: 'unknown'; reason: string }
-) & TlsVia & { address: string; port: number; durationMs: number };
-
-/**
- * One TLS look at ADDRESS:PORT from `host`: this machine's own TLS when the host is this machine,
- * `openssl s_client` through the host's command runner otherwise (the server's vantage over ssh:
- * one round trip). Either way the same analysis judges it.
- */
-export async function inspectTls(host: Host, opts: InspectTlsOptions): Promise<TlsFinding> {
-  const now = opts.now ?? new Date();
+export async function readTls(host: Host, opts: ReadTlsOptions): Promise<TlsReading> {
+  const sni = opts.serverName ? { serverName: opts.serverName } : {};
+  const alpn = opts.alpn ? { alpn: opts.alpn } : {};
   if (underlying(host) === localHost) {
     const trust = await trustStore(host, opts.extraCa);
-    const handshake = await probeTls(opts.address, opts.port, {
-      timeoutMs: opts.timeoutMs,
-      ...(opts.serverName ? { serverName: opts.serverName } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.alpn ? { alpn: opts.alpn } : {}),
-      ca: trust.pems,
-    });
-    const shown = sClientArgv(opts.address, opts.port, { ...(opts.serverName ? { serverName: opts.serverName } : {}), ...(opts.alpn ? { alpn: opts.alpn } : {}) }).filter((w) => w !== '-msg');
-    return findingOf(handshake, { via: 'node', command: `${showCommand(shown)} </dev/null` }, opts.serverName, now, trust);
+    const handshake = await probeTls(opts.address, opts.port, { timeoutMs: opts.timeoutMs, ...sni, ...alpn, ...(opts.signal ? { signal: opts.signal } : {}), ca: trust.pems });
+    const shown = sClientArgv(opts.address, opts.port, { ...sni, ...alpn }).filter((w) => w !== '-msg');
+    return tlsReadingOf(handshake, 'node', `${showCommand(shown)} </dev/null`, trust);
   }
-  const argv = sClientArgv(opts.address, opts.port, { ...(opts.serverName ? { serverName: opts.serverName } : {}), ...(opts.alpn ? { alpn: opts.alpn } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}) });
-  const via: TlsVia = { via: 'openssl', command: `${showCommand(argv)} </dev/null` };
+  const argv = sClientArgv(opts.address, opts.port, { ...sni, ...alpn, ...(opts.caFile ? { caFile: opts.caFile } : {}) });
+  const command = `${showCommand(argv)} </dev/null`;
   const r = await host.run(argv, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
-  const base = { address: opts.address, port: opts.port, durationMs: r.durationMs, ...via };
-  if (r.missing) return { ...base, outcome: 'unknown', reason: 'openssl is not installed there (Debian: apt-get install openssl)' };
-  if (opts.signal?.aborted) return { ...base, outcome: 'unknown', reason: 'interrupted' };
-  return findingOf(parseSClient(r, opts.address, opts.port), via, opts.serverName, now);
+  const handshake = parseSClient(r, opts.address, opts.port);
+  if (r.missing) return { via: 'openssl', command, handshake, unavailable: 'openssl is not installed there (Debian: apt-get install openssl)' };
+  // Interrupted: the command was killed, and what it printed so far says nothing.
+  if (opts.signal?.aborted) return { via: 'openssl', command, handshake: { ...handshake, errno: 'ABORT_ERR' } };
+  return tlsReadingOf(handshake, 'openssl', command);
 }
 
-/** The judgement of one handshake, whichever probe saw it. */
-export function findingOf(h: TlsHandshake, via: TlsVia, serverName: string | undefined, now: Date, trust?: TrustStore): TlsFinding {
-  const base = { address: h.address, port: h.port, durationMs: h.durationMs, ...via };
-  if (h.stage === 'connect') return h.errno === 'ABORT_ERR' ? { ...base, outcome: 'unknown', reason: 'interrupted' } : { ...base, outcome: 'no-connection', errno: h.errno ?? 'UNKNOWN' };
-  if (h.errno === 'ABORT_ERR') return { ...base, outcome: 'unknown', reason: 'interrupted' };
-  const reason = h.error !== undefined ? (reasonOfCode(h.error) ?? h.error) : undefined;
-  if (h.stage === 'handshake') {
-    // What answered, when it was not TLS: its first bytes, or OpenSSL's word that they were none.
-    const other = h.firstBytes ? wrongProtocol(h.firstBytes, 'tls') : undefined;
-    if (other || (reason && isNotTlsReason(reason) && h.receivedBytes > 0)) {
-      const answered = other ?? { protocol: 'unknown' as const, said: `bytes that are not TLS (${reason})` };
-      return { ...base, outcome: 'wrong-protocol', answered, tls: tlsProblems({ verifyErrors: [], handshakeError: reason ?? 'not TLS' }, { ...(serverName ? { serverName } : {}), now }) };
-    }
-    if (h.receivedBytes === 0 && h.timedOut) return { ...base, outcome: 'silent' };
-    if (h.receivedBytes === 0 && h.closed) return { ...base, outcome: 'closed' };
-  }
-  const leafPem = h.chain[0];
-  const certificate = leafPem !== undefined ? certificateFacts(leafPem) : undefined;
-  // node hears only the verifier's last error: a date complaint may hide an unknown issuer.
-  const onlyDates = h.verifyErrors.length > 0 && h.verifyErrors.every((e) => e === 'CERT_HAS_EXPIRED' || e === 'CERT_NOT_YET_VALID');
-  const chainTrusted = trust && onlyDates ? chainReachesTrust(h.chain, trust.certificates()) : undefined;
-  const tls = tlsProblems(
-    {
-      ...(certificate ? { certificate } : {}),
-      verifyErrors: h.verifyErrors,
-      ...(chainTrusted !== undefined ? { chainTrusted } : {}),
-      ...(h.stage !== 'done' ? { handshakeError: reason ?? (h.timedOut ? 'no answer to the handshake in time' : h.closed ? 'the peer closed the connection during the handshake' : 'the handshake failed') } : {}),
-    },
-    { ...(serverName ? { serverName } : {}), now },
-  );
-  return {
-    ...base,
-    outcome: tls.problems.length === 0 ? 'secure' : 'problems',
-    tls,
-    ...(h.protocol ? { protocol: h.protocol } : {}),
-    ...(h.cipher ? { cipher: h.cipher } : {}),
-    ...(h.alpn ? { alpn: h.alpn } : {}),
-  };
+/** The reading of one handshake: the leaf's facts, and the chain walked to the trust store when a date may hide the trust verdict. */
+export function tlsReadingOf(handshake: TlsHandshake, via: TlsReading['via'], command: string, trust?: TrustStore): TlsReading {
+  const leaf = handshake.chain[0];
+  const certificate = leaf !== undefined ? certificateFacts(leaf) : undefined;
+  const onlyDates = handshake.verifyErrors.length > 0 && handshake.verifyErrors.every((e) => e === 'CERT_HAS_EXPIRED' || e === 'CERT_NOT_YET_VALID');
+  const chainTrusted = trust && onlyDates ? chainReachesTrust(handshake.chain, trust.certificates()) : undefined;
+  return { via, command, handshake, ...(certificate ? { certificate } : {}), ...(chainTrusted !== undefined ? { chainTrusted } : {}) };
 }
 
 /** The certificates this machine trusts: the system's bundle (what curl and openssl use), node's own roots where there is none. */

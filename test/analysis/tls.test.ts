@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { certificateFacts, nameMatches, subjectAltNames, tlsProblems, wrongProtocol, type CertificateFacts } from '../../src/analysis/tls.js';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { nameMatches, tlsProblems, wrongProtocol } from '../../src/analysis/tls.js';
+import { certificateFacts, subjectAltNames, type CertificateFacts } from '../../src/system/certificate.js';
 import { alertOf, isNotTlsReason, reasonOfCode, verifyErrorName, verifyErrorProblem } from '../../src/knowledge/tls-errors.js';
 
 /**
@@ -86,6 +88,30 @@ describe('nameMatches: RFC 6125 as node checks it', () => {
   it('the CN only when there is no DNS name', () => {
     expect(nameMatches('site.test', { names: [], commonName: 'site.test' })).toBe(true);
     expect(nameMatches('site.test', { names: ['other.test'], commonName: 'site.test' })).toBe(false);
+  });
+});
+
+describe('nameMatches agrees with node tls.checkServerIdentity', () => {
+  it('on thousands of random names, patterns, IP addresses and CNs', () => {
+    let seed = 6125;
+    const next = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+    const labels = ['a', 'b', 'www', 'W', '*', 'w*', '*w', 'w*w', '**', 'xn--a', 'xn--*', 'test', ''];
+    const ips = ['10.0.0.5', '10.0.0.6', '::1', '0:0:0:0:0:0:0:1', '2001:db8::5', '2001:DB8:0:0:0:0:0:5'];
+    const name = (wild: boolean) => Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(wild ? labels : labels.filter((l) => !l.includes('*')))).join('.') + (next() < 0.1 ? '.' : '');
+    let agreed = 0;
+    for (let i = 0; i < 5000; i++) {
+      const host = next() < 0.2 ? pick(ips) : name(false);
+      const names = Array.from({ length: Math.floor(next() * 3) }, () => (next() < 0.3 ? pick(ips) : name(true)));
+      const commonName = next() < 0.7 ? name(true) : undefined;
+      const san = names.map((n) => (n.includes(':') || /^\d/.test(n) ? `IP Address:${n}` : `DNS:${n}`)).join(', ');
+      const peer = { subject: commonName !== undefined ? { CN: commonName } : {}, ...(san ? { subjectaltname: san } : {}) } as unknown as PeerCertificate;
+      const node = checkServerIdentity(host, peer) === undefined;
+      expect(nameMatches(host, { names, ...(commonName !== undefined ? { commonName } : {}) }), `${host} against ${san || '(no SAN)'} CN=${commonName}`).toBe(node);
+      if (node) agreed++;
+    }
+    // Both answers occur, so the comparison means something.
+    expect(agreed).toBeGreaterThan(50);
   });
 });
 

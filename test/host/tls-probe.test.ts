@@ -10,7 +10,9 @@ import { abortable } from '../../src/host/abortable.js';
 import { localHost } from '../../src/host/local.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
 import { MAX_HANDSHAKE_BYTES, probeTls } from '../../src/host/tls-probe.js';
-import { findingOf, inspectTls } from '../../src/system/tls.js';
+import { judgeTls } from '../../src/analysis/tls.js';
+import { inspectTls } from '../../src/inspect-tls.js';
+import { tlsReadingOf } from '../../src/system/tls.js';
 import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 
 /**
@@ -155,7 +157,7 @@ describe('probeTls against a server that sends anything at all', () => {
         expect(['handshake', 'done']).toContain(h.stage);
         expect(h.receivedBytes).toBeLessThanOrEqual(MAX_HANDSHAKE_BYTES + 64 * 1024);
         expect(h.firstBytes === undefined || h.firstBytes.length <= 2 * 512).toBe(true);
-        expect(() => findingOf(h, { via: 'node', command: '' }, 'probe.test', new Date())).not.toThrow();
+        expect(() => judgeTls(tlsReadingOf(h, 'node', ''), { serverName: 'probe.test', now: new Date() })).not.toThrow();
       }
     } finally {
       await new Promise((r) => server.close(r));

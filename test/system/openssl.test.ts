@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSClient, sClientArgv, type SClientRun } from '../../src/system/openssl.js';
-import { findingOf, inspectTls, type TlsFinding } from '../../src/system/tls.js';
+import { judgeTls, type TlsFinding } from '../../src/analysis/tls.js';
+import type { TlsHandshake } from '../../src/host/tls-probe.js';
+import { inspectTls } from '../../src/inspect-tls.js';
+import { tlsReadingOf } from '../../src/system/tls.js';
 import { replayHost } from '../helpers/replay-host.js';
 
 /**
@@ -36,7 +39,12 @@ function target(name: string): { address: string; port: number } {
 /** The finding for a captured case, judged at the time it was captured. */
 function judged(name: string): TlsFinding {
   const { address, port } = target(name);
-  return findingOf(parseSClient(run(name), address, port), { via: 'openssl', command: 'openssl s_client …' }, CASES[name]!.serverName ?? undefined, new Date(CASES[name]!.capturedAt));
+  const serverName = CASES[name]!.serverName;
+  return judge(parseSClient(run(name), address, port), serverName ?? undefined, new Date(CASES[name]!.capturedAt));
+}
+
+function judge(h: TlsHandshake, serverName: string | undefined, now: Date): TlsFinding {
+  return judgeTls(tlsReadingOf(h, 'openssl', 'openssl s_client …'), { ...(serverName ? { serverName } : {}), now });
 }
 
 describe('parseSClient on real s_client output', () => {
@@ -139,7 +147,7 @@ describe('parseSClient never throws or hangs on what a server or a broken openss
       for (let cut = 0; cut < r.stdout.length; cut += 97) {
         const h = parseSClient({ ...r, stdout: r.stdout.slice(0, cut) }, '10.0.0.1', 443);
         expect(['connect', 'handshake', 'done']).toContain(h.stage);
-        expect(() => findingOf(h, { via: 'openssl', command: '' }, 'site.test', new Date())).not.toThrow();
+        expect(() => judge(h, 'site.test', new Date())).not.toThrow();
       }
       for (let cut = 0; cut < r.stderr.length; cut += 31) parseSClient({ ...r, stderr: r.stderr.slice(0, cut) }, '10.0.0.1', 443);
     }
@@ -158,7 +166,7 @@ describe('parseSClient never throws or hangs on what a server or a broken openss
       const junk = Array.from({ length: Math.floor(next() * 400) }, () => String.fromCharCode(Math.floor(next() * 256))).join('');
       const stdout = next() < 0.5 ? pick.join('\n') : junk + pick.join('\n');
       const h = parseSClient({ stdout, stderr: junk, exitCode: next() < 0.5 ? 0 : 1, timedOut: next() < 0.2, durationMs: 1 }, '::1', 443);
-      expect(() => findingOf(h, { via: 'openssl', command: '' }, next() < 0.5 ? 'site.test' : '10.0.0.1', new Date())).not.toThrow();
+      expect(() => judge(h, next() < 0.5 ? 'site.test' : '10.0.0.1', new Date())).not.toThrow();
     }
     // A PEM block of junk, an enormous hex run: still linear.
     parseSClient({ stdout: `CONNECTED(3)\n<<< Not TLS data\n${'    41 42\n'.repeat(50_000)}-----BEGIN CERTIFICATE-----\n${'A'.repeat(200_000)}`, stderr: '', exitCode: 1, timedOut: false, durationMs: 1 }, '10.0.0.1', 1);
