@@ -32,45 +32,70 @@ async function until(cond: () => boolean): Promise<void> {
 
 const handles = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap' || r === 'TLSWrap').length;
 
+interface LoopbackServers {
+  /** The CA (PEM) that signed the TLS server's certificate (DNS:probe.test, IP:127.0.0.1), and its file. */
+  ca: string;
+  caFile: string;
+  /** A TLS server (node's own, sending its CA along) and a TCP server that never says a word. */
+  tlsPort: number;
+  silentPort: number;
+  /** What the TLS server saw of each client: SNI and ALPN. */
+  seen: { servername: string | false; alpn: string | false }[];
+  close(): Promise<void>;
+}
+
+/** Certificates made with openssl in a temp dir, and the two servers on 127.0.0.1. */
+async function loopbackServers(): Promise<LoopbackServers> {
+  const dir = mkdtempSync(join(tmpdir(), 'wpt-tls-probe-'));
+  const o = (args: string[]) => execa('openssl', args, { cwd: dir });
+  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=probe test CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']);
+  await o(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=probe.test']);
+  writeFileSync(join(dir, 'ext'), 'subjectAltName=DNS:probe.test,IP:127.0.0.1\n');
+  await o(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'leaf.crt', '-extfile', 'ext']);
+  const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+  const seen: LoopbackServers['seen'] = [];
+  const held: Socket[] = [];
+  const tlsServer = createTlsServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.crt'), 'utf8') + ca, ALPNProtocols: ['h2', 'http/1.1'] }, (s: TLSSocket) => {
+    seen.push({ servername: (s as TLSSocket & { servername: string | false }).servername, alpn: s.alpnProtocol });
+    s.on('error', () => {});
+    s.end();
+  });
+  tlsServer.on('tlsClientError', () => {});
+  const silent: Server = createTcpServer((s) => {
+    held.push(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  return {
+    ca,
+    caFile: join(dir, 'ca.crt'),
+    tlsPort: (tlsServer.address() as { port: number }).port,
+    silentPort: (silent.address() as { port: number }).port,
+    seen,
+    async close() {
+      for (const s of held) s.destroy();
+      await new Promise((r) => tlsServer.close(r));
+      await new Promise((r) => silent.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe.skipIf(!haveOpenssl)('probeTls on loopback', () => {
-  let dir = '';
+  let servers: LoopbackServers;
   let ca = '';
-  let tlsServer: Server;
-  let silent: Server;
   let tlsPort = 0;
   let silentPort = 0;
-  const seen: { servername: string | false; alpn: string | false }[] = [];
-  const held: Socket[] = [];
+  let seen: LoopbackServers['seen'] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wpt-tls-probe-'));
-    const o = (args: string[]) => execa('openssl', args, { cwd: dir });
-    await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=probe test CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']);
-    await o(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=probe.test']);
-    writeFileSync(join(dir, 'ext'), 'subjectAltName=DNS:probe.test,IP:127.0.0.1\n');
-    await o(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'leaf.crt', '-extfile', 'ext']);
-    ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
-    tlsServer = createTlsServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.crt'), 'utf8') + ca, ALPNProtocols: ['h2', 'http/1.1'] }, (s: TLSSocket) => {
-      seen.push({ servername: (s as TLSSocket & { servername: string | false }).servername, alpn: s.alpnProtocol });
-      s.on('error', () => {});
-      s.end();
-    });
-    tlsServer.on('tlsClientError', () => {});
-    silent = createTcpServer((s) => {
-      held.push(s);
-      s.on('error', () => {});
-    });
-    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    tlsPort = (tlsServer.address() as { port: number }).port;
-    silentPort = (silent.address() as { port: number }).port;
+    servers = await loopbackServers();
+    ({ ca, tlsPort, silentPort, seen } = servers);
   });
 
   afterAll(async () => {
-    for (const s of held) s.destroy();
-    await new Promise((r) => tlsServer?.close(r));
-    await new Promise((r) => silent?.close(r));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   it('a handshake: the chain leaf first, SNI for a name, none for an IP literal, ALPN when offered', async () => {
@@ -171,13 +196,15 @@ if (unavailable) console.warn(`skipping the TLS probe against sshd and over ssh:
 describe.skipIf(unavailable !== null)('a real sshd: its greeting instead of TLS; inspectTls through the real ssh host', () => {
   let sshd: LoopbackSshd;
   let session: SshSession;
+  let servers: LoopbackServers;
   beforeAll(async () => {
-    sshd = await startLoopbackSshd();
+    [sshd, servers] = await Promise.all([startLoopbackSshd(), loopbackServers()]);
     session = loopbackSession(sshd);
   }, 30_000);
   afterAll(async () => {
     await session?.close();
     await sshd?.stop();
+    await servers?.close();
   });
 
   it('by node: wrong-protocol ssh, with the greeting sshd sent', async () => {
@@ -193,5 +220,18 @@ describe.skipIf(unavailable !== null)('a real sshd: its greeting instead of TLS;
     expect(await sshd.sessionCount()).toBe(before + 1);
     // s_client stops at the 5-byte header: "SSH-2" is what it read.
     expect(f).toMatchObject({ via: 'openssl', outcome: 'wrong-protocol', answered: { protocol: 'ssh', said: 'SSH-2' } });
+  });
+
+  it('over ssh: a healthy server with the CA given there is secure; a silent port is silent, bounded by the remote timeout', async () => {
+    const host = sshHost(session);
+    expect(await inspectTls(host, { address: '127.0.0.1', port: servers.tlsPort, serverName: 'probe.test', timeoutMs: 3_000, caFile: servers.caFile })).toMatchObject({
+      via: 'openssl',
+      outcome: 'secure',
+      tls: { problems: [], subject: 'CN=probe.test', names: ['probe.test', '127.0.0.1'] },
+      protocol: 'TLSv1.3',
+    });
+    const started = performance.now();
+    expect(await inspectTls(host, { address: '127.0.0.1', port: servers.silentPort, serverName: 'probe.test', timeoutMs: 1_000 })).toMatchObject({ outcome: 'silent' });
+    expect(performance.now() - started).toBeLessThan(1_000 + 2_000);
   });
 });
