@@ -56,7 +56,7 @@ async function loopbackServers(): Promise<LoopbackServers> {
   const seen: LoopbackServers['seen'] = [];
   const held: Socket[] = [];
   const tlsServer = createTlsServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.crt'), 'utf8') + ca, ALPNProtocols: ['h2', 'http/1.1'] }, (s: TLSSocket) => {
-    seen.push({ servername: (s as TLSSocket & { servername: string | false }).servername, alpn: s.alpnProtocol });
+    seen.push({ servername: (s as TLSSocket & { servername: string | false }).servername, alpn: s.alpnProtocol ?? false });
     s.on('error', () => {});
     s.end();
   });
