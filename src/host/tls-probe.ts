@@ -1,6 +1,6 @@
 import { Socket, isIP } from 'node:net';
 import { Duplex } from 'node:stream';
-import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 
 /**
  * What one TLS handshake attempt saw, from either probe (node's TLS here, `openssl s_client` on a
@@ -40,8 +40,8 @@ export interface TlsProbeOptions {
   signal?: AbortSignal;
   /** ALPN protocols to offer (h2, http/1.1); none by default. */
   alpn?: readonly string[];
-  /** The certificates (PEM) to verify against; node's bundled roots when not given. */
-  ca?: readonly string[];
+  /** The trust to verify against (a context over the system's CA bundle); node's bundled roots when not given. */
+  secureContext?: SecureContext;
 }
 
 /** How much of the peer's first bytes is kept to name what answered instead of TLS. */
@@ -126,16 +126,21 @@ export function probeTls(address: string, port: number, opts: TlsProbeOptions): 
     raw.once('connect', () => {
       connected = true;
       const sni = opts.serverName && isIP(opts.serverName) === 0 ? opts.serverName : undefined;
-      tls = tlsConnect({
-        socket: tee,
-        rejectUnauthorized: false,
-        ...(sni ? { servername: sni } : {}),
-        ...(opts.alpn?.length ? { ALPNProtocols: [...opts.alpn] } : {}),
-        ...(opts.ca ? { secureContext: contextFor(opts.ca) } : {}),
-        // The name is judged by the analysis (every problem, not the first): node's check would
-        // take the place of the verifier's own error in authorizationError.
-        checkServerIdentity: () => undefined,
-      });
+      try {
+        tls = tlsConnect({
+          socket: tee,
+          rejectUnauthorized: false,
+          ...(sni ? { servername: sni } : {}),
+          ...(opts.alpn?.length ? { ALPNProtocols: [...opts.alpn] } : {}),
+          ...(opts.secureContext ? { secureContext: opts.secureContext } : {}),
+          // The name is judged by the analysis (every problem, not the first): node's check would
+          // take the place of the verifier's own error in authorizationError.
+          checkServerIdentity: () => undefined,
+        });
+      } catch (err) {
+        // Options node refuses (an ALPN name too long): no handshake was tried.
+        return finish({ stage: 'handshake', error: (err as Error).message });
+      }
       tls.once('secureConnect', () => {
         const socket = tls!;
         const verify = socket.authorizationError;
@@ -202,15 +207,4 @@ interface LinkedCertificate {
 function toPem(der: Buffer): string {
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
-}
-
-// A context over a whole CA bundle costs about 25 ms to build: once per bundle, not per probe.
-const contexts = new WeakMap<readonly string[], SecureContext>();
-function contextFor(ca: readonly string[]): SecureContext {
-  let context = contexts.get(ca);
-  if (!context) {
-    context = createSecureContext({ ca: [...ca] });
-    contexts.set(ca, context);
-  }
-  return context;
 }

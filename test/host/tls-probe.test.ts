@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortable } from '../../src/host/abortable.js';
 import { localHost } from '../../src/host/local.js';
@@ -99,7 +99,7 @@ describe.skipIf(!haveOpenssl)('probeTls on loopback', () => {
   });
 
   it('a handshake: the chain leaf first, SNI for a name, none for an IP literal, ALPN when offered', async () => {
-    const h = await probeTls('127.0.0.1', tlsPort, { serverName: 'probe.test', timeoutMs: 3_000, alpn: ['h2'], ca: [ca] });
+    const h = await probeTls('127.0.0.1', tlsPort, { serverName: 'probe.test', timeoutMs: 3_000, alpn: ['h2'], secureContext: createSecureContext({ ca }) });
     expect(h).toMatchObject({ stage: 'done', verifyErrors: [], protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'h2' });
     expect(h.chain).toHaveLength(2);
     expect(h.chain[1]!.replace(/\s/g, '')).toBe(ca.replace(/\s/g, ''));
