@@ -61,7 +61,7 @@ export function parseSClient(run: SClientRun, address: string, port: number): Tl
   const err = run.stderr;
   const all = `${out}\n${err}`;
   const connected = /^CONNECTED\(/m.test(out);
-  const base = { address, port, chain: [] as string[], verifyErrors: [] as string[], receivedBytes: Number(/SSL handshake has read (\d+) bytes/.exec(out)?.[1] ?? 0), durationMs: run.durationMs };
+  const base = { address, port, chain: [] as string[], verifyErrors: [] as string[], receivedBytes: receivedBytes(out), durationMs: run.durationMs };
   if (!connected) {
     const num = /connect:errno=(\d+)/.exec(all)?.[1];
     const word = /BIO_connect:([^:\n]+):/i.exec(all)?.[1]?.toLowerCase();
@@ -105,6 +105,19 @@ export function parseSClient(run: SClientRun, address: string, port: number): Tl
     ...(run.timedOut ? { timedOut: true } : {}),
     ...(firstBytes ? { firstBytes } : {}),
   };
+}
+
+/**
+ * How much the server sent: s_client's summary says, unless it was killed before printing one (a
+ * server that stalls mid-handshake); then the -msg lines of what it received (`<<< … [length 0005]`,
+ * hexadecimal) add up to it.
+ */
+function receivedBytes(out: string): number {
+  const summary = /SSL handshake has read (\d+) bytes/.exec(out)?.[1];
+  if (summary !== undefined) return Number(summary);
+  let total = 0;
+  for (const m of out.matchAll(/^<<< [^\n]*\[length ([0-9a-fA-F]{1,8})\]/gm)) total += parseInt(m[1]!, 16);
+  return total;
 }
 
 /**

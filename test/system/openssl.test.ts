@@ -111,6 +111,17 @@ describe('parseSClient on real s_client output', () => {
   });
 });
 
+describe('parseSClient on output cut where a stalled server leaves it', () => {
+  it('killed at the timeout after the ServerHello: no summary line, yet bytes came: a handshake that stalled, not a silent port', () => {
+    const r = run('healthy-trusted');
+    const stalled = r.stdout.slice(0, r.stdout.indexOf('\n', r.stdout.indexOf('ServerHello')) + 1);
+    const h = parseSClient({ ...r, stdout: stalled, stderr: '', exitCode: null, timedOut: true }, '10.0.0.1', 443);
+    expect(h).toMatchObject({ stage: 'handshake', timedOut: true });
+    expect(h.receivedBytes).toBeGreaterThan(5);
+    expect(judge(h, 'site.test', new Date())).toMatchObject({ outcome: 'problems', tls: { problems: ['handshake'], error: 'no answer to the handshake in time' } });
+  });
+});
+
 describe('sClientArgv', () => {
   it('SNI for a name, -noservername for an IP literal or none, brackets for IPv6', () => {
     expect(sClientArgv('10.0.0.5', 443, { serverName: 'a.test' })).toEqual(['openssl', 's_client', '-connect', '10.0.0.5:443', '-servername', 'a.test', '-showcerts', '-msg']);
