@@ -128,6 +128,19 @@ describe.skipIf(!haveOpenssl)('probeTls on loopback', () => {
     expect(handles()).toBeLessThanOrEqual(before);
   });
 
+  it('a server that starts a record and stalls: a handshake that got no answer in time, not a silent port', async () => {
+    const stall = createTcpServer((c) => {
+      c.on('error', () => {});
+      c.resume();
+      c.write(Buffer.from([0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00]));
+    });
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+    const h = await probeTls('127.0.0.1', (stall.address() as { port: number }).port, { timeoutMs: 400 });
+    expect(h).toMatchObject({ stage: 'handshake', timedOut: true, receivedBytes: 7, firstBytes: '16030300400200' });
+    expect(judgeTls(tlsReadingOf(h, 'node', ''), { now: new Date() })).toMatchObject({ outcome: 'problems', tls: { problems: ['handshake'], error: 'no answer to the handshake in time' } });
+    await new Promise((r) => stall.close(r));
+  });
+
   it('Ctrl-C: the probe ends at once, through the signal of an abortable host too', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
