@@ -56,10 +56,13 @@ export function verifyErrorName(num: number): string {
 }
 
 /**
- * TLS-layer reasons that mean the peer's bytes are no TLS record at all: OpenSSL read a record
- * header that is not one (`HTTP/` read as a header is version 0x5454, "wrong version number").
+ * TLS-layer reasons a client gets when the peer's bytes are no TLS record at all: OpenSSL read a
+ * record header that is not one (`HTTP/` read as a header is version 0x5454: "wrong version
+ * number"; a first byte of 0x16 with a length over 2^14+2048: "packet length too long"; OpenSSL
+ * 1.x's SSLv23 method: "unknown protocol"). Not the generic "record layer failure", which real TLS
+ * peers cause too.
  */
-export const NOT_TLS_REASONS: readonly string[] = ['wrong version number', 'packet length too long', 'unknown protocol', 'record layer failure', 'http request', 'https proxy request'];
+export const NOT_TLS_REASONS: readonly string[] = ['wrong version number', 'packet length too long', 'unknown protocol'];
 
 /**
  * The alert in a TLS-layer reason: OpenSSL words a received alert as `sslv3 alert NAME`,
