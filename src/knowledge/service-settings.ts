@@ -55,6 +55,7 @@ export const TCP_WRAPPERS = {
 export const SSHD = {
   package: 'openssh-server',
   config: '/etc/ssh/sshd_config',
+  binary: '/usr/sbin/sshd',
   /** Relative Include paths are taken from here (sshd(8): ~/.ssh for users, /etc/ssh for the server). */
   includeBase: '/etc/ssh',
   /** sshd's compiled-in MaxStartups (start:rate:full). */
