@@ -25,6 +25,15 @@ function skipReason(): string | undefined {
   if (![SERVER, INSTALL, CLIENT].every(existsSync)) return 'mariadb-server is not installed: apt-get install -y mariadb-server';
   return netnsSkipReason();
 }
+/** Ends a process this test started, by its pid; one that already ended is fine. */
+function stop(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 const skip = skipReason();
 
 describe.skipIf(skip !== undefined)('MariaDB account hosts on the real mariadbd', () => {
@@ -50,7 +59,7 @@ describe.skipIf(skip !== undefined)('MariaDB account hosts on the real mariadbd'
     for (let i = 0; i < 100 && !existsSync(socket()); i++) await new Promise((r) => setTimeout(r, 100));
   }, 90_000);
   afterAll(() => {
-    if (server?.pid) process.kill(server.pid, 'SIGKILL');
+    stop(server?.pid, 'SIGKILL');
     ns?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -23,6 +23,15 @@ function skipReason(): string | undefined {
   if (!existsSync(SERVER) || !existsSync(CLIENT) || !existsSync(PACKAGED)) return 'redis-server is not installed: apt-get install -y redis-server';
   return netnsSkipReason();
 }
+/** Ends a process this test started, by its pid; one that already ended is fine. */
+function stop(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 const skip = skipReason();
 
 describe.skipIf(skip !== undefined)('Redis protected mode on the real redis-server', () => {
@@ -36,7 +45,7 @@ describe.skipIf(skip !== undefined)('Redis protected mode on the real redis-serv
     dir = mkdtempSync(join(tmpdir(), 'wpt-redis-'));
   });
   afterAll(() => {
-    for (const c of children) if (c.pid) process.kill(c.pid, 'SIGKILL');
+    for (const c of children) stop(c.pid, 'SIGKILL');
     ns?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
