@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decidePgHba, type PgClient } from '../../src/analysis/pg-hba.js';
+import { refusalLogLines } from '../../src/analysis/refusal-log.js';
 import { localHost } from '../../src/host/local.js';
 import { readPgHba } from '../../src/system/pg-hba.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
@@ -88,7 +89,9 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     writeFileSync(`${CONF_DIR}/pg_ident.conf`, '');
     writeFileSync(HBA, packaged);
     spawnSync('chown', ['-R', 'postgres:postgres', etc]);
-    server = spawn(ns.exec[0]!, [...ns.exec.slice(1), 'runuser', '-u', 'postgres', '--', `${BIN}/postgres`, '-c', `config_file=${CONF_DIR}/postgresql.conf`], { stdio: 'ignore' });
+    const log = openSync(join(dir, 'server.log'), 'a');
+    server = spawn(ns.exec[0]!, [...ns.exec.slice(1), 'runuser', '-u', 'postgres', '--', `${BIN}/postgres`, '-c', `config_file=${CONF_DIR}/postgresql.conf`], { stdio: ['ignore', log, log] });
+    closeSync(log);
     for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (spawnSync(`${BIN}/pg_isready`, ['-h', dir, '-p', String(PORT)]).status === 0) break;
@@ -99,8 +102,11 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     stop(server?.pid, 'SIGKILL');
     ns?.remove();
     spawnSync('umount', ['/etc/postgresql']);
+    // WPT_KEEP_LOG=PATH keeps the server's log (how test/fixtures/postgresql/refusals.log was captured).
+    if (dir && process.env.WPT_KEEP_LOG) copyFileSync(join(dir, 'server.log'), process.env.WPT_KEEP_LOG);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+  const serverLog = () => readFileSync(join(dir, 'server.log'), 'utf8').split('\n');
 
   it("the packaged pg_hba.conf: the server says no pg_hba.conf entry, whyport finds the cluster by its port and says refused; its line and a reload let the client on to authentication", async () => {
     expect(connect()).toContain(`no pg_hba.conf entry for host "${ADDRESS}", user "app", database "app", no encryption`);
@@ -110,6 +116,8 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     const verdict = decidePgHba(reading.parse!.records, client, { file: HBA, ...(reading.cluster ? { cluster: reading.cluster } : {}) });
     expect(verdict.outcome).toBe('refuses');
     expect(verdict.fix?.commands[0]).toEqual(['pg_ctlcluster', '15', 'wpt', 'reload']);
+    expect(refusalLogLines('pg-hba-none', serverLog(), ADDRESS)).toEqual([expect.stringContaining(`FATAL:  no pg_hba.conf entry for host "${ADDRESS}", user "app", database "app", no encryption`)]);
+    expect(refusalLogLines('pg-hba-none', serverLog(), '10.213.9.3')).toEqual([]);
 
     const edit = verdict.fix!.edit!;
     const lines = readFileSync(HBA, 'utf8').split('\n');
@@ -136,5 +144,6 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     const verdict = decidePgHba(reading.parse!.records, client, { file: HBA });
     expect(verdict.setting).toEqual({ file: HBA, line: 97, text: 'host    all             all             10.213.9.0/24           reject' });
     expect(verdict.fix?.edit).toMatchObject({ at: 'before', line: 97 });
+    expect(refusalLogLines('pg-hba-reject', serverLog(), ADDRESS)).toHaveLength(1);
   }, 30_000);
 });

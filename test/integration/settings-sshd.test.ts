@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusalLogLines } from '../../src/analysis/refusal-log.js';
 import { decideMaxStartups } from '../../src/analysis/sshd-maxstartups.js';
 import { decideTcpWrappers } from '../../src/analysis/tcp-wrappers.js';
 import { localHost } from '../../src/host/local.js';
@@ -82,7 +83,9 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
 
   const conf = () => join(dir, 'sshd_config');
   const startSshd = async () => {
-    sshd = spawn(ns.exec[0]!, [...ns.exec.slice(1), SSHD, '-D', '-e', '-f', conf()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const log = openSync(join(dir, 'sshd.log'), 'a');
+    sshd = spawn(ns.exec[0]!, [...ns.exec.slice(1), SSHD, '-D', '-e', '-f', conf()], { stdio: ['ignore', log, log] });
+    closeSync(log);
     for (let i = 0; i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
       const r = spawnSync(ns.exec[0]!, [...ns.exec.slice(1), 'ss', '-Htln', `sport = :${PORT}`], { encoding: 'utf8' });
@@ -121,6 +124,8 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
     stopSshd();
     ns?.remove();
     for (const f of ['hosts.allow', 'hosts.deny']) spawnSync('umount', [`/etc/${f}`]);
+    // WPT_KEEP_LOG=PATH keeps sshd's log (how test/fixtures/sshd/maxstartups.log was captured).
+    if (dir && process.env.WPT_KEEP_LOG) copyFileSync(join(dir, 'sshd.log'), process.env.WPT_KEEP_LOG);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -142,6 +147,8 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
     holders.push(holder);
     await new Promise((r) => setTimeout(r, 500));
     expect(connect()).toMatch(/^b'Exceeded MaxStartups\\r\\n'/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(refusalLogLines('sshd-maxstartups', readFileSync(join(dir, 'sshd.log'), 'utf8').split('\n'), ADDRESS)).toEqual([expect.stringMatching(/^drop connection #\d+ from \[10\.213\.9\.2\]:\d+ on \[10\.213\.9\.2\]:2222 past MaxStartups/)]);
     stop(holder.pid, 'SIGKILL');
     stopSshd();
     rmSync(join(dir, 'sshd_config.d', '50-limits.conf'));
