@@ -18,5 +18,6 @@ function patternTest(pattern: string, client: string): RegExp {
 export function refusalLogLines(refusal: RefusalLog['refusal'], lines: readonly string[], clientAddress: string, max = 3): string[] {
   const client = normalizeAddress(clientAddress);
   const tests = REFUSAL_LOGS.filter((r) => r.refusal === refusal).map((r) => patternTest(r.pattern, client));
-  return lines.filter((l) => tests.some((t) => t.test(l))).slice(-max);
+  // sshd -e ends its lines with \r\n.
+  return lines.map((l) => l.replace(/\r$/, '')).filter((l) => tests.some((t) => t.test(l))).slice(-max);
 }
