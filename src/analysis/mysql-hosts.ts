@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { MYSQL } from '../knowledge/service-settings.js';
-import { serverOption, type MysqlAccount, type MysqlOption } from '../system/mysql.js';
+import type { MysqlAccount, MysqlOption } from '../system/mysql.js';
 import type { SettingVerdict } from './service-setting.js';
 
 /** The placeholder a fix writes where a password goes: the user fills it in; whyport never prints one. */
@@ -90,6 +90,13 @@ export function decideMysqlHosts(accounts: readonly MysqlAccount[], client: Mysq
     },
     evidence,
   };
+}
+
+/** The server's value of an option: the last line of it in any of the groups mariadbd reads (pure). Accepts `loose-` and `enable-`/`skip-` prefixes as the server does. */
+export function serverOption(options: readonly MysqlOption[], name: string, groups: readonly string[] = MYSQL.serverGroups): MysqlOption | undefined {
+  const want = name.replace(/-/g, '_').toLowerCase();
+  const bare = (n: string) => n.replace(/^loose_/, '');
+  return options.filter((o) => groups.includes(o.group) && [want, `skip_${want}`, `enable_${want}`].includes(bare(o.name))).at(-1);
 }
 
 /** Whether `bind-address` lets the server listen where the client connects: the line that decides, and the line that would. */

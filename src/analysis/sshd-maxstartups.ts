@@ -1,6 +1,31 @@
 import { SSHD } from '../knowledge/service-settings.js';
-import { firstMatchLine, firstSshdSetting, parseMaxStartups, sshdLine, type SshdConfigReading, type SshdEffective } from '../system/sshd-config.js';
-import type { SettingVerdict } from './service-setting.js';
+import type { SshdConfigReading, SshdEffective, SshdKeywordLine } from '../system/sshd-config.js';
+import type { SettingVerdict, SourceLine } from './service-setting.js';
+
+/** The line that sets a keyword for every connection: the first one outside Match blocks, as sshd keeps the first value it reads. */
+export function firstSshdSetting(keywords: readonly SshdKeywordLine[], keyword: string): SshdKeywordLine | undefined {
+  const want = keyword.toLowerCase();
+  return keywords.find((k) => !k.inMatch && k.keyword === want);
+}
+
+/** The first Match line of a file (settings for everyone go before it). */
+export function firstMatchLine(keywords: readonly SshdKeywordLine[], file: string): SourceLine | undefined {
+  return keywords.find((k) => k.source.file === file && k.keyword === 'match')?.source;
+}
+
+/** MaxStartups `start:rate:full` (or a single number: refuse past it). */
+export interface MaxStartups {
+  start: number;
+  rate: number;
+  full: number;
+}
+
+export function parseMaxStartups(value: string): MaxStartups | undefined {
+  const m = /^(\d+)(?::(\d+):(\d+))?$/.exec(value.trim());
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  return m[2] === undefined ? { start, rate: 100, full: start } : { start, rate: Number(m[2]), full: Number(m[3]) };
+}
 
 /**
  * Names the setting behind sshd's `Exceeded MaxStartups`: the effective value (`sshd -T`, when it
@@ -11,9 +36,10 @@ import type { SettingVerdict } from './service-setting.js';
  */
 export function decideMaxStartups(config: SshdConfigReading, effective: SshdEffective | undefined, opts: { perSource?: boolean; port?: number } = {}): SettingVerdict {
   const keyword = opts.perSource ? 'PerSourceMaxStartups' : 'MaxStartups';
-  const line = firstSshdSetting(config.flat.lines, keyword);
+  const found = firstSshdSetting(config.keywords, keyword);
+  const line = found?.source;
   const fromT = effective?.get(keyword.toLowerCase())?.[0];
-  const written = line ? sshdLine(line.text)?.args[0] : undefined;
+  const written = found?.args[0];
   const value = fromT ?? written ?? (opts.perSource ? 'none' : SSHD.maxStartupsDefault);
   const evidence = [
     fromT !== undefined ? `sshd -T: ${keyword.toLowerCase()} ${fromT}` : `sshd -T did not run: the value comes from the files`,
@@ -26,7 +52,7 @@ export function decideMaxStartups(config: SshdConfigReading, effective: SshdEffe
   const parsed = parseMaxStartups(value);
   const next = opts.perSource ? (/^\d+$/.test(value) ? String(Number(value) * 2) : '10') : parsed ? `${parsed.start * 2}:${parsed.rate}:${Math.max(parsed.full, parsed.start) * 2}` : '20:30:200';
   const text = `${keyword} ${next}`;
-  const match = firstMatchLine(config.flat.lines, config.path);
+  const match = firstMatchLine(config.keywords, config.path);
   const edit = line
     ? { file: line.file, at: 'replace' as const, line: line.line, text }
     : match

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { normalizeAddress } from '../net/address.js';
 import type { WrapperRule, WrapperTables } from '../system/tcp-wrappers.js';
 import { addressIn } from './firewall/address.js';
-import { maskPrefix } from '../system/pg-hba.js';
+import { maskPrefix } from '../net/mask.js';
 import type { SettingVerdict, SourceLine } from './service-setting.js';
 
 /** A connection as libwrap sees it: the daemon's process name, the client's address (and names, when known), the server's address. */

@@ -105,13 +105,6 @@ export function parseMyCnf(lines: readonly SourceLine[]): { options: MysqlOption
   return { options, errors };
 }
 
-/** The server's value of an option: the last line of it in any of the groups mariadbd reads (pure). Accepts `loose-` and `enable-`/`skip-` prefixes as the server does. */
-export function serverOption(options: readonly MysqlOption[], name: string, groups: readonly string[] = MYSQL.serverGroups): MysqlOption | undefined {
-  const want = name.replace(/-/g, '_').toLowerCase();
-  const bare = (n: string) => n.replace(/^loose_/, '');
-  return options.filter((o) => groups.includes(o.group) && [want, `skip_${want}`, `enable_${want}`].includes(bare(o.name))).at(-1);
-}
-
 export interface MysqlConfReading {
   root?: string;
   flat?: FlatConfig;

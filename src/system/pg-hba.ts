@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import type { Host } from '../host/host.js';
 import { POSTGRES } from '../knowledge/service-settings.js';
+import { maskPrefix } from '../net/mask.js';
 import { readConfigTree, type ConfigSnapshot, type FlatConfig, type IncludeRule, type SourceLine } from './config-tree.js';
 
 export type HbaType = 'local' | 'host' | 'hostssl' | 'hostnossl' | 'hostgssenc' | 'hostnogssenc';
@@ -77,20 +78,6 @@ export function hbaFields(text: string): HbaToken[][] {
 }
 
 const dotted = (s: string) => /^\d+\.\d+\.\d+\.\d+$/.test(s);
-
-/** A dotted or IPv6 netmask as a prefix length; undefined when it is not contiguous ones then zeros. */
-export function maskPrefix(mask: string): number | undefined {
-  let bits = '';
-  if (isIP(mask) === 4) bits = mask.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
-  else if (isIP(mask) === 6) {
-    const [head, tail] = mask.split('::') as [string, string | undefined];
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-    bits = groups.map((g) => parseInt(g || '0', 16).toString(2).padStart(16, '0')).join('');
-  } else return undefined;
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') < 0 ? bits.length : bits.indexOf('0') : undefined;
-}
 
 /** Joins lines that end in a backslash with the next line of the same file (PostgreSQL 16 reads them as one). */
 function joinContinued(lines: readonly SourceLine[]): SourceLine[] {

@@ -65,52 +65,39 @@ export function sshdIncludeRule(base: string = SSHD.includeBase): IncludeRule {
   };
 }
 
-/**
- * The line that sets a keyword for every connection (pure): the first one outside Match blocks,
- * as sshd keeps the first value it reads. A Match block lasts to the next Match or the end of
- * its file.
- */
-export function firstSshdSetting(lines: readonly SourceLine[], keyword: string): SourceLine | undefined {
-  const want = keyword.toLowerCase();
-  let inMatch = false;
-  let file = '';
-  for (const l of lines) {
-    if (l.file !== file) [file, inMatch] = [l.file, false];
-    const parsed = sshdLine(l.text);
-    if (!parsed) continue;
-    if (parsed.keyword === 'match') inMatch = true;
-    else if (!inMatch && parsed.keyword === want) return l;
-  }
-  return undefined;
+/** A keyword line of sshd_config laid out with its includes: where it is, and whether a Match block holds it. */
+export interface SshdKeywordLine {
+  source: SourceLine;
+  keyword: string;
+  args: string[];
+  /** Inside a Match block (which lasts to the next Match or the end of its file). */
+  inMatch: boolean;
 }
 
-/** The first Match line of a file (settings for everyone go before it). */
-export function firstMatchLine(lines: readonly SourceLine[], file: string): SourceLine | undefined {
-  return lines.find((l) => l.file === file && sshdLine(l.text)?.keyword === 'match');
+/** The keyword lines of a laid-out sshd_config, in reading order (pure). */
+export function sshdKeywordLines(lines: readonly SourceLine[]): SshdKeywordLine[] {
+  const out: SshdKeywordLine[] = [];
+  let inMatch = false;
+  let file = '';
+  for (const source of lines) {
+    if (source.file !== file) [file, inMatch] = [source.file, false];
+    const parsed = sshdLine(source.text);
+    if (!parsed) continue;
+    if (parsed.keyword === 'match') inMatch = true;
+    out.push({ source, ...parsed, inMatch });
+  }
+  return out;
 }
 
 export interface SshdConfigReading {
   path: string;
   flat: FlatConfig;
+  keywords: SshdKeywordLine[];
   problems: string[];
 }
 
 /** Reads sshd_config and the files it includes through the Host seam. */
 export async function readSshdConfig(host: Host, path: string = SSHD.config, snapshot?: ConfigSnapshot): Promise<SshdConfigReading> {
   const flat = await readConfigTree(host, path, sshdIncludeRule(), snapshot);
-  return { path, flat, problems: flat.problems };
-}
-
-/** MaxStartups `start:rate:full` (or a single number: refuse past it). */
-export interface MaxStartups {
-  start: number;
-  rate: number;
-  full: number;
-}
-
-export function parseMaxStartups(value: string): MaxStartups | undefined {
-  const m = /^(\d+)(?::(\d+):(\d+))?$/.exec(value.trim());
-  if (!m) return undefined;
-  const start = Number(m[1]);
-  return m[2] === undefined ? { start, rate: 100, full: start } : { start, rate: Number(m[2]), full: Number(m[3]) };
+  return { path, flat, keywords: sshdKeywordLines(flat.lines), problems: flat.problems };
 }

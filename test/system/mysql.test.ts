@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decideMysqlBind, decideMysqlHosts, hostPatternAdmits, SQL_PASSWORD_PLACEHOLDER, wildMatches } from '../../src/analysis/mysql-hosts.js';
-import { accountsArgv, parseAccounts, parseMyCnf, readMysqlAccounts, readMysqlConf, serverOption } from '../../src/system/mysql.js';
+import { decideMysqlBind, decideMysqlHosts, hostPatternAdmits, serverOption, SQL_PASSWORD_PLACEHOLDER, wildMatches } from '../../src/analysis/mysql-hosts.js';
+import { accountsArgv, parseAccounts, parseMyCnf, readMysqlAccounts, readMysqlConf } from '../../src/system/mysql.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
 import { replayHost } from '../helpers/replay-host.js';
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decidePgHba, hbaLineFor, type PgClient } from '../../src/analysis/pg-hba.js';
 import { flattenConfig, type SourceLine } from '../../src/system/config-tree.js';
-import { hbaFields, hbaIncludeRule, maskPrefix, parsePgHba, pgConfSetting, readPgHba } from '../../src/system/pg-hba.js';
+import { maskPrefix } from '../../src/net/mask.js';
+import { hbaFields, hbaIncludeRule, parsePgHba, pgConfSetting, readPgHba } from '../../src/system/pg-hba.js';
 import { replayHost } from '../helpers/replay-host.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
 

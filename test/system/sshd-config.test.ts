@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decideMaxStartups } from '../../src/analysis/sshd-maxstartups.js';
-import { firstSshdSetting, parseMaxStartups, parseSshdT, readSshdConfig, readSshdEffective, sshdLine, sshdTArgv } from '../../src/system/sshd-config.js';
+import { decideMaxStartups, firstSshdSetting, parseMaxStartups } from '../../src/analysis/sshd-maxstartups.js';
+import { parseSshdT, readSshdConfig, readSshdEffective, sshdKeywordLines, sshdLine, sshdTArgv } from '../../src/system/sshd-config.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
 import { replayHost } from '../helpers/replay-host.js';
 
@@ -47,7 +47,7 @@ describe('sshd -T and sshd_config', () => {
   it("the packaged file has only the commented default: no setting line, the fix adds one (before the first Match block when there is one)", async () => {
     const reading = await readSshdConfig(bed());
     expect(reading.problems).toEqual([]);
-    expect(firstSshdSetting(reading.flat.lines, 'MaxStartups')).toBeUndefined();
+    expect(firstSshdSetting(reading.keywords, 'MaxStartups')).toBeUndefined();
     const v = decideMaxStartups(reading, parseSshdT(fixture('sshd-T.txt')));
     expect(v.outcome).toBe('refuses');
     expect(v.setting).toBeUndefined();
@@ -80,8 +80,9 @@ describe('sshd -T and sshd_config', () => {
     for (const text of fuzzTexts(fixture('sshd_config') + fixture('sshd-T.txt'), 300, 2222)) {
       const lines = text.split('\n').map((t, i) => ({ file: CONFIG, line: i + 1, text: t.trim() }));
       const flat = { lines, files: [CONFIG], problems: [], wanted: { files: [], dirs: [] } };
-      decideMaxStartups({ path: CONFIG, flat, problems: [] }, parseSshdT(text));
-      decideMaxStartups({ path: CONFIG, flat, problems: [] }, parseSshdT(text), { perSource: true });
+      const keywords = sshdKeywordLines(lines);
+      decideMaxStartups({ path: CONFIG, flat, keywords, problems: [] }, parseSshdT(text));
+      decideMaxStartups({ path: CONFIG, flat, keywords, problems: [] }, parseSshdT(text), { perSource: true });
     }
   });
 });
