@@ -86,3 +86,20 @@ export async function readWrapperTables(host: Host, paths: { allow: string; deny
   const [allow, deny] = await Promise.all([read(paths.allow), read(paths.deny)]);
   return { allow, deny, problems };
 }
+
+/** Whether a process's memory maps (/proc/PID/maps) hold libwrap: only a program linked with it asks hosts.allow and hosts.deny (pure). */
+export function mapsHoldLibwrap(maps: string): boolean {
+  return /\/libwrap\.so(\.\d+)*\s*$/m.test(maps);
+}
+
+/**
+ * Whether the running daemon asks TCP wrappers at all: Debian 12's sshd is linked with libwrap,
+ * later OpenSSH packages and most daemons are not. Undefined when its maps cannot be read.
+ */
+export async function usesTcpWrappers(host: Host, pid: number): Promise<boolean | undefined> {
+  try {
+    return mapsHoldLibwrap(await host.readFile(`/proc/${pid}/maps`));
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,7 @@ import { decideMaxStartups } from '../../src/analysis/sshd-maxstartups.js';
 import { decideTcpWrappers } from '../../src/analysis/tcp-wrappers.js';
 import { localHost } from '../../src/host/local.js';
 import { readSshdConfig, readSshdEffective } from '../../src/system/sshd-config.js';
-import { readWrapperTables } from '../../src/system/tcp-wrappers.js';
+import { readWrapperTables, usesTcpWrappers } from '../../src/system/tcp-wrappers.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
 import { python3Path } from '../helpers/servers.js';
 
@@ -156,6 +156,7 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
 
   it('hosts.deny naming the client: accepted, no byte, closed; whyport names the line, and its grant in hosts.allow lets the client in', async () => {
     await startSshd();
+    expect(await usesTcpWrappers(localHost, sshd!.pid!)).toBe(true);
     expect(connect()).toMatch(/^b'SSH-2\.0-OpenSSH/);
     writeFileSync('/etc/hosts.deny', `${readFileSync('/etc/hosts.deny', 'utf8')}sshd: ${ADDRESS}\n`);
     const refused = connect();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decideTcpWrappers, wrapperRuleMatches, type WrapperClient } from '../../src/analysis/tcp-wrappers.js';
-import { parseWrapperTable, readWrapperTables, type WrapperTables } from '../../src/system/tcp-wrappers.js';
+import { mapsHoldLibwrap, parseWrapperTable, readWrapperTables, usesTcpWrappers, type WrapperTables } from '../../src/system/tcp-wrappers.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
 import { replayHost } from '../helpers/replay-host.js';
 
@@ -44,6 +44,14 @@ describe('hosts.allow and hosts.deny parser', () => {
     expect(t.problems).toEqual([]);
     const denied = await readWrapperTables(replayHost({ files: { [DENY]: 'x', [ALLOW]: '' }, denied: [DENY] }));
     expect(denied.problems).toEqual([`cannot read ${DENY}: permission denied (whyport reads it as root)`]);
+  });
+
+  it("whether the daemon asks TCP wrappers at all: libwrap in its memory maps (captured from Debian 12's sshd, and from cp)", async () => {
+    const maps = (name: string) => readFileSync(new URL(`../fixtures/proc/${name}`, import.meta.url), 'utf8');
+    expect(mapsHoldLibwrap(maps('sshd-maps.txt'))).toBe(true);
+    expect(mapsHoldLibwrap(maps('cp-maps.txt'))).toBe(false);
+    expect(await usesTcpWrappers(replayHost({ files: { '/proc/812/maps': maps('sshd-maps.txt') } }), 812)).toBe(true);
+    expect(await usesTcpWrappers(replayHost({}), 812)).toBeUndefined();
   });
 
   it('never throws and always ends on random and truncated text', () => {
