@@ -133,8 +133,9 @@ export function aclDefaultUser(lines: readonly SourceLine[]): RedisDirective | u
  * /etc/redis/redis-NAME.conf, else Debian's /etc/redis/redis.conf. Pure.
  */
 export function redisConfigPath(argv: readonly string[], unit?: string): string {
-  const named = argv.slice(1).find((w) => !w.startsWith('-') && w.endsWith('.conf'));
-  if (named) return named;
+  // Redis takes its file as the first argument only; a process title in its place reads `127.0.0.1:6379` or `*:6379`.
+  const first = argv[1];
+  if (first !== undefined && !first.startsWith('-') && !/^[^/]*:\d+$/.test(first)) return first;
   const instance = unit && /^redis-server@(.+?)(\.service)?$/.exec(unit)?.[1];
   return instance ? REDIS.instanceConf(instance) : REDIS.conf;
 }

@@ -47,6 +47,8 @@ describe('redis.conf parser', () => {
     expect(redisConfigPath(['/usr/bin/redis-server', '127.0.0.1:6379'])).toBe(CONF);
     expect(redisConfigPath(['/usr/bin/redis-server', '*:6380'], 'redis-server@cache.service')).toBe('/etc/redis/redis-cache.conf');
     expect(redisConfigPath(['redis-server', '/srv/r.conf', '--port', '7000'])).toBe('/srv/r.conf');
+    expect(redisConfigPath(['redis-server', '--port', '7000', '--include', '/srv/x.conf'])).toBe(CONF);
+    expect(redisConfigPath(['redis-server', '[::1]:6379'])).toBe(CONF);
   });
 
   it('options after the file on the command line come last and win', async () => {
