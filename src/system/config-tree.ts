@@ -159,18 +159,21 @@ export async function readConfigTree(host: Host, root: string, rule: IncludeRule
   for (let round = 0; ; round++) {
     const flat = flattenConfig(root, snapshot, rule);
     if (round > MAX_DEPTH + 1 || (flat.wanted.files.length === 0 && flat.wanted.dirs.length === 0)) return { ...flat, snapshot };
-    const infos = await host.stat(flat.wanted.files).catch(() => flat.wanted.files.map(() => undefined));
-    await Promise.all([
-      ...flat.wanted.files.map(async (path, i) => {
+    // The folders are listed in the same turn as the stat of the files: over ssh, one round trip.
+    const [infos] = await Promise.all([
+      host.stat(flat.wanted.files).catch(() => flat.wanted.files.map(() => undefined)),
+      ...flat.wanted.dirs.map(async (dir) => {
+        snapshot.dirs[dir] = await host.listDir(dir).catch((err: unknown) => ({ error: readProblem(dir, err) }));
+      }),
+    ]);
+    await Promise.all(
+      flat.wanted.files.map(async (path, i) => {
         const info = infos[i];
         if (info && info.kind !== 'file') snapshot.files[path] = { error: `cannot read ${path}: ${info.kind === 'directory' ? 'it is a folder' : 'not a regular file'}` };
         else if (info && info.size > MAX_FILE_BYTES) snapshot.files[path] = { error: `cannot read ${path}: larger than ${MAX_FILE_BYTES} bytes` };
         else snapshot.files[path] = await host.readFile(path).catch((err: unknown) => ({ error: readProblem(path, err) }));
       }),
-      ...flat.wanted.dirs.map(async (dir) => {
-        snapshot.dirs[dir] = await host.listDir(dir).catch((err: unknown) => ({ error: readProblem(dir, err) }));
-      }),
-    ]);
+    );
   }
 }
 

@@ -274,13 +274,17 @@ export async function readPgClusters(host: Host): Promise<{ clusters: PgCluster[
     )
   ).flat();
   const confs = pairs.map(([v, c]) => `${root}/${v}/${c}/${POSTGRES.confName}`);
-  const infos = await host.stat(confs);
+  // Every cluster's files at once (readConfigTree stats each before reading it): over ssh, a round
+  // trip per level of includes, not per cluster. A folder without postgresql.conf is no cluster.
+  const read = await Promise.all(pairs.map(async ([version, name], i) => ({ version, name, flat: await readConfigTree(host, confs[i]!, pgConfIncludeRule) })));
   const clusters: PgCluster[] = [];
-  for (const [i, [version, name]] of pairs.entries()) {
-    if (infos[i]?.kind !== 'file') continue;
-    const flat = await readConfigTree(host, confs[i]!, pgConfIncludeRule);
-    problems.push(...flat.problems);
-    clusters.push(pgClusterOf(version, name, confs[i]!, flat.lines));
+  for (const [i, r] of read.entries()) {
+    if (r.flat.files.length === 0) {
+      problems.push(...r.flat.problems.filter((p) => !p.endsWith('no such file')));
+      continue;
+    }
+    problems.push(...r.flat.problems);
+    clusters.push(pgClusterOf(r.version, r.name, confs[i]!, r.flat.lines));
   }
   clusters.sort((a, b) => Number(b.version) - Number(a.version) || a.name.localeCompare(b.name));
   return { clusters, problems };

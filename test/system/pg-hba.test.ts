@@ -248,6 +248,14 @@ describe('pg_hba.conf reader', () => {
     expect((await readPgHba(host, 9999)).problems).toEqual(['no PostgreSQL cluster under /etc/postgresql serves port 9999 (15/main on 5432, 13/old on 5433)']);
   });
 
+  it('a cluster folder without postgresql.conf is no cluster; an unreadable postgresql.conf is said', async () => {
+    const host = replayHost({ files: { '/etc/postgresql/15/main/pg_hba.conf': '', '/etc/postgresql/16/main/postgresql.conf': 'port = 5433' }, denied: ['/etc/postgresql/16/main/postgresql.conf'] });
+    expect((await readPgHba(host, 5432)).problems).toEqual([
+      'cannot read /etc/postgresql/16/main/postgresql.conf: permission denied (whyport reads it as root)',
+      'no PostgreSQL cluster under /etc/postgresql serves port 5432',
+    ]);
+  });
+
   it('an unreadable pg_hba.conf is a problem sentence, not a throw', async () => {
     const host = replayHost({ files: { [CONF]: fixture('postgresql.conf'), [HBA]: 'x', '/etc/postgresql/15/main/conf.d/.keep': '' }, denied: [HBA] });
     const reading = await readPgHba(host, 5432);
