@@ -115,6 +115,7 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
       [`Include ${dir}/sshd_config.d/*.conf`, `Port ${PORT}`, `ListenAddress ${ADDRESS}`, `HostKey ${dir}/host_ed25519`, `PidFile ${dir}/sshd.pid`, 'UsePAM no', '#MaxStartups 10:30:100', 'Match User nobody', '  MaxSessions 1', ''].join('\n'),
     );
     for (const f of ['hosts.allow', 'hosts.deny']) {
+      writeFileSync(join(dir, `${f}.packaged`), readFileSync(`/etc/${f}`, 'utf8'));
       writeFileSync(join(dir, f), readFileSync(`/etc/${f}`, 'utf8'));
       spawnSync('mount', ['--bind', join(dir, f), `/etc/${f}`]);
     }
@@ -170,4 +171,28 @@ describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
     expect(decideTcpWrappers(await readWrapperTables(localHost), { daemon: 'sshd', address: ADDRESS }, { allow: '/etc/hosts.allow', deny: '/etc/hosts.deny' }).outcome).toBe('admits');
     stopSshd();
   }, 30_000);
+
+  // Each as libwrap reads it, with both files as packaged plus these lines; the server's answer
+  // (a banner, or nothing before it closes) must be what whyport decides.
+  const wrapperCases: { name: string; allow?: string; deny?: string; refused: boolean }[] = [
+    { name: 'net/mask in hosts.deny', deny: 'sshd: 10.213.9.0/255.255.255.0', refused: true },
+    { name: 'EXCEPT the client', deny: 'ALL: 10.213.9.0/255.255.255.0 EXCEPT 10.213.9.2', refused: false },
+    { name: 'an address prefix', deny: 'sshd, vsftpd: 10.213.', refused: true },
+    { name: 'another daemon only', deny: 'vsftpd: ALL', refused: false },
+    { name: "hosts.allow's deny option (hosts_options)", allow: 'sshd: ALL : deny', refused: true },
+    { name: "hosts.deny's allow option", deny: 'sshd: 10.213.9.2 : allow', refused: false },
+    { name: 'hosts.allow wins over hosts.deny', allow: 'sshd: 10.213.9.2', deny: 'ALL: ALL', refused: false },
+  ];
+  for (const c of wrapperCases) {
+    it(`TCP wrappers, ${c.name}: ${c.refused ? 'closed without a word' : 'the banner'}, as whyport decides`, async () => {
+      const packaged = (f: string) => readFileSync(join(dir, `${f}.packaged`), 'utf8');
+      writeFileSync('/etc/hosts.allow', `${packaged('hosts.allow')}${c.allow ? `${c.allow}\n` : ''}`);
+      writeFileSync('/etc/hosts.deny', `${packaged('hosts.deny')}${c.deny ? `${c.deny}\n` : ''}`);
+      if (!sshd) await startSshd();
+      const said = connect();
+      expect(said).toMatch(c.refused ? /^b'' / : /^b'SSH-2\.0-OpenSSH/);
+      const v = decideTcpWrappers(await readWrapperTables(localHost), { daemon: 'sshd', address: ADDRESS }, { allow: '/etc/hosts.allow', deny: '/etc/hosts.deny' });
+      expect(v.outcome).toBe(c.refused ? 'refuses' : 'admits');
+    }, 20_000);
+  }
 });
