@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideRedisProtected } from '../../src/analysis/redis-protected.js';
+import { decideRedisProtected, PASSWORD_PLACEHOLDER } from '../../src/analysis/redis-protected.js';
 import { localHost } from '../../src/host/local.js';
 import { readRedisConf } from '../../src/system/redis-conf.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
@@ -51,11 +51,11 @@ describe.skipIf(skip !== undefined)('Redis protected mode on the real redis-serv
   });
 
   /** Starts redis-server on the packaged file with `lines` appended (and what keeps it in the test's folder); answers PING from ADDRESS. */
-  async function serve(name: string, lines: string[]): Promise<{ conf: string; said: string }> {
+  async function serve(name: string, lines: string[], base = readFileSync(PACKAGED, 'utf8')): Promise<{ conf: string; said: string }> {
     port++;
     const conf = join(dir, `${name}.conf`);
     const own = [`daemonize no`, `pidfile ${dir}/${name}.pid`, `logfile ""`, `dir ${dir}`, `port ${port}`];
-    writeFileSync(conf, [readFileSync(PACKAGED, 'utf8'), ...own, ...lines, ''].join('\n'));
+    writeFileSync(conf, [base, ...own, ...lines, ''].join('\n'));
     const child = spawn(ns.exec[0]!, [...ns.exec.slice(1), SERVER, conf], { stdio: 'ignore' });
     children.push(child);
     let said = '';
@@ -68,17 +68,21 @@ describe.skipIf(skip !== undefined)('Redis protected mode on the real redis-serv
     return { conf, said };
   }
 
-  const cases: { name: string; lines: string[]; outcome: 'refuses' | 'admits'; says: RegExp }[] = [
+  const cases: { name: string; lines: string[]; acl?: string; outcome: 'refuses' | 'admits'; says: RegExp }[] = [
     { name: 'open-bind', lines: ['bind * -::*'], outcome: 'refuses', says: /DENIED Redis is running in protected mode/ },
     { name: 'explicit-bind', lines: [`bind ${ADDRESS} 127.0.0.1`], outcome: 'refuses', says: /DENIED/ },
     { name: 'password', lines: ['bind * -::*', 'requirepass test-only-password'], outcome: 'admits', says: /NOAUTH/ },
     { name: 'acl-user', lines: ['bind * -::*', 'user default on >test-only-password ~* &* +@all'], outcome: 'admits', says: /NOAUTH/ },
     { name: 'unprotected', lines: ['bind * -::*', 'protected-mode no'], outcome: 'admits', says: /PONG/ },
+    { name: 'acl-file-nopass', lines: ['bind * -::*', 'aclfile {dir}/open.acl'], acl: 'user default on nopass ~* &* +@all\n', outcome: 'refuses', says: /DENIED/ },
+    { name: 'acl-file-password', lines: ['bind * -::*', 'aclfile {dir}/closed.acl'], acl: 'user default on >test-only-password ~* &* +@all\n', outcome: 'admits', says: /NOAUTH/ },
   ];
 
   for (const c of cases) {
     it(`${c.name}: the server ${c.outcome === 'refuses' ? 'says DENIED' : 'serves the client'}, and whyport decides the same from its file`, async () => {
-      const { conf, said } = await serve(c.name, c.lines);
+      const lines = c.lines.map((l) => l.replace('{dir}', dir));
+      if (c.acl) writeFileSync(lines.find((l) => l.startsWith('aclfile '))!.slice('aclfile '.length), c.acl);
+      const { conf, said } = await serve(c.name, lines);
       expect(said).toMatch(c.says);
       const reading = await readRedisConf(localHost, [SERVER, conf]);
       expect(reading.problems).toEqual([]);
@@ -86,9 +90,21 @@ describe.skipIf(skip !== undefined)('Redis protected mode on the real redis-serv
       expect(verdict.outcome).toBe(c.outcome);
       if (c.outcome === 'refuses') {
         expect(verdict.setting).toEqual({ file: conf, line: 111, text: 'protected-mode yes' });
-        expect(verdict.fix?.edit).toMatchObject({ file: conf, at: 'replace', line: 1036 });
+        expect(verdict.fix?.edit).toMatchObject(c.acl ? { file: `${dir}/open.acl`, at: 'replace', line: 1 } : { file: conf, at: 'replace', line: 1036 });
       }
       expect(JSON.stringify(verdict)).not.toContain('test-only-password');
     });
   }
+
+  it("whyport's fix, its placeholder filled in, turns DENIED into a password prompt (NOAUTH)", async () => {
+    const { conf, said } = await serve('fixed', ['bind * -::*']);
+    expect(said).toMatch(/DENIED/);
+    const edit = decideRedisProtected(await readRedisConf(localHost, [SERVER, conf]), ADDRESS).fix!.edit!;
+    expect(edit.line).toBeLessThanOrEqual(readFileSync(PACKAGED, 'utf8').split('\n').length);
+    const base = readFileSync(PACKAGED, 'utf8').split('\n');
+    base[edit.line! - 1] = edit.text.replace(PASSWORD_PLACEHOLDER, 'test-only-password');
+    const fixed = await serve('fixed-again', ['bind * -::*'], base.join('\n'));
+    expect(fixed.said).toMatch(/NOAUTH/);
+    expect(decideRedisProtected(await readRedisConf(localHost, [SERVER, fixed.conf]), ADDRESS).outcome).toBe('admits');
+  });
 });
