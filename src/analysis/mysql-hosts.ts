@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { isLoopback, isWildcard, normalizeAddress } from '../net/address.js';
 import { MYSQL } from '../knowledge/service-settings.js';
+import { SQL_LIKE, wildcardMatches } from '../text/wildcard.js';
 import type { MysqlAccount, MysqlOption } from '../system/mysql.js';
 import type { SettingVerdict } from './service-setting.js';
 
@@ -9,15 +10,7 @@ export const SQL_PASSWORD_PLACEHOLDER = '<password>';
 
 /** Whether a pattern with MySQL's wildcards (`%` any run, `_` one character, `\` escapes) matches a text, case-insensitively. */
 export function wildMatches(pattern: string, text: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\' && i + 1 < pattern.length) re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else if (c === '%') re += '.*';
-    else if (c === '_') re += '.';
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'is').test(text);
+  return wildcardMatches(pattern, text, SQL_LIKE);
 }
 
 const ipv4Number = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { normalizeAddress } from '../net/address.js';
 import type { WrapperRule, WrapperTables } from '../system/tcp-wrappers.js';
+import { GLOB, wildcardMatches } from '../text/wildcard.js';
 import { addressIn } from './firewall/address.js';
 import { maskPrefix } from '../net/mask.js';
 import type { SettingVerdict, SourceLine } from './service-setting.js';
@@ -24,10 +25,7 @@ function stringMatch(pattern: string, text: string): boolean {
   if (p === 'all') return true;
   if (p.startsWith('.')) return t.endsWith(p) && t.length > p.length;
   if (p.endsWith('.') && p.length > 1) return t.startsWith(p);
-  if (/[*?]/.test(p)) {
-    const re = p.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    return new RegExp(`^${re}$`).test(t);
-  }
+  if (/[*?]/.test(p)) return wildcardMatches(p, t, GLOB);
   return p === t;
 }
 

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { errorCode, type Host } from '../host/host.js';
+import { GLOB, wildcardMatches } from '../text/wildcard.js';
 
 /** One line of a configuration file, where it is: what `diagnosis.setting` names. */
 export interface SourceLine {
@@ -43,10 +44,11 @@ const MAX_LINES = 200_000;
 
 /** `*.conf`, `?`, `[ab]` as a test of one name (a glob's last part; no `/` inside). */
 export function globTest(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('[')) return (name) => !name.startsWith('.') && wildcardMatches(pattern, name, GLOB);
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
+    if (c === '*') re += re.endsWith('[^/]*') ? '' : '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);
