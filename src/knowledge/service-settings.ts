@@ -64,3 +64,14 @@ export const SSHD = {
   /** The privilege separation folder `sshd -T` insists on (created by the unit's RuntimeDirectory). */
   privsepDir: '/run/sshd',
 } as const;
+
+/** nginx (nginx-common): nginx.conf includes conf.d/*.conf and sites-enabled/*; relative paths are under the prefix /etc/nginx. */
+export const NGINX = {
+  package: 'nginx',
+  conf: '/etc/nginx/nginx.conf',
+  prefix: '/etc/nginx',
+  defaultPorts: { http: 80, https: 443 },
+  reload: ['systemctl', 'reload', 'nginx'],
+  /** Checks the configuration before a reload. */
+  test: ['nginx', '-t'],
+} as const;
