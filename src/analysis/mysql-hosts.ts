@@ -92,6 +92,14 @@ export function serverOption(options: readonly MysqlOption[], name: string, grou
   return options.filter((o) => groups.includes(o.group) && [want, `skip_${want}`, `enable_${want}`].includes(bare(o.name))).at(-1);
 }
 
+/** Whether the server matches account hosts by address only (`skip-name-resolve` in a server group, not turned off again). */
+export function skipsNameResolve(options: readonly MysqlOption[]): boolean {
+  const o = serverOption(options, 'name_resolve');
+  if (!o) return false;
+  const off = ['0', 'off', 'false'].includes((o.value ?? '').toLowerCase());
+  return o.name.replace(/^loose_/, '').startsWith('skip_') ? !off : false;
+}
+
 /** Whether `bind-address` lets the server listen where the client connects: the line that decides, and the line that would. */
 export function decideMysqlBind(options: readonly MysqlOption[], target: string): SettingVerdict {
   const skip = serverOption(options, 'networking');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decideMysqlBind, decideMysqlHosts, hostPatternAdmits, serverOption, SQL_PASSWORD_PLACEHOLDER, wildMatches } from '../../src/analysis/mysql-hosts.js';
+import { decideMysqlBind, decideMysqlHosts, hostPatternAdmits, serverOption, skipsNameResolve, SQL_PASSWORD_PLACEHOLDER, wildMatches } from '../../src/analysis/mysql-hosts.js';
 import { accountsArgv, parseAccounts, parseMyCnf, readMysqlAccounts, readMysqlConf } from '../../src/system/mysql.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
 import { replayHost } from '../helpers/replay-host.js';
@@ -120,6 +120,14 @@ describe('MariaDB option files', () => {
     expect(v.outcome).toBe('refuses');
     expect(v.setting).toEqual({ file: '/etc/mysql/mariadb.conf.d/50-server.cnf', line: 23, text: 'skip-networking' });
     expect(decideMysqlBind(parseMyCnf([{ file: 'f', line: 1, text: '[mysqld]' }, { file: 'f', line: 2, text: 'bind-address = 10.0.0.1,127.0.0.1' }]).options, '10.0.0.1').outcome).toBe('admits');
+  });
+
+  it("skip-name-resolve: commented out in the packaged file, on when a server group sets it", async () => {
+    expect(skipsNameResolve((await readMysqlConf(replayHost({ files: debianConf() }))).options)).toBe(false);
+    const on = await readMysqlConf(replayHost({ files: debianConf(fixture('50-server.cnf').replace('#skip-name-resolve', 'skip-name-resolve')) }));
+    expect(skipsNameResolve(on.options)).toBe(true);
+    expect(skipsNameResolve(parseMyCnf([{ file: 'f', line: 1, text: '[client]' }, { file: 'f', line: 2, text: 'skip-name-resolve' }]).options)).toBe(false);
+    expect(skipsNameResolve(parseMyCnf([{ file: 'f', line: 1, text: '[mariadbd]' }, { file: 'f', line: 2, text: 'skip_name_resolve = OFF' }]).options)).toBe(false);
   });
 
   it('never throws on random and truncated option files', () => {
