@@ -127,8 +127,18 @@ function lineRef(s: SourceLine): string {
  * reloads the cluster. `serverAddresses` are the server's own (samehost).
  */
 export function decidePgHba(records: readonly HbaRecord[], client: PgClient, opts: { file: string; cluster?: PgCluster; serverAddresses?: readonly string[] }): SettingVerdict {
+  if (client.ssl !== undefined) return decideOnce(records, client, opts, true);
+  // Whether the client uses TLS is not known: when both ways end on the same line, that line
+  // decides; when both are admitted (by a hostssl and a hostnossl line), the file admits it.
+  const [tls, plain] = [decideOnce(records, { ...client, ssl: true }, opts, false), decideOnce(records, { ...client, ssl: false }, opts, false)];
+  const sameLine = tls.setting?.file === plain.setting?.file && tls.setting?.line === plain.setting?.line;
+  const same = tls.outcome === plain.outcome && tls.outcome !== 'undecided' && (sameLine || tls.outcome === 'admits');
+  return same ? plain : decideOnce(records, client, opts, true);
+}
+
+function decideOnce(records: readonly HbaRecord[], client: PgClient, opts: { file: string; cluster?: PgCluster; serverAddresses?: readonly string[] }, sayTls: boolean): SettingVerdict {
   const undecided: { line: SourceLine; why: string }[] = [];
-  const who = `${client.user}@${client.database} from ${normalizeAddress(client.address)}${client.ssl === undefined ? '' : client.ssl ? ' over TLS' : ' without TLS'}`;
+  const who = `${client.user}@${client.database} from ${normalizeAddress(client.address)}${client.ssl === undefined || !sayTls ? '' : client.ssl ? ' over TLS' : ' without TLS'}`;
   const reload = POSTGRES.reload(opts.cluster?.version, opts.cluster?.name);
   const add = hbaLineFor(client, records);
   const evidence = [`${opts.file}: ${records.length} record${records.length === 1 ? '' : 's'} read${opts.cluster ? ` (cluster ${opts.cluster.version}/${opts.cluster.name}, port ${opts.cluster.port})` : ''}`];

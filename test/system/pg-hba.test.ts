@@ -173,7 +173,7 @@ describe('pg_hba.conf decision', () => {
     expect(decidePgHba(records(text), client({ address: '10.0.1.7' }), { file: HBA }).outcome).toBe('refuses');
   });
 
-  it('hostssl and hostnossl follow whether the client uses TLS; unknown TLS leaves them undecided', () => {
+  it('hostssl and hostnossl follow whether the client uses TLS; unknown TLS is undecided only where the two ways part', () => {
     const text = 'hostssl all all 10.0.0.0/8 md5\nhostnossl all all 10.0.0.0/8 reject';
     expect(decidePgHba(records(text), client({ ssl: true }), { file: HBA }).outcome).toBe('admits');
     expect(decidePgHba(records(text), client({ ssl: false }), { file: HBA }).setting?.line).toBe(2);
@@ -184,6 +184,10 @@ describe('pg_hba.conf decision', () => {
       [2, 'whether the client uses TLS'],
     ]);
     expect(decidePgHba(records('hostgssenc all all all trust'), client(), { file: HBA }).outcome).toBe('refuses');
+    // Both ways on the same line: that line decides, TLS or not.
+    const both = decidePgHba(records('hostssl all all 10.0.0.0/8 md5\nhostnossl all all 10.0.0.0/8 md5\nhost all all 10.0.0.7/32 reject'), client(), { file: HBA });
+    expect(both.outcome).toBe('admits');
+    expect(decidePgHba(records('hostssl all all 192.168.0.0/16 md5\nhost all all 10.0.0.7/32 reject'), client(), { file: HBA }).setting?.line).toBe(2);
   });
 
   it('databases and users: all, sameuser, quoted keywords, +role, replication, regular expressions', () => {
