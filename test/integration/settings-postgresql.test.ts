@@ -14,7 +14,7 @@ import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/net
  * postgresql-common does (/etc/postgresql/15/wpt/postgresql.conf naming its hba_file, over a
  * private /etc/postgresql in the test's own mount namespace), its pg_hba.conf the packaged one,
  * the server in a network namespace listening on a non-loopback address. The client gets "no
- * pg_hba.conf entry" exactly when whyport says refused; whyport's line and reload let it through
+ * pg_hba.conf entry" exactly when whyport says refused; whyport's line and its own reload command (pg_ctlcluster) let it through
  * to authentication; a reject line is named as the setting.
  */
 
@@ -123,8 +123,9 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     const lines = readFileSync(HBA, 'utf8').split('\n');
     lines.splice(edit.line!, 0, edit.text);
     writeFileSync(HBA, lines.join('\n'));
-    // pg_ctlcluster's reload is pg_ctl reload on the cluster's data folder.
-    expect(reload().status).toBe(0);
+    // The fix's own command: pg_ctlcluster finds the cluster in the (private) /etc/postgresql.
+    const ctl = spawnSync(verdict.fix!.commands[0]![0]!, verdict.fix!.commands[0]!.slice(1), { encoding: 'utf8' });
+    expect(`${ctl.status} ${ctl.stderr}`).toBe('0 ');
     await new Promise((r) => setTimeout(r, 300));
     const after = connect();
     expect(after).not.toContain('no pg_hba.conf entry');
