@@ -44,7 +44,11 @@ export async function readSshdEffective(host: Host, opts: { config?: string; con
   const command = sshdTArgv(opts);
   const r = await host.run(command, { timeoutMs: opts.timeoutMs ?? 5000 });
   if (r.missing) return { error: `${command[0]} is not installed`, command };
-  if (r.exitCode !== 0) return { error: r.stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? `sshd -T exited with status ${r.exitCode}`, command };
+  if (r.exitCode !== 0) {
+    const line = r.stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? `sshd -T exited with status ${r.exitCode}`;
+    // As another user than root sshd cannot read its host keys and stops there.
+    return { error: /no hostkeys available/.test(line) ? `${line} (sshd -T reads the host keys: run whyport as root)` : line, command };
+  }
   return { effective: parseSshdT(r.stdout), command };
 }
 
