@@ -98,7 +98,8 @@ export function parseMyCnf(lines: readonly SourceLine[]): { options: MysqlOption
     let value = m[2];
     if (value !== undefined) {
       const quoted = /^(["'])(.*?)\1/.exec(value);
-      value = quoted ? quoted[2]! : value.replace(/\s+#.*$/, '').trim();
+      const comment = value.search(/\s#/);
+      value = quoted ? quoted[2]! : (comment < 0 ? value : value.slice(0, comment)).trim();
     }
     options.push({ group, name: m[1]!.replace(/-/g, '_').toLowerCase(), value, source });
   }

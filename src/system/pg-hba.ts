@@ -198,7 +198,8 @@ export function pgConfSetting(text: string): { name: string; value: string } | u
     }
     if (i >= raw.length) return undefined;
   } else {
-    value = raw.replace(/\s*#.*$/, '').trim();
+    const hash = raw.indexOf('#');
+    value = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (value === '' || /\s/.test(value)) return undefined;
   }
   return { name: m[1]!.toLowerCase(), value };

@@ -1,6 +1,6 @@
 import type { Host } from '../host/host.js';
 import { TCP_WRAPPERS } from '../knowledge/service-settings.js';
-import { readProblem, type SourceLine } from './config-tree.js';
+import { readConfigTree, type SourceLine } from './config-tree.js';
 
 /** One access rule of hosts.allow or hosts.deny (hosts_access(5)), with hosts_options(5)'s `allow`/`deny` option. */
 export interface WrapperRule {
@@ -13,18 +13,24 @@ export interface WrapperRule {
   options: string[];
 }
 
-/** Splits on colons that are not escaped with a backslash (hosts_options(5)). */
+/** Splits on colons that are not escaped with a backslash (hosts_options(5)) nor inside an IPv6 address's brackets. */
 function splitColons(text: string): string[] {
   const parts: string[] = [];
   let cur = '';
+  let bracket = false;
   for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\' && text[i + 1] === ':') {
+    const c = text[i]!;
+    if (c === '\\' && text[i + 1] === ':') {
       cur += ':';
       i++;
-    } else if (text[i] === ':' && !/^\[[0-9a-fA-F:.]*$/.test(cur.replace(/^.*[\s,]/, ''))) {
+      continue;
+    }
+    if (c === '[') bracket = true;
+    else if (c === ']' || /[\s,]/.test(c)) bracket = false;
+    if (c === ':' && !bracket) {
       parts.push(cur);
       cur = '';
-    } else cur += text[i];
+    } else cur += c;
   }
   parts.push(cur);
   return parts;
@@ -74,14 +80,12 @@ export interface WrapperTables {
 /** Reads /etc/hosts.allow and /etc/hosts.deny through the Host seam. */
 export async function readWrapperTables(host: Host, paths: { allow: string; deny: string } = TCP_WRAPPERS): Promise<WrapperTables> {
   const problems: string[] = [];
+  // Through readConfigTree: a stat first (never a read that blocks on a FIFO), a size bound.
   const read = async (path: string) => {
-    try {
-      return parseWrapperTable(path, await host.readFile(path));
-    } catch (err) {
-      const problem = readProblem(path, err);
-      if (!problem.endsWith('no such file')) problems.push(problem);
-      return { rules: [], errors: [] };
-    }
+    const flat = await readConfigTree(host, path, () => undefined);
+    const text = flat.snapshot.files[path];
+    problems.push(...flat.problems.filter((p) => !p.endsWith('no such file')));
+    return typeof text === 'string' ? parseWrapperTable(path, text) : { rules: [], errors: [] };
   };
   const [allow, deny] = await Promise.all([read(paths.allow), read(paths.deny)]);
   return { allow, deny, problems };

@@ -25,5 +25,9 @@ describe('log lines of a refusal', () => {
     const many = Array.from({ length: 9 }, (_, i) => `FATAL:  no pg_hba.conf entry for host "10.0.0.7", user "u${i}"`);
     expect(refusalLogLines('pg-hba-none', many, '10.0.0.7')).toEqual(many.slice(-3));
     for (const text of fuzzTexts(log('postgresql/refusals.log').join('\n'), 200, 5)) refusalLogLines('pg-hba-none', text.split('\n'), '10.0.0.7');
+    const started = performance.now();
+    const long = 'drop connection #1 from [' + '10.0.0.7'.repeat(100_000) + ' on x';
+    expect(refusalLogLines('sshd-maxstartups', [long], '10.0.0.7')).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

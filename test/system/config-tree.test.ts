@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { flattenConfig, globTest, pathInclusion, readConfigTree, splitWords, type IncludeRule } from '../../src/system/config-tree.js';
 import { fuzzTexts } from '../helpers/fuzz.js';
+import { parseMyCnf } from '../../src/system/mysql.js';
+import { parseNginx } from '../../src/system/nginx-conf.js';
+import { parsePgHba, pgConfSetting } from '../../src/system/pg-hba.js';
+import { parseRedisConf } from '../../src/system/redis-conf.js';
+import { parseSshdT, sshdKeywordLines } from '../../src/system/sshd-config.js';
+import { parseWrapperTable } from '../../src/system/tcp-wrappers.js';
 import { replayHost } from '../helpers/replay-host.js';
 
 /** `include PATH` and `includedir DIR` (its *.conf), for the tests. */
@@ -56,6 +62,24 @@ describe('configuration files with their includes', () => {
     expect(pathInclusion('/etc/ssh/sshd_config.d/*.conf')).toMatchObject({ kind: 'dir', dir: '/etc/ssh/sshd_config.d' });
     expect(splitWords('Banner "/etc/a b" # comment')).toEqual({ words: ['Banner', '/etc/a b'], quoted: [false, true] });
     expect(splitWords("a 'b c'", { single: true }).words).toEqual(['a', 'b c']);
+  });
+
+  it('every parser reads a line of 400 KB in linear time (spaces, quotes, commas, hashes)', () => {
+    for (const unit of ['  ', ' "a', ',', ' # ', '\\', ' =']) {
+      const text = `key${unit.repeat(200_000 / unit.length)}x`;
+      const lines = [{ file: '/f', line: 1, text }];
+      const started = performance.now();
+      parsePgHba(lines);
+      pgConfSetting(text);
+      parseRedisConf(lines);
+      parseMyCnf([{ file: '/f', line: 1, text: '[mysqld]' }, ...lines]);
+      sshdKeywordLines(lines);
+      parseSshdT(text);
+      parseNginx(lines);
+      parseWrapperTable('/f', `sshd: ${text}`);
+      splitWords(text, { single: true });
+      expect(performance.now() - started, JSON.stringify(unit)).toBeLessThan(1500);
+    }
   });
 
   it('never throws and always ends on random and truncated text', () => {

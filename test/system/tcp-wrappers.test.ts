@@ -54,6 +54,13 @@ describe('hosts.allow and hosts.deny parser', () => {
     expect(await usesTcpWrappers(replayHost({}), 812)).toBeUndefined();
   });
 
+  it('a very long line costs linear time', () => {
+    const started = performance.now();
+    const { rules } = parseWrapperTable(DENY, `sshd: ${'[fe80::1] 10.0.0.1, '.repeat(20_000)}: deny`);
+    expect(rules[0]!.clients).toHaveLength(40_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('never throws and always ends on random and truncated text', () => {
     for (const text of fuzzTexts(['sshd: 10.0.0.0/255.255.255.0 EXCEPT 10.0.0.9 : deny', 'ALL: .example.com, [::1]/128 LOCAL KNOWN @ng /etc/x u@h', packaged('hosts.deny')].join('\n'), 300, 22)) {
       const t = { allow: parseWrapperTable(ALLOW, text), deny: parseWrapperTable(DENY, text), problems: [] };
