@@ -1,6 +1,7 @@
 import { normalizeAddress } from '../net/address.js';
 import { NGINX } from '../knowledge/service-settings.js';
 import type { NginxConfReading, NginxDirective } from '../system/nginx-conf.js';
+import { compileConfigRegex } from '../text/safe-regex.js';
 import type { SettingVerdict, SourceLine } from './service-setting.js';
 
 /** One `listen` of a server block: where, and its flags. */
@@ -62,13 +63,7 @@ function nameRank(pattern: string, name: string): number {
   if (pattern.startsWith('*.') && name.endsWith(pattern.slice(1))) return 3;
   if (pattern.startsWith('.') && (name === pattern.slice(1) || name.endsWith(pattern))) return 3;
   if (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))) return 2;
-  if (pattern.startsWith('~')) {
-    try {
-      return new RegExp(pattern.slice(1), 'i').test(name) ? 1 : 0;
-    } catch {
-      return 0;
-    }
-  }
+  if (pattern.startsWith('~')) return compileConfigRegex(pattern.slice(1), 'i')?.test(name) ? 1 : 0;
   return 0;
 }
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { normalizeAddress } from '../net/address.js';
 import { POSTGRES } from '../knowledge/service-settings.js';
 import type { HbaRecord, HbaToken, PgCluster } from '../system/pg-hba.js';
+import { compileConfigRegex } from '../text/safe-regex.js';
 import { addressIn } from './firewall/address.js';
 import type { SettingVerdict, SourceLine } from './service-setting.js';
 
@@ -33,11 +34,8 @@ function tokenMatches(tokens: readonly HbaToken[], test: (t: HbaToken) => Tri): 
 
 function regexToken(t: HbaToken, value: string): Tri | undefined {
   if (t.quoted || !t.value.startsWith('/')) return undefined;
-  try {
-    return new RegExp(t.value.slice(1)).test(value);
-  } catch {
-    return false;
-  }
+  const re = compileConfigRegex(t.value.slice(1));
+  return re ? re.test(value) : `the regular expression ${t.value}, which whyport does not evaluate (nested quantifiers or back-references)`;
 }
 
 function databaseMatches(r: HbaRecord, c: PgClient): Tri {

@@ -205,6 +205,8 @@ describe('pg_hba.conf decision', () => {
     expect(one('host all /^zz all md5')).toBe('refuses');
     expect(one('host all "/^ap" all md5')).toBe('refuses');
     expect(one('host db1,app all all md5')).toBe('admits');
+    // A regular expression that could backtrack for ages is not run: undecided, said why.
+    expect(one('host all /^(a+)+$ all md5', { user: 'a'.repeat(40) + '!' })).toBe('undecided');
   });
 
   it('samehost matches the server own addresses; samenet and host names are undecided unless sure', () => {
