@@ -1,5 +1,19 @@
 import type { SourceLine } from '../system/config-tree.js';
 
+/*
+ * The line on the server that refused: each reader (src/system/, Host seam only, never throws)
+ * with the pure decision (src/analysis/) that turns its reading into a SettingVerdict.
+ *
+ *   PostgreSQL "no pg_hba.conf entry" / "rejects"  readPgHba(host, port, argv)       → decidePgHba(parse.records, client, { file, cluster, serverAddresses })
+ *   Redis -DENIED (protected mode)                readRedisConf(host, argv, { unit })  → decideRedisProtected(reading, clientAddress)
+ *   MariaDB/MySQL 1130                            readMysqlAccounts(host)             → decideMysqlHosts(accounts, { address, skipNameResolve }, { user })
+ *   MariaDB/MySQL not listening there             readMysqlConf(host)                 → decideMysqlBind(options, target), skipsNameResolve(options)
+ *   TCP wrappers (closed without a word)          usesTcpWrappers(host, pid), readWrapperTables(host) → decideTcpWrappers(tables, { daemon, address }, files)
+ *   sshd "Exceeded MaxStartups"                   readSshdConfig(host), readSshdEffective(host) → decideMaxStartups(config, effective)
+ *   nginx bad certificate / plain HTTP on TLS     readNginxConf(host)                 → decideNginxCertificate(reading, port, name, findings | 'plain-http', address)
+ *   the program's log line of the refusal         (readLogTail, system/program-log.ts)  → refusalLogLines(refusal, lines, clientAddress)
+ */
+
 export type { SourceLine } from '../system/config-tree.js';
 
 /** What the server's own settings say about one client: the shape every settings analysis returns. */
