@@ -274,3 +274,18 @@ export const UNKNOWN_PROTOCOL_WAIT_MS = 300;
 
 /** libwrap's refuse() sleeps 5 s before it closes (tcp_wrappers clean_exit): an SSH server silent that long, then closing, is TCP wrappers. */
 export const TCP_WRAPPERS_CLOSE_MS: readonly [number, number] = [4_500, 6_500];
+
+/**
+ * /etc/services names of ports that speak TLS from the first byte (implicit TLS): HTTPS (RFC 9110
+ * §4.2.2), IMAPS and POP3S (RFC 8314 §3.3), SMTP submission over TLS (RFC 8314 §3.3), LDAPS,
+ * FTPS (RFC 4217 §3, implicit), NNTPS (RFC 4642 §2), and the other `…s` ports Debian's /etc/services lists.
+ */
+export const TLS_SERVICES: readonly string[] = ['https', 'imaps', 'pop3s', 'submissions', 'ldaps', 'ftps', 'nntps', 'telnets', 'ircs-u', 'amqps', 'syslog-tls'];
+
+/** Whether a port of that /etc/services name speaks TLS from its first byte. */
+export function isTlsService(serviceName: string): boolean {
+  return TLS_SERVICES.includes(serviceName.toLowerCase());
+}
+
+/** The protocol names `--protocol` takes: whyport's plaintext protocols, and tls/https for a TLS port. */
+export const PROTOCOL_CHOICES: readonly string[] = [...PROTOCOL_NAMES, 'tls', 'https'];

@@ -8,6 +8,7 @@ import { SYSTEM_CA_BUNDLES } from '../knowledge/tls-trust.js';
 import { showCommand } from '../text/command.js';
 import { certificateFacts, chainReachesTrust, type CertificateFacts } from './certificate.js';
 import { parseSClient, sClientArgv } from './openssl.js';
+import { defineReader } from './reader.js';
 
 export interface ReadTlsOptions {
   /** The literal address to connect to. */
@@ -129,3 +130,13 @@ async function trustStore(host: Host, extraCa: readonly string[] = []): Promise<
   }
   return store;
 }
+
+/** What makes two TLS looks the same read. */
+export type TlsKey = Pick<ReadTlsOptions, 'address' | 'port' | 'serverName' | 'timeoutMs'>;
+
+/** One TLS look at a port as a reader (the protocol step's read): once per diagnosis for an address, port and name. */
+export const tlsOf = defineReader<TlsKey, TlsReading>({
+  name: 'tls handshake',
+  key: (k) => [k.address, k.port, k.serverName ?? '-', k.timeoutMs].join(' '),
+  read: (k, s) => readTls(s.host, k),
+});
