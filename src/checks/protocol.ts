@@ -5,7 +5,7 @@ import { e, fields } from './evidence.js';
 import { expectedProtocol, type ExpectedProtocol } from '../analysis/expected-protocol.js';
 import type { ProtocolOutcome } from '../analysis/protocol/finding.js';
 import { judgeTls, type TlsFinding } from '../analysis/tls.js';
-import { protocolSpec, USER_NAME, type ProtocolName } from '../knowledge/protocols.js';
+import { protocolOfProgram, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME, type ProtocolName } from '../knowledge/protocols.js';
 import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js';
 import { tlsOf, type TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
@@ -14,8 +14,23 @@ import { isIP } from 'node:net';
 /** What the protocol step read: nothing (skipped), a plaintext talk, or a TLS handshake. */
 export type ProtocolReadings =
   | { kind: 'skipped'; why: string }
-  | { kind: 'plain'; address: string; expected: ExpectedProtocol; probe: ProtocolProbe }
-  | { kind: 'tls'; address: string; expected: ExpectedProtocol; serverName?: string; reading: TlsReading; now: string };
+  | ({ kind: 'plain'; address: string; expected: ExpectedProtocol; probe: ProtocolProbe } & Weak)
+  | ({ kind: 'tls'; address: string; expected: ExpectedProtocol; serverName?: string; reading: TlsReading; now: string } & Weak);
+
+/**
+ * Only the port's name said what to expect, and the program holding it (seen on the server) is
+ * none whyport knows for any protocol: a custom program on a well-known port. It is listened to
+ * briefly, and silence or a close is no alarm.
+ */
+interface Weak {
+  /** Why the expectation is weak, as a clause ("python3 holds it, …"). */
+  weak?: { why: string };
+}
+
+/** Whether the client speaks first in the protocol expected (TLS's ClientHello, HTTP, Redis, PostgreSQL): silence then may be a program of its own waiting for something else. */
+function clientSpeaksFirst(e: ExpectedProtocol): boolean {
+  return e.speaks === 'tls' || (e.speaks === 'plain' && protocolSpec(e.protocol).speaksFirst === 'client');
+}
 
 /** The protocol step's parameters, as `decide` sees them. */
 export interface ProtocolParams {
@@ -95,13 +110,21 @@ export const protocol = defineCheck({
     }
     const wish = { protocol: p.protocol, tls: p.tls };
     let expected = expectedProtocol(wish, ctx.target.portName);
-    if (expected.speaks === 'unknown') expected = expectedProtocol(wish, ctx.target.portName, await programOnPort(address, p.port, ctx));
+    const byName = expected.speaks !== 'skip' && expected.speaks !== 'unknown' && expected.from === 'service-name';
+    const program = expected.speaks === 'unknown' || byName ? await programOnPort(address, p.port, ctx) : undefined;
+    if (expected.speaks === 'unknown') expected = expectedProtocol(wish, ctx.target.portName, program);
+    // Only the port's name says what to expect: a program of no known protocol holds it (seen on
+    // the server), or, seen from a client, the protocol waits for the client's words (a custom
+    // program on 443 answers no ClientHello). Listened to briefly; silence is then no alarm.
+    const why = !byName ? undefined : program !== undefined ? (protocolOfProgram(program) === undefined ? `${program} holds it, a program of no protocol whyport knows` : undefined) : clientSpeaksFirst(expected) ? 'only the port’s name says so' : undefined;
+    const weak = why ? { weak: { why } } : {};
     const serverName = isIP(p.host) === 0 ? p.host : undefined;
-    const timeoutMs = ctx.timeoutMs;
+    const timeoutMs = weak.weak ? Math.min(ctx.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS) : ctx.timeoutMs;
     const tls = async (): Promise<ProtocolReadings> => ({
       kind: 'tls',
       address: address!,
       expected,
+      ...weak,
       ...(serverName ? { serverName } : {}),
       reading: await ctx.facts.read(tlsOf, { address: address!, port: p.port, timeoutMs, ...(serverName ? { serverName } : {}) }),
       now: new Date().toISOString(),
@@ -116,7 +139,7 @@ export const protocol = defineCheck({
       expected = { speaks: 'tls', from: 'program' };
       return tls();
     }
-    return { kind: 'plain', address, expected, probe };
+    return { kind: 'plain', address, expected, probe, ...weak };
   },
   decide: (r, p, at) => decideProtocol(r, p, at),
 });
@@ -178,6 +201,13 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
     ...(expectedName ? { expected: expectedName, title: titleOf(expectedName) } : {}),
     ...(r.expected.speaks === 'tls' || r.expected.speaks === 'plain' ? { expectedFrom: r.expected.from } : {}),
   };
+  if (r.weak) {
+    const d = r.kind === 'tls' ? decideTls(judgeTls(r.reading, { ...(r.serverName ? { serverName: r.serverName } : {}), now: new Date(r.now) }), expectedFields) : undefined;
+    const outcome = d?.outcome ?? OF_PLAIN[r.kind === 'plain' ? r.probe.outcome : 'quiet'];
+    if (outcome === 'silent' || outcome === 'closed-after-accept') {
+      return { outcome: 'unknown' as const, status: 'info' as const, summary: `${titleOf(expectedName ?? 'unknown')} was expected (${r.weak.why}), and nothing answered as it would within ${UNKNOWN_PROTOCOL_WAIT_MS} ms: a program of its own, no alarm (--protocol NAME makes silence a finding)`, command: '', evidence: { ...expectedFields, ...NOTE } };
+    }
+  }
   if (r.kind === 'tls') return decideTls(judgeTls(r.reading, { ...(r.serverName ? { serverName: r.serverName } : {}), now: new Date(r.now) }), expectedFields);
   const { probe } = r;
   const ev = probe.evidence;
