@@ -203,7 +203,7 @@ export async function startNginx(dir: string, netns: string, servers: readonly N
 
 // Runs inspectTls inside a namespace: reads {via, options} on stdin, prints the finding (or with via 'probe' the raw handshake) as JSON.
 const AGENT = (repo: string) => `import { localHost } from ${JSON.stringify(join(repo, 'src/host/local.ts'))};
-import { inspectTls } from ${JSON.stringify(join(repo, 'src/inspect-tls.ts'))};
+import { inspectTls } from ${JSON.stringify(join(repo, 'test/helpers/inspect-tls.ts'))};
 import { probeTls } from ${JSON.stringify(join(repo, 'src/host/tls-probe.ts'))};
 let input = '';
 for await (const chunk of process.stdin) input += chunk;

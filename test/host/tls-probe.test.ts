@@ -11,7 +11,7 @@ import { localHost } from '../../src/host/local.js';
 import { SshSession, sshHost } from '../../src/host/ssh.js';
 import { MAX_HANDSHAKE_BYTES, probeTls } from '../../src/host/tls-probe.js';
 import { judgeTls } from '../../src/analysis/tls.js';
-import { inspectTls } from '../../src/inspect-tls.js';
+import { inspectTls } from '../helpers/inspect-tls.js';
 import { tlsReadingOf } from '../../src/system/tls.js';
 import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsHandshake } from '../../src/host/tls-probe.js';
 import { wrongProtocol } from '../../src/analysis/tls.js';
 import { sClientArgv } from '../../src/system/openssl.js';
-import type { InspectTlsOptions, TlsFinding } from '../../src/inspect-tls.js';
+import type { InspectTlsOptions, TlsFinding } from '../helpers/inspect-tls.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { startListener, type Listener } from '../helpers/servers.js';

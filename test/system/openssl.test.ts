@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSClient, sClientArgv, type SClientRun } from '../../src/system/openssl.js';
 import { judgeTls, type TlsFinding } from '../../src/analysis/tls.js';
 import type { TlsHandshake } from '../../src/host/tls-probe.js';
-import { inspectTls } from '../../src/inspect-tls.js';
+import { inspectTls } from '../helpers/inspect-tls.js';
 import { tlsReadingOf } from '../../src/system/tls.js';
 import { replayHost } from '../helpers/replay-host.js';
 
