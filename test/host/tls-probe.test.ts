@@ -8,7 +8,8 @@ import { createSecureContext, createServer as createTlsServer, type TLSSocket } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortable } from '../../src/host/abortable.js';
 import { localHost } from '../../src/host/local.js';
-import { SshSession, sshHost } from '../../src/host/ssh.js';
+import { SshSession } from '../../src/host/ssh/session.js';
+import { sshHost } from '../../src/host/ssh/host.js';
 import { MAX_HANDSHAKE_BYTES, probeTls } from '../../src/host/tls-probe.js';
 import { judgeTls } from '../../src/analysis/tls.js';
 import { inspectTls } from '../helpers/inspect-tls.js';
