@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,9 @@ import type { Report } from '../../src/report/model.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
+import { serverBed, type ServerBed } from '../helpers/server-bed.js';
 import { makeCertificates, startNginx, type RunningNginx, type TestCertificates } from '../helpers/tls-bed.js';
+import { privateMounts } from '../helpers/mounts.js';
 
 /**
  * whyport end to end with its protocol step, on the real programs: a client and a server
@@ -23,20 +25,6 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 const has = (p: string) => existsSync(p);
 const missing = (what: string, pkg: string) => `${what} is not installed (apt-get install -y ${pkg})`;
 
-/** Whether this process has a mount namespace of its own (an ancestor's differs). */
-function privateMounts(): boolean {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/mnt`) !== mine) return true;
-      pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
 
 const reason = netnsSkipReason() ?? (existsSync(CLI) ? undefined : 'dist/cli.js is missing: npm run build');
 if (reason) console.warn(`skipping the protocol step tests: ${reason}`);
@@ -50,25 +38,11 @@ while True:
 describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in a client namespace against real servers', () => {
   let net: TwoHosts;
   let dir = '';
-  const children: ChildProcess[] = [];
+  let bed: ServerBed;
   let nginx: RunningNginx | undefined;
+  const serve = (argv: string[]) => bed.serve(argv);
+  const ready = (port: number, what: string, stderr: () => string, ms?: number) => bed.ready(port, what, stderr, ms);
 
-  const serve = (argv: string[]) => {
-    const child = spawn('ip', ['netns', 'exec', net.server.netns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => void (err += d.toString()));
-    children.push(child);
-    return { child, stderr: () => err };
-  };
-  const ready = async (port: number, what: string, stderr: () => string, ms = 30_000) => {
-    const until = performance.now() + ms;
-    for (;;) {
-      const r = await net.client.exec(['bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/${port}`], { timeoutMs: 2_000 });
-      if (r.exitCode === 0) return;
-      if (performance.now() > until) throw new Error(`${what} did not listen on ${port}: ${stderr()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   /** whyport ADDRESS PORT [args] --json --yes in the client's namespace. */
   const whyport = async (port: number, args: string[] = []): Promise<{ report: Report; status: number; trace: string }> => {
     const r = await net.client.exec([process.execPath, CLI, net.server.address, String(port), ...args, '--json', '--yes'], { timeoutMs: 30_000 });
@@ -84,13 +58,14 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
 
   beforeAll(async () => {
     net = await twoHostNetwork();
+    bed = serverBed(net);
     dir = mkdtempSync(join(tmpdir(), 'wpt-step-'));
     chmodSync(dir, 0o755);
   }, 60_000);
 
   afterAll(async () => {
     await nginx?.stop();
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await bed?.stopAll();
     await net?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -105,12 +80,7 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
   }, 30_000);
 
   describe.skipIf(!has('/usr/bin/redis-server'))(has('/usr/bin/redis-server') ? 'Redis' : missing('redis-server', 'redis-server'), () => {
-    const redis = async (port: number, extra: string[]) => {
-      const conf = join(dir, `redis-${port}.conf`);
-      writeFileSync(conf, [`port ${port}`, 'bind * -::*', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', ...extra].join('\n') + '\n');
-      const s = serve(['/usr/bin/redis-server', conf]);
-      await ready(port, 'redis-server', s.stderr);
-    };
+    const redis = (port: number, extra: string[]) => bed.redis(dir, port, extra);
 
     it('protected mode: SERVICE_REFUSES_CLIENT with its DENIED words in diagnosis.service', async () => {
       await redis(6379, ['protected-mode yes']);
@@ -153,12 +123,8 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
 
   describe.skipIf(!has('/usr/sbin/mariadbd'))(has('/usr/sbin/mariadbd') ? 'MariaDB' : missing('mariadbd', 'mariadb-server'), () => {
     it('no account for the client host: SERVICE_REFUSES_CLIENT with error 1130', async () => {
-      const data = join(dir, 'mysql');
-      mkdirSync(data);
-      const init = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 120_000 });
-      if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}`);
-      const s = serve(['/usr/sbin/mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${net.server.address}`, '--port=3306', `--socket=${join(data, 'sock')}`, `--pid-file=${join(data, 'pid')}`, '--skip-log-bin', '--skip-name-resolve']);
-      await ready(3306, 'mariadbd', s.stderr, 60_000);
+      const data = bed.mariadbData(dir);
+      await bed.mariadbd(data);
       const r = await whyport(3306);
       expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
       expect(r.report.diagnosis.service).toMatchObject({ protocol: 'mysql', said: expect.stringMatching(/is not allowed to connect to this MariaDB server/) });

@@ -9,6 +9,7 @@ import type { ProtocolName } from '../../src/knowledge/protocols.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
+import { serverBed, type ServerBed } from '../helpers/server-bed.js';
 
 /**
  * What answers after the handshake, on the real programs: a client and a server namespace of this
@@ -35,33 +36,11 @@ describe.skipIf(reason !== undefined)('what answers after the handshake, from a 
   let net: TwoHosts;
   let dir = '';
   let agent = '';
+  let bed: ServerBed;
   const children: ChildProcess[] = [];
-
-  /** Starts argv in the server's namespace; stopped by pid after the test. */
-  const serve = (argv: string[], opts: { cwd?: string } = {}) => {
-    const child = spawn('ip', ['netns', 'exec', net.server.netns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => void (err += d.toString()));
-    children.push(child);
-    return { child, stderr: () => err };
-  };
-  const stop = async (child: ChildProcess) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  /** Waits until the port accepts (from the client's namespace). */
-  const ready = async (port: number, what: string, stderr: () => string, ms = 30_000) => {
-    const until = performance.now() + ms;
-    for (;;) {
-      const r = await net.client.exec(['bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/${port}`], { timeoutMs: 2_000 });
-      if (r.exitCode === 0) return;
-      if (performance.now() > until) throw new Error(`${what} did not listen on ${port}: ${stderr()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const serve = (argv: string[], opts: { cwd?: string } = {}) => bed.serve(argv, opts);
+  const stop = (child: ChildProcess) => bed.stop(child);
+  const ready = (port: number, what: string, stderr: () => string, ms?: number) => bed.ready(port, what, stderr, ms);
 
   /** Connections from the client's namespace that say nothing and stay open; resolves once the server holds `n` on the port. */
   const holdFromClient = async (port: number, n: number) => {
@@ -103,6 +82,7 @@ describe.skipIf(reason !== undefined)('what answers after the handshake, from a 
 
   beforeAll(async () => {
     net = await twoHostNetwork();
+    bed = serverBed(net);
     dir = mkdtempSync(join(tmpdir(), 'wpt-proto-'));
     chmodSync(dir, 0o755); // postgres (initdb, the postmaster) works under it
     agent = join(dir, 'probe-agent.mjs');
@@ -131,17 +111,13 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
 
   afterAll(async () => {
     for (const c of children) await stop(c);
+    await bed?.stopAll();
     await net?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   describe.skipIf(!has('/usr/bin/redis-server'))(has('/usr/bin/redis-server') ? 'Redis 7' : missing('redis-server', 'redis-server'), () => {
-    const redis = async (port: number, extra: string[]) => {
-      const conf = join(dir, `redis-${port}.conf`);
-      writeFileSync(conf, [`port ${port}`, 'bind * -::*', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', ...extra].join('\n') + '\n');
-      const s = serve(['/usr/bin/redis-server', conf]);
-      await ready(port, 'redis-server', s.stderr);
-    };
+    const redis = (port: number, extra: string[]) => bed.redis(dir, port, extra);
 
     it('protected mode with no password turns a remote client away with its DENIED words', async () => {
       await redis(6379, ['protected-mode yes']);
@@ -260,12 +236,8 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
 
   describe.skipIf(!has('/usr/sbin/mariadbd'))(has('/usr/sbin/mariadbd') ? 'MariaDB' : missing('mariadbd', 'mariadb-server'), () => {
     it('root@localhost only: a remote client gets error 1130 in place of the greeting', async () => {
-      const data = join(dir, 'mysql');
-      mkdirSync(data);
-      const init = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 120_000 });
-      if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}`);
-      const s = serve(['/usr/sbin/mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${net.server.address}`, '--port=3306', `--socket=${join(data, 'sock')}`, `--pid-file=${join(data, 'pid')}`, '--skip-log-bin', '--skip-name-resolve']);
-      await ready(3306, 'mariadbd', s.stderr, 60_000);
+      const data = bed.mariadbData(dir);
+      const s = await bed.mariadbd(data);
       for (const via of ['local', 'shell'] as const) {
         const p = await probe(3306, 'mysql', via);
         expect(p.outcome, via).toBe('refuses-client');
@@ -277,8 +249,7 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
       // connections MariaDB allows (10, and one more for an administrator): clients held in the
       // handshake fill them, and the next gets 1040 in place of the greeting (create_new_thread).
       await stop(s.child);
-      const t = serve(['/usr/sbin/mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${net.server.address}`, '--port=3306', `--socket=${join(data, 'sock')}`, `--pid-file=${join(data, 'pid')}`, '--skip-log-bin', '--skip-name-resolve', '--skip-grant-tables', '--max-connections=10']);
-      await ready(3306, 'mariadbd', t.stderr, 60_000);
+      await bed.mariadbd(data, ['--skip-grant-tables', '--max-connections=10']);
       const greeting = await probe(3306, 'mysql');
       expect(greeting).toMatchObject({ outcome: 'answered', evidence: { product: 'MariaDB' } });
       expect(greeting.evidence.version).toMatch(/^10\.\d+\.\d+-MariaDB/);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { decideMysqlBind, decideMysqlHosts, SQL_PASSWORD_PLACEHOLDER } from '../
 import { localHost } from '../../src/host/local.js';
 import { readMysqlAccounts, readMysqlConf } from '../../src/system/mysql.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
+import { privateMounts } from '../helpers/mounts.js';
 
 /**
  * The account-host decision against a real MariaDB: a fresh data folder (mariadb-install-db), the
@@ -101,20 +102,6 @@ describe.skipIf(skip !== undefined)('MariaDB account hosts on the real mariadbd'
   });
 });
 
-/** Whether this process has a mount namespace of its own (an ancestor's differs): mounts here never reach the machine. */
-function privateMounts(): boolean {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/mnt`) !== mine) return true;
-      pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
 
 const optionsSkip = skip ?? (!existsSync('/etc/mysql/mariadb.conf.d/50-server.cnf') ? 'no /etc/mysql/mariadb.conf.d/50-server.cnf (mariadb-server)' : !privateMounts() ? 'needs a mount namespace of its own (run it through /work/bin/isolated): it mounts a private /etc/mysql' : undefined);
 

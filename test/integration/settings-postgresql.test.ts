@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { refusalLogLines } from '../../src/analysis/refusal-log.js';
 import { localHost } from '../../src/host/local.js';
 import { readPgHba } from '../../src/system/pg-hba.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
+import { privateMounts } from '../helpers/mounts.js';
 
 /**
  * The pg_hba.conf decision against the real PostgreSQL 15 of Debian: a cluster laid out as
@@ -33,20 +34,6 @@ function stop(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether this process has a mount namespace of its own (an ancestor's differs): mounts here never reach the machine. */
-function privateMounts(): boolean {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/mnt`) !== mine) return true;
-      pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
 
 function skipReason(): string | undefined {
   if (!existsSync(`${BIN}/postgres`) || !existsSync(PACKAGED_HBA)) return 'postgresql-15 is not installed: apt-get install -y postgresql';

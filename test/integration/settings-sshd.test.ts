@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,20 +25,6 @@ const SSHD = '/usr/sbin/sshd';
 const ADDRESS = '10.213.9.2';
 const PORT = 2222;
 
-/** Whether this process has a mount namespace of its own (so mounts here never reach the machine): an ancestor's differs. */
-function privateMounts(): boolean {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/mnt`) !== mine) return true;
-      pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
 
 function skipReason(): string | undefined {
   if (!existsSync(SSHD)) return 'openssh-server is not installed: apt-get install -y openssh-server';
@@ -74,6 +60,7 @@ except socket.timeout:
     pass
 print(repr(data), round(time.time() - t, 1))
 `;
+import { privateMounts } from '../helpers/mounts.js';
 
 describe.skipIf(skip !== undefined)('sshd settings on the real sshd', () => {
   let ns: Namespace;
