@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../src/host/local.js';
-import { sshHost, type SshSession } from '../../src/host/ssh.js';
+import { sshHost } from '../../src/host/ssh/host.js';
+import type { SshSession } from '../../src/host/ssh/session.js';
 import { readMysqlConf } from '../../src/system/mysql.js';
 import { readPgHba } from '../../src/system/pg-hba.js';
 import { readRedisConf } from '../../src/system/redis-conf.js';
