@@ -165,6 +165,11 @@ function verdictOf(r: RefusalReadings, p: RefusalParams): SettingVerdict | { why
   }
 }
 
+/** Text ending as a sentence does, for the diagnosis's prose. */
+function sentence(text: string): string {
+  return /[.!?:]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+}
+
 /** The pure decision of the refusal-setting step. */
 export function decideRefusalSetting(r: RefusalReadings, p: RefusalParams) {
   const service = { ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.said ? { said: p.said } : {}) };
@@ -178,9 +183,9 @@ export function decideRefusalSetting(r: RefusalReadings, p: RefusalParams) {
   const evidence = {
     ...base,
     ...(v.setting ? { setting: { file: v.setting.file, line: v.setting.line, text: v.setting.text } } : {}),
-    explanation: v.explanation,
+    explanation: sentence(v.explanation),
     ...(fix ? { fixSummary: fix.summary } : {}),
-    ...(edit ? { fixEdit: edit.at === 'delete' ? where : `${edit.at === 'replace' ? 'write' : 'add'} “${edit.text}” ${where}` } : {}),
+    ...(edit ? { fixEdit: edit.at === 'delete' ? `The change: ${where}.` : `The change: ${edit.at === 'replace' ? 'write' : 'add'} “${edit.text}” ${where}.` } : {}),
     ...(fix?.commands[0] ? { fixCommand: [...fix.commands[0]] } : {}),
     ...(fix?.commands[1] ? { fixCommand2: [...fix.commands[1]] } : {}),
     details: [...v.evidence],
@@ -189,7 +194,7 @@ export function decideRefusalSetting(r: RefusalReadings, p: RefusalParams) {
   switch (v.outcome) {
     case 'refuses':
       return v.setting
-        ? { outcome: 'named' as const, status: 'fail' as const, summary: `${at} — ${v.explanation}`, command, evidence }
+        ? { outcome: 'named' as const, status: 'fail' as const, summary: `the setting that decides: ${at}`, command, evidence }
         : { outcome: 'no-line' as const, status: 'fail' as const, summary: v.explanation, command, evidence };
     case 'admits':
       return { outcome: 'admits' as const, status: 'info' as const, summary: `the settings admit ${r.client}: ${v.explanation}`, command, evidence };
