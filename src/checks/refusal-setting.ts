@@ -165,6 +165,26 @@ function verdictOf(r: RefusalReadings, p: RefusalParams): SettingVerdict | { why
   }
 }
 
+/** What a person would type on the server to read the same settings. */
+function commandOf(r: RefusalReadings): string {
+  switch (r.kind) {
+    case 'none':
+      return '';
+    case 'pg_hba':
+      return showCommand(['grep', '-nv', '^#', r.reading.file ?? '/etc/postgresql/*/main/pg_hba.conf']);
+    case 'redis':
+      return showCommand(['grep', '-nE', '^(bind|protected-mode|requirepass|user) ', r.reading.path]);
+    case 'mysql':
+      return showCommand(r.accounts.command);
+    case 'tcp-wrappers':
+      return showCommand(['grep', '-v', '^#', TCP_WRAPPERS.allow, TCP_WRAPPERS.deny]);
+    case 'max-startups':
+      return showCommand(r.effective.command);
+    case 'nginx':
+      return showCommand(['nginx', '-T']);
+  }
+}
+
 /** Text ending as a sentence does, for the diagnosis's prose. */
 function sentence(text: string): string {
   return /[.!?:]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
@@ -173,7 +193,7 @@ function sentence(text: string): string {
 /** The pure decision of the refusal-setting step. */
 export function decideRefusalSetting(r: RefusalReadings, p: RefusalParams) {
   const service = { ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.said ? { said: p.said } : {}) };
-  const command = r.kind === 'none' ? '' : `read ${r.kind} settings on the server`;
+  const command = commandOf(r);
   const v = verdictOf(r, p);
   const base = { service, client: r.client };
   if ('why' in v) return { outcome: 'unknown' as const, status: 'info' as const, summary: `no setting named: ${v.why}`, command, evidence: base };
