@@ -1,11 +1,10 @@
-import { userInfo } from 'node:os';
 import { port, z } from './params.js';
 import { defineCheck, type CheckContext, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { expectedProtocol, type ExpectedProtocol } from '../analysis/expected-protocol.js';
 import type { ProtocolOutcome } from '../analysis/protocol/finding.js';
 import { judgeTls, type TlsFinding } from '../analysis/tls.js';
-import { protocolOfProgram, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME, type ProtocolName } from '../knowledge/protocols.js';
+import { protocolByName, protocolOfProgram, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME } from '../knowledge/protocols.js';
 import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js';
 import { tlsOf, type TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
@@ -25,6 +24,11 @@ export type ProtocolReadings =
 interface Weak {
   /** Why the expectation is weak, as a clause ("python3 holds it, …"). */
   weak?: { why: string };
+}
+
+/** Whether the protocol expected sends a user name (PostgreSQL's StartupMessage). */
+function wantsUser(e: ExpectedProtocol): boolean {
+  return e.speaks === 'plain' && e.protocol === 'postgresql';
 }
 
 /** Whether the client speaks first in the protocol expected (TLS's ClientHello, HTTP, Redis, PostgreSQL): silence then may be a program of its own waiting for something else. */
@@ -48,13 +52,10 @@ export type ProtocolStepOutcome = (typeof PROTOCOL_OUTCOMES)[number];
 /** Every probe leaves a trace where it talks: said in the report, so nobody is surprised by it. */
 export const LOG_NOTE = "the probe leaves one line in the service's log (a connection from this machine that ended without logging in)";
 
-/** The user running whyport, sent where a protocol needs a user name (PostgreSQL). */
-function runningUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'whyport';
-  }
+/** The user running whyport (on the client's side of an --ssh walk too), sent where a protocol needs a user name (PostgreSQL). */
+async function runningUser(ctx: CheckContext): Promise<string> {
+  const here = ctx.client ?? ctx;
+  return (await here.facts.identity().catch(() => undefined))?.user ?? 'whyport';
 }
 
 /** The program that holds the port, when whyport sees the server (the address is one of this host's). */
@@ -100,7 +101,7 @@ export const protocol = defineCheck({
   }),
   describe: (p, at) => `talking to ${p.host} port ${p.port} as a client of ${p.protocol || at.target.portName || 'its protocol'} would`,
   async read(p, ctx): Promise<ProtocolReadings> {
-    if (ctx.target.protocol === 'udp') return { kind: 'skipped', why: 'UDP: the probe already said what answered' };
+    if (ctx.target.protocol === 'udp') return { kind: 'skipped', why: 'UDP has no handshake to look beyond: the probe’s answer is what answered' };
     if (p.protocol?.trim().toLowerCase() === 'none') return { kind: 'skipped', why: '--no-protocol: stopped at the handshake' };
     let address = p.address;
     if (!address || isIP(address) === 0) {
@@ -130,7 +131,7 @@ export const protocol = defineCheck({
       now: new Date().toISOString(),
     });
     if (expected.speaks === 'tls') return tls();
-    const userName = p.user || runningUser();
+    const userName = p.user || (wantsUser(expected) ? await runningUser(ctx) : 'whyport');
     const wanted = expected.speaks === 'plain' ? expected.protocol : undefined;
     if (wanted === 'postgresql' && !USER_NAME.test(userName)) return { kind: 'skipped', why: `the user name ${JSON.stringify(userName)} cannot be sent (give --as-user NAME)` };
     const probe = await ctx.facts.read(protocolProbeOf, { address, port: p.port, protocol: wanted, userName, timeoutMs, ...(serverName ? { hostName: serverName } : {}) });
@@ -162,12 +163,8 @@ const OF_PLAIN: Record<ProtocolOutcome, ProtocolStepOutcome> = {
 function titleOf(name: string): string {
   if (name === 'tls') return 'TLS';
   if (name === 'https') return 'HTTPS';
-  if (name === 'unknown') return 'the program';
-  try {
-    return protocolSpec(name as ProtocolName)?.title ?? name;
-  } catch {
-    return name;
-  }
+  const known = protocolByName(name);
+  return known ? protocolSpec(known).title : name === 'unknown' ? 'the program' : name;
 }
 
 /** What a person would type to ask the same. */

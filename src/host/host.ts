@@ -176,6 +176,8 @@ export interface HostIdentity {
   root: boolean;
   /** How /proc/net/tcp prints addresses: 32-bit words in the kernel's byte order. */
   byteOrder: 'LE' | 'BE';
+  /** The name of the user whyport runs as there, where it is known (this machine's). */
+  user?: string;
   /** A host reached over ssh: whyport's connection as that host sees it (the client's address, its own). */
   via?: { client: string; server: string };
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
@@ -109,9 +109,14 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
       writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
       const s = serve(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN, 'postgres'), '-D', data, '-c', `listen_addresses=${net.server.address}`, '-c', `unix_socket_directories=${data}`, '-c', 'port=5432']);
       await ready(5432, 'postgres', s.stderr);
-      const r = await whyport(5432, ['--as-user', 'app']);
+      // Without --as-user: the user running whyport, and the report says which was sent.
+      const me = userInfo().username;
+      const r = await whyport(5432);
       expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
-      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', said: expect.stringContaining(`no pg_hba.conf entry for host "${net.client.address}", user "app"`) });
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', said: expect.stringContaining(`no pg_hba.conf entry for host "${net.client.address}", user "${me}"`) });
+      expect(r.report.steps.find((x) => x.id === 'protocol-remote')?.evidence).toMatchObject({ userName: me });
+      const named = await whyport(5432, ['--as-user', 'app']);
+      expect(named.report.diagnosis.service?.said).toContain('user "app"');
       writeFileSync(join(data, 'pg_hba.conf'), `local all all trust\nhost all all ${net.client.address}/32 scram-sha-256\n`);
       process.kill(s.child.pid!, 'SIGHUP');
       await new Promise((r) => setTimeout(r, 500));
