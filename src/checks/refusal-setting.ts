@@ -54,7 +54,9 @@ export type RefusalReadings = { client: string; program?: string } & (Setting | 
 /** Which setting a refusal points at, from the protocol step's words and the program on the port. Pure. */
 export function settingKindOf(p: Pick<RefusalParams, 'outcome' | 'protocol' | 'reason'>, program: string | undefined): Setting['kind'] | undefined {
   const r = p.reason ?? '';
-  if (r === 'tcp-wrappers') return 'tcp-wrappers';
+  // libwrap's refusal: a close after 5 s (tcp-wrappers), or, within a shorter wait, silence; a
+  // daemon that checks the tables before it forks closes at once.
+  if (r === 'tcp-wrappers' || p.outcome === 'silent' || p.outcome === 'closed-after-accept') return 'tcp-wrappers';
   if (r === 'max-startups') return 'max-startups';
   if (p.outcome === 'tls-failure' || (p.outcome === 'wrong-protocol' && program === 'nginx')) return program === 'nginx' ? 'nginx' : undefined;
   if (p.outcome !== 'refuses-client') return undefined;

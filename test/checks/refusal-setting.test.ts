@@ -29,7 +29,9 @@ describe('settingKindOf', () => {
     expect(settingKindOf({ outcome: 'tls-failure', protocol: 'tls' }, 'nginx')).toBe('nginx');
     expect(settingKindOf({ outcome: 'wrong-protocol', protocol: 'http' }, 'nginx')).toBe('nginx');
     expect(settingKindOf({ outcome: 'tls-failure', protocol: 'tls' }, 'myapp')).toBeUndefined();
-    expect(settingKindOf({ outcome: 'closed-after-accept' }, 'python3')).toBeUndefined();
+    expect(settingKindOf({ outcome: 'closed-after-accept' }, 'vsftpd')).toBe('tcp-wrappers');
+    expect(settingKindOf({ outcome: 'silent', protocol: 'ssh' }, 'sshd')).toBe('tcp-wrappers');
+    expect(settingKindOf({ outcome: 'not-ready', protocol: 'postgresql' }, 'postgres')).toBeUndefined();
   });
 });
 
