@@ -1,4 +1,4 @@
-import { isTlsService, protocolByName, protocolOfProgram, protocolOfService, type ProtocolName } from '../knowledge/protocols.js';
+import { isTlsService, protocolByName, protocolOfProgram, protocolOfService, protocolSpec, type ProtocolName } from '../knowledge/protocols.js';
 
 /** What a port is expected to speak: TLS, one of whyport's plaintext protocols, or nothing known. */
 export type ExpectedProtocol =
@@ -41,4 +41,19 @@ export function expectedProtocol(wish: ProtocolWish, portName: string | undefine
   const byProgram = program ? protocolOfProgram(program, portName) : undefined;
   if (byProgram) return { speaks: 'plain', protocol: byProgram, from: 'program' };
   return { speaks: 'unknown' };
+}
+
+/**
+ * Why an expectation is weak, or undefined when it is not: only the port's name said what to
+ * expect, and either the program holding it (seen on the server) is none whyport knows for any
+ * protocol — a program of its own on a well-known port — or, seen from a client, the protocol
+ * waits for the client's words (TLS, HTTP, Redis, PostgreSQL), which a program of its own on 443
+ * never answers. Such a port is listened to briefly, and silence there is no alarm.
+ */
+export function weakExpectation(e: ExpectedProtocol, program: string | undefined): string | undefined {
+  if (e.speaks !== 'tls' && e.speaks !== 'plain') return undefined;
+  if (e.from !== 'service-name') return undefined;
+  if (program !== undefined) return protocolOfProgram(program) === undefined ? `${program} holds it, a program of no protocol whyport knows` : undefined;
+  const clientFirst = e.speaks === 'tls' || protocolSpec(e.protocol).speaksFirst === 'client';
+  return clientFirst ? 'only the port’s name says so' : undefined;
 }

@@ -1,10 +1,10 @@
 import { port, z } from './params.js';
 import { defineCheck, type CheckContext, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
-import { expectedProtocol, type ExpectedProtocol } from '../analysis/expected-protocol.js';
+import { expectedProtocol, weakExpectation, type ExpectedProtocol } from '../analysis/expected-protocol.js';
 import type { ProtocolOutcome } from '../analysis/protocol/finding.js';
 import { judgeTls, type TlsFinding } from '../analysis/tls.js';
-import { protocolByName, protocolOfProgram, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME } from '../knowledge/protocols.js';
+import { protocolByName, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME } from '../knowledge/protocols.js';
 import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js';
 import { tlsOf, type TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
@@ -29,11 +29,6 @@ interface Weak {
 /** Whether the protocol expected sends a user name (PostgreSQL's StartupMessage). */
 function wantsUser(e: ExpectedProtocol): boolean {
   return e.speaks === 'plain' && e.protocol === 'postgresql';
-}
-
-/** Whether the client speaks first in the protocol expected (TLS's ClientHello, HTTP, Redis, PostgreSQL): silence then may be a program of its own waiting for something else. */
-function clientSpeaksFirst(e: ExpectedProtocol): boolean {
-  return e.speaks === 'tls' || (e.speaks === 'plain' && protocolSpec(e.protocol).speaksFirst === 'client');
 }
 
 /** The protocol step's parameters, as `decide` sees them. */
@@ -114,10 +109,7 @@ export const protocol = defineCheck({
     const byName = expected.speaks !== 'skip' && expected.speaks !== 'unknown' && expected.from === 'service-name';
     const program = expected.speaks === 'unknown' || byName ? await programOnPort(address, p.port, ctx) : undefined;
     if (expected.speaks === 'unknown') expected = expectedProtocol(wish, ctx.target.portName, program);
-    // Only the port's name says what to expect: a program of no known protocol holds it (seen on
-    // the server), or, seen from a client, the protocol waits for the client's words (a custom
-    // program on 443 answers no ClientHello). Listened to briefly; silence is then no alarm.
-    const why = !byName ? undefined : program !== undefined ? (protocolOfProgram(program) === undefined ? `${program} holds it, a program of no protocol whyport knows` : undefined) : clientSpeaksFirst(expected) ? 'only the port’s name says so' : undefined;
+    const why = weakExpectation(expected, program);
     const weak = why ? { weak: { why } } : {};
     const serverName = isIP(p.host) === 0 ? p.host : undefined;
     const timeoutMs = weak.weak ? Math.min(ctx.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS) : ctx.timeoutMs;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideProtocol, PROTOCOL_OUTCOMES, type ProtocolReadings } from '../../src/checks/protocol.js';
 import { classifyExchange } from '../../src/analysis/protocol/classify.js';
-import { expectedProtocol } from '../../src/analysis/expected-protocol.js';
+import { expectedProtocol, weakExpectation } from '../../src/analysis/expected-protocol.js';
 import type { ProtocolProbe } from '../../src/system/protocol-probe.js';
 import type { TlsReading } from '../../src/system/tls.js';
 import type { ProtocolName } from '../../src/knowledge/protocols.js';
@@ -133,5 +133,16 @@ describe('expectedProtocol', () => {
     expect(expectedProtocol({}, 'postgresql')).toEqual({ speaks: 'plain', protocol: 'postgresql', from: 'service-name' });
     expect(expectedProtocol({}, undefined, 'redis-server')).toEqual({ speaks: 'plain', protocol: 'redis', from: 'program' });
     expect(expectedProtocol({}, 'myapp', 'python3')).toEqual({ speaks: 'unknown' });
+  });
+});
+
+describe('weakExpectation', () => {
+  it('only the name says so, and a program of its own holds the port, or the client must speak first', () => {
+    expect(weakExpectation({ speaks: 'tls', from: 'service-name' }, 'python3')).toMatch(/python3 holds it/);
+    expect(weakExpectation({ speaks: 'tls', from: 'service-name' }, 'nginx')).toBeUndefined();
+    expect(weakExpectation({ speaks: 'tls', from: 'service-name' }, undefined)).toMatch(/only the port/);
+    expect(weakExpectation({ speaks: 'plain', protocol: 'ssh', from: 'service-name' }, undefined)).toBeUndefined();
+    expect(weakExpectation({ speaks: 'tls', from: 'option' }, 'python3')).toBeUndefined();
+    expect(weakExpectation({ speaks: 'unknown' }, undefined)).toBeUndefined();
   });
 });
