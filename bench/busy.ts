@@ -36,6 +36,7 @@ function printResults(all: CaseResult[], meta: { sockets: number; summary: strin
   lines.push('');
   lines.push(`Listener on ${meta.port} owned by ${LISTENER_NAME} (pid ${meta.listenerPid}):`);
   row(`whyport (${by('whyport-listener')?.diagnosis ?? 'no report'})`, by('whyport-listener'));
+  row(`whyport --no-protocol, stopped at the handshake (${by('whyport-listener-no-protocol')?.diagnosis ?? 'no report'})`, by('whyport-listener-no-protocol'));
   row(`ss -Htlnp 'sport = :${meta.port}'`, by('ss-ltnp'));
   row(`lsof -nP -iTCP:${meta.port} -sTCP:LISTEN (reference)`, by('lsof'));
   row(`whyport ${meta.port}/udp, its bound UDP socket (${by('whyport-listener-udp')?.diagnosis ?? 'no report'})`, by('whyport-listener-udp'));

@@ -40,6 +40,8 @@ export function measureListener(port: number, runs: number): Promise<CaseResult[
   const P = port;
   const cases: Case[] = [
     { id: 'whyport-listener', label: `whyport --json --yes --process ${LISTENER_NAME}`, whyport: true, cmds: [whyportCmd(['127.0.0.1', String(P), '--json', '--yes', '--process', LISTENER_NAME])] },
+    // Side by side: the same diagnosis stopped at the handshake (the protocol step's cost).
+    { id: 'whyport-listener-no-protocol', label: `whyport --json --yes --process ${LISTENER_NAME} --no-protocol`, whyport: true, cmds: [whyportCmd(['127.0.0.1', String(P), '--json', '--yes', '--process', LISTENER_NAME, '--no-protocol'])] },
     { id: 'ss-ltnp', label: `ss -ltnp 'sport = :${P}'`, cmds: [{ label: `ss -Htlnp 'sport = :${P}'`, argv: ['ss', '-Htlnp', `sport = :${P}`] }] },
     // The listener's UDP socket on the same port: bound, read, never answering.
     ...listenerUdpCases(P, LISTENER_NAME),

@@ -8,6 +8,8 @@ import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
 import { portOwner } from './port-owner.js';
 import { probe } from './probe.js';
+import { protocol } from './protocol.js';
+import { refusalSetting } from './refusal-setting.js';
 import { processCheck } from './process.js';
 import { processListeners } from './process-listeners.js';
 import { resolve } from './resolve.js';
@@ -35,6 +37,8 @@ export const checks = {
   forward,
   namespaces,
   conntrack,
+  protocol,
+  'refusal-setting': refusalSetting,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

@@ -10,6 +10,7 @@ import { parsePort, type Protocol, type ServiceTable } from './port-argument.js'
 import { SAFE_VALUE } from '../engine/safe.js';
 import { parseSshOption, parseSshTarget, type SshTarget } from '../host/ssh-target.js';
 import { JSON_CONTRACT_DOC } from '../report/model.js';
+import { PROTOCOL_CHOICES, protocolByName } from '../knowledge/protocols.js';
 
 /** Everything the command line says about a diagnosis, as one object. */
 export interface DiagnoseOptions {
@@ -111,7 +112,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = splitHostPort(hostArg);
@@ -136,6 +137,17 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   }
   if (o.process !== undefined) answers.process = safe('--process', o.process);
   if (o.service !== undefined) answers.service = safe('--service', o.service);
+  if (o.protocol === false) answers.protocol = 'none';
+  else if (o.protocol !== undefined) {
+    const name = o.protocol.trim().toLowerCase();
+    if (!PROTOCOL_CHOICES.includes(name) && !protocolByName(name)) throw new UsageError(`--protocol '${o.protocol}' is not a protocol whyport knows`, `use one of ${PROTOCOL_CHOICES.join(', ')} (or --no-protocol to stop at the handshake)`);
+    answers.protocol = name;
+  }
+  if (o.tls !== undefined) {
+    if (o.protocol === false) throw new UsageError(`--${o.tls ? '' : 'no-'}tls does not go with --no-protocol`, 'drop one of them');
+    answers.tls = o.tls ? 'yes' : 'no';
+  }
+  if (o.asUser !== undefined) answers['as-user'] = safe('--as-user', o.asUser);
   if (METACHARS.test(o.playbook)) throw new UsageError(`--playbook '${o.playbook}' contains shell metacharacters`, 'give a plain file path or a built-in playbook name');
   if (!/^\d+$/.test(o.timeout)) throw new UsageError(`--timeout '${o.timeout}' is not a number of milliseconds`, 'e.g. --timeout 2000 (1 to 600000)');
   if (Number(o.timeout) < 1) throw new UsageError(`--timeout ${o.timeout}: must be at least 1 ms`, 'e.g. --timeout 2000 (a probe needs time to be answered; 1 to 600000)');

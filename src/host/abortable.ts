@@ -14,6 +14,7 @@ export function abortable(host: Host, signal: AbortSignal | undefined): Host {
     run: (argv, options = {}) => host.run(argv, { ...options, signal }),
     connectTcp: (address, port, timeoutMs) => host.connectTcp(address, port, timeoutMs, signal),
     probeUdp: (address, port, opts) => host.probeUdp(address, port, { ...opts, signal }),
+    talk: (address, port, opts) => host.talk(address, port, { ...opts, signal }),
     lookup: (name, opts) => untilAborted(host.lookup(name, { ...opts, signal }), signal),
     queryNameservers: (servers, name, opts) => untilAborted(host.queryNameservers(servers, name, opts), signal),
   };
@@ -23,7 +24,7 @@ export function abortable(host: Host, signal: AbortSignal | undefined): Host {
   return wrapped;
 }
 
-const overridden = { run: 1, connectTcp: 1, probeUdp: 1, lookup: 1, queryNameservers: 1 };
+const overridden = { run: 1, connectTcp: 1, probeUdp: 1, talk: 1, lookup: 1, queryNameservers: 1 };
 
 /** The host an abortable() host wraps (or the host itself): to ask which machine it is. */
 export function underlying(host: Host): Host {

@@ -1,6 +1,7 @@
 import type { Runner } from './runner.js';
 import type { ProbeResult } from './tcp-connect.js';
 import type { UdpProbeOptions, UdpProbeResult } from './udp-probe.js';
+import type { TalkOptions, TalkResult } from './tcp-talk.js';
 
 /** A process holding a socket: found by the descriptor scan. */
 export interface SocketOwner {
@@ -62,6 +63,12 @@ export interface Host extends Runner {
    * sent with retries until a reply, an ICMP error, or `timeoutMs` of silence.
    */
   probeUdp(address: string, port: number, opts: UdpProbeOptions): Promise<UdpProbeResult>;
+  /**
+   * One TCP conversation from that host to a literal address, after the handshake: each step sends
+   * its bytes and reads until its answer is complete (a line, or what arrives at once), bounded in
+   * time (`waitMs` a step), bytes (`maxBytes`) and by the signal; how the connection ended and when.
+   */
+  talk(address: string, port: number, opts: TalkOptions): Promise<TalkResult>;
   /** The host's CLOCK_MONOTONIC in µs: systemd's *TimestampMonotonic are on that clock, not on whyport's. */
   monotonicUs(): Promise<number>;
 
@@ -169,6 +176,8 @@ export interface HostIdentity {
   root: boolean;
   /** How /proc/net/tcp prints addresses: 32-bit words in the kernel's byte order. */
   byteOrder: 'LE' | 'BE';
+  /** The name of the user whyport runs as there, where it is known (this machine's). */
+  user?: string;
   /** A host reached over ssh: whyport's connection as that host sees it (the client's address, its own). */
   via?: { client: string; server: string };
 }

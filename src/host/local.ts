@@ -1,13 +1,14 @@
 import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
-import { endianness, hostname, networkInterfaces } from 'node:os';
+import { endianness, hostname, networkInterfaces, userInfo } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
 import type { EarlyReads } from './early-reads.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host } from './host.js';
 import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
 import { probeUdp } from './udp-probe.js';
+import { talkTcp } from './tcp-talk.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
@@ -73,10 +74,12 @@ export const localHost: Host = {
   },
   async identity() {
     const uid = process.getuid?.();
-    return { hostname: hostname(), uid, root: uid === 0, byteOrder: endianness() };
+    const user = loginName();
+    return { hostname: hostname(), uid, root: uid === 0, byteOrder: endianness(), ...(user ? { user } : {}) };
   },
   connectTcp: probeTcp,
   probeUdp,
+  talk: talkTcp,
   async monotonicUs() {
     // process.hrtime is CLOCK_MONOTONIC on Linux.
     return Number(process.hrtime.bigint() / 1000n);
@@ -134,4 +137,13 @@ export function localHostWith(early: EarlyReads | undefined): Host {
 /** The host is this machine (local reads cost no round trip). */
 export function isLocalHost(host: Host): boolean {
   return LOCAL.has(host);
+}
+
+/** The name of the user this process runs as, or undefined where none can be found (a uid without a passwd entry). */
+function loginName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }

@@ -89,6 +89,10 @@ export interface Diagnosis {
   setting?: { file: string; line: number; text: string };
   /** Why the server's kernel drops the packets, by its own name for the reason (CONTRACT, "drop"). */
   drop?: { reason: string; counter: string; grew: number };
+  /** What answered after the TCP handshake, in its own words when it said any (CONTRACT, "Beyond the handshake"). */
+  service?: { protocol: string; product?: string; said?: string };
+  /** Every problem a TLS client would reject the connection for, and the certificate (CONTRACT, "Beyond the handshake"). */
+  tls?: { problems: string[]; subject?: string; names?: string[]; issuer?: string; notBefore?: string; notAfter?: string };
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

@@ -333,7 +333,7 @@ function runnerInside(leaderPid: number): Runner {
 /** The Host methods besides run, each answered inside the container by the bundled local host. */
 const HOST_METHODS = [
   'readFile', 'readFileTail', 'listDir', 'readLink', 'stat', 'networkInterfaces', 'lookup', 'nameservers', 'queryNameservers',
-  'identity', 'monotonicUs', 'connectTcp', 'probeUdp', 'netNamespaces', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
+  'identity', 'monotonicUs', 'connectTcp', 'probeUdp', 'talk', 'netNamespaces', 'socketOwners', 'processes', 'descendants', 'socketInodes', 'cgroups', 'unitFiles',
 ] as const satisfies readonly Exclude<keyof Host, 'run'>[];
 
 // Reads one {method, args} request on stdin, answers {ok, value} or {ok: false, code, message}.
@@ -343,6 +343,8 @@ for await (const chunk of process.stdin) input += chunk;
 const { method, args } = JSON.parse(input);
 // probeUdp's payload travels as hex (JSON has no bytes).
 if (method === 'probeUdp' && typeof args[2]?.payload === 'string') args[2].payload = Buffer.from(args[2].payload, 'hex');
+// talk's steps alike.
+if (method === 'talk') for (const s of args[2].steps) for (const k of ['send', 'onlyAfter']) if (typeof s[k] === 'string') s[k] = Buffer.from(s[k], 'hex');
 try {
   process.stdout.write(JSON.stringify({ ok: true, value: await localHost[method](...args) }));
 } catch (e) {
@@ -381,7 +383,14 @@ async function hostInside(leaderPid: number, tmpDir: string): Promise<Host> {
   const methods = Object.fromEntries(HOST_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)]));
   const probeUdp: Host['probeUdp'] = (address, port, opts) =>
     call('probeUdp', [address, port, { ...opts, ...(opts.payload ? { payload: Buffer.from(opts.payload).toString('hex') } : {}) }]) as ReturnType<Host['probeUdp']>;
-  return { ...methods, probeUdp, run: runnerInside(leaderPid).run } as unknown as Host;
+  const hex = (b: Uint8Array | undefined) => (b ? { hex: Buffer.from(b).toString('hex') } : {});
+  const talk: Host['talk'] = (address, port, opts) =>
+    call('talk', [
+      address,
+      port,
+      { ...opts, signal: undefined, steps: opts.steps.map((s) => ({ until: s.until, ...(s.send ? { send: hex(s.send).hex } : {}), ...(s.onlyAfter ? { onlyAfter: hex(s.onlyAfter).hex } : {}) })) },
+    ]) as ReturnType<Host['talk']>;
+  return { ...methods, probeUdp, talk, run: runnerInside(leaderPid).run } as unknown as Host;
 }
 
 async function mustRun(argv: readonly string[]): Promise<void> {

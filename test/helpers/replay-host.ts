@@ -1,5 +1,6 @@
 import { probeTcp } from '../../src/host/tcp-connect.js';
 import { probeUdp } from '../../src/host/udp-probe.js';
+import { talkTcp, type TalkResult } from '../../src/host/tcp-talk.js';
 import { isLoopback } from '../../src/net/address.js';
 import { HostError, type DnsAnswer, type FileInfo, type Host, type HostIdentity, type InterfaceAddress, type ResolvedAddress } from '../../src/host/host.js';
 import { HostScans, type ScanFs } from '../../src/host/scan.js';
@@ -26,6 +27,8 @@ export interface CapturedHost {
   dns?: Record<string, { a: DnsAnswer; aaaa: DnsAnswer }>;
   identity?: Partial<HostIdentity>;
   monotonicUs?: number;
+  /** `address port` → what talks there came back with, in order (captures of a real server); loopback is talked to for real. */
+  talks?: Record<string, Omit<TalkResult, 'address' | 'port'>[]>;
   /** whyport's pid on the captured host (its /proc/PID/ns/net is the own namespace). */
   ownPid?: number;
 }
@@ -156,6 +159,12 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
       isLoopback(address)
         ? probeUdp(address, port, opts)
         : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', durationMs: 0, tries: 1, payload: opts.payloadName ?? 'empty' }),
+    // A captured talk when there is one; loopback for real; any other address refused, as connectTcp.
+    talk: (address, port, opts) => {
+      const next = captured.talks?.[`${address} ${port}`]?.shift();
+      if (next) return log(`talk ${address} ${port}`, () => ({ address, port, ...next }));
+      return isLoopback(address) ? talkTcp(address, port, opts) : Promise.resolve({ address, port, outcome: 'refused' as const, errno: 'ECONNREFUSED', answers: [], durationMs: 0 });
+    },
     socketOwners: (inodes, opts) => log(`socketOwners ${inodes.join(',')}`, () => scans.socketOwners(inodes, opts)),
     processes: (query) => log(`processes ${query.match} ${query.name}`, () => scans.processes(query)),
     descendants: (pid) => log(`descendants ${pid}`, () => scans.descendants(pid)),

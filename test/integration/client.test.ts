@@ -167,7 +167,7 @@ describe.skipIf(reason !== undefined)('from a client namespace against a server 
   it('a listener: REACHABLE, exit 0', async () => {
     const r = await whyport([SERVER, String(PORTS.open)]);
     expectCode(r, 'REACHABLE', 0);
-    expect(r.report.steps.map((s) => [s.id, s.outcome])).toEqual([['where', 'remote'], ['probe-remote', 'open']]);
+    expect(r.report.steps.map((s) => [s.id, s.outcome])).toEqual([['where', 'remote'], ['probe-remote', 'open'], ['protocol-remote', 'unknown']]);
     expect(r.report.target).toMatchObject({ host: SERVER, address: SERVER, port: PORTS.open, local: false });
   });
 

@@ -132,7 +132,7 @@ describe.skipIf(reason !== undefined)('on the server: the firewall rule that blo
   it('no rule: REACHABLE, after the firewall was checked, with the hint to look from the client', async () => {
     const r = await onServer();
     expectCode(r, 'REACHABLE', 0);
-    expect(r.report.steps.map((s) => s.id).slice(-2)).toEqual(['connect-local', 'firewall']);
+    expect(r.report.steps.map((s) => s.id).slice(-3)).toEqual(['connect-local', 'firewall', 'protocol-local']);
     expect(step(r, 'firewall').outcome).toBe('allows');
     expect(r.report.diagnosis.explanation).toContain('run whyport from that client');
   });

@@ -130,6 +130,25 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     expect(r.report.diagnosis.fix?.commands).toEqual([`sed -i '87s/.*/bind 0.0.0.0 -::1/' /etc/redis/redis.conf`]);
   });
 
+  it("Redis in protected mode bound everywhere: the client is turned away in Redis's words, and the server's redis.conf names the line", async () => {
+    const conf = join(bed.root!, 'etc', 'redis', 'redis.conf');
+    const packaged = await readFile(conf, 'utf8');
+    await writeFile(conf, packaged.replace(/^bind 127\.0\.0\.1 -::1$/m, 'bind * -::*'));
+    try {
+      await bed.exec(['systemctl', 'restart', 'redis-server.service'], { timeoutMs: 20_000 });
+      await waitFor(async () => (await sh('systemctl', 'is-active', 'redis-server.service')) === 'active', 'redis-server.service to run');
+      const r = await fromClient(['6379']);
+      expect(r.report.diagnosis.code, trail(r)).toBe('SERVICE_REFUSES_CLIENT');
+      expect(r.report.steps.find((s) => s.id === 'protocol-remote')).toMatchObject({ where: 'client', outcome: 'refuses-client' });
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'redis', said: expect.stringMatching(/DENIED Redis is running in protected mode/) });
+      expect(r.report.steps.find((s) => s.id === 'setting'), trail(r)).toMatchObject({ where: 'server', evidence: { client: net.client.address } });
+      expect(r.report.diagnosis.setting, trail(r)).toMatchObject({ file: '/etc/redis/redis.conf' });
+    } finally {
+      await writeFile(conf, packaged);
+      await bed.exec(['systemctl', 'restart', 'redis-server.service'], { timeoutMs: 20_000 });
+    }
+  });
+
   it('FIREWALL_BLOCKS on the server, naming the rule', async () => {
     await inServerNs('iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
     try {

@@ -3,6 +3,7 @@ import type { CommandResult } from '../runner.js';
 import { HostScans } from '../scan.js';
 import { SnapshotFs } from '../snapshot-fs.js';
 import { udpSendTimes } from '../udp-probe.js';
+import { talkOverShell } from './talk.js';
 import { addressesOfAhosts } from '../../system/getent.js';
 import { tcpConnectOfBash, udpProbeOfBash } from '../../system/bash-sockets.js';
 import { fileInfosOfStatLines } from '../../system/stat.js';
@@ -142,6 +143,8 @@ export function sshHost(session: SshSession): Host {
       const { outcome, errno, tries } = udpProbeOfBash(r);
       return { address, port, outcome, ...(errno ? { errno } : {}), durationMs, tries, payload };
     },
+    // One remote bash per talk (talk.ts), not batched: its timing is the finding.
+    talk: (address, port, opts) => talkOverShell((argv, o) => session.exec(argv, o), address, port, opts),
     async monotonicUs() {
       // The server's clock when it answered, moved on by the time passed here: no round trip.
       const f = await facts();

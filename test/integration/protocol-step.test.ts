@@ -1,0 +1,265 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/model.js';
+import { REPO_ROOT } from '../helpers/nspawn.js';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
+import { serverBed, type ServerBed } from '../helpers/server-bed.js';
+import { makeCertificates, startNginx, type RunningNginx, type TestCertificates } from '../helpers/tls-bed.js';
+import { privateMounts } from '../helpers/mounts.js';
+
+/**
+ * whyport end to end with its protocol step, on the real programs: a client and a server
+ * namespace of this test's own, each server run directly in the server's namespace, whyport
+ * (dist/cli.js) run in the client's — the diagnosis, its code and `diagnosis.service` /
+ * `diagnosis.tls` as a user sees them. Then whyport run on the server itself (a local target),
+ * naming the setting that refused (pg_hba.conf, redis.conf) in a private /etc of the test's own
+ * mount namespace (run through /work/bin/isolated).
+ */
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const has = (p: string) => existsSync(p);
+const missing = (what: string, pkg: string) => `${what} is not installed (apt-get install -y ${pkg})`;
+
+
+const reason = netnsSkipReason() ?? (existsSync(CLI) ? undefined : 'dist/cli.js is missing: npm run build');
+if (reason) console.warn(`skipping the protocol step tests: ${reason}`);
+
+const GREETER = `import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],int(sys.argv[2]))); s.listen(8)
+while True:
+    c,_=s.accept(); c.sendall(b"MYAPP/2 hello, send your token\\n"); c.close()
+`;
+
+describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in a client namespace against real servers', () => {
+  let net: TwoHosts;
+  let dir = '';
+  let bed: ServerBed;
+  let nginx: RunningNginx | undefined;
+  const serve = (argv: string[]) => bed.serve(argv);
+  const ready = (port: number, what: string, stderr: () => string, ms?: number) => bed.ready(port, what, stderr, ms);
+
+  /** whyport ADDRESS PORT [args] --json --yes in the client's namespace. */
+  const whyport = async (port: number, args: string[] = []): Promise<{ report: Report; status: number; trace: string }> => {
+    const r = await net.client.exec([process.execPath, CLI, net.server.address, String(port), ...args, '--json', '--yes'], { timeoutMs: 30_000 });
+    let report: Report;
+    try {
+      report = JSON.parse(r.stdout) as Report;
+    } catch {
+      throw new Error(`whyport printed no JSON (exit ${r.exitCode}): ${r.stdout} ${r.stderr}`);
+    }
+    const trace = `${report.diagnosis.code}: ${report.steps.map((s) => `${s.id} → ${s.outcome}: ${s.summary}`).join('\n  ')}`;
+    return { report, status: r.exitCode ?? -1, trace };
+  };
+
+  beforeAll(async () => {
+    net = await twoHostNetwork();
+    bed = serverBed(net);
+    dir = mkdtempSync(join(tmpdir(), 'wpt-step-'));
+    chmodSync(dir, 0o755);
+  }, 60_000);
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await bed?.stopAll();
+    await net?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('a program that greets in a protocol of its own: REACHABLE, no alarm', async () => {
+    const s = serve(['python3', '-c', GREETER, net.server.address, '7070']);
+    await ready(7070, 'the greeter', s.stderr);
+    const r = await whyport(7070);
+    expect(r.report.diagnosis.code, r.trace).toBe('REACHABLE');
+    expect(r.status).toBe(0);
+    expect(r.report.steps.at(-1)).toMatchObject({ id: 'protocol-remote', outcome: 'unknown' });
+  }, 30_000);
+
+  describe.skipIf(!has('/usr/bin/redis-server'))(has('/usr/bin/redis-server') ? 'Redis' : missing('redis-server', 'redis-server'), () => {
+    const redis = (port: number, extra: string[]) => bed.redis(dir, port, extra);
+
+    it('protected mode: SERVICE_REFUSES_CLIENT with its DENIED words in diagnosis.service', async () => {
+      await redis(6379, ['protected-mode yes']);
+      const r = await whyport(6379);
+      expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+      expect(r.status).toBe(1);
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'redis', said: expect.stringMatching(/DENIED Redis is running in protected mode/) });
+      expect(r.report.diagnosis.explanation).toMatch(/one line in the service's log/);
+    }, 30_000);
+
+    it('with a password: REACHABLE, and diagnosis.service says Redis answered', async () => {
+      await redis(6380, ['protected-mode yes', 'requirepass not-sent-by-whyport']);
+      const r = await whyport(6380, ['--protocol', 'redis']);
+      expect(r.report.diagnosis.code, r.trace).toBe('REACHABLE');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'redis', said: expect.stringMatching(/^-?NOAUTH/) });
+    }, 30_000);
+  });
+
+  describe.skipIf(!has(`${PG_BIN}/postgres`))(has(`${PG_BIN}/postgres`) ? 'PostgreSQL' : missing('PostgreSQL 15', 'postgresql'), () => {
+    it('no pg_hba.conf line for the client: SERVICE_REFUSES_CLIENT; with a line: REACHABLE', async () => {
+      const data = join(dir, 'pg');
+      mkdirSync(data, { mode: 0o700 });
+      spawnSync('chown', ['postgres:postgres', data]);
+      const init = spawnSync('setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN, 'initdb'), '-D', data, '-A', 'trust', '--no-sync'], { encoding: 'utf8', timeout: 60_000 });
+      if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+      writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
+      const s = serve(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN, 'postgres'), '-D', data, '-c', `listen_addresses=${net.server.address}`, '-c', `unix_socket_directories=${data}`, '-c', 'port=5432']);
+      await ready(5432, 'postgres', s.stderr);
+      // Without --as-user: the user running whyport, and the report says which was sent.
+      const me = userInfo().username;
+      const r = await whyport(5432);
+      expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', said: expect.stringContaining(`no pg_hba.conf entry for host "${net.client.address}", user "${me}"`) });
+      expect(r.report.steps.find((x) => x.id === 'protocol-remote')?.evidence).toMatchObject({ userName: me });
+      const named = await whyport(5432, ['--as-user', 'app']);
+      expect(named.report.diagnosis.service?.said).toContain('user "app"');
+      writeFileSync(join(data, 'pg_hba.conf'), `local all all trust\nhost all all ${net.client.address}/32 scram-sha-256\n`);
+      process.kill(s.child.pid!, 'SIGHUP');
+      await new Promise((r) => setTimeout(r, 500));
+      const ok = await whyport(5432, ['--as-user', 'app']);
+      expect(ok.report.diagnosis.code, ok.trace).toBe('REACHABLE');
+      expect(ok.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', product: 'PostgreSQL' });
+    }, 90_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/mariadbd'))(has('/usr/sbin/mariadbd') ? 'MariaDB' : missing('mariadbd', 'mariadb-server'), () => {
+    it('no account for the client host: SERVICE_REFUSES_CLIENT with error 1130', async () => {
+      const data = bed.mariadbData(dir);
+      await bed.mariadbd(data);
+      const r = await whyport(3306);
+      expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'mysql', said: expect.stringMatching(/is not allowed to connect to this MariaDB server/) });
+    }, 150_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/sshd'))(has('/usr/sbin/sshd') ? 'sshd' : missing('sshd', 'openssh-server'), () => {
+    it('a healthy sshd: REACHABLE, and it names itself', async () => {
+      const d = join(dir, 'sshd');
+      mkdirSync(d);
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'host_key')]);
+      writeFileSync(join(d, 'sshd_config'), [`Port 22`, `ListenAddress ${net.server.address}`, `HostKey ${join(d, 'host_key')}`, 'UsePAM no', 'StrictModes no', 'PidFile none'].join('\n') + '\n');
+      const s = serve(['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"', 'sh', join(d, 'sshd_config')]);
+      await ready(22, 'sshd', s.stderr);
+      const r = await whyport(22);
+      expect(r.report.diagnosis.code, r.trace).toBe('REACHABLE');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'ssh', product: expect.stringMatching(/^OpenSSH_/) });
+    }, 30_000);
+  });
+
+  describe.skipIf(!has('/usr/sbin/nginx'))(has('/usr/sbin/nginx') ? 'nginx' : missing('nginx', 'nginx'), () => {
+    let certs: TestCertificates;
+    beforeAll(async () => {
+      certs = await makeCertificates(dir, net.server.address);
+      nginx = await startNginx(dir, net.server.netns, [
+        { listen: `${net.server.address}:80` },
+        { listen: `${net.server.address}:443` },
+        { listen: `${net.server.address}:8443`, cert: certs.files.expired },
+      ]);
+      await ready(80, 'nginx', () => '');
+    }, 60_000);
+
+    it('healthy nginx: REACHABLE, HTTP answered', async () => {
+      const r = await whyport(80);
+      expect(r.report.diagnosis.code, r.trace).toBe('REACHABLE');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'http', product: expect.stringMatching(/^nginx/) });
+    }, 30_000);
+
+    it('plain HTTP on 443: WRONG_PROTOCOL', async () => {
+      const r = await whyport(443);
+      expect(r.report.diagnosis.code, r.trace).toBe('WRONG_PROTOCOL');
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'http', said: expect.stringMatching(/^HTTP\//) });
+    }, 30_000);
+
+    it('an expired certificate from an issuer nobody here trusts: TLS_FAILURE with every problem', async () => {
+      const r = await whyport(8443, ['--protocol', 'https']);
+      expect(r.report.diagnosis.code, r.trace).toBe('TLS_FAILURE');
+      expect(r.report.diagnosis.tls).toMatchObject({ problems: ['expired', 'untrusted'], notAfter: expect.stringMatching(/^\d{4}-/), subject: expect.stringMatching(/^CN=/) });
+      expect(r.report.diagnosis.tls?.notAfter && Date.parse(r.report.diagnosis.tls.notAfter) < Date.now()).toBe(true);
+    }, 30_000);
+  });
+});
+
+const localReason = reason ?? (privateMounts() ? undefined : 'needs a mount namespace of its own (run it through /work/bin/isolated): it mounts a private /etc/postgresql and /etc/redis');
+
+describe.skipIf(localReason !== undefined)('the protocol step on the server itself: the setting that refused is named', () => {
+  let net: TwoHosts;
+  let dir = '';
+  const children: ChildProcess[] = [];
+  const mounted: string[] = [];
+
+  /** whyport ADDRESS PORT in the server's namespace (a local target). */
+  const onServer = async (port: number, args: string[] = []) => {
+    const r = await net.server.exec([process.execPath, CLI, net.server.address, String(port), ...args, '--json', '--yes'], { timeoutMs: 30_000 });
+    const report = JSON.parse(r.stdout) as Report;
+    return { report, trace: `${report.diagnosis.code}: ${report.steps.map((s) => `${s.id} → ${s.outcome}: ${s.summary}`).join('\n  ')}` };
+  };
+  const privateEtc = (path: string) => {
+    const d = join(dir, path.replaceAll('/', '_'));
+    mkdirSync(d, { recursive: true });
+    if (spawnSync('mount', ['--bind', d, path]).status !== 0) throw new Error(`could not mount a private ${path}`);
+    mounted.push(path);
+  };
+  const waitPort = async (port: number) => {
+    for (let i = 0; i < 100; i++) {
+      if ((await net.server.exec(['bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/${port}`], { timeoutMs: 2_000 })).exitCode === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`nothing listens on ${port}`);
+  };
+
+  beforeAll(async () => {
+    net = await twoHostNetwork();
+    dir = mkdtempSync(join(tmpdir(), 'wpt-step-local-'));
+    chmodSync(dir, 0o755);
+    // The veth carries once both ends are up: until then the server's address is on a link that
+    // is down, and whyport (libuv) does not list it among the machine's addresses.
+    const listed = async () => (await net.server.exec([process.execPath, '-e', 'console.log(JSON.stringify(require("os").networkInterfaces()))'])).stdout.includes(`"${net.server.address}"`);
+    for (let i = 0; i < 50 && !(await listed()); i++) await new Promise((r) => setTimeout(r, 100));
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const m of mounted.reverse()) spawnSync('umount', [m]);
+    await net?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it.skipIf(!has('/usr/bin/redis-server') || !has('/etc/redis'))('Redis in protected mode: the redis.conf lines and the fix', async () => {
+    privateEtc('/etc/redis');
+    writeFileSync('/etc/redis/redis.conf', ['port 6379', 'bind * -::*', 'protected-mode yes', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no'].join('\n') + '\n');
+    children.push(spawn('ip', ['netns', 'exec', net.server.netns, '/usr/bin/redis-server', '/etc/redis/redis.conf'], { stdio: 'ignore' }));
+    await waitPort(6379);
+    const r = await onServer(6379);
+    expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+    expect(r.report.diagnosis.service).toMatchObject({ protocol: 'redis', said: expect.stringMatching(/DENIED/) });
+    expect(r.report.diagnosis.setting, r.trace).toMatchObject({ file: '/etc/redis/redis.conf', line: expect.any(Number) });
+    expect(r.report.steps.find((s) => s.id === 'setting')).toMatchObject({ outcome: 'named' });
+    expect(r.report.diagnosis.fix?.summary).toMatch(/requirepass|password/i);
+  }, 60_000);
+
+  it.skipIf(!has(`${PG_BIN}/postgres`) || !has('/etc/postgresql'))('PostgreSQL: the pg_hba.conf line to add, and the reload', async () => {
+    privateEtc('/etc/postgresql');
+    const conf = '/etc/postgresql/15/wpt';
+    mkdirSync(join(conf, 'conf.d'), { recursive: true });
+    const data = join(dir, 'pgdata');
+    mkdirSync(data, { mode: 0o700 });
+    spawnSync('chown', ['postgres:postgres', data]);
+    const init = spawnSync('setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN, 'initdb'), '-D', data, '-A', 'trust', '--no-sync'], { encoding: 'utf8', timeout: 60_000 });
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    writeFileSync(`${conf}/postgresql.conf`, [`data_directory = '${data}'`, `hba_file = '${conf}/pg_hba.conf'`, `ident_file = '${conf}/pg_ident.conf'`, `listen_addresses = '${net.server.address}'`, 'port = 15432', `unix_socket_directories = '${data}'`, ''].join('\n'));
+    writeFileSync(`${conf}/pg_ident.conf`, '');
+    writeFileSync(`${conf}/pg_hba.conf`, 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
+    spawnSync('chown', ['-R', 'postgres:postgres', '/etc/postgresql']);
+    children.push(spawn('ip', ['netns', 'exec', net.server.netns, 'setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', join(PG_BIN, 'postgres'), '-c', `config_file=${conf}/postgresql.conf`], { stdio: 'ignore' }));
+    await waitPort(15432);
+    const r = await onServer(15432, ['--protocol', 'postgresql', '--as-user', 'app']);
+    expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+    expect(r.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', said: expect.stringContaining('no pg_hba.conf entry') });
+    expect(r.report.diagnosis.explanation).toContain(`${conf}/pg_hba.conf`);
+    expect(r.report.diagnosis.explanation).toContain(net.server.address);
+    expect(r.report.diagnosis.fix?.commands).toContain('pg_ctlcluster 15 wpt reload');
+  }, 90_000);
+});
