@@ -6,6 +6,7 @@ import type { ProtocolProbe } from '../../src/system/protocol-probe.js';
 import type { TlsReading } from '../../src/system/tls.js';
 import type { ProtocolName } from '../../src/knowledge/protocols.js';
 import type { DecideContext } from '../../src/checks/check.js';
+import { assertHas } from '../helpers/narrow.js';
 
 // The protocol step's decision, on plain objects: the probe's classification of real bytes
 // (classifyExchange, whose own tests replay the captured fixtures) and TLS readings as the reader
@@ -14,7 +15,7 @@ import type { DecideContext } from '../../src/checks/check.js';
 const at: DecideContext = { target: { host: 'db.test', port: 5432, protocol: 'tcp' }, timeoutMs: 3000 };
 const params = { host: 'db.test', port: 5432 };
 
-function plain(protocol: ProtocolName | undefined, answer: string | Buffer, end: 'eof' | 'reset' | 'timeout' = 'eof', endMs = 20): ProtocolReadings {
+function plain(protocol: ProtocolName | undefined, answer: string | Buffer, end: 'eof' | 'reset' | 'silent' = 'eof', endMs = 20): ProtocolReadings {
   const bytes = typeof answer === 'string' ? Buffer.from(answer, 'latin1') : answer;
   const finding = classifyExchange(protocol, { answers: [bytes], end, endMs });
   const probe: ProtocolProbe = { ...finding, sent: 'PING', talks: [] };
@@ -40,6 +41,7 @@ describe('decideProtocol', () => {
   it('answered: a healthy Redis that asks for a password, with the service in its words', () => {
     const d = decide(plain('redis', '-NOAUTH Authentication required.\r\n'));
     expect(d).toMatchObject({ outcome: 'answered', status: 'pass', evidence: { service: { protocol: 'redis' }, sent: 'PING' } });
+    assertHas(d.evidence, 'note');
     expect(d.evidence.note).toMatch(/one line in the service's log/);
   });
 
@@ -69,12 +71,12 @@ describe('decideProtocol', () => {
   });
 
   it('silent: a protocol that always greets said nothing', () => {
-    expect(decide(plain('ssh', '', 'timeout', 3000))).toMatchObject({ outcome: 'silent', status: 'fail' });
+    expect(decide(plain('ssh', '', 'silent', 3000))).toMatchObject({ outcome: 'silent', status: 'fail' });
   });
 
   it('unknown: a greeting whyport does not know, and silence from a custom port, raise no alarm', () => {
     expect(decide(plain(undefined, 'MYAPP 1.0 ready\n'))).toMatchObject({ outcome: 'unknown', status: 'info' });
-    expect(decide(plain(undefined, '', 'timeout', 300))).toMatchObject({ outcome: 'unknown', status: 'info' });
+    expect(decide(plain(undefined, '', 'silent', 300))).toMatchObject({ outcome: 'unknown', status: 'info' });
     expect(decide({ kind: 'skipped', why: '--no-protocol: stopped at the handshake' })).toMatchObject({ outcome: 'unknown', summary: expect.stringMatching(/--no-protocol/) });
   });
 
@@ -110,7 +112,7 @@ describe('decideProtocol', () => {
   });
 
   it('a custom program on a well-known port (a name only): silence or a close is no alarm', () => {
-    const silent = { ...plain('ssh', '', 'timeout', 300), weak: { why: 'python3 holds it, a program of no protocol whyport knows' } } as ProtocolReadings;
+    const silent = { ...plain('ssh', '', 'silent', 300), weak: { why: 'python3 holds it, a program of no protocol whyport knows' } } as ProtocolReadings;
     expect(decide(silent)).toMatchObject({ outcome: 'unknown', status: 'info', summary: expect.stringMatching(/python3 holds it.*no alarm/) });
     const tlsSilent = { ...tls({ stage: 'handshake', timedOut: true, receivedBytes: 0 }), weak: { why: 'only the port’s name says so' } } as ProtocolReadings;
     expect(decide(tlsSilent)).toMatchObject({ outcome: 'unknown' });

@@ -4,6 +4,7 @@ import { decideRefusalSetting, settingKindOf, type RefusalReadings } from '../..
 import { parsePgHba, type PgHbaReading } from '../../src/system/pg-hba.js';
 import { parseWrapperTable } from '../../src/system/tcp-wrappers.js';
 import type { SourceLine } from '../../src/system/config-tree.js';
+import { assertHas } from '../helpers/narrow.js';
 
 // The refusal-setting step's decision, on plain objects: Debian's packaged pg_hba.conf and
 // hosts.allow/hosts.deny (test/fixtures), with lines added as an admin would.
@@ -39,6 +40,8 @@ describe('decideRefusalSetting', () => {
   it('no-line: no pg_hba.conf line admits the client; the line to add and the reload', () => {
     const d = decideRefusalSetting(pgHba(), params);
     expect(d).toMatchObject({ outcome: 'no-line', status: 'fail', evidence: { client: '10.0.0.7', service: { protocol: 'postgresql', said: params.said } } });
+    assertHas(d.evidence, 'fixEdit');
+    assertHas(d.evidence, 'fixCommand');
     expect(d.evidence.fixEdit).toMatch(/10\.0\.0\.7\/32/);
     expect(d.evidence.fixCommand?.join(' ')).toMatch(/reload/);
   });
