@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../helpers/nspawn.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
 import { serverBed, type ServerBed } from '../helpers/server-bed.js';
-import { makeCertificates, startNginx, type RunningNginx, type TestCertificates } from '../helpers/tls-bed.js';
+import { SITE, makeCertificates, startNginx, type RunningNginx, type TestCertificates } from '../helpers/tls-bed.js';
 import { privateMounts } from '../helpers/mounts.js';
 
 /**
@@ -44,8 +44,8 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
   const ready = (port: number, what: string, stderr: () => string, ms?: number) => bed.ready(port, what, stderr, ms);
 
   /** whyport ADDRESS PORT [args] --json --yes in the client's namespace. */
-  const whyport = async (port: number, args: string[] = []): Promise<{ report: Report; status: number; trace: string }> => {
-    const r = await net.client.exec([process.execPath, CLI, net.server.address, String(port), ...args, '--json', '--yes'], { timeoutMs: 30_000 });
+  const whyport = async (port: number, args: string[] = [], host = net.server.address): Promise<{ report: Report; status: number; trace: string }> => {
+    const r = await net.client.exec([process.execPath, CLI, host, String(port), ...args, '--json', '--yes'], { timeoutMs: 30_000 });
     let report: Report;
     try {
       report = JSON.parse(r.stdout) as Report;
@@ -148,6 +148,57 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
       expect(r.report.diagnosis.code, r.trace).toBe('REACHABLE');
       expect(r.report.diagnosis.service).toMatchObject({ protocol: 'ssh', product: expect.stringMatching(/^OpenSSH_/) });
     }, 30_000);
+
+    /** sshd -D on `port` with a private /run and, when given, a private /etc/hosts.deny (bound in its own mount namespace only). */
+    const sshd = async (port: number, extra: string[], hostsDeny?: string) => {
+      const d = join(dir, `sshd-${port}`);
+      mkdirSync(d);
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'host_key')]);
+      writeFileSync(join(d, 'sshd_config'), [...extra, `Port ${port}`, `ListenAddress ${net.server.address}`, `HostKey ${join(d, 'host_key')}`, 'UsePAM no', 'StrictModes no', 'PidFile none'].join('\n') + '\n');
+      let script = 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd';
+      if (hostsDeny !== undefined) {
+        writeFileSync(join(d, 'hosts.deny'), hostsDeny);
+        script += ` && mount --bind ${join(d, 'hosts.deny')} /etc/hosts.deny`;
+      }
+      const s = serve(['unshare', '-m', '--propagation', 'private', 'sh', '-c', `${script} && exec /usr/sbin/sshd -D -e -f "$1"`, 'sh', join(d, 'sshd_config')]);
+      await ready(port, 'sshd', s.stderr);
+      return s;
+    };
+
+    const libwrap = spawnSync('sh', ['-c', 'ldd /usr/sbin/sshd | grep -q libwrap']).status === 0;
+    it.skipIf(!libwrap)('hosts.deny naming the client: SERVICE_REFUSES_CLIENT within --timeout 7000, an honest SERVICE_SILENT within the default', async () => {
+      await sshd(2203, [], `sshd: ${net.client.address}\n`);
+      const [long, short] = await Promise.all([whyport(2203, ['--protocol', 'ssh', '--timeout', '7000']), whyport(2203, ['--protocol', 'ssh'])]);
+      expect(long.report.diagnosis.code, long.trace).toBe('SERVICE_REFUSES_CLIENT');
+      expect(long.status).toBe(1);
+      expect(long.report.steps.find((x) => x.id === 'protocol-remote')).toMatchObject({ outcome: 'refuses-client', evidence: { reason: 'tcp-wrappers' } });
+      expect(long.report.diagnosis.service).toMatchObject({ protocol: 'ssh' });
+      // Within the default timeout the close after 5 s is not seen: silence, and what would tell.
+      expect(short.report.diagnosis.code, short.trace).toBe('INCONCLUSIVE');
+      expect(short.report.steps.find((x) => x.id === 'protocol-remote')).toMatchObject({ outcome: 'silent' });
+      expect(short.report.diagnosis.explanation).toMatch(/--timeout 7000/);
+      expect(short.report.diagnosis.explanation).toMatch(/hosts\.deny/);
+    }, 40_000);
+
+    it('MaxStartups reached: SERVICE_OVERLOADED with "Exceeded MaxStartups" in service.said', async () => {
+      await sshd(2202, ['MaxStartups 1:100:1', 'LoginGraceTime 60']);
+      // One unauthenticated connection held from the client (held again if sshd still counted
+      // the readiness check's connection and dropped it).
+      let holder: ChildProcess | undefined;
+      for (let i = 0; i < 20 && !holder; i++) {
+        const h = spawn('ip', ['netns', 'exec', net.client.netns, 'bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/2202; sleep 30`], { stdio: 'ignore' });
+        bed.children.push(h);
+        await new Promise((r) => setTimeout(r, 300));
+        const ss = await net.server.exec(['ss', '-Htn', 'state', 'established', '( sport = :2202 )']);
+        if (ss.stdout.trim()) holder = h;
+        else await bed.stop(h);
+      }
+      const r = await whyport(2202, ['--protocol', 'ssh']);
+      expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_OVERLOADED');
+      expect(r.status).toBe(1);
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'ssh', said: expect.stringContaining('Exceeded MaxStartups') });
+      await bed.stop(holder!);
+    }, 40_000);
   });
 
   describe.skipIf(!has('/usr/sbin/nginx'))(has('/usr/sbin/nginx') ? 'nginx' : missing('nginx', 'nginx'), () => {
@@ -158,6 +209,7 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
         { listen: `${net.server.address}:80` },
         { listen: `${net.server.address}:443` },
         { listen: `${net.server.address}:8443`, cert: certs.files.expired },
+        { listen: `${net.server.address}:9443`, cert: certs.files['other-name'] },
       ]);
       await ready(80, 'nginx', () => '');
     }, 60_000);
@@ -179,6 +231,18 @@ describe.skipIf(reason !== undefined)('the protocol step, end to end: whyport in
       expect(r.report.diagnosis.code, r.trace).toBe('TLS_FAILURE');
       expect(r.report.diagnosis.tls).toMatchObject({ problems: ['expired', 'untrusted'], notAfter: expect.stringMatching(/^\d{4}-/), subject: expect.stringMatching(/^CN=/) });
       expect(r.report.diagnosis.tls?.notAfter && Date.parse(r.report.diagnosis.tls.notAfter) < Date.now()).toBe(true);
+    }, 30_000);
+
+    it('a certificate for another name: TLS_FAILURE with name-mismatch and the names it carries', async () => {
+      // The client asks for site.test by name (an address is judged by no name): its own /etc/hosts
+      // (/etc/netns/NAME/hosts, bound by `ip netns exec`, removed with the namespace).
+      mkdirSync(`/etc/netns/${net.client.netns}`, { recursive: true });
+      writeFileSync(`/etc/netns/${net.client.netns}/hosts`, `127.0.0.1 localhost\n${net.server.address} ${SITE}\n`);
+      const r = await whyport(9443, ['--protocol', 'https'], SITE);
+      expect(r.report.diagnosis.code, r.trace).toBe('TLS_FAILURE');
+      expect(r.report.diagnosis.tls?.problems).toContain('name-mismatch');
+      expect(r.report.diagnosis.tls?.names).toEqual(expect.arrayContaining(['other.test', '*.other.test']));
+      expect(r.report.diagnosis.tls?.subject).toBe('CN=other.test');
     }, 30_000);
   });
 });
