@@ -66,6 +66,16 @@ export function settingKindOf(p: Pick<RefusalParams, 'outcome' | 'protocol' | 'r
   return undefined;
 }
 
+/**
+ * The daemon name libwrap matches hosts.allow/deny against (the program's own name). sshd rewrites
+ * its command line once it listens ("sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"), so
+ * only the first word counts, without its colon and its folder; else the program ss names. Pure.
+ */
+export function wrapperDaemonOf(argv0: string | undefined, program: string | undefined): string {
+  const first = (argv0 ?? '').trim().split(/\s+/)[0]!.replace(/:$/, '');
+  return first.split('/').pop() || program || 'sshd';
+}
+
 /** The listener of the port on this host: its program and pid. */
 async function holder(ctx: CheckContext, portNumber: number): Promise<{ program: string; pid: number } | undefined> {
   const table = await ctx.facts.socketTable(portNumber).catch(() => undefined);
@@ -131,7 +141,7 @@ export const refusalSetting = defineCheck({
       case 'mysql':
         return { ...base, kind, ...(await ctx.facts.read(mysqlSettingsOf, undefined)) };
       case 'tcp-wrappers':
-        return { ...base, kind, tables: await ctx.facts.read(wrapperTablesOf, undefined), daemon: (argv[0] ?? program ?? 'sshd').split('/').pop()! };
+        return { ...base, kind, tables: await ctx.facts.read(wrapperTablesOf, undefined), daemon: wrapperDaemonOf(argv[0], program) };
       case 'max-startups':
         return { ...base, kind, ...(await ctx.facts.read(sshdSettingsOf, undefined)) };
       case 'nginx': {

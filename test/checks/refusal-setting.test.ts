@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decideRefusalSetting, settingKindOf, type RefusalReadings } from '../../src/checks/refusal-setting.js';
+import { decideRefusalSetting, settingKindOf, wrapperDaemonOf, type RefusalReadings } from '../../src/checks/refusal-setting.js';
 import { parsePgHba, type PgHbaReading } from '../../src/system/pg-hba.js';
 import { parseWrapperTable } from '../../src/system/tcp-wrappers.js';
 import type { SourceLine } from '../../src/system/config-tree.js';
@@ -33,6 +33,18 @@ describe('settingKindOf', () => {
     expect(settingKindOf({ outcome: 'closed-after-accept' }, 'vsftpd')).toBe('tcp-wrappers');
     expect(settingKindOf({ outcome: 'silent', protocol: 'ssh' }, 'sshd')).toBe('tcp-wrappers');
     expect(settingKindOf({ outcome: 'not-ready', protocol: 'postgresql' }, 'postgres')).toBeUndefined();
+  });
+});
+
+describe('wrapperDaemonOf', () => {
+  it("libwrap's daemon name, from a command line sshd rewrote once it listens", () => {
+    // /proc/PID/cmdline of Debian 12's sshd listener, as the test/integration protocol step read it.
+    expect(wrapperDaemonOf('sshd: /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config [listener] 1 of 10-100 startups', 'sshd')).toBe('sshd');
+    expect(wrapperDaemonOf('sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups', 'sshd')).toBe('sshd');
+    expect(wrapperDaemonOf('/usr/sbin/sshd', 'sshd')).toBe('sshd');
+    expect(wrapperDaemonOf('in.telnetd', undefined)).toBe('in.telnetd');
+    expect(wrapperDaemonOf(undefined, 'vsftpd')).toBe('vsftpd');
+    expect(wrapperDaemonOf(undefined, undefined)).toBe('sshd');
   });
 });
 

@@ -326,4 +326,69 @@ describe.skipIf(localReason !== undefined)('the protocol step on the server itse
     expect(r.report.diagnosis.explanation).toContain(net.server.address);
     expect(r.report.diagnosis.fix?.commands).toContain('pg_ctlcluster 15 wpt reload');
   }, 90_000);
+
+  /** sshd -D in the server's namespace reading /etc/ssh/sshd_config (this test's private /etc/ssh), with a private /run of its own. */
+  const sshdOnServer = async (port: number, extra: string[]) => {
+    if (!mounted.includes('/etc/ssh')) privateEtc('/etc/ssh');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', '/etc/ssh/ssh_host_ed25519_key']);
+    writeFileSync('/etc/ssh/sshd_config', [...extra, `Port ${port}`, `ListenAddress ${net.server.address}`, 'HostKey /etc/ssh/ssh_host_ed25519_key', 'UsePAM no', 'StrictModes no', 'PidFile none'].join('\n') + '\n');
+    children.push(spawn('ip', ['netns', 'exec', net.server.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config'], { stdio: 'ignore' }));
+    await waitPort(port);
+  };
+  const libwrap = has('/usr/sbin/sshd') && spawnSync('sh', ['-c', 'ldd /usr/sbin/sshd | grep -q libwrap']).status === 0;
+
+  it.skipIf(!libwrap)('sshd with hosts.deny naming the client: the hosts.deny line is the setting', async () => {
+    // The client as the server sees it is the server's own address here: the line names it.
+    const deny = join(dir, 'hosts.deny');
+    writeFileSync(deny, `# private to this test\nsshd: ${net.server.address}\n`);
+    if (spawnSync('mount', ['--bind', deny, '/etc/hosts.deny']).status !== 0) throw new Error('could not mount a private /etc/hosts.deny');
+    mounted.push('/etc/hosts.deny');
+    await sshdOnServer(2203, []);
+    const r = await onServer(2203, ['--protocol', 'ssh', '--timeout', '7000']);
+    expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
+    expect(r.report.diagnosis.setting, r.trace).toEqual({ file: '/etc/hosts.deny', line: 2, text: `sshd: ${net.server.address}` });
+    expect(r.report.steps.find((s) => s.id === 'setting')).toMatchObject({ outcome: 'named' });
+    spawnSync('umount', ['/etc/hosts.deny']);
+    mounted.splice(mounted.indexOf('/etc/hosts.deny'), 1);
+  }, 60_000);
+
+  it.skipIf(!has('/usr/sbin/sshd'))('sshd with MaxStartups reached: the MaxStartups line is the setting', async () => {
+    await sshdOnServer(2202, ['MaxStartups 1:100:1', 'LoginGraceTime 60']);
+    // One unauthenticated connection held (again if sshd still counted the readiness check's).
+    let held = false;
+    for (let i = 0; i < 20 && !held; i++) {
+      const h = spawn('ip', ['netns', 'exec', net.client.netns, 'bash', '-c', `exec 3<>/dev/tcp/${net.server.address}/2202; sleep 30`], { stdio: 'ignore' });
+      children.push(h);
+      await new Promise((r) => setTimeout(r, 300));
+      if ((await net.server.exec(['ss', '-Htn', 'state', 'established', '( sport = :2202 )'])).stdout.trim()) held = true;
+      else h.kill('SIGKILL');
+    }
+    const r = await onServer(2202, ['--protocol', 'ssh']);
+    expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_OVERLOADED');
+    expect(r.report.diagnosis.service).toMatchObject({ protocol: 'ssh', said: expect.stringContaining('Exceeded MaxStartups') });
+    expect(r.report.diagnosis.setting, r.trace).toEqual({ file: '/etc/ssh/sshd_config', line: 1, text: 'MaxStartups 1:100:1' });
+  }, 60_000);
+
+  it.skipIf(!has('/usr/sbin/nginx') || !has('/etc/nginx'))('nginx serving a certificate for another name: its ssl_certificate line is the setting', async () => {
+    const certs = await makeCertificates(dir, net.server.address);
+    privateEtc('/etc/nginx');
+    const d = join(dir, 'nginx-run');
+    mkdirSync(d);
+    const crt = certs.files['other-name'];
+    writeFileSync('/etc/nginx/nginx.conf', [
+      `pid ${d}/nginx.pid;`, `error_log ${d}/error.log;`, 'worker_processes 1;', 'events {}', 'http {', '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d};`),
+      '  server {', `    listen ${net.server.address}:9443 ssl;`, `    server_name ${SITE};`, `    ssl_certificate ${crt.crt};`, `    ssl_certificate_key ${crt.key};`, '    return 200 "ok\\n";', '  }', '}', ''].join('\n'));
+    children.push(spawn('ip', ['netns', 'exec', net.server.netns, 'nginx', '-c', '/etc/nginx/nginx.conf', '-g', 'daemon off;'], { stdio: 'ignore' }));
+    await waitPort(9443);
+    // Asked for by name on the server too: its own /etc/hosts (removed with the namespace).
+    mkdirSync(`/etc/netns/${net.server.netns}`, { recursive: true });
+    writeFileSync(`/etc/netns/${net.server.netns}/hosts`, `127.0.0.1 localhost\n${net.server.address} ${SITE}\n`);
+    const r = await net.server.exec([process.execPath, CLI, SITE, '9443', '--protocol', 'https', '--json', '--yes'], { timeoutMs: 30_000 });
+    const report = JSON.parse(r.stdout) as Report;
+    const trace = `${report.diagnosis.code}: ${report.steps.map((s) => `${s.id} → ${s.outcome}: ${s.summary}`).join('\n  ')}`;
+    expect(report.diagnosis.code, trace).toBe('TLS_FAILURE');
+    expect(report.diagnosis.tls?.problems, trace).toContain('name-mismatch');
+    expect(report.diagnosis.setting, trace).toEqual({ file: '/etc/nginx/nginx.conf', line: 15, text: `ssl_certificate ${crt.crt};` });
+  }, 60_000);
 });
