@@ -149,6 +149,27 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
     }
   });
 
+  it.skipIf(!existsSync('/etc/postgresql/15/main/pg_hba.conf'))("PostgreSQL listening everywhere without a pg_hba.conf line for the client: the server's pg_hba.conf is named with the client's address as the server sees it", async () => {
+    const conf = join(bed.root!, 'etc', 'postgresql', '15', 'main', 'postgresql.conf');
+    const packaged = await readFile(conf, 'utf8');
+    await writeFile(conf, `${packaged}\nlisten_addresses = '*'\n`);
+    try {
+      await bed.exec(['systemctl', 'start', 'postgresql@15-main.service'], { timeoutMs: 30_000 });
+      await waitFor(async () => (await sh('systemctl', 'is-active', 'postgresql@15-main.service')) === 'active', 'postgresql@15-main.service to run');
+      const r = await fromClient(['5432', '--as-user', 'app']);
+      expect(r.report.diagnosis.code, trail(r)).toBe('SERVICE_REFUSES_CLIENT');
+      expect(r.report.steps.find((s) => s.id === 'protocol-remote')).toMatchObject({ where: 'client', outcome: 'refuses-client' });
+      expect(r.report.diagnosis.service).toMatchObject({ protocol: 'postgresql', said: expect.stringContaining(`no pg_hba.conf entry for host "${net.client.address}", user "app"`) });
+      expect(r.report.steps.find((s) => s.id === 'setting'), trail(r)).toMatchObject({ where: 'server', evidence: { client: net.client.address } });
+      expect(r.report.diagnosis.explanation, trail(r)).toContain('/etc/postgresql/15/main/pg_hba.conf');
+      expect(r.report.diagnosis.explanation).toContain(net.client.address);
+      expect(r.report.diagnosis.fix?.commands, trail(r)).toContain('pg_ctlcluster 15 main reload');
+    } finally {
+      await bed.exec(['systemctl', 'stop', 'postgresql@15-main.service'], { timeoutMs: 30_000 });
+      await writeFile(conf, packaged);
+    }
+  }, 60_000);
+
   it('FIREWALL_BLOCKS on the server, naming the rule', async () => {
     await inServerNs('iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP');
     try {
