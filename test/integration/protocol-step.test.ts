@@ -344,10 +344,14 @@ describe.skipIf(localReason !== undefined)('the protocol step on the server itse
     if (spawnSync('mount', ['--bind', deny, '/etc/hosts.deny']).status !== 0) throw new Error('could not mount a private /etc/hosts.deny');
     mounted.push('/etc/hosts.deny');
     await sshdOnServer(2203, []);
-    const r = await onServer(2203, ['--protocol', 'ssh', '--timeout', '7000']);
+    const [r, short] = await Promise.all([onServer(2203, ['--protocol', 'ssh', '--timeout', '7000']), onServer(2203, ['--protocol', 'ssh'])]);
     expect(r.report.diagnosis.code, r.trace).toBe('SERVICE_REFUSES_CLIENT');
     expect(r.report.diagnosis.setting, r.trace).toEqual({ file: '/etc/hosts.deny', line: 2, text: `sshd: ${net.server.address}` });
     expect(r.report.steps.find((s) => s.id === 'setting')).toMatchObject({ outcome: 'named' });
+    // Within the default timeout only silence is seen; the server's hosts.deny still names the line.
+    expect(short.report.steps.find((s) => s.id === 'protocol-local'), short.trace).toMatchObject({ outcome: 'silent' });
+    expect(short.report.diagnosis.code, short.trace).toBe('SERVICE_REFUSES_CLIENT');
+    expect(short.report.diagnosis.setting, short.trace).toEqual({ file: '/etc/hosts.deny', line: 2, text: `sshd: ${net.server.address}` });
     spawnSync('umount', ['/etc/hosts.deny']);
     mounted.splice(mounted.indexOf('/etc/hosts.deny'), 1);
   }, 60_000);
