@@ -8,6 +8,7 @@ import { localHost } from '../../src/host/local.js';
 import { readMysqlAccounts, readMysqlConf } from '../../src/system/mysql.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
 import { privateMounts } from '../helpers/mounts.js';
+import { alsoInPrivateMounts } from '../helpers/private-mounts.js';
 
 /**
  * The account-host decision against a real MariaDB: a fresh data folder (mariadb-install-db), the
@@ -178,3 +179,7 @@ describe.skipIf(optionsSkip !== undefined)('bind-address in the option files the
     expect(v.setting).toEqual({ file: '/etc/mysql/mariadb.conf.d/60-local.cnf', line: 2, text: 'skip-networking' });
   }, 30_000);
 });
+
+// Run by npm test in the machine's own mount namespace, the tests above that mount over /etc skip:
+// run the file again in a mount namespace of its own, where they do.
+alsoInPrivateMounts(import.meta.url, 'it mounts a private /etc/mysql', optionsSkip !== undefined && !optionsSkip.includes('mount namespace of its own') ? optionsSkip : undefined);

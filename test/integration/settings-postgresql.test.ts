@@ -9,6 +9,7 @@ import { localHost } from '../../src/host/local.js';
 import { readPgHba } from '../../src/system/pg-hba.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
 import { privateMounts } from '../helpers/mounts.js';
+import { alsoInPrivateMounts } from '../helpers/private-mounts.js';
 
 /**
  * The pg_hba.conf decision against the real PostgreSQL 15 of Debian: a cluster laid out as
@@ -135,3 +136,7 @@ describe.skipIf(skip !== undefined)('pg_hba.conf on the real PostgreSQL', () => 
     expect(refusalLogLines('pg-hba-reject', serverLog(), ADDRESS)).toHaveLength(1);
   }, 30_000);
 });
+
+// Run by npm test in the machine's own mount namespace, the tests above that mount over /etc skip:
+// run the file again in a mount namespace of its own, where they do.
+alsoInPrivateMounts(import.meta.url, 'it mounts a private /etc/postgresql', skip !== undefined && !skip.includes('mount namespace of its own') ? skip : undefined);
