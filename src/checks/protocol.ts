@@ -6,7 +6,7 @@ import type { ProtocolOutcome } from '../analysis/protocol/finding.js';
 import { judgeTls, type TlsFinding } from '../analysis/tls.js';
 import { protocolByName, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, USER_NAME } from '../knowledge/protocols.js';
 import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js';
-import { tlsOf, type TlsReading } from '../system/tls.js';
+import type { TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
 import { isIP } from 'node:net';
 
@@ -119,7 +119,8 @@ export const protocol = defineCheck({
       expected,
       ...weak,
       ...(serverName ? { serverName } : {}),
-      reading: await ctx.facts.read(tlsOf, { address: address!, port: p.port, timeoutMs, ...(serverName ? { serverName } : {}) }),
+      // node:tls and the trust store load only when a walk reaches a TLS port.
+      reading: await ctx.facts.read((await import('../system/tls.js')).tlsOf, { address: address!, port: p.port, timeoutMs, ...(serverName ? { serverName } : {}) }),
       now: new Date().toISOString(),
     });
     if (expected.speaks === 'tls') return tls();
