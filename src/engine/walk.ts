@@ -10,6 +10,7 @@ import { safeParse } from 'zod/mini';
 import { SAFE_VALUE } from './safe.js';
 import { MISSING_FEATURE } from '../knowledge/host-features.js';
 import { activeCase, transition, type History } from './transition.js';
+import { untilAborted } from '../host/abortable.js';
 
 /** A question for the user; answering '' means "I don't know". */
 export interface Question {
@@ -86,7 +87,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const findings: Finding[] = [...(opts.before?.findings ?? [])];
   let target: ReportTarget;
   try {
-    target = opts.before?.target ?? (await untilInterrupted(reportTarget(ctx), opts.signal));
+    target = opts.before?.target ?? (await untilAborted(reportTarget(ctx), opts.signal, () => new InterruptedError()));
   } catch (err) {
     if (!(err instanceof InterruptedError)) throw err;
     // Interrupted while the name resolved: the target as typed, nothing found yet.
@@ -117,9 +118,10 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     let noticed: readonly CheckFinding[];
     try {
       // Ctrl-C ends the step at once: its commands and probes are killed through the host (abortable.ts).
-      ({ record, findings: noticed } = await untilInterrupted(
+      ({ record, findings: noticed } = await untilAborted(
         step.ask !== undefined ? askStep(stepId, step, here, scope, answers).then((r) => ({ record: r, findings: [] as readonly CheckFinding[] })) : checkStep(stepId, step, here, scope, history),
         opts.signal,
+        () => new InterruptedError(),
       ));
       if (where) record = { ...record, where };
     } catch (err) {
@@ -163,26 +165,6 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       interrupted: true,
     };
   }
-}
-
-/** `work`, or an InterruptedError as soon as `signal` aborts (what `work` still does is left to the signal to stop). */
-function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new InterruptedError());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** The answers that came from the user, not from a guess taken with --yes. */

@@ -31,15 +31,19 @@ export function underlying(host: Host): Host {
   return UNDER.get(host) ?? host;
 }
 
-/** `work`, or a rejection (code ABORT_ERR) as soon as `signal` aborts: for what cannot be cancelled itself (getaddrinfo). */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * `work`, or a rejection as soon as `signal` aborts (by default HostError ABORT_ERR): for what
+ * cannot be cancelled itself (getaddrinfo, a step in flight). What `work` still does is left to the
+ * signal to stop.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, interrupted: () => Error = () => new HostError('interrupted', 'ABORT_ERR')): Promise<T> {
   if (!signal) return work;
   if (signal.aborted) {
     work.catch(() => {});
-    return Promise.reject(new HostError('interrupted', 'ABORT_ERR'));
+    return Promise.reject(interrupted());
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new HostError('interrupted', 'ABORT_ERR'));
+    const onAbort = () => reject(interrupted());
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {

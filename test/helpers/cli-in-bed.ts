@@ -75,7 +75,7 @@ export function substance(text: string, machine: string): string {
     .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
     .replace(/\b10\.213\.\d+\.(\d+)\b/g, '10.213.N.$1') // the ssh tests' namespaces take a /24 per run
     .replace(/\b\d+(?:\.\d+)? m?s\b/g, 'DURATION')
-    .replace(/"durationMs": \d+/g, '"durationMs": N')
+    .replace(/"(durationMs|endMs)": \d+/g, '"$1": N')
     .replace(/[\s│─]+/g, '');
 }
 

@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report, StepRecord } from '../../src/report/model.js';
 import { sshHost } from '../../src/host/ssh/host.js';
-import type { SshSession } from '../../src/host/ssh/session.js';
 import { isNamedProcess } from '../../src/system/processes.js';
 import { freePort, python3Path } from '../helpers/servers.js';
-import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+import { loopbackSuite, sshdAvailable } from '../helpers/ssh.js';
 
 /**
  * Programs run by an interpreter are found by their script or jar, as the README promises, in
@@ -150,21 +149,11 @@ const sshSkip = await sshdAvailable();
 if (sshSkip) console.warn(`skipping the ssh host case: ${sshSkip}`);
 
 describe.skipIf(sshSkip !== null)('over ssh: the same scan over a snapshot of the server\'s /proc', () => {
-  let sshd: LoopbackSshd | undefined;
-  let session: SshSession | undefined;
-  beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    session = loopbackSession(sshd);
-    await session.open();
-  }, 30_000);
-  afterAll(async () => {
-    await session?.close();
-    await sshd?.stop();
-  });
+  const loopback = loopbackSuite();
 
   it('finds each program by its script, and the owner of its socket by the same name', async () => {
     for (const p of programs.values()) {
-      const host = sshHost(session!);
+      const host = sshHost(loopback.session);
       const found = await host.processes({ name: p.name, match: 'name' });
       expect(found.map((x) => x.pid), p.name).toContain(p.child.pid);
       const comm = readFileSync(`/proc/${p.child.pid}/comm`, 'utf8').trim();

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHost } from '../../src/host/local.js';
 import { sshHost } from '../../src/host/ssh/host.js';
-import type { SshSession } from '../../src/host/ssh/session.js';
 import { readMysqlConf } from '../../src/system/mysql.js';
 import { readPgHba } from '../../src/system/pg-hba.js';
 import { readRedisConf } from '../../src/system/redis-conf.js';
 import { readSshdConfig } from '../../src/system/sshd-config.js';
 import { readWrapperTables } from '../../src/system/tcp-wrappers.js';
-import { loopbackSession, sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
+import { loopbackSuite, sshdAvailable } from '../helpers/ssh.js';
 
 /**
  * The settings readers go through the Host seam only: over a real ssh session (a private sshd on
@@ -19,17 +18,7 @@ const sshSkip = await sshdAvailable();
 if (sshSkip) console.warn(`settings over ssh skipped: ${sshSkip}`);
 
 describe.skipIf(sshSkip !== null)('settings readers over ssh', () => {
-  let sshd: LoopbackSshd | undefined;
-  let session: SshSession | undefined;
-  beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    session = loopbackSession(sshd);
-    await session.open();
-  }, 30_000);
-  afterAll(async () => {
-    await session?.close();
-    await sshd?.stop();
-  });
+  const loopback = loopbackSuite();
 
   const readers = {
     'pg_hba.conf of the cluster on 5432': (h: typeof localHost) => readPgHba(h, 5432),
@@ -41,9 +30,9 @@ describe.skipIf(sshSkip !== null)('settings readers over ssh', () => {
 
   for (const [name, read] of Object.entries(readers)) {
     it(`${name}: the same reading over ssh as locally`, async () => {
-      const before = await sshd!.sessionCount();
-      const remote = await read(sshHost(session!));
-      const commands = (await sshd!.sessionCount()) - before;
+      const before = await loopback.sshd.sessionCount();
+      const remote = await read(sshHost(loopback.session));
+      const commands = (await loopback.sshd.sessionCount()) - before;
       expect(JSON.parse(JSON.stringify(remote))).toEqual(JSON.parse(JSON.stringify(await read(localHost))));
       console.info(`${name}: ${commands} remote command(s)`);
       expect(commands).toBeGreaterThan(0);

@@ -95,7 +95,7 @@ function normal(text: string): string {
   return out
     .replaceAll(tmp, 'TMP')
     .replace(/TMP\/(node|sea)-/g, 'TMP/X-')
-    .replace(/"(durationMs|startedMonotonicUs)": \d+/g, '"$1": N')
+    .replace(/"(durationMs|startedMonotonicUs|endMs)": \d+/g, '"$1": N')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)/g, 'TIME')
     .replace(/ +\d+(?:\.\d+)? m?s\b/g, ' N ms')
     .replace(/ {2,}/g, ' ');
