@@ -31,6 +31,11 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
 
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 
+  if (diagnosis.setting) {
+    const { file, line, text: setting } = diagnosis.setting;
+    out.push('### The setting that decides', `${code(`${file}:${line}`)}`, fence(setting, 'text'));
+  }
+
   const { fix, applied } = diagnosis;
   if (fix || applied) {
     out.push('### Fix');

@@ -47,6 +47,13 @@ export function renderText(report: Report, opts: TextOptions): string {
     ]);
   }
 
+  // The line of the server's configuration that decides (a pg_hba.conf line, a bind setting):
+  // where to look, said apart from the story so it can be found at a glance.
+  const setting = diagnosis.setting;
+  if (setting) {
+    sections.push([p.bold('The setting that decides'), ...hang(`${clean(setting.file)}:${setting.line}`, width, '  ', '  '), ...hang(clean(setting.text), width, `    ${p.dim('│ ')}`, `    ${p.dim('│ ')}  `)]);
+  }
+
   const fix = fixSection(report, width, p, opts.verbose ?? false);
   if (fix.length) sections.push(fix);
   if (brief) return sections.map((s) => s.join('\n')).join('\n\n') + '\n';

@@ -591,12 +591,37 @@ export const serverUnreachable: Report = {
   },
 };
 
+/** PostgreSQL turns the client away, and the pg_hba.conf that decides is read on the server. */
+export const refusedBySetting: Report = {
+  version: 1,
+  whyport: run,
+  target: localTarget(5432, 'postgresql'),
+  playbook,
+  steps: [isLocal],
+  diagnosis: {
+    code: 'SERVICE_REFUSES_CLIENT',
+    title: 'PostgreSQL turns 10.0.0.7 away: no pg_hba.conf line admits it',
+    explanation: 'The port accepts the connection, and PostgreSQL answers the startup message with FATAL: no pg_hba.conf entry for host "10.0.0.7".',
+    evidence: ['FATAL: no pg_hba.conf entry for host "10.0.0.7", user "app", database "app", no encryption'],
+    service: { protocol: 'postgresql', product: 'PostgreSQL', said: 'FATAL: no pg_hba.conf entry for host "10.0.0.7", user "app", database "app", no encryption' },
+    setting: { file: '/etc/postgresql/15/main/pg_hba.conf', line: 128, text: 'host    replication     all             ::1/128                 scram-sha-256' },
+    fix: {
+      summary: 'Add a line for the client after line 128 of /etc/postgresql/15/main/pg_hba.conf, then reload',
+      commands: ['pg_ctlcluster 15 main reload'],
+      manual: true,
+    },
+    applied: null,
+  },
+  durationMs: 61,
+};
+
 export const reports = {
   'both-ends': bothEnds,
   'server-unreachable': serverUnreachable,
   'service-failed': serviceFailed,
   reachable,
   'bound-to-loopback': boundToLoopback,
+  'refused-by-setting': refusedBySetting,
   inconclusive,
   'applied-verified': appliedVerified,
   interrupted,
