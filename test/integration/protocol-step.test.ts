@@ -286,7 +286,13 @@ describe.skipIf(localReason !== undefined)('the protocol step on the server itse
     for (let i = 0; i < 50 && !(await listed()); i++) await new Promise((r) => setTimeout(r, 100));
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // SIGTERM first: nginx's master then ends its workers, PostgreSQL its backends (a SIGKILLed
+    // master leaves them running); what is still there a moment later is killed.
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const ended = running.map((c) => new Promise((r) => c.once('exit', r)));
+    for (const c of running) c.kill('SIGTERM');
+    await Promise.race([Promise.all(ended), new Promise((r) => setTimeout(r, 3_000))]);
+    for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const m of mounted.reverse()) spawnSync('umount', [m]);
     await net?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });

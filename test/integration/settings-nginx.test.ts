@@ -85,8 +85,14 @@ describe.skipIf(skip !== undefined)('the certificate nginx serves, named by its 
       if (spawnSync(ns.exec[0]!, [...ns.exec.slice(1), 'ss', '-Htln', 'sport = :443'], { encoding: 'utf8' }).stdout.trim() !== '') break;
     }
   }, 60_000);
-  afterAll(() => {
-    stop(nginx?.pid, 'SIGKILL');
+  afterAll(async () => {
+    // SIGTERM: nginx's master ends its workers (a SIGKILLed master leaves them running); then kill.
+    if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
+      const ended = new Promise((r) => nginx!.once('exit', r));
+      stop(nginx.pid, 'SIGTERM');
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 3_000))]);
+      stop(nginx.pid, 'SIGKILL');
+    }
     ns?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
