@@ -17,6 +17,7 @@ import { route } from './route.js';
 import { sockets } from './sockets.js';
 import { target } from './target.js';
 import { unit } from './unit.js';
+import { upstream } from './upstream.js';
 import type { AnyCheck } from './check.js';
 
 /** Every check a playbook can name; the compiler checks each entry against the Check contract. */
@@ -39,6 +40,7 @@ export const checks = {
   conntrack,
   protocol,
   'refusal-setting': refusalSetting,
+  upstream,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;

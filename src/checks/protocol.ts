@@ -41,7 +41,7 @@ export interface ProtocolParams {
   user?: string | undefined;
 }
 
-export const PROTOCOL_OUTCOMES = ['answered', 'refuses-client', 'overloaded', 'not-ready', 'tls-failure', 'wrong-protocol', 'closed-after-accept', 'silent', 'unknown'] as const;
+export const PROTOCOL_OUTCOMES = ['answered', 'unavailable', 'refuses-client', 'overloaded', 'not-ready', 'tls-failure', 'wrong-protocol', 'closed-after-accept', 'silent', 'unknown'] as const;
 export type ProtocolStepOutcome = (typeof PROTOCOL_OUTCOMES)[number];
 
 /** Every probe leaves a trace where it talks: said in the report, so nobody is surprised by it. */
@@ -70,6 +70,8 @@ async function programOnPort(address: string, portNumber: number, ctx: CheckCont
 export const protocol = defineCheck({
   description: 'What answers after the TCP handshake: the protocol expected there (TLS, SSH, HTTP, PostgreSQL, Redis, MySQL, SMTP, FTP, IMAP, POP3), and whether it lets this client in',
   outcomes: PROTOCOL_OUTCOMES,
+  // HTTP 502/503/504 was `answered` before: a playbook that does not name it walks as it did.
+  refines: { unavailable: 'answered' },
   params: z.object({ host: z.string(), port: port(), address: z.optional(z.string()), protocol: z.optional(z.string()), tls: z.optional(z.string()), user: z.optional(z.string()) }),
   evidence: fields({
     service: fields({ protocol: e.str(), product: e.str(), said: e.str() }),
@@ -180,6 +182,9 @@ function commandFor(name: string, address: string, portNumber: number, user: str
 
 const NOTE = { note: LOG_NOTE };
 
+/** 502 Bad Gateway, 503 Service Unavailable, 504 Gateway Timeout: what nginx, haproxy and apache2 answer when their upstream does not. */
+const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
 /** The pure decision of the protocol step. */
 export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: DecideContext) {
   if (r.kind === 'skipped') {
@@ -226,6 +231,10 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
   const fail = 'fail' as const;
   switch (finalOutcome) {
     case 'answered':
+      if (answering === 'http' && ev.status !== undefined && GATEWAY_STATUSES.has(ev.status)) {
+        // RFC 9110 §15.6.3-5: the server answers for something behind it (a proxy's upstream, an application) that does not.
+        return { outcome: 'unavailable' as const, status: fail, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered ${ev.status}${words}: the server is up, and what it stands for (the upstream of a proxy, the application behind it) does not answer`, command, evidence };
+      }
       return { outcome: finalOutcome, status: 'pass' as const, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered as a healthy server does${words}`, command, evidence };
     case 'refuses-client':
       return { outcome: finalOutcome, status: fail, summary: ev.reason === 'tcp-wrappers' && !said ? `${title} accepted the connection, said nothing and closed it after ${Math.round((ev.endMs ?? 5000) / 1000)} s: TCP wrappers (hosts.deny) refuse this client` : `${title} accepted the connection and turned this client away${words}`, command, evidence };
