@@ -136,7 +136,7 @@ function backendUrl(url: string): { scheme: string; address?: UpstreamAddress; b
   const scheme = m[1]!.toLowerCase();
   const host = m[2]!.replace(/^\[|\]$/g, '');
   if (scheme === 'balancer') return { scheme, balancer: host.toLowerCase() };
-  if (url.includes('$')) return { scheme, note: `${url} takes parts of the request ($1…): the backend is chosen per request` };
+  if (m[0].includes('$')) return { scheme, note: `${url} takes parts of the request ($1…): the backend is chosen per request` };
   const port = m[3] ? Number(m[3]) : DEFAULT_PORTS[scheme];
   if (!host || port === undefined) return { scheme, note: `${url} names no host or port` };
   return { scheme, address: { kind: 'tcp', host, port } };
