@@ -239,7 +239,7 @@ export function nginxRoutes(directives: readonly NginxDirective[], q: RouteQuery
       for (const l of locations) {
         for (const i of l.d.block!.filter((x) => x.name === 'if' && x.block)) {
           const pass = i.block!.find((x) => x.name in PASSES);
-          if (pass) own.push({ l, route: { ...routeOf(l, pass), note: `only when ${i.source.text.replace(/\s*\{\s*$/, '')} holds` } });
+          if (pass) own.push({ l, route: { ...routeOf(l, pass), note: `only when if ${i.args.join(' ')} holds` } });
         }
       }
       if (s === chosen) {
