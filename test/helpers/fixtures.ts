@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -16,7 +16,7 @@ export function captured(tool: string, name: string): { stdout: string; stderr: 
 /**
  * A configuration tree captured under test/fixtures/ (`nginx/proxy-etc`), as the files and links
  * of a replay host mounted at `at` (`/etc/nginx`): symbolic links are kept as links (Debian's
- * sites-enabled/*), `.keep` files that hold empty folders in git are left out.
+ * sites-enabled/*, with relative targets made absolute), `.keep` files that hold empty folders in git are left out.
  */
 export function fixtureTree(dir: string, at: string): { files: Record<string, string>; links: Record<string, string> } {
   const base = fileURLToPath(new URL(`../fixtures/${dir}/`, import.meta.url));
@@ -25,7 +25,8 @@ export function fixtureTree(dir: string, at: string): { files: Record<string, st
   const walk = (rel: string) => {
     for (const e of readdirSync(join(base, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isSymbolicLink()) links[`${at}/${r}`] = readlinkSync(join(base, r));
+      // Relative targets made absolute: the replay host follows links without resolving `..`.
+      if (e.isSymbolicLink()) links[`${at}/${r}`] = posix.resolve(posix.dirname(`${at}/${r}`), readlinkSync(join(base, r)));
       else if (e.isDirectory()) walk(r);
       else if (e.name !== '.keep') files[`${at}/${r}`] = readFileSync(join(base, r), 'utf8');
     }

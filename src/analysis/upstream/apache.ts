@@ -7,12 +7,16 @@ import type { ProxyRoute, ProxyRoutes, RouteQuery, UpstreamAddress, UpstreamServ
 // mod_proxy_fcgi): the Listen line, the <VirtualHost> picked by address then ServerName/ServerAlias,
 // its ProxyPass/ProxyPassMatch rules in order (and those of <Location> sections), a balancer's
 // BalancerMember lines, SetHandler "proxy:…" and RewriteRule [P]. Directive names are caseless;
-// <IfModule>/<IfDefine> sections are taken as if their condition held.
+// <IfModule> holds when a LoadModule before it (or apache2 -l's built-ins) loaded the module;
+// <IfDefine>, <IfVersion> and <If> sections are taken as if their condition held.
 
 /** The port each scheme of a backend URL implies (mod_proxy's default ports). */
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443, h2c: 80, h2: 443, ajp: 8009, fcgi: 8000, scgi: 4000, uwsgi: 3031, ftp: 21 };
 
 const at = (s: SourceLine) => `${s.file}:${s.line}`;
+
+/** The modules Debian's apache2 has compiled in (`apache2 -l`): an <IfModule> of one of them holds without a LoadModule. */
+const BUILT_IN = ['core', 'mod_so', 'mod_watchdog', 'http_core', 'mod_log_config', 'mod_logio', 'mod_version', 'mod_unixd'];
 
 /** A line's words as apache's ap_getword_conf splits them: blanks separate, "double" and 'single' quotes group, backslash escapes a quote. */
 export function apacheWords(text: string): string[] {
@@ -49,6 +53,8 @@ interface Directive {
 interface Block {
   /** `virtualhost`, `location`, `proxy`, … lower-cased; `` for the main server. */
   kind: string;
+  /** An <IfModule> whose module is not loaded (by the LoadModule lines before it): apache2 skips it. */
+  skipped?: boolean;
   args: string[];
   source: SourceLine;
   directives: Directive[];
@@ -61,6 +67,7 @@ function parse(lines: readonly SourceLine[], problems: string[]): Block {
   const stack: Block[] = [root];
   let pending: { text: string; source: SourceLine } | undefined;
   let seq = 0;
+  const loaded = new Set<string>(BUILT_IN.flatMap((m) => [`${m}.c`, `${m.replace(/^mod_/, '')}_module`]));
   for (const l of lines) {
     if (!pending && (l.text === '' || l.text.startsWith('#'))) continue;
     const text = pending ? `${pending.text} ${l.text}` : l.text;
@@ -80,11 +87,21 @@ function parse(lines: readonly SourceLine[], problems: string[]): Block {
     const open = /^<([^\s>/]+)(.*?)>\s*$/.exec(text);
     if (open) {
       const b: Block = { kind: open[1]!.toLowerCase(), args: apacheWords(open[2]!), source, directives: [], blocks: [] };
+      if (b.kind === 'ifmodule' && b.args[0]) {
+        const name = b.args[0].replace(/^!/, '');
+        if (loaded.has(name) === b.args[0].startsWith('!')) b.skipped = true;
+      }
       stack.at(-1)!.blocks.push(b);
       stack.push(b);
       continue;
     }
     const words = apacheWords(text);
+    // Only a LoadModule apache2 reads counts (not one inside a skipped <IfModule>).
+    if (words[0]?.toLowerCase() === 'loadmodule' && words[1] && !stack.some((b) => b.skipped)) {
+      loaded.add(words[1]);
+      const file = /(mod_[^/]+)\.so$/.exec(words[2] ?? '');
+      if (file) loaded.add(`${file[1]}.c`);
+    }
     if (words.length > 0) stack.at(-1)!.directives.push({ seq: seq++, name: words[0]!.toLowerCase(), args: words.slice(1), source });
   }
   if (stack.length > 1) problems.push(`${at(stack.at(-1)!.source)}: <${stack.at(-1)!.kind}> is not closed`);
@@ -96,6 +113,7 @@ function flatDirectives(b: Block): { directives: Directive[]; blocks: Block[] } 
   const directives: Directive[] = [...b.directives];
   const blocks: Block[] = [];
   for (const c of b.blocks) {
+    if (c.skipped) continue;
     if (c.kind.startsWith('if') || c.kind === 'else' || c.kind === 'elseif') {
       const inner = flatDirectives(c);
       directives.push(...inner.directives);
@@ -295,7 +313,7 @@ export function apacheRoutes(lines: readonly SourceLine[], q: RouteQuery): Proxy
     return out;
   };
 
-  const own = chosen ? routesOf(chosen, true) : { routes: [] };
+  const own = chosen ? routesOf(chosen, chosen === set[0]) : { routes: [] };
   const main = routesOf(undefined, !chosen);
   const others = set.filter((v) => v !== chosen).map((v) => routesOf(v, false));
   const taken = own.taken ?? (own.excluded ? undefined : main.taken);
