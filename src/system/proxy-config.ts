@@ -46,9 +46,8 @@ export function parseNginxDump(dump: string): { root: string | undefined; files:
   let current: { path: string; lines: string[] } | undefined;
   const close = () => {
     if (!current) return;
-    // nginx writes a newline after each file's text: drop it (one line), keep the file's own.
-    const text = current.lines.join('\n');
-    snapshot.files[current.path] ??= text.endsWith('\n') ? text.slice(0, -1) : text;
+    // nginx writes a newline after each file's text; the split before the next header took it.
+    snapshot.files[current.path] ??= current.lines.join('\n');
     if (!files.includes(current.path)) files.push(current.path);
   };
   for (const line of lines) {
@@ -58,11 +57,8 @@ export function parseNginxDump(dump: string): { root: string | undefined; files:
       current = { path: m[1]!, lines: [] };
     } else current?.lines.push(line);
   }
-  if (current) {
-    // The dump ends with the last file's text and nginx's newline: the split left one '' more.
-    if (current.lines.at(-1) === '') current.lines.pop();
-    current.lines.push('');
-  }
+  // The dump ends with the last file's text and nginx's newline: the split left one '' more.
+  if (current?.lines.at(-1) === '') current.lines.pop();
   close();
   for (const f of files) {
     const dir = posix.dirname(f);
