@@ -7,8 +7,9 @@
 export function compileConfigRegex(source: string, flags = ''): RegExp | undefined {
   if (source.length > 1000) return undefined;
   if (/\\[1-9]/.test(source)) return undefined;
-  // A group whose body has a quantifier, followed by a quantifier.
-  if (/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{?]/.test(source)) return undefined;
+  // A group whose body has a quantifier, followed by a repeating quantifier (`?` repeats it at
+  // most once: `^/(.*\.php(/.*)?)$`, apache's own ProxyPassMatch example, is fine).
+  if (/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source)) return undefined;
   try {
     return new RegExp(source, flags);
   } catch {

@@ -10,5 +10,6 @@ describe('regular expressions from configuration files', () => {
     expect(compileConfigRegex('(x|y+){2,}')).toBeUndefined();
     expect(compileConfigRegex('(a)\\1')).toBeUndefined();
     expect(compileConfigRegex('(')).toBeUndefined();
+    expect(compileConfigRegex('^/(.*\\.php(/.*)?)$')?.test('/index.php/x')).toBe(true);
   });
 });

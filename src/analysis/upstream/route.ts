@@ -30,6 +30,8 @@ export interface ProxyRoute {
   program: ProxyProgram;
   /** The line that makes the program listen on the port (nginx `listen`, haproxy `bind`, apache2 `Listen`/`<VirtualHost>`). */
   listen: SourceLine;
+  /** The block that serves the port: nginx `server {`, haproxy `frontend`/`listen`, apache2 `<VirtualHost>`. */
+  block?: SourceLine;
   /** The directive that passes requests on (`proxy_pass …`, `use_backend`/`default_backend`, `ProxyPass …`): diagnosis.proxy.config names it. */
   via: SourceLine;
   /** That directive's name: proxy_pass, fastcgi_pass, uwsgi_pass, grpc_pass, scgi_pass, default_backend, use_backend, ProxyPass, ProxyPassMatch, RewriteRule [P]… */
@@ -48,6 +50,8 @@ export interface ProxyRoute {
   servers: UpstreamServer[];
   /** Why servers is empty or partial, in words for a report ("proxy_pass uses $backend: the upstream is chosen per request"). */
   note?: string;
+  /** A request for the query's path (`/`) with its Host takes this route: only routes[0] may have it. */
+  taken?: boolean;
 }
 
 /** What the parser of one program found for one port. */
@@ -59,6 +63,11 @@ export interface ProxyRoutes {
   servesPort: boolean;
   /** What could not be understood, each one sentence with file:line. */
   problems: string[];
+  /**
+   * When no route is taken for the query's path: the block that answers it itself (nginx's
+   * location without a pass directive, apache2's vhost without ProxyPass) and why, in words.
+   */
+  servedBySelf?: { source: SourceLine; note: string };
 }
 
 /** What the parsers take: the port, the address asked for, and the Host a client sends (server_name choice). */
@@ -68,6 +77,13 @@ export interface RouteQuery {
   address?: string;
   /** The name a client asks for (HTTP Host): picks the server block / vhost. */
   hostName?: string;
+  /** The path asked for; `/` when undefined. */
+  path?: string;
+}
+
+/** The route a request for the query's path takes (routes[0] when it is taken), or undefined when the proxy answers it itself. */
+export function chooseRoute(routes: ProxyRoutes): ProxyRoute | undefined {
+  return routes.routes[0]?.taken ? routes.routes[0] : undefined;
 }
 
 /** The text a report uses for an upstream: `127.0.0.1:7071`, `[::1]:8080`, `unix:/run/php/php8.2-fpm.sock`. */
