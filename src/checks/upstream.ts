@@ -4,10 +4,13 @@ import { defineCheck, type CheckContext, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { isLoopback, normalizeAddress } from '../net/address.js';
-import { upstreamText, type ProxyProgram, type ProxyRoute, type ProxyRoutes, type UpstreamServer } from '../analysis/upstream/route.js';
+import { chooseRoute, upstreamText, type ProxyProgram, type ProxyRoute, type ProxyRoutes, type RouteQuery, type UpstreamServer } from '../analysis/upstream/route.js';
+import { nginxRoutes } from '../analysis/upstream/nginx.js';
+import { haproxyRoutes } from '../analysis/upstream/haproxy.js';
+import { apacheRoutes } from '../analysis/upstream/apache.js';
 import { proxyLogLines } from '../analysis/upstream/log.js';
 import { proxyProgramOf } from '../knowledge/proxies.js';
-import { proxyRoutesOf, type ProxyRoutesReading } from '../system/proxy-routes.js';
+import { proxyConfigOf, type ProxyConfigReading } from '../system/proxy-config.js';
 import { argvOfPid } from '../system/processes.js';
 import { protocolProbeOf } from '../system/protocol-probe.js';
 import { tcpConnectOf } from '../system/tcp-connect.js';
@@ -43,8 +46,10 @@ export type UpstreamReadings =
       kind: 'proxy';
       program: ProxyProgram;
       pid: number;
-      /** The configuration as read (the dump or the files), and the routes of the port in it. */
-      config: ProxyRoutesReading;
+      /** The configuration as read (the dump or the files). */
+      config: Omit<ProxyConfigReading, 'lines' | 'directives'>;
+      /** The routes of the port in it; undefined when nothing could be read. */
+      routes?: ProxyRoutes;
       probes: ServerProbe[];
       /** The answer to HEAD / through the port, for an HTTP route. */
       http?: { status: number; said?: string } | { error: string };
@@ -107,8 +112,10 @@ export const upstream = defineCheck({
     const res = await ctx.facts.resolve(p.host);
     const address = res.ok ? res.addresses[0]?.address : undefined;
     const hostName = isIP(p.host) === 0 ? p.host : undefined;
-    const config = await ctx.facts.read(proxyRoutesOf, { program, argv, port: p.port, ...(address ? { address } : {}), ...(hostName ? { hostName } : {}) });
-    const route = config.routes?.routes[0];
+    const read = await ctx.facts.read(proxyConfigOf, { program, argv });
+    const { lines, directives, ...config } = read;
+    const routes = lines.length ? routesOf(read, { port: p.port, ...(address ? { address } : {}), ...(hostName ? { hostName } : {}) }) : undefined;
+    const route = routes ? chooseRoute(routes) : undefined;
     const servers = (route?.servers ?? []).filter((s) => !s.disabled).slice(0, MAX_SERVERS);
     // The probes of the upstreams and the request through the port go together; the log is read after, so it has the request's line.
     const [probes, http] = await Promise.all([
@@ -116,10 +123,22 @@ export const upstream = defineCheck({
       route && isHttpScheme(route) && address ? askThrough(address, p.port, hostName, ctx) : Promise.resolve(undefined),
     ]);
     const log = route ? await proxyLog(program, ctx) : undefined;
-    return { kind: 'proxy', program, pid: owner.pid, config, probes, ...(http ? { http } : {}), ...(log ? { log } : {}) };
+    return { kind: 'proxy', program, pid: owner.pid, config, ...(routes ? { routes } : {}), probes, ...(http ? { http } : {}), ...(log ? { log } : {}) };
   },
   decide: (r, p, at) => decideUpstream(r, p, at),
 });
+
+/** The routes of the port in the configuration, by the program's own rules (pure). */
+export function routesOf(c: Pick<ProxyConfigReading, 'program' | 'lines' | 'directives'>, q: RouteQuery): ProxyRoutes {
+  switch (c.program) {
+    case 'nginx':
+      return nginxRoutes(c.directives ?? [], q);
+    case 'haproxy':
+      return haproxyRoutes(c.lines, q);
+    case 'apache2':
+      return apacheRoutes(c.lines, q);
+  }
+}
 
 function isHttpScheme(route: ProxyRoute): boolean {
   return route.scheme !== 'tcp' && !(route.program === 'haproxy' && route.scheme !== 'http');
@@ -179,7 +198,7 @@ async function proxyLog(program: ProxyProgram, ctx: CheckContext): Promise<{ pat
   if (tail && !('error' in tail)) return { path: tail.path, lines: tail.lines };
   if (await ctx.facts.has('systemd').catch(() => false)) {
     const status = await ctx.facts.read(unitStatusOf, { unit: program, journalLines: 50 }).catch(() => undefined);
-    if (status?.journal?.length) return { path: `journalctl -u ${program}`, lines: status.journal };
+    if (status && 'journal' in status && status.journal?.length) return { path: `journalctl -u ${program}`, lines: status.journal };
   }
   return tail && 'error' in tail ? { path: tail.path, error: tail.error } : undefined;
 }
@@ -194,12 +213,13 @@ export function decideUpstream(r: UpstreamReadings, p: { port: number; host: str
   const { program, config } = r;
   const base = { program, pid: r.pid, source: config.source === 'dump' && config.command ? showCommand(config.command) : `the files (${config.files.slice(0, 3).join(', ')}${config.files.length > 3 ? ', …' : ''})` };
   const cmd = config.command ? showCommand(config.command) : command;
-  if (!config.routes) {
+  if (!r.routes) {
     return { outcome: 'unreadable' as const, status: 'info' as const, summary: `${program} holds port ${p.port}, and its configuration could not be read: ${config.problems[0] ?? 'no file'}`, command: cmd, evidence: { ...base, note: config.problems.join('; ') } };
   }
-  const route = config.routes.routes[0];
-  if (!config.routes.servesPort || !route) {
-    const why = config.routes.servesPort ? `it serves port ${p.port} itself (no proxy_pass, backend or ProxyPass for /)` : `its configuration has no listener for port ${p.port} (read from ${base.source})`;
+  const route = chooseRoute(r.routes);
+  if (!r.routes.servesPort || !route) {
+    const self = r.routes.servedBySelf;
+    const why = !r.routes.servesPort ? `its configuration has no listener for port ${p.port} (read from ${base.source})` : self ? `it answers / itself (${self.source.file}:${self.source.line}: ${self.note})` : `it serves port ${p.port} itself (no proxy_pass, backend or ProxyPass for /)`;
     return { outcome: 'none' as const, status: 'info' as const, summary: `${program} holds port ${p.port}: ${why}`, command: cmd, evidence: base };
   }
   const via = `${route.via.file}:${route.via.line}`;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideUpstream, type ServerProbe, type UpstreamReadings } from '../../src/checks/upstream.js';
 import type { ProxyRoute, UpstreamServer } from '../../src/analysis/upstream/route.js';
-import type { ProxyRoutesReading } from '../../src/system/proxy-routes.js';
 
 const at = { target: { host: '10.0.0.5', port: 80, protocol: 'tcp' as const }, timeoutMs: 3000 };
 const p = { port: 80, host: '10.0.0.5' };
@@ -13,11 +12,12 @@ function server(host: string, port: number, line: number, extra: Partial<Upstrea
 function route(servers: UpstreamServer[], extra: Partial<ProxyRoute> = {}): ProxyRoute {
   return { program: 'nginx', listen: { file: site, line: 2, text: 'listen 80 default_server;' }, via: { file: site, line: 4, text: 'proxy_pass http://127.0.0.1:7071;' }, directive: 'proxy_pass', scheme: 'http', location: '/', isDefault: true, servers, ...extra };
 }
-function config(routes: ProxyRoute[], servesPort = true): ProxyRoutesReading {
-  return { program: 'nginx', source: 'dump', command: ['nginx', '-T'], files: ['/etc/nginx/nginx.conf', site], problems: [], routes: { program: 'nginx', routes, servesPort, problems: [] } };
+const config = { program: 'nginx' as const, source: 'dump' as const, command: ['nginx', '-T'], files: ['/etc/nginx/nginx.conf', site], problems: [] };
+function routes(list: ProxyRoute[], servesPort = true) {
+  return { program: 'nginx' as const, routes: list.map((r, i) => (i === 0 ? { ...r, taken: true } : r)), servesPort, problems: [] };
 }
 function reading(probes: ServerProbe[], extra: Partial<Extract<UpstreamReadings, { kind: 'proxy' }>> = {}): UpstreamReadings {
-  return { kind: 'proxy', program: 'nginx', pid: 68, config: config([route(probes.map((s) => s.server))]), probes, ...extra };
+  return { kind: 'proxy', program: 'nginx', pid: 68, config, routes: routes([route(probes.map((s) => s.server))]), probes, ...extra };
 }
 const refused = (s: UpstreamServer): ServerProbe => ({ server: s, state: 'refused', address: '127.0.0.1', where: 'here', detail: '127.0.0.1:7071 refuses connections: nothing listens there' });
 const answers = (s: UpstreamServer, holder?: string): ServerProbe => ({ server: s, state: 'answers', address: '127.0.0.1', where: 'here', ...(holder ? { holder } : {}), detail: `127.0.0.1:7071 accepts connections` });
@@ -82,9 +82,10 @@ describe('decideUpstream', () => {
   });
 
   it('nginx serving files itself: none', () => {
-    const d = decideUpstream({ kind: 'proxy', program: 'nginx', pid: 68, config: config([]), probes: [] }, p, at);
+    const self = { source: { file: site, line: 48, text: 'location / {' }, note: 'try_files $uri $uri/ =404: nginx serves the files itself' };
+    const d = decideUpstream({ kind: 'proxy', program: 'nginx', pid: 68, config, routes: { ...routes([]), servedBySelf: self }, probes: [] }, p, at);
     expect(d.outcome).toBe('none');
-    expect(d.summary).toContain('serves port 80 itself');
+    expect(d.summary).toContain('answers / itself');
   });
 
   it('a configuration that could not be read: unreadable, with why', () => {
@@ -94,7 +95,7 @@ describe('decideUpstream', () => {
   });
 
   it('proxy_pass with a variable and a 502: nothing to probe, said so (unreadable, not a guess)', () => {
-    const r: UpstreamReadings = { kind: 'proxy', program: 'nginx', pid: 68, config: config([route([], { note: 'proxy_pass uses $backend: the upstream is chosen per request' })]), probes: [], http: { status: 502 } };
+    const r: UpstreamReadings = { kind: 'proxy', program: 'nginx', pid: 68, config, routes: routes([route([], { note: 'proxy_pass uses $backend: the upstream is chosen per request' })]), probes: [], http: { status: 502 } };
     const d = decideUpstream(r, p, at);
     expect(d.outcome).toBe('unreadable');
     expect(d.summary).toContain('$backend');

@@ -54,7 +54,7 @@ class Hello(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-HTTPServer(('127.0.0.1', 7071), Hello).serve_forever()
+HTTPServer(('127.0.0.1', int(sys.argv[sys.argv.index('--port') + 1])), Hello).serve_forever()
 `;
 
 /** diagnosis.proxy (CONTRACT, "A reverse proxy followed to its upstream"). */
@@ -118,7 +118,7 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
 
     // myapp: crashes at start while its configuration file is missing.
     await writeFile(join(bed.root!, 'srv', 'myapp.py'), MYAPP_PY);
-    await bed.writeUnit('myapp.service', '[Unit]\nDescription=My application\n\n[Service]\nExecStart=/usr/bin/python3 -u /srv/myapp.py\n');
+    await bed.writeUnit('myapp.service', '[Unit]\nDescription=My application\n\n[Service]\nExecStart=/usr/bin/python3 -u /srv/myapp.py --port 7071\n');
     await bed.daemonReload();
 
     // nginx: Debian's default site with `location / { proxy_pass http://127.0.0.1:7071; }`.
