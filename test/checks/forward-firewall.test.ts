@@ -47,6 +47,7 @@ describe('decideForwardFirewall', () => {
     expect(d.summary).toBe('iptables table filter, chain DOCKER-USER: `-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP` drops the connections that the DNAT of port 8080 forwards to 172.17.0.2:80');
     expect(d.command).toBe('iptables -S DOCKER-USER');
     expect(d.evidence).toMatchObject({ tool: 'iptables', table: 'filter', chain: 'DOCKER-USER', rule: '-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP', verdict: 'drop', action: 'drops', path: 'FORWARD → DOCKER-USER', clientSees: 'no reply', policy: false, fixKind: 'remove' });
+    assertHas(d.evidence, 'fixSummary');
     expect(d.evidence.fix).toEqual(['iptables', '-D', 'DOCKER-USER', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-j', 'DROP']);
     expect(d.evidence.fixSummary).toBe('Delete the rule `-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP` (table filter, chain DOCKER-USER): it is about port 80 alone, and nothing else blocks forwarded TCP to 172.17.0.2 port 80 without it');
   });
@@ -65,6 +66,7 @@ describe('decideForwardFirewall', () => {
     expect(d.outcome).toBe('blocks');
     expect(d.summary).toBe('iptables table filter, chain FORWARD: the default policy (-P FORWARD DROP) drops the connections that the DNAT of port 8080 forwards to 172.17.0.2:80: no rule accepts them first');
     expect(d.evidence).toMatchObject({ policy: true, fixKind: 'narrow' });
+    assertHas(d.evidence, 'fixSummary');
     expect(d.evidence.fix).toEqual(['iptables', '-I', 'FORWARD', '-d', '172.17.0.2', '-p', 'tcp', '--dport', '80', '-j', 'ACCEPT']);
     // The rule on the bridge's own traffic does not apply to a client from elsewhere: no caveat about it.
     expect(d.evidence.caveats).toEqual([]);
@@ -81,6 +83,7 @@ describe('decideForwardFirewall', () => {
     const d = decideForwardFirewall(r, { port: 8080 }, at);
     expect(d.outcome).toBe('blocks');
     expect(d.evidence).toMatchObject({ tool: 'ufw', rule: 'Default: disabled (routed)', policy: true, where: 'ufw' });
+    assertHas(d.evidence, 'fixSummary');
     expect(d.evidence.fix).toEqual(['ufw', 'route', 'allow', 'proto', 'tcp', 'from', 'any', 'to', '172.17.0.2', 'port', '80']);
     // ufw's route rule for eth0 → eth1 leaves by eth1, not docker0 (ip route get): decided, no caveat.
     expect((d.evidence.caveats ?? []).join('\n')).not.toContain('ufw-user-forward');
@@ -92,6 +95,7 @@ describe('decideForwardFirewall', () => {
     r.dnat!.firewall!.rulesets.iptables = [parseIptablesSave(text)];
     const d = decideForwardFirewall(r, { port: 8080 }, at);
     expect(d.outcome).toBe('allows');
+    assertHas(d.evidence, 'caveats');
     expect(d.evidence.caveats).toEqual(['iptables filter DOCKER-USER: "-A DOCKER-USER -i eth0 -p tcp -m tcp --dport 80 -j DROP" would drop it, depending on the interface the connection arrives on']);
     expect(d.findings).toEqual([{ code: 'FIREWALL_CAVEAT', summary: d.evidence.caveats![0] }]);
   });
