@@ -27,8 +27,8 @@ describe.skipIf(unavailable !== undefined)('the forward hook: a DNAT to a contai
   let app: Listener;
   const port = 23000 + (process.pid % 4000) * 2;
 
-  async function whyport(): Promise<{ report: Report; status: number | undefined; trail: string }> {
-    const r = await execa(bed.host.exec[0]!, [...bed.host.exec.slice(1), process.execPath, CLI, bed.hostAddress, String(port), '--json', '--yes', '--timeout', '1500'], { reject: false, stdin: 'ignore', timeout: 30_000 });
+  async function whyport(...more: string[]): Promise<{ report: Report; status: number | undefined; trail: string }> {
+    const r = await execa(bed.host.exec[0]!, [...bed.host.exec.slice(1), process.execPath, CLI, bed.hostAddress, String(port), '--json', '--yes', '--timeout', '1500', ...more], { reject: false, stdin: 'ignore', timeout: 30_000 });
     let report: Report;
     try {
       report = JSON.parse(r.stdout) as Report;
@@ -80,8 +80,12 @@ describe.skipIf(unavailable !== undefined)('the forward hook: a DNAT to a contai
       expect(r.report.diagnosis.explanation).toContain('A connection made on this host itself goes out through OUTPUT, not the forward hook');
       expect(r.report.diagnosis.forward).toMatchObject({ via: 'dnat', to: `${bed.containerAddress}:${app.port}` });
       expect(r.report.diagnosis.fix?.commands).toEqual([`iptables -D FORWARD -p tcp -m tcp --dport ${app.port} -j DROP`]);
+      // --fix deletes the rule, and whyport's second look finds the forward open.
+      const fixed = await whyport('--fix');
+      expect(fixed.report.diagnosis.applied, fixed.trail).toMatchObject({ command: `iptables -D FORWARD -p tcp -m tcp --dport ${app.port} -j DROP`, exitCode: 0, verified: true });
+      expect(await clientConnects()).toBe('answered');
     } finally {
-      run(bed.host, ['iptables', '-D', ...rule]);
+      if (run(bed.host, ['iptables', '-S', 'FORWARD']).includes(`--dport ${app.port} -j DROP`)) run(bed.host, ['iptables', '-D', ...rule]);
     }
   });
 
