@@ -3,10 +3,10 @@ import { defineCheck, type DecideContext } from './check.js';
 import { e, fields } from './evidence.js';
 import { portLabel } from '../text/port-label.js';
 import { isLoopback } from '../net/address.js';
-import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protocol, type RuleRef } from '../analysis/firewall/verdict.js';
+import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protocol } from '../analysis/firewall/verdict.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import type { ResolvedAddress } from '../host/host.js';
-import { showCommand } from '../system/runner.js';
+import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 
 /** The verdicts for one address of the target: what a remote client meets, and what loopback meets. */
 interface AddressVerdicts {
@@ -16,18 +16,6 @@ interface AddressVerdicts {
   loopbackTarget: boolean;
   remote: FirewallVerdict;
   loopback: FirewallVerdict;
-}
-
-/** The rule as a person finds it: "nftables table inet filter, chain input". */
-function whereText(r: RuleRef): string {
-  if (r.tool === 'ufw') return 'ufw';
-  if (r.tool === 'firewalld') return `firewalld (${r.chain})`;
-  return `${r.tool} table ${r.table}, chain ${r.chain}`;
-}
-
-function actionText(b: BlockingRule): string {
-  if (b.verdict === 'drop') return 'drops';
-  return b.rejectWith ? `rejects (with ${b.rejectWith})` : 'rejects';
 }
 
 /** What comes in: TCP's connections, UDP's datagrams. */
@@ -45,37 +33,6 @@ function blockText(b: BlockingRule, label: string, remoteOnly: boolean, protocol
   const seen = protocol === 'udp' ? clientText(b) : '';
   if (b.policy) return `${whereText(b)}: the default policy (${b.rule}) ${actionText(b)} ${traffic(protocol)} to port ${label}${whom}: no rule accepts them first${seen}`;
   return `${whereText(b)}: \`${b.rule}\` ${actionText(b)} ${traffic(protocol)} to port ${label}${whom}${seen}`;
-}
-
-/** What a person types to see the rule in its context. */
-function listCommand(b: BlockingRule): string {
-  switch (b.tool) {
-    case 'nftables':
-      return showCommand(['nft', '-a', 'list', 'chain', ...b.table.split(' '), b.chain]);
-    case 'iptables':
-    case 'ip6tables': {
-      const binary = b.fix.argv[0] ?? b.tool;
-      return showCommand([binary, ...(b.table === 'filter' ? [] : ['-t', b.table]), '-S', b.chain]);
-    }
-    case 'ufw':
-      return 'ufw status verbose';
-    case 'firewalld':
-      return 'firewall-cmd --list-all';
-  }
-}
-
-/** Where the rules are read from: netfilter itself, whichever front end wrote them. */
-const KERNEL_SOURCES = new Set(['nftables', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy', 'iptables-nft', 'ip6tables-nft']);
-
-function readingText(reading: FirewallReading): string {
-  const by = (s: string) => reading.sources.filter((x) => x.status === s).map((x) => x.name);
-  const parts = [
-    by('ok').length ? `read ${by('ok').join(', ')}` : '',
-    by('inactive').length ? `${by('inactive').join(', ')} inactive` : '',
-    by('missing').length ? `${by('missing').join(', ')} not installed` : '',
-    by('error').length ? `${by('error').join(', ')} could not be asked` : '',
-  ].filter(Boolean);
-  return parts.join('; ');
 }
 
 /** What the firewall step reads: every firewall tool's rules, and which of the target's addresses are this machine's. */

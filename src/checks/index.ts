@@ -4,6 +4,7 @@ import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
+import { forwardFirewall } from './forward-firewall.js';
 import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
 import { portOwner } from './port-owner.js';
@@ -36,6 +37,7 @@ export const checks = {
   firewall,
   arrival,
   forward,
+  'forward-firewall': forwardFirewall,
   namespaces,
   conntrack,
   protocol,

@@ -1,8 +1,8 @@
 import type { FirewallRulesets } from '../../system/firewall/read.js';
 import type { Action, FirewallChain, FirewallRule, FirewallTable, FirewallTool } from '../../system/firewall/model.js';
-import { firewalldFix, nftOrIptablesFix, ufwFix } from './fix.js';
+import { firewalldFix, nftOrIptablesFix, ufwFix, ufwRouteFix } from './fix.js';
 import { firewalldView } from './firewalld.js';
-import type { Base, BlockingRule, Decision, Packet, Undecided } from './model.js';
+import type { Base, BlockingRule, Decision, FixPlan, Packet, Undecided } from './model.js';
 import { ufwView } from './ufw.js';
 import { walkChain, type Reading } from './walk.js';
 
@@ -63,9 +63,11 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
     describe(d, p, plan) {
       const ref = { table: tableLabel, chain: d.chain, rule: d.rule ?? d.policyText ?? '' };
       const removal = plan ? { plan, chain: d.chain, ...(d.matched ? { rule: d.matched as FirewallRule } : {}) } : undefined;
-      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary, removal) };
+      const forwardTo = p.hook === 'forward' ? p.daddr : undefined;
+      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary, removal, forwardTo) };
       if (d.rule === undefined) base.policy = true;
       if (d.rejectWith) base.rejectWith = d.rejectWith;
+      if (p.hook === 'forward') return forwardView(base, rs, table, chain, d, p, plan);
       // Front ends: say it in their words and fix it with their command.
       if (nft && table.name === 'firewalld' && rs.firewalld) return { ...base, ...firewalldView(rs.firewalld.zone, rs.firewalld.services ?? {}, p, d) };
       if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport, p.protocol) };
@@ -75,6 +77,20 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
       return base;
     },
   };
+}
+
+/**
+ * A block of a forwarded connection: in ufw's words when its FORWARD chains decided (its route
+ * rules and default routed policy); else the kernel rule itself. firewalld's zone view is about
+ * what comes in to this host, so it is not used for what passes through.
+ */
+function forwardView(base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>, rs: FirewallRulesets, table: FirewallTable, chain: FirewallChain, d: Decision, p: Packet, plan: FixPlan | undefined): Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> {
+  const viaUfw = d.path.some((c) => /^ufw6?-/.test(c)) || (rs.ufw?.active === true && d.rule === undefined && chain.name === 'FORWARD' && table.name === 'filter');
+  if (!viaUfw || p.daddr === undefined) return base;
+  const policyText = rs.ufw?.active ? `Default: ${rs.ufw.defaults.routed} (routed)` : undefined;
+  const detail = `ufw's route rules and its default routed policy become iptables rules: ${base.rule} (table ${base.table}, chain ${base.chain})`;
+  if (d.rule === undefined && policyText) return { ...base, tool: 'ufw', rule: policyText, chain: 'FORWARD', detail, fix: ufwRouteFix(true, p.daddr, p.dport, p.protocol, plan) };
+  return { ...base, tool: 'ufw', detail, fix: ufwRouteFix(d.rule === undefined, p.daddr, p.dport, p.protocol, plan) };
 }
 
 /** The table with some rules taken out (the same rule objects otherwise), to ask what decides without them. */

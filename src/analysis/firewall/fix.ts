@@ -27,12 +27,15 @@ const iptablesPersist = (tool: FirewallTool) => `takes effect at once; save the 
 /**
  * The fix for a block in an nft or iptables chain: with a `remove` plan, delete the very rule
  * that matched (nft by its handle, iptables by its exact spec, in the chain that holds it); else
- * insert an accept for the port alone at the top of the base chain the packet enters.
+ * insert an accept for the port alone at the top of the base chain the packet enters. A forwarded
+ * connection (`forwardTo`, its destination after DNAT) is narrowed to that address and port, so
+ * the accept lets nothing else through the forward hook.
  */
-export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain: FirewallChain, port: number, protocol: Protocol, binary: string | undefined, removal?: { plan: FixPlan; rule?: FirewallRule; chain: string }): FirewallFix {
+export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain: FirewallChain, port: number, protocol: Protocol, binary: string | undefined, removal?: { plan: FixPlan; rule?: FirewallRule; chain: string }, forwardTo?: string): FirewallFix {
   const t = table.name === 'filter' ? [] : ['-t', table.name];
+  const what = forwardTo ? `forwarded ${protocol.toUpperCase()} to ${forwardTo} port ${port}` : `the port`;
   if (removal?.plan.kind === 'remove' && removal.rule) {
-    const summary = `Delete the rule \`${removal.rule.text}\` (${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`}, chain ${removal.chain}): it is about port ${port} alone, and nothing else blocks the port without it`;
+    const summary = `Delete the rule \`${removal.rule.text}\` (${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`}, chain ${removal.chain}): it is about port ${port} alone, and nothing else blocks ${what} without it`;
     const handle = (removal.rule as { handle?: number }).handle;
     if (tool === 'nftables' && handle !== undefined) {
       return fixOf(['nft', 'delete', 'rule', table.family, table.name, removal.chain, 'handle', String(handle)], NFT_PERSIST, { summary, kind: 'remove' });
@@ -43,11 +46,31 @@ export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain
     }
   }
   const why = removal?.plan.kind === 'narrow' ? `${removal.plan.why}, so it stays; ` : '';
-  const summary = `Let port ${port} in ahead of what blocks it: an accept for ${protocol.toUpperCase()} port ${port} alone, first in ${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`} chain ${chain.name}`;
+  const where = `${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`} chain ${chain.name}`;
+  if (forwardTo) {
+    const six = forwardTo.includes(':');
+    const summary = `Let ${what} through ahead of what blocks it: an accept for that destination alone, first in ${where}`;
+    if (tool === 'nftables') {
+      return fixOf(['nft', 'insert', 'rule', table.family, table.name, chain.name, six ? 'ip6' : 'ip', 'daddr', forwardTo, protocol, 'dport', String(port), 'accept'], `${why}${NFT_PERSIST}`, { summary, kind: 'narrow' });
+    }
+    return fixOf([binary ?? tool, ...t, '-I', chain.name, '-d', forwardTo, '-p', protocol, '--dport', String(port), '-j', 'ACCEPT'], `${why}${iptablesPersist(tool)}`, { summary, kind: 'narrow' });
+  }
+  const summary = `Let port ${port} in ahead of what blocks it: an accept for ${protocol.toUpperCase()} port ${port} alone, first in ${where}`;
   if (tool === 'nftables') {
     return fixOf(['nft', 'insert', 'rule', table.family, table.name, chain.name, protocol, 'dport', String(port), 'accept'], `${why}${NFT_PERSIST}`, { summary, kind: 'narrow' });
   }
   return fixOf([binary ?? tool, ...t, '-I', chain.name, '-p', protocol, '--dport', String(port), '-j', 'ACCEPT'], `${why}${iptablesPersist(tool)}`, { summary, kind: 'narrow' });
+}
+
+/**
+ * `ufw route allow` for a forwarded connection: ufw's route rules and default routed policy are
+ * what its FORWARD chains hold. Inserted first when a rule (not the policy) blocks, so it wins.
+ */
+export function ufwRouteFix(policy: boolean, to: string, port: number, protocol: Protocol, plan?: FixPlan): FirewallFix {
+  const why = plan?.kind === 'narrow' ? `${plan.why}, so it stays; ` : '';
+  const rule = ['allow', 'proto', protocol, 'from', 'any', 'to', to, 'port', String(port)];
+  const summary = `Let forwarded ${protocol.toUpperCase()} to ${to} port ${port} through ufw${policy ? "'s default routed policy" : "'s route rules"}`;
+  return fixOf(['ufw', 'route', ...(policy ? [] : ['insert', '1']), ...rule], `${why}kept by ufw`, { summary, kind: 'narrow' });
 }
 
 /**

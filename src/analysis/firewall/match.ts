@@ -75,8 +75,9 @@ export function matchTri(m: Match, p: Packet): Tri {
       // Locally generated packets have no input interface.
       if (p.hook === 'output') return flip('no', m.negate);
       if (p.iif !== undefined) return flip(bool(m.names.some((n) => wildcardMatch(p.iif!, n))), m.negate);
-      // From another host or namespace, interface unknown: it is not lo, and anything else may be it.
-      return m.names.every((n) => n === 'lo') ? flip('no', m.negate) : 'maybe';
+      // From another host or namespace, interface unknown: it is not lo (nor one it is known not to
+      // come in on), and anything else may be it.
+      return m.names.every((n) => n === 'lo' || (p.notIif ?? []).includes(n)) ? flip('no', m.negate) : 'maybe';
     case 'oif':
       // Before routing no output interface is set.
       if (p.hook === 'prerouting' || p.hook === 'input') return flip('no', m.negate);
@@ -114,7 +115,7 @@ export function matchTri(m: Match, p: Packet): Tri {
     case 'rpfilter':
       return bool(!m.failing);
     case 'dnat':
-      return flip('no', m.negate);
+      return flip(bool(p.dnat === true), m.negate);
     case 'other':
       return 'maybe';
   }

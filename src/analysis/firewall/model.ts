@@ -113,12 +113,19 @@ export interface Packet {
   daddr?: string;
   /** The interface it arrives on (a packet on `output` has none). */
   iif?: string;
+  /**
+   * Interfaces it is known not to arrive on, when `iif` is unknown: a remote client's packet
+   * forwarded to a container does not come in on the bridge behind which the container sits.
+   */
+  notIif?: readonly string[];
   /** The interface it leaves by (none before routing, on `prerouting` and `input`). */
   oif?: string;
   /** The address types (`-m addrtype`, `fib daddr type`) its destination counts as: `LOCAL` for one of this host's addresses. */
   dstTypes: readonly string[];
   /** The same for its source. */
   srcTypes: readonly string[];
+  /** A DNAT rule rewrote its destination (`ct status dnat`, `--ctstate DNAT`): a forwarded packet after PREROUTING's DNAT. */
+  dnat?: boolean;
 }
 
 /** A match or a rule applies, does not, or cannot be told without knowing more about the client. */

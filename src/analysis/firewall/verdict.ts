@@ -6,7 +6,7 @@ import { baseChains, familySees, iptablesOf, nftTablesOf } from './base-chains.j
 import { chainBase, mayBlock } from './chains.js';
 import { firewalldBase } from './firewalld.js';
 import { clientSees } from './reply.js';
-import type { Base, BlockingRule, Decision, FindBlockingOptions, FirewallVerdict, FixPlan, Packet, PortFirewallVerdicts, RuleRef, Undecided } from './model.js';
+import type { Base, BlockingRule, Decision, FindBlockingOptions, FirewallVerdict, FixPlan, Packet, PortFirewallVerdicts, Protocol, RuleRef, Undecided } from './model.js';
 import { ufwBase, ufwMatches } from './ufw.js';
 
 export type { BlockingRule, ClientSees, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, Protocol, RuleRef } from './model.js';
@@ -45,7 +45,55 @@ export function findBlockingRules(port: number, rulesets: FirewallRulesets, opts
   };
 }
 
-const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2 };
+/** What is known of a new connection that a DNAT rule sends through this host to another namespace or machine. */
+export interface ForwardedConnection {
+  family: 4 | 6;
+  protocol: Protocol;
+  /** The port the client connected to, before the DNAT. */
+  port: number;
+  /** The address the client connected to (one of this host's), when known. */
+  localAddress?: string;
+  /** Where the DNAT sends it. */
+  to: { address: string; port: number };
+  /** The interface towards `to` (`ip route get`), when known: the bridge or veth behind which the container sits. */
+  oif?: string;
+  /** The client's address, when known. */
+  remoteAddress?: string;
+}
+
+/** The priority of the destination NAT (NF_IP_PRI_NAT_DST): prerouting chains before it see the address the client connected to. */
+const NAT_DST_PRIORITY = -100;
+
+/**
+ * Decides what the host's firewall does with a NEW connection from a client on another machine
+ * that PREROUTING's DNAT sends on to `c.to` (a container, another namespace): the forward hook
+ * (iptables' FORWARD with Docker's DOCKER-USER and DOCKER-ISOLATION chains, ufw's
+ * ufw-before-forward and route rules, nft `hook forward` chains) is walked with the rewritten
+ * destination and the interface towards it, and the prerouting chains with the destination the
+ * client connected to (those that run after the DNAT, with the rewritten one). The interface the
+ * client arrives on is unknown, except that it is not lo and not the one towards `c.to`: rules on
+ * it are undecided and named in `caveats` where they would change the verdict, as for the input
+ * walk. The nat chains are not walked: the DNAT that sent the packet here is the nat table's answer.
+ */
+export function findForwardBlock(rulesets: FirewallRulesets, c: ForwardedConnection): FirewallVerdict {
+  const notes: string[] = [];
+  const bases = byHookAndPriority(
+    baseChains(rulesets, c.family, ['prerouting', 'forward'], 'all')
+      .filter((b) => (b.tool === 'nftables' ? b.chain.type !== 'nat' : b.table.name !== 'nat'))
+      .map((b) => chainBase(b.tool, b.table, b.chain, rulesets, b.binary)),
+  );
+  const ufwInIptables = iptablesOf(rulesets, c.family).some((r) => r.tables.some((t) => t.chains.some((ch) => /^ufw6?-/.test(ch.name))));
+  if (rulesets.ufw?.active && !ufwInIptables) notes.push("ufw: its route rules and default routed policy were not read from iptables, so whyport could not evaluate them for forwarded traffic");
+  const common = { family: c.family, protocol: c.protocol, srcTypes: ['UNICAST'], ...(c.remoteAddress ? { saddr: c.remoteAddress } : {}), ...(c.oif ? { notIif: [c.oif] } : {}) };
+  const before: Packet = { ...common, hook: 'prerouting', dport: c.port, dstTypes: ['LOCAL', 'UNICAST'], ...(c.localAddress ? { daddr: c.localAddress } : {}) };
+  const after = { ...common, dport: c.to.port, daddr: c.to.address, dstTypes: ['UNICAST'], dnat: true };
+  const prerouting: Packet = { ...after, hook: 'prerouting' };
+  const forward: Packet = { ...after, hook: 'forward', ...(c.oif ? { oif: c.oif } : {}) };
+  const packetOf = (b: Base): Packet => (b.hook === 'forward' ? forward : b.priority < NAT_DST_PRIORITY ? before : prerouting);
+  return verdictFor(bases, packetOf, rulesets, notes);
+}
+
+const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2, forward: 2 };
 
 function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Base[] {
   for (const table of rs.nft?.tables ?? []) {
@@ -63,7 +111,11 @@ function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Bas
   const firewalldSeen = nftTablesOf(rs, family).some((t) => t.name === 'firewalld') || iptables.some((r) => r.tables.some((t) => t.chains.some((c) => /^(INPUT_ZONES|IN_\w+_allow)$/.test(c.name))));
   if (rs.ufw?.active && !ufwInIptables) bases.push(ufwBase(rs.ufw));
   if (rs.firewalld && !firewalldSeen) bases.push(firewalldBase(rs.firewalld.zone, rs.firewalld.services ?? {}));
-  // Stable sort: same hook and priority keep the order they were read in.
+  return byHookAndPriority(bases);
+}
+
+/** Bases in the order a packet meets them; the same hook and priority keep the order they were read in (a stable sort). */
+function byHookAndPriority(bases: Base[]): Base[] {
   return bases
     .map((b, i) => ({ b, i }))
     .sort((x, y) => HOOK_ORDER[x.b.hook]! - HOOK_ORDER[y.b.hook]! || x.b.priority - y.b.priority || x.i - y.i)
@@ -92,13 +144,13 @@ function portsText(matches: readonly Match[]): string {
  * firewall again with the rule taken out). A default policy, a rule that matches more ports, or a
  * second rule or policy behind it is narrowed instead: an accept for this port alone ahead of it.
  */
-function planFor(bases: readonly Base[], d: Decision, p: Packet): FixPlan {
+function planFor(bases: readonly Base[], d: Decision, p: Packet, packetOf: PacketOf = () => p): FixPlan {
   if (d.matched === undefined || d.rule === undefined) return { kind: 'narrow', why: `the default policy (${d.policyText ?? 'drop'}) blocks every port that no rule lets in` };
   const matches = matchesOf(d.matched);
   if (!onlyThisPort(matches, p.dport)) return { kind: 'narrow', why: `\`${d.rule}\` blocks ${portsText(matches)}, not port ${p.dport} alone` };
   const skipped = new Set([d.matched]);
   for (const b of bases) {
-    const next = b.decide(p, new Set(), [], skipped);
+    const next = b.decide(packetOf(b), new Set(), [], skipped);
     if (next.kind === 'accept') continue;
     const by = next.rule !== undefined ? `\`${next.rule}\`` : `the default policy (${next.policyText ?? 'drop'})`;
     return { kind: 'narrow', why: `deleting \`${d.rule}\` alone would not open the port: ${by} would block it next` };
@@ -106,11 +158,16 @@ function planFor(bases: readonly Base[], d: Decision, p: Packet): FixPlan {
   return { kind: 'remove' };
 }
 
-function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: readonly string[]): FirewallVerdict {
+/** The packet as one base chain sees it (before or after the destination NAT). */
+type PacketOf = (base: Base) => Packet;
+
+function verdictFor(bases: Base[], packet: Packet | PacketOf, rs: FirewallRulesets, notes: readonly string[]): FirewallVerdict {
   const blocks: BlockingRule[] = [];
   let by: RuleRef | undefined;
   const caveats: string[] = [...notes];
+  const packetOf: PacketOf = typeof packet === 'function' ? packet : () => packet;
   for (const base of bases) {
+    const p = packetOf(base);
     const undecided: Undecided[] = [];
     const d = base.decide(p, new Set(), undecided);
     if (d.unknown) caveats.push(`${base.tool} ${base.table} ${d.chain}: "${d.unknown}" hands the packet to something whyport cannot follow`);
@@ -127,7 +184,7 @@ function verdictFor(bases: Base[], p: Packet, rs: FirewallRulesets, notes: reado
       continue;
     }
     // The first block is the one the fix is for: remove its rule, or narrow it (see planFor).
-    const described = base.describe(d, p, blocks.length === 0 ? planFor(bases, d, p) : undefined);
+    const described = base.describe(d, p, blocks.length === 0 ? planFor(bases, d, p, packetOf) : undefined);
     blocks.push({ verdict: d.kind, path: d.path, ...described, clientSees: clientSees(d.kind, described.rejectWith, p) });
   }
   if (rs.firewalld?.zone.notes.length) caveats.push(`firewalld: ${rs.firewalld.zone.notes.join(' ')}`);

@@ -1,0 +1,53 @@
+import { showCommand } from '../../text/command.js';
+import type { FirewallReading } from '../../system/firewall/read.js';
+import type { BlockingRule, RuleRef } from './model.js';
+
+// How a rule that blocks is said and looked up, for the checks that walk the firewall (the input
+// hook's and the forward hook's).
+
+/** The rule as a person finds it: "nftables table inet filter, chain input". */
+export function whereText(r: RuleRef): string {
+  if (r.tool === 'ufw') return 'ufw';
+  if (r.tool === 'firewalld') return `firewalld (${r.chain})`;
+  return `${r.tool} table ${r.table}, chain ${r.chain}`;
+}
+
+/** What the rule does: "drops", "rejects (with tcp-reset)". */
+export function actionText(b: BlockingRule): string {
+  if (b.verdict === 'drop') return 'drops';
+  return b.rejectWith ? `rejects (with ${b.rejectWith})` : 'rejects';
+}
+
+/** What a person types to see the rule in its context. */
+export function listCommand(b: BlockingRule): string {
+  switch (b.tool) {
+    case 'nftables':
+      return showCommand(['nft', '-a', 'list', 'chain', ...b.table.split(' '), b.chain]);
+    case 'iptables':
+    case 'ip6tables': {
+      const binary = b.fix.argv[0] ?? b.tool;
+      // A ufw fix's argv starts with ufw: the iptables command is then the tool's own.
+      const cmd = binary === 'ufw' ? b.tool : binary;
+      return showCommand([cmd, ...(b.table === 'filter' ? [] : ['-t', b.table]), '-S', b.chain]);
+    }
+    case 'ufw':
+      return 'ufw status verbose';
+    case 'firewalld':
+      return 'firewall-cmd --list-all';
+  }
+}
+
+/** Where the rules are read from: netfilter itself, whichever front end wrote them. */
+export const KERNEL_SOURCES: ReadonlySet<string> = new Set(['nftables', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy', 'iptables-nft', 'ip6tables-nft']);
+
+/** What was read, in a few words: "read nftables, iptables; ufw inactive". */
+export function readingText(reading: FirewallReading): string {
+  const by = (s: string) => reading.sources.filter((x) => x.status === s).map((x) => x.name);
+  const parts = [
+    by('ok').length ? `read ${by('ok').join(', ')}` : '',
+    by('inactive').length ? `${by('inactive').join(', ')} inactive` : '',
+    by('missing').length ? `${by('missing').join(', ')} not installed` : '',
+    by('error').length ? `${by('error').join(', ')} could not be asked` : '',
+  ].filter(Boolean);
+  return parts.join('; ');
+}
