@@ -12,7 +12,7 @@ import type { WalkOptions, WalkResult, WalkUI } from './walk.js';
 export interface FollowOutcome {
   record: StepRecord;
   findings: CheckFinding[];
-  /** The nested walk's result; undefined when it did not run (a loop, too deep, no address). */
+  /** The nested walk's result; when it did not run (a loop, too deep, no address), an INCONCLUSIVE one that says why. */
   nested?: WalkResult;
   /** The nested walk was interrupted (Ctrl-C): the parent's ends too. */
   interrupted: boolean;
@@ -65,8 +65,9 @@ export async function followStep(
   const chain = [...outer.targets, ...targetKeys(scope.target)];
   const planned: ReportTarget = { host: host || '?', address: null, port: Number.isFinite(port) ? port : 0, protocol, local: false };
   const skip = (why: string): FollowOutcome => {
-    const diagnosis: Diagnosis = { code: 'INCONCLUSIVE', title: `${shown} was not followed`, explanation: why, fix: null, applied: null };
-    return { record: recordOf(id, planned, { target: planned, steps: [], diagnosis, fixArgv: [], findings: [], answers: inputs, interrupted: false }, started, `${shown}: not followed — ${why}`, command()), findings: [], interrupted: false };
+    const diagnosis: Diagnosis = { code: 'INCONCLUSIVE', title: `${shown} was not followed`, explanation: `${shown} was not diagnosed: ${why}.`, fix: null, applied: null };
+    const nested: WalkResult = { target: planned, steps: [], diagnosis, fixArgv: [], findings: [], answers: inputs, interrupted: false };
+    return { record: recordOf(id, planned, nested, started, `${shown}: not followed — ${why}`, command()), findings: [], nested, interrupted: false };
   };
   function command(): string {
     const words = ['whyport', host.replace(/^\[|\]$/g, '') || '?', String(Number.isFinite(port) ? port : portText || '?')];
@@ -94,7 +95,7 @@ export async function followStep(
     ...(opts.signal ? { signal: opts.signal } : {}),
     start: f.start,
     outer: { targets: chain, depth: outer.depth + 1 },
-    ...(opts.nested ? { nested: opts.nested } : {}),
+    ...(opts.followStep ? { followStep: opts.followStep } : {}),
   });
   // Its steps stopped this step's spinner: start it again, for the walk to end it with the verdict.
   if (nested.steps.length) opts.ui.stepStarted(id, text);

@@ -63,8 +63,8 @@ export interface WalkOptions {
   stopAtServer?: boolean;
   /** A nested walk (a `follow:` step's): the targets walked above it and how deep it is, against loops. */
   outer?: Outer;
-  /** How a follow step walks its target: `walk` itself unless a test replays it. */
-  nested?: (opts: WalkOptions) => Promise<WalkResult>;
+  /** How a follow step runs: engine/follow.ts unless a test replays its outcomes, as it replays checks. */
+  followStep?: typeof followStep;
 }
 
 export interface WalkResult {
@@ -125,7 +125,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     let ran: { record: StepRecord; findings: readonly (CheckFinding & { step?: string })[]; interrupted?: boolean };
     if (step.follow !== undefined) {
       // Not raced against Ctrl-C: the nested walk ends itself, and its steps go in the partial report.
-      const f = await followStep(stepId, step, here, scope, opts.nested ?? walk);
+      const f = await (opts.followStep ?? followStep)(stepId, step, here, scope, walk);
       if (f.nested) followed[stepId] = f.nested;
       ran = f;
     } else {

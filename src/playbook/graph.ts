@@ -95,7 +95,7 @@ export function playbookGraph(
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
   const runs = (id: string) => {
     const s = pb.steps[id]!;
-    return s.check ?? (s.follow ? `follow ${s.follow.host}:${s.follow.port}` : `ask ${s.ask}`);
+    return s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`);
   };
   const what = (id: string) => `${runs(id)}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
   const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
