@@ -261,7 +261,9 @@ function followedLines(walk: FollowedWalk, width: number, p: Palette, verbose: b
     const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
     out.push(...hang(step.summary, width, `${indent}${mark} `, `${indent}  `));
     if (verbose && step.command) out.push(...commandLines(step.command, width, `${indent}  $ `, `${indent}      `).map((l) => p.dim(l)));
-    if (verbose) out.push(...stepDetails(step, width).map((l) => p.dim(`${indent.slice(4)}${l}`)));
+    // Details hang as a top-level step's do, moved right with the step and kept within the width.
+    const shift = ' '.repeat(indent.length - 2);
+    if (verbose) out.push(...stepDetails(step, width - shift.length).map((l) => p.dim(`${shift}${l}`)));
     if (step.follow) out.push(...followedLines(step.follow, width, p, verbose, `${indent}  `));
   }
   if (walk.interrupted) out.push(...hang('interrupted (Ctrl-C) while this was diagnosed', width, `${indent}${p.yellow('⚠')} `, `${indent}  `));
