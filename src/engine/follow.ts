@@ -1,28 +1,13 @@
-import type { CheckContext, CheckFinding } from '../checks/check.js';
+import type { CheckContext } from '../checks/check.js';
 import { endpointText } from '../net/endpoint.js';
 import { FOLLOW, FOLLOW_UNDECIDED, MAX_FOLLOW_DEPTH, outcomeOfCode } from '../playbook/follow.js';
-import type { Step } from '../playbook/schema.js';
 import { renderTemplate, renderValue } from '../playbook/template.js';
 import { EXIT, exitStatusFor, type Diagnosis, type ReportTarget, type StepRecord } from '../report/model.js';
 import { showCommand } from '../system/runner.js';
 import { SAFE_VALUE } from './safe.js';
-import type { WalkOptions, WalkResult, WalkUI } from './walk.js';
+import type { FollowOutcome, FollowStepRunner, Outer, WalkResult, WalkUI } from './walk-options.js';
 
-/** What a follow step did: its record, what its walk noticed, and the walk itself (for `from:`). */
-export interface FollowOutcome {
-  record: StepRecord;
-  findings: CheckFinding[];
-  /** The nested walk's result; when it did not run (a loop, too deep, no address), an INCONCLUSIVE one that says why. */
-  nested?: WalkResult;
-  /** The nested walk was interrupted (Ctrl-C): the parent's ends too. */
-  interrupted: boolean;
-}
-
-/** Where a nested walk stands: the targets walked above it (HOST:PORT and ADDRESS:PORT), and how deep it is. */
-export interface Outer {
-  targets: readonly string[];
-  depth: number;
-}
+export type { FollowOutcome } from './walk-options.js';
 
 /** The names a target goes by up the chain: as written, and its address once resolved. */
 export function targetKeys(t: Pick<ReportTarget, 'host' | 'address' | 'port'>): string[] {
@@ -38,13 +23,7 @@ export function targetKeys(t: Pick<ReportTarget, 'host' | 'address' | 'port'>): 
  * that one's). The walk's steps show on the same UI, prefixed with the step's id. A target already
  * walked up the chain, or a walk nested deeper than MAX_FOLLOW_DEPTH, is not walked: inconclusive.
  */
-export async function followStep(
-  id: string,
-  step: Step,
-  opts: WalkOptions,
-  scope: { target: ReportTarget },
-  walkOf: (opts: WalkOptions) => Promise<WalkResult>,
-): Promise<FollowOutcome> {
+export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf) => {
   const f = step.follow!;
   const started = performance.now();
   const host = renderTemplate(f.host, scope).trim();
@@ -103,7 +82,7 @@ export async function followStep(
   const summary = nested.interrupted ? `${shown}: interrupted while it was being diagnosed` : `${shown}: ${d.code} — ${d.title}`;
   const findings = nested.findings.map((x) => ({ code: x.code, summary: `${shown}: ${x.summary}`, ...(x.step ? { step: `${id} › ${x.step}` } : { step: id }) }));
   return { record: recordOf(id, nested.target, nested, started, summary, command()), findings, nested, interrupted: nested.interrupted };
-}
+};
 
 function recordOf(id: string, target: ReportTarget, nested: WalkResult, started: number, summary: string, command: string): StepRecord {
   const d = nested.diagnosis;

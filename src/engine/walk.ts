@@ -11,25 +11,10 @@ import { SAFE_VALUE } from './safe.js';
 import { MISSING_FEATURE } from '../knowledge/host-features.js';
 import { activeCase, transition, type History } from './transition.js';
 import { untilAborted } from '../host/abortable.js';
-import { followStep, type Outer } from './follow.js';
+import { followStep } from './follow.js';
+import type { WalkOptions, WalkResult } from './walk-options.js';
 
-/** A question for the user; answering '' means "I don't know". */
-export interface Question {
-  input: string;
-  message: string;
-  guesses: Guess[];
-  choices: string[];
-  default?: string;
-  validate(answer: string): true | string;
-}
-
-/** The I/O the walk needs from the outside: spinners and prompts (ui/), or nothing in tests. */
-export interface WalkUI {
-  stepStarted(id: string, text: string): void;
-  stepFinished(record: StepRecord): void;
-  /** Throws InterruptedError on Ctrl-C. */
-  ask(question: Question): Promise<string>;
-}
+export type { Question, WalkUI, WalkOptions, WalkResult } from './walk-options.js';
 
 export class InterruptedError extends Error {
   constructor() {
@@ -37,54 +22,6 @@ export class InterruptedError extends Error {
     this.name = 'InterruptedError';
   }
 }
-
-export interface WalkOptions {
-  playbook: Playbook;
-  ctx: CheckContext;
-  /** The checks by name (the registry; tests give checks that replay outcomes). */
-  checks: Readonly<Record<string, AnyCheck>>;
-  guessers: GuessProviders;
-  /** Answers known before the walk (--process, --service, --set); the walk adds the user's. */
-  answers: Record<string, string>;
-  /** May prompt. False with --yes or without a TTY: flags, likely guesses and defaults only. */
-  interactive: boolean;
-  ui: WalkUI;
-  signal?: AbortSignal;
-  /**
-   * A walk over both ends (--ssh): the context of each vantage. A step marked `vantage:` runs in
-   * that one; others run where the walk is. Each record then says where it ran.
-   */
-  vantages?: { client: CheckContext; server: CheckContext; at: 'client' | 'server' };
-  /** Start at this step instead of the playbook's start (the server's side of a two-ended walk). */
-  start?: string;
-  /** What ran before this walk (the client's side): its records and outcomes are the new walk's past. */
-  before?: WalkResult;
-  /** Stop before the first `vantage: server` step (the client's side of --ssh); WalkResult.pending names it. */
-  stopAtServer?: boolean;
-  /** A nested walk (a `follow:` step's): the targets walked above it and how deep it is, against loops. */
-  outer?: Outer;
-  /** How a follow step runs: engine/follow.ts unless a test replays its outcomes, as it replays checks. */
-  followStep?: typeof followStep;
-}
-
-export interface WalkResult {
-  target: ReportTarget;
-  steps: StepRecord[];
-  diagnosis: Diagnosis;
-  /** The fix commands as argv, for --fix. */
-  fixArgv: string[][];
-  findings: Finding[];
-  /** What the user said (flags and answers), without guesses: a re-check must guess afresh. */
-  answers: Record<string, string>;
-  interrupted: boolean;
-  /** The key of the diagnosis in the playbook (several keys may share a code). */
-  diagnosisId?: string;
-  /** With stopAtServer: the server step the walk stopped before (the diagnosis is then a placeholder). */
-  pending?: string;
-  /** The walks of the follow steps that ran, by step id: what a diagnosis with `from:` takes. */
-  followed?: Record<string, WalkResult>;
-}
-
 
 /** Walks the playbook from its start to a diagnosis: run a check, take the branch, repeat. */
 export async function walk(opts: WalkOptions): Promise<WalkResult> {
