@@ -91,12 +91,12 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
         io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}${refinedText(info.refines)}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
       }
       io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
+      io.stdout(`\nfollow (a step with 'follow: { host, port, start?, inputs? }' instead of 'check')\n  Diagnoses another HOST:PORT with this same playbook, as if it had been asked for (a nested walk)\n  outcomes: the codes of the diagnoses its walk may end in, in lower-kebab case (reachable, service-failed, …), and inconclusive\n  evidence: code, title, explanation, host, port, address, diagnosis\n`);
     });
 
   return program;
 }
 
-/** The outcomes a step can have: its check's, or an ask step's. */
 /** `(no-reply refines timeout)`: what a playbook that does not name an outcome gets instead. */
 function refinedText(refines: Readonly<Record<string, string>> | undefined): string {
   const pairs = Object.entries(refines ?? {});
@@ -109,8 +109,10 @@ export function refinesOfStep(pb: Pick<Playbook, 'steps'>, id: string): Readonly
   return (step?.check !== undefined ? (checks[step.check as keyof typeof checks]?.refines as Record<string, string> | undefined) : undefined) ?? {};
 }
 
+/** The outcomes a step can have: its check's, an ask step's, or the codes a follow step's walk may end in. */
 export function outcomesOfStep(pb: Pick<Playbook, 'steps'>, id: string): readonly string[] | undefined {
   const step = pb.steps[id];
   if (!step) return undefined;
+  if (step.follow) return step.follow.possible;
   return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks]?.outcomes;
 }

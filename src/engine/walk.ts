@@ -11,24 +11,10 @@ import { SAFE_VALUE } from './safe.js';
 import { MISSING_FEATURE } from '../knowledge/host-features.js';
 import { activeCase, transition, type History } from './transition.js';
 import { untilAborted } from '../host/abortable.js';
+import { followStep } from './follow.js';
+import type { WalkOptions, WalkResult } from './walk-options.js';
 
-/** A question for the user; answering '' means "I don't know". */
-export interface Question {
-  input: string;
-  message: string;
-  guesses: Guess[];
-  choices: string[];
-  default?: string;
-  validate(answer: string): true | string;
-}
-
-/** The I/O the walk needs from the outside: spinners and prompts (ui/), or nothing in tests. */
-export interface WalkUI {
-  stepStarted(id: string, text: string): void;
-  stepFinished(record: StepRecord): void;
-  /** Throws InterruptedError on Ctrl-C. */
-  ask(question: Question): Promise<string>;
-}
+export type { Question, WalkUI, WalkOptions, WalkResult } from './walk-options.js';
 
 export class InterruptedError extends Error {
   constructor() {
@@ -37,54 +23,13 @@ export class InterruptedError extends Error {
   }
 }
 
-export interface WalkOptions {
-  playbook: Playbook;
-  ctx: CheckContext;
-  /** The checks by name (the registry; tests give checks that replay outcomes). */
-  checks: Readonly<Record<string, AnyCheck>>;
-  guessers: GuessProviders;
-  /** Answers known before the walk (--process, --service, --set); the walk adds the user's. */
-  answers: Record<string, string>;
-  /** May prompt. False with --yes or without a TTY: flags, likely guesses and defaults only. */
-  interactive: boolean;
-  ui: WalkUI;
-  signal?: AbortSignal;
-  /**
-   * A walk over both ends (--ssh): the context of each vantage. A step marked `vantage:` runs in
-   * that one; others run where the walk is. Each record then says where it ran.
-   */
-  vantages?: { client: CheckContext; server: CheckContext; at: 'client' | 'server' };
-  /** Start at this step instead of the playbook's start (the server's side of a two-ended walk). */
-  start?: string;
-  /** What ran before this walk (the client's side): its records and outcomes are the new walk's past. */
-  before?: WalkResult;
-  /** Stop before the first `vantage: server` step (the client's side of --ssh); WalkResult.pending names it. */
-  stopAtServer?: boolean;
-}
-
-export interface WalkResult {
-  target: ReportTarget;
-  steps: StepRecord[];
-  diagnosis: Diagnosis;
-  /** The fix commands as argv, for --fix. */
-  fixArgv: string[][];
-  findings: Finding[];
-  /** What the user said (flags and answers), without guesses: a re-check must guess afresh. */
-  answers: Record<string, string>;
-  interrupted: boolean;
-  /** The key of the diagnosis in the playbook (several keys may share a code). */
-  diagnosisId?: string;
-  /** With stopAtServer: the server step the walk stopped before (the diagnosis is then a placeholder). */
-  pending?: string;
-}
-
-
 /** Walks the playbook from its start to a diagnosis: run a check, take the branch, repeat. */
 export async function walk(opts: WalkOptions): Promise<WalkResult> {
   const { playbook, ctx } = opts;
   const answers = { ...opts.answers };
   const steps: StepRecord[] = [...(opts.before?.steps ?? [])];
   const findings: Finding[] = [...(opts.before?.findings ?? [])];
+  const followed: Record<string, WalkResult> = { ...opts.before?.followed };
   let target: ReportTarget;
   try {
     target = opts.before?.target ?? (await untilAborted(reportTarget(ctx), opts.signal, () => new InterruptedError()));
@@ -110,32 +55,41 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
     if (opts.signal?.aborted) return interrupted();
     const step = playbook.steps[stepId]!;
     if (opts.stopAtServer && step.vantage === 'server') {
-      return { target, steps, diagnosis: { code: 'INCONCLUSIVE', title: 'The server side follows', explanation: '', fix: null, applied: null }, fixArgv: [], findings, answers: known(answers, steps), interrupted: false, pending: stepId };
+      return { target, steps, diagnosis: { code: 'INCONCLUSIVE', title: 'The server side follows', explanation: '', fix: null, applied: null }, fixArgv: [], findings, answers: known(answers, steps), interrupted: false, pending: stepId, followed };
     }
     const where = opts.vantages ? (step.vantage ?? opts.vantages.at) : undefined;
     const here = where && opts.vantages ? { ...opts, ctx: opts.vantages[where] } : opts;
-    let record: StepRecord;
-    let noticed: readonly CheckFinding[];
-    try {
-      // Ctrl-C ends the step at once: its commands and probes are killed through the host (abortable.ts).
-      ({ record, findings: noticed } = await untilAborted(
-        step.ask !== undefined ? askStep(stepId, step, here, scope, answers).then((r) => ({ record: r, findings: [] as readonly CheckFinding[] })) : checkStep(stepId, step, here, scope, history),
-        opts.signal,
-        () => new InterruptedError(),
-      ));
-      if (where) record = { ...record, where };
-    } catch (err) {
-      if (err instanceof InterruptedError) return interrupted(stepId);
-      throw err;
+    let ran: { record: StepRecord; findings: readonly (CheckFinding & { step?: string })[]; interrupted?: boolean };
+    if (step.follow !== undefined) {
+      // Not raced against Ctrl-C: the nested walk ends itself, and its steps go in the partial report.
+      const f = await (opts.followStep ?? followStep)(stepId, step, here, scope, walk);
+      if (f.nested) followed[stepId] = f.nested;
+      ran = f;
+    } else {
+      try {
+        // Ctrl-C ends the step at once: its commands and probes are killed through the host (abortable.ts).
+        ran = await untilAborted(
+          step.ask !== undefined ? askStep(stepId, step, here, scope, answers).then((r) => ({ record: r, findings: [] })) : checkStep(stepId, step, here, scope, history),
+          opts.signal,
+          () => new InterruptedError(),
+        );
+      } catch (err) {
+        if (err instanceof InterruptedError) return interrupted(stepId);
+        throw err;
+      }
     }
-    if (opts.signal?.aborted) {
+    const record: StepRecord = where ? { ...ran.record, where } : ran.record;
+    // A nested walk's findings say which of its steps noticed them.
+    const noticed = ran.findings.map((f) => ({ ...f, step: f.step ?? stepId }));
+    if (ran.interrupted || opts.signal?.aborted) {
       steps.push(record);
+      if (ran.interrupted) findings.push(...noticed);
       return interrupted();
     }
     steps.push(record);
     scope.steps[stepId] = record;
     scope.last = record;
-    for (const f of noticed) findings.push({ ...f, step: stepId });
+    findings.push(...noticed);
     opts.ui.stepFinished(record);
 
     history[stepId] = record.outcome;
@@ -144,8 +98,8 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       stepId = t.step;
       continue;
     }
-    const { diagnosis, fixArgv } = renderDiagnosis(playbook, t.diagnosis, scope);
-    return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false, diagnosisId: t.diagnosis };
+    const { diagnosis, fixArgv } = renderDiagnosis(playbook, t.diagnosis, scope, followed);
+    return { target, steps, diagnosis, fixArgv, findings, answers: known(answers, steps), interrupted: false, diagnosisId: t.diagnosis, followed };
   }
 
   function interrupted(during?: string): WalkResult {
@@ -163,6 +117,7 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       findings,
       answers: known(answers, steps),
       interrupted: true,
+      followed,
     };
   }
 }
@@ -310,8 +265,14 @@ async function gatherGuesses(sources: readonly string[], opts: WalkOptions, answ
   return out.sort((a, b) => Number(b.likely) - Number(a.likely) || (b.rank ?? 0) - (a.rank ?? 0));
 }
 
-/** Renders the diagnosis `id` of the playbook against what the walk found. */
-export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: string, scope: object): { diagnosis: Diagnosis; fixArgv: string[][] } {
+/**
+ * Renders the diagnosis `id` of the playbook against what the walk found. A diagnosis with `from:`
+ * is the one its follow step's walk ended in (`followed`), with what the spec gives itself on top:
+ * its title, its explanation if written, its evidence lines first, its own placed fields, its
+ * code and fix if written. When that walk did not run, the spec alone, as INCONCLUSIVE unless it
+ * names a code.
+ */
+export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: string, scope: object, followed: Readonly<Record<string, Pick<WalkResult, 'diagnosis' | 'fixArgv'>>> = {}): { diagnosis: Diagnosis; fixArgv: string[][] } {
   const spec = playbook.diagnoses[id]!;
   const evidence: string[] = [];
   for (const line of spec.evidence ?? []) {
@@ -320,18 +281,31 @@ export function renderDiagnosis(playbook: Pick<Playbook, 'diagnoses'>, id: strin
     evidence.push(...lines.filter((l) => l.trim() !== ''));
   }
   const commands = (spec.fix?.commands ?? []).map((c) => renderCommand(c, scope)).filter((argv) => argv.length > 0);
+  const ownPlaced: Partial<Diagnosis> = Object.assign({}, ...PLACED_FIELDS.map((f) => placed(f, spec[f], scope)));
+  const title = renderTemplate(spec.title, scope).trim();
+  const explanation = spec.explanation === undefined ? undefined : renderTemplate(spec.explanation, scope).trim();
+  const fix = spec.fix ? { summary: renderTemplate(spec.fix.summary, scope).trim(), commands: commands.map(showCommand), ...(spec.fix.apply === false ? { manual: true } : {}) } : null;
   const fixArgv = spec.fix?.apply === false ? [] : commands;
+  const inner = spec.from === undefined ? undefined : followed[spec.from];
+  if (!inner) {
+    const code = spec.code ?? (spec.from === undefined ? id : 'INCONCLUSIVE');
+    return { diagnosis: { code, title, explanation: explanation ?? '', fix, applied: null, ...(evidence.length ? { evidence } : {}), ...ownPlaced }, fixArgv };
+  }
+  const d = inner.diagnosis;
+  const innerPlaced: Partial<Diagnosis> = Object.fromEntries(PLACED_FIELDS.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+  const allEvidence = [...evidence, ...(d.evidence ?? [])];
   return {
     diagnosis: {
-      code: spec.code ?? id,
-      title: renderTemplate(spec.title, scope).trim(),
-      explanation: renderTemplate(spec.explanation, scope).trim(),
-      fix: spec.fix ? { summary: renderTemplate(spec.fix.summary, scope).trim(), commands: commands.map(showCommand), ...(spec.fix.apply === false ? { manual: true } : {}) } : null,
+      code: spec.code ?? d.code,
+      title,
+      explanation: explanation ?? d.explanation,
+      fix: spec.fix ? fix : d.fix,
       applied: null,
-      ...(evidence.length ? { evidence } : {}),
-      ...Object.assign({}, ...PLACED_FIELDS.map((f) => placed(f, spec[f], scope))),
+      ...(allEvidence.length ? { evidence: allEvidence } : {}),
+      ...innerPlaced,
+      ...ownPlaced,
     },
-    fixArgv,
+    fixArgv: spec.fix ? fixArgv : inner.fixArgv,
   };
 }
 

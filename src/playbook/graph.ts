@@ -11,6 +11,8 @@ interface Edge {
   label: string;
   /** Taken only after an earlier step's outcome (an `after:` case). */
   after?: string;
+  /** Not a branch: a follow step's nested walk entering the playbook at its start (dotted). */
+  follows?: boolean;
 }
 
 /** Outcomes grouped by where they lead: one arrow per target, labelled with its outcomes. */
@@ -67,7 +69,8 @@ const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_$
 /**
  * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
  * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
- * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed.
+ * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed,
+ * and a follow step's walk of another target enters at its start by a dotted arrow (`follows`).
  */
 export function playbookGraph(
   pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
@@ -84,17 +87,26 @@ export function playbookGraph(
       }
     }
   }
+  // A follow step walks another target through the playbook again, from its start.
+  for (const [id, step] of Object.entries(pb.steps)) {
+    if (step.follow) all.push({ from: id, to: step.follow.start, toDiagnosis: false, label: 'follows', follows: true });
+  }
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
-  const what = (id: string) => `${pb.steps[id]!.check ?? `ask ${pb.steps[id]!.ask}`}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
+  const runs = (id: string) => {
+    const s = pb.steps[id]!;
+    return s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`);
+  };
+  const what = (id: string) => `${runs(id)}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
   const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
   const elabel = (e: Edge) => (e.after === '--ssh' ? `with --ssh: ${e.label}` : e.after ? `after ${e.after}: ${e.label}` : e.label);
+  const arrow = (e: Edge) => (e.follows || e.after ? '-.->' : '-->');
   const lines: string[] = [];
   if (format === 'mermaid') {
     lines.push('flowchart TD');
     for (const id of Object.keys(pb.steps)) lines.push(`  ${nodeId(id, false)}["${id}<br/><i>${what(id)}</i>"]`);
     for (const d of diagnoses) lines.push(`  ${nodeId(d, true)}(["${dlabel(d)}"])`);
-    for (const e of all) lines.push(`  ${nodeId(e.from, false)} ${e.after ? '-.->' : '-->'}|"${elabel(e)}"| ${nodeId(e.to, e.toDiagnosis)}`);
+    for (const e of all) lines.push(`  ${nodeId(e.from, false)} ${arrow(e)}|"${elabel(e)}"| ${nodeId(e.to, e.toDiagnosis)}`);
     lines.push('  classDef diagnosis fill:#fff4e5,stroke:#b36b00');
     if (diagnoses.length) lines.push(`  class ${diagnoses.map((d) => nodeId(d, true)).join(',')} diagnosis`);
   } else {
@@ -102,7 +114,7 @@ export function playbookGraph(
     lines.push('digraph playbook {', '  rankdir=TB;', '  node [shape=box, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];');
     for (const id of Object.keys(pb.steps)) lines.push(`  ${q(id)} [label=${q(`${id}\n${what(id)}`)}${id === pb.start ? ', penwidth=2' : ''}];`);
     for (const d of diagnoses) lines.push(`  ${q(d)} [label=${q(dlabel(d))}, shape=box, style="rounded,filled", fillcolor="#fff4e5"];`);
-    for (const e of all) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(elabel(e))}${e.after ? ', style=dashed' : ''}];`);
+    for (const e of all) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(elabel(e))}${e.follows ? ', style=dotted' : e.after ? ', style=dashed' : ''}];`);
     lines.push('}');
   }
   return lines.join('\n') + '\n';

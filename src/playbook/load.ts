@@ -92,7 +92,9 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
 
 /** A diagnosis as the engine renders it: an explanation written as sentences becomes one text. */
 function diagnosisSpec(d: DiagnosisDoc): DiagnosisSpec {
-  return Array.isArray(d.explanation) ? { ...d, explanation: d.explanation.map((s) => s.trim()).join(' ') } : { ...d, explanation: d.explanation };
+  const { explanation, ...rest } = d;
+  if (explanation === undefined) return rest;
+  return { ...rest, explanation: Array.isArray(explanation) ? explanation.map((s) => s.trim()).join(' ') : explanation };
 }
 
 function reportSchemaIssue(issue: $ZodIssue, raw: unknown, at: At): void {
@@ -139,11 +141,12 @@ function knownKeysAt(path: Path): string[] {
   const top = ['$schema', 'version', 'name', 'description', 'start', 'server', 'maxSteps', 'inputs', 'steps', 'diagnoses'];
   if (path.length === 0) return top;
   if (path[0] === 'server' && path.length === 1) return ['start', 'keep'];
-  if (path[0] === 'steps' && path.length === 2) return ['vantage', 'check', 'ask', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
+  if (path[0] === 'steps' && path.length === 2) return ['vantage', 'check', 'ask', 'follow', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
+  if (path[0] === 'steps' && path[2] === 'follow' && path.length === 3) return ['host', 'port', 'start', 'inputs'];
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'needs', 'choices', 'default', 'pattern'];
-  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'title', 'explanation', 'evidence', 'fix', ...PLACED_FIELDS];
+  if (path[0] === 'diagnoses' && path.length === 2) return ['code', 'from', 'title', 'explanation', 'evidence', 'fix', ...PLACED_FIELDS];
   if (path[0] === 'diagnoses' && path.length === 3) return ['summary', 'apply', 'commands'];
   return [];
 }

@@ -44,10 +44,21 @@ export const CaseSchema = z.strictObject({
 export const VANTAGES = ['client', 'server'] as const;
 export type Vantage = (typeof VANTAGES)[number];
 
+export const FollowSchema = z.strictObject({
+  host: described(z.string(), 'The host to diagnose (a template, e.g. "{{ steps.ID.evidence.upstream.host }}"); the protocol is the walk\'s'),
+  port: described(z.union([z.string(), z.number()]), 'Its port (a number or a template)'),
+  start: opt(z.string(), 'The step its walk starts at; defaults to the playbook\'s start'),
+  inputs: opt(z.record(z.string(), Template), 'The answers its walk starts with (inputs of this playbook; empty values are dropped). The walk\'s own answers are never passed on: they name this target\'s program, not that one\'s'),
+});
+
 export const StepSchema = z.strictObject({
   vantage: opt(z.enum(VANTAGES), 'Where the step must run: `client` (the machine whyport runs on, looking at the network) or `server` (the machine that should serve the port: here, or over ssh with --ssh); omit it for steps that run wherever the walk is'),
   check: opt(z.string(), 'The check this step runs (see `whyport checks`)'),
   ask: opt(z.string(), 'The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
+  follow: opt(
+    FollowSchema,
+    'Diagnoses another HOST:PORT with this same playbook, as if the user had asked for it, where this step runs (a nested walk: a reverse proxy\'s upstream, a dependency). Its outcome is the code of the diagnosis that walk ends in, in lower-kebab case (REACHABLE → reachable, SERVICE_FAILED → service-failed), or inconclusive; a diagnosis may take that one with `from:`',
+  ),
   quiet: opt(z.boolean(), 'With `ask`: never prompt, only tell whether the input is known from a flag'),
   title: opt(Template, 'What the spinner says while the step runs'),
   with: opt(Params, 'Parameters of the check; strings may be templates'),
@@ -80,11 +91,15 @@ export const FixSchema = z.strictObject({
 });
 
 export const DiagnosisSchema = z.strictObject({
-  code: opt(z.string().check(z.regex(CODE)), 'The diagnosis code reported; defaults to the key'),
+  code: opt(z.string().check(z.regex(CODE)), 'The diagnosis code reported; defaults to the key (with `from:`, to the nested diagnosis\'s code)'),
+  from: opt(
+    z.string(),
+    'A `follow:` step that runs before this diagnosis on every road to it: the diagnosis is the one its walk ended in (code, explanation, evidence, fix, and the fields that name an object), except what this one gives itself: its title, its explanation if given, its evidence lines (first), its own fields and code',
+  ),
   title: Template,
-  explanation: described(
+  explanation: opt(
     z.union([Template, z.array(Template).check(z.minLength(1))]),
-    'What happened and what to do: one text, or a list of sentences joined with spaces, so that another diagnosis can share them by YAML anchor (`- &name …` where first written, `- *name` where repeated)',
+    'What happened and what to do: one text, or a list of sentences joined with spaces, so that another diagnosis can share them by YAML anchor (`- &name …` where first written, `- *name` where repeated). Required unless `from:` gives it',
   ),
   evidence: opt(z.array(Template), 'Lines of evidence; a placeholder that is a list gives one line per item'),
   fix: z.optional(FixSchema),
@@ -94,6 +109,7 @@ export const DiagnosisSchema = z.strictObject({
   drop: opt(Template, "Why the server's kernel drops the packets: one placeholder naming an object { reason, counter, grew }, reported as diagnosis.drop"),
   service: opt(Template, 'What answered after the TCP handshake: one placeholder naming an object { protocol, product, said }, reported as diagnosis.service'),
   tls: opt(Template, 'What a TLS client found wrong: one placeholder naming an object { problems, subject, names, issuer, notBefore, notAfter }, reported as diagnosis.tls'),
+  proxy: opt(Template, 'The reverse proxy the diagnosis follows: one placeholder naming an object { program, config, upstream, status }, reported as diagnosis.proxy'),
 });
 
 export const PlaybookSchema = z.strictObject({
@@ -133,11 +149,23 @@ export interface StepCase {
   outcomes: Branch[];
 }
 
+/** A validated `follow:` step's target and walk. */
+export interface Follow {
+  host: string;
+  port: string | number;
+  /** The step the nested walk starts at (the playbook's start unless given). */
+  start: string;
+  inputs?: Record<string, string>;
+  /** The outcomes the step can have: the codes its walk may end in (lower-kebab case), and inconclusive. */
+  possible: string[];
+}
+
 /** A validated step, the same for both versions: ordered branches, first match wins. */
 export interface Step {
   vantage?: Vantage;
   check?: string;
   ask?: string;
+  follow?: Follow;
   quiet?: boolean;
   title?: string;
   with?: StepParams;
@@ -147,8 +175,8 @@ export interface Step {
 export type InputSpec = z.infer<typeof InputSchema>;
 /** A diagnosis as written: its explanation may be a list of sentences. */
 export type DiagnosisDoc = z.infer<typeof DiagnosisSchema>;
-/** A validated diagnosis: its explanation is one text. */
-export type DiagnosisSpec = Omit<DiagnosisDoc, 'explanation'> & { explanation: string };
+/** A validated diagnosis: its explanation is one text (none only with `from:`, which then gives it). */
+export type DiagnosisSpec = Omit<DiagnosisDoc, 'explanation'> & { explanation?: string };
 export type PlaybookDoc = z.infer<typeof PlaybookSchema>;
 export type { GuessSource };
 

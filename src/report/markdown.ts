@@ -29,6 +29,11 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   }
   if (diagnosis.explanation.trim() && !brief) out.push(text(diagnosis.explanation));
 
+  if (diagnosis.proxy) {
+    const { program, config, upstream, status } = diagnosis.proxy;
+    out.push(`**Through:** ${text(program)}${config ? ` (${code(config)})` : ''} → ${code(upstream)}${typeof status === 'number' ? `, status ${status}` : ''}`);
+  }
+
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 
   if (diagnosis.setting) {
@@ -66,7 +71,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       [
         '| | Step | Result | Command | Time |',
         '|---|---|---|---|--:|',
-        ...report.steps.map(stepRow),
+        ...report.steps.flatMap((s) => stepRows(s, 0)),
         ...(report.interrupted ? ['| ⚠ | | *interrupted (Ctrl-C): the checks stopped here* | | |'] : []),
       ].join('\n'),
     );
@@ -102,10 +107,21 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   return out.join('\n\n') + '\n';
 }
 
-function stepRow(step: StepRecord): string {
+/** A step's row, and under a follow step the rows of its walk (↳, their ids prefixed with its own). */
+function stepRows(step: StepRecord, depth: number, prefix = ''): string[] {
+  const rows = [stepRow(step, depth, prefix)];
+  if (step.follow) {
+    rows.push(...step.follow.steps.flatMap((s) => stepRows(s, depth + 1, `${prefix}${step.id} › `)));
+    if (step.follow.interrupted) rows.push(`| ⚠ | ${'↳'.repeat(depth + 1)} | *interrupted (Ctrl-C) while this was diagnosed* | | |`);
+  }
+  return rows;
+}
+
+function stepRow(step: StepRecord, depth = 0, prefix = ''): string {
+  const id = `${depth ? `${'↳'.repeat(depth)} ` : ''}${code(`${prefix}${step.id}`)}`;
   const cells = [
     MARKS[step.status ?? 'info'],
-    step.where ? `${code(step.id)} (${step.where})` : code(step.id),
+    step.where ? `${id} (${step.where})` : id,
     text(step.summary),
     step.command ? code(step.command) : '',
     formatDuration(step.durationMs),

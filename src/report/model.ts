@@ -33,6 +33,22 @@ export interface StepRecord {
   status?: StepStatus;
   /** With --ssh: the machine the step ran on. */
   where?: 'client' | 'server';
+  /** Extra: a `follow:` step's nested walk — another target diagnosed with the same playbook. */
+  follow?: FollowedWalk;
+}
+
+/**
+ * The walk a `follow:` step made of another target (a reverse proxy's upstream, a dependency): its
+ * steps and its diagnosis, as the report of that target would give them.
+ */
+export interface FollowedWalk {
+  target: ReportTarget;
+  steps: StepRecord[];
+  diagnosis: Diagnosis;
+  /** The key of its diagnosis in the playbook. */
+  diagnosisId?: string;
+  /** It was interrupted (Ctrl-C): its steps are the ones that ran. */
+  interrupted?: boolean;
 }
 
 /** With --ssh: both ends of the diagnosis (CONTRACT, "Additions within version 1"). */
@@ -93,6 +109,8 @@ export interface Diagnosis {
   service?: { protocol: string; product?: string; said?: string };
   /** Every problem a TLS client would reject the connection for, and the certificate (CONTRACT, "Beyond the handshake"). */
   tls?: { problems: string[]; subject?: string; names?: string[]; issuer?: string; notBefore?: string; notAfter?: string };
+  /** The reverse proxy the diagnosis follows: its program, the configuration line (file:line), the upstream and the HTTP status it answered (CONTRACT). */
+  proxy?: { program: string; config: string; upstream: string; status?: number | null };
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { EXIT, exitStatusFor, statesToExplain, type AppliedFix, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
+import { EXIT, exitStatusFor, statesToExplain, type AppliedFix, type Diagnosis, type FollowedWalk, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -38,6 +38,8 @@ export function renderText(report: Report, opts: TextOptions): string {
 
   const brief = opts.brief ?? false;
   if (diagnosis.explanation.trim() && !brief) sections.push(wrap(diagnosis.explanation, width));
+
+  if (diagnosis.proxy) sections.push(hang(throughText(diagnosis.proxy), width, `${p.bold('Through:')} `, '  '));
 
   if (diagnosis.evidence?.length) {
     const gutter = p.dim('│ ');
@@ -90,6 +92,13 @@ export function renderText(report: Report, opts: TextOptions): string {
 
   sections.push(footer(report, width, p));
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+/** How the port leads to what was diagnosed: "nginx (/etc/nginx/sites-enabled/default:4) → 127.0.0.1:7071, status 502". */
+export function throughText(proxy: NonNullable<Diagnosis['proxy']>): string {
+  const config = proxy.config ? ` (${clean(proxy.config)})` : '';
+  const status = typeof proxy.status === 'number' ? `, status ${proxy.status}` : '';
+  return `${clean(proxy.program)}${config} → ${clean(proxy.upstream)}${status}`;
 }
 
 // ── verdict ──────────────────────────────────────────────────────────────────────────────────────
@@ -231,6 +240,7 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
     out.push(`  ${mark} ${head}${gap}${p.dim(dur)}`, ...more.map((line) => `    ${line}`));
     if (step.command) out.push(...commandLines(step.command, width, '    $ ', '        ').map((l) => p.dim(l)));
     if (verbose) out.push(...stepDetails(step, width).map((l) => p.dim(l)));
+    if (step.follow) out.push(...followedLines(step.follow, width, p, verbose, '    '));
   });
   const server = report.vantages?.server;
   if (server?.error) {
@@ -240,6 +250,23 @@ function stepLines(report: Report, width: number, p: Palette, verbose: boolean):
   if (report.interrupted) {
     out.push(...hang('interrupted (Ctrl-C): the checks stopped here', width, `  ${p.yellow('⚠')} `, '    '));
   }
+  return out;
+}
+
+/** A follow step's walk, under it: each step a mark and its summary, indented (with --verbose, its command and details too). */
+function followedLines(walk: FollowedWalk, width: number, p: Palette, verbose: boolean, indent: string): string[] {
+  const out: string[] = [];
+  for (const step of walk.steps) {
+    const status = step.status ?? 'info';
+    const mark = status === 'pass' ? p.green(MARKS.pass) : status === 'fail' ? p.red(MARKS.fail) : p.cyan(MARKS.info);
+    out.push(...hang(step.summary, width, `${indent}${mark} `, `${indent}  `));
+    if (verbose && step.command) out.push(...commandLines(step.command, width, `${indent}  $ `, `${indent}      `).map((l) => p.dim(l)));
+    // Details hang as a top-level step's do, moved right with the step and kept within the width.
+    const shift = ' '.repeat(indent.length - 2);
+    if (verbose) out.push(...stepDetails(step, width - shift.length).map((l) => p.dim(`${shift}${l}`)));
+    if (step.follow) out.push(...followedLines(step.follow, width, p, verbose, `${indent}  `));
+  }
+  if (walk.interrupted) out.push(...hang('interrupted (Ctrl-C) while this was diagnosed', width, `${indent}${p.yellow('⚠')} `, `${indent}  `));
   return out;
 }
 

@@ -64,7 +64,9 @@ export async function manSources(date = pageDate()): Promise<ManSources> {
   const playbooks = await Promise.all(
     builtInPlaybooks().map(async ({ name, file, description }) => {
       const pb = await openPlaybook(name, { fresh: true });
-      return { name, file, description, codes: Object.entries(pb.diagnoses).map(([id, d]) => d.code ?? id) };
+      // A diagnosis that takes a followed walk's (`from:`) without a code of its own reports that walk's codes, listed where they are written.
+      const codes = Object.entries(pb.diagnoses).flatMap(([id, d]) => (d.code !== undefined ? [d.code] : d.from !== undefined ? [] : [id]));
+      return { name, file, description, codes };
     }),
   );
   return {

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { checkCatalog, checks } from '../../src/checks/index.js';
 import type { AnyCheck, CheckContext } from '../../src/checks/check.js';
 import { allPaths } from '../../src/engine/transition.js';
-import { walk, type WalkUI } from '../../src/engine/walk.js';
+import { walk, type WalkResult, type WalkUI } from '../../src/engine/walk.js';
+import type { FollowOutcome } from '../../src/engine/follow.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { ASK_OUTCOMES, type Playbook } from '../../src/playbook/schema.js';
 import { parsePlaceholders } from '../../src/playbook/template.js';
@@ -24,20 +25,21 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
 
 function outcomesOf(pb: Playbook, id: string): readonly string[] {
   const step = pb.steps[id]!;
+  if (step.follow) return step.follow.possible;
   return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks].outcomes;
 }
 
 /** The step ids a diagnosis's text refers to. */
 function stepsReferenced(pb: Playbook, diagnosis: string): string[] {
   const d = pb.diagnoses[diagnosis]!;
-  const texts = [d.title, d.explanation, ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
+  const texts = [d.title, d.explanation ?? '', ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
   return texts.flatMap((t) => parsePlaceholders(t)).filter((h) => h.path[0] === 'steps').map((h) => h.path[1]!);
 }
 
 /** Inputs a diagnosis's text refers to. */
 function inputsReferenced(pb: Playbook, diagnosis: string): string[] {
   const d = pb.diagnoses[diagnosis]!;
-  const texts = [d.title, d.explanation, ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
+  const texts = [d.title, d.explanation ?? '', ...(d.evidence ?? []), d.fix?.summary ?? '', ...(d.fix?.commands ?? []).flat()];
   return texts.flatMap((t) => parsePlaceholders(t)).filter((h) => h.path[0] === 'inputs').map((h) => h.path[1]!);
 }
 
@@ -119,14 +121,26 @@ for (const file of files) {
           const step = pb.steps[s]!;
           if (step.ask && step.quiet && p.outcomes[k] === 'given') answers[step.ask] = 'myapp';
         });
-        const base = { playbook: pb, ctx, checks: replay, guessers, answers, interactive: true, ui };
+        // A follow step, replayed: its walk ended in the diagnosis whose code is the path's outcome.
+        const followStep = async (id: string): Promise<FollowOutcome> => {
+          const code = p.outcomes[i]!.toUpperCase().replace(/-/g, '_');
+          const target = { host: '127.0.0.1', address: '127.0.0.1', port: 7072, protocol: 'tcp' as const, local: true };
+          const diagnosis = { code, title: `replayed ${code}`, explanation: '', fix: null, applied: null };
+          const evidence = { code, title: diagnosis.title, explanation: '', host: target.host, port: target.port, address: target.address, diagnosis };
+          const nested: WalkResult = { target, steps: [], diagnosis, fixArgv: [], findings: [], answers: {}, interrupted: false };
+          return { record: { id, check: 'follow', outcome: p.outcomes[i]!, summary: `replayed ${code}`, command: 'whyport 127.0.0.1 7072', durationMs: 0, evidence, follow: { target, steps: [], diagnosis } }, findings: [], nested, interrupted: false };
+        };
+        const base = { playbook: pb, ctx, checks: replay, guessers, answers, interactive: true, ui, followStep };
         // A path that goes on on the server after the client's verdict (--ssh): the client's walk,
         // then the server's from server.start with the client's records as its past.
         const client = await walk(base);
         const twoEnded = pb.server !== undefined && p.steps.length > client.steps.length;
         const result = twoEnded ? await walk({ ...base, start: pb.server!.start, before: client }) : client;
         expect(result.steps.map((s) => s.id)).toEqual(p.steps);
-        const expected = pb.diagnoses[p.diagnosis]!.code ?? p.diagnosis;
+        // A diagnosis that takes a follow step's (`from:`) reports the code that step's walk ended in.
+        const d = pb.diagnoses[p.diagnosis]!;
+        const taken = d.from !== undefined && d.code === undefined ? p.outcomes[p.steps.lastIndexOf(d.from)]!.toUpperCase().replace(/-/g, '_') : undefined;
+        const expected = d.code ?? taken ?? p.diagnosis;
         expect(result.diagnosis.code).toBe(expected);
         expect(result.diagnosis.title).not.toMatch(/\{\{|\}\}/);
         expect(result.diagnosis.title.trim()).not.toBe('');

@@ -615,7 +615,71 @@ export const refusedBySetting: Report = {
   durationMs: 61,
 };
 
+/** Port 80 answers (nginx), and the upstream it forwards to is a crashed unit: the diagnosis is the upstream's own, through a follow step. */
+export const followed: Report = {
+  version: 1,
+  whyport: run,
+  target: localTarget(80, 'http'),
+  playbook,
+  steps: [
+    isLocal,
+    {
+      id: 'listening',
+      check: 'listeners',
+      outcome: 'listening',
+      summary: 'nginx (pid 812) listens on 0.0.0.0:80',
+      command: "ss -Htlnp 'sport = :80'",
+      durationMs: 11,
+      evidence: { port: 80, listeners: ['0.0.0.0:80'] },
+      status: 'pass',
+    },
+    {
+      id: 'upstream-chain',
+      check: 'follow',
+      outcome: 'service-failed',
+      summary: '127.0.0.1:7071: SERVICE_FAILED — myapp.service has failed',
+      command: 'whyport 127.0.0.1 7071 --set process=myapp',
+      durationMs: 71,
+      evidence: { code: 'SERVICE_FAILED', title: 'myapp.service has failed', explanation: 'myapp is not running.', host: '127.0.0.1', port: 7071, address: '127.0.0.1' },
+      status: 'fail',
+      follow: {
+        target: { host: '127.0.0.1', address: '127.0.0.1', port: 7071, protocol: 'tcp', local: true, addresses: ['127.0.0.1'] },
+        steps: [
+          { id: 'listening', check: 'listeners', outcome: 'none', summary: 'nothing listens on port 7071', command: "ss -Htlnp 'sport = :7071'", durationMs: 9, evidence: { port: 7071, listeners: [] }, status: 'fail' },
+          { id: 'which-process', check: 'ask', outcome: 'given', summary: 'process: myapp (given on the command line)', command: '', durationMs: 0, evidence: { input: 'process', value: 'myapp', source: 'flag' }, status: 'info' },
+          { id: 'unit', check: 'unit', outcome: 'failed', summary: 'myapp.service has failed (exit status 1)', command: 'systemctl status myapp', durationMs: 37, evidence: { unit: 'myapp.service', activeState: 'failed' }, status: 'fail' },
+        ],
+        diagnosis: {
+          code: 'SERVICE_FAILED',
+          title: 'myapp.service has failed',
+          explanation: 'myapp is not running.',
+          fix: { summary: 'Start the service again', commands: ['systemctl start myapp'] },
+          applied: null,
+        },
+        diagnosisId: 'SERVICE_FAILED',
+      },
+    },
+  ],
+  diagnosis: {
+    code: 'SERVICE_FAILED',
+    title: 'port 80 answers (nginx), but its upstream 127.0.0.1:7071 does not: myapp.service has failed',
+    explanation:
+      'nginx takes the connections on port 80 and forwards them to 127.0.0.1:7071, where nothing listens: ' +
+      'myapp.service has failed, so every request gets 502 Bad Gateway.',
+    evidence: [
+      'nginx: connect() failed (111: Connection refused) while connecting to upstream',
+      'Main process exited, code=exited, status=1/FAILURE',
+    ],
+    fix: { summary: 'Start the service again', commands: ['systemctl start myapp'] },
+    applied: null,
+    proxy: { program: 'nginx', config: '/etc/nginx/sites-enabled/default:4', upstream: '127.0.0.1:7071', status: 502 },
+  },
+  findings: [{ code: 'RESTART_LOOP', summary: '127.0.0.1:7071: myapp.service restarted 5 times in the last hour', step: 'upstream-chain › unit' }],
+  durationMs: 312,
+};
+
 export const reports = {
+  followed,
   'both-ends': bothEnds,
   'server-unreachable': serverUnreachable,
   'service-failed': serviceFailed,

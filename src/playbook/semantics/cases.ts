@@ -38,7 +38,7 @@ export function afterCases(s: Semantics, id: string, doc: StepDoc, places: CaseP
       if (!pb.steps[other]) at(cp, `unknown step '${other}'`, hintFor(other, stepIds, 'steps'), place);
       else if (other === id) at(cp, `a step cannot depend on its own outcome`, 'name a step that runs before it', place);
       else {
-        const theirs = outcomesOfStep(s, pb.steps[other]);
+        const theirs = outcomesOfStep(s, other);
         if (theirs && !theirs.includes(outcome)) at(cp, `'${outcome}' is not an outcome of step '${other}'`, didYouMean(outcome, theirs) ?? `its outcomes: ${theirs.join(', ')}`, place);
       }
       if (written.has(part)) at(cp, `'${part}' has a case above: only the first is ever taken`, 'name each STEP.OUTCOME once', place);

@@ -1,6 +1,7 @@
 import type { CheckCatalog } from '../../checks/check.js';
-import { ASK_OUTCOMES, type PlaybookDoc, type StepDoc } from '../schema.js';
+import { ASK_OUTCOMES, type PlaybookDoc } from '../schema.js';
 import type { At } from '../branches.js';
+import { followOutcomes } from '../follow.js';
 
 /** What every semantic check of one playbook reads: the document, the checks it may name, where to report. */
 export interface Semantics {
@@ -10,16 +11,27 @@ export interface Semantics {
   stepIds: string[];
   inputNames: string[];
   diagnosisIds: string[];
+  /** The outcomes of each `follow:` step: the codes its walk may end in, and inconclusive. */
+  follows: Map<string, string[]>;
 }
 
 /** The semantics of a playbook that passed the schema. */
 export function semanticsOf(pb: PlaybookDoc, catalog: CheckCatalog, at: At): Semantics {
-  return { pb, catalog, at, stepIds: Object.keys(pb.steps), inputNames: Object.keys(pb.inputs ?? {}), diagnosisIds: Object.keys(pb.diagnoses) };
+  return { pb, catalog, at, stepIds: Object.keys(pb.steps), inputNames: Object.keys(pb.inputs ?? {}), diagnosisIds: Object.keys(pb.diagnoses), follows: followOutcomes(pb) };
 }
 
-/** The outcomes a step can have: an ask step's two, or its check's; undefined for an unknown check. */
-export function outcomesOfStep(s: Semantics, doc: StepDoc | undefined): readonly string[] | undefined {
-  return doc === undefined ? undefined : doc.ask !== undefined ? ASK_OUTCOMES : doc.check !== undefined ? s.catalog[doc.check]?.outcomes : undefined;
+/** The outcomes a step can have: an ask step's two, a follow step's codes, or its check's; undefined for an unknown check. */
+export function outcomesOfStep(s: Semantics, id: string): readonly string[] | undefined {
+  const doc = s.pb.steps[id];
+  if (doc === undefined) return undefined;
+  if (doc.ask !== undefined) return ASK_OUTCOMES;
+  if (doc.follow !== undefined) return s.follows.get(id);
+  return doc.check !== undefined ? s.catalog[doc.check]?.outcomes : undefined;
+}
+
+/** How messages name what a step runs: `check 'sockets'`, `an ask step`, `follow step 'upstream'`. */
+export function runsText(id: string, doc: { check?: string; ask?: string; follow?: unknown }): string {
+  return doc.ask !== undefined ? 'an ask step' : doc.follow !== undefined ? `follow step '${id}' (the codes its walk may end in)` : `check '${doc.check}'`;
 }
 
 /** The hint for a required field that is missing. */

@@ -3,7 +3,7 @@ import type { PlaybookDoc, Step, StepDoc, StepCase } from '../schema.js';
 import type { At, BranchSet } from '../branches.js';
 import { outcomesOfStep, semanticsOf } from './context.js';
 import { checkEntries } from './entries.js';
-import { checkDiagnosisKeys, checkFixCommands } from './diagnoses.js';
+import { checkDiagnosisKeys, checkExplanations, checkFixCommands, checkFromSteps } from './diagnoses.js';
 import { checkStepRuns, ownBranches } from './steps.js';
 import { afterCases, checkCasesCanApply, type CasePlaces } from './cases.js';
 import { checkBranchSet } from './outcomes.js';
@@ -22,7 +22,9 @@ export function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): 
   const s = semanticsOf(pb, catalog, at);
   checkEntries(s);
   checkDiagnosisKeys(s);
+  checkExplanations(s);
 
+  const start = pb.start ?? s.stepIds[0]!;
   let brokenLinks = false;
   const places: CasePlaces = new Map();
   const steps: Record<string, Step> = {};
@@ -30,9 +32,9 @@ export function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): 
     checkStepRuns(s, id, doc);
     const own = ownBranches(s, id, doc);
     const { cases, sets } = afterCases(s, id, doc, places);
-    const outcomes = outcomesOfStep(s, doc);
+    const outcomes = outcomesOfStep(s, id);
     for (const set of [...own, ...sets]) if (checkBranchSet(s, id, doc, set, outcomes).brokenLinks) brokenLinks = true;
-    steps[id] = stepOf(doc, own[0] ?? sets[0], cases);
+    steps[id] = stepOf(doc, own[0] ?? sets[0], cases, start, s.follows.get(id) ?? []);
   }
 
   const serverStart = pb.server?.start !== undefined && steps[pb.server.start] ? pb.server.start : undefined;
@@ -40,16 +42,19 @@ export function checkSemantics(pb: PlaybookDoc, catalog: CheckCatalog, at: At): 
   checkPlaceholders(s, steps);
   checkInputPatterns(s);
   checkFixCommands(s);
-  if (!brokenLinks) checkReachability(s, steps, pb.start ?? s.stepIds[0]!, serverStart);
+  if (!brokenLinks) checkReachability(s, steps, start, serverStart);
+  if (!brokenLinks) checkFromSteps(s, steps, [start, ...(serverStart ? [serverStart] : [])]);
   return steps;
 }
 
-/** A step as the engine walks it. */
-function stepOf(doc: StepDoc, own: BranchSet | undefined, cases: StepCase[]): Step {
+/** A step as the engine walks it; a follow step knows where its walk starts and the outcomes it may have. */
+function stepOf(doc: StepDoc, own: BranchSet | undefined, cases: StepCase[], start: string, possible: string[]): Step {
+  const f = doc.follow;
   return {
     ...(doc.vantage !== undefined ? { vantage: doc.vantage } : {}),
     ...(doc.check !== undefined ? { check: doc.check } : {}),
     ...(doc.ask !== undefined ? { ask: doc.ask } : {}),
+    ...(f !== undefined ? { follow: { host: f.host, port: f.port, start: f.start ?? start, ...(f.inputs ? { inputs: f.inputs } : {}), possible } } : {}),
     ...(doc.quiet !== undefined ? { quiet: doc.quiet } : {}),
     ...(doc.title !== undefined ? { title: doc.title } : {}),
     ...(doc.with !== undefined ? { with: doc.with } : {}),

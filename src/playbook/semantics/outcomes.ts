@@ -1,7 +1,7 @@
 import { didYouMean, hintFor } from '../suggest.js';
 import type { StepDoc } from '../schema.js';
 import type { BranchSet } from '../branches.js';
-import type { Semantics } from './context.js';
+import { runsText, type Semantics } from './context.js';
 
 /**
  * One set of branches of a step (its own, or a case's): each leads to a step or a diagnosis that
@@ -39,7 +39,7 @@ export function checkBranchSet(s: Semantics, id: string, doc: StepDoc, set: Bran
       const wp = src.whenPaths[j] ?? src.path;
       const place = { key: set.compact, offset: src.whenOffsets?.[j] ?? 0 };
       if (outcomes && !outcomes.includes(w)) {
-        at(wp, `'${w}' is not an outcome of ${doc.check ? `check '${doc.check}'` : 'an ask step'}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`, place);
+        at(wp, `'${w}' is not an outcome of ${runsText(id, doc)}`, didYouMean(w, outcomes) ?? `its outcomes: ${outcomes.join(', ')}`, place);
       } else if (handled.has(w)) {
         at(wp, `outcome '${w}' is already handled by an earlier branch`, set.compact ? 'name each outcome once' : 'the first matching branch wins, so this one is never taken', place);
       }

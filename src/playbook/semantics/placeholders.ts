@@ -5,6 +5,7 @@ import { parsePlaceholders, TemplateSyntaxError } from '../template.js';
 import { evidenceJsonSchema, lookupEvidence, type JsonSchema } from '../evidence-schema.js';
 import type { Path } from '../yaml-position.js';
 import type { Semantics } from './context.js';
+import { FOLLOW, followEvidence } from '../follow.js';
 
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local', 'listeners', 'sockets'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
@@ -32,6 +33,12 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
     const base: Path = ['steps', id];
     const before = [...(leadsTo.get(id) ?? [])];
     if (doc.title) check(doc.title, [...base, 'title'], before);
+    if (doc.follow) {
+      const f = doc.follow;
+      check(f.host, [...base, 'follow', 'host'], before);
+      if (typeof f.port === 'string') check(f.port, [...base, 'follow', 'port'], before);
+      for (const [name, v] of Object.entries(f.inputs ?? {})) check(v, [...base, 'follow', 'inputs', name], before);
+    }
     const withs: [StepParams | undefined, Path][] = [[doc.with, [...base, 'with']], ...Object.entries(doc.after ?? {}).map(([k, c]): [StepParams | undefined, Path] => [c.with, [...base, 'after', k, 'with']])];
     for (const [w, wp] of withs) {
       for (const [k, v] of Object.entries(w ?? {})) {
@@ -51,7 +58,7 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
     const before = [...(leadsTo.get(code) ?? [])];
     check(d.title, [...base, 'title'], before);
     if (typeof d.explanation === 'string') check(d.explanation, [...base, 'explanation'], before);
-    else d.explanation.forEach((sentence, i) => check(sentence, [...base, 'explanation', i], before));
+    else d.explanation?.forEach((sentence, i) => check(sentence, [...base, 'explanation', i], before));
     d.evidence?.forEach((e, i) => check(e, [...base, 'evidence', i], before));
     for (const f of PLACED_FIELDS) if (d[f] !== undefined) check(d[f], [...base, f], before);
     if (d.fix) {
@@ -82,6 +89,11 @@ function evidenceSchema(tc: TemplateContext, stepId: string): JsonSchema | undef
   const step = tc.steps[stepId];
   if (!step) return undefined;
   if (step.ask !== undefined) return { type: 'object', properties: Object.fromEntries(ASK_EVIDENCE.map((k) => [k, {}])), additionalProperties: false };
+  if (step.follow !== undefined) {
+    let schema = tc.evidence.get(` ${FOLLOW}`);
+    if (!schema) tc.evidence.set(` ${FOLLOW}`, (schema = { ...evidenceJsonSchema(followEvidence), additionalProperties: false }));
+    return schema;
+  }
   const info = step.check !== undefined ? tc.catalog[step.check] : undefined;
   if (!info?.evidence) return undefined;
   let schema = tc.evidence.get(step.check!);
@@ -116,7 +128,7 @@ function checkTemplate(text: string, path: Path, tc: TemplateContext, before: re
       const field = rest[r.at]!;
       const parent = [label, ...rest.slice(0, r.at)].join('.');
       const step = tc.steps[stepId]!;
-      const of = step.ask !== undefined ? 'an ask step' : `check '${step.check}'`;
+      const of = step.ask !== undefined ? 'an ask step' : step.follow !== undefined ? 'a follow step' : `check '${step.check}'`;
       bad(
         `'${h.raw}': ${parent} (${of}) has no field '${field}'${r.known.length || r.what === 'an object' ? '' : `: it is ${r.what}`}`,
         r.known.length ? hintFor(field, r.known, 'fields') : r.what === 'an object' ? undefined : 'stop the path before it',

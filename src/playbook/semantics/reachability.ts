@@ -15,6 +15,11 @@ export function checkReachability({ pb, at, stepIds, diagnosisIds }: Semantics, 
   const queue = [...entries];
   while (queue.length) {
     const step = steps[queue.shift()!]!;
+    // A follow step's walk enters the playbook again at its start.
+    if (step.follow && steps[step.follow.start] && !seen.has(step.follow.start)) {
+      seen.add(step.follow.start);
+      queue.push(step.follow.start);
+    }
     for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
       if (b.next && steps[b.next] && !seen.has(b.next)) {
         seen.add(b.next);

@@ -6,13 +6,20 @@ import { requiredHint, type Semantics } from './context.js';
 
 /**
  * What a step runs: exactly one of `check` (a known check, given only its parameters and all the
- * ones it requires, in `with:` and in each case's `with:`) or `ask` (a known input); `quiet` only
- * with `ask`.
+ * ones it requires, in `with:` and in each case's `with:`), `ask` (a known input) or `follow` (a
+ * walk of another target from a step that exists, with inputs of this playbook); `quiet` only
+ * with `ask`, `with:` only with `check`.
  */
-export function checkStepRuns({ pb, catalog, at, inputNames }: Semantics, id: string, doc: StepDoc): void {
+export function checkStepRuns({ pb, catalog, at, inputNames, stepIds }: Semantics, id: string, doc: StepDoc): void {
   const base: Path = ['steps', id];
-  if ((doc.check === undefined) === (doc.ask === undefined)) {
-    at(base, doc.check ? "a step has either 'check' or 'ask', not both" : "a step needs 'check' (what to run) or 'ask' (what to ask the user)", undefined, { key: true });
+  const kinds = (['check', 'ask', 'follow'] as const).filter((k) => doc[k] !== undefined);
+  if (kinds.length !== 1) {
+    at(
+      base,
+      kinds.length ? `a step has one of 'check', 'ask' or 'follow', not ${kinds.map((k) => `'${k}'`).join(' and ')}` : "a step needs 'check' (what to run), 'ask' (what to ask the user) or 'follow' (another target to diagnose)",
+      kinds.length ? `split it into ${kinds.length} steps` : undefined,
+      { key: true },
+    );
   } else if (doc.check !== undefined) {
     const info = catalog[doc.check];
     if (!info) {
@@ -31,6 +38,15 @@ export function checkStepRuns({ pb, catalog, at, inputNames }: Semantics, id: st
     }
   } else if (doc.ask !== undefined) {
     if (!pb.inputs?.[doc.ask]) at([...base, 'ask'], `unknown input '${doc.ask}'`, hintFor(doc.ask, inputNames, 'inputs'));
+  } else if (doc.follow !== undefined) {
+    const f = doc.follow;
+    if (f.start !== undefined && !pb.steps[f.start]) at([...base, 'follow', 'start'], `unknown step '${f.start}'`, hintFor(f.start, stepIds, 'steps'));
+    for (const name of Object.keys(f.inputs ?? {})) {
+      if (!pb.inputs?.[name]) at([...base, 'follow', 'inputs', name], `unknown input '${name}'`, hintFor(name, inputNames, 'inputs'), { key: true });
+    }
+    if (typeof f.port === 'number' && !(Number.isInteger(f.port) && f.port >= 1 && f.port <= 65535)) at([...base, 'follow', 'port'], `${f.port} is not a port`, 'a port is a whole number from 1 to 65535, or a template');
+    const withs = [doc.with, ...Object.values(doc.after ?? {}).map((c) => c.with)];
+    if (withs.some((w) => w !== undefined)) at(doc.with !== undefined ? [...base, 'with'] : base, "'with' gives a check its parameters: a follow step has none", 'give the nested walk its answers with `follow: { inputs: { NAME: … } }`', { key: true });
   }
   if (doc.quiet !== undefined && doc.ask === undefined) at([...base, 'quiet'], "'quiet' only applies to 'ask' steps", undefined, { key: true });
 }
