@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideProtocol, PROTOCOL_OUTCOMES, type ProtocolReadings } from '../../src/checks/protocol.js';
 import { classifyExchange } from '../../src/analysis/protocol/classify.js';
@@ -58,6 +60,16 @@ describe('decideProtocol', () => {
 
   it('overloaded: an FTP 421 greeting', () => {
     expect(decide(plain('ftp', '421 Too many connections (10) from this IP\r\n'))).toMatchObject({ outcome: 'overloaded', status: 'fail' });
+  });
+
+  it('unavailable: the real 502 of nginx and 503 of haproxy in front of a dead upstream; a 200 or a 404 is answered', () => {
+    const real = (f: string) => readFileSync(join(import.meta.dirname, '../fixtures/proxy/real', f));
+    const nginx = decide(plain('http', real('nginx-502.head.http')));
+    expect(nginx).toMatchObject({ outcome: 'unavailable', status: 'fail', evidence: { status: 502, service: { protocol: 'http', product: 'nginx' } } });
+    expect(nginx.summary).toMatch(/answered 502.*does not answer/);
+    expect(decide(plain('http', real('haproxy-503.head.http')))).toMatchObject({ outcome: 'unavailable', evidence: { status: 503 } });
+    expect(decide(plain('http', real('nginx-200.head.http')))).toMatchObject({ outcome: 'answered', evidence: { status: 200 } });
+    expect(decide(plain('http', 'HTTP/1.1 404 Not Found\r\n\r\n'))).toMatchObject({ outcome: 'answered' });
   });
 
   it('wrong-protocol: an SSH greeting where HTTP was expected', () => {

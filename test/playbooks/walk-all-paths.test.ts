@@ -29,6 +29,48 @@ function outcomesOf(pb: Playbook, id: string): readonly string[] {
   return step.ask !== undefined ? ASK_OUTCOMES : checks[step.check as keyof typeof checks].outcomes;
 }
 
+/**
+ * The outcomes of a step that no walk can tell apart, by class: two outcomes are one class when
+ * every branch list of the step (its own and each after: case) sends them to the same branch, no
+ * after: case anywhere names either, and no text names the step's outcome. A path walked with one
+ * stands for the paths with the others (so the count stays in the thousands, not the hundreds of
+ * thousands, as steps with many outcomes join the chain); each class keeps its first outcome.
+ */
+function outcomeClasses(pb: Playbook, yamlText: string, id: string): Map<string, string[]> {
+  const step = pb.steps[id]!;
+  const all = outcomesOf(pb, id);
+  const named = new Set(Object.values(pb.steps).flatMap((s) => (s.cases ?? []).filter((c) => c.after.step === id).map((c) => c.after.outcome)));
+  const classes = new Map<string, string[]>();
+  if (yamlText.includes(`steps.${id}.outcome`)) {
+    for (const o of all) classes.set(o, [o]);
+    return classes;
+  }
+  const lists = [step.outcomes, ...(step.cases ?? []).map((c) => c.outcomes)];
+  const refines = (step.check ? (checks[step.check as keyof typeof checks]?.refines as Record<string, string> | undefined) : undefined) ?? {};
+  const branchNames = (o: string) => lists.some((l) => l.some((b) => b.when !== undefined && (Array.isArray(b.when) ? b.when : [b.when]).includes(o)));
+  const effective = (o: string) => {
+    let x = o;
+    for (let n = 0; !branchNames(x) && refines[x] !== undefined && n < 8; n++) x = refines[x]!;
+    return x;
+  };
+  const signature = (o: string) =>
+    lists.map((l) => l.findIndex((b) => b.when === undefined || (Array.isArray(b.when) ? b.when : [b.when]).includes(effective(o)))).join(',');
+  const bySignature = new Map<string, string>();
+  for (const o of all) {
+    if (named.has(o)) {
+      classes.set(o, [o]);
+      continue;
+    }
+    const sig = signature(o);
+    const first = bySignature.get(sig);
+    if (first === undefined) {
+      bySignature.set(sig, o);
+      classes.set(o, [o]);
+    } else classes.get(first)!.push(o);
+  }
+  return classes;
+}
+
 /** The step ids a diagnosis's text refers to. */
 function stepsReferenced(pb: Playbook, diagnosis: string): string[] {
   const d = pb.diagnoses[diagnosis]!;
@@ -45,14 +87,18 @@ function inputsReferenced(pb: Playbook, diagnosis: string): string[] {
 
 for (const file of files) {
   describe(`playbooks/${file}`, () => {
-    const pb = parsePlaybook(readFileSync(join(DIR, file), 'utf8'), `playbooks/${file}`, checkCatalog());
-    const paths = allPaths(pb, (id) => outcomesOf(pb, id), (id) => (checks[pb.steps[id]!.check as keyof typeof checks]?.refines as Record<string, string> | undefined) ?? {});
+    const text = readFileSync(join(DIR, file), 'utf8');
+    const pb = parsePlaybook(text, `playbooks/${file}`, checkCatalog());
+    const classes = Object.fromEntries(Object.keys(pb.steps).map((id) => [id, outcomeClasses(pb, text, id)]));
+    const paths = allPaths(pb, (id) => [...classes[id]!.keys()], (id) => (checks[pb.steps[id]!.check as keyof typeof checks]?.refines as Record<string, string> | undefined) ?? {});
 
     it('every step, every outcome and every diagnosis is on some path', () => {
       const seenSteps = new Set(paths.flatMap((p) => p.steps));
       expect([...seenSteps].sort()).toEqual(Object.keys(pb.steps).sort());
       for (const id of Object.keys(pb.steps)) {
-        for (const o of outcomesOf(pb, id)) {
+        // Every outcome is in a class, and the class's first outcome is walked.
+        expect([...classes[id]!.values()].flat().sort(), id).toEqual([...outcomesOf(pb, id)].sort());
+        for (const o of classes[id]!.keys()) {
           expect(paths.some((p) => p.steps.some((s, i) => s === id && p.outcomes[i] === o)), `${id} → ${o}`).toBe(true);
         }
       }
