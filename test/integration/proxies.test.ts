@@ -212,7 +212,7 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
     });
 
     it("a. the title says both: port 80 answers (nginx), its upstream does not, myapp has failed; with myapp's journal line and nginx's error line", () => {
-      expect(crashed.report.diagnosis.title, trace(crashed)).toMatch(/port 80 answers \(nginx\), but its upstream 127\.0\.0\.1:7071 does not/);
+      expect(crashed.report.diagnosis.title, trace(crashed)).toMatch(/^Port 80 answers \(nginx\), but its upstream 127\.0\.0\.1:7071 does not: myapp\.service has failed/);
       expect(crashed.report.diagnosis.title).toContain('myapp');
       expect(words(crashed), trace(crashed)).toContain('myapp: cannot open /etc/myapp/myapp.conf: No such file or directory');
       expect(words(crashed), trace(crashed)).toContain('Connection refused) while connecting to upstream');
@@ -220,7 +220,7 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
     });
 
     it('a. the text report says the same, and is saved for the README', async () => {
-      expect(crashedText).toMatch(/port 80 answers \(nginx\), but its upstream 127\.0\.0\.1:7071 does not/);
+      expect(crashedText).toMatch(/Port 80 answers \(nginx\), but its upstream 127\.0\.0\.1:7071 does not/);
       expect(crashedText).toContain('cannot open /etc/myapp/myapp.conf');
       await saveOutput(OUTPUT_DIR, 'proxy-nginx-upstream-failed.txt', crashedText, bed.name);
     });
