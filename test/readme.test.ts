@@ -37,9 +37,11 @@ describe('the README', () => {
       ['seed-service-failed.txt', '╭─ whyport · 10.0.0.5:7071'],
       ['real-port-taken.txt', '╭─ whyport · 10.0.0.5:80'],
       ['ssh-service-failed.txt', '╭─ whyport · 10.213.'],
+      // Found by its verdict line: the quote starts at the box's top line above it.
+      ['proxy-nginx-upstream-failed.txt', '│   Port 80 answers (nginx), but its upstream 127.0.0.1:7071 does not:'],
     ] as const) {
       const saved = readFileSync(join(ROOT, 'test/integration/__output__', file), 'utf8');
-      const at = readme.indexOf(first);
+      const at = readme.lastIndexOf('╭', readme.indexOf(first));
       expect(at, `README quotes ${file}`).toBeGreaterThan(0);
       const quoted = readme.slice(at, readme.indexOf('\n```', at));
       // The README may quote the report up to a section boundary ("How we got here").

@@ -70,7 +70,8 @@ export function substance(text: string, machine: string): string {
     .replace(/\b\d\d:\d\d:\d\d\b/g, 'TIME') // journal lines keep only the time of day
     .replace(/"(startedMonotonicUs|startingForMs)": \d+/g, '"$1": N')
     .replace(/\[\d+\]/g, '[PID]')
-    .replace(/\b\d+#\d+:/g, 'PID#TID:') // nginx's own log lines
+    .replace(/\b\d+#\d+: \*\d+ /g, 'PID#TID: *CONN ') // nginx's own log lines: pid#tid and the connection's number
+    .replace(/\b\d+#\d+:/g, 'PID#TID:')
     .replace(/\bpids? [\d, ]+/g, 'PIDS')
     .replace(/fe80::[\da-f:]+/g, 'fe80::LINK') // the veth's random MAC
     .replace(/\b10\.213\.\d+\.(\d+)\b/g, '10.213.N.$1') // the ssh tests' namespaces take a /24 per run
