@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Diagnosis, Report } from '../../src/report/model.js';
-import { CLI, saveOutput, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
+import { CLI, saveOutput, step, trace, waitFor, whyportIn, whyportJsonIn, type JsonRun } from '../helpers/cli-in-bed.js';
 import { addServerAddress, realServicesAvailable, startSystemdTestbed, type SystemdTestbed } from '../helpers/nspawn.js';
 import { createNamespace, type Namespace } from '../helpers/netns.js';
 import { enableSshInBed, runInNetns, sshdAvailable, startClientFor, type BedSsh, type TwoHosts } from '../helpers/ssh.js';
@@ -281,6 +281,30 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
       it('e. the text report says where the port really goes: → nginx → 127.0.0.1:7071', async () => {
         expect(runningText).toContain('→ nginx → 127.0.0.1:7071');
         await saveOutput(OUTPUT_DIR, 'proxy-nginx-reachable.txt', runningText, bed.name);
+      });
+
+      describe('g. a balancer of two, one of them down', () => {
+        let balanced: JsonRun;
+        let serverLine: number;
+
+        beforeAll(async () => {
+          const site = etc('nginx/sites-available/default');
+          const written = `upstream app {\n\tserver 127.0.0.1:7071;\n\tserver 127.0.0.1:7073;\n}\n\n${(await readFile(site, 'utf8')).replace('proxy_pass http://127.0.0.1:7071;', 'proxy_pass http://app;')}`;
+          await writeFile(site, written);
+          serverLine = lineOf(written, 'server 127.0.0.1:7071;');
+          await bed.exec(['systemctl', 'reload', 'nginx.service'], { timeoutMs: 20_000 });
+          await waitFor(async () => (await httpStatus(`http://${host}/`)) === '200', 'nginx to answer 200 through the balancer');
+          balanced = await whyport(['80']);
+        }, 60_000);
+
+        it('REACHABLE (nginx passes on to the one that answers), and the report says 1 of 2 upstreams answer', () => {
+          expect(balanced.report.diagnosis.code, trace(balanced)).toBe('REACHABLE');
+          expect(balanced.status).toBe(0);
+          expect(proxyOf(balanced), trace(balanced)).toMatchObject({ program: 'nginx', upstream: '127.0.0.1:7071', config: `/etc/nginx/sites-enabled/default:${serverLine}` });
+          const upstream = step(balanced, 'upstream');
+          expect(upstream.outcome).toBe('partly');
+          expect(upstream.summary).toMatch(/127\.0\.0\.1:7071, 127\.0\.0\.1:7073: 1 of 2 answer \(127\.0\.0\.1:7073 refuses connections/);
+        });
       });
     });
   });
