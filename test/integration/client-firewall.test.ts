@@ -146,6 +146,17 @@ describe.skipIf(reason !== undefined)("from a client: its own firewall's output 
     expect(fixed.report.diagnosis.applied, trace(fixed)).toMatchObject({ exitCode: 0, verified: true, after: 'REACHABLE' });
   });
 
+  it("UDP: a drop in OUTPUT fails the probe's own send (EPERM), and the rule is named", async () => {
+    emptyTable();
+    inClient('iptables', '-A', 'OUTPUT', '-p', 'udp', '--dport', String(PORT), '-j', 'DROP');
+    const r = await execa('ip', ['netns', 'exec', CLIENT_NS, process.execPath, CLI, SERVER, `${PORT}/udp`, '--timeout', '1500', '--json', '--yes'], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
+    const run: Run = { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+    expectCode(run, 'FIREWALL_BLOCKS', 1);
+    expect(step(run, 'probe-remote').evidence).toMatchObject({ because: expect.stringContaining('(EPERM)') });
+    expect(step(run, 'client-firewall').evidence).toMatchObject({ rule: `-A OUTPUT -p udp -m udp --dport ${PORT} -j DROP`, gets: 'its sends fail at once with EPERM ("Operation not permitted")' });
+    expect(run.report.diagnosis.title).toBe(`This machine's own firewall blocks datagrams to ${SERVER} port ${PORT}: iptables table filter, chain OUTPUT`);
+  });
+
   it('a rule for another port: no false alarm, REACHABLE', async () => {
     emptyTable();
     inClient('iptables', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '7099', '-j', 'DROP');
