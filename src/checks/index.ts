@@ -1,5 +1,6 @@
 import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
+import { clientFirewall } from './client-firewall.js';
 import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
 import { firewall } from './firewall.js';
@@ -35,6 +36,7 @@ export const checks = {
   probe,
   route,
   firewall,
+  'client-firewall': clientFirewall,
   arrival,
   forward,
   'forward-firewall': forwardFirewall,

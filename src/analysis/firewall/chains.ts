@@ -63,11 +63,12 @@ export function chainBase(tool: FirewallTool, table: FirewallTable, chain: Firew
     describe(d, p, plan) {
       const ref = { table: tableLabel, chain: d.chain, rule: d.rule ?? d.policyText ?? '' };
       const removal = plan ? { plan, chain: d.chain, ...(d.matched ? { rule: d.matched as FirewallRule } : {}) } : undefined;
-      const forwardTo = p.hook === 'forward' ? p.daddr : undefined;
-      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary, removal, forwardTo) };
+      const to = p.daddr === undefined ? undefined : p.hook === 'forward' ? { address: p.daddr, way: 'forwarded' as const } : p.hook === 'output' ? { address: p.daddr, way: 'outgoing' as const } : undefined;
+      const base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> = { tool, ...ref, fix: nftOrIptablesFix(tool, table, chain, p.dport, p.protocol, binary, removal, to) };
       if (d.rule === undefined) base.policy = true;
       if (d.rejectWith) base.rejectWith = d.rejectWith;
       if (p.hook === 'forward') return forwardView(base, rs, table, chain, d, p, plan);
+      if (p.hook === 'output') return outputView(base, rs, table, chain, d, p, plan);
       // Front ends: say it in their words and fix it with their command.
       if (nft && table.name === 'firewalld' && rs.firewalld) return { ...base, ...firewalldView(rs.firewalld.zone, rs.firewalld.services ?? {}, p, d) };
       if (nft && table.name === 'firewalld') return { ...base, tool: 'firewalld', fix: firewalldFix(undefined, p.dport, p.protocol) };
@@ -91,6 +92,20 @@ function forwardView(base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>
   const detail = `ufw's route rules and its default routed policy become iptables rules: ${base.rule} (table ${base.table}, chain ${base.chain})`;
   if (d.rule === undefined && policyText) return { ...base, tool: 'ufw', rule: policyText, chain: 'FORWARD', detail, fix: ufwRouteFix(true, p.daddr, p.dport, p.protocol, plan) };
   return { ...base, tool: 'ufw', detail, fix: ufwRouteFix(d.rule === undefined, p.daddr, p.dport, p.protocol, plan) };
+}
+
+/**
+ * A block of a connection a program on this host makes: in ufw's words when its output chains (or
+ * OUTPUT's policy under ufw) decided — its `deny out` rules and default outgoing policy; firewalld's
+ * output rules come from its policies, which whyport does not read: the kernel rule, said so.
+ */
+function outputView(base: Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'>, rs: FirewallRulesets, table: FirewallTable, chain: FirewallChain, d: Decision, p: Packet, plan: FixPlan | undefined): Omit<BlockingRule, 'verdict' | 'path' | 'clientSees'> {
+  if (base.tool === 'nftables' && table.name === 'firewalld') {
+    return { ...base, detail: `a rule firewalld made from its policies (firewall-cmd --list-all-policies); an nft change is undone at firewalld's next reload` };
+  }
+  const viaUfw = d.path.some((c) => /^ufw6?-/.test(c)) || (rs.ufw?.active === true && d.rule === undefined && chain.name === 'OUTPUT' && table.name === 'filter');
+  if (base.tool !== 'nftables' && viaUfw && rs.ufw?.active) return { ...base, ...ufwView(rs.ufw, p, d, { table: base.table, chain: base.chain, rule: base.rule }, plan) };
+  return base;
 }
 
 /** The table with some rules taken out (the same rule objects otherwise), to ask what decides without them. */

@@ -21,19 +21,27 @@ export function onlyThisPort(matches: readonly Match[], port: number): boolean {
   return dports.length > 0 && dports.every((m) => !m.negate && m.ports !== null && m.ports.length === 1 && m.ports[0]![0] === port && m.ports[0]![1] === port);
 }
 
+/** Where a connection that leaves this host goes: forwarded (after a DNAT) or outgoing (a program here connects). */
+export interface Destination {
+  address: string;
+  way: 'forwarded' | 'outgoing';
+}
+
 const NFT_PERSIST = 'takes effect at once; change the ruleset file (/etc/nftables.conf) the same way to keep it after a reboot';
 const iptablesPersist = (tool: FirewallTool) => `takes effect at once; save the rules (${tool === 'ip6tables' ? 'ip6tables-save > /etc/iptables/rules.v6' : 'netfilter-persistent save'}) to keep it after a reboot`;
 
 /**
  * The fix for a block in an nft or iptables chain: with a `remove` plan, delete the very rule
  * that matched (nft by its handle, iptables by its exact spec, in the chain that holds it); else
- * insert an accept for the port alone at the top of the base chain the packet enters. A forwarded
- * connection (`forwardTo`, its destination after DNAT) is narrowed to that address and port, so
- * the accept lets nothing else through the forward hook.
+ * insert an accept for the port alone at the top of the base chain the packet enters. A connection
+ * that leaves for another machine (`to`: forwarded, its destination after DNAT; or outgoing, made
+ * by a program on this host) is narrowed to that address and port, so the accept lets nothing
+ * else through the forward or output hook.
  */
-export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain: FirewallChain, port: number, protocol: Protocol, binary: string | undefined, removal?: { plan: FixPlan; rule?: FirewallRule; chain: string }, forwardTo?: string): FirewallFix {
+export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain: FirewallChain, port: number, protocol: Protocol, binary: string | undefined, removal?: { plan: FixPlan; rule?: FirewallRule; chain: string }, to?: Destination): FirewallFix {
   const t = table.name === 'filter' ? [] : ['-t', table.name];
-  const what = forwardTo ? `forwarded ${protocol.toUpperCase()} to ${forwardTo} port ${port}` : `the port`;
+  const forwardTo = to?.address;
+  const what = to ? `${to.way} ${protocol.toUpperCase()} to ${to.address} port ${port}` : `the port`;
   if (removal?.plan.kind === 'remove' && removal.rule) {
     const summary = `Delete the rule \`${removal.rule.text}\` (${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`}, chain ${removal.chain}): it is about port ${port} alone, and nothing else blocks ${what} without it`;
     const handle = (removal.rule as { handle?: number }).handle;
@@ -49,7 +57,7 @@ export function nftOrIptablesFix(tool: FirewallTool, table: FirewallTable, chain
   const where = `${tool === 'nftables' ? `${table.family} ${table.name}` : `table ${table.name}`} chain ${chain.name}`;
   if (forwardTo) {
     const six = forwardTo.includes(':');
-    const summary = `Let ${what} through ahead of what blocks it: an accept for that destination alone, first in ${where}`;
+    const summary = `Let ${what} ${to!.way === 'outgoing' ? 'out' : 'through'} ahead of what blocks it: an accept for that destination alone, first in ${where}`;
     if (tool === 'nftables') {
       return fixOf(['nft', 'insert', 'rule', table.family, table.name, chain.name, six ? 'ip6' : 'ip', 'daddr', forwardTo, protocol, 'dport', String(port), 'accept'], `${why}${NFT_PERSIST}`, { summary, kind: 'narrow' });
     }
@@ -95,14 +103,32 @@ export function ufwFix(policy: boolean, port: number, protocol: Protocol, rule?:
   return fixOf(['ufw', 'insert', '1', 'allow', spec], `${why}kept by ufw`, { summary: `Let ${spec} in ahead of ufw's rule${rule ? ` \`${rule.text}\`` : ''}`, kind: 'narrow' });
 }
 
+/**
+ * The fix for a block by ufw's outgoing side (a `deny out` rule, or `deny (outgoing)`): the rule
+ * deleted when it is about this port alone and nothing else would block without it; else an
+ * `allow out` to this destination and port alone, first when a rule blocks (so it wins), appended
+ * against the default policy.
+ */
+export function ufwOutFix(policy: boolean, to: string, port: number, protocol: Protocol, rule?: UfwRule, plan?: FixPlan): FirewallFix {
+  if (plan?.kind === 'remove' && rule) {
+    const del = ufwDeleteArgv(rule, port);
+    if (del) return fixOf(del, 'takes effect at once and is kept by ufw', { summary: `Delete ufw's rule \`${rule.text}\`: it is about port ${port} alone, and nothing else blocks outgoing ${protocol.toUpperCase()} to ${to} port ${port} without it`, kind: 'remove' });
+  }
+  const why = plan?.kind === 'narrow' ? `${plan.why}, so it stays; ` : '';
+  const allow = ['allow', 'out', 'to', to, 'port', String(port), 'proto', protocol];
+  const summary = `Let outgoing ${protocol.toUpperCase()} to ${to} port ${port} out through ufw${policy ? "'s default outgoing policy" : ` ahead of its rule${rule ? ` \`${rule.text}\`` : ''}`}`;
+  return fixOf(['ufw', ...(policy ? [] : ['insert', '1']), ...allow], `${why}kept by ufw`, { summary, kind: 'narrow' });
+}
+
 /** `ufw delete deny 7071/tcp`, or the long form for a rule with a source (`… from 10.0.0.0/8 to any port 7071 proto tcp`); undefined for what ufw's spec cannot say simply. */
 function ufwDeleteArgv(rule: UfwRule, port: number): string[] | undefined {
   const { to, from } = rule;
-  if (rule.direction !== 'in' || to.interface || to.app || from.app || from.ports || rule.log) return undefined;
+  if (rule.direction === 'fwd' || to.interface || to.app || from.app || from.ports || rule.log) return undefined;
   if (!(to.ports?.length === 1 && to.ports[0]![0] === port && to.ports[0]![1] === port)) return undefined;
   const proto = to.protocol ?? from.protocol;
-  if (!from.address && !to.address) return ['ufw', 'delete', rule.action, proto ? `${port}/${proto}` : String(port)];
-  return ['ufw', 'delete', rule.action, 'from', from.address ?? 'any', 'to', to.address ?? 'any', 'port', String(port), ...(proto ? ['proto', proto] : [])];
+  const out = rule.direction === 'out' ? ['out'] : [];
+  if (!from.address && !to.address) return ['ufw', 'delete', rule.action, ...out, proto ? `${port}/${proto}` : String(port)];
+  return ['ufw', 'delete', rule.action, ...out, 'from', from.address ?? 'any', 'to', to.address ?? 'any', 'port', String(port), ...(proto ? ['proto', proto] : [])];
 }
 
 /** The rule is `PORT/PROTO … Anywhere` for just this port, with nothing else to tell it from `ufw allow PORT/PROTO`. */

@@ -93,7 +93,57 @@ export function findForwardBlock(rulesets: FirewallRulesets, c: ForwardedConnect
   return verdictFor(bases, packetOf, rulesets, notes);
 }
 
-const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2, forward: 2 };
+/** What is known of a new connection a program on this host makes to another machine. */
+export interface OutgoingConnection {
+  family: 4 | 6;
+  protocol: Protocol;
+  /** The address and port it connects to. */
+  address: string;
+  port: number;
+  /** From the route to `address` (`ip route get`): the interface it leaves by, and the source address this host gives it. */
+  oif?: string;
+  source?: string;
+  /** `address` is one of this host's own (the route is `local`): the packet goes out on lo. */
+  local?: boolean;
+}
+
+/**
+ * Decides what this host's own firewall does with a NEW connection (or the first datagram of a UDP
+ * flow) that a program here makes to `c.address` port `c.port`: every filter base chain on the
+ * output hook (iptables' OUTPUT in filter, raw, mangle and security; nft `hook output` chains;
+ * ufw's ufw-before-output, ufw-user-output and its default outgoing policy) and on postrouting,
+ * by priority. A locally generated packet has no input interface; the interface it leaves by and
+ * its source address come from the route. The nat chains are not walked (a DNAT on OUTPUT would
+ * send it elsewhere: named in `caveats`).
+ */
+export function findOutputBlock(rulesets: FirewallRulesets, c: OutgoingConnection): FirewallVerdict {
+  const notes: string[] = [];
+  const chains = baseChains(rulesets, c.family, ['output', 'postrouting'], 'all');
+  for (const b of chains) {
+    const nat = b.tool === 'nftables' ? b.chain.type === 'nat' : b.table.name === 'nat';
+    if (nat && b.chain.hook === 'output' && b.chain.rules.some((r) => r.action.kind === 'nat')) {
+      notes.push(`${b.tool} ${b.tool === 'nftables' ? `${b.table.family} ${b.table.name}` : b.table.name} ${b.chain.name}: a NAT rule on the output hook may send the connection to another address or port (whyport walks the filter chains only)`);
+    }
+  }
+  const bases = chains.filter((b) => (b.tool === 'nftables' ? b.chain.type !== 'nat' : b.table.name !== 'nat')).map((b) => chainBase(b.tool, b.table, b.chain, rulesets, b.binary));
+  const ufwInIptables = iptablesOf(rulesets, c.family).some((r) => r.tables.some((t) => t.chains.some((ch) => /^ufw6?-/.test(ch.name))));
+  if (rulesets.ufw?.active && !ufwInIptables) bases.push(ufwBase(rulesets.ufw, 'output'));
+  // Postrouting sees the same packet with the same interfaces: one packet serves both hooks.
+  const packet: Packet = {
+    family: c.family,
+    protocol: c.protocol,
+    dport: c.port,
+    hook: 'output',
+    daddr: c.address,
+    dstTypes: c.local ? ['LOCAL', 'UNICAST'] : ['UNICAST'],
+    srcTypes: ['UNICAST', 'LOCAL'],
+    ...(c.source ? { saddr: c.source } : {}),
+    ...(c.local ? { oif: 'lo' } : c.oif ? { oif: c.oif } : {}),
+  };
+  return verdictFor(byHookAndPriority(bases), packet, rulesets, notes);
+}
+
+const HOOK_ORDER: Partial<Record<Hook, number>> = { prerouting: 1, input: 2, forward: 2, output: 1, postrouting: 2 };
 
 function collectBases(rs: FirewallRulesets, family: 4 | 6, notes: string[]): Base[] {
   for (const table of rs.nft?.tables ?? []) {
