@@ -191,6 +191,7 @@ for (const file of files) {
         expect(result.diagnosis.title).not.toMatch(/\{\{|\}\}/);
         expect(result.diagnosis.title.trim()).not.toBe('');
       }
-    });
+      // Tens of thousands of walks: about 10 s on an idle machine, more beside the integration tests.
+    }, 300_000);
   });
 }
