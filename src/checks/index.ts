@@ -7,6 +7,7 @@ import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
 import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
+import { path } from './path.js';
 import { portOwner } from './port-owner.js';
 import { probe } from './probe.js';
 import { protocol } from './protocol.js';
@@ -34,6 +35,7 @@ export const checks = {
   resolve,
   probe,
   route,
+  path,
   firewall,
   arrival,
   forward,
