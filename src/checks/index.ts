@@ -8,6 +8,7 @@ import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
 import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
+import { path } from './path.js';
 import { portOwner } from './port-owner.js';
 import { probe } from './probe.js';
 import { protocol } from './protocol.js';
@@ -35,6 +36,7 @@ export const checks = {
   resolve,
   probe,
   route,
+  path,
   firewall,
   'client-firewall': clientFirewall,
   arrival,

@@ -110,6 +110,7 @@ export const DiagnosisSchema = z.strictObject({
   service: opt(Template, 'What answered after the TCP handshake: one placeholder naming an object { protocol, product, said }, reported as diagnosis.service'),
   tls: opt(Template, 'What a TLS client found wrong: one placeholder naming an object { problems, subject, names, issuer, notBefore, notAfter }, reported as diagnosis.tls'),
   proxy: opt(Template, 'The reverse proxy the diagnosis follows: one placeholder naming an object { program, config, upstream, status }, reported as diagnosis.proxy'),
+  path: opt(Template, 'Where on the way the packets die, from a trace: one placeholder naming an object { hops, lastHop }, reported as diagnosis.path'),
 });
 
 export const PlaybookSchema = z.strictObject({

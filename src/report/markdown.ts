@@ -1,4 +1,4 @@
-import { EXIT, exitStatusFor, statesToExplain, type Report, type StepRecord, type StepStatus } from './model.js';
+import { EXIT, exitStatusFor, pathText, statesToExplain, type Report, type StepRecord, type StepStatus } from './model.js';
 import { clean, formatDuration } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -33,6 +33,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     const { program, config, upstream, status } = diagnosis.proxy;
     out.push(`**Through:** ${text(program)}${config ? ` (${code(config)})` : ''} → ${code(upstream)}${typeof status === 'number' ? `, status ${status}` : ''}`);
   }
+
+  if (diagnosis.path) out.push(`**Path:** ${text(pathText(diagnosis.path, target))}`);
 
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 

@@ -111,6 +111,20 @@ export interface Diagnosis {
   tls?: { problems: string[]; subject?: string; names?: string[]; issuer?: string; notBefore?: string; notAfter?: string };
   /** The reverse proxy the diagnosis follows: its program, the configuration line (file:line), the upstream and the HTTP status it answered (CONTRACT). */
   proxy?: { program: string; config: string; upstream: string; status?: number | null };
+  /** Where the packets die on the way, from a traceroute to the port: the hops that answered, in order, and the last of them (CONTRACT, "path"). */
+  path?: { hops: string[]; lastHop: string };
+}
+
+/**
+ * The path of a diagnosis in one line: "the SYNs pass 10.0.1.1 and are lost after 10.0.2.1", or,
+ * when the last hop is the target itself, "… and reach 10.0.3.2".
+ */
+export function pathText(path: NonNullable<Diagnosis['path']>, target: Pick<ReportTarget, 'address' | 'protocol'>): string {
+  const packets = target.protocol === 'udp' ? 'datagrams' : 'SYNs';
+  const before = path.hops.filter((h) => h !== path.lastHop);
+  const listed = before.length <= 1 ? (before[0] ?? '') : `${before.slice(0, -1).join(', ')} and ${before.at(-1)}`;
+  const pass = before.length ? `pass ${listed} and ` : '';
+  return path.lastHop === target.address ? `the ${packets} ${pass}reach ${path.lastHop}` : `the ${packets} ${pass}are lost after ${path.lastHop}`;
 }
 
 /** Extra: secondary observations that are not the diagnosis ("Also noticed"). */

@@ -1,5 +1,5 @@
 import boxen from 'boxen';
-import { EXIT, exitStatusFor, statesToExplain, type AppliedFix, type Diagnosis, type FollowedWalk, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
+import { EXIT, exitStatusFor, pathText, statesToExplain, type AppliedFix, type Diagnosis, type FollowedWalk, type Report, type ReportTarget, type StepRecord, type StepStatus, type Vantages } from './model.js';
 import { clean, commandLines, displayWidth, formatDuration, hang, joinFitting, palette, truncate, wrap, type Palette, type Tone } from '../text/terminal.js';
 import { endpointText } from '../net/endpoint.js';
 
@@ -40,6 +40,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   if (diagnosis.explanation.trim() && !brief) sections.push(wrap(diagnosis.explanation, width));
 
   if (diagnosis.proxy) sections.push(hang(throughText(diagnosis.proxy), width, `${p.bold('Through:')} `, '  '));
+  if (diagnosis.path) sections.push(hang(clean(pathText(diagnosis.path, report.target)), width, `${p.bold('Path:')} `, '  '));
 
   if (diagnosis.evidence?.length) {
     const gutter = p.dim('│ ');

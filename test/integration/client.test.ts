@@ -186,8 +186,12 @@ describe.skipIf(reason !== undefined)('from a client namespace against a server 
     expect(probe.evidence.life).toMatch(/^it answers ping in [\d.]+ ms$/);
     expect(r.report.diagnosis.title).toBe(`Connections to ${SERVER} port ${PORTS.drop} time out: something drops them`);
     expectNextMove(r, `whyport ${SERVER} ${PORTS.drop}`, PORTS.drop);
-    // whyport's own clock, from the start of the diagnosis to the report: TCP, ping and the route ran at once.
-    expect(r.report.durationMs, trace(r)).toBeLessThanOrEqual(1000 + 500);
+    // whyport's own clock, from the start of the diagnosis to the report: TCP, ping and the route ran
+    // at once; then the traceroute to the port (no hop answers on this one link), at most --timeout + 1.5 s.
+    const path = step(r, 'path-remote');
+    expect(path.outcome, trace(r)).toBe('lost-at-first');
+    expect(path.durationMs, trace(r)).toBeLessThanOrEqual(1000 + 1500);
+    expect(r.report.durationMs - path.durationMs, trace(r)).toBeLessThanOrEqual(1000 + 500);
   });
 
   it('REJECT with tcp-reset, and with icmp-port-unreachable: PORT_CLOSED (a refusal either way)', async () => {

@@ -193,6 +193,9 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
       expect(arrival!.evidence).toMatchObject({ client: net.client.address, server });
       expect(r.report.diagnosis.explanation).toContain(net.client.address);
       expect(r.status).toBe(1);
+      // The client's traceroute to the port, on the client's side of the walk: the router answers, then silence.
+      expect(r.report.steps.find((s) => s.id === 'path-remote'), trail(r)).toMatchObject({ where: 'client', outcome: 'lost-after' });
+      expect(r.report.diagnosis.path).toEqual({ hops: [net.router.address], lastHop: net.router.address });
       const text = await textFromClient(['80', '--timeout', '1000']);
       expect(text.text).toMatch(/Something between the client and the server drops port 80/);
       await saveOutput(OUTPUT_DIR, 'ssh-filtered-in-transit.txt', text.text, bed.name);
@@ -257,6 +260,7 @@ describe.skipIf(unavailable !== null)('whyport --ssh: a client and a real Debian
         expect(r.report.steps.find((s) => s.id === 'arrival'), trail(r)).toMatchObject({ outcome: 'none-arrived' });
         expect(r.report.diagnosis.code, trail(r)).toBe('FILTERED_IN_TRANSIT');
         expect(r.report.diagnosis.explanation).toContain('Look there for a rule on UDP');
+        expect(r.report.diagnosis.path).toEqual({ hops: [net.router.address], lastHop: net.router.address });
         expect(r.status).toBe(1);
       } finally {
         await inRouter('iptables', '-D', 'FORWARD', '-p', 'udp', '--dport', UDP_PORT, '-j', 'DROP');
