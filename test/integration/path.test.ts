@@ -141,7 +141,7 @@ describe.skipIf(reason !== undefined)('two routers, the second dropping the port
     const r = await whyport(args);
     expect(r.report.diagnosis.code, trace(r)).toBe('PORT_FILTERED');
     expect(r.status).toBe(1);
-    expect(r.report.steps.map((s) => [s.id, s.outcome]), trace(r)).toEqual([['where', 'remote'], ['probe-remote', 'filtered'], ['path-remote', 'lost-after']]);
+    expect(r.report.steps.map((s) => [s.id, s.outcome]), trace(r)).toEqual([['where', 'remote'], ['probe-remote', 'filtered'], ['client-firewall', 'allows'], ['path-remote', 'lost-after']]);
     expect(r.report.diagnosis.path).toEqual({ hops: [R1, R2], lastHop: R2 });
     const path = step(r, 'path-remote');
     expect(path.summary).toBe(`the SYNs pass ${R1} and are lost after ${R2} (hop 2; no answer from hop 3 on)`);
