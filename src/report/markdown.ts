@@ -34,6 +34,11 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     out.push(`**Through:** ${text(program)}${config ? ` (${code(config)})` : ''} → ${code(upstream)}${typeof status === 'number' ? `, status ${status}` : ''}`);
   }
 
+  if (diagnosis.ban) {
+    const { by, jail, address, since } = diagnosis.ban;
+    out.push(`**Ban:** ${text(by)}${jail ? ` jail ${code(jail)}` : ''} bans ${code(address)}${since ? ` since ${text(since)}` : ''}`);
+  }
+
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 
   if (diagnosis.setting) {

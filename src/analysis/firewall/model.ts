@@ -64,8 +64,20 @@ export interface ClientSees {
 
 /** What a NEW incoming TCP connection (or the first UDP datagram) to the port meets. */
 export type FirewallVerdict =
-  | { verdict: 'accept'; by?: RuleRef; caveats: string[] }
-  | (BlockingRule & { caveats: string[]; also: BlockingRule[] });
+  | { verdict: 'accept'; by?: RuleRef; caveats: string[]; sourceRules?: SourceRule[] }
+  | (BlockingRule & { caveats: string[]; also: BlockingRule[]; sourceRules?: SourceRule[] });
+
+/**
+ * A rule that decides for some clients only, by their address, and would change the verdict for
+ * them: fail2ban's `-s 10.0.0.7/32 -j REJECT`, `ufw allow from 10.9.0.0/24`. Listed when the
+ * client's address is not known (present only when there is one).
+ */
+export interface SourceRule extends RuleRef {
+  /** What it does to a client it matches. */
+  verdict: 'accept' | 'drop' | 'reject';
+  /** The sources it matches, as the rule names them (`10.0.0.7/32`, the elements of a set); empty when unreadable. */
+  from: string[];
+}
 
 /** The verdicts for one port and family, from a remote client and over loopback. */
 export interface PortFirewallVerdicts {
