@@ -1,4 +1,4 @@
-import type { FirewallTool, Hook } from '../../system/firewall/model.js';
+import type { FirewallTool, Hook, Match } from '../../system/firewall/model.js';
 
 /** A rule, located the way the user would look for it. */
 export interface RuleRef {
@@ -167,6 +167,8 @@ export interface Undecided {
   text: string;
   chain: string;
   why: string[];
+  /** The conditions that made it undecided, where they are not the key's own (a firewalld zone's). */
+  matches?: readonly Match[];
 }
 
 /** A base chain a packet passes (or a ufw/firewalld view standing in for one), in hook and priority order. */

@@ -128,6 +128,14 @@ const MAX_UNDECIDED_TRIED = 32;
 /** Why a rule is undecided when only the client's address is unknown. */
 const CLIENT_ADDRESS = unknownBecause({ kind: 'saddr', prefixes: [], negate: false });
 
+/** The conditions of an undecided rule or vmap entry, read from the key the walk gave it (none when it is neither). */
+function undecidedMatches(key: object): readonly Match[] {
+  if ('direction' in key) return ufwMatches(key as UfwRule);
+  if ('matches' in key && Array.isArray(key.matches)) return key.matches as Match[];
+  if ('match' in key && key.match && typeof key.match === 'object') return [key.match as Match];
+  return [];
+}
+
 /** The sources a rule's conditions name (`! -s` ones as `not …`). */
 function sourcesOf(matches: readonly Match[]): string[] {
   return matches.flatMap((m) => (m.kind === 'saddr' ? (m.prefixes ?? []).map((p) => (m.negate ? `not ${p}` : p)) : []));
@@ -187,7 +195,7 @@ function verdictFor(bases: Base[], packet: Packet | PacketOf, rs: FirewallRulese
       const alt = base.decide(p, new Set([u.key]), []);
       if ((alt.kind === 'accept') !== (d.kind === 'accept')) {
         caveats.push(`${base.tool} ${base.table} ${u.chain}: "${u.text}" would ${alt.kind} it, depending on ${[...new Set(u.why)].join(' and ')}`);
-        if (u.why.every((w) => w === CLIENT_ADDRESS)) sourceRules.push({ tool: base.tool, table: base.table, chain: u.chain, rule: u.text, verdict: alt.kind, from: sourcesOf(matchesOf(u.key)) });
+        if (u.why.every((w) => w === CLIENT_ADDRESS)) sourceRules.push({ tool: base.tool, table: base.table, chain: u.chain, rule: u.text, verdict: alt.kind, from: sourcesOf(u.matches ?? undecidedMatches(u.key)) });
       }
     }
     if (d.kind === 'accept') {
