@@ -5,6 +5,7 @@ import { portLabel } from '../text/port-label.js';
 import { isLoopback } from '../net/address.js';
 import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protocol } from '../analysis/firewall/verdict.js';
 import type { FirewallReading } from '../system/firewall/read.js';
+import type { UfwStatus } from '../system/firewall/ufw.js';
 import type { ResolvedAddress } from '../host/host.js';
 import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import { banListOf, fail2banJails, unbanArgv, unbanNote, type Ban, type BanTime } from '../analysis/firewall/ban.js';
@@ -97,13 +98,13 @@ const MAX_JAILS = 8;
 /** Sources listed in a sentence before "and N more". */
 const MAX_SOURCES_SAID = 3;
 
-/** A rule that turns some sources away, in a few words: "`-A f2b-sshd -s 10.0.0.7/32 -j REJECT` (fail2ban jail sshd) rejects 10.0.0.7/32". */
+/** A rule that decides by the client's address, in a few words: "`-A f2b-sshd -s 10.0.0.7/32 -j REJECT` (fail2ban jail sshd) rejects clients from 10.0.0.7/32", "ufw's `80 ALLOW IN 10.9.0.0/24` admits only 10.9.0.0/24". */
 function sourceRuleText(s: SourceRule): string {
   const list = banListOf(s);
-  const whose = list ? ` (${list.by}${list.jail ? ` jail ${list.jail}` : ''})` : ` (${whereText(s)})`;
+  const named = s.tool === 'ufw' ? `ufw's \`${s.rule}\`` : `\`${s.rule}\` (${list ? `${list.by}${list.jail ? ` jail ${list.jail}` : ''}` : whereText(s)})`;
   const verb = s.verdict === 'accept' ? 'admits' : s.verdict === 'drop' ? 'drops' : 'rejects';
   const from = s.from.length ? `${s.from.slice(0, MAX_SOURCES_SAID).join(', ')}${s.from.length > MAX_SOURCES_SAID ? ` and ${s.from.length - MAX_SOURCES_SAID} more` : ''}` : 'some sources';
-  return `\`${s.rule}\`${whose} ${verb} ${s.verdict === 'accept' ? `only ${from}` : `clients from ${from}`}`;
+  return `${named} ${verb} ${s.verdict === 'accept' ? `only ${from}` : `clients from ${from}`}`;
 }
 
 /**
@@ -203,7 +204,15 @@ function notCoveringOf(portNumber: number, r: FirewallReadings, protocol: Protoc
   const anyone = verdictsFor(portNumber, r, protocol, '').filter((v) => v.family === family);
   const admits = [...new Map(anyone.flatMap((v) => (v.loopbackTarget ? v.loopback : v.remote).sourceRules ?? []).filter((x) => x.verdict === 'accept').map((x) => [x.rule, x])).values()];
   if (!admits.length) return '';
-  return `${admits.map(sourceRuleText).join('; ')}, not ${client}`;
+  return `${admits.map((x) => sourceRuleText(inUfwWords(x, r.reading.rulesets.ufw))).join('; ')}, not ${client}`;
+}
+
+/** A rule ufw wrote (its chain ufw-user-input), said as `ufw status` shows it when one of its rules has those sources. */
+function inUfwWords(s: SourceRule, ufw: UfwStatus | undefined): SourceRule {
+  if (!ufw?.active || !/^ufw6?-user-input$/.test(s.chain)) return s;
+  const verdict = { accept: 'allow', drop: 'deny', reject: 'reject' }[s.verdict];
+  const rule = ufw.rules.find((u) => u.direction === 'in' && (u.action === verdict || (verdict === 'allow' && u.action === 'limit')) && u.from.address !== undefined && s.from.includes(u.from.address));
+  return rule ? { ...s, tool: 'ufw', table: 'filter', rule: rule.text.replace(/\s{2,}/g, ' ') } : s;
 }
 
 /** The pure decision of the firewall step. */
