@@ -283,10 +283,9 @@ export function decideFirewall(r: FirewallReadings, p: { port: number }, at: Dec
     };
     if (ban) {
       const argv = unbanArgv(ban, b);
-      const since = ban.since ? ` since ${ban.since}${ban.until ? ` (until ${ban.until})` : ''}` : '';
-      const banText = `${ban.by}${ban.jail ? ` jail ${ban.jail}` : ''} bans ${ban.address}${since}`;
+      const banText = `${ban.by}${ban.jail ? ` jail ${ban.jail}` : ''} bans ${ban.address}${ban.since ? ` since ${ban.since}` : ''}`;
       const { until: _until, ...reported } = ban;
-      const banSummary = `${banText}: \`${b.rule}\` (${whereText(b)}) ${actionText(b)} its ${what} to port ${label}${client?.how === 'nat' ? `; the server sees the client as ${ban.address} (NAT)` : ''}`;
+      const banSummary = `${banText}${ban.until ? ` (until ${ban.until})` : ''}: \`${b.rule}\` (${whereText(b)}) ${actionText(b)} its ${what} to port ${label}${client?.how === 'nat' ? `; the server sees the client as ${ban.address} (NAT)` : ''}`;
       const banEvidence = {
         ...evidence,
         ban: reported,
