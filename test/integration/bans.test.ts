@@ -123,4 +123,23 @@ describe.skipIf(unavailable !== null)('a client banned by fail2ban (the real pac
     expect(r.report.diagnosis.applied, trace(r)).toMatchObject({ command: `fail2ban-client set ${JAIL} unbanip ${client}`, exitCode: 0, verified: true, after: 'REACHABLE' });
     expect(await banned()).toBe(false);
   }, 70_000);
+
+  // Last: ufw's default deny shuts the bed (ssh included) to everyone outside 10.9.0.0/24.
+  it("a source-specific `ufw allow from 10.9.0.0/24 to any port 80`: --from an address outside meets ufw's default deny, and the allow that does not cover it is named", async () => {
+    await sh('systemctl', 'stop', 'fail2ban.service');
+    // No sysctl changes from ufw in the container (what is tested is its rules, TESTBED.md).
+    await writeFile(join(bed.root!, 'etc', 'ufw', 'sysctl.conf'), '');
+    for (const argv of [['ufw', '--force', 'enable'], ['ufw', 'allow', 'from', '10.9.0.0/24', 'to', 'any', 'port', '80']]) {
+      const r = await sh(...argv);
+      if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim() || r.stdout.trim()}`);
+    }
+    const outside = await whyportJsonIn(bed, [server, '80', '--from', '10.0.0.99'], 30_000);
+    const d = outside.report.diagnosis;
+    expect(d.code, trace(outside)).toBe('FIREWALL_BLOCKS');
+    const firewall = outside.report.steps.find((s) => s.id === 'firewall')!;
+    expect(firewall.evidence).toMatchObject({ tool: 'ufw', rule: 'Default: deny (incoming)', policy: true, client: '10.0.0.99', notCovering: "ufw's `80 ALLOW IN 10.9.0.0/24` admits only 10.9.0.0/24, not 10.0.0.99" });
+    expect(d.evidence?.[0]).toContain("ufw's `80 ALLOW IN 10.9.0.0/24` admits only 10.9.0.0/24, not 10.0.0.99");
+    const inside = await whyportJsonIn(bed, [server, '80', '--from', '10.9.0.5'], 30_000);
+    expect(inside.report.diagnosis.code, trace(inside)).toBe('REACHABLE');
+  }, 60_000);
 });
