@@ -112,7 +112,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
   const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string; from?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = splitHostPort(hostArg);
@@ -148,6 +148,11 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     answers.tls = o.tls ? 'yes' : 'no';
   }
   if (o.asUser !== undefined) answers['as-user'] = safe('--as-user', o.asUser);
+  if (o.from !== undefined) {
+    const from = o.from.trim().replace(/^\[(.*)\]$/, '$1');
+    if (!isIP(from)) throw new UsageError(`--from '${o.from}' is not an IP address`, "give the client's address as an IPv4 or IPv6 literal, e.g. --from 10.0.0.7");
+    answers.from = from;
+  }
   if (METACHARS.test(o.playbook)) throw new UsageError(`--playbook '${o.playbook}' contains shell metacharacters`, 'give a plain file path or a built-in playbook name');
   if (!/^\d+$/.test(o.timeout)) throw new UsageError(`--timeout '${o.timeout}' is not a number of milliseconds`, 'e.g. --timeout 2000 (1 to 600000)');
   if (Number(o.timeout) < 1) throw new UsageError(`--timeout ${o.timeout}: must be at least 1 ms`, 'e.g. --timeout 2000 (a probe needs time to be answered; 1 to 600000)');

@@ -42,6 +42,7 @@ export const DIAGNOSE_OPTIONS: readonly DiagnoseOption[] = [
   { flags: '--tls', description: 'the port speaks TLS from the first byte (check the handshake and the certificate)' },
   { flags: '--no-tls', description: 'the port speaks plain text, whatever its name says' },
   { flags: '--no-protocol', description: 'stop at the TCP handshake: send nothing after it' },
+  { flags: '--from <address>', description: "judge the server's firewall for a client of this address (an IPv4 or IPv6 address): why can't it reach me? (with --ssh: the client's own address)" },
   { flags: '--as-user <name>', description: 'the user name sent where the protocol asks for one (PostgreSQL); default: the user running whyport; never a password' },
   { flags: '--watch', description: 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp' },
   { flags: '--interval <seconds>', description: 'with --watch: seconds between tries (default 2)' },

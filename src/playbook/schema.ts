@@ -107,6 +107,7 @@ export const DiagnosisSchema = z.strictObject({
   forward: opt(Template, 'The forward the diagnosis follows: one placeholder naming an object { via, to, rule }, reported as diagnosis.forward'),
   setting: opt(Template, 'The configuration line that decides: one placeholder naming an object { file, line, text }, reported as diagnosis.setting'),
   drop: opt(Template, "Why the server's kernel drops the packets: one placeholder naming an object { reason, counter, grew }, reported as diagnosis.drop"),
+  ban: opt(Template, 'The ban list that blocks the client: one placeholder naming an object { by, jail, address, since }, reported as diagnosis.ban'),
   service: opt(Template, 'What answered after the TCP handshake: one placeholder naming an object { protocol, product, said }, reported as diagnosis.service'),
   tls: opt(Template, 'What a TLS client found wrong: one placeholder naming an object { problems, subject, names, issuer, notBefore, notAfter }, reported as diagnosis.tls'),
   proxy: opt(Template, 'The reverse proxy the diagnosis follows: one placeholder naming an object { program, config, upstream, status }, reported as diagnosis.proxy'),

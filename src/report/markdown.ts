@@ -35,6 +35,10 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   }
 
   if (diagnosis.path) out.push(`**Path:** ${text(pathText(diagnosis.path, target))}`);
+  if (diagnosis.ban) {
+    const { by, jail, address, since } = diagnosis.ban;
+    out.push(`**Ban:** ${text(by)}${jail ? ` jail ${code(jail)}` : ''} bans ${code(address)}${since ? ` since ${text(since)}` : ''}`);
+  }
 
   if (diagnosis.evidence?.length) out.push('### Evidence', fence(diagnosis.evidence.join('\n'), 'text'));
 

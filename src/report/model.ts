@@ -105,6 +105,8 @@ export interface Diagnosis {
   setting?: { file: string; line: number; text: string };
   /** Why the server's kernel drops the packets, by its own name for the reason (CONTRACT, "drop"). */
   drop?: { reason: string; counter: string; grew: number };
+  /** A ban list that blocks the client (CONTRACT, "ban"): fail2ban or sshguard, its jail, the address; extra: since when, as fail2ban says it. */
+  ban?: { by: string; jail?: string; address: string; since?: string };
   /** What answered after the TCP handshake, in its own words when it said any (CONTRACT, "Beyond the handshake"). */
   service?: { protocol: string; product?: string; said?: string };
   /** Every problem a TLS client would reject the connection for, and the certificate (CONTRACT, "Beyond the handshake"). */

@@ -41,6 +41,7 @@ export function renderText(report: Report, opts: TextOptions): string {
 
   if (diagnosis.proxy) sections.push(hang(throughText(diagnosis.proxy), width, `${p.bold('Through:')} `, '  '));
   if (diagnosis.path) sections.push(hang(clean(pathText(diagnosis.path, report.target)), width, `${p.bold('Path:')} `, '  '));
+  if (diagnosis.ban) sections.push(hang(banText(diagnosis.ban), width, `${p.bold('Ban:')} `, '  '));
 
   if (diagnosis.evidence?.length) {
     const gutter = p.dim('│ ');
@@ -100,6 +101,11 @@ export function throughText(proxy: NonNullable<Diagnosis['proxy']>): string {
   const config = proxy.config ? ` (${clean(proxy.config)})` : '';
   const status = typeof proxy.status === 'number' ? `, status ${proxy.status}` : '';
   return `${clean(proxy.program)}${config} → ${clean(proxy.upstream)}${status}`;
+}
+
+/** Who bans whom: "fail2ban jail nginx-http-auth bans 10.0.0.7 since 2026-12-06 20:52:59". */
+export function banText(ban: NonNullable<Diagnosis['ban']>): string {
+  return `${clean(ban.by)}${ban.jail ? ` jail ${clean(ban.jail)}` : ''} bans ${clean(ban.address)}${ban.since ? ` since ${clean(ban.since)}` : ''}`;
 }
 
 // ── verdict ──────────────────────────────────────────────────────────────────────────────────────

@@ -170,3 +170,95 @@ describe('decideFirewall, on plain readings', () => {
     expect(d).toMatchObject({ outcome: 'unknown', status: 'info', summary: 'the firewall could not be checked: nft -j list ruleset: timed out', command: 'nft list ruleset' });
   });
 });
+
+// The client's address in the server's rules: fail2ban's bans (the real package's rulesets and
+// fail2ban-client's answers, test/fixtures/fail2ban), and a source-specific ufw allow.
+describe('the firewall check for a known client', () => {
+  const SERVER = '10.0.0.1';
+  const f2b = (action: string): Record<string, Reply> => ({
+    'nft -j list ruleset': { stdout: fixtureText('fail2ban', `${action}/nft.json`) },
+    'iptables-save': { stdout: fixtureText('fail2ban', `${action}/iptables-save.txt`) },
+    'ip6tables-save': NO_IP6TABLES,
+    'fail2ban-client get nginx-http-auth banip --with-time': { stdout: fixtureText('fail2ban', `${action}/banip-with-time.txt`) },
+  });
+
+  /** The check on the server: with `from` (--from), or as the server side of --ssh (a client context, $SSH_CONNECTION's address). */
+  async function onServer(replies: Record<string, Reply>, params: { client?: string; from?: string }, ssh?: { seen: string; clientOwn?: string[] }, port = 80) {
+    const r = replay(replies, { identity: { root: true, ...(ssh ? { via: { client: ssh.seen, server: SERVER } } : {}) } });
+    const facts = new FakeFacts(r, {}, [SERVER]);
+    const client = ssh ? contextWith(replay({}), new FakeFacts(replay({}), {}, ssh.clientOwn ?? []), { host: SERVER, port }) : undefined;
+    const ctx = contextWith(r, facts, { host: SERVER, port }, client ? { client } : {});
+    return runCheck(firewall, paramsOf(firewall, { host: SERVER, port: String(port), ...params }), ctx);
+  }
+
+  it("--ssh: fail2ban's iptables-multiport bans the probe's source address: banned, with the jail, since when, and the unban", async () => {
+    const res = await onServer(f2b('iptables-multiport'), { client: '10.0.0.7' }, { seen: '10.0.0.7', clientOwn: ['10.0.0.7'] });
+    expect(res.outcome).toBe('banned');
+    expect(res.summary).toBe(
+      'fail2ban jail nginx-http-auth bans 10.0.0.7 since 2026-12-06 20:52:59 (until 2026-12-06 21:02:59): `-A f2b-nginx-http-auth -s 10.0.0.7/32 -j REJECT --reject-with icmp-port-unreachable` (iptables table filter, chain f2b-nginx-http-auth) rejects (with icmp-port-unreachable) its connections to port 80',
+    );
+    expect(res.command).toBe('fail2ban-client status nginx-http-auth');
+    expect(res.evidence).toMatchObject({
+      client: '10.0.0.7',
+      clientHow: 'probe',
+      ban: { by: 'fail2ban', jail: 'nginx-http-auth', address: '10.0.0.7', since: '2026-12-06 20:52:59' },
+      fix: ['fail2ban-client', 'set', 'nginx-http-auth', 'unbanip', '10.0.0.7'],
+      fixCommand: 'fail2ban-client set nginx-http-auth unbanip 10.0.0.7',
+      fixKind: 'unban',
+      clientSees: 'ICMP port unreachable',
+    });
+    expect(res.evidence.fixNote).toContain('`ignoreip` in /etc/fail2ban/jail.local');
+  });
+
+  it('--ssh behind a NAT: judged for the address the server sees, and said so', async () => {
+    const res = await onServer(f2b('iptables-multiport'), { client: '172.16.5.9' }, { seen: '192.0.2.44', clientOwn: ['172.16.5.9'] });
+    expect(res.outcome).toBe('banned');
+    expect(res.evidence).toMatchObject({ client: '192.0.2.44', clientHow: 'nat', ban: { address: '192.0.2.44' } });
+    expect(res.summary).toMatch(/; the server sees the client as 192\.0\.2\.44 \(NAT\)$/);
+  });
+
+  it("--ssh from a client with two addresses (ssh through the other one): the probe's source decides, no NAT", async () => {
+    const res = await onServer(f2b('iptables-multiport'), { client: '10.0.0.8' }, { seen: '10.0.0.7', clientOwn: ['10.0.0.7', '10.0.0.8'] });
+    expect(res.outcome).toBe('allows');
+    expect(res.evidence).toMatchObject({ client: '10.0.0.8', clientHow: 'probe', sourceNote: '' });
+    expect(res.summary).toContain('for the client 10.0.0.8 (the address its probe came from)');
+  });
+
+  it("--from on the server: fail2ban's nftables-multiport table and set", async () => {
+    const res = await onServer(f2b('nftables-multiport'), { from: '192.0.2.44' });
+    expect(res.outcome).toBe('banned');
+    expect(res.evidence).toMatchObject({ clientHow: 'from', table: 'inet f2b-table', ban: { by: 'fail2ban', jail: 'nginx-http-auth', address: '192.0.2.44', since: '2026-12-06 20:53:05' }, fixCommand: 'fail2ban-client set nginx-http-auth unbanip 192.0.2.44' });
+  });
+
+  it('no client known: let in, and the rules that turn some sources away are said in the verdict, with --from', async () => {
+    const res = await onServer(f2b('iptables-multiport'), {});
+    expect(res.outcome).toBe('allows');
+    expect(res.evidence.sourceNote).toBe(
+      'Clients from some addresses are still turned away: `-A f2b-nginx-http-auth -s 192.0.2.44/32 -j REJECT --reject-with icmp-port-unreachable` (fail2ban jail nginx-http-auth) rejects clients from 192.0.2.44/32 on port 80, and 1 more rule like it; to check one client, run whyport again with --from ADDRESS.',
+    );
+    // Nothing asked of fail2ban-client without a client to look for.
+    expect(res.evidence.client).toBe('');
+  });
+
+  it('a port no source rule is about: no note', async () => {
+    const res = await onServer(f2b('iptables-multiport'), {}, undefined, 22);
+    expect(res.outcome).toBe('allows');
+    expect(res.evidence.sourceNote).toBe('');
+  });
+
+  it("ufw allows port 80 from 10.9.0.0/24 only: --from another address meets ufw's default deny, and the allow that does not cover it is named", async () => {
+    const replies: Record<string, Reply> = {
+      'nft -j list ruleset': { stdout: '{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}}]}' },
+      'iptables-save': { stdout: fixtureText('ufw', 'allow-from-network.iptables-save.txt') },
+      'ip6tables-save': NO_IP6TABLES,
+      'ufw status verbose': { stdout: fixtureText('ufw', 'allow-from-network.txt') },
+    };
+    const outside = await onServer(replies, { from: '10.0.0.99' });
+    expect(outside.outcome).toBe('blocks');
+    expect(outside.evidence).toMatchObject({ tool: 'ufw', rule: 'Default: deny (incoming)', policy: true, client: '10.0.0.99' });
+    expect(outside.evidence.notCovering).toBe("ufw's `80 ALLOW IN 10.9.0.0/24` admits only 10.9.0.0/24, not 10.0.0.99");
+    expect(outside.summary).toContain('for the client 10.0.0.99 (--from)');
+    const inside = await onServer(replies, { from: '10.9.0.5' });
+    expect(inside.outcome).toBe('allows');
+  });
+});

@@ -115,10 +115,12 @@ const BAD_INPUT: Array<[string, string[], RegExp]> = [
   ['an IPv6 address without a PORT', ['::1'], /missing PORT\n {2}hint: usage: whyport HOST PORT \(e\.g\. whyport ::1 7071, or whyport \[::1\]:7071\)/],
   ['--timeout 0', ['127.0.0.1', '80', '--timeout', '0'], /--timeout 0: must be at least 1 ms/],
   ['--timeout above ten minutes', ['127.0.0.1', '80', '--timeout', '600001'], /--timeout 600001: must be at most 600000 ms/],
-  ['--set of an input the playbook does not have', ['127.0.0.1', '80', '--set', 'proces=myapp', '--yes'], /--set proces: the playbook default has no input 'proces'\n {2}hint: did you mean 'process'\? \(its inputs: process, protocol, tls, as-user, service\)/],
-  ['--set of an input far from any', ['127.0.0.1', '80', '--set', 'zzzzzzzz=1', '--yes'], /no input 'zzzzzzzz'\n {2}hint: its inputs: process, protocol, tls, as-user, service/],
+  ['--set of an input the playbook does not have', ['127.0.0.1', '80', '--set', 'proces=myapp', '--yes'], /--set proces: the playbook default has no input 'proces'\n {2}hint: did you mean 'process'\? \(its inputs: process, protocol, tls, as-user, service, from\)/],
+  ['--set of an input far from any', ['127.0.0.1', '80', '--set', 'zzzzzzzz=1', '--yes'], /no input 'zzzzzzzz'\n {2}hint: its inputs: process, protocol, tls, as-user, service, from/],
   ['--protocol of a name whyport does not know', ['127.0.0.1', '80', '--protocol', 'gopher2'], /--protocol 'gopher2' is not a protocol whyport knows\n {2}hint: use one of ssh, /],
   ['--as-user with shell syntax', ['127.0.0.1', '80', '--as-user', 'a;rm'], /--as-user 'a;rm' contains characters whyport does not accept/],
+  // Issue 23: --from names the client whose connections the server's firewall is judged for.
+  ['--from of a name, not an address', ['127.0.0.1', '80', '--from', 'client.example'], /--from 'client\.example' is not an IP address\n {2}hint: give the client's address as an IPv4 or IPv6 literal, e\.g\. --from 10\.0\.0\.7/],
 ];
 
 describe('bad input: a one-line message starting whyport:, exit 2, empty stdout, no stack trace', () => {

@@ -53,7 +53,7 @@ function zoneDecide(zone: FirewalldZone, services: Record<string, FirewalldServi
     const t = forced.has(step.key) ? { tri: 'yes' as Tri, why: [] } : matchesTri(step.matches, p);
     if (t.tri === 'no') continue;
     if (t.tri === 'maybe') {
-      undecided.push({ key: step.key, text: step.text, chain: `zone ${zone.name}`, why: t.why });
+      undecided.push({ key: step.key, text: step.text, chain: `zone ${zone.name}`, why: t.why, matches: step.matches });
       continue;
     }
     return { kind: step.kind, step };

@@ -1,4 +1,4 @@
-import type { FirewallTool, Hook } from '../../system/firewall/model.js';
+import type { FirewallTool, Hook, Match } from '../../system/firewall/model.js';
 
 /** A rule, located the way the user would look for it. */
 export interface RuleRef {
@@ -64,8 +64,20 @@ export interface ClientSees {
 
 /** What a NEW incoming TCP connection (or the first UDP datagram) to the port meets. */
 export type FirewallVerdict =
-  | { verdict: 'accept'; by?: RuleRef; caveats: string[] }
-  | (BlockingRule & { caveats: string[]; also: BlockingRule[] });
+  | { verdict: 'accept'; by?: RuleRef; caveats: string[]; sourceRules?: SourceRule[] }
+  | (BlockingRule & { caveats: string[]; also: BlockingRule[]; sourceRules?: SourceRule[] });
+
+/**
+ * A rule that decides for some clients only, by their address, and would change the verdict for
+ * them: fail2ban's `-s 10.0.0.7/32 -j REJECT`, `ufw allow from 10.9.0.0/24`. Listed when the
+ * client's address is not known (present only when there is one).
+ */
+export interface SourceRule extends RuleRef {
+  /** What it does to a client it matches. */
+  verdict: 'accept' | 'drop' | 'reject';
+  /** The sources it matches, as the rule names them (`10.0.0.7/32`, the elements of a set); empty when unreadable. */
+  from: string[];
+}
 
 /** The verdicts for one port and family, from a remote client and over loopback. */
 export interface PortFirewallVerdicts {
@@ -155,6 +167,8 @@ export interface Undecided {
   text: string;
   chain: string;
   why: string[];
+  /** The conditions that made it undecided, where they are not the key's own (a firewalld zone's). */
+  matches?: readonly Match[];
 }
 
 /** A base chain a packet passes (or a ufw/firewalld view standing in for one), in hook and priority order. */

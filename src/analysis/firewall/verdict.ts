@@ -6,10 +6,11 @@ import { baseChains, familySees, iptablesOf, nftTablesOf } from './base-chains.j
 import { chainBase, mayBlock } from './chains.js';
 import { firewalldBase } from './firewalld.js';
 import { clientSees } from './reply.js';
-import type { Base, BlockingRule, Decision, FindBlockingOptions, FirewallVerdict, FixPlan, Packet, PortFirewallVerdicts, Protocol, RuleRef, Undecided } from './model.js';
+import type { Base, BlockingRule, Decision, FindBlockingOptions, FirewallVerdict, FixPlan, Packet, PortFirewallVerdicts, Protocol, RuleRef, SourceRule, Undecided } from './model.js';
+import { unknownBecause } from './match.js';
 import { ufwBase, ufwMatches } from './ufw.js';
 
-export type { BlockingRule, ClientSees, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, Protocol, RuleRef } from './model.js';
+export type { BlockingRule, ClientSees, FindBlockingOptions, FirewallFix, FirewallVerdict, PortFirewallVerdicts, Protocol, RuleRef, SourceRule } from './model.js';
 export type { FirewallRulesets } from '../../system/firewall/read.js';
 
 /**
@@ -174,6 +175,22 @@ function byHookAndPriority(bases: Base[]): Base[] {
 
 const MAX_UNDECIDED_TRIED = 32;
 
+/** Why a rule is undecided when only the client's address is unknown. */
+const CLIENT_ADDRESS = unknownBecause({ kind: 'saddr', prefixes: [], negate: false });
+
+/** The conditions of an undecided rule or vmap entry, read from the key the walk gave it (none when it is neither). */
+function undecidedMatches(key: object): readonly Match[] {
+  if ('direction' in key) return ufwMatches(key as UfwRule);
+  if ('matches' in key && Array.isArray(key.matches)) return key.matches as Match[];
+  if ('match' in key && key.match && typeof key.match === 'object') return [key.match as Match];
+  return [];
+}
+
+/** The sources a rule's conditions name (`! -s` ones as `not …`). */
+function sourcesOf(matches: readonly Match[]): string[] {
+  return matches.flatMap((m) => (m.kind === 'saddr' ? (m.prefixes ?? []).map((p) => (m.negate ? `not ${p}` : p)) : []));
+}
+
 /** The conditions of the rule that decided: an nft or iptables rule's own, a ufw rule's in the same terms. */
 function matchesOf(rule: object): readonly Match[] {
   return 'direction' in rule ? ufwMatches(rule as UfwRule) : (rule as FirewallRule).matches;
@@ -215,6 +232,7 @@ function verdictFor(bases: Base[], packet: Packet | PacketOf, rs: FirewallRulese
   const blocks: BlockingRule[] = [];
   let by: RuleRef | undefined;
   const caveats: string[] = [...notes];
+  const sourceRules: SourceRule[] = [];
   const packetOf: PacketOf = typeof packet === 'function' ? packet : () => packet;
   for (const base of bases) {
     const p = packetOf(base);
@@ -227,6 +245,7 @@ function verdictFor(bases: Base[], packet: Packet | PacketOf, rs: FirewallRulese
       const alt = base.decide(p, new Set([u.key]), []);
       if ((alt.kind === 'accept') !== (d.kind === 'accept')) {
         caveats.push(`${base.tool} ${base.table} ${u.chain}: "${u.text}" would ${alt.kind} it, depending on ${[...new Set(u.why)].join(' and ')}`);
+        if (u.why.every((w) => w === CLIENT_ADDRESS)) sourceRules.push({ tool: base.tool, table: base.table, chain: u.chain, rule: u.text, verdict: alt.kind, from: sourcesOf(u.matches ?? undecidedMatches(u.key)) });
       }
     }
     if (d.kind === 'accept') {
@@ -239,8 +258,9 @@ function verdictFor(bases: Base[], packet: Packet | PacketOf, rs: FirewallRulese
   }
   if (rs.firewalld?.zone.notes.length) caveats.push(`firewalld: ${rs.firewalld.zone.notes.join(' ')}`);
   const [block, ...also] = blocks;
-  if (!block) return by ? { verdict: 'accept', by, caveats } : { verdict: 'accept', caveats };
+  const sources = sourceRules.length ? { sourceRules } : {};
+  if (!block) return by ? { verdict: 'accept', by, caveats, ...sources } : { verdict: 'accept', caveats, ...sources };
   // A caveat about an accept in a later base cannot undo an earlier block; keep them all the same,
   // they say what else stands in the way or might let it through.
-  return { ...block, caveats, also };
+  return { ...block, caveats, also, ...sources };
 }
