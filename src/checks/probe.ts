@@ -98,6 +98,8 @@ export const probe = defineCheck({
     /** What was sent to a UDP port ("a DNS query for the root name servers", "an empty datagram"), and how many times. */
     sent: e.str(), sentNote: e.str(), tries: e.num(),
     traffic: e.str(), Traffic: e.str(), refusal: e.str(), fate: e.str(), listenersArgv: e.list(e.str()),
+    /** The address the probe went out from (`src` of the route to the address the verdict rests on). */
+    source: e.str(),
   }),
   describe: (p, ctx) => `probing ${p.host} port ${portLabel(p.port, ctx.target)}: ${ctx.target.protocol === 'udp' ? `UDP (${udpPayloadDescription(udpPayloadFor(p.port)?.name ?? 'empty')})` : 'TCP connect'}, ping and route at once`,
   async read(p, ctx): Promise<ProbeReadings> {
@@ -160,6 +162,7 @@ export function decideProbe(r: ProbeReadings, p: ProbeParams, at: DecideContext)
     ping: pingStatus,
     addresses: probes,
     route: best.route,
+    ...(best.route.src ? { source: best.route.src } : {}),
     onServer: serverCommand(best.address, p.port, p.process || undefined, p.service || undefined, protocol),
     ...(best.udp ? { sent: udpPayloadDescription(best.udp.payload), sentNote: udpPayloadNote(best.udp.payload), tries: best.udp.tries } : {}),
     ...protocolWords(protocol, best.reason, p.port),

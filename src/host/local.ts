@@ -29,6 +29,15 @@ export const localHost: Host = {
   run: (argv, options = {}) => execaRunner.run(argv, options),
   readFile: (path) => readFile(path, 'utf8'),
   readFileTail,
+  // r+: the file must exist (tracefs control files); nothing is created by mistake.
+  writeFile: async (path, text) => {
+    const handle = await open(path, 'r+');
+    try {
+      await handle.write(text);
+    } finally {
+      await handle.close();
+    }
+  },
   listDir: (path) => readdir(path),
   readLink: (path) => readlink(path),
   async stat(paths) {
