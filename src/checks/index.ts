@@ -2,6 +2,7 @@ import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
 import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
+import { drops } from './drops.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
@@ -40,6 +41,7 @@ export const checks = {
   'forward-firewall': forwardFirewall,
   namespaces,
   conntrack,
+  drops,
   protocol,
   'refusal-setting': refusalSetting,
   upstream,

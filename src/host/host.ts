@@ -41,6 +41,9 @@ export interface Host extends Runner {
    * under tracefs. Rejects with the errno name as code.
    */
   writeFile(path: string, text: string): Promise<void>;
+  /** Makes a directory, and removes an empty one (a tracefs instance is made and removed so). Never aborted: a cleanup must run to its end. */
+  makeDir(path: string): Promise<void>;
+  removeDir(path: string): Promise<void>;
   /** The names in a directory, unsorted. */
   listDir(path: string): Promise<string[]>;
   /** What a symbolic link points to (`socket:[1234]` for a descriptor). */

@@ -39,8 +39,8 @@ export function parseConntrackStat(text: string): ConntrackDrops | undefined {
   return { drop: sum(drop), earlyDrop: sum(earlyDrop), insertFailed: sum(insertFailed) };
 }
 
-/** How full the connection-tracking table is, read at one moment (`when` names the sample). */
-export const conntrackOf = defineReader<'first' | 'again', ConntrackReading>({
+/** How full the connection-tracking table is, read at one moment (`when` names the sample: 'first', 'again', 'before', 'after'). */
+export const conntrackOf = defineReader<string, ConntrackReading>({
   name: 'conntrack table',
   key: (when) => when,
   async read(_, s) {

@@ -86,6 +86,14 @@ export function sshHost(session: SshSession): Host {
       const r = await run(['sh', '-c', REMOTE_SCRIPTS.write, 'sh', path, text]);
       if (r.exitCode !== 0) throw hostError(path, r);
     },
+    async makeDir(path) {
+      const r = await run(['mkdir', '--', path]);
+      if (r.exitCode !== 0) throw hostError(path, r);
+    },
+    async removeDir(path) {
+      const r = await run(['rmdir', '--', path]);
+      if (r.exitCode !== 0) throw hostError(path, r);
+    },
     async listDir(path) {
       const r = await run(['ls', '-A1', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r);
