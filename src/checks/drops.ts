@@ -5,7 +5,7 @@ import { conntrackOf, type ConntrackReading } from '../system/conntrack.js';
 import { dropsByReason, dropTraceOf, dropTraceStartOf, kernelCountersOf, type DropTrace, type KernelCounters } from '../system/drops.js';
 import { routeOfAddress, type RouteResult } from '../system/route.js';
 import { tcpConnectOf, type ProbeResult } from '../system/tcp-connect.js';
-import { CONNTRACK_FULL_AT, DROP_COUNTERS, NOISE_REASONS, explainDrop } from '../knowledge/drop-causes.js';
+import { CONNTRACK_FULL_AT, DROP_COUNTERS, NOISE_REASONS, explainDrop, type DropExplained } from '../knowledge/drop-causes.js';
 
 /** The window's connect: its SYN and one retransmission (Linux resends after 1 s). */
 const WINDOW_MS = 1_600;
@@ -61,7 +61,9 @@ export const drops = defineCheck({
     reasons: e.map(e.str(), e.num()),
     why: e.str(),
     fixSummary: e.str(),
-    fix: e.list(e.str()),
+    /** The fix, as a person types it; `look` the command that shows the cause. */
+    fix: e.str(),
+    look: e.str(),
     /** What the trace could not tell, and what would (root, tracefs). */
     traceNote: e.str(),
     count: e.num(),
@@ -101,6 +103,11 @@ export const drops = defineCheck({
   },
   decide: decideDrops,
 });
+
+/** A drop's meaning as evidence: the fix and the command that shows the cause, each one string. */
+function words(x: DropExplained): { why: string; fixSummary: string; fix: string; look: string } {
+  return { why: x.why, fixSummary: x.fixSummary, fix: x.fix[0] ?? '', look: x.fix[1] ?? '' };
+}
 
 /** How many SYNs a connect that lasted `ms` sent: the first, and each resend before it ended. Pure. */
 export function synsSent(ms: number): number {
@@ -160,7 +167,7 @@ export function decideDrops(r: DropsReadings, p: DropsParams, _at: DecideContext
 
   if (drop?.reason === 'NF_CONNTRACK_FULL' || (!drop && tableFull)) {
     const d = drop ?? { reason: 'NF_CONNTRACK_FULL', counter: 'nf_conntrack drop', grew: 0 };
-    const explained = explainDrop('NF_CONNTRACK_FULL', facts);
+    const explained = words(explainDrop('NF_CONNTRACK_FULL', facts));
     return {
       outcome: 'conntrack-full' as const,
       status: 'fail' as const,
@@ -172,7 +179,7 @@ export function decideDrops(r: DropsReadings, p: DropsParams, _at: DecideContext
   if (drop) {
     // The kernel's own name where the trace gave the counter's reason too.
     const named = drop.counter !== 'kfree_skb' && traced[drop.reason] ? ` (kfree_skb reason ${drop.reason}, ${traced[drop.reason]} traced)` : '';
-    const explained = explainDrop(drop.reason, facts);
+    const explained = words(explainDrop(drop.reason, facts));
     return {
       outcome: 'named' as const,
       status: 'fail' as const,
