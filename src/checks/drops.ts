@@ -62,8 +62,8 @@ export const drops = defineCheck({
     why: e.str(),
     fixSummary: e.str(),
     /** The fix, as a person types it; `look` the command that shows the cause. */
-    fix: e.str(),
-    look: e.str(),
+    fix: e.list(e.str()),
+    look: e.list(e.str()),
     /** What the trace could not tell, and what would (root, tracefs). */
     traceNote: e.str(),
     count: e.num(),
@@ -87,14 +87,16 @@ export const drops = defineCheck({
       ctx.facts.read(dropTraceStartOf, { window: 'drops', ethertype }),
     ]);
     let probe: ProbeResult;
-    let trace: DropTrace = start.kind === 'cannot' ? start : { kind: 'cannot', reason: 'the window ended early' };
     try {
       probe = await connecting.facts.read(tcpConnectOf, { address: first.address, port: p.port, timeoutMs: WINDOW_MS, attempt: 'while the kernel counts drops' });
-    } finally {
+    } catch (err) {
       // Stopped and removed whatever the connect did: never left enabled.
-      if (start.kind === 'tracing') trace = await ctx.facts.read(dropTraceOf, start.instance);
+      if (start.kind === 'tracing') await ctx.facts.read(dropTraceOf, start.instance);
+      throw err;
     }
-    const [after, conntrackAfter, routeBack] = await Promise.all([
+    // The trace stopped, and the counters read, in one round trip over ssh.
+    const [trace, after, conntrackAfter, routeBack] = await Promise.all([
+      start.kind === 'tracing' ? ctx.facts.read(dropTraceOf, start.instance) : start,
       ctx.facts.read(kernelCountersOf, 'drops-after'),
       ctx.facts.read(conntrackOf, 'drops-after'),
       p.source ? ctx.facts.read(routeOfAddress, p.source) : undefined,
@@ -104,9 +106,9 @@ export const drops = defineCheck({
   decide: decideDrops,
 });
 
-/** A drop's meaning as evidence: the fix and the command that shows the cause, each one string. */
-function words(x: DropExplained): { why: string; fixSummary: string; fix: string; look: string } {
-  return { why: x.why, fixSummary: x.fixSummary, fix: x.fix[0] ?? '', look: x.fix[1] ?? '' };
+/** A drop's meaning as evidence: the fix and the command that shows the cause, each as argv. */
+function words(x: DropExplained): { why: string; fixSummary: string; fix: string[]; look: string[] } {
+  return { why: x.why, fixSummary: x.fixSummary, fix: x.fix[0] ?? [], look: x.fix[1] ?? [] };
 }
 
 /** How many SYNs a connect that lasted `ms` sent: the first, and each resend before it ended. Pure. */

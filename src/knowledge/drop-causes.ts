@@ -51,7 +51,8 @@ export interface DropExplained {
   /** One clause: "reverse-path filtering (rp_filter) drops them: …". */
   why: string;
   fixSummary: string;
-  fix: string[];
+  /** The commands, each as argv: the fix first, then what shows the cause. */
+  fix: string[][];
 }
 
 /** The meaning and fix of a drop reason, with the facts of the window. Pure. */
@@ -63,57 +64,57 @@ export function explainDrop(reason: string, f: DropFacts): DropExplained {
       return {
         why: `reverse-path filtering (rp_filter) drops them, because the route back to their source is not by the interface they came in by${back}`,
         fixSummary: `Make reverse-path filtering loose on ${iface} (2: any route back will do), or route the answers to ${f.client ?? 'the client'} back out by the interface they come in by`,
-        fix: [`sysctl -w net.ipv4.conf.${iface}.rp_filter=2`, ...(f.client ? [`ip route get ${f.client}`] : [])],
+        fix: [['sysctl', '-w', `net.ipv4.conf.${iface}.rp_filter=2`], ...(f.client ? [['ip', 'route', 'get', f.client]] : [])],
       };
     }
     case 'NF_CONNTRACK_FULL':
       return {
         why: 'the connection-tracking table is full, so netfilter drops every new connection before any rule sees it',
         fixSummary: 'Raise the connection-tracking limit (and make it last in /etc/sysctl.d/), then find what fills the table',
-        fix: ['sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max', ...(f.conntrackMax ? [`sysctl -w net.netfilter.nf_conntrack_max=${f.conntrackMax * 2}`] : [])],
+        fix: [...(f.conntrackMax ? [['sysctl', '-w', `net.netfilter.nf_conntrack_max=${f.conntrackMax * 2}`]] : []), ['sysctl', 'net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max']],
       };
     case 'TCP_LISTEN_OVERFLOW':
       return {
         why: `the accept queue of port ${f.port} overflows: the program does not accept connections as fast as they come, or its backlog is too small`,
         fixSummary: 'Look at the accept queue against its backlog; raise the backlog the program listens with (capped by net.core.somaxconn) or find why it stopped accepting',
-        fix: [`ss -Htln 'sport = :${f.port}'`, 'sysctl net.core.somaxconn'],
+        fix: [['ss', '-Htln', `sport = :${f.port}`], ['sysctl', 'net.core.somaxconn']],
       };
     case 'TCP_REQQFULLDROP':
       return {
         why: 'the SYN queue is full and SYN cookies are off, so new connections are dropped before the handshake',
         fixSummary: 'Turn SYN cookies on, or raise the SYN queue',
-        fix: ['sysctl -w net.ipv4.tcp_syncookies=1', 'sysctl net.ipv4.tcp_max_syn_backlog'],
+        fix: [['sysctl', '-w', 'net.ipv4.tcp_syncookies=1'], ['sysctl', 'net.ipv4.tcp_max_syn_backlog']],
       };
     case 'NETFILTER_DROP':
       return f.firewall === 'allows'
         ? {
             why: 'a netfilter rule drops them, though the rules whyport read let the port in: a rule it could not evaluate (a set, a mark, a table of another program) or conntrack\'s INVALID state',
             fixSummary: 'Look for the rule that drops them, with counters: the one whose packet count grows while the client connects',
-            fix: ['nft list ruleset', 'iptables -L -v -n'],
+            fix: [['nft', 'list', 'ruleset'], ['iptables', '-L', '-v', '-n']],
           }
         : {
             why: 'a firewall rule drops them (the kernel says NETFILTER_DROP), one whyport could not read',
             fixSummary: 'Read the rules as root and remove or narrow the one that drops the port',
-            fix: ['nft list ruleset', 'iptables -S'],
+            fix: [['nft', 'list', 'ruleset'], ['iptables', '-S']],
           };
     case 'TC_INGRESS':
       return {
         why: `a tc filter on the ingress of ${iface} drops them`,
         fixSummary: `Look at the tc filters of ${iface} and remove the one that drops the port`,
-        fix: [`tc filter show dev ${iface} ingress`],
+        fix: [['tc', 'filter', 'show', 'dev', iface, 'ingress']],
       };
     case 'IP_INADDRERRORS':
     case 'IP_INVALID_DEST':
       return {
         why: 'the kernel drops them as addressed to an address that is not this machine\'s',
         fixSummary: 'Check that the address the client connects to is one of this machine\'s',
-        fix: ['ip -br addr'],
+        fix: [['ip', '-br', 'addr']],
       };
     case 'IP_INNOROUTES':
       return {
         why: 'the kernel has no route for them and drops them',
         fixSummary: `Check the route to the port's address and back to ${f.client ?? 'the client'}`,
-        fix: [...(f.client ? [`ip route get ${f.client}`] : []), 'ip route'],
+        fix: [...(f.client ? [['ip', 'route', 'get', f.client]] : []), ['ip', 'route']],
       };
     default:
       return {

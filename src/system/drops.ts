@@ -104,35 +104,41 @@ export const dropTraceStartOf = defineReader<{ window: string; ethertype: number
   name: 'kfree_skb trace start',
   key: (k) => `${k.window} ${k.ethertype}`,
   async read(k, s) {
-    const roots = await s.host.stat(TRACEFS_ROOTS.map((r) => `${r}/instances`));
-    const at = roots.findIndex((info) => info?.kind === 'directory');
-    if (at < 0) return { kind: 'cannot', reason: 'tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing, as root, would show the kernel\'s reason for each drop)' };
-    const root = TRACEFS_ROOTS[at]!;
-    const [event] = await s.host.stat([`${root}/${EVENT}/enable`]);
-    if (!event) return { kind: 'cannot', reason: `this kernel has no skb:kfree_skb event under ${root}` };
-    const instance = `${root}/instances/whyport-${process.pid}-${k.window}`;
-    try {
-      await s.host.makeDir(instance);
-    } catch (err) {
-      const code = errorCode(err);
-      return { kind: 'cannot', reason: code === 'EACCES' || code === 'EPERM' ? `a trace instance needs root (run with --sudo, or as root): it would show the kernel's reason for each drop` : `could not make a trace instance under ${root}/instances (${code ?? (err as Error).message})` };
-    }
-    try {
-      const format = await s.host.readFile(`${instance}/${EVENT}/format`).catch(() => '');
-      if (!/\breason\b/.test(format)) {
-        await removeInstance(s.host, instance);
-        return { kind: 'cannot', reason: 'this kernel gives no drop reasons (kfree_skb has no reason field before Linux 5.17)' };
+    // One round trip over ssh (commands of one turn go together, run in the order asked): the
+    // instance is made under the usual mount point and set up at once; where that fails, the
+    // stat of both mount points says why. A write never creates a file, so after a failed mkdir
+    // the writes fail too, harmlessly.
+    const instance = `${TRACEFS_ROOTS[0]}/instances/whyport-${process.pid}-${k.window}`;
+    const [stats, made, , , enabled, format] = await Promise.allSettled([
+      s.host.stat(TRACEFS_ROOTS.flatMap((r) => [`${r}/instances`, `${r}/${EVENT}/enable`])),
+      s.host.makeDir(instance),
+      // A bounded buffer, then only the target's protocol (the rest of the machine's drops are
+      // noise; a kernel that cannot parse the filter refuses it, and the count skips more lines).
+      s.host.writeFile(`${instance}/buffer_size_kb`, BUFFER_KB),
+      s.host.writeFile(`${instance}/${EVENT}/filter`, `protocol == ${k.ethertype}`),
+      s.host.writeFile(`${instance}/${EVENT}/enable`, '1'),
+      s.host.readFile(`${instance}/${EVENT}/format`),
+    ]);
+    if (made.status === 'rejected') {
+      const info = stats.status === 'fulfilled' ? stats.value : [];
+      const code = errorCode(made.reason);
+      if (info[0]?.kind !== 'directory') {
+        return info[2]?.kind === 'directory'
+          ? { kind: 'cannot', reason: `tracefs is mounted only under ${TRACEFS_ROOTS[1]}: mount -t tracefs nodev ${TRACEFS_ROOTS[0]} (as root) would show the kernel's reason for each drop` }
+          : { kind: 'cannot', reason: `tracefs is not mounted (mount -t tracefs nodev ${TRACEFS_ROOTS[0]}, as root, would show the kernel's reason for each drop)` };
       }
-      await s.host.writeFile(`${instance}/buffer_size_kb`, BUFFER_KB).catch(() => undefined);
-      // Only the target's protocol: the rest of the machine's drops are noise. Kernels refuse a
-      // filter they cannot parse; the window's count then just has more lines to ignore.
-      await s.host.writeFile(`${instance}/${EVENT}/filter`, `protocol == ${k.ethertype}`).catch(() => undefined);
-      await s.host.writeFile(`${instance}/${EVENT}/enable`, '1');
-      return { kind: 'tracing', instance };
-    } catch (err) {
-      await removeInstance(s.host, instance);
-      return { kind: 'cannot', reason: `could not turn kfree_skb on in ${instance} (${errorCode(err) ?? (err as Error).message})` };
+      if (!info[1]) return { kind: 'cannot', reason: `this kernel has no skb:kfree_skb event under ${TRACEFS_ROOTS[0]}` };
+      return { kind: 'cannot', reason: code === 'EACCES' || code === 'EPERM' ? `a trace instance needs root (run with --sudo, or as root): it would show the kernel's reason for each drop` : `could not make a trace instance under ${TRACEFS_ROOTS[0]}/instances (${code ?? (made.reason as Error).message})` };
     }
+    if (enabled.status === 'rejected') {
+      await removeInstance(s.host, instance);
+      return { kind: 'cannot', reason: `could not turn kfree_skb on in ${instance} (${errorCode(enabled.reason) ?? (enabled.reason as Error).message})` };
+    }
+    if (format.status === 'fulfilled' && !/\breason\b/.test(format.value)) {
+      await removeInstance(s.host, instance);
+      return { kind: 'cannot', reason: 'this kernel gives no drop reasons (kfree_skb has no reason field before Linux 5.17)' };
+    }
+    return { kind: 'tracing', instance };
   },
 });
 
@@ -141,11 +147,14 @@ export const dropTraceOf = defineReader<string, DropTrace>({
   name: 'kfree_skb trace',
   key: (instance) => instance,
   async read(instance, s) {
-    await s.host.writeFile(`${instance}/${EVENT}/enable`, '0').catch(() => undefined);
-    const read = await s.host.readFile(`${instance}/trace`).then(
-      (text) => ({ text }),
-      (err: unknown) => ({ error: errorCode(err) ?? (err as Error).message }),
-    );
+    // Off, then read, in one round trip.
+    const [, read] = await Promise.all([
+      s.host.writeFile(`${instance}/${EVENT}/enable`, '0').catch(() => undefined),
+      s.host.readFile(`${instance}/trace`).then(
+        (text) => ({ text }),
+        (err: unknown) => ({ error: errorCode(err) ?? (err as Error).message }),
+      ),
+    ]);
     const removed = await removeInstance(s.host, instance);
     if (!('text' in read)) return { kind: 'cannot', reason: `${instance}/trace could not be read (${read.error})` };
     return { kind: 'traced', drops: parseKfreeSkbTrace(read.text), removed };
