@@ -150,7 +150,9 @@ export function decideDrops(r: DropsReadings, p: DropsParams, _at: DecideContext
     ...(ctDrop > 0 ? [{ reason: 'NF_CONNTRACK_FULL', counter: 'nf_conntrack drop', grew: ctDrop }] : []),
     ...DROP_COUNTERS.filter((c) => grew[c.counter] !== undefined).map((c) => ({ reason: c.reason, counter: c.counter, grew: grew[c.counter]! })),
   ]);
-  const fromTrace = byCloseness(Object.entries(traced).map(([reason, n]) => ({ reason, counter: 'kfree_skb', grew: n })));
+  // The trace is the whole machine's (every namespace): a reason alone names the drop only when it
+  // counted at least every SYN sent.
+  const fromTrace = byCloseness(Object.entries(traced).filter(([, n]) => n >= sent).map(([reason, n]) => ({ reason, counter: 'kfree_skb', grew: n })));
   const drop = counted ?? fromTrace;
 
   const table = r.conntrackAfter.loaded === true ? r.conntrackAfter : r.conntrackBefore.loaded === true ? r.conntrackBefore : undefined;
