@@ -110,9 +110,12 @@ describe.skipIf(unavailable !== null)('DROPPED_ON_SERVER: reverse-path filtering
     expect(drop!.grew, trail).toBeGreaterThanOrEqual(1);
     expect(report.diagnosis.fix?.commands, trail).toContain('sysctl -w net.ipv4.conf.rps0.rp_filter=2');
     expect(r.exitCode).toBe(1);
-    // Was 9 s as FILTERED_IN_TRANSIT: the probe (1.5 s), the capture, and one more connect counted.
-    expect(seconds, trail).toBeLessThan(12);
+    // Was FILTERED_IN_TRANSIT after 9 s. Now: the probe (1.5 s), the capture (~2.3 s), and the
+    // drops step — one more connect (1.6 s) and three round trips — on top of the server's walk;
+    // bounds with room for a loaded machine (11–13 s measured here while other suites ran).
     const drops = report.steps.find((s) => s.id === 'drops');
+    expect(drops?.durationMs, trail).toBeLessThan(5_000);
+    expect(seconds, trail).toBeLessThan(16);
     if (before !== undefined) {
       // tracefs in sshd's mount namespace: the kernel's own reason, and the instance is gone.
       expect(drops?.evidence, trail).toMatchObject({ reasons: { IP_RPFILTER: expect.any(Number) } });
