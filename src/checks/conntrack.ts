@@ -2,11 +2,11 @@ import { z } from './params.js';
 import { defineCheck } from './check.js';
 import { e, fields } from './evidence.js';
 import { conntrackOf, type ConntrackReading } from '../system/conntrack.js';
+import { CONNTRACK_FULL_AT } from '../knowledge/drop-causes.js';
 
 /** How long the drop counter is watched when the table is full: enough to see it grow under load. */
 const WATCH_MS = 250;
-/** A table this full already drops new connections (the kernel evicts, then drops, near the limit). */
-const FULL_AT = 0.95;
+const FULL_AT = CONNTRACK_FULL_AT;
 
 /** What the conntrack step reads: the table once, and when it is full, once more a moment later. */
 export interface ConntrackReadings {

@@ -3,6 +3,7 @@ import { arrival } from './arrival.js';
 import { clientFirewall } from './client-firewall.js';
 import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
+import { drops } from './drops.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
@@ -44,6 +45,7 @@ export const checks = {
   'forward-firewall': forwardFirewall,
   namespaces,
   conntrack,
+  drops,
   protocol,
   'refusal-setting': refusalSetting,
   upstream,

@@ -35,6 +35,15 @@ export interface Host extends Runner {
    * blocking on a FIFO. Rejects with code ENOTREG for anything but a regular file.
    */
   readFileTail(path: string, bytes: number): Promise<FileTail>;
+  /**
+   * Writes `text` to an existing file, as `echo TEXT > PATH` would (no create, no truncate of
+   * anything else): the one write whyport makes, to a control file of its own trace instance
+   * under tracefs. Rejects with the errno name as code.
+   */
+  writeFile(path: string, text: string): Promise<void>;
+  /** Makes a directory, and removes an empty one (a tracefs instance is made and removed so). Never aborted: a cleanup must run to its end. */
+  makeDir(path: string): Promise<void>;
+  removeDir(path: string): Promise<void>;
   /** The names in a directory, unsorted. */
   listDir(path: string): Promise<string[]>;
   /** What a symbolic link points to (`socket:[1234]` for a descriptor). */

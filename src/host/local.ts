@@ -1,5 +1,5 @@
 import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { open, readdir, readFile, readlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, rmdir } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces, userInfo } from 'node:os';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execaRunner } from './runner.js';
@@ -29,6 +29,17 @@ export const localHost: Host = {
   run: (argv, options = {}) => execaRunner.run(argv, options),
   readFile: (path) => readFile(path, 'utf8'),
   readFileTail,
+  // r+: the file must exist (tracefs control files); nothing is created by mistake.
+  writeFile: async (path, text) => {
+    const handle = await open(path, 'r+');
+    try {
+      await handle.write(text);
+    } finally {
+      await handle.close();
+    }
+  },
+  makeDir: (path) => mkdir(path),
+  removeDir: (path) => rmdir(path),
   listDir: (path) => readdir(path),
   readLink: (path) => readlink(path),
   async stat(paths) {

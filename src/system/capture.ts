@@ -30,3 +30,12 @@ export const synArrivalsOf = defineReader<{ filter: string; timeoutMs: number; p
   key: (k) => `${k.protocol} ${k.timeoutMs} ${k.filter}`,
   read: (k, s) => tcpSynArrivals(s.host, k.filter, { timeoutMs: k.timeoutMs, protocol: k.protocol }),
 });
+
+/**
+ * The interface a packet came in by, from a line of `tcpdump -i any` (Linux cooked v2 names it:
+ * `20:53:40.411614 vs    In  IP 10.9.0.7.34078 > 10.9.0.2.7070: Flags [S], …`); undefined for a
+ * line without one (`IP 10.0.0.9.40000 > …`). Pure.
+ */
+export function interfaceOfCaptureLine(line: string): string | undefined {
+  return /^(?:\d\d:\d\d:\d\d\.\d+\s+)?(\S+)\s+In\s+IP6?\s/.exec(line.trim())?.[1];
+}

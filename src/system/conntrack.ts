@@ -39,20 +39,22 @@ export function parseConntrackStat(text: string): ConntrackDrops | undefined {
   return { drop: sum(drop), earlyDrop: sum(earlyDrop), insertFailed: sum(insertFailed) };
 }
 
-/** How full the connection-tracking table is, read at one moment (`when` names the sample). */
-export const conntrackOf = defineReader<'first' | 'again', ConntrackReading>({
+/** How full the connection-tracking table is, read at one moment (`when` names the sample: 'first', 'again', 'before', 'after'). */
+export const conntrackOf = defineReader<string, ConntrackReading>({
   name: 'conntrack table',
   key: (when) => when,
   async read(_, s) {
-    let count: string;
-    try {
-      count = await s.host.readFile(COUNT);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      return code === 'ENOENT' ? { loaded: false } : { loaded: 'unreadable', error: (err as Error).message };
+    // The three at once: one round trip over ssh.
+    const [count, max, stat] = await Promise.all([
+      s.host.readFile(COUNT).then((text) => ({ text }), (err: unknown) => ({ err })),
+      s.host.readFile(MAX).catch(() => ''),
+      s.host.readFile(STAT).catch(() => ''),
+    ]);
+    if ('err' in count) {
+      const code = (count.err as { code?: string }).code;
+      return code === 'ENOENT' ? { loaded: false } : { loaded: 'unreadable', error: (count.err as Error).message };
     }
-    const [max, stat] = await Promise.all([s.host.readFile(MAX).catch(() => ''), s.host.readFile(STAT).catch(() => '')]);
-    const n = Number(count.trim());
+    const n = Number(count.text.trim());
     const m = Number(max.trim());
     if (!Number.isFinite(n) || !Number.isFinite(m) || m <= 0) return { loaded: 'unreadable', error: `${COUNT} or ${MAX} does not hold a number` };
     return { loaded: true, count: n, max: m, drops: parseConntrackStat(stat) };

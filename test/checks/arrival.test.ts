@@ -37,6 +37,16 @@ describe('decideArrival', () => {
     expect(d.summary).toMatch(/^none of the client's datagrams arrived at the server \(tcpdump captured nothing for 10\.0\.0\.5:53 in 3 s while the client sent\)/);
   });
 
+  it("a probe from another address than ssh's (a two-homed client): the capture takes both, and names the probe's", () => {
+    const r: ArrivalReadings = { via, kind: 'captured', address: '10.0.0.5', source: '10.0.0.7', capture: { kind: 'captured', syns: 2, lines: ['20:53:40.411614 eth1   In  IP 10.0.0.7.34078 > 10.0.0.5.7071: Flags [S], seq 1, win 64240, length 0'] }, probe };
+    const d = decideArrival(r, params, at());
+    expect(d).toMatchObject({
+      outcome: 'arrived',
+      evidence: { client: '10.0.0.7', sshClient: '10.0.0.9', source: '10.0.0.7', interface: 'eth1', filter: 'tcp dst port 7071 and tcp[tcpflags] & tcp-syn != 0 and (src host 10.0.0.7 or src host 10.0.0.9)' },
+    });
+    expect(d.summary).toContain('from 10.0.0.7');
+  });
+
   it('cannot: no client end, a name the client cannot resolve, a capture that did not run', () => {
     expect(decideArrival({ kind: 'no-client' }, params, at())).toMatchObject({ outcome: 'cannot', status: 'info', summary: 'there is no client end to connect from (the capture runs with --ssh)' });
     expect(decideArrival({ via, kind: 'unresolved' }, params, at()).summary).toBe('appserver does not resolve on the client');

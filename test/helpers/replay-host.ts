@@ -125,6 +125,10 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
         const start = Math.max(0, buffer.length - bytes);
         return { text: buffer.subarray(start).toString('utf8'), start };
       }),
+    // A captured host is read, never written: a write is logged and refused as a read-only file system would.
+    writeFile: (path) => log(`writeFile ${path}`, () => Promise.reject(Object.assign(new Error(`${path}: Read-only file system`), { code: 'EROFS' }))),
+    makeDir: (path) => log(`makeDir ${path}`, () => Promise.reject(Object.assign(new Error(`${path}: Read-only file system`), { code: 'EROFS' }))),
+    removeDir: (path) => log(`removeDir ${path}`, () => Promise.reject(Object.assign(new Error(`${path}: Read-only file system`), { code: 'EROFS' }))),
     listDir: (path) => log(`listDir ${path}`, () => fs.readdir(path)),
     readLink: (path) => log(`readLink ${path}`, () => fs.readlink(path)),
     stat: (paths) =>

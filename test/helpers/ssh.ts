@@ -69,6 +69,13 @@ export interface LoopbackSshdOptions {
   config?: readonly string[];
   /** How long to wait for sshd to answer; default 10 s. */
   startTimeoutMs?: number;
+  /**
+   * Run sshd in this network namespace (/run/netns/NAME, entered with nsenter, so /sys is not
+   * remounted as `ip netns exec` does), listening on `listenAddress` port 22.
+   */
+  netns?: { name: string; listenAddress: string };
+  /** Mount tracefs at /sys/kernel/tracing in sshd's private mount namespace (kfree_skb tests); its sessions see it. */
+  tracefs?: boolean;
 }
 
 export interface BedSsh extends SshServer {
@@ -223,12 +230,12 @@ export async function startLoopbackSshd(opts: LoopbackSshdOptions = {}): Promise
     const deadline = performance.now() + (opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     // The port is free when asked, not when sshd binds it: try another if someone took it meanwhile.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort('127.0.0.1');
-      const started = await spawnSshd(dir, port, hostKey, authorizedKeys, opts.config ?? [], deadline);
-      if (started === 'port taken' && attempt < 3) continue;
+      const port = opts.netns ? 22 : await freePort('127.0.0.1');
+      const started = await spawnSshd(dir, port, hostKey, authorizedKeys, opts.config ?? [], deadline, opts);
+      if (started === 'port taken' && attempt < 3 && !opts.netns) continue;
       if (started === 'port taken') throw new Error(`sshd could not bind a free port three times; see ${join(dir, 'sshd.log')}`);
       const { pid, stop: stopSshd } = started;
-      const host = '127.0.0.1';
+      const host = opts.netns?.listenAddress ?? '127.0.0.1';
       const knownHostsPath = join(dir, 'known_hosts');
       const alias = `wpt-loopback-${port}`;
       const clientConfigPath = join(dir, 'ssh_config');
@@ -276,13 +283,15 @@ async function spawnSshd(
   authorizedKeys: string,
   extra: readonly string[],
   deadline: number,
+  opts: LoopbackSshdOptions = {},
 ): Promise<'port taken' | { pid: number; stop: () => Promise<void> }> {
+  const listenAddress = opts.netns?.listenAddress ?? '127.0.0.1';
   const configPath = join(dir, 'sshd_config');
   const logPath = join(dir, 'sshd.log');
   // sshd takes the first value it reads for a keyword, so the test's own lines go first.
   const config = [
     ...extra,
-    ...privateSshdConfig({ port, listenAddress: '127.0.0.1', hostKeyPath: hostKey.keyPath, authorizedKeysPath: authorizedKeys }),
+    ...privateSshdConfig({ port, listenAddress, hostKeyPath: hostKey.keyPath, authorizedKeysPath: authorizedKeys }),
     'Subsystem sftp /usr/lib/openssh/sftp-server',
   ];
   await writeFile(configPath, `${config.join('\n')}\n`);
@@ -290,8 +299,12 @@ async function spawnSshd(
   // sshd insists on /run/sshd (its privilege-separation dir); a tmpfs /run in a private mount
   // namespace gives it one without touching this machine's /run. unshare and sh both exec, so
   // the pid is sshd's own.
-  const script = `mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec ${SSHD} -D -e -f "$1"`;
-  const child = execa('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', configPath], {
+  const tracefs = opts.tracefs ? 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; ' : '';
+  const script = `${tracefs}mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec ${SSHD} -D -e -f "$1"`;
+  const unshare = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', configPath];
+  // nsenter execs too: the pid stays sshd's own.
+  const [file, ...args] = opts.netns ? ['nsenter', `--net=/run/netns/${opts.netns.name}`, ...unshare] : unshare;
+  const child = execa(file!, args, {
     reject: false,
     stdin: 'ignore',
     stdout: { file: logPath, append: true },
@@ -316,12 +329,13 @@ async function spawnSshd(
     if (exited) {
       const log = await readFile(logPath, 'utf8').catch(() => '');
       if (/Bind to port \d+ .* failed|Cannot bind any address/.test(log)) return 'port taken';
-      throw new Error(`sshd exited before it answered on 127.0.0.1:${port}.\n${tail(log, 'sshd log', logPath)}`);
+      throw new Error(`sshd exited before it answered on ${listenAddress}:${port}.\n${tail(log, 'sshd log', logPath)}`);
     }
-    if ((await sshBanner('127.0.0.1', port, 1_000)) !== undefined) return { pid, stop };
+    const banner = opts.netns ? await sshBannerIn(opts.netns.name, listenAddress, port) : await sshBanner('127.0.0.1', port, 1_000);
+    if (banner !== undefined) return { pid, stop };
     if (performance.now() > deadline) {
       await stop();
-      throw new Error(`sshd did not answer on 127.0.0.1:${port} in time.\n${tail(await readFile(logPath, 'utf8').catch(() => ''), 'sshd log', logPath)}`);
+      throw new Error(`sshd did not answer on ${listenAddress}:${port} in time.\n${tail(await readFile(logPath, 'utf8').catch(() => ''), 'sshd log', logPath)}`);
     }
     await sleep(50);
   }

@@ -82,6 +82,18 @@ export function sshHost(session: SshSession): Host {
       const text = r.stdout.slice(nl + 1);
       return { text, start: Math.max(0, size - Buffer.byteLength(text)) };
     },
+    async writeFile(path, text) {
+      const r = await run(['sh', '-c', REMOTE_SCRIPTS.write, 'sh', path, text]);
+      if (r.exitCode !== 0) throw hostError(path, r);
+    },
+    async makeDir(path) {
+      const r = await run(['mkdir', '--', path]);
+      if (r.exitCode !== 0) throw hostError(path, r);
+    },
+    async removeDir(path) {
+      const r = await run(['rmdir', '--', path]);
+      if (r.exitCode !== 0) throw hostError(path, r);
+    },
     async listDir(path) {
       const r = await run(['ls', '-A1', '--', path]);
       if (r.exitCode !== 0) throw hostError(path, r);

@@ -78,6 +78,9 @@ export const REMOTE_SCRIPTS = {
   /** The end of a regular file: its size on the first line, then its last $2 bytes; exit 3 for anything but a regular file. */
   tail: ['[ -e "$1" ] && [ ! -f "$1" ] && exit 3', 'size=$(stat -L -c %s -- "$1") || exit 1', 'echo "$size"', 'exec tail -c "$2" -- "$1"'].join('\n'),
 
+  /** Writes $2 into the existing file $1 (a tracefs control file): never creates one. */
+  write: ['[ -e "$1" ] || { echo "$1: No such file or directory" >&2; exit 1; }', 'printf %s "$2" > "$1"'].join('\n'),
+
   /** `KIND SIZE MTIME` per path (f, d or o), `-` where it cannot be stat'ed. */
   stat: ['for p; do', ...STAT_PATH, 'done'].join('\n'),
 
