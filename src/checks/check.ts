@@ -23,6 +23,12 @@ export interface CheckContext {
   timeoutMs: number;
   /** On the server's side of a two-ended walk (--ssh): the client's context, for checks that need both ends at once. */
   client?: CheckContext;
+  /**
+   * Whether a step may change the host, asked before a playbook's command that says it does
+   * (`command` with `changes: true`): --fix's consent (with --yes, or a yes at the prompt). Without
+   * it, nothing that changes the host runs.
+   */
+  mayChange?(command: string): Promise<boolean>;
 }
 
 /** What one check found: one outcome of a closed set, and the facts it rests on. */

@@ -1,7 +1,9 @@
 import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
+import { command } from './command.js';
 import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
+import { file } from './file.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
@@ -43,6 +45,8 @@ export const checks = {
   protocol,
   'refusal-setting': refusalSetting,
   upstream,
+  command,
+  file,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;
