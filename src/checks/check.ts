@@ -121,6 +121,8 @@ export interface CheckInfo {
   evidence?: $ZodType;
   params: readonly string[];
   required: readonly string[];
+  /** Each parameter's own schema: a value written without placeholders is checked against it before anything runs. */
+  paramSchemas?: Readonly<Record<string, $ZodType>>;
 }
 export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
 

@@ -13,9 +13,11 @@ export const OUTPUT_SHOWN = { lines: 20, bytes: 4096 } as const;
 
 export interface CommandParams {
   argv: (string | number)[];
-  timeout: number;
+  /** ms; COMMAND_TIMEOUT_MS.default when not given. */
+  timeout?: number | undefined;
   match?: string | undefined;
-  expectExit: number;
+  /** 0 when not given. */
+  expectExit?: number | undefined;
   changes?: boolean | undefined;
 }
 
@@ -34,9 +36,9 @@ export const command = defineCheck({
   outcomes: ['ok', 'failed', 'matched', 'timeout', 'missing', 'not-run'],
   params: z.object({
     argv: z.array(z.union([z.string(), z.number()])).check(z.minLength(1)),
-    timeout: millis(COMMAND_TIMEOUT_MS.default, COMMAND_TIMEOUT_MS.max),
+    timeout: z.optional(millis(COMMAND_TIMEOUT_MS.max)),
     match: z.optional(pattern()),
-    expectExit: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(255)), 0),
+    expectExit: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(255))),
     changes: z.optional(z.boolean()),
   }),
   evidence: fields({
@@ -59,7 +61,7 @@ export const command = defineCheck({
       if (yes === undefined) return { notRun: 'no-consent' };
       if (!yes) return { notRun: 'declined' };
     }
-    return { ran: await ctx.facts.read(commandRun, { argv, timeoutMs: p.timeout }) };
+    return { ran: await ctx.facts.read(commandRun, { argv, timeoutMs: p.timeout ?? COMMAND_TIMEOUT_MS.default }) };
   },
   decide: (r, p) => decideCommand(r, p),
 });
@@ -74,7 +76,8 @@ function words(p: Pick<CommandParams, 'argv'>): string[] {
  * there was no consent), `missing` (no such program), `timeout`, `matched` (a line of stdout, then
  * of stderr, matches `match`), then `ok` or `failed` by the exit status against `expectExit`.
  */
-export function decideCommand(r: CommandReadings, p: CommandParams) {
+export function decideCommand(r: CommandReadings, params: CommandParams) {
+  const p = { ...params, timeout: params.timeout ?? COMMAND_TIMEOUT_MS.default, expectExit: params.expectExit ?? 0 };
   const argv = words(p);
   const cmd = showCommand(argv);
   const base = { argv, command: cmd, expectExit: p.expectExit, timeoutMs: p.timeout, ...(p.changes ? { changes: true } : {}) };

@@ -1,3 +1,4 @@
+import type { $ZodType } from 'zod/v4/core';
 import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
 import { command } from './command.js';
@@ -64,6 +65,7 @@ export function checkCatalog(registry: Record<string, AnyCheck> = checks): Recor
       evidence: c.evidence,
       params: Object.keys(shape),
       required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),
+      paramSchemas: shape as unknown as Record<string, $ZodType>,
     };
   }
   return out;

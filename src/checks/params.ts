@@ -1,4 +1,4 @@
-import { _default, array, boolean, coerce, enum as oneOf, int, literal, maximum, minimum, minLength, number, object, optional, string, superRefine, union } from 'zod/mini';
+import { array, boolean, coerce, enum as oneOf, int, literal, maximum, minimum, minLength, number, object, optional, string, superRefine, union } from 'zod/mini';
 import { vetRegex } from '../text/safe-regex.js';
 
 /**
@@ -8,7 +8,7 @@ import { vetRegex } from '../text/safe-regex.js';
  */
 // Named imports, not `import * as z`: a namespace object keeps every export of zod/mini (all its
 // locales) in the bundle.
-export const z = { _default, array, boolean, coerce, enum: oneOf, int, literal, maximum, minimum, minLength, number, object, optional, string, superRefine, union };
+export const z = { array, boolean, coerce, enum: oneOf, int, literal, maximum, minimum, minLength, number, object, optional, string, superRefine, union };
 
 /** A TCP port, 1–65535. */
 export const port = () => z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535));
@@ -36,13 +36,10 @@ export const pattern = () => textThat((v) => {
   return 'problem' in vetted ? `the regular expression /${v}/ ${vetted.problem}` : undefined;
 });
 
-/** Whole milliseconds from 1 to `max`, `fallback` when not given. */
-export const millis = (fallback: number, max: number) =>
-  z._default(
-    z.coerce.number().check(
-      z.superRefine((v, ctx) => {
-        if (!Number.isInteger(v) || v < 1 || v > max) ctx.addIssue({ code: 'custom', message: `${v} ms is not a timeout whyport takes: a whole number of milliseconds from 1 to ${max}`, input: v });
-      }),
-    ),
-    fallback,
+/** Whole milliseconds from 1 to `max` (optional: the check knows its default). */
+export const millis = (max: number) =>
+  z.coerce.number().check(
+    z.superRefine((v, ctx) => {
+      if (!Number.isInteger(v) || v < 1 || v > max) ctx.addIssue({ code: 'custom', message: `${v} ms is not a timeout whyport takes: a whole number of milliseconds from 1 to ${max}`, input: v });
+    }),
   );
