@@ -1,5 +1,5 @@
 import { millis, pattern, z } from './params.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type Decision } from './check.js';
 import { e, fields } from './evidence.js';
 import { firstMatchingLine, lastLines, shownLine } from '../analysis/lines.js';
 import { vetRegex } from '../text/safe-regex.js';
@@ -21,6 +21,22 @@ export interface CommandParams {
   changes?: boolean | undefined;
 }
 
+export type CommandOutcome = 'ok' | 'failed' | 'matched' | 'timeout' | 'missing' | 'not-run';
+
+/** What the command step found (the fields of its evidence schema). */
+export interface CommandEvidence {
+  argv: string[];
+  command: string;
+  expectExit: number;
+  timeoutMs: number;
+  changes?: boolean;
+  exitCode?: number | null;
+  output?: string[];
+  line?: string;
+  durationMs?: number;
+  truncated?: boolean;
+}
+
 /** What the command step read: what the command did, or why it was not run. */
 export type CommandReadings = { ran: CommandRun } | { notRun: 'no-consent' | 'declined' };
 
@@ -33,7 +49,7 @@ export type CommandReadings = { ran: CommandRun } | { notRun: 'no-consent' | 'de
 export const command = defineCheck({
   description:
     "Runs a command of the playbook's (argv, never a shell; on the server with vantage: server), with a timeout: its exit status, and whether a line of its output matches a regular expression; a command marked `changes: true` runs only with --fix (asked first unless --yes)",
-  outcomes: ['ok', 'failed', 'matched', 'timeout', 'missing', 'not-run'],
+  outcomes: ['ok', 'failed', 'matched', 'timeout', 'missing', 'not-run'] satisfies CommandOutcome[],
   params: z.object({
     argv: z.array(z.union([z.string(), z.number()])).check(z.minLength(1)),
     timeout: z.optional(millis(COMMAND_TIMEOUT_MS.max)),
@@ -76,7 +92,7 @@ function words(p: Pick<CommandParams, 'argv'>): string[] {
  * there was no consent), `missing` (no such program), `timeout`, `matched` (a line of stdout, then
  * of stderr, matches `match`), then `ok` or `failed` by the exit status against `expectExit`.
  */
-export function decideCommand(r: CommandReadings, params: CommandParams) {
+export function decideCommand(r: CommandReadings, params: CommandParams): Decision<CommandOutcome, CommandEvidence> {
   const p = { ...params, timeout: params.timeout ?? COMMAND_TIMEOUT_MS.default, expectExit: params.expectExit ?? 0 };
   const argv = words(p);
   const cmd = showCommand(argv);
@@ -91,7 +107,7 @@ export function decideCommand(r: CommandReadings, params: CommandParams) {
   const cut = ran.truncated ? ` (output past ${COMMAND_OUTPUT_MAX_BYTES / 1024 / 1024} MiB not read)` : '';
   const last = output.at(-1);
   const said = last ? `: ${shownLine(last)}` : '';
-  const result = <O extends string>(outcome: O, status: 'pass' | 'fail' | 'info', summary: string, more: object = {}) => ({ outcome, status, command: cmd, summary, evidence: { ...evidence, ...more } });
+  const result = (outcome: CommandOutcome, status: 'pass' | 'fail' | 'info', summary: string, more: Partial<CommandEvidence> = {}) => ({ outcome, status, command: cmd, summary, evidence: { ...evidence, ...more } });
   if (ran.missing) return result('missing', 'fail', `${argv[0]} is not installed here (no such program)`);
   if (ran.timedOut) return result('timeout', 'fail', `${cmd} did not finish within ${p.timeout} ms${said}`);
   if (p.match !== undefined) {
