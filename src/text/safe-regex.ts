@@ -27,6 +27,6 @@ export function vetRegex(source: string, flags = ''): { regex: RegExp } | { prob
   try {
     return { regex: new RegExp(source, flags) };
   } catch (err) {
-    return { problem: `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` };
+    return { problem: `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: (?:\/.*\/[a-z]*: )?/, '')}` };
   }
 }
