@@ -76,12 +76,14 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
  * A playbook file runs commands (its `command` steps, its fixes): refused when a user other than
  * this one and root could change it, or replace it through a folder on its way from / (the rule of
  * the code cache, paths.ts othersMayChange). A file that cannot be found is left to the read, which
- * says so.
+ * says so, as it does what is not a regular file.
  */
 function refuseIfOthersMayChange(where: Located): void {
   let path: string;
   try {
     path = realpathSync(where.file);
+    // A device, a FIFO, a folder: the read refuses it, in its own words.
+    if (!statSync(path).isFile()) return;
   } catch {
     return;
   }
