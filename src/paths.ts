@@ -133,8 +133,20 @@ export function cacheDir(version: string): string | undefined {
 /** A directory (not a link) owned by this user or root that no one else may write to (or, like /tmp, sticky). */
 function onlyMine(dir: string): boolean {
   const s = lstatSync(dir);
+  return s.isDirectory() && othersMayChange(s) === undefined;
+}
+
+/**
+ * Why a user other than this one and root could change what is at a path, by its stat: it is
+ * another's, or its group or everyone may write to it (a sticky directory excepted: in /tmp no one
+ * may replace another's file); undefined when no one else can. The rule for what whyport runs as
+ * code or as its steps: the code cache, a playbook.
+ */
+export function othersMayChange(s: { uid: number; mode: number; isDirectory(): boolean }): string | undefined {
   const me = process.geteuid?.() ?? 0;
-  return s.isDirectory() && (s.uid === me || s.uid === 0) && ((s.mode & 0o022) === 0 || (s.mode & 0o1000) !== 0);
+  if (s.uid !== me && s.uid !== 0) return `is owned by uid ${s.uid}, not by you or root`;
+  if ((s.mode & 0o022) === 0 || (s.isDirectory() && (s.mode & 0o1000) !== 0)) return undefined;
+  return `is writable by ${(s.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(s.mode & 0o7777).toString(8).padStart(4, '0')})`;
 }
 
 /** A file of this user's that no one else may write to, read through one descriptor (so what is checked is what is read); undefined otherwise. */

@@ -25,6 +25,13 @@ describe('the README', () => {
     expect(Object.keys(pb.diagnoses)).toContain('MYAPP_HUNG');
   });
 
+  it("the example of the generic checks validates", () => {
+    const section = readme.slice(readme.indexOf("**Your own app's commands and files.**"));
+    const block = /```yaml\n([^]*?)```/.exec(section)?.[1];
+    const pb = parsePlaybook(block!, 'myapp-own.yaml', checkCatalog());
+    expect(Object.values(pb.steps).map((s) => s.check)).toEqual(['command', 'file']);
+  });
+
   it('lists every diagnosis code of the contract', () => {
     for (const code of ['REACHABLE', 'DNS_FAILURE', 'HOST_UNREACHABLE', 'PORT_FILTERED', 'PORT_CLOSED', 'NOT_LISTENING', 'PROCESS_NOT_RUNNING', 'SERVICE_FAILED', 'SERVICE_INACTIVE', 'SERVICE_NOT_FOUND', 'LISTENING_ON_OTHER_PORT', 'PORT_TAKEN', 'BOUND_TO_LOOPBACK', 'BOUND_TO_OTHER_ADDRESS', 'FIREWALL_BLOCKS', 'ACCEPT_QUEUE_FULL', 'CLOSE_WAIT_LEAK', 'INCONCLUSIVE']) {
       expect(readme, code).toContain(`\`${code}\``);

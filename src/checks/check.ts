@@ -23,6 +23,12 @@ export interface CheckContext {
   timeoutMs: number;
   /** On the server's side of a two-ended walk (--ssh): the client's context, for checks that need both ends at once. */
   client?: CheckContext;
+  /**
+   * Whether a step may change the host, asked before a playbook's command that says it does
+   * (`command` with `changes: true`): --fix's consent (with --yes, or a yes at the prompt). Without
+   * it, nothing that changes the host runs.
+   */
+  mayChange?(command: string): Promise<boolean>;
 }
 
 /** What one check found: one outcome of a closed set, and the facts it rests on. */
@@ -115,6 +121,8 @@ export interface CheckInfo {
   evidence?: $ZodType;
   params: readonly string[];
   required: readonly string[];
+  /** Each parameter's own schema: a value written without placeholders is checked against it before anything runs. */
+  paramSchemas?: Readonly<Record<string, $ZodType>>;
 }
 export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
 

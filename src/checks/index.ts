@@ -1,9 +1,12 @@
+import type { $ZodType } from 'zod/v4/core';
 import type { CheckInfo } from './check.js';
 import { arrival } from './arrival.js';
 import { clientFirewall } from './client-firewall.js';
+import { command } from './command.js';
 import { connect } from './connect.js';
 import { conntrack } from './conntrack.js';
 import { drops } from './drops.js';
+import { file } from './file.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
@@ -49,6 +52,8 @@ export const checks = {
   protocol,
   'refusal-setting': refusalSetting,
   upstream,
+  command,
+  file,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;
@@ -66,6 +71,7 @@ export function checkCatalog(registry: Record<string, AnyCheck> = checks): Recor
       evidence: c.evidence,
       params: Object.keys(shape),
       required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),
+      paramSchemas: shape as unknown as Record<string, $ZodType>,
     };
   }
   return out;

@@ -86,7 +86,14 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   try {
     const ctx = io.early?.ctx ?? context();
     if (!io.early) prefetch(playbook, ctx);
-    const base = { playbook, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}) };
+    // A playbook's command that changes the host runs with --fix's consent: --yes (or no TTY), else a yes at the prompt.
+    const mayChange = async (command: string, where: 'client' | 'server' | undefined): Promise<boolean> => {
+      if (opts.yes) return true;
+      if (!ui.confirm) return false;
+      const on = where === 'server' && end ? ` on ${end.session.label}` : '';
+      return ui.confirm(`The playbook's next step changes things: run \`${command}\`${on} now?`);
+    };
+    const base = { playbook, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}), ...(opts.fix ? { mayChange } : {}) };
     if (opts.ssh) {
       const both = await import('./both-ends.js');
       both.checkBothEnds(playbook);

@@ -75,6 +75,8 @@ export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf
     start: f.start,
     outer: { targets: chain, depth: outer.depth + 1 },
     ...(opts.followStep ? { followStep: opts.followStep } : {}),
+    // --fix's consent holds for the nested walk's steps too (each still asks, as the outer's do).
+    ...(opts.mayChange ? { mayChange: opts.mayChange } : {}),
   });
   // Its steps stopped this step's spinner: start it again, for the walk to end it with the verdict.
   if (nested.steps.length) opts.ui.stepStarted(id, text);

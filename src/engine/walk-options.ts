@@ -54,6 +54,11 @@ export interface WalkOptions {
   outer?: Outer;
   /** How a follow step runs: engine/follow.ts unless a test replays its outcomes, as it replays checks. */
   followStep?: FollowStepRunner;
+  /**
+   * --fix's consent for a step that changes the host (a `command` with `changes: true`), asked
+   * with the command as typed and where the step runs (over --ssh); absent, such a step does not run.
+   */
+  mayChange?(command: string, where: 'client' | 'server' | undefined): Promise<boolean>;
 }
 
 export interface WalkResult {

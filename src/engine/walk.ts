@@ -58,7 +58,9 @@ export async function walk(opts: WalkOptions): Promise<WalkResult> {
       return { target, steps, diagnosis: { code: 'INCONCLUSIVE', title: 'The server side follows', explanation: '', fix: null, applied: null }, fixArgv: [], findings, answers: known(answers, steps), interrupted: false, pending: stepId, followed };
     }
     const where = opts.vantages ? (step.vantage ?? opts.vantages.at) : undefined;
-    const here = where && opts.vantages ? { ...opts, ctx: opts.vantages[where] } : opts;
+    const at = where && opts.vantages ? opts.vantages[where] : opts.ctx;
+    const consent = opts.mayChange;
+    const here = { ...opts, ctx: consent ? { ...at, mayChange: (command: string) => consent(command, where) } : at };
     let ran: { record: StepRecord; findings: readonly (CheckFinding & { step?: string })[]; interrupted?: boolean };
     if (step.follow !== undefined) {
       // Not raced against Ctrl-C: the nested walk ends itself, and its steps go in the partial report.

@@ -144,6 +144,14 @@ export interface FileInfo {
   mtimeMs: number;
   /** The inode (a named network namespace's file under /run/netns is the namespace's inode). */
   ino?: number;
+  /** What `other` is: a socket, a FIFO, a character or block device (of the link's target, as the rest). */
+  special?: 'socket' | 'fifo' | 'char' | 'block';
+  /** The path itself is a symbolic link (what is described is its target). */
+  link?: boolean;
+  /** The permission bits, set-id and sticky bits included (0o7777 at most). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** One network namespace of the host, as its processes show it (/proc/PID/ns/net → `net:[INODE]`). */

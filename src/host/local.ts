@@ -1,4 +1,4 @@
-import { constants, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, readlink, rmdir } from 'node:fs/promises';
 import { lookup as getaddrinfo, Resolver } from 'node:dns/promises';
 import { endianness, hostname, networkInterfaces, userInfo } from 'node:os';
@@ -45,7 +45,8 @@ export const localHost: Host = {
   async stat(paths) {
     return paths.map((p) => {
       try {
-        return fileInfo(statSync(p));
+        const info = fileInfo(statSync(p));
+        return lstatSync(p).isSymbolicLink() ? { ...info, link: true } : info;
       } catch {
         return undefined;
       }
@@ -105,7 +106,17 @@ export const localHost: Host = {
 };
 
 function fileInfo(s: Stats): FileInfo {
-  return { kind: s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other', size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+  const special = s.isSocket() ? 'socket' : s.isFIFO() ? 'fifo' : s.isCharacterDevice() ? 'char' : s.isBlockDevice() ? 'block' : undefined;
+  return {
+    kind: s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other',
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    ino: s.ino,
+    ...(special ? { special } : {}),
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+  };
 }
 
 async function readFileTail(path: string, bytes: number): Promise<{ text: string; start: number }> {

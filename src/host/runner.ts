@@ -10,10 +10,17 @@ export interface CommandResult {
   missing: boolean;
   timedOut: boolean;
   durationMs: number;
+  /** Output past RunOptions.maxBytes was dropped (the command may have ended on the broken pipe). */
+  truncated?: boolean;
 }
 
 export interface RunOptions {
   timeoutMs?: number;
+  /**
+   * The most of stdout (and of stderr) kept, in bytes: past it the command's output is no longer
+   * read (a program that prints gigabytes), and CommandResult.truncated says so.
+   */
+  maxBytes?: number;
   /** Written to the command's stdin; stdin is closed (never inherited) otherwise. */
   input?: string;
   env?: Record<string, string>;
@@ -53,6 +60,8 @@ export const execaRunner: Runner = {
       env: { ...COMMAND_ENV, ...options.env },
       stripFinalNewline: false,
       windowsHide: true,
+      // execa stops reading a stream past maxBuffer (the program then meets a closed pipe).
+      ...(options.maxBytes !== undefined ? { maxBuffer: options.maxBytes } : {}),
     });
     const code = (result as { code?: string }).code;
     return {
@@ -63,6 +72,7 @@ export const execaRunner: Runner = {
       missing: code === 'ENOENT',
       timedOut: Boolean(result.timedOut),
       durationMs: Math.round(performance.now() - started),
+      ...((result as { isMaxBuffer?: boolean }).isMaxBuffer ? { truncated: true } : {}),
     };
   },
 };

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { PlaybookError } from '../errors.js';
-import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText } from '../paths.js';
+import { mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PlaybookError, UsageError } from '../errors.js';
+import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText, othersMayChange } from '../paths.js';
 import type { Playbook } from './schema.js';
 import { readUserFile, UserFileError } from '../host/user-file.js';
 
@@ -59,6 +59,7 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
   const where = locate(ref);
   const ready = opts.fresh ? undefined : precompiled(where);
   if (ready || opts.precompiledOnly) return ready;
+  if (!where.name) refuseIfOthersMayChange(where);
   let text: string;
   try {
     // A file path: a regular file of at most 1 MB, never a device or a FIFO (user-file.ts).
@@ -69,6 +70,37 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
   }
   const [{ parsePlaybook }, { checkCatalog }] = await Promise.all([import('./load.js'), import('../checks/index.js')]);
   return parsePlaybook(text, where.display, checkCatalog());
+}
+
+/**
+ * A playbook file runs commands (its `command` steps, its fixes): refused when a user other than
+ * this one and root could change it, or replace it through a folder on its way from / (the rule of
+ * the code cache, paths.ts othersMayChange). A file that cannot be found is left to the read, which
+ * says so, as it does what is not a regular file.
+ */
+function refuseIfOthersMayChange(where: Located): void {
+  let path: string;
+  try {
+    path = realpathSync(where.file);
+    // A device, a FIFO, a folder: the read refuses it, in its own words.
+    if (!statSync(path).isFile()) return;
+  } catch {
+    return;
+  }
+  for (let p = path; ; p = dirname(p)) {
+    let why: string | undefined;
+    try {
+      why = othersMayChange(statSync(p));
+    } catch {
+      return;
+    }
+    if (why) {
+      const what = p === path ? 'it' : `its folder ${p}`;
+      const fix = why.startsWith('is owned') ? 'copy it to a file of your own' : `chmod go-w ${p}, or move the playbook where only you can change it`;
+      throw new UsageError(`refusing the playbook ${where.display}: ${what} ${why}, and a playbook runs commands — ${fix}`);
+    }
+    if (p === dirname(p)) return;
+  }
 }
 
 /** The built-in playbooks: name, file (its path in the package) and first description line, for `playbook list`. */

@@ -111,7 +111,9 @@ export function renderTemplate(text: string, scope: unknown): string {
 
 /**
  * Renders a value for a check parameter: a string that is exactly one placeholder keeps the value's
- * type (a list stays a list); anything else becomes text.
+ * type (a list stays a list); anything else becomes text. In a list (a `command`'s argv) each item
+ * stays one item, never split on spaces, and an item that is one placeholder holding a list gives
+ * one item per element, as a fix command's words do (renderCommand).
  */
 export function renderValue(value: unknown, scope: unknown): unknown {
   if (typeof value === 'string') {
@@ -122,7 +124,10 @@ export function renderValue(value: unknown, scope: unknown): unknown {
     }
     return renderTemplate(value, scope);
   }
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope));
+  if (Array.isArray(value)) return value.flatMap((v) => {
+    const r = renderValue(v, scope);
+    return Array.isArray(r) ? r : [r];
+  });
   return value;
 }
 

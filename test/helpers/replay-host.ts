@@ -31,6 +31,8 @@ export interface CapturedHost {
   talks?: Record<string, Omit<TalkResult, 'address' | 'port'>[]>;
   /** whyport's pid on the captured host (its /proc/PID/ns/net is the own namespace). */
   ownPid?: number;
+  /** path → what stat said of it beyond kind and size (mode, uid, mtimeMs, special, link), laid over the file's or directory's own. */
+  stats?: Record<string, Partial<FileInfo>>;
 }
 
 /**
@@ -89,8 +91,9 @@ export function replayHost(captured: CapturedHost): Host & { calls: string[] } {
     },
     stat(path): FileInfo {
       const real = resolve(path);
-      if (files[real] !== undefined) return { kind: 'file', size: Buffer.byteLength(files[real]), mtimeMs: 0 };
-      if (dirs.has(real)) return { kind: 'directory', size: 0, mtimeMs: 0 };
+      const more = { ...captured.stats?.[real], ...(real !== path && links[path] !== undefined ? { link: true } : {}) };
+      if (files[real] !== undefined) return { kind: 'file', size: Buffer.byteLength(files[real]), mtimeMs: 0, ...more };
+      if (dirs.has(real)) return { kind: 'directory', size: 0, mtimeMs: 0, ...more };
       return fail('ENOENT', path);
     },
     realpath(path) {

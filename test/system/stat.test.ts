@@ -20,3 +20,20 @@ describe('fileInfosOfStatLines on the captured stat script', () => {
     expect(fileInfosOfStatLines(c.stdout.split('\n').slice(0, 2).join('\n'), 4)).toEqual([infos[0], infos[1], undefined, undefined]);
   });
 });
+
+// The stat script as it is now (mode, owner, link), run by sh on this machine for a 0640 file of
+// uid 1 with an old mtime, its directory (0700), a FIFO, a unix socket, a link to the file,
+// /dev/null and a path that does not exist.
+describe('fileInfosOfStatLines with modes, owners and links', () => {
+  const c = captured('stat', 'kinds');
+  const infos = fileInfosOfStatLines(c.stdout, 7);
+
+  it('reads the permission bits, the owner, what `other` is, and whether the path is a link', () => {
+    expect(infos[0]).toEqual({ kind: 'file', size: 5, mtimeMs: 1704164645000, mode: 0o640, uid: 1, gid: 1 });
+    expect(infos[1]).toMatchObject({ kind: 'directory', mode: 0o700, uid: 0 });
+    expect(infos.slice(2, 4).map((i) => i?.special)).toEqual(['fifo', 'socket']);
+    expect(infos[4]).toEqual({ ...infos[0], link: true });
+    expect(infos[5]).toMatchObject({ kind: 'other', special: 'char', mode: 0o666 });
+    expect(infos[6]).toBeUndefined();
+  });
+});

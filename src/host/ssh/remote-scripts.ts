@@ -8,10 +8,15 @@ import { quoteWord } from '../shell-quote.js';
  */
 export const PREFLIGHT_STAT_PATHS: readonly string[] = [SYSTEMD_MARKER];
 
-/** The body of a loop over paths in $p: `KIND SIZE MTIME` (f, d or o), `-` where it cannot be stat'ed. */
+/**
+ * The body of a loop over paths in $p: `KIND SIZE MTIME RAWMODE UID GID LINK` (f, d or o; the raw
+ * mode in hex, type bits and all; `l` when the path itself is a symbolic link, else `-`), `-` where
+ * it cannot be stat'ed.
+ */
 const STAT_PATH = [
   '  if [ -f "$p" ]; then k=f; elif [ -d "$p" ]; then k=d; elif [ -e "$p" ]; then k=o; else echo -; continue; fi',
-  `  echo "$k $(stat -L -c '%s %Y' -- "$p" 2>/dev/null || echo '0 0')"`,
+  '  if [ -L "$p" ]; then l=l; else l=-; fi',
+  `  echo "$k $(stat -L -c '%s %Y %f %u %g' -- "$p" 2>/dev/null || echo '0 0') $l"`,
 ];
 
 /**
@@ -81,7 +86,7 @@ export const REMOTE_SCRIPTS = {
   /** Writes $2 into the existing file $1 (a tracefs control file): never creates one. */
   write: ['[ -e "$1" ] || { echo "$1: No such file or directory" >&2; exit 1; }', 'printf %s "$2" > "$1"'].join('\n'),
 
-  /** `KIND SIZE MTIME` per path (f, d or o), `-` where it cannot be stat'ed. */
+  /** `KIND SIZE MTIME RAWMODE UID GID LINK` per path (see STAT_PATH), `-` where it cannot be stat'ed. */
   stat: ['for p; do', ...STAT_PATH, 'done'].join('\n'),
 
   /**

@@ -147,6 +147,7 @@ export class SshSession {
     const r = await this.local.run([...this.sshArgv(['-o', 'ControlMaster=no']), shellCommandLine(words)], {
       timeoutMs: timeoutMs + SSH_SLACK_MS,
       ...(options.input !== undefined ? { input: options.input } : {}),
+      ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
       ...this.#signal(options.signal),
     });
     // env says 127 for a program it cannot find, timeout 124 when it had to stop the command.

@@ -4,7 +4,8 @@ import type { SshSession } from './session.js';
 /**
  * A Runner on the session that sends the commands asked for in the same turn of the event loop (a
  * check's Promise.all) together, in one round trip (SshSession.execBatch); a command the first
- * round trip already ran (the preload) is taken from there, and one with stdin goes alone.
+ * round trip already ran (the preload) is taken from there, and one with stdin or bounded output
+ * goes alone.
  */
 export function turnBatchingRunner(session: SshSession): Runner {
   let queue: { argv: readonly string[]; options: RunOptions; resolve: (r: CommandResult) => void; reject: (e: unknown) => void }[] = [];
@@ -23,7 +24,8 @@ export function turnBatchingRunner(session: SshSession): Runner {
   };
   return {
     async run(argv, options = {}) {
-      if (options.input !== undefined) return session.exec(argv, options);
+      // With stdin, or with its output bounded (a batch shares one output stream), a command goes alone.
+      if (options.input !== undefined || options.maxBytes !== undefined) return session.exec(argv, options);
       await session.open();
       const preloaded = session.takePreloaded(argv);
       if (preloaded) return preloaded;

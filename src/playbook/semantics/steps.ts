@@ -3,6 +3,8 @@ import type { StepDoc, StepParams } from '../schema.js';
 import type { Path } from '../yaml-position.js';
 import { branchesOfList, branchesOfMap, type BranchSet } from '../branches.js';
 import { requiredHint, type Semantics } from './context.js';
+import { safeParse } from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 
 /**
  * What a step runs: exactly one of `check` (a known check, given only its parameters and all the
@@ -26,8 +28,12 @@ export function checkStepRuns({ pb, catalog, at, inputNames, stepIds }: Semantic
       at([...base, 'check'], `unknown check '${doc.check}'`, hintFor(doc.check, Object.keys(catalog), 'checks'));
     } else {
       const checkParams = (w: StepParams | undefined, wp: Path) => {
-        for (const p of Object.keys(w ?? {})) {
+        for (const [p, value] of Object.entries(w ?? {})) {
           if (!info.params.includes(p)) at([...wp, p], `check '${doc.check}' has no parameter '${p}'`, hintFor(p, info.params, 'parameters'), { key: true });
+          else {
+            const problem = literalProblem(info.paramSchemas?.[p], value);
+            if (problem) at([...wp, p], problem);
+          }
         }
       };
       checkParams(doc.with, [...base, 'with']);
@@ -71,4 +77,18 @@ export function ownBranches({ pb, at }: Semantics, id: string, doc: StepDoc): Br
   if (doc.on === undefined && doc.outcomes === undefined) at(base, "missing required field 'on'", requiredHint([...base, 'on']));
   else if (doc.on !== undefined) return [{ branches: branchesOfMap(doc.on, [...base, 'on'], at), path: [...base, 'on'], partial: false, compact: true }];
   return [];
+}
+
+/**
+ * What is wrong with a parameter's value written without placeholders, by its check's own schema
+ * (a regular expression that does not compile, a mode that is not octal); undefined when it is
+ * fine, or holds a placeholder (checked when the walk renders it).
+ */
+function literalProblem(schema: $ZodType | undefined, value: unknown): string | undefined {
+  if (!schema || JSON.stringify(value).includes('{{')) return undefined;
+  const r = safeParse(schema, value);
+  if (r.success) return undefined;
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length ? `item ${issue.path.map(String).join('.')}: ` : '';
+  return `${where}${issue.message}`;
 }
