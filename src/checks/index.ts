@@ -5,6 +5,7 @@ import { conntrack } from './conntrack.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
+import { http } from './http.js';
 import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
 import { portOwner } from './port-owner.js';
@@ -43,6 +44,7 @@ export const checks = {
   protocol,
   'refusal-setting': refusalSetting,
   upstream,
+  http,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;
@@ -60,6 +62,7 @@ export function checkCatalog(registry: Record<string, AnyCheck> = checks): Recor
       evidence: c.evidence,
       params: Object.keys(shape),
       required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),
+      ...(c.lint ? { lint: c.lint.bind(c) } : {}),
     };
   }
   return out;

@@ -224,7 +224,7 @@ diagnoses:
 
     writeFileSync(join(sub, 'db.yaml'), myapp('myapp.yaml').replace('name: myapp', 'name: db'));
     const circle = await openPlaybook(join(sub, 'myapp.yaml')).catch((e: PlaybookError) => e.problems.map(formatLintError));
-    expect(circle.join('\n')).toMatch(/walks this playbook in turn \(.*myapp\.yaml → .*db\.yaml → .*myapp\.yaml\) — playbooks may not walk each other in a circle/);
+    expect((circle as string[]).join('\n')).toMatch(/walks this playbook in turn \(.*myapp\.yaml → .*db\.yaml → .*myapp\.yaml\) — playbooks may not walk each other in a circle/);
 
     writeFileSync(join(sub, 'self.yaml'), myapp('self.yaml'));
     const self = await openPlaybook(join(sub, 'self.yaml')).catch((e: PlaybookError) => e.problems.map(formatLintError));

@@ -42,6 +42,20 @@ export function checkStepRuns(s: Semantics, id: string, doc: StepDoc): void {
       for (const p of info.required) {
         if (!(p in (doc.with ?? {}))) at([...base, 'check'], `check '${doc.check}' needs the parameter '${p}'`, `add 'with: { ${p}: … }'`);
       }
+      // What the check says of its parameters as written; a case's `with:` joins the step's, and
+      // only what is wrong with the case's own parameters is the case's to report.
+      if (info.lint) {
+        const templated = (v: unknown): boolean => (Array.isArray(v) ? v.some(templated) : typeof v === 'string' && v.includes('{{'));
+        const lint = (w: StepParams, wp: Path, only?: StepParams) => {
+          const written = Object.fromEntries(Object.entries(w).filter(([, v]) => !templated(v)));
+          for (const problem of info.lint!(written, Object.keys(w))) {
+            if (only && (problem.param === undefined || !(problem.param in only))) continue;
+            at(problem.param !== undefined ? [...wp, problem.param] : [...base, 'check'], problem.message, problem.hint);
+          }
+        };
+        lint(doc.with ?? {}, [...base, 'with']);
+        for (const [key, c] of Object.entries(doc.after ?? {})) if (c.with) lint({ ...doc.with, ...c.with }, [...base, 'after', key, 'with'], c.with);
+      }
     }
   } else if (doc.ask !== undefined) {
     if (!pb.inputs?.[doc.ask]) at([...base, 'ask'], `unknown input '${doc.ask}'`, hintFor(doc.ask, inputNames, 'inputs'));
