@@ -5,6 +5,8 @@ import { renderTemplate, renderValue } from '../playbook/template.js';
 import { EXIT, exitStatusFor, type Diagnosis, type ReportTarget, type StepRecord } from '../report/model.js';
 import { showCommand } from '../system/runner.js';
 import { SAFE_VALUE } from './safe.js';
+import { serviceTable } from '../knowledge/services.js';
+import { servicesFileOf } from '../system/services.js';
 import type { FollowOutcome, FollowStepRunner, Outer, WalkResult, WalkUI } from './walk-options.js';
 
 export type { FollowOutcome } from './walk-options.js';
@@ -64,9 +66,13 @@ export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf
   if (targetKeys({ host, address: null, port }).some((k) => chain.includes(k))) return skip(`${shown} is already being diagnosed further up (a loop)`);
   if (outer.depth >= MAX_FOLLOW_DEPTH) return skip(`it would be walk ${outer.depth + 2} inside one another, and at most ${MAX_FOLLOW_DEPTH} are followed`);
 
-  // The same host and Facts; the target is the new one, and a nested walk has no client end.
+  // The same host and Facts; the target is the new one, and a nested walk has no client end. Its
+  // port is named as the command line would name it (/etc/services of the host the step runs on):
+  // the protocol step expects PostgreSQL on 5432 as it would for \`whyport db 5432\`.
   const { client: _client, ...rest } = opts.ctx;
-  const ctx: CheckContext = { ...rest, target: { host, port, protocol } };
+  const table = serviceTable(await opts.ctx.facts.read(servicesFileOf, undefined));
+  const portName = (protocol === 'udp' ? table.udp : table).byPort.get(port);
+  const ctx: CheckContext = { ...rest, target: { host, port, protocol, ...(portName ? { portName } : {}) } };
   const nested = await walkOf({
     playbook,
     ctx,
