@@ -32,6 +32,14 @@ describe('the README', () => {
     expect(Object.values(pb.steps).map((s) => s.check)).toEqual(['command', 'file']);
   });
 
+  it("the dependency example is the tested file (check: endpoint with the default playbook, check: http)", () => {
+    const file = readFileSync(join(ROOT, 'test/fixtures/playbooks/dependency/myapp.yaml'), 'utf8');
+    const at = readme.indexOf("**Your app's endpoints: `http` and `endpoint`.**");
+    expect(at).toBeGreaterThan(0);
+    const block = /```yaml\n([^]*?)```/.exec(readme.slice(at))?.[1];
+    expect(block).toBe(file);
+  });
+
   it('lists every diagnosis code of the contract', () => {
     for (const code of ['REACHABLE', 'DNS_FAILURE', 'HOST_UNREACHABLE', 'PORT_FILTERED', 'PORT_CLOSED', 'NOT_LISTENING', 'PROCESS_NOT_RUNNING', 'SERVICE_FAILED', 'SERVICE_INACTIVE', 'SERVICE_NOT_FOUND', 'LISTENING_ON_OTHER_PORT', 'PORT_TAKEN', 'BOUND_TO_LOOPBACK', 'BOUND_TO_OTHER_ADDRESS', 'FIREWALL_BLOCKS', 'ACCEPT_QUEUE_FULL', 'CLOSE_WAIT_LEAK', 'INCONCLUSIVE']) {
       expect(readme, code).toContain(`\`${code}\``);

@@ -91,10 +91,23 @@ export interface Check<P = Record<string, unknown>, O extends string = string, S
   /** The pure decision: readings and parameters to one outcome, its words and its evidence. */
   decide(readings: R, params: P, at: DecideContext): Decision<O, output<S>>;
   /**
+   * Problems with the parameters as the playbook writes them, found before anything runs (a
+   * regular expression that could hang, two ways to say one thing): `written` holds the values
+   * without placeholders, `given` names every parameter written. Pure.
+   */
+  lint?(written: Readonly<Record<string, unknown>>, given: readonly string[]): ParamProblem[];
+  /**
    * The reads that follow from the parameters alone: started before the walk reaches the step
    * when it is among the playbook's first (the prefetch, the ssh preload, the early start).
    */
   prefetch?(params: P, at: DecideContext): ReadCall[];
+}
+
+/** A problem with a check's parameters as written: the parameter it is about (none: the step's `check:`). */
+export interface ParamProblem {
+  param?: string;
+  message: string;
+  hint?: string;
 }
 
 /** Runs a check: its reads, then its decision. */
@@ -123,6 +136,8 @@ export interface CheckInfo {
   required: readonly string[];
   /** Each parameter's own schema: a value written without placeholders is checked against it before anything runs. */
   paramSchemas?: Readonly<Record<string, $ZodType>>;
+  /** Check.lint: problems with the parameters as written. */
+  lint?: (written: Readonly<Record<string, unknown>>, given: readonly string[]) => ParamProblem[];
 }
 export type CheckCatalog = Readonly<Record<string, CheckInfo>>;
 

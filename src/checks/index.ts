@@ -10,6 +10,7 @@ import { file } from './file.js';
 import { firewall } from './firewall.js';
 import { forward } from './forward.js';
 import { forwardFirewall } from './forward-firewall.js';
+import { http } from './http.js';
 import { namespaces } from './namespaces.js';
 import { listeners } from './listeners.js';
 import { path } from './path.js';
@@ -54,6 +55,7 @@ export const checks = {
   upstream,
   command,
   file,
+  http,
 } satisfies Record<string, AnyCheck>;
 
 export type CheckRegistry = typeof checks;
@@ -72,6 +74,7 @@ export function checkCatalog(registry: Record<string, AnyCheck> = checks): Recor
       params: Object.keys(shape),
       required: Object.entries(shape).filter(([, s]) => s._zod.optin !== 'optional').map(([k]) => k),
       paramSchemas: shape as unknown as Record<string, $ZodType>,
+      ...(c.lint ? { lint: c.lint.bind(c) } : {}),
     };
   }
   return out;

@@ -7,6 +7,7 @@ import type { CommandIO } from '../cli/io.js';
 import { evidenceFields, evidenceJsonSchema } from '../playbook/load.js';
 import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from '../playbook/graph.js';
 import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
+import { ENDPOINT, ENDPOINT_REQUIRED, endpointDoc } from '../playbook/follow.js';
 import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
 import { EXIT } from '../report/model.js';
@@ -91,7 +92,9 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
         io.stdout(`${name}\n  ${c.description}\n  with:     ${info.params.map((p) => (info.required.includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${c.outcomes.join(' | ')}${refinedText(info.refines)}\n  evidence: ${evidenceFields(evidenceJsonSchema(c.evidence)).join(', ')}\n\n`);
       }
       io.stdout(`ask (a step with 'ask: INPUT' instead of 'check')\n  Puts an input's question to the user, offering guesses\n  outcomes: given | unknown\n  evidence: input, value, source, guesses\n`);
-      io.stdout(`\nfollow (a step with 'follow: { host, port, start?, inputs? }' instead of 'check')\n  Diagnoses another HOST:PORT with this same playbook, as if it had been asked for (a nested walk)\n  outcomes: the codes of the diagnoses its walk may end in, in lower-kebab case (reachable, service-failed, …), and inconclusive\n  evidence: code, title, explanation, host, port, address, diagnosis\n`);
+      const e = endpointDoc();
+      io.stdout(`\n${ENDPOINT} (a follow step spelled as a check: 'check: endpoint' with 'with: { host, port, playbook?, start?, inputs? }')\n  ${e.description}\n  with:     ${e.params.map((p) => ((ENDPOINT_REQUIRED as readonly string[]).includes(p) ? p : `${p}?`)).join(', ')}\n  outcomes: ${e.outcomesText}\n  evidence: ${evidenceFields(evidenceJsonSchema(e.evidence!)).join(', ')}\n`);
+      io.stdout(`\nfollow (a step with 'follow: { host, port, playbook?, start?, inputs? }' instead of 'check': the same as check: endpoint)\n  Diagnoses another HOST:PORT with this same playbook or the one named, as if it had been asked for (a nested walk)\n  outcomes: the codes of the diagnoses its walk may end in, in lower-kebab case (reachable, service-failed, …), and inconclusive\n  evidence: code, title, explanation, host, port, address, diagnosis\n`);
     });
 
   return program;

@@ -5,6 +5,8 @@ import { renderTemplate, renderValue } from '../playbook/template.js';
 import { EXIT, exitStatusFor, type Diagnosis, type ReportTarget, type StepRecord } from '../report/model.js';
 import { showCommand } from '../system/runner.js';
 import { SAFE_VALUE } from './safe.js';
+import { serviceTable } from '../knowledge/services.js';
+import { servicesFileOf } from '../system/services.js';
 import type { FollowOutcome, FollowStepRunner, Outer, WalkResult, WalkUI } from './walk-options.js';
 
 export type { FollowOutcome } from './walk-options.js';
@@ -16,8 +18,9 @@ export function targetKeys(t: Pick<ReportTarget, 'host' | 'address' | 'port'>): 
 }
 
 /**
- * Runs a `follow:` step: renders the target and the answers, and walks the same playbook for it
- * from `follow.start` in the context where the step runs — the same host and the same memoised
+ * Runs a `follow:` step (or `check: endpoint`): renders the target and the answers, and walks the
+ * same playbook for it — or the other one it names (`playbook:`, loaded and validated with this
+ * one, Playbook.playbooks) — from `follow.start` in the context where the step runs — the same host and the same memoised
  * Facts (readers are keyed by what they read), without the client end of --ssh (a nested walk is
  * one context) and without the parent's answers (its --process names this target's program, not
  * that one's). The walk's steps show on the same UI, prefixed with the step's id. A target already
@@ -25,6 +28,9 @@ export function targetKeys(t: Pick<ReportTarget, 'host' | 'address' | 'port'>): 
  */
 export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf) => {
   const f = step.follow!;
+  const playbook = f.playbook === undefined ? opts.playbook : opts.playbook.playbooks?.[f.playbook];
+  // The validator loaded it with the playbook: a step names one that is there.
+  if (!playbook) throw new Error(`steps.${id}: the playbook '${f.playbook}' was not loaded`);
   const started = performance.now();
   const host = renderTemplate(f.host, scope).trim();
   const portText = String(renderValue(f.port, scope)).trim();
@@ -46,12 +52,12 @@ export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf
   const skip = (why: string): FollowOutcome => {
     const diagnosis: Diagnosis = { code: 'INCONCLUSIVE', title: `${shown} was not followed`, explanation: `${shown} was not diagnosed: ${why}.`, fix: null, applied: null };
     const nested: WalkResult = { target: planned, steps: [], diagnosis, fixArgv: [], findings: [], answers: inputs, interrupted: false };
-    return { record: recordOf(id, planned, nested, started, `${shown}: not followed — ${why}`, command()), findings: [], nested, interrupted: false };
+    return { record: recordOf(id, step.check ?? FOLLOW, planned, nested, started, `${shown}: not followed — ${why}`, command()), findings: [], nested, interrupted: false };
   };
   function command(): string {
     const words = ['whyport', host.replace(/^\[|\]$/g, '') || '?', String(Number.isFinite(port) ? port : portText || '?')];
     if (protocol === 'udp') words.push('--udp');
-    if (opts.playbook.name !== 'default') words.push('--playbook', opts.playbook.source);
+    if (playbook!.name !== 'default') words.push('--playbook', playbook!.source);
     for (const [k, v] of Object.entries(inputs)) words.push('--set', `${k}=${v}`);
     return showCommand(words);
   }
@@ -60,11 +66,15 @@ export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf
   if (targetKeys({ host, address: null, port }).some((k) => chain.includes(k))) return skip(`${shown} is already being diagnosed further up (a loop)`);
   if (outer.depth >= MAX_FOLLOW_DEPTH) return skip(`it would be walk ${outer.depth + 2} inside one another, and at most ${MAX_FOLLOW_DEPTH} are followed`);
 
-  // The same host and Facts; the target is the new one, and a nested walk has no client end.
+  // The same host and Facts; the target is the new one, and a nested walk has no client end. Its
+  // port is named as the command line would name it (/etc/services of the host the step runs on):
+  // the protocol step expects PostgreSQL on 5432 as it would for \`whyport db 5432\`.
   const { client: _client, ...rest } = opts.ctx;
-  const ctx: CheckContext = { ...rest, target: { host, port, protocol } };
+  const table = serviceTable(await opts.ctx.facts.read(servicesFileOf, undefined));
+  const portName = (protocol === 'udp' ? table.udp : table).byPort.get(port);
+  const ctx: CheckContext = { ...rest, target: { host, port, protocol, ...(portName ? { portName } : {}) } };
   const nested = await walkOf({
-    playbook: opts.playbook,
+    playbook,
     ctx,
     checks: opts.checks,
     guessers: opts.guessers,
@@ -83,15 +93,15 @@ export const followStep: FollowStepRunner = async (id, step, opts, scope, walkOf
   const d = nested.diagnosis;
   const summary = nested.interrupted ? `${shown}: interrupted while it was being diagnosed` : `${shown}: ${d.code} — ${d.title}`;
   const findings = nested.findings.map((x) => ({ code: x.code, summary: `${shown}: ${x.summary}`, ...(x.step ? { step: `${id} › ${x.step}` } : { step: id }) }));
-  return { record: recordOf(id, nested.target, nested, started, summary, command()), findings, nested, interrupted: nested.interrupted };
+  return { record: recordOf(id, step.check ?? FOLLOW, nested.target, nested, started, summary, command()), findings, nested, interrupted: nested.interrupted };
 };
 
-function recordOf(id: string, target: ReportTarget, nested: WalkResult, started: number, summary: string, command: string): StepRecord {
+function recordOf(id: string, check: string, target: ReportTarget, nested: WalkResult, started: number, summary: string, command: string): StepRecord {
   const d = nested.diagnosis;
   const undecided = nested.interrupted || exitStatusFor(d.code) === EXIT.inconclusive;
   return {
     id,
-    check: FOLLOW,
+    check,
     outcome: nested.interrupted ? FOLLOW_UNDECIDED : outcomeOfCode(d.code),
     summary,
     command,

@@ -13,6 +13,8 @@ interface Edge {
   after?: string;
   /** Not a branch: a follow step's nested walk entering the playbook at its start (dotted). */
   follows?: boolean;
+  /** A follow step's walk of another playbook (`playbook:`): `to` names that playbook, drawn as a node of its own. */
+  toPlaybook?: boolean;
 }
 
 /** Outcomes grouped by where they lead: one arrow per target, labelled with its outcomes. */
@@ -65,12 +67,15 @@ function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly
 }
 
 const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_${id.replace(/-/g, '_')}`);
+/** A playbook's node: its reference as written (`default`, `./db.yaml`), made a Mermaid id. */
+const playbookNode = (ref: string) => `p_${ref.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /**
  * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
  * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
  * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed,
- * and a follow step's walk of another target enters at its start by a dotted arrow (`follows`).
+ * and a follow step's walk of another target enters at its start by a dotted arrow (`follows`),
+ * or, when it walks another playbook, that playbook's node.
  */
 export function playbookGraph(
   pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
@@ -88,9 +93,13 @@ export function playbookGraph(
     }
   }
   // A follow step walks another target through the playbook again, from its start.
+  // One that walks another playbook enters that one: a node for it, named as written.
   for (const [id, step] of Object.entries(pb.steps)) {
-    if (step.follow) all.push({ from: id, to: step.follow.start, toDiagnosis: false, label: 'follows', follows: true });
+    if (!step.follow) continue;
+    if (step.follow.playbook === undefined) all.push({ from: id, to: step.follow.start, toDiagnosis: false, label: 'follows', follows: true });
+    else all.push({ from: id, to: step.follow.playbook, toDiagnosis: false, label: `walks, from ${step.follow.start}`, follows: true, toPlaybook: true });
   }
+  const playbooks = [...new Set(all.filter((e) => e.toPlaybook).map((e) => e.to))];
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
   const runs = (id: string) => {
@@ -106,7 +115,8 @@ export function playbookGraph(
     lines.push('flowchart TD');
     for (const id of Object.keys(pb.steps)) lines.push(`  ${nodeId(id, false)}["${id}<br/><i>${what(id)}</i>"]`);
     for (const d of diagnoses) lines.push(`  ${nodeId(d, true)}(["${dlabel(d)}"])`);
-    for (const e of all) lines.push(`  ${nodeId(e.from, false)} ${arrow(e)}|"${elabel(e)}"| ${nodeId(e.to, e.toDiagnosis)}`);
+    for (const p of playbooks) lines.push(`  ${playbookNode(p)}[["playbook ${p.replace(/"/g, '#quot;')}"]]`);
+    for (const e of all) lines.push(`  ${nodeId(e.from, false)} ${arrow(e)}|"${elabel(e)}"| ${e.toPlaybook ? playbookNode(e.to) : nodeId(e.to, e.toDiagnosis)}`);
     lines.push('  classDef diagnosis fill:#fff4e5,stroke:#b36b00');
     if (diagnoses.length) lines.push(`  class ${diagnoses.map((d) => nodeId(d, true)).join(',')} diagnosis`);
   } else {
@@ -114,7 +124,8 @@ export function playbookGraph(
     lines.push('digraph playbook {', '  rankdir=TB;', '  node [shape=box, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];');
     for (const id of Object.keys(pb.steps)) lines.push(`  ${q(id)} [label=${q(`${id}\n${what(id)}`)}${id === pb.start ? ', penwidth=2' : ''}];`);
     for (const d of diagnoses) lines.push(`  ${q(d)} [label=${q(dlabel(d))}, shape=box, style="rounded,filled", fillcolor="#fff4e5"];`);
-    for (const e of all) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(elabel(e))}${e.follows ? ', style=dotted' : e.after ? ', style=dashed' : ''}];`);
+    for (const p of playbooks) lines.push(`  ${q(`playbook ${p}`)} [shape=component];`);
+    for (const e of all) lines.push(`  ${q(e.from)} -> ${q(e.toPlaybook ? `playbook ${e.to}` : e.to)} [label=${q(elabel(e))}${e.follows ? ', style=dotted' : e.after ? ', style=dashed' : ''}];`);
     lines.push('}');
   }
   return lines.join('\n') + '\n';

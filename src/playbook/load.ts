@@ -9,6 +9,7 @@ import { hintFor } from './suggest.js';
 import { fieldName, positionOf, sortProblems, type Path } from './yaml-position.js';
 import type { At } from './branches.js';
 import { checkSemantics, requiredHint } from './semantics/index.js';
+import { followOf, loadedPlaybooks, type OtherPlaybooks } from './follow.js';
 
 export { evidenceFields, evidenceJsonSchema, lookupEvidence, type JsonSchema } from './evidence-schema.js';
 
@@ -25,9 +26,10 @@ const NOT_A_PLAYBOOK_HINT = 'give a playbook file (start from: whyport playbook 
 /**
  * Parses and validates playbook text. Everything is checked before anything runs: YAML syntax,
  * the schema, check names and parameters, step targets, unhandled and unknown outcomes,
- * unreachable steps and branches, and placeholders. Every problem carries file:line:col.
+ * unreachable steps and branches, and placeholders. Every problem carries file:line:col. The
+ * other playbooks its steps walk (`playbook:`, see playbookRefs) come loaded in `others`.
  */
-export function parsePlaybook(text: string, file: string, catalog: CheckCatalog): Playbook {
+export function parsePlaybook(text: string, file: string, catalog: CheckCatalog, others: OtherPlaybooks = {}): Playbook {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: LintError[] = [];
@@ -73,11 +75,13 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
     throw new PlaybookError(sortProblems(problems));
   }
   const pb = parsed.data;
-  const steps = checkSemantics(pb, catalog, at);
+  const steps = checkSemantics(pb, catalog, at, others);
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new PlaybookError(sortProblems(problems));
 
   const start = pb.start ?? Object.keys(pb.steps)[0]!;
+  const used = new Set(Object.values(steps).flatMap((s) => (s.follow?.playbook !== undefined ? [s.follow.playbook] : [])));
+  const playbooks = Object.fromEntries(Object.entries(loadedPlaybooks(others)).filter(([ref]) => used.has(ref)));
   return Object.assign(pb, {
     steps,
     diagnoses: Object.fromEntries(Object.entries(pb.diagnoses).map(([code, d]) => [code, diagnosisSpec(d)])),
@@ -87,7 +91,34 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog)
     maxSteps: pb.maxSteps ?? DEFAULT_MAX_STEPS,
     source: file,
     warnings: problems,
+    ...(Object.keys(playbooks).length ? { playbooks } : {}),
   });
+}
+
+/**
+ * The other playbooks a playbook's steps name (`follow: { playbook }`, `check: endpoint` with
+ * `playbook:`), as written, read leniently before it is validated: whoever opens it loads these
+ * first and hands them to parsePlaybook. Text that is not a playbook names none (parsePlaybook
+ * says what is wrong with it).
+ */
+export function playbookRefs(text: string): string[] {
+  let raw: unknown;
+  try {
+    const doc = parseDocument(text, { uniqueKeys: false });
+    if (doc.errors.length || !isMap(doc.contents) || !doc.contents.has('steps')) return [];
+    raw = doc.toJS();
+  } catch {
+    return [];
+  }
+  const steps = (raw as { steps?: unknown }).steps;
+  if (steps === null || typeof steps !== 'object') return [];
+  const refs = new Set<string>();
+  for (const step of Object.values(steps as Record<string, unknown>)) {
+    if (step === null || typeof step !== 'object') continue;
+    const w = followOf(step as Parameters<typeof followOf>[0]);
+    if (typeof w?.follow.playbook === 'string' && w.follow.playbook !== '') refs.add(w.follow.playbook);
+  }
+  return [...refs];
 }
 
 /** A diagnosis as the engine renders it: an explanation written as sentences becomes one text. */
@@ -142,7 +173,7 @@ function knownKeysAt(path: Path): string[] {
   if (path.length === 0) return top;
   if (path[0] === 'server' && path.length === 1) return ['start', 'keep'];
   if (path[0] === 'steps' && path.length === 2) return ['vantage', 'check', 'ask', 'follow', 'quiet', 'title', 'with', 'on', 'after', 'outcomes'];
-  if (path[0] === 'steps' && path[2] === 'follow' && path.length === 3) return ['host', 'port', 'start', 'inputs'];
+  if (path[0] === 'steps' && path[2] === 'follow' && path.length === 3) return ['host', 'port', 'playbook', 'start', 'inputs'];
   if (path[0] === 'steps' && path[2] === 'after' && path.length === 4) return ['with', 'on'];
   if (path[0] === 'steps' && path.length === 4) return ['when', 'next', 'diagnose'];
   if (path[0] === 'inputs' && path.length === 2) return ['description', 'prompt', 'flag', 'guesses', 'needs', 'choices', 'default', 'pattern'];

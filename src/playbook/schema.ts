@@ -28,7 +28,8 @@ export const BranchSchema = z.strictObject({
   diagnose: opt(z.string(), 'The diagnosis to end with (a key of `diagnoses`)'),
 });
 
-const Params = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]));
+// A mapping of texts is for the answers an `endpoint` step passes on (`inputs:`); a check's own parameters are flat.
+const Params = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()])), z.record(z.string(), z.string())]));
 
 /** `on:` of version 2: outcome (or `a, b`, or `else`) → a step id or a DIAGNOSIS code. */
 const OnMap = described(
@@ -47,8 +48,9 @@ export type Vantage = (typeof VANTAGES)[number];
 export const FollowSchema = z.strictObject({
   host: described(z.string(), 'The host to diagnose (a template, e.g. "{{ steps.ID.evidence.upstream.host }}"); the protocol is the walk\'s'),
   port: described(z.union([z.string(), z.number()]), 'Its port (a number or a template)'),
-  start: opt(z.string(), 'The step its walk starts at; defaults to the playbook\'s start'),
-  inputs: opt(z.record(z.string(), Template), 'The answers its walk starts with (inputs of this playbook; empty values are dropped). The walk\'s own answers are never passed on: they name this target\'s program, not that one\'s'),
+  playbook: opt(z.string(), 'The playbook its walk follows: a built-in name (default) or a file, relative to this one\'s directory; defaults to this same playbook. Validated with this one, before anything runs'),
+  start: opt(z.string(), 'The step its walk starts at; defaults to the start of the playbook it walks'),
+  inputs: opt(z.record(z.string(), Template), 'The answers its walk starts with (inputs of the playbook it walks; empty values are dropped). The walk\'s own answers are never passed on: they name this target\'s program, not that one\'s'),
 });
 
 export const StepSchema = z.strictObject({
@@ -57,7 +59,7 @@ export const StepSchema = z.strictObject({
   ask: opt(z.string(), 'The input this step asks the user for (a key of `inputs`); outcomes: given | unknown'),
   follow: opt(
     FollowSchema,
-    'Diagnoses another HOST:PORT with this same playbook, as if the user had asked for it, where this step runs (a nested walk: a reverse proxy\'s upstream, a dependency). Its outcome is the code of the diagnosis that walk ends in, in lower-kebab case (REACHABLE → reachable, SERVICE_FAILED → service-failed), or inconclusive; a diagnosis may take that one with `from:`',
+    'Diagnoses another HOST:PORT with this same playbook (or the one named by `playbook:`), as if the user had asked for it, where this step runs (a nested walk: a reverse proxy\'s upstream, a dependency; `check: endpoint` with the same fields under `with:` is the same step). Its outcome is the code of the diagnosis that walk ends in, in lower-kebab case (REACHABLE → reachable, SERVICE_FAILED → service-failed), or inconclusive; a diagnosis may take that one with `from:`',
   ),
   quiet: opt(z.boolean(), 'With `ask`: never prompt, only tell whether the input is known from a flag'),
   title: opt(Template, 'What the spinner says while the step runs'),
@@ -94,7 +96,7 @@ export const DiagnosisSchema = z.strictObject({
   code: opt(z.string().check(z.regex(CODE)), 'The diagnosis code reported; defaults to the key (with `from:`, to the nested diagnosis\'s code)'),
   from: opt(
     z.string(),
-    'A `follow:` step that runs before this diagnosis on every road to it: the diagnosis is the one its walk ended in (code, explanation, evidence, fix, and the fields that name an object), except what this one gives itself: its title, its explanation if given, its evidence lines (first), its own fields and code',
+    'A `follow:` (or `check: endpoint`) step that runs before this diagnosis on every road to it: the diagnosis is the one its walk ended in (code, explanation, evidence, fix, and the fields that name an object), except what this one gives itself: its title, its explanation if given, its evidence lines (first), its own fields and code',
   ),
   title: Template,
   explanation: opt(
@@ -151,11 +153,13 @@ export interface StepCase {
   outcomes: Branch[];
 }
 
-/** A validated `follow:` step's target and walk. */
+/** A validated `follow:` step's target and walk (an `endpoint` step is one too). */
 export interface Follow {
   host: string;
   port: string | number;
-  /** The step the nested walk starts at (the playbook's start unless given). */
+  /** The other playbook the walk follows, as written (a key of Playbook.playbooks); none: this same one. */
+  playbook?: string;
+  /** The step the nested walk starts at (the start of the playbook it walks unless given). */
   start: string;
   inputs?: Record<string, string>;
   /** The outcomes the step can have: the codes its walk may end in (lower-kebab case), and inconclusive. */
@@ -193,6 +197,8 @@ export interface Playbook extends Omit<PlaybookDoc, 'steps' | 'diagnoses'> {
   source: string;
   /** Problems that do not stop the playbook from running (e.g. a diagnosis never reached). */
   warnings: LintError[];
+  /** The other playbooks its follow and endpoint steps walk, validated, by reference as written (`default`, `./db.yaml`). */
+  playbooks?: Record<string, Playbook>;
 }
 
 /** The outcomes of an `ask` step. */
@@ -202,6 +208,8 @@ export const ASK_OUTCOMES = ['given', 'unknown'] as const;
 export interface CheckDoc {
   description: string;
   outcomes: readonly string[];
+  /** Outcomes in words, for a check whose outcomes depend on the playbook (`endpoint`: the codes its walk may end in). */
+  outcomesText?: string;
   params: readonly string[];
   evidence?: z.ZodMiniType | $ZodType;
 }
@@ -219,14 +227,14 @@ export function playbookJsonSchema(checks?: Readonly<Record<string, CheckDoc>>):
     step.properties.check = {
       ...step.properties.check,
       enum: names,
-      markdownEnumDescriptions: names.map((n) => `${checks[n]!.description}. Outcomes: ${checks[n]!.outcomes.join(', ')}`),
+      markdownEnumDescriptions: names.map((n) => `${checks[n]!.description}. Outcomes: ${outcomesText(checks[n]!)}`),
     };
     step.allOf = names.map((n) => ({
       if: { properties: { check: { const: n } }, required: ['check'] },
       then: {
         properties: {
           with: { type: 'object', properties: Object.fromEntries(checks[n]!.params.map((p) => [p, {}])), additionalProperties: false },
-          on: { type: 'object', propertyNames: { description: `outcomes of ${n}: ${checks[n]!.outcomes.join(', ')} (or \`else\`)` } },
+          on: { type: 'object', propertyNames: { description: `outcomes of ${n}: ${outcomesText(checks[n]!)} (or \`else\`)` } },
         },
       },
     }));
@@ -242,4 +250,8 @@ export function playbookJsonSchema(checks?: Readonly<Record<string, CheckDoc>>):
     title: 'whyport playbook',
     ...schema,
   };
+}
+
+function outcomesText(c: CheckDoc): string {
+  return c.outcomesText ?? c.outcomes.join(', ');
 }

@@ -1,8 +1,9 @@
 import { mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PlaybookError, UsageError } from '../errors.js';
+import { formatLintError, PlaybookError, UsageError } from '../errors.js';
 import { BUILT_IN, COMPILED_PLAYBOOK_DIR, builtInFiles, builtInStale, builtInText, othersMayChange } from '../paths.js';
 import type { Playbook } from './schema.js';
+import type { OtherPlaybooks } from './follow.js';
 import { readUserFile, UserFileError } from '../host/user-file.js';
 
 /**
@@ -22,12 +23,14 @@ interface Located {
   name?: string;
 }
 
-function locate(ref: string): Located {
+/** A built-in name, or a path: from the working directory, or (`from`, a playbook file) from that playbook's directory. */
+function locate(ref: string, from?: Located): Located {
   const looksLikePath = /[\/\\]/.test(ref) || /\.ya?ml$/i.test(ref);
   if (!looksLikePath) {
     const file = `${BUILT_IN.playbooks}/${ref}.yaml`;
     if (builtInFiles(BUILT_IN.playbooks).includes(`${ref}.yaml`)) return { file, display: file, name: ref };
   }
+  if (from && !from.name) return { file: resolve(dirname(from.file), ref), display: join(dirname(from.display), ref) };
   return { file: resolve(ref), display: ref };
 }
 
@@ -56,7 +59,16 @@ export async function openPlaybook(ref: string): Promise<Playbook>;
 export async function openPlaybook(ref: string, opts: OpenOptions & { precompiledOnly: true }): Promise<Playbook | undefined>;
 export async function openPlaybook(ref: string, opts: OpenOptions): Promise<Playbook>;
 export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise<Playbook | undefined> {
-  const where = locate(ref);
+  return open(locate(ref), opts, []);
+}
+
+/**
+ * Opens one playbook, and first the other playbooks its steps walk (`playbook:`), so that it is
+ * validated with them: a step that walks a playbook that does not load, does not validate, or
+ * walks this one back (`chain`: the files being opened) is a problem of this playbook, at the
+ * step's `playbook:`.
+ */
+async function open(where: Located, opts: OpenOptions, chain: readonly string[]): Promise<Playbook | undefined> {
   const ready = opts.fresh ? undefined : precompiled(where);
   if (ready || opts.precompiledOnly) return ready;
   if (!where.name) refuseIfOthersMayChange(where);
@@ -68,8 +80,27 @@ export async function openPlaybook(ref: string, opts: OpenOptions = {}): Promise
     const why = err instanceof UserFileError ? err.reason : String((err as NodeJS.ErrnoException).code ?? err);
     throw new PlaybookError([{ file: where.display, line: 1, col: 1, field: '', message: `cannot read the playbook: ${why}`, severity: 'error', hint: 'give a path to a .yaml file, or the name of a built-in playbook (whyport playbook list)' }]);
   }
-  const [{ parsePlaybook }, { checkCatalog }] = await Promise.all([import('./load.js'), import('../checks/index.js')]);
-  return parsePlaybook(text, where.display, checkCatalog());
+  const [{ parsePlaybook, playbookRefs }, { checkCatalog }] = await Promise.all([import('./load.js'), import('../checks/index.js')]);
+  const others: Record<string, OtherPlaybooks[string]> = {};
+  for (const ref of playbookRefs(text)) others[ref] = await openOther(ref, where, [...chain, where.file]);
+  return parsePlaybook(text, where.display, checkCatalog(), others);
+}
+
+async function openOther(ref: string, from: Located, chain: readonly string[]): Promise<OtherPlaybooks[string]> {
+  const where = locate(ref, from);
+  if (chain.includes(where.file)) {
+    return where.file === from.file
+      ? { error: `'${ref}' is this same playbook`, hint: 'leave out `playbook:` to walk this same playbook' }
+      : { error: `'${ref}' walks this playbook in turn (${[...chain.slice(chain.indexOf(where.file)), where.file].join(' → ')})`, hint: 'playbooks may not walk each other in a circle' };
+  }
+  try {
+    return (await open(where, {}, chain))!;
+  } catch (err) {
+    if (!(err instanceof PlaybookError)) throw err;
+    const first = err.problems.find((p) => p.severity === 'error') ?? err.problems[0]!;
+    const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : '';
+    return { error: `playbook '${ref}' cannot be walked: ${formatLintError(first)}${more}`, hint: `see whyport playbook validate ${where.display}` };
+  }
 }
 
 /**

@@ -48,7 +48,7 @@ export function checkExplanations({ pb, at }: Semantics): void {
  * avoids the step ends in the diagnosis. Judged on the validated steps, when every link resolves.
  */
 export function checkFromSteps({ pb, at, stepIds }: Semantics, steps: Record<string, Step>, entries: readonly string[]): void {
-  const ways = [...entries, ...Object.values(steps).flatMap((s) => (s.follow ? [s.follow.start] : []))].filter((e) => steps[e]);
+  const ways = [...entries, ...Object.values(steps).flatMap((s) => (s.follow && s.follow.playbook === undefined ? [s.follow.start] : []))].filter((e) => steps[e]);
   for (const [code, d] of Object.entries(pb.diagnoses)) {
     if (d.from === undefined) continue;
     const path: Path = ['diagnoses', code, 'from'];
@@ -58,7 +58,7 @@ export function checkFromSteps({ pb, at, stepIds }: Semantics, steps: Record<str
       continue;
     }
     if (!step.follow) {
-      at(path, `step '${d.from}' is not a follow step: there is no nested diagnosis to take`, "name a step with 'follow:', or remove 'from:'");
+      at(path, `step '${d.from}' is not a follow step: there is no nested diagnosis to take`, "name a step with 'follow:' or 'check: endpoint', or remove 'from:'");
       continue;
     }
     const around = roadAvoiding(steps, ways, d.from, code);

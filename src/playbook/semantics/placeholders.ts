@@ -5,7 +5,7 @@ import { parsePlaceholders, TemplateSyntaxError } from '../template.js';
 import { evidenceJsonSchema, lookupEvidence, type JsonSchema } from '../evidence-schema.js';
 import type { Path } from '../yaml-position.js';
 import type { Semantics } from './context.js';
-import { FOLLOW, followEvidence } from '../follow.js';
+import { ENDPOINT, FOLLOW, followEvidence, followOf } from '../follow.js';
 
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local', 'listeners', 'sockets'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
@@ -33,13 +33,15 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
     const base: Path = ['steps', id];
     const before = [...(leadsTo.get(id) ?? [])];
     if (doc.title) check(doc.title, [...base, 'title'], before);
-    if (doc.follow) {
-      const f = doc.follow;
-      check(f.host, [...base, 'follow', 'host'], before);
-      if (typeof f.port === 'string') check(f.port, [...base, 'follow', 'port'], before);
-      for (const [name, v] of Object.entries(f.inputs ?? {})) check(v, [...base, 'follow', 'inputs', name], before);
+    const written = followOf(doc);
+    if (written) {
+      const { follow: f, field } = written;
+      check(f.host, [...base, field, 'host'], before);
+      if (typeof f.port === 'string') check(f.port, [...base, field, 'port'], before);
+      for (const [name, v] of Object.entries(f.inputs ?? {})) if (typeof v === 'string') check(v, [...base, field, 'inputs', name], before);
     }
-    const withs: [StepParams | undefined, Path][] = [[doc.with, [...base, 'with']], ...Object.entries(doc.after ?? {}).map(([k, c]): [StepParams | undefined, Path] => [c.with, [...base, 'after', k, 'with']])];
+    // An endpoint step's `with:` is its follow, checked above.
+    const withs: [StepParams | undefined, Path][] = [...(doc.check === ENDPOINT ? [] : [[doc.with, [...base, 'with']] as [StepParams | undefined, Path]]), ...Object.entries(doc.after ?? {}).map(([k, c]): [StepParams | undefined, Path] => [c.with, [...base, 'after', k, 'with']])];
     for (const [w, wp] of withs) {
       for (const [k, v] of Object.entries(w ?? {})) {
         const vals = Array.isArray(v) ? v : [v];
@@ -128,7 +130,7 @@ function checkTemplate(text: string, path: Path, tc: TemplateContext, before: re
       const field = rest[r.at]!;
       const parent = [label, ...rest.slice(0, r.at)].join('.');
       const step = tc.steps[stepId]!;
-      const of = step.ask !== undefined ? 'an ask step' : step.follow !== undefined ? 'a follow step' : `check '${step.check}'`;
+      const of = step.ask !== undefined ? 'an ask step' : step.follow !== undefined ? (step.check === ENDPOINT ? 'an endpoint step' : 'a follow step') : `check '${step.check}'`;
       bad(
         `'${h.raw}': ${parent} (${of}) has no field '${field}'${r.known.length || r.what === 'an object' ? '' : `: it is ${r.what}`}`,
         r.known.length ? hintFor(field, r.known, 'fields') : r.what === 'an object' ? undefined : 'stop the path before it',

@@ -15,8 +15,8 @@ export function checkReachability({ pb, at, stepIds, diagnosisIds }: Semantics, 
   const queue = [...entries];
   while (queue.length) {
     const step = steps[queue.shift()!]!;
-    // A follow step's walk enters the playbook again at its start.
-    if (step.follow && steps[step.follow.start] && !seen.has(step.follow.start)) {
+    // A follow step's walk enters the playbook again at its start (unless it walks another playbook).
+    if (step.follow && step.follow.playbook === undefined && steps[step.follow.start] && !seen.has(step.follow.start)) {
       seen.add(step.follow.start);
       queue.push(step.follow.start);
     }
