@@ -36,9 +36,9 @@ const OPTION_SPACE = /(--(?:password|passwd|pass)[ \0]+)(?!-)([^\s\0]+)/gi;
 const ENV_ASSIGN = new RegExp(`(\\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|_PWD|MYSQL_PWD|PGPASS)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\\s\\0"']+)`, 'g');
 const MYSQL_LINE = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb[a-z-]*)\b/;
 const MYSQL_P = /((?:^|[\s\0])-p)([^\s\0]+)/g;
-const REDIS_DIRECTIVE = /^(\s*(?:requirepass|masterauth|masteruser-password)\s+)(\S.*?)\s*$/gim;
-const REDIS_ACL = /^(\s*user\s.*)$/gim;
-const CONFIG_KEY = new RegExp(`^(\\s*["']?([a-z0-9_.-]*${SECRET_WORD}[a-z0-9_.-]*)["']?\\s*[=:]\\s*)(\\S.*?)(,?)\\s*$`, 'gim');
+const REDIS_DIRECTIVE = /^([ \t]*(?:requirepass|masterauth|masteruser-password)[ \t]+)(\S.*?)[ \t]*$/gim;
+const REDIS_ACL = /^([ \t]*user[ \t].*)$/gim;
+const CONFIG_KEY = new RegExp(`^([ \\t]*["']?([a-z0-9_.-]*${SECRET_WORD}[a-z0-9_.-]*)["']?[ \\t]*[=:][ \\t]*)(\\S.*?)(,?)[ \\t]*$`, 'gim');
 
 /**
  * The text with its secrets replaced by REDACTED, and the kinds found. `path` is the file the text
