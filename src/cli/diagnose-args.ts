@@ -81,7 +81,12 @@ function exampleLine({ command, note }: (typeof DIAGNOSE_EXAMPLES)[number]): str
 }
 
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
-export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
+export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }, mode: { record?: boolean } = {}): Command {
+  if (mode.record) {
+    // `whyport record --help`: the same options, under its own usage line.
+    const program = diagnoseProgram(version, io);
+    return program.name('whyport record').usage('HOST PORT -o FILE [options]').description('Diagnoses HOST:PORT as whyport HOST PORT does, and writes what the walk read to FILE (secrets redacted), to replay with whyport HOST PORT --replay FILE.');
+  }
   const program = commandProgram(io)
     .usage('HOST PORT [options]\n       whyport record HOST PORT -o FILE [options]   |   whyport HOST PORT --replay FILE\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema|test   |   whyport checks\n       whyport completion bash|zsh|fish')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
@@ -114,7 +119,7 @@ JSON report: what --json prints, and what scripts may rely on, is written in
 /** Turns argv (without node and the script) into options, or throws UsageError. */
 export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void, services: ServiceTable, mode: { record?: boolean } = {}): Promise<DiagnoseOptions | 'exit'> {
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
-  const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
+  const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} }, mode);
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
   const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string; output?: string; replay?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
