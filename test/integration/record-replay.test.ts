@@ -8,7 +8,8 @@ import type { Recording } from '../../src/host/recording.js';
 import type { Report } from '../../src/report/model.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
-import { startListener, stopAllListeners } from '../helpers/servers.js';
+import { freePort, startListener, stopAllListeners } from '../helpers/servers.js';
+import { sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 
 /**
  * `whyport record` of real servers in a network namespace of this test's making (a real listener,
@@ -185,5 +186,40 @@ describe.skipIf(reason !== undefined)('whyport record on real servers, replayed 
       expect(bad.stderr).toMatch(/^error .*truncated\.json: .*is not a whyport recording: not JSON/);
       expect(bad.stderr).not.toMatch(/\n\s+at /);
     });
+  });
+});
+
+const sshUnavailable = await sshdAvailable();
+if (sshUnavailable) console.warn(`skipping record and replay over --ssh: ${sshUnavailable}`);
+
+describe.skipIf(sshUnavailable !== null)('whyport record --ssh: the server end recorded too, replayed once sshd is gone', () => {
+  let sshd: LoopbackSshd;
+  let dir: string;
+  beforeAll(async () => {
+    sshd = await startLoopbackSshd();
+    dir = mkdtempSync(join(tmpdir(), 'wpt-record-ssh-'));
+  }, 30_000);
+  afterAll(async () => {
+    await stopAllListeners();
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records both ends of a port nothing listens on, and replays both without ssh', async () => {
+    const port = await freePort();
+    const file = join(dir, 'both-ends.json');
+    const ssh = ['--ssh', `root@127.0.0.1:${sshd.port}`, '--ssh-option', `UserKnownHostsFile=${sshd.knownHostsPath}`, '--ssh-option', `IdentityFile=${sshd.keyPath}`, '--ssh-option', 'IdentitiesOnly=yes'];
+    const then = await cli([], ['record', '127.0.0.1', String(port), '-o', file, '--yes', ...ssh]);
+    expect(then.report.vantages?.server.error, trace(then)).toBeNull();
+    const recording = JSON.parse(readFileSync(file, 'utf8')) as Recording;
+    expect(recording.calls.some((c) => c.at === 'server')).toBe(true);
+    expect(recording.vantages.server).toMatchObject({ label: `root@127.0.0.1:${sshd.port}`, error: null });
+    await sshd.stop();
+
+    const now = await cli([], ['127.0.0.1', String(port), '--replay', file]);
+    expect(now.report.diagnosis.code, trace(now)).toBe(then.report.diagnosis.code);
+    expect(path(now.report)).toEqual(path(then.report));
+    expect(now.report.steps.map((s) => s.where)).toEqual(then.report.steps.map((s) => s.where));
+    expect(now.report.vantages?.server).toMatchObject({ host: '127.0.0.1', error: null, hostname: then.report.vantages!.server.hostname });
   });
 });
