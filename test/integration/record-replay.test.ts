@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Recording } from '../../src/host/recording.js';
 import type { Report } from '../../src/report/model.js';
 import { createNamespace, netnsSkipReason, type Namespace } from '../helpers/netns.js';
-import { REPO_ROOT } from '../helpers/nspawn.js';
+import { REPO_ROOT, realServicesAvailable, startSystemdTestbed, type SystemdTestbed } from '../helpers/nspawn.js';
+import { whyportIn } from '../helpers/cli-in-bed.js';
 import { freePort, startListener, stopAllListeners } from '../helpers/servers.js';
 import { sshdAvailable, startLoopbackSshd, type LoopbackSshd } from '../helpers/ssh.js';
 
@@ -221,5 +222,44 @@ describe.skipIf(sshUnavailable !== null)('whyport record --ssh: the server end r
     expect(path(now.report)).toEqual(path(then.report));
     expect(now.report.steps.map((s) => s.where)).toEqual(then.report.steps.map((s) => s.where));
     expect(now.report.vantages?.server).toMatchObject({ host: '127.0.0.1', error: null, hostname: then.report.vantages!.server.hostname });
+  });
+});
+
+const bedUnavailable = await realServicesAvailable([]);
+if (bedUnavailable) console.warn(`skipping record and replay on the Debian bed: ${bedUnavailable}`);
+
+describe.skipIf(bedUnavailable !== null)('whyport record on a real Debian server under systemd, replayed once it is stopped', () => {
+  let bed: SystemdTestbed;
+  let dir: string;
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    bed = await startSystemdTestbed({ realServices: true });
+    dir = mkdtempSync(join(tmpdir(), 'wpt-record-bed-'));
+  }, 60_000);
+  afterAll(async () => {
+    await bed?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a failed unit with a password in its environment: SERVICE_FAILED, the same after the bed is gone, the password nowhere', async () => {
+    await bed.writeUnit('myapp.service', "[Unit]\nDescription=My app\n\n[Service]\nEnvironment=DB_PASSWORD=hunter2\nExecStart=/bin/sh -c 'echo \"myapp: cannot open /etc/myapp/myapp.conf: No such file or directory\" >&2; exit 1'\n");
+    await bed.daemonReload();
+    await bed.exec(['systemctl', 'start', 'myapp.service']);
+    for (let i = 0; i < 100 && (await bed.exec(['systemctl', 'is-active', 'myapp.service'])).stdout.trim() !== 'failed'; i++) await new Promise((r) => setTimeout(r, 100));
+    const inBed = join(bed.tmpDir, 'myapp.json');
+    const then = await whyportIn(bed, ['record', '127.0.0.1', '7071', '--service', 'myapp', '-o', inBed, '--json', '--yes']);
+    const report = JSON.parse(then.stdout) as Report;
+    expect(report.diagnosis.code, then.stderr).toBe('SERVICE_FAILED');
+    const file = join(dir, 'myapp.json');
+    copyFileSync(inBed, file);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('DB_PASSWORD=REDACTED');
+    await bed.stop();
+
+    const now = await cli([], ['127.0.0.1', '7071', '--replay', file]);
+    expect(now.report.diagnosis.code, trace(now)).toBe('SERVICE_FAILED');
+    expect(path(now.report)).toEqual(path(report));
+    expect(now.report.diagnosis.evidence).toEqual(report.diagnosis.evidence);
   });
 });
