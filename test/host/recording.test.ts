@@ -145,3 +145,15 @@ describe('diagnose with record, then with --replay', () => {
     await expect(parseDiagnoseArgs(['10.0.0.9', '7071', '--replay', file, '--fix'], env, () => {}, services)).rejects.toThrow(/--replay does not go with --fix/);
   });
 });
+
+describe('loadRecording', () => {
+  it('refuses a file past the limit, a directory, and a missing file, in one line each', async () => {
+    const { loadRecording } = await import('../../src/commands/record.js');
+    const { MAX_RECORDING_BYTES } = await import('../../src/host/recording.js');
+    const big = join(dir, 'big.json');
+    writeFileSync(big, Buffer.alloc(MAX_RECORDING_BYTES + 1, 0x20));
+    await expect(loadRecording(big)).rejects.toThrow(/cannot read the recording .*big\.json: larger than 20480 KB/);
+    await expect(loadRecording(dir)).rejects.toThrow(/is a directory/);
+    await expect(loadRecording(join(dir, 'none.json'))).rejects.toThrow(/no such file/);
+  });
+});
