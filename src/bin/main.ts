@@ -83,7 +83,9 @@ export async function main(words: readonly string[], io: MainIO = defaultIO(), s
     // A port name is looked up in the diagnosed host's /etc/services, read while the parser loads.
     const services = Promise.all([import('../cli/port-argument.js'), import('../host/local.js')]).then(([{ readServiceTable }, { localHost }]) => readServiceTable(localHost));
     const { parseDiagnoseArgs } = await import('../cli/diagnose-args.js');
-    const opts = await parseDiagnoseArgs(argv, env, io.stdout, await services);
+    // whyport record HOST PORT -o FILE …: a diagnosis like any other, recorded.
+    const record = argv[0] === 'record';
+    const opts = await parseDiagnoseArgs(record ? argv.slice(1) : argv, env, io.stdout, await services, { record });
     if (opts === 'exit') return EXIT.ok;
     // Start the first host scans before the diagnosis modules load, so they overlap.
     const early = await (await import('../commands/context.js')).beginDiagnosis(opts, controller.signal, startedEarly);

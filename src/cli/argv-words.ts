@@ -2,7 +2,7 @@
 // --version, as git's and npm's do. Read by the start-up entry (src/bin/bin.ts, which prints the
 // help and the version without loading the bundle) and by main(), so both agree; no parser here.
 
-const SUBCOMMAND_HELP = new Set(['explain', 'baseline', 'playbook', 'checks', 'completion']);
+const SUBCOMMAND_HELP = new Set(['record', 'explain', 'baseline', 'playbook', 'checks', 'completion']);
 
 /**
  * argv with the words `help` and `version` spelled as their flags: `help` → `--help`, `help

@@ -37,6 +37,10 @@ export interface DiagnoseOptions {
   watch?: { intervalMs: number; max?: number };
   /** --ssh: the server's side too, over ssh. */
   ssh?: { target: SshTarget; options: string[]; sudo: boolean; batchMode: boolean };
+  /** whyport record … -o FILE: every host call of the walk written to FILE. */
+  record?: { file: string };
+  /** --replay FILE: the walk reads a recording; `ownPlaybook` when --playbook was given (else the recorded one). */
+  replay?: { file: string; ownPlaybook: boolean };
 }
 
 export interface Environment {
@@ -77,9 +81,14 @@ function exampleLine({ command, note }: (typeof DIAGNOSE_EXAMPLES)[number]): str
 }
 
 /** The commander program for `whyport HOST PORT`; help and errors go through exitOverride. */
-export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }): Command {
+export function diagnoseProgram(version: string, io: CommandIO = { stdout: () => {}, stderr: () => {} }, mode: { record?: boolean } = {}): Command {
+  if (mode.record) {
+    // `whyport record --help`: the same options, under its own usage line.
+    const program = diagnoseProgram(version, io);
+    return program.name('whyport record').usage('HOST PORT -o FILE [options]').description('Diagnoses HOST:PORT as whyport HOST PORT does, and writes what the walk read to FILE (secrets redacted), to replay with whyport HOST PORT --replay FILE.');
+  }
   const program = commandProgram(io)
-    .usage('HOST PORT [options]\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema   |   whyport checks\n       whyport completion bash|zsh|fish')
+    .usage('HOST PORT [options]\n       whyport record HOST PORT -o FILE [options]   |   whyport HOST PORT --replay FILE\n       whyport explain STATE|PORT|NAME   |   whyport baseline save|check [options]\n       whyport playbook validate|list|show|graph|schema|test   |   whyport checks\n       whyport completion bash|zsh|fish')
     .description("I can't reach HOST:PORT — why? Walks the checks an expert would, explains, and offers the fix.")
     .argument('<host>', 'a host name, an IPv4 or an IPv6 address (HOST:PORT works too)')
     .argument('[port]', 'a port number (1–65535) or a service name from /etc/services, e.g. https; 53/udp for UDP');
@@ -108,11 +117,11 @@ JSON report: what --json prints, and what scripts may rely on, is written in
 }
 
 /** Turns argv (without node and the script) into options, or throws UsageError. */
-export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void, services: ServiceTable): Promise<DiagnoseOptions | 'exit'> {
+export async function parseDiagnoseArgs(argv: readonly string[], envi: Environment, onOutput: (text: string) => void, services: ServiceTable, mode: { record?: boolean } = {}): Promise<DiagnoseOptions | 'exit'> {
   // Help and version go to stdout; commander's error text is not printed (the UsageError is).
-  const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} });
+  const program = diagnoseProgram(envi.version, { stdout: onOutput, stderr: () => {} }, mode);
   if ((await parseCommandLine(program, argv, 'see whyport --help')) !== 'ran') return 'exit';
-  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string; from?: string }>();
+  const o = program.opts<{ process?: string; service?: string; playbook: string; set?: string[]; json?: boolean; markdown?: boolean; yes?: boolean; fix?: boolean; timeout: string; color: boolean; verbose?: boolean; brief?: boolean; watch?: boolean; interval?: string; max?: string; ssh?: string | true; sshOption?: string[]; sudo?: boolean; udp?: boolean; protocol?: string | false; tls?: boolean; asUser?: string; from?: string; output?: string; replay?: string }>();
   let [hostArg, portArg] = program.args as [string, string | undefined];
   if (portArg === undefined) {
     const m = splitHostPort(hostArg);
@@ -181,6 +190,21 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     throw new UsageError(`${o.sudo ? '--sudo' : '--ssh-option'} only goes with --ssh`, 'e.g. whyport 10.0.0.5 7071 --ssh admin@10.0.0.5 --sudo');
   }
 
+  let record: DiagnoseOptions['record'];
+  let replay: DiagnoseOptions['replay'];
+  if (mode.record) {
+    if (o.output === undefined) throw new UsageError('whyport record needs -o FILE: where the recording goes', 'e.g. whyport record 10.0.0.5 7071 -o myapp.whyport.json');
+    if (o.fix || watch) throw new UsageError(`whyport record does not go with ${o.fix ? '--fix' : '--watch'}`, 'record the diagnosis, then fix or watch in another run');
+    if (o.replay !== undefined) throw new UsageError('whyport record does not go with --replay', 'a recording is made of a real diagnosis');
+    record = { file: o.output };
+  } else if (o.output !== undefined) {
+    throw new UsageError('-o/--output only goes with whyport record', `e.g. whyport record ${hostArg} ${portArg} -o ${o.output}`);
+  }
+  if (o.replay !== undefined) {
+    if (o.fix || watch || ssh) throw new UsageError(`--replay does not go with ${o.fix ? '--fix' : watch ? '--watch' : '--ssh'}`, 'a replay walks what was recorded (the server too, when it was recorded with --ssh) and changes nothing');
+    replay = { file: o.replay, ownPlaybook: program.getOptionValueSource('playbook') === 'cli' };
+  }
+
   const noColor = envi.env.NO_COLOR !== undefined && envi.env.NO_COLOR !== '';
   const yes = Boolean(o.yes) || !envi.stdinIsTTY;
   return {
@@ -201,5 +225,7 @@ export async function parseDiagnoseArgs(argv: readonly string[], envi: Environme
     brief: Boolean(o.brief),
     ...(watch ? { watch } : {}),
     ...(ssh ? { ssh } : {}),
+    ...(record ? { record } : {}),
+    ...(replay ? { replay } : {}),
   };
 }

@@ -4,7 +4,7 @@
 // never disagree on what takes a value. Nothing here loads commander.
 
 /** The first words that name a subcommand rather than a HOST. */
-export const SUBCOMMANDS = ['explain', 'baseline', 'playbook', 'checks', 'completion'] as const;
+export const SUBCOMMANDS = ['record', 'explain', 'baseline', 'playbook', 'checks', 'completion'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** The hidden word the completion scripts call. */
@@ -47,6 +47,8 @@ export const DIAGNOSE_OPTIONS: readonly DiagnoseOption[] = [
   { flags: '--watch', description: 'repeat the diagnosis until the port is reachable, printing each change of verdict with a timestamp' },
   { flags: '--interval <seconds>', description: 'with --watch: seconds between tries (default 2)' },
   { flags: '--max <n>', description: "with --watch: give up after N tries, with the last verdict's exit status" },
+  { flags: '-o, --output <file>', description: 'with whyport record: the file the recording is written to (mode 0600; secrets redacted)' },
+  { flags: '--replay <file>', description: 'walk the playbook on a recording (whyport record) instead of this machine: nothing is read or sent here' },
 ];
 
 /** An option's names (`-p`, `--process`) and whether it takes a value (`<name>`; `[server]` may). */

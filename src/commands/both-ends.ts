@@ -12,10 +12,30 @@ import type { Vantages } from '../report/model.js';
 import { firstReads } from '../engine/first-reads.js';
 import { checks } from '../checks/index.js';
 
+/**
+ * The connection to the server as a walk of both ends uses it: an ssh session, or the server's
+ * part of a recording (record.ts) that replays what ssh said then.
+ */
+export interface ServerLink {
+  readonly settings: { readonly batchMode: boolean; readonly target: { readonly server: string; readonly user?: string | undefined } };
+  /** The server as the report names it. */
+  readonly label: string;
+  open(): Promise<unknown>;
+  /** What the server said of itself once connected. */
+  readonly facts: { identity: { hostname: string }; user: string | undefined } | undefined;
+  /** Remote commands run so far, and each as run. */
+  readonly commands: number;
+  readonly log: readonly string[];
+  close(): Promise<void>;
+  closeSync(): void;
+}
+
 /** The server end of a diagnosis: one ssh connection, and the Host that reads the server through it. */
 export interface ServerEnd {
-  session: SshSession;
+  session: ServerLink;
   host: Host;
+  /** A Host of its own for one walk: its /proc snapshot is that walk's (a re-check reads afresh). */
+  walkHost(): Host;
 }
 
 /** Opens nothing yet: the connection starts with the first walk (so it overlaps the client's probe). */
@@ -32,7 +52,7 @@ export function serverEnd(opts: DiagnoseOptions, playbook: Playbook, signal?: Ab
   const first = playbook.server ? firstReads(playbook, playbook.server.start, { target, timeoutMs: opts.timeoutMs }, checks) : [];
   const calls = first.filter((c) => !c.onlyOnThisMachine).flatMap((c) => c.reader.calls?.(c.key) ?? []);
   session.settings.preload = [...calls.map((c) => ('run' in c ? c.run : statArgv(c.stat))), procSnapshotArgv(session.bootBoundary)];
-  return { session, host: sshHost(session) };
+  return { session, host: sshHost(session), walkHost: () => sshHost(session) };
 }
 
 /** The playbook can be walked from both ends: it says where the server's side starts. */
@@ -67,8 +87,7 @@ export async function walkBothEnds(
     () => null,
     (err: unknown) => (err instanceof SshError ? err.message : `ssh: ${(err as Error).message}`),
   );
-  // A Host of its own per walk: its /proc snapshot is this diagnosis's (a re-check reads afresh).
-  const serverCtx: CheckContext = { ...makeContext(opts, sshHost(session), base.signal), client: clientCtx };
+  const serverCtx: CheckContext = { ...makeContext(opts, end.walkHost(), base.signal), client: clientCtx };
   prefetch(playbook, serverCtx, playbook.server?.start);
   const vantages: Vantages = {
     client: { host: (await clientCtx.facts.identity()).hostname },

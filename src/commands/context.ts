@@ -56,7 +56,8 @@ export interface EarlyStart {
 
 /** Begins a diagnosis with a built-in playbook (already validated); undefined for a playbook file. */
 export async function beginDiagnosis(opts: DiagnoseOptions, signal?: AbortSignal, early?: EarlyReads): Promise<EarlyStart | undefined> {
-  if (opts.watch) return undefined;
+  // A recording or a replay makes its own host (commands/diagnose.ts).
+  if (opts.watch || opts.record || opts.replay) return undefined;
   const playbook = await openPlaybook(opts.playbook, { precompiledOnly: true });
   if (!playbook) return undefined;
   const ctx = makeContext(opts, localHostWith(early), signal);

@@ -12,6 +12,7 @@ import { EXIT, exitStatusFor, type AppliedFix, type Report, type Vantages } from
 import type { ServerEnd } from './both-ends.js';
 import type { Host } from '../host/host.js';
 import { localHost } from '../host/local.js';
+import type { Recording } from '../host/recording.js';
 import { underlying } from '../host/abortable.js';
 import { showCommand, type Runner } from '../system/runner.js';
 import { silentUI, terminalUI } from '../ui/terminal.js';
@@ -38,6 +39,8 @@ export interface DiagnoseIO {
   hostname?: string;
   /** The width of the text report (tests pin it); default: the terminal's, see outputColumns. */
   columns?: number;
+  /** With --replay: the recording, already read (playbook test); read from opts.replay.file otherwise. */
+  replay?: Recording;
 }
 
 /** The run's start and the time now, in ms since the epoch. */
@@ -56,12 +59,25 @@ export function isoSecond(ms: number): string {
 }
 
 /** Runs one diagnosis end to end: walk, optional fix and re-check, report. Returns the exit status. */
-export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
+export async function diagnose(given: DiagnoseOptions, io: DiagnoseIO): Promise<number> {
   const clock = io.clock ?? processClock;
+  // --replay: the walk reads the recording (host/replay.ts), with the target and inputs recorded.
+  let opts = given;
+  let recording: Recording | undefined;
+  if (given.replay) {
+    const record = await import('./record.js');
+    recording = io.replay ?? (await record.loadRecording(given.replay.file));
+    opts = record.replayOptions(given, recording, given.replay.file, given.replay.ownPlaybook);
+    io.stderr(`whyport: replaying ${given.replay.file}: recorded ${recording.recorded} on ${recording.vantages.client.hostname}${recording.vantages.server ? ` and ${recording.vantages.server.label}` : ''}; nothing is read or sent here\n`);
+  }
+  // whyport record: every host call of the walk is recorded (host/recording.ts), written at the end.
+  const recorder = opts.record ? new (await import('../host/recording.js')).Recorder() : undefined;
+  if (opts.record) await (await import('./record.js')).checkRecordingFile(opts.record.file);
   const playbook = io.early?.playbook ?? (await openPlaybook(opts.playbook));
   for (const w of playbook.warnings) io.stderr(`${formatLintError(w)}\n`);
   checkSetInputs(opts.setInputs ?? [], playbook);
-  const host = io.host ?? (io.early ? underlying(io.early.ctx.host) : localHost);
+  const machine = io.host ?? (io.early ? underlying(io.early.ctx.host) : localHost);
+  const host = recording ? (await import('../host/replay.js')).replayHost(recording, 'client') : recorder ? recorder.wrap(machine, 'client') : machine;
   const context = (): CheckContext => makeContext(opts, host, io.signal);
 
   if (opts.watch) {
@@ -84,8 +100,8 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   let recheck: () => Promise<WalkResult>;
   const closeOnExit = () => end?.session.closeSync();
   try {
-    const ctx = io.early?.ctx ?? context();
-    if (!io.early) prefetch(playbook, ctx);
+    const ctx = io.early && !recording && !recorder ? io.early.ctx : context();
+    if (ctx !== io.early?.ctx) prefetch(playbook, ctx);
     // A playbook's command that changes the host runs with --fix's consent: --yes (or no TTY), else a yes at the prompt.
     const mayChange = async (command: string, where: 'client' | 'server' | undefined): Promise<boolean> => {
       if (opts.yes) return true;
@@ -94,10 +110,15 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
       return ui.confirm(`The playbook's next step changes things: run \`${command}\`${on} now?`);
     };
     const base = { playbook, checks, guessers, answers: opts.answers, interactive: opts.interactive, ui, ...(io.signal ? { signal: io.signal } : {}), ...(opts.fix ? { mayChange } : {}) };
-    if (opts.ssh) {
+    if (opts.ssh || recording?.vantages.server) {
       const both = await import('./both-ends.js');
       both.checkBothEnds(playbook);
-      end = both.serverEnd(opts, playbook, io.signal);
+      const record = recording || recorder ? await import('./record.js') : undefined;
+      if (recording) end = record!.replayedServerEnd(recording);
+      else {
+        end = both.serverEnd(opts, playbook, io.signal);
+        if (recorder) end = record!.recordedServerEnd(end, recorder);
+      }
       process.once('exit', closeOnExit);
       ({ result, vantages } = await both.walkBothEnds(playbook, opts, end, base, ctx));
       // On stderr too, in one line: with --json the report alone would hide it from the person.
@@ -119,6 +140,21 @@ export async function diagnose(opts: DiagnoseOptions, io: DiagnoseIO): Promise<n
   } finally {
     await end?.session.close();
     process.off('exit', closeOnExit);
+  }
+  if (recorder && opts.record) {
+    const record = await import('./record.js');
+    const identity = await host.identity().catch(() => undefined);
+    const { recording: made, line } = record.finishRecording(recorder, {
+      opts,
+      version: io.version ?? 'unknown',
+      startedAt: isoSecond(clock.startedAt),
+      clientHost: identity?.hostname ?? 'unknown',
+      clientLocal: typeof machine.probeTls === 'function',
+      ...(vantages ? { vantages } : {}),
+      ...(result.interrupted ? {} : { code: result.diagnosis.code }),
+    });
+    await record.saveRecording(opts.record.file, made);
+    io.stderr(`whyport: ${opts.record.file}: ${line}\n`);
   }
   if (result.interrupted) return EXIT.interrupted;
   return exitStatusFor(result.diagnosis.code);

@@ -82,6 +82,15 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
       if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema --print > playbook.schema.json');
       io.stdout(`${file}\n`);
     });
+  playbook
+    .command('test')
+    .description('walk a playbook on recordings (whyport record … -o FILE) and compare each diagnosis with the one recorded')
+    .argument('<recordings...>', 'recording files')
+    .option('--playbook <file|name>', 'the playbook to walk (default: the one each recording was made with)')
+    .action(async (files: string[], o: { playbook?: string }) => {
+      const { testRecordings } = await import('./playbook-test.js');
+      fail(await testRecordings(files, o.playbook, io));
+    });
   program
     .command('checks')
     .description('the checks a playbook can use, with their parameters and outcomes')

@@ -70,6 +70,8 @@ export function diagnoseOptionValues(playbooks: readonly string[]): Record<strin
   return {
     '--playbook': { words: playbooks, files: true },
     '--service': { ask: 'units' },
+    '--output': { files: true },
+    '--replay': { files: true },
   };
 }
 

@@ -12,7 +12,7 @@ import { commandFromHelp, diagnoseOptionValues, programOptions, SHELLS, type Com
 export const COMPLETION_DESCRIPTION = 'print a completion script for bash, zsh or fish';
 
 /** The first words that name a subcommand (main() dispatches each), in the order they are offered. */
-export const SUBCOMMAND_NAMES = ['explain', 'baseline', 'playbook', 'checks', 'completion'] as const;
+export const SUBCOMMAND_NAMES = ['record', 'explain', 'baseline', 'playbook', 'checks', 'completion'] as const;
 
 /**
  * Everything whyport accepts, for completion: the options of `whyport HOST PORT` from the very
@@ -32,6 +32,7 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
   const playbookHelp = await helpOf(['playbook']);
   const playbookArgs: Record<string, { positionals: Values[]; repeatLast?: boolean }> = {
     validate: { positionals: [playbooks], repeatLast: true },
+    test: { positionals: [{ label: 'recording', files: true }], repeatLast: true },
     show: { positionals: [{ label: 'playbook', words: playbookNames }] },
     graph: { positionals: [playbooks] },
   };
@@ -44,7 +45,12 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
   const baselineHelp = await helpOf(['baseline']);
   const baselineCommands = await Promise.all(visibleCommands(baselineHelp).map(async (name) => commandFromHelp(`baseline ${name}`, await helpOf(['baseline', name]))));
 
+  const program = diagnoseProgram(version);
+  const rootOptions = programOptions(program, diagnoseOptionValues(playbookNames));
+  const hostPort: Values[] = [{ label: 'host', hostPort: true }, { label: 'port', ask: 'ports' }];
   const commands: CommandSpec[] = [
+    // whyport record HOST PORT -o FILE: a diagnosis, recorded; it takes the diagnosis's options.
+    { path: 'record', name: 'record', description: 'diagnose HOST PORT and write what was read to a file that can be replayed (-o FILE)', options: rootOptions, positionals: hostPort, repeatLast: false, commands: [] },
     {
       path: 'explain',
       name: 'explain',
@@ -60,15 +66,14 @@ export async function whyportSpec(version: string): Promise<CompletionSpec> {
     commandFromHelp('checks', await helpOf(['checks'])),
     { path: 'completion', name: 'completion', description: COMPLETION_DESCRIPTION, options: helpOnly, positionals: [{ label: 'shell', words: SHELLS }], repeatLast: false, commands: [] },
   ];
-  const program = diagnoseProgram(version);
   return {
     version,
     root: {
       path: '',
       name: 'whyport',
       description: program.description(),
-      options: programOptions(program, diagnoseOptionValues(playbookNames)),
-      positionals: [{ label: 'host', hostPort: true }, { label: 'port', ask: 'ports' }],
+      options: rootOptions,
+      positionals: hostPort,
       repeatLast: false,
       commands,
     },

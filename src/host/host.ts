@@ -2,6 +2,7 @@ import type { Runner } from './runner.js';
 import type { ProbeResult } from './tcp-connect.js';
 import type { UdpProbeOptions, UdpProbeResult } from './udp-probe.js';
 import type { TalkOptions, TalkResult } from './tcp-talk.js';
+import type { TlsHandshake, TlsProbeOptions } from './tls-probe.js';
 
 /** A process holding a socket: found by the descriptor scan. */
 export interface SocketOwner {
@@ -78,6 +79,11 @@ export interface Host extends Runner {
    * time (`waitMs` a step), bytes (`maxBytes`) and by the signal; how the connection ended and when.
    */
   talk(address: string, port: number, opts: TalkOptions): Promise<TalkResult>;
+  /**
+   * One TLS handshake from that host with node's TLS (verification off, every problem collected):
+   * only where whyport itself runs. Elsewhere readers run `openssl s_client` through `run`.
+   */
+  probeTls?(address: string, port: number, opts: TlsProbeOptions): Promise<TlsHandshake>;
   /** The host's CLOCK_MONOTONIC in µs: systemd's *TimestampMonotonic are on that clock, not on whyport's. */
   monotonicUs(): Promise<number>;
 

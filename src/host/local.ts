@@ -9,6 +9,7 @@ import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
 import { probeUdp } from './udp-probe.js';
 import { talkTcp } from './tcp-talk.js';
+import { probeTls } from './tls-probe.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
@@ -92,6 +93,7 @@ export const localHost: Host = {
   connectTcp: probeTcp,
   probeUdp,
   talk: talkTcp,
+  probeTls,
   async monotonicUs() {
     // process.hrtime is CLOCK_MONOTONIC on Linux.
     return Number(process.hrtime.bigint() / 1000n);

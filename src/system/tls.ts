@@ -1,9 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { underlying } from '../host/abortable.js';
 import type { Host } from '../host/host.js';
-import { localHost } from '../host/local.js';
-import { probeTls, type TlsHandshake } from '../host/tls-probe.js';
+import type { TlsHandshake } from '../host/tls-probe.js';
 import { SYSTEM_CA_BUNDLES } from '../knowledge/tls-trust.js';
 import { showCommand } from '../text/command.js';
 import { certificateFacts, chainReachesTrust, type CertificateFacts } from './certificate.js';
@@ -54,9 +52,9 @@ export interface TlsReading {
 export async function readTls(host: Host, opts: ReadTlsOptions): Promise<TlsReading> {
   const sni = opts.serverName ? { serverName: opts.serverName } : {};
   const alpn = opts.alpn ? { alpn: opts.alpn } : {};
-  if (underlying(host) === localHost) {
+  if (host.probeTls) {
     const trust = await trustStore(host, opts.extraCa);
-    const handshake = await probeTls(opts.address, opts.port, { timeoutMs: opts.timeoutMs, ...sni, ...alpn, ...(opts.signal ? { signal: opts.signal } : {}), secureContext: trust.context });
+    const handshake = await host.probeTls(opts.address, opts.port, { timeoutMs: opts.timeoutMs, ...sni, ...alpn, ...(opts.signal ? { signal: opts.signal } : {}), secureContext: trust.context });
     const shown = sClientArgv(opts.address, opts.port, { ...sni, ...alpn }).filter((w) => w !== '-msg');
     return tlsReadingOf(handshake, 'node', `${showCommand(shown)} </dev/null`, trust);
   }

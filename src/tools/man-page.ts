@@ -131,6 +131,8 @@ export function manPage(s: ManSources): string {
   const synopses: [name: string, rest: string][] = [
     ['whyport', usageRoff(s.diagnose.usage().split('\n')[0]!)],
     ['whyport', `${italic('HOST')}:${italic('PORT')} [${italic('options')}]`],
+    ['whyport record', `${italic('HOST PORT')} ${bold('-o')} ${italic('FILE')} [${italic('options')}]`],
+    ['whyport', `${italic('HOST PORT')} ${bold('--replay')} ${italic('FILE')}`],
     ['whyport explain', `${italic('STATE')} | ${italic('PORT')} | ${italic('NAME')}`],
     ...[...leaves(s.baseline), ...leaves(s.tools)].map((c): [string, string] => [fullName(c), commandSynopsis(c, help)]),
   ];
@@ -155,6 +157,11 @@ export function manPage(s: ManSources): string {
   out.push(macro('SS', 'whyport explain'));
   line(roff`${bold('whyport explain')} ${italic('STATE')} | ${italic('PORT')} | ${italic('NAME')} explains without diagnosing anything:`);
   for (const f of s.explainForms) item(bold(`whyport explain ${f.query}`), roffText(f.answer));
+  out.push(macro('SS', 'whyport record'));
+  line(
+    roff`${bold('whyport record')} ${italic('HOST PORT')} ${bold('-o')} ${italic('FILE')} [${italic('options')}] diagnoses as ${bold('whyport')} ${italic('HOST PORT')} does and writes what the walk read — commands and their output, files, lookups, the probes' results; with ${bold('--ssh')} the server's too — to ${italic('FILE')} (mode 0600), with the diagnosis it reached. ` +
+      roff`Secrets are redacted (environment values, passwords on command lines and in config files, private keys) and the file lists what was. ${bold('whyport')} ${italic('HOST PORT')} ${bold('--replay')} ${italic('FILE')} walks the playbook on the recording, anywhere, reading and sending nothing; ${bold('whyport playbook test')} compares each recording's diagnosis with the one recorded.`,
+  );
   out.push(macro('SS', 'whyport completion'));
   line(roff`${bold('whyport completion')} ${italic('SHELL')} prints a completion script for ${italic('SHELL')} (${SHELLS.join(', ')}): Tab then offers the subcommands, the options, the built-in playbooks, service names for PORT and this machine's systemd units for --service. ${bold('whyport completion --help')} says how to install it.`);
   for (const group of [...s.baseline.commands, ...s.tools.commands]) {

@@ -58,7 +58,7 @@ describe('what completion knows of the subcommands', () => {
 
   it('reads the commands and options of baseline and playbook from their own help', () => {
     expect(find('baseline').commands.map((c) => c.name)).toEqual(['save', 'check']);
-    expect(find('playbook').commands.map((c) => c.name)).toEqual(['validate', 'list', 'show', 'graph', 'schema']);
+    expect(find('playbook').commands.map((c) => c.name)).toEqual(['validate', 'list', 'show', 'graph', 'schema', 'test']);
     const check = Object.fromEntries(find('baseline check').options.map((o) => [o.long, o]));
     expect(check['--file']).toMatchObject({ arity: 'value', values: { label: 'path', files: true } });
     expect(check['--ignore-port']).toMatchObject({ arity: 'value', variadic: true });

@@ -209,9 +209,10 @@ let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const { via, options } = JSON.parse(input);
 if (options.now) options.now = new Date(options.now);
-// 'probe': the raw handshake node's probe saw. Any host but this machine's own goes through
-// openssl s_client and the host's runner.
-const host = via === 'node' ? localHost : { ...localHost };
+// 'probe': the raw handshake node's probe saw. A host without node's TLS probe (any but this
+// machine) goes through openssl s_client and the host's runner.
+const { probeTls: _nodeTls, ...elsewhere } = localHost;
+const host = via === 'node' ? localHost : elsewhere;
 const answer = via === 'probe' ? await probeTls(options.address, options.port, options) : await inspectTls(host, options);
 process.stdout.write(JSON.stringify(answer));
 `;
