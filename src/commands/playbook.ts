@@ -10,6 +10,9 @@ import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
 import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
 import { EXIT } from '../report/model.js';
+import { PLAYBOOK_NAME, starterPlaybook } from '../playbook/starter.js';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
 export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
@@ -27,7 +30,7 @@ export async function runSubcommand(argv: readonly string[], io: CommandIO, env:
 export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void): Command {
   const program = commandProgram(io, version);
 
-  const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
+  const playbook = program.command('playbook').description('write, check, list and draw playbooks, and print their schema');
   playbook
     .command('validate')
     .description('check playbooks and report every problem (file:line:col, field, hint)')
@@ -72,13 +75,32 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
       io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id)));
     });
   playbook
+    .command('new')
+    .description('write a commented starting playbook for your application (NAME.yaml, here)')
+    .argument('<name>', 'the application: letters, digits, - and _ (it names the file, the default program and unit, and its diagnosis codes)')
+    .option('-o, --output <file>', 'the file to write (- for stdout); never one that exists')
+    .action((name: string, o: { output?: string }) => {
+      if (!PLAYBOOK_NAME.test(name)) throw new UsageError(`'${name}' is not a playbook name: a letter, then letters, digits, - and _`, 'name it after your application: whyport playbook new myapp');
+      const text = starterPlaybook(name);
+      if (o.output === '-') return void io.stdout(text);
+      const file = o.output ?? `${name}.yaml`;
+      try {
+        // 'wx': never over a file (or through a link) that is already there.
+        writeFileSync(resolve(file), text, { flag: 'wx' });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new UsageError(code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${code ?? String(err)}`);
+      }
+      io.stderr(`wrote ${file}: the chain for ${name} (sockets, listeners, process, unit), to adapt; run it with whyport 127.0.0.1 PORT --playbook ${file}\n`);
+    });
+  playbook
     .command('schema')
-    .description('the path of the JSON Schema of playbooks (for yaml-language-server)')
-    .option('--print', 'print the schema itself')
-    .action(async (o: { print?: boolean }) => {
-      if (o.print) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
+    .description('print the JSON Schema of playbooks, for editors (yaml-language-server): whyport playbook schema > playbook.schema.json')
+    .option('--path', 'print the path of a file that holds it instead')
+    .action((o: { path?: boolean }) => {
+      if (!o.path) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
       const file = builtInPath(BUILT_IN.schema, version);
-      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema --print > playbook.schema.json');
+      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema > playbook.schema.json');
       io.stdout(`${file}\n`);
     });
   program
