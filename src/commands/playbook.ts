@@ -13,11 +13,17 @@ import { EXIT } from '../report/model.js';
 import { PLAYBOOK_NAME, starterPlaybook } from '../playbook/starter.js';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { outputColumns } from '../text/terminal.js';
+
+/** A text drawing is no wider than this, however wide the terminal: a tree wider than that is hard to follow. */
+const MAX_GRAPH_WIDTH = 100;
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
 export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
   let status: number = EXIT.ok;
-  const program = playbookToolsProgram(io, env.version, (s) => (status = s));
+  // The width of a text drawing: the terminal's (stdout's, or stderr's when stdout is a pipe), else $COLUMNS.
+  const columns = () => outputColumns({ stdout: env.stdoutIsTTY ? process.stdout.columns : undefined, stderr: env.stderrIsTTY ? process.stderr.columns : undefined, env: env.env.COLUMNS });
+  const program = playbookToolsProgram(io, env.version, (s) => (status = s), columns);
   // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
   if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
   return status;
@@ -27,7 +33,7 @@ export async function runSubcommand(argv: readonly string[], io: CommandIO, env:
  * The command line of `whyport playbook …` and `whyport checks`, its actions writing to `io` and
  * reporting a failing exit status through `fail`. The man page is generated from it too.
  */
-export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void): Command {
+export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void, columns: () => number = () => 80): Command {
   const program = commandProgram(io, version);
 
   const playbook = program.command('playbook').description('write, check, list and draw playbooks, and print their schema');
@@ -67,12 +73,12 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     });
   playbook
     .command('graph')
-    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown)')
+    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown; text in a terminal)')
     .argument('[playbook]', 'a built-in name or a file', 'default')
-    .addOption(new Option('--format <format>', 'the diagram language').choices(GRAPH_FORMATS).default('mermaid'))
+    .addOption(new Option('--format <format>', 'the diagram language (text: a tree in the terminal, for ssh sessions)').choices(GRAPH_FORMATS).default('mermaid'))
     .action(async (ref: string, o: { format: GraphFormat }) => {
       const pb = await openPlaybook(ref);
-      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id)));
+      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id), Math.min(MAX_GRAPH_WIDTH, columns())));
     });
   playbook
     .command('new')

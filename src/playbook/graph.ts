@@ -1,10 +1,11 @@
+import { diagnosisLabel, stepLabel, textGraph } from './graph-text.js';
 import type { Branch, Playbook } from './schema.js';
 
-/** The diagrams `whyport playbook graph` draws. */
-export const GRAPH_FORMATS = ['mermaid', 'dot'] as const;
+/** The diagrams `whyport playbook graph` draws: for Markdown, for Graphviz, for a terminal. */
+export const GRAPH_FORMATS = ['mermaid', 'dot', 'text'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
-interface Edge {
+export interface Edge {
   from: string;
   to: string;
   toDiagnosis: boolean;
@@ -66,18 +67,12 @@ function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly
 
 const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_${id.replace(/-/g, '_')}`);
 
-/**
- * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
- * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
- * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed,
- * and a follow step's walk of another target enters at its start by a dotted arrow (`follows`).
- */
-export function playbookGraph(
-  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
-  format: GraphFormat,
+/** The arrows every drawing shows: the branches, `--ssh` leading a client verdict on to the server, a follow step's walk. */
+export function playbookEdges(
+  pb: Pick<Playbook, 'steps' | 'server'>,
   outcomesOf: (id: string) => readonly string[] | undefined,
   refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
-): string {
+): Edge[] {
   const all = edges(pb, outcomesOf, refinesOf);
   // With --ssh a client step's verdict leads on to the server's side.
   if (pb.server) {
@@ -91,14 +86,29 @@ export function playbookGraph(
   for (const [id, step] of Object.entries(pb.steps)) {
     if (step.follow) all.push({ from: id, to: step.follow.start, toDiagnosis: false, label: 'follows', follows: true });
   }
+  return all;
+}
+
+/**
+ * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
+ * GitLab Markdown), Graphviz dot, or a text tree for a terminal (graph-text.ts, `width` columns).
+ * Steps are boxes (id and check), diagnoses rounded (key, and the code it reports when that
+ * differs); an arrow taken only after an earlier outcome is dashed, and a follow step's walk of
+ * another target enters at its start by a dotted arrow (`follows`).
+ */
+export function playbookGraph(
+  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
+  format: GraphFormat,
+  outcomesOf: (id: string) => readonly string[] | undefined,
+  refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
+  width = 100,
+): string {
+  const all = playbookEdges(pb, outcomesOf, refinesOf);
+  if (format === 'text') return textGraph(pb, all, width);
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
-  const runs = (id: string) => {
-    const s = pb.steps[id]!;
-    return s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`);
-  };
-  const what = (id: string) => `${runs(id)}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
-  const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
+  const what = (id: string) => stepLabel(pb, id);
+  const dlabel = (d: string) => diagnosisLabel(pb, d);
   const elabel = (e: Edge) => (e.after === '--ssh' ? `with --ssh: ${e.label}` : e.after ? `after ${e.after}: ${e.label}` : e.label);
   const arrow = (e: Edge) => (e.follows || e.after ? '-.->' : '-->');
   const lines: string[] = [];
