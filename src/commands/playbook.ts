@@ -38,6 +38,25 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
 
   const playbook = program.command('playbook').description('write, check, list and draw playbooks, and print their schema');
   playbook
+    .command('new')
+    .description('write a commented starting playbook for your application (NAME.yaml, here)')
+    .argument('<name>', 'the application: letters, digits, - and _ (it names the file, the default program and unit, and its diagnosis codes)')
+    .option('-o, --output <file>', 'the file to write (- for stdout); never one that exists')
+    .action((name: string, o: { output?: string }) => {
+      if (!PLAYBOOK_NAME.test(name)) throw new UsageError(`'${name}' is not a playbook name: a letter, then letters, digits, - and _`, 'name it after your application: whyport playbook new myapp');
+      const text = starterPlaybook(name);
+      if (o.output === '-') return void io.stdout(text);
+      const file = o.output ?? `${name}.yaml`;
+      try {
+        // 'wx': never over a file (or through a link) that is already there.
+        writeFileSync(resolve(file), text, { flag: 'wx' });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new UsageError(code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${code ?? String(err)}`);
+      }
+      io.stderr(`wrote ${file}: the chain for ${name} (sockets, listeners, process, unit), to adapt; run it with whyport 127.0.0.1 PORT --playbook ${file}\n`);
+    });
+  playbook
     .command('validate')
     .description('check playbooks and report every problem (file:line:col, field, hint)')
     .argument('<files...>', 'playbook files or built-in names')
@@ -81,27 +100,8 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
       io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id), Math.min(MAX_GRAPH_WIDTH, columns())));
     });
   playbook
-    .command('new')
-    .description('write a commented starting playbook for your application (NAME.yaml, here)')
-    .argument('<name>', 'the application: letters, digits, - and _ (it names the file, the default program and unit, and its diagnosis codes)')
-    .option('-o, --output <file>', 'the file to write (- for stdout); never one that exists')
-    .action((name: string, o: { output?: string }) => {
-      if (!PLAYBOOK_NAME.test(name)) throw new UsageError(`'${name}' is not a playbook name: a letter, then letters, digits, - and _`, 'name it after your application: whyport playbook new myapp');
-      const text = starterPlaybook(name);
-      if (o.output === '-') return void io.stdout(text);
-      const file = o.output ?? `${name}.yaml`;
-      try {
-        // 'wx': never over a file (or through a link) that is already there.
-        writeFileSync(resolve(file), text, { flag: 'wx' });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new UsageError(code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${code ?? String(err)}`);
-      }
-      io.stderr(`wrote ${file}: the chain for ${name} (sockets, listeners, process, unit), to adapt; run it with whyport 127.0.0.1 PORT --playbook ${file}\n`);
-    });
-  playbook
     .command('schema')
-    .description('print the JSON Schema of playbooks, for editors (yaml-language-server): whyport playbook schema > playbook.schema.json')
+    .description('print the JSON Schema of playbooks, for editors: whyport playbook schema > playbook.schema.json')
     .option('--path', 'print the path of a file that holds it instead')
     .action((o: { path?: boolean }) => {
       if (!o.path) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
