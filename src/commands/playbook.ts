@@ -6,6 +6,7 @@ import { PlaybookError, UsageError, formatLintError } from '../errors.js';
 import type { CommandIO } from '../cli/io.js';
 import { evidenceFields, evidenceJsonSchema } from '../playbook/load.js';
 import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from '../playbook/graph.js';
+import { textGraph } from '../playbook/graph-text.js';
 import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
 import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
@@ -97,7 +98,9 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     .addOption(new Option('--format <format>', 'the diagram language (text: a tree in the terminal, for ssh sessions)').choices(GRAPH_FORMATS).default('mermaid'))
     .action(async (ref: string, o: { format: GraphFormat }) => {
       const pb = await openPlaybook(ref);
-      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id), Math.min(MAX_GRAPH_WIDTH, columns())));
+      const outcomes = (id: string) => outcomesOfStep(pb, id);
+      const refines = (id: string) => refinesOfStep(pb, id);
+      io.stdout(o.format === 'text' ? textGraph(pb, outcomes, refines, Math.min(MAX_GRAPH_WIDTH, columns())) : playbookGraph(pb, o.format, outcomes, refines));
     });
   playbook
     .command('schema')

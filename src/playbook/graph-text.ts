@@ -1,18 +1,6 @@
 import { displayWidth, wrap } from '../text/terminal.js';
-import type { Edge } from './graph.js';
+import { diagnosisLabel, playbookEdges, stepLabel, type Edge } from './graph.js';
 import type { Playbook } from './schema.js';
-
-/** What a step runs, as the drawings label it: `listeners · server`, `ask process`, `follow`. */
-export function stepLabel(pb: Pick<Playbook, 'steps'>, id: string): string {
-  const s = pb.steps[id]!;
-  return `${s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`)}${s.vantage ? ` · ${s.vantage}` : ''}`;
-}
-
-/** A diagnosis as the drawings label it: its key, and the code it reports when that differs. */
-export function diagnosisLabel(pb: Pick<Playbook, 'diagnoses'>, d: string): string {
-  const code = pb.diagnoses[d]?.code;
-  return code && code !== d ? `${d} (${code})` : d;
-}
 
 /** Narrower than this, a subtree starts again at the left margin as a section of its own. */
 const MIN_ROOM = 36;
@@ -32,7 +20,13 @@ interface Child {
  * their own under the step. No line is wider than `width`: labels wrap beneath themselves, and a
  * subtree that would be pushed too far right starts again at the margin, below.
  */
-export function textGraph(pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>, edges: readonly Edge[], width: number): string {
+export function textGraph(
+  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
+  outcomesOf: (id: string) => readonly string[] | undefined,
+  refinesOf: (id: string) => Readonly<Record<string, string>>,
+  width: number,
+): string {
+  const edges = playbookEdges(pb, outcomesOf, refinesOf);
   const from = new Map<string, Edge[]>();
   for (const e of edges) from.set(e.from, [...(from.get(e.from) ?? []), e]);
 

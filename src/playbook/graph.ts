@@ -1,4 +1,3 @@
-import { diagnosisLabel, stepLabel, textGraph } from './graph-text.js';
 import type { Branch, Playbook } from './schema.js';
 
 /** The diagrams `whyport playbook graph` draws: for Markdown, for Graphviz, for a terminal. */
@@ -89,22 +88,32 @@ export function playbookEdges(
   return all;
 }
 
+/** What a step runs, as the drawings label it: `listeners · server`, `ask process`, `follow`. */
+export function stepLabel(pb: Pick<Playbook, 'steps'>, id: string): string {
+  const s = pb.steps[id]!;
+  return `${s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`)}${s.vantage ? ` · ${s.vantage}` : ''}`;
+}
+
+/** A diagnosis as the drawings label it: its key, and the code it reports when that differs. */
+export function diagnosisLabel(pb: Pick<Playbook, 'diagnoses'>, d: string): string {
+  const code = pb.diagnoses[d]?.code;
+  return code && code !== d ? `${d} (${code})` : d;
+}
+
 /**
  * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
- * GitLab Markdown), Graphviz dot, or a text tree for a terminal (graph-text.ts, `width` columns).
+ * GitLab Markdown) or Graphviz dot (the text tree for a terminal is graph-text.ts).
  * Steps are boxes (id and check), diagnoses rounded (key, and the code it reports when that
  * differs); an arrow taken only after an earlier outcome is dashed, and a follow step's walk of
  * another target enters at its start by a dotted arrow (`follows`).
  */
 export function playbookGraph(
   pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
-  format: GraphFormat,
+  format: Exclude<GraphFormat, 'text'>,
   outcomesOf: (id: string) => readonly string[] | undefined,
   refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
-  width = 100,
 ): string {
   const all = playbookEdges(pb, outcomesOf, refinesOf);
-  if (format === 'text') return textGraph(pb, all, width);
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
   const what = (id: string) => stepLabel(pb, id);

@@ -12,7 +12,7 @@ import { checkCatalog } from '../../src/checks/index.js';
 import { outcomesOfStep, refinesOfStep } from '../../src/commands/playbook.js';
 import { displayWidth } from '../../src/text/terminal.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
-import { playbookGraph } from '../../src/playbook/graph.js';
+import { textGraph } from '../../src/playbook/graph-text.js';
 import type { Playbook } from '../../src/playbook/schema.js';
 import { starterPlaybook } from '../../src/playbook/starter.js';
 
@@ -21,7 +21,7 @@ const GOLDEN = join(ROOT, 'test/fixtures/playbooks/graph');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 const load = (file: string) => parsePlaybook(readFileSync(join(ROOT, file), 'utf8'), file, checkCatalog());
-const draw = (pb: Playbook, width: number) => playbookGraph(pb, 'text', (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id), width);
+const draw = (pb: Playbook, width: number) => textGraph(pb, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id), width);
 
 function golden(name: string, got: string): void {
   const file = join(GOLDEN, name);
