@@ -12,7 +12,7 @@ import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook
 import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
 import { EXIT } from '../report/model.js';
 import { PLAYBOOK_NAME, starterPlaybook } from '../playbook/starter.js';
-import { writeFileSync } from 'node:fs';
+import { UserFileError, writeNewUserFile } from '../host/user-file.js';
 import { resolve } from 'node:path';
 import { outputColumns } from '../text/terminal.js';
 
@@ -43,17 +43,16 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     .description('write a commented starting playbook for your application (NAME.yaml, here)')
     .argument('<name>', 'the application: letters, digits, - and _ (it names the file, the default program and unit, and its diagnosis codes)')
     .option('-o, --output <file>', 'the file to write (- for stdout); never one that exists')
-    .action((name: string, o: { output?: string }) => {
+    .action(async (name: string, o: { output?: string }) => {
       if (!PLAYBOOK_NAME.test(name)) throw new UsageError(`'${name}' is not a playbook name: a letter, then letters, digits, - and _`, 'name it after your application: whyport playbook new myapp');
       const text = starterPlaybook(name);
       if (o.output === '-') return void io.stdout(text);
       const file = o.output ?? `${name}.yaml`;
       try {
-        // 'wx': never over a file (or through a link) that is already there.
-        writeFileSync(resolve(file), text, { flag: 'wx' });
+        await writeNewUserFile(resolve(file), text);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new UsageError(code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${code ?? String(err)}`);
+        if (!(err instanceof UserFileError)) throw err;
+        throw new UsageError(err.code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${err.reason}`);
       }
       io.stderr(`wrote ${file}: the chain for ${name} (sockets, listeners, process, unit), to adapt; run it with whyport 127.0.0.1 PORT --playbook ${file}\n`);
     });

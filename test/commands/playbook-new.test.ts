@@ -1,5 +1,5 @@
 /** `whyport playbook new NAME`: a starting playbook that validates and runs, never over a file. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,15 @@ describe('whyport playbook new', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`whyport: ${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)\n`);
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  });
+
+  it('never writes through a link either, even one that points nowhere yet', async () => {
+    const link = join(tmp, 'link.yaml');
+    symlinkSync(join(tmp, 'elsewhere.yaml'), link);
+    const r = await run(['playbook', 'new', 'linked', '-o', link]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/exists already/);
+    expect(existsSync(join(tmp, 'elsewhere.yaml'))).toBe(false);
   });
 
   it.each(['my app', '../etc/x', '-x', '9lives', '', 'a.yaml'])('refuses the name %j', async (name) => {
