@@ -50,6 +50,11 @@ describe('playbook graph --format text', () => {
     );
   });
 
+  it("is what the README shows under 'Draw it'", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`$ whyport playbook graph myapp.yaml --format text\n${draw(load('test/fixtures/playbooks/tutorial/myapp.yaml'), 80)}\`\`\``);
+  });
+
   it('draws a step reached by two roads once, under the nearer one, and names it on the other', () => {
     const out = draw(parsePlaybook(starterPlaybook('myapp'), 'myapp.yaml', checkCatalog()), 100);
     expect(out.match(/→ which-service \(ask service\)$/gm)).toHaveLength(1);
