@@ -6,16 +6,26 @@ import { PlaybookError, UsageError, formatLintError } from '../errors.js';
 import type { CommandIO } from '../cli/io.js';
 import { evidenceFields, evidenceJsonSchema } from '../playbook/load.js';
 import { GRAPH_FORMATS, playbookGraph, type GraphFormat } from '../playbook/graph.js';
+import { textGraph } from '../playbook/graph-text.js';
 import { ASK_OUTCOMES, type Playbook } from '../playbook/schema.js';
 import { ENDPOINT, ENDPOINT_REQUIRED, endpointDoc } from '../playbook/follow.js';
 import { builtInPlaybookText, builtInPlaybooks, openPlaybook } from '../playbook/source.js';
 import { BUILT_IN, builtInPath, builtInText } from '../paths.js';
 import { EXIT } from '../report/model.js';
+import { PLAYBOOK_NAME, starterPlaybook } from '../playbook/starter.js';
+import { UserFileError, writeNewUserFile } from '../host/user-file.js';
+import { resolve } from 'node:path';
+import { outputColumns } from '../text/terminal.js';
+
+/** A text drawing is no wider than this, however wide the terminal: a tree wider than that is hard to follow. */
+const MAX_GRAPH_WIDTH = 100;
 
 /** `whyport playbook …` and `whyport checks`: the tools for people who write playbooks. */
 export async function runSubcommand(argv: readonly string[], io: CommandIO, env: Environment): Promise<number> {
   let status: number = EXIT.ok;
-  const program = playbookToolsProgram(io, env.version, (s) => (status = s));
+  // The width of a text drawing: the terminal's (stdout's, or stderr's when stdout is a pipe), else $COLUMNS.
+  const columns = () => outputColumns({ stdout: env.stdoutIsTTY ? process.stdout.columns : undefined, stderr: env.stderrIsTTY ? process.stderr.columns : undefined, env: env.env.COLUMNS });
+  const program = playbookToolsProgram(io, env.version, (s) => (status = s), columns);
   // `whyport playbook` alone prints its help (on stderr) and succeeds, as it always has.
   if ((await parseCommandLine(program, argv, 'see whyport playbook --help')) !== 'ran') return EXIT.ok;
   return status;
@@ -25,10 +35,28 @@ export async function runSubcommand(argv: readonly string[], io: CommandIO, env:
  * The command line of `whyport playbook …` and `whyport checks`, its actions writing to `io` and
  * reporting a failing exit status through `fail`. The man page is generated from it too.
  */
-export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void): Command {
+export function playbookToolsProgram(io: CommandIO, version: string, fail: (status: number) => void, columns: () => number = () => 80): Command {
   const program = commandProgram(io, version);
 
-  const playbook = program.command('playbook').description('check, list, draw and locate playbooks');
+  const playbook = program.command('playbook').description('write, check, list and draw playbooks, and print their schema');
+  playbook
+    .command('new')
+    .description('write a commented starting playbook for your application (NAME.yaml, here)')
+    .argument('<name>', 'the application: letters, digits, - and _ (it names the file, the default program and unit, and its diagnosis codes)')
+    .option('-o, --output <file>', 'the file to write (- for stdout); never one that exists')
+    .action(async (name: string, o: { output?: string }) => {
+      if (!PLAYBOOK_NAME.test(name)) throw new UsageError(`'${name}' is not a playbook name: a letter, then letters, digits, - and _`, 'name it after your application: whyport playbook new myapp');
+      const text = starterPlaybook(name);
+      if (o.output === '-') return void io.stdout(text);
+      const file = o.output ?? `${name}.yaml`;
+      try {
+        await writeNewUserFile(resolve(file), text);
+      } catch (err) {
+        if (!(err instanceof UserFileError)) throw err;
+        throw new UsageError(err.code === 'EEXIST' ? `${file} exists already: whyport playbook new never writes over a file (give another with -o FILE)` : `cannot write ${file}: ${err.reason}`);
+      }
+      io.stderr(`wrote ${file}: the chain for ${name} (sockets, listeners, process, unit), to adapt; run it with whyport 127.0.0.1 PORT --playbook ${file}\n`);
+    });
   playbook
     .command('validate')
     .description('check playbooks and report every problem (file:line:col, field, hint)')
@@ -65,21 +93,23 @@ export function playbookToolsProgram(io: CommandIO, version: string, fail: (stat
     });
   playbook
     .command('graph')
-    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown)')
+    .description('draw the steps of a playbook and their branches to diagnoses (Mermaid renders in GitHub and GitLab Markdown; text in a terminal)')
     .argument('[playbook]', 'a built-in name or a file', 'default')
-    .addOption(new Option('--format <format>', 'the diagram language').choices(GRAPH_FORMATS).default('mermaid'))
+    .addOption(new Option('--format <format>', 'the diagram language (text: a tree in the terminal, for ssh sessions)').choices(GRAPH_FORMATS).default('mermaid'))
     .action(async (ref: string, o: { format: GraphFormat }) => {
       const pb = await openPlaybook(ref);
-      io.stdout(playbookGraph(pb, o.format, (id) => outcomesOfStep(pb, id), (id) => refinesOfStep(pb, id)));
+      const outcomes = (id: string) => outcomesOfStep(pb, id);
+      const refines = (id: string) => refinesOfStep(pb, id);
+      io.stdout(o.format === 'text' ? textGraph(pb, outcomes, refines, Math.min(MAX_GRAPH_WIDTH, columns())) : playbookGraph(pb, o.format, outcomes, refines));
     });
   playbook
     .command('schema')
-    .description('the path of the JSON Schema of playbooks (for yaml-language-server)')
-    .option('--print', 'print the schema itself')
-    .action(async (o: { print?: boolean }) => {
-      if (o.print) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
+    .description('print the JSON Schema of playbooks, for editors: whyport playbook schema > playbook.schema.json')
+    .option('--path', 'print the path of a file that holds it instead')
+    .action((o: { path?: boolean }) => {
+      if (!o.path) return void io.stdout(builtInText(BUILT_IN.schema) ?? '');
       const file = builtInPath(BUILT_IN.schema, version);
-      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema --print > playbook.schema.json');
+      if (!file) throw new UsageError('this single executable carries the schema inside it, and has no private cache directory to write it to', 'set XDG_CACHE_HOME to a directory of yours, or save it with whyport playbook schema > playbook.schema.json');
       io.stdout(`${file}\n`);
     });
   playbook

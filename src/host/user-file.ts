@@ -74,3 +74,21 @@ const ERRNO_WORDS: Record<string, string> = {
   ENXIO: 'no such device',
   EAGAIN: 'not a regular file',
 };
+
+/**
+ * Writes a new file the user named (`whyport playbook new`): created, never opened if anything is
+ * there already — a file, or a link that could point at one (O_EXCL) — so no file is written over.
+ * Rejects with a UserFileError (code EEXIST when the name is taken).
+ */
+export async function writeNewUserFile(path: string, text: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    await handle.writeFile(text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new UserFileError(code === 'EEXIST' ? 'it exists already' : code, code);
+  } finally {
+    await handle?.close();
+  }
+}

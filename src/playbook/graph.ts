@@ -1,10 +1,10 @@
 import type { Branch, Playbook } from './schema.js';
 
-/** The diagrams `whyport playbook graph` draws. */
-export const GRAPH_FORMATS = ['mermaid', 'dot'] as const;
+/** The diagrams `whyport playbook graph` draws: for Markdown, for Graphviz, for a terminal. */
+export const GRAPH_FORMATS = ['mermaid', 'dot', 'text'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
-interface Edge {
+export interface Edge {
   from: string;
   to: string;
   toDiagnosis: boolean;
@@ -67,22 +67,16 @@ function edges(pb: Pick<Playbook, 'steps'>, outcomesOf: (id: string) => readonly
 }
 
 const nodeId = (id: string, diagnosis: boolean) => (diagnosis ? `d_${id}` : `s_${id.replace(/-/g, '_')}`);
+
 /** A playbook's node: its reference as written (`default`, `./db.yaml`), made a Mermaid id. */
 const playbookNode = (ref: string) => `p_${ref.replace(/[^A-Za-z0-9]/g, '_')}`;
 
-/**
- * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
- * GitLab Markdown) or Graphviz dot. Steps are boxes (id and check), diagnoses rounded (key, and
- * the code it reports when that differs); an arrow taken only after an earlier outcome is dashed,
- * and a follow step's walk of another target enters at its start by a dotted arrow (`follows`),
- * or, when it walks another playbook, that playbook's node.
- */
-export function playbookGraph(
-  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
-  format: GraphFormat,
+/** The arrows every drawing shows: the branches, `--ssh` leading a client verdict on to the server, a follow step's walk. */
+export function playbookEdges(
+  pb: Pick<Playbook, 'steps' | 'server'>,
   outcomesOf: (id: string) => readonly string[] | undefined,
   refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
-): string {
+): Edge[] {
   const all = edges(pb, outcomesOf, refinesOf);
   // With --ssh a client step's verdict leads on to the server's side.
   if (pb.server) {
@@ -93,21 +87,46 @@ export function playbookGraph(
     }
   }
   // A follow step walks another target through the playbook again, from its start.
-  // One that walks another playbook enters that one: a node for it, named as written.
   for (const [id, step] of Object.entries(pb.steps)) {
+    // One that walks another playbook enters that one: a node for it, named as written.
     if (!step.follow) continue;
     if (step.follow.playbook === undefined) all.push({ from: id, to: step.follow.start, toDiagnosis: false, label: 'follows', follows: true });
     else all.push({ from: id, to: step.follow.playbook, toDiagnosis: false, label: `walks, from ${step.follow.start}`, follows: true, toPlaybook: true });
   }
+  return all;
+}
+
+/** What a step runs, as the drawings label it: `listeners · server`, `ask process`, `follow`. */
+export function stepLabel(pb: Pick<Playbook, 'steps'>, id: string): string {
+  const s = pb.steps[id]!;
+  return `${s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`)}${s.vantage ? ` · ${s.vantage}` : ''}`;
+}
+
+/** A diagnosis as the drawings label it: its key, and the code it reports when that differs. */
+export function diagnosisLabel(pb: Pick<Playbook, 'diagnoses'>, d: string): string {
+  const code = pb.diagnoses[d]?.code;
+  return code && code !== d ? `${d} (${code})` : d;
+}
+
+/**
+ * Draws the steps of a playbook and their branches to diagnoses, as Mermaid (renders in GitHub and
+ * GitLab Markdown) or Graphviz dot (the text tree for a terminal is graph-text.ts).
+ * Steps are boxes (id and check), diagnoses rounded (key, and the code it reports when that
+ * differs); an arrow taken only after an earlier outcome is dashed, and a follow step's walk of
+ * another target enters at its start by a dotted arrow (`follows`).
+ */
+export function playbookGraph(
+  pb: Pick<Playbook, 'steps' | 'diagnoses' | 'start' | 'server'>,
+  format: Exclude<GraphFormat, 'text'>,
+  outcomesOf: (id: string) => readonly string[] | undefined,
+  refinesOf: (id: string) => Readonly<Record<string, string>> = () => ({}),
+): string {
+  const all = playbookEdges(pb, outcomesOf, refinesOf);
   const playbooks = [...new Set(all.filter((e) => e.toPlaybook).map((e) => e.to))];
   const used = new Set(all.filter((e) => e.toDiagnosis).map((e) => e.to));
   const diagnoses = Object.keys(pb.diagnoses).filter((d) => used.has(d));
-  const runs = (id: string) => {
-    const s = pb.steps[id]!;
-    return s.check ?? (s.follow ? 'follow' : `ask ${s.ask}`);
-  };
-  const what = (id: string) => `${runs(id)}${pb.steps[id]!.vantage ? ` · ${pb.steps[id]!.vantage}` : ''}`;
-  const dlabel = (d: string) => (pb.diagnoses[d]!.code && pb.diagnoses[d]!.code !== d ? `${d} (${pb.diagnoses[d]!.code})` : d);
+  const what = (id: string) => stepLabel(pb, id);
+  const dlabel = (d: string) => diagnosisLabel(pb, d);
   const elabel = (e: Edge) => (e.after === '--ssh' ? `with --ssh: ${e.label}` : e.after ? `after ${e.after}: ${e.label}` : e.label);
   const arrow = (e: Edge) => (e.follows || e.after ? '-.->' : '-->');
   const lines: string[] = [];

@@ -7,6 +7,7 @@ import { PlaybookSchema, type DiagnosisDoc, type DiagnosisSpec, type Playbook } 
 import { PLACED_FIELDS } from './placed.js';
 import { hintFor } from './suggest.js';
 import { fieldName, positionOf, sortProblems, type Path } from './yaml-position.js';
+import { explainYamlErrors } from './yaml-errors.js';
 import type { At } from './branches.js';
 import { checkSemantics, requiredHint } from './semantics/index.js';
 import { followOf, loadedPlaybooks, type OtherPlaybooks } from './follow.js';
@@ -42,11 +43,11 @@ export function parsePlaybook(text: string, file: string, catalog: CheckCatalog,
   // playbook (a mapping with version: and steps:), a problem says where it is, never what the file
   // holds — `--playbook /etc/shadow` must not print a line of it.
   const shown = isMap(doc.contents) && doc.contents.has('version') && doc.contents.has('steps');
-  for (const e of doc.errors) {
-    const pos = lineCounter.linePos(e.pos[0]);
-    const message = shown ? e.message.split('\n')[0]! : `not valid YAML (${e.code})`;
-    problems.push({ file, line: pos.line, col: pos.col, field: '', message, hint: shown ? 'fix the YAML syntax' : NOT_A_PLAYBOOK_HINT, severity: 'error' });
-    if (!shown) break;
+  if (shown) {
+    for (const p of explainYamlErrors(text, doc.errors, lineCounter, doc)) problems.push({ file, ...p, field: '', severity: 'error' });
+  } else if (doc.errors[0]) {
+    const pos = lineCounter.linePos(doc.errors[0].pos[0]);
+    problems.push({ file, line: pos.line, col: pos.col, field: '', message: `not valid YAML (${doc.errors[0].code})`, hint: NOT_A_PLAYBOOK_HINT, severity: 'error' });
   }
   if (problems.length) throw new PlaybookError(problems);
 

@@ -213,7 +213,7 @@ export function manPage(s: ManSources): string {
     item(italic(p.file), roff`The built-in playbook ${bold(p.name)}, in whyport's package directory: ${roffText(p.description)} ${bold(`whyport playbook show ${p.name}`)} prints it, to copy and adapt.`);
   }
   item(italic(s.jsonContract), roff`The contract of the ${bold('--json')} report (see ${bold('JSON REPORT')}).`);
-  item(italic(s.schemaFile), roff`The JSON Schema of playbooks, for editors; ${bold('whyport playbook schema')} prints its path.`);
+  item(italic(s.schemaFile), roff`The JSON Schema of playbooks, for editors: ${bold('whyport playbook schema')} prints it (save it beside your playbooks as ${italic('playbook.schema.json')}), ${bold('whyport playbook schema --path')} prints where this file is.`);
   item(italic(s.baselineFiles.user), roff`The baseline of ${bold('whyport baseline')} for a user other than root (${italic(s.baselineFiles.xdg)} when ${bold('XDG_STATE_HOME')} is set); ${bold('--file')} names another.`);
   item(italic(s.baselineFiles.root), roff`The baseline when run as root.`);
   item(italic('/etc/services'), roff`Service names for ${italic('PORT')} and ${bold('whyport explain')}; a built-in table is used when it is missing.`);
@@ -223,7 +223,7 @@ export function manPage(s: ManSources): string {
   item(bold('COLUMNS'), roff`The width of the text report when neither stdout nor stderr is a terminal (by default 80 columns).`);
   item(bold('WHYPORT_DEBUG'), roff`When set, an internal error also prints where it happened (its stack trace).`);
   item(bold('XDG_STATE_HOME'), roff`Where a user's baseline is kept (see ${bold('FILES')}); ignored unless it is an absolute path.`);
-  item(bold('XDG_CACHE_HOME'), roff`Where whyport keeps V8's code cache of itself, which makes later runs start faster, and where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path. Deleting it is harmless.`);
+  item(bold('XDG_CACHE_HOME'), roff`Where whyport keeps V8's code cache of itself, which makes later runs start faster, and where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema --path')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path. Deleting it is harmless.`);
   item(bold('LC_ALL'), roff`Passed on to the ${bold('--notify')} command of ${bold('whyport baseline check')}; the commands whyport reads run with ${bold('LC_ALL=C')}, so their output parses the same everywhere.`);
 
   out.push('.SH EXAMPLES');

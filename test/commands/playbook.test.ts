@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/bin/main.js';
 
-async function run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const status = await main(args, {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
-    environment: { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: { ...process.env, NO_COLOR: undefined } },
+    environment: { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: { ...process.env, NO_COLOR: undefined, ...env } },
   });
   return { status, stdout, stderr };
 }
@@ -33,6 +33,14 @@ describe('whyport playbook graph', () => {
     expect(r.stdout).toContain('"service" -> "MYAPP_DOWN" [label="failed, inactive"];');
     // The catch-all is drawn with the outcomes it stands for.
     expect(r.stdout).toContain('"answers" -> "MYAPP_HUNG" [label="partial, refused, timeout, no-reply, unreachable, unresolved"];');
+  });
+  it('draws a text tree no wider than the terminal ($COLUMNS here), and never wider than 100 columns', async () => {
+    for (const [columns, max] of [['200', 100], ['50', 50]] as const) {
+      const r = await run(['playbook', 'graph', '--format', 'text'], { COLUMNS: columns });
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe('where (target)');
+      expect(Math.max(...r.stdout.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(max);
+    }
   });
   it('refuses an unknown format (exit 2)', async () => {
     const r = await run(['playbook', 'graph', '--format', 'svg']);

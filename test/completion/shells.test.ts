@@ -161,10 +161,13 @@ describe('bash: what Tab offers', () => {
     const services = bashTab('whyport explain ht');
     expect(services).toEqual(expect.arrayContaining(['http', 'https']));
     expect(services.every((n) => n.startsWith('ht'))).toBe(true);
-    expect(bashTab('whyport playbook ')).toEqual(['validate', 'list', 'show', 'graph', 'schema', 'test']);
+    expect(bashTab('whyport playbook ')).toEqual(['new', 'validate', 'list', 'show', 'graph', 'schema', 'test']);
     expect(bashTab('whyport playbook show ')).toEqual(['default']);
     expect(bashTab('whyport playbook validate default my')).toEqual(['myapp.yaml']);
-    expect(bashTab('whyport playbook graph --format ')).toEqual(['mermaid', 'dot']);
+    expect(bashTab('whyport playbook graph --format ')).toEqual(['mermaid', 'dot', 'text']);
+    expect(bashTab('whyport playbook new myapp -')).toEqual(['-o', '--output', '-h', '--help']);
+    expect(bashTab('whyport playbook new myapp -o my')).toEqual(['myapp.yaml']);
+    expect(bashTab('whyport playbook schema -')).toEqual(['--path', '-h', '--help']);
     expect(bashTab('whyport baseline ')).toEqual(['save', 'check']);
     expect(bashTab('whyport baseline check --ignore-p')).toEqual(['--ignore-port', '--ignore-program']);
     expect(bashTab('whyport completion ')).toEqual(['bash', 'zsh', 'fish']);
@@ -217,8 +220,9 @@ describe.skipIf(noFish !== undefined)('fish: what Tab offers', () => {
     expect(fishTab('whyport explain CLOSE').sort()).toEqual(['CLOSE', 'CLOSE_WAIT']);
     expect(fishTab('whyport explain close-').sort()).toEqual(['close-wait']);
     expect(fishTab('whyport explain ht')).toEqual(expect.arrayContaining(['http', 'https']));
-    expect(fishTab('whyport playbook ').sort()).toEqual(['graph', 'list', 'schema', 'show', 'test', 'validate']);
-    expect(fishTab('whyport playbook graph --format ').sort()).toEqual(['dot', 'mermaid']);
+    expect(fishTab('whyport playbook ').sort()).toEqual(['graph', 'list', 'new', 'schema', 'show', 'test', 'validate']);
+    expect(fishTab('whyport playbook graph --format ').sort()).toEqual(['dot', 'mermaid', 'text']);
+    expect(fishTab('whyport playbook schema --').sort()).toEqual(['--help', '--path']);
     expect(fishTab('whyport baseline check --ignore-p').sort()).toEqual(['--ignore-port', '--ignore-program']);
     expect(fishTab('whyport completion ').sort()).toEqual(['bash', 'fish', 'zsh']);
   });
@@ -284,8 +288,8 @@ describe.skipIf(noZsh !== undefined)('zsh: what Tab offers', () => {
     expect((await zshTab('whyport explain CLOSE', ['CLOSE', 'CLOSE_WAIT'])).sort()).toEqual(['CLOSE', 'CLOSE_WAIT']);
     expect((await zshTab('whyport explain close', ['close-wait'])).sort()).toEqual(['close', 'close-wait']);
     expect(await zshTab('whyport explain ht', ['http', 'https'])).toEqual(expect.arrayContaining(['http', 'https']));
-    expect((await zshTab('whyport playbook ', ['graph', 'validate'])).sort()).toEqual(['graph', 'list', 'schema', 'show', 'test', 'validate']);
-    expect((await zshTab('whyport playbook graph --format ', ['dot', 'mermaid'])).sort()).toEqual(['dot', 'mermaid']);
+    expect((await zshTab('whyport playbook ', ['graph', 'validate'])).sort()).toEqual(['graph', 'list', 'new', 'schema', 'show', 'test', 'validate']);
+    expect((await zshTab('whyport playbook graph --format ', ['dot', 'mermaid', 'text'])).sort()).toEqual(['dot', 'mermaid', 'text']);
     expect((await zshTab('whyport completion ', ['bash', 'fish', 'zsh'])).sort()).toEqual(['bash', 'fish', 'zsh']);
   });
 });

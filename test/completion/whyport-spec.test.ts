@@ -58,13 +58,14 @@ describe('what completion knows of the subcommands', () => {
 
   it('reads the commands and options of baseline and playbook from their own help', () => {
     expect(find('baseline').commands.map((c) => c.name)).toEqual(['save', 'check']);
-    expect(find('playbook').commands.map((c) => c.name)).toEqual(['validate', 'list', 'show', 'graph', 'schema', 'test']);
+    expect(find('playbook').commands.map((c) => c.name)).toEqual(['new', 'validate', 'list', 'show', 'graph', 'schema', 'test']);
     const check = Object.fromEntries(find('baseline check').options.map((o) => [o.long, o]));
     expect(check['--file']).toMatchObject({ arity: 'value', values: { label: 'path', files: true } });
     expect(check['--ignore-port']).toMatchObject({ arity: 'value', variadic: true });
     expect(check['--notify']).toMatchObject({ variadic: true });
-    expect(find('playbook graph').options.find((o) => o.long === '--format')!.values.words).toEqual(['mermaid', 'dot']);
-    expect(find('playbook schema').options.map((o) => o.long)).toEqual(['--print', '--help']);
+    expect(find('playbook graph').options.find((o) => o.long === '--format')!.values.words).toEqual(['mermaid', 'dot', 'text']);
+    expect(find('playbook schema').options.map((o) => o.long)).toEqual(['--path', '--help']);
+    expect(find('playbook new').options.find((o) => o.long === '--output')).toMatchObject({ short: '-o', arity: 'value', values: { label: 'file', files: true } });
   });
 
   it("offers explain's TCP states (whyport's UNKNOWN placeholder left out) in both spellings and service names, playbooks and shells", () => {

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string> = {
   'paths.ts': "whyport's own files: where its built-in playbooks are installed",
   'bin/bin.ts': "whyport's own files: the bundle dist/cli.js loads, and V8's code cache of it in whyport's cache directory",
   'playbook/source.ts': "whyport's built-in playbooks (the YAML and the JSON compiled at build) and a playbook file the user names, read where whyport runs",
-  'host/user-file.ts': 'a file the user names on the command line (a playbook, a baseline), read where whyport runs: regular files of bounded size only',
+  'host/user-file.ts': 'a file the user names on the command line (a playbook, a baseline), read where whyport runs: regular files of bounded size only; and the new playbook `playbook new` writes there, never over a file',
   'commands/record.ts': 'the recording file named with whyport record -o: written where whyport runs (mode 0600), not a read of the host; read back through host/user-file.ts',
   'baseline/store.ts': "the baseline file: written and read where whyport runs (the user's state directory), not a fact of the host",
   'tools/emit-schema.ts': 'a build tool: writes the JSON Schema and compiled playbooks into dist/',

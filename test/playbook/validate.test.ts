@@ -99,8 +99,16 @@ diagnoses:
     expect(out).toContain("unknown input 'proces' — did you mean 'process'?");
     expect(out).toContain("unknown filter 'shout'");
   });
-  it('reports YAML syntax errors with their position', () => {
-    expect(problemsOf('yaml-syntax.yaml')).toMatch(/^yaml-syntax\.yaml:\d+:\d+: error: .*— fix the YAML syntax/);
+  it('says a YAML syntax error in words, at the line of the mistake, once per line', () => {
+    // The yaml library's own words for these are two or three messages each, placed where its
+    // parser gave up ("Nested mappings are not allowed in compact mappings" on line 7 for line 8).
+    expect(problemsOf('indent-deeper.yaml')).toBe("indent-deeper.yaml:8:7: error: line 8 is indented deeper than the key above it ('check:' on line 7, which already has its value) — indent it 4 spaces, as 'check:' is\n");
+    expect(problemsOf('indent-shallower.yaml')).toBe("indent-shallower.yaml:24:4: error: line 24 is indented less than the key above it ('check:' on line 23, 4 spaces) and more than 'service:' on line 22 (2 spaces) — indent it 4 spaces, as 'check:' is, or 2 spaces, as 'service:' is\n");
+    expect(problemsOf('tab-indent.yaml')).toBe("tab-indent.yaml:24:1: error: line 24 is indented with a tab — YAML indents with spaces only: replace the tab with spaces ('check:' on line 23 is indented 4 spaces)\n");
+    expect(problemsOf('missing-colon.yaml')).toBe("missing-colon.yaml:16:5: error: line 16 has no ':' after its key 'check' — write 'check: connect'\n");
+    expect(problemsOf('unclosed-quote.yaml')).toBe('unclosed-quote.yaml:47:18: error: line 47 opens a quoted text (") that is never closed — end the text with " on the same line\n');
+    expect(problemsOf('duplicate-key.yaml')).toBe("duplicate-key.yaml:9:3: error: line 9 repeats 'first', already on line 4 — a key appears once in a mapping: merge the two, or rename one\n");
+    expect(problemsOf('value-with-colon.yaml')).toBe('value-with-colon.yaml:46:5: error: line 46 has a second \': \' in the value of \'title\' — put the value in quotes: title: "myapp hung: it listens but does not answer"\n');
   });
   it("checks evidence placeholders against the check's declared evidence, with a did-you-mean", () => {
     const out = problemsOf('unknown-evidence.yaml');

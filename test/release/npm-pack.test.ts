@@ -78,4 +78,22 @@ describe.skipIf(!built)('the npm package (skipped: dist/cli.js is not built; npm
     expect(open.exitCode, open.stderr).toBe(0);
     expect(JSON.parse(open.stdout).diagnosis.code).toBe('REACHABLE');
   });
+
+  it('the installed whyport prints the schema it ships, names its file under $(npm root -g), and writes a playbook that runs', async () => {
+    const bin = join(prefix, 'bin', 'whyport');
+    const run = (args: string[]) => execa(bin, args, { reject: false, timeout: 20_000, stdin: 'ignore', cwd: tmp, env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` } });
+    const installed = join(prefix, 'lib', 'node_modules', 'whyport', 'playbooks', 'playbook.schema.json');
+    const schema = await run(['playbook', 'schema']);
+    expect(schema.stdout + '\n').toBe(readFileSync(installed, 'utf8'));
+    expect((await run(['playbook', 'schema', '--path'])).stdout).toBe(installed);
+    const root = await npm(['root', '-g', '--prefix', prefix]);
+    expect(join(root.stdout.trim(), 'whyport', 'playbooks', 'playbook.schema.json')).toBe(installed);
+
+    const made = await run(['playbook', 'new', 'packed']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect((await run(['playbook', 'validate', 'packed.yaml'])).stdout).toBe('packed.yaml: ok — 6 steps, 8 diagnoses, 2 inputs');
+    const walked = await run(['127.0.0.1', String(await freePort()), '--playbook', 'packed.yaml', '--json', '--yes']);
+    expect(walked.exitCode, walked.stderr).toBe(1);
+    expect(JSON.parse(walked.stdout).diagnosis.code).toBe('NOT_LISTENING');
+  });
 });

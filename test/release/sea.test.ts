@@ -185,10 +185,12 @@ describe.skipIf(skip !== undefined)(`the single executable without node${skip ? 
     await expectSame(['playbook', 'graph'], 0);
     await expectSame(['playbook', 'graph', 'myapp.yaml', '--format', 'dot'], 0);
     await expectSame(['--playbook', 'myapp.yaml', '127.0.0.1', String(CLOSED_PORT), '--json', '--yes']);
-    const schema = await expectSame(['playbook', 'schema', '--print'], 0);
+    await expectSame(['playbook', 'graph', '--format', 'text'], 0);
+    await expectSame(['playbook', 'new', 'webapp', '-o', '-'], 0);
+    const schema = await expectSame(['playbook', 'schema'], 0);
     expect(schema.stdout.trim()).toBe(readFileSync(join(ROOT, 'playbooks/playbook.schema.json'), 'utf8').trim());
     // The path differs: the executable has no package folder, so it writes the schema to its cache.
-    const where = await viaSea(['playbook', 'schema']);
+    const where = await viaSea(['playbook', 'schema', '--path']);
     expect(where.stdout.trim()).toBe(join(tmp, 'home-sea', '.cache', 'whyport', JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, 'playbooks', 'playbook.schema.json'));
     expect(readFileSync(where.stdout.trim(), 'utf8')).toBe(readFileSync(join(ROOT, 'playbooks/playbook.schema.json'), 'utf8'));
     await expectSame(['checks'], 0);
