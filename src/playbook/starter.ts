@@ -122,10 +122,10 @@ steps:
   #     ok: unit
   #     else: ${CODE}_STALE_PIDFILE
   #
-  # Does what it depends on answer? The same chain, walked for db:5432 from this machine.
+  # Does what it depends on answer? whyport's own chain (the default playbook), walked for db:5432 from here.
   # database:
   #   check: endpoint
-  #   with: { host: db, port: 5432 }
+  #   with: { host: db, port: 5432, playbook: default }
   #   on:
   #     reachable: REACHABLE
   #     else: ${CODE}_NO_DATABASE
@@ -208,6 +208,18 @@ diagnoses:
   #   title: ${app}'s configuration does not pass its own test
   #   explanation: "{{ steps.config.summary }}."
   #   evidence: ["{{ steps.config.evidence.output }}"]
+  #
+  # ${CODE}_STALE_PIDFILE:
+  #   title: ${app}'s pidfile is missing or names a process that is gone
+  #   explanation: "{{ steps.pidfile.summary }}."
+  #
+  # ${CODE}_NO_DATABASE:
+  #   from: database
+  #   title: "${app} is up, but cannot reach its database: {{ steps.database.evidence.title }}"
+  #
+  # ${CODE}_UNHEALTHY:
+  #   title: ${app} answers, but its health check fails
+  #   explanation: "{{ steps.health.summary }}."
 
   INCONCLUSIVE:
     title: whyport could not tell what serves port {{ target.port }}

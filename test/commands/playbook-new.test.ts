@@ -83,3 +83,33 @@ describe('whyport playbook new', () => {
     expect(r.stderr).toContain('is not a playbook name: a letter, then letters, digits, - and _');
   });
 });
+
+describe('the commented generic checks of the starting playbook', () => {
+  it('validate once uncommented and led to (their parameters and diagnoses are the real checks’)', async () => {
+    const out: string[] = [];
+    let inBlock = false;
+    for (const l of starterPlaybook('myapp').split('\n')) {
+      if (/^ {2}# (config|pidfile|database|health|[A-Z0-9_]+_[A-Z_]+):\s*$/.test(l)) {
+        inBlock = true;
+        out.push(`  ${l.slice(4)}`);
+      } else if (inBlock && l.startsWith('  #   ')) out.push(`  ${l.slice(4)}`);
+      else {
+        inBlock = false;
+        out.push(l);
+      }
+    }
+    // Lead each to the next, as the comment says, from config (the start) to health, whose ok goes on to the chain.
+    const text = out
+      .join('\n')
+      .replace('      ok: MYAPP_NOT_LISTENING\n', '      ok: pidfile\n')
+      .replace('      ok: unit\n', '      ok: database\n')
+      .replace('      reachable: REACHABLE\n', '      reachable: health\n')
+      .replace(/(\n {2}health:\n(?: {4}.*\n)*? {6})ok: REACHABLE\n/, '$1ok: sockets\n');
+    const file = join(tmp, 'myapp-all.yaml');
+    writeFileSync(file, text.replace(/^steps:\n/m, 'start: config\nsteps:\n'));
+    // Validated as a file: `playbook: default` loads the built-in one beside it.
+    const r = await run(['playbook', 'validate', file]);
+    expect(r.stderr + r.stdout).not.toMatch(/error/);
+    expect(r.status).toBe(0);
+  });
+});
