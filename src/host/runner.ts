@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 /** What one external command did. A non-zero exit is data, not an exception. */
 export interface CommandResult {
@@ -69,13 +71,32 @@ export const execaRunner: Runner = {
       exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
       stdout: String(result.stdout ?? ''),
       stderr: String(result.stderr ?? ''),
-      missing: code === 'ENOENT',
+      missing: code === 'ENOENT' || (code === 'EACCES' && foundNowhere(file)),
       timedOut: Boolean(result.timedOut),
       durationMs: Math.round(performance.now() - started),
       ...((result as { isMaxBuffer?: boolean }).isMaxBuffer ? { truncated: true } : {}),
     };
   },
 };
+
+/**
+ * execvp answers EACCES, not ENOENT, for a program that is nowhere when a folder of PATH could not
+ * be searched (root's PATH, /root/… first, kept by `sudo -u nobody`): that is a missing program,
+ * unless a file of that name is there and only not executable.
+ */
+function foundNowhere(file: string): boolean {
+  if (file.includes('/')) return false;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, file), constants.F_OK);
+      return false;
+    } catch {
+      // Not there, or the folder cannot be searched: either way not a program this user can run.
+    }
+  }
+  return true;
+}
 
 // Pure, so the decision code can show commands without importing the runner; re-exported here
 // because every reader that runs a command also shows it.
