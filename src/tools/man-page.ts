@@ -224,6 +224,7 @@ export function manPage(s: ManSources): string {
   item(bold('WHYPORT_DEBUG'), roff`When set, an internal error also prints where it happened (its stack trace).`);
   item(bold('XDG_STATE_HOME'), roff`Where a user's baseline is kept (see ${bold('FILES')}); ignored unless it is an absolute path.`);
   item(bold('XDG_CACHE_HOME'), roff`Where whyport keeps V8's code cache of itself, which makes later runs start faster, and where the single executable writes the copy of the JSON Schema that ${bold('whyport playbook schema --path')} names (by default ${italic('~/.cache/whyport/VERSION/')}); ignored unless it is an absolute path. Deleting it is harmless.`);
+  item(bold('PATH'), roff`Where the programs whyport runs are found (${bold('ss')}, ${bold('nft')}, ${bold('systemctl')}, ${bold('traceroute')}, a playbook's ${bold('command')}); one it cannot find in any folder of it, or only in folders it may not search, is reported as not installed.`);
   item(bold('LC_ALL'), roff`Passed on to the ${bold('--notify')} command of ${bold('whyport baseline check')}; the commands whyport reads run with ${bold('LC_ALL=C')}, so their output parses the same everywhere.`);
 
   out.push('.SH EXAMPLES');
