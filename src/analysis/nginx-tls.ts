@@ -1,7 +1,7 @@
 import { normalizeAddress } from '../net/address.js';
+import { nginxNameRank } from './nginx-server-name.js';
 import { NGINX } from '../knowledge/service-settings.js';
 import type { NginxConfReading, NginxDirective } from '../system/nginx-conf.js';
-import { compileConfigRegex } from '../text/safe-regex.js';
 import type { SettingVerdict, SourceLine } from './service-setting.js';
 
 /** One `listen` of a server block: where, and its flags. */
@@ -57,16 +57,6 @@ export function nginxServers(directives: readonly NginxDirective[]): NginxServer
   return out;
 }
 
-/** How well a server_name matches a host name: 4 exact, 3 leading wildcard, 2 trailing wildcard, 1 regex, 0 none (nginx's order). */
-function nameRank(pattern: string, name: string): number {
-  if (pattern === name) return 4;
-  if (pattern.startsWith('*.') && name.endsWith(pattern.slice(1))) return 3;
-  if (pattern.startsWith('.') && (name === pattern.slice(1) || name.endsWith(pattern))) return 3;
-  if (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))) return 2;
-  if (pattern.startsWith('~')) return compileConfigRegex(pattern.slice(1), 'i')?.test(name) ? 1 : 0;
-  return 0;
-}
-
 /**
  * The server block nginx picks for a connection to `address:port` asking for `name` (pure): the
  * listens on that address, else the wildcard ones; then the best server_name match, else the
@@ -84,7 +74,7 @@ export function serverFor(servers: readonly NginxServer[], port: number, name: s
     let best: (typeof candidates)[number] | undefined;
     let bestRank = 0;
     for (const c of candidates) {
-      const rank = Math.max(0, ...c.server.names.map((n) => nameRank(n, host)));
+      const rank = Math.max(0, ...c.server.names.map((n) => nginxNameRank(n, host)));
       if (rank > bestRank) [best, bestRank] = [c, rank];
     }
     if (best) return best;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { port, text, z } from './params.js';
 import { defineCheck, type DecideContext } from './check.js';
-import { e, fields } from './evidence.js';
+import { blockingRuleFields, e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { findOutputBlock, type BlockingRule, type Protocol } from '../analysis/firewall/verdict.js';
 import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
@@ -51,25 +51,9 @@ export const clientFirewall = defineCheck({
     destination: e.str(),
     oif: e.str(),
     source: e.str(),
-    tool: e.str(),
-    table: e.str(),
-    chain: e.str(),
-    rule: e.str(),
-    verdict: e.str(),
-    action: e.str(),
+    ...blockingRuleFields,
     /** What a program here gets from the block: a timeout, ECONNREFUSED, EPERM… */
     gets: e.str(),
-    policy: e.bool(),
-    path: e.str(),
-    detail: e.str(),
-    where: e.str(),
-    fix: e.list(e.str()),
-    fixCommand: e.str(),
-    fixNote: e.str(),
-    fixSummary: e.str(),
-    fixKind: e.str(),
-    also: e.list(e.str()),
-    caveats: e.list(e.str()),
   }),
   describe: (p, at) => `reading this machine's own firewall for outgoing ${at.target.protocol.toUpperCase()} to ${endpointText(p.address, p.port)}`,
   async read(p, ctx): Promise<ClientFirewallReadings> {

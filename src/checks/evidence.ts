@@ -23,3 +23,28 @@ export const e = {
 export function fields<T extends Record<string, Parameters<typeof optional>[0]>>(shape: T) {
   return object(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, optional(v)])) as { [K in keyof T]: ReturnType<typeof optional<T[K]>> });
 }
+
+/**
+ * The evidence of a firewall rule that blocks (the firewall, client-firewall and forward-firewall
+ * steps alike): where it is (tool, table, chain), the rule and its verdict in words, and the fix
+ * that deletes or narrows it — the fields their FIREWALL_BLOCKS diagnoses name.
+ */
+export const blockingRuleFields = {
+  tool: string(),
+  table: string(),
+  chain: string(),
+  rule: string(),
+  verdict: string(),
+  action: string(),
+  policy: boolean(),
+  path: string(),
+  detail: string(),
+  where: string(),
+  fix: array(string()),
+  fixCommand: string(),
+  fixNote: string(),
+  fixSummary: string(),
+  fixKind: string(),
+  also: array(string()),
+  caveats: array(string()),
+};

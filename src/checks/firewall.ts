@@ -1,6 +1,6 @@
 import { port, text, z } from './params.js';
 import { defineCheck, type CheckContext, type DecideContext } from './check.js';
-import { e, fields } from './evidence.js';
+import { blockingRuleFields, e, fields } from './evidence.js';
 import { portLabel } from '../text/port-label.js';
 import { isLoopback } from '../net/address.js';
 import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protocol } from '../analysis/firewall/verdict.js';
@@ -148,7 +148,8 @@ export const firewall = defineCheck({
     sourceRules: e.list(e.any()), sourceNote: e.str(),
     /** A known client blocked: the rules that admit other sources, not this one, in one sentence ('' when none). */
     notCovering: e.str(),
-    port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), tool: e.str(), table: e.str(), chain: e.str(), rule: e.str(), verdict: e.str(), action: e.str(), clientSees: e.str(), clientCode: e.str(), policy: e.bool(), path: e.str(), detail: e.str(), where: e.str(), fix: e.list(e.str()), fixCommand: e.str(), fixNote: e.str(), fixSummary: e.str(), fixKind: e.str(), remoteOnly: e.bool(), loopback: e.str(), caveats: e.list(e.str()), also: e.list(e.str()), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
+    ...blockingRuleFields,
+    port: e.num(), portLabel: e.str(), address: e.str(), family: e.num(), clientSees: e.str(), clientCode: e.str(), remoteOnly: e.bool(), loopback: e.str(), sources: e.list(e.any()), verdicts: e.list(e.any()) }),
   describe: (p, at) => `reading the firewall rules for incoming ${at.target.protocol.toUpperCase()} port ${portLabel(p.port, at.target)}`,
   async read(p, ctx): Promise<FirewallReadings> {
     // The rule readers are loaded only when a walk reaches this step: most diagnoses never do.

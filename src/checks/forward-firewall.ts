@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { port, text, z } from './params.js';
 import { defineCheck, type DecideContext } from './check.js';
-import { e, fields } from './evidence.js';
+import { blockingRuleFields, e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { isLoopback, normalizeAddress } from '../net/address.js';
 import { dnatOf } from '../analysis/forwarding.js';
@@ -54,24 +54,8 @@ export const forwardFirewall = defineCheck({
     destination: e.str(),
     oif: e.str(),
     sysctl: e.str(),
-    tool: e.str(),
-    table: e.str(),
-    chain: e.str(),
-    rule: e.str(),
-    verdict: e.str(),
-    action: e.str(),
+    ...blockingRuleFields,
     clientSees: e.str(),
-    policy: e.bool(),
-    path: e.str(),
-    detail: e.str(),
-    where: e.str(),
-    fix: e.list(e.str()),
-    fixCommand: e.str(),
-    fixNote: e.str(),
-    fixSummary: e.str(),
-    fixKind: e.str(),
-    also: e.list(e.str()),
-    caveats: e.list(e.str()),
     /** Forwarding off: the kernel's drop reason and counter (diagnosis.drop); `grew` is 0, whyport cannot send a forwarded packet itself to watch it grow. */
     drop: fields({ reason: e.str(), counter: e.str(), grew: e.num() }),
   }),

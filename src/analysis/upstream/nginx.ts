@@ -1,4 +1,5 @@
 import { normalizeAddress } from '../../net/address.js';
+import { nginxNameRank } from '../nginx-server-name.js';
 import type { NginxDirective } from '../../system/nginx-conf.js';
 import type { SourceLine } from '../../system/config-tree.js';
 import { compileConfigRegex } from '../../text/safe-regex.js';
@@ -144,16 +145,6 @@ function findLocation(locations: readonly Location[], top: readonly NginxDirecti
   return best;
 }
 
-/** How well a server_name matches a host name: 4 exact, 3 leading wildcard, 2 trailing wildcard, 1 regex, 0 none (nginx's order). */
-function nameRank(pattern: string, name: string): number {
-  if (pattern === name) return 4;
-  if (pattern.startsWith('*.') && name.endsWith(pattern.slice(1))) return 3;
-  if (pattern.startsWith('.') && (name === pattern.slice(1) || name.endsWith(pattern))) return 3;
-  if (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))) return 2;
-  if (pattern.startsWith('~')) return compileConfigRegex(pattern.slice(1), 'i')?.test(name) ? 1 : 0;
-  return 0;
-}
-
 interface Server {
   d: NginxDirective;
   listen: NginxListen;
@@ -196,7 +187,7 @@ function byName(servers: readonly Server[], hostName: string | undefined): Serve
   let best: Server | undefined;
   let bestRank = 0;
   for (const s of servers) {
-    const rank = Math.max(0, ...s.names.map((n) => nameRank(n, host)));
+    const rank = Math.max(0, ...s.names.map((n) => nginxNameRank(n, host)));
     if (rank > bestRank) [best, bestRank] = [s, rank];
   }
   return best ?? servers[0];
