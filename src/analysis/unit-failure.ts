@@ -89,6 +89,11 @@ function shortCommand(argv: string): string {
   return rest.length > 3 ? `${shown} …` : shown;
 }
 
+/** A running unit restarted this often, with a restart among its last journal lines, is in a crash loop caught running. */
+const CRASH_LOOP_RESTARTS = 3;
+const RESTART_LINES = 6;
+const SCHEDULED_RESTART = /\bScheduled restart job, restart counter is at \d+/;
+
 /**
  * The verdict for a unit in `s`'s state. `nowMonotonicUs` (CLOCK_MONOTONIC, as systemd's
  * *TimestampMonotonic) gives a start in progress its duration.
@@ -101,6 +106,16 @@ export function unitVerdict(s: UnitDetails, journal: readonly string[], nowMonot
 
   if (s.state === 'active' || s.state === 'reloading') {
     if (s.subState === 'exited') return { kind: 'exited', headline: `${u} is active (exited)`, story: `${u} ran its start commands and they exited, as a one-shot unit does`, exit };
+    // Caught in the moment between a restart and its next death: running, yet restarted again and again just now.
+    if (s.subState === 'running' && s.nRestarts >= CRASH_LOOP_RESTARTS && journal.slice(-RESTART_LINES).some((l) => SCHEDULED_RESTART.test(l))) {
+      const n = s.nRestarts;
+      return {
+        kind: 'crash-loop',
+        headline: `${u} is restarting in a loop (${n} restarts so far; ${exit}; running again for the moment)`,
+        story: `${u} keeps dying: its last run ended with ${exit}, and systemd has restarted it ${n} times so far (Restart=${s.restart ?? 'on-failure'}); it runs again only until it dies the same way`,
+        exit,
+      };
+    }
     return { kind: 'running', headline: `${u} is active (${s.subState})`, story: `${u} is running`, exit };
   }
   if (s.state === 'activating' && s.subState === 'auto-restart') {

@@ -5,7 +5,7 @@ import { parseJournal } from '../../src/system/systemd/journal.js';
 import { parseExecCommand, parseSystemctlShow, parseSystemctlShowBlocks, statusFromProperties } from '../../src/system/systemd/show.js';
 import { listenPort, parseSocketUnits } from '../../src/system/systemd/sockets.js';
 import type { UnitDetails } from '../../src/system/systemd/units.js';
-import { endingText, lastEnding, unitVerdict } from '../../src/analysis/unit-failure.js';
+import { endingText, lastEnding, unitOutcome, unitVerdict } from '../../src/analysis/unit-failure.js';
 import { isConfigTest } from '../../src/knowledge/failure-words.js';
 
 /**
@@ -187,3 +187,26 @@ function baseUnit(): Omit<UnitDetails, 'state'> {
     startLimit: { burst: 5, interval: '10s' },
   };
 }
+
+describe('a crash loop caught in the moment it runs', () => {
+  const journalOf = (n: number) => [
+    '2026-12-06T22:20:01+0000 vm sh[370]: looper: cannot connect to redis at 127.0.0.1:6390: Connection refused',
+    '2026-12-06T22:20:01+0000 vm systemd[1]: looper.service: Main process exited, code=exited, status=2/INVALIDARGUMENT',
+    "2026-12-06T22:20:01+0000 vm systemd[1]: looper.service: Failed with result 'exit-code'.",
+    `2026-12-06T22:20:02+0000 vm systemd[1]: looper.service: Scheduled restart job, restart counter is at ${n}.`,
+    '2026-12-06T22:20:02+0000 vm systemd[1]: Stopped looper.service - Crashes every second.',
+    '2026-12-06T22:20:02+0000 vm systemd[1]: Started looper.service - Crashes every second.',
+  ];
+  it('running, restarted again and again just now: the crash loop, not a running unit', async () => {
+    const looping = { ...(await details('show-crash-loop.txt')), state: 'active' as const, subState: 'running', nRestarts: 12 };
+    const v = unitVerdict(looping, journalOf(12));
+    expect(v.kind).toBe('crash-loop');
+    expect(v.headline).toMatch(/^looper\.service is restarting in a loop \(12 restarts so far; exit status 2.*; running again for the moment\)$/);
+    expect(unitOutcome(looping, v, false)).toBe('failed');
+  });
+  it('running after a restart or two, or with no restart in its last lines: running', async () => {
+    const base = { ...(await details('show-crash-loop.txt')), state: 'active' as const, subState: 'running' };
+    expect(unitVerdict({ ...base, nRestarts: 1 }, journalOf(1)).kind).toBe('running');
+    expect(unitVerdict({ ...base, nRestarts: 12 }, [...journalOf(12), ...Array.from({ length: 6 }, (_, i) => `2026-12-06T22:2${i}:00+0000 vm looper[371]: served request ${i}`)]).kind).toBe('running');
+  });
+});
