@@ -135,6 +135,8 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
       etc('nginx/sites-enabled/remote-app'),
       `server {\n\tlisten 8080;\n\tlocation / {\n\t\tproxy_pass http://${REMOTE_UPSTREAM}:7071;\n\t\tproxy_connect_timeout 1s;\n\t}\n}\n`,
     );
+    // A third on 8081 for PHP through php-fpm's socket, which nothing makes (php-fpm not running).
+    await writeFile(etc('nginx/sites-enabled/php-app'), 'server {\n\tlisten 8081;\n\tlocation / {\n\t\tinclude fastcgi_params;\n\t\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;\n\t}\n}\n');
 
     // The other machine: a namespace on a veth from the bed's, dropping TCP 7071.
     upstreamNs = createNamespace();
@@ -168,6 +170,8 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
     let crashedText: string;
     let overSsh: JsonRun;
     let remote: JsonRun;
+    let fromClientAlone: JsonRun;
+    let php: JsonRun;
     let sshCommand: string[];
 
     beforeAll(async () => {
@@ -192,11 +196,19 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
           throw new Error(`whyport ${sshCommand.join(' ')} printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
         }
       };
-      [crashed, crashedText, overSsh, remote] = await Promise.all([
+      // The client alone (no --ssh): it sees nginx's 502 and cannot see behind it.
+      const clientOnly = async (): Promise<JsonRun> => {
+        const argv = [server, '80', '--yes', '--json'];
+        const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: 30_000, env: { NO_COLOR: '1' } });
+        return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: JSON.parse(r.stdout) as Report };
+      };
+      [crashed, crashedText, overSsh, remote, fromClientAlone, php] = await Promise.all([
         whyport(['80']),
         text(['80']),
         fromClient(),
         whyport(['8080', '--timeout', '2000'], 30_000),
+        clientOnly(),
+        whyport(['8081']),
       ]);
     }, 120_000);
 
@@ -237,6 +249,22 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
         status: 502,
       });
       expect(words(overSsh), t).toContain('myapp: cannot open /etc/myapp/myapp.conf');
+    });
+
+    it('the client alone sees only the 502: INCONCLUSIVE (exit 3) "answers, but only to say 502", never REACHABLE, and --ssh is offered', () => {
+      const d = fromClientAlone.report.diagnosis;
+      expect(d.code, trace(fromClientAlone)).toBe('INCONCLUSIVE');
+      expect(fromClientAlone.status).toBe(3);
+      expect(d.title).toMatch(/port 80 answers, but only to say 502: what stands behind it does not answer$/);
+      expect(step(fromClientAlone, 'protocol-remote').outcome).toBe('unavailable');
+      expect(d.fix?.summary).toContain('--ssh');
+    });
+
+    it("a php-fpm socket nothing listens on: NOT_LISTENING of the socket, with nginx's fastcgi_pass line", () => {
+      expect(php.report.diagnosis.code, trace(php)).toBe('NOT_LISTENING');
+      expect(php.status).toBe(1);
+      expect(php.report.diagnosis.title).toBe('Port 8081 answers (nginx), but nothing listens on its upstream unix:/run/php/php8.2-fpm.sock');
+      expect(proxyOf(php), trace(php)).toMatchObject({ program: 'nginx', config: '/etc/nginx/sites-enabled/php-app:5', upstream: 'unix:/run/php/php8.2-fpm.sock', status: 502 });
     });
 
     it(`f. an upstream on another machine that drops the port: UPSTREAM_UNREACHABLE with the probe's verdict, and where to look next`, () => {
