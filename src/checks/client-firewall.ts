@@ -4,7 +4,7 @@ import { defineCheck, type DecideContext } from './check.js';
 import { blockingRuleFields, e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { findOutputBlock, type BlockingRule, type Protocol } from '../analysis/firewall/verdict.js';
-import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { routeOfAddress, type RouteResult } from '../system/route.js';
 
@@ -85,16 +85,13 @@ export function decideClientFirewall(r: ClientFirewallReadings, p: { host: strin
   const withRoute = { ...base, ...(oif ? { oif } : {}), ...(source ? { source } : {}) };
   const findings: { code: string; summary: string }[] = [];
   if (!reading.permission) {
-    const denied = reading.sources.filter((s) => s.status === 'denied');
-    const summary = `this machine's own firewall could not be read (${denied.map((s) => s.command).join(', ')}: permission denied), so whether a rule here drops ${what} is not known`;
+    const summary = `this machine's own firewall could not be read (${deniedCommands(reading)}: permission denied), so whether a rule here drops ${what} is not known`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'no-permission' as const, status: 'info' as const, summary, command, evidence: withRoute, findings };
   }
-  const kernel = reading.sources.filter((s) => KERNEL_SOURCES.has(s.name));
-  if (!kernel.some((s) => s.status === 'ok')) {
-    const failed = kernel.filter((s) => s.status === 'error');
-    const why = failed.length ? failed.map((s) => `${s.command}: ${s.error}`).join('; ') : 'neither nft nor iptables is installed, so the rules in the kernel cannot be listed';
-    const summary = `this machine's own firewall could not be checked: ${why}`;
+  const unlisted = kernelUnlisted(reading);
+  if (unlisted !== undefined) {
+    const summary = `this machine's own firewall could not be checked: ${unlisted || 'neither nft nor iptables is installed, so the rules in the kernel cannot be listed'}`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'unknown' as const, status: 'info' as const, summary, command, evidence: withRoute, findings };
   }

@@ -7,7 +7,7 @@ import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protoc
 import type { FirewallReading } from '../system/firewall/read.js';
 import type { UfwStatus } from '../system/firewall/ufw.js';
 import type { ResolvedAddress } from '../host/host.js';
-import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import { banListOf, fail2banJails, unbanArgv, unbanNote, type Ban, type BanTime } from '../analysis/firewall/ban.js';
 import type { SourceRule } from '../analysis/firewall/model.js';
 import { showCommand } from '../text/command.js';
@@ -318,17 +318,14 @@ export function decideFirewall(r: FirewallReadings, p: { port: number }, at: Dec
   if (!reading.permission) {
     const denied = reading.sources.filter((s) => s.status === 'denied');
     const root = r.root === true;
-    const summary = `the firewall rules cannot be read${root ? '' : ' without root'} (${denied.map((s) => s.command).join(', ')}: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines`;
+    const summary = `the firewall rules cannot be read${root ? '' : ' without root'} (${deniedCommands(reading)}: permission denied): run whyport as root (sudo) to see whether a rule blocks clients on other machines`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'no-permission' as const, status: 'info' as const, summary, command: denied[0]?.command ?? 'nft list ruleset', evidence: base, findings };
   }
-  // ufw and firewalld only ever act through nftables or iptables rules: once those are read, a
-  // front end that cannot be asked (firewalld without D-Bus, say) hides nothing.
-  const kernel = reading.sources.filter((s) => KERNEL_SOURCES.has(s.name));
-  if (!kernel.some((s) => s.status === 'ok')) {
-    const failed = kernel.filter((s) => s.status === 'error');
-    const why = failed.length ? failed.map((s) => `${s.command}: ${s.error}`).join('; ') : 'neither nft nor iptables is installed, so the rules in the kernel cannot be listed';
-    const summary = `the firewall could not be checked: ${why}`;
+  // A front end that cannot be asked (firewalld without D-Bus, say) hides nothing once the kernel's rules are read.
+  const unlisted = kernelUnlisted(reading);
+  if (unlisted !== undefined) {
+    const summary = `the firewall could not be checked: ${unlisted || 'neither nft nor iptables is installed, so the rules in the kernel cannot be listed'}`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'unknown' as const, status: 'info' as const, summary, command: readCommands.join('; ') || 'nft list ruleset', evidence: base, findings };
   }

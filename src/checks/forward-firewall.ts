@@ -6,7 +6,7 @@ import { endpointText } from '../net/endpoint.js';
 import { isLoopback, normalizeAddress } from '../net/address.js';
 import { dnatOf } from '../analysis/forwarding.js';
 import { findForwardBlock, type BlockingRule, type FirewallVerdict } from '../analysis/firewall/verdict.js';
-import { actionText, KERNEL_SOURCES, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import type { KernelRulesets } from '../analysis/firewall/base-chains.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { ipForwarding, type ForwardingReading } from '../system/ip-forwarding.js';
@@ -123,16 +123,13 @@ export function decideForwardFirewall(r: ForwardFirewallReadings, p: { port: num
   const readCommands = reading.sources.filter((s) => s.status === 'ok').map((s) => s.command);
   const command = [sysctlCommand, ...(route ? [route.command] : []), ...readCommands].join('; ');
   if (!reading.permission) {
-    const denied = reading.sources.filter((s) => s.status === 'denied');
-    const summary = `${forwardingText}; whether a rule of the forward hook drops the ${what} forwarded to ${destination} is not known: the firewall rules cannot be read${r.dnat.root ? '' : ' without root'} (${denied.map((s) => s.command).join(', ')}: permission denied)`;
+    const summary = `${forwardingText}; whether a rule of the forward hook drops the ${what} forwarded to ${destination} is not known: the firewall rules cannot be read${r.dnat.root ? '' : ' without root'} (${deniedCommands(reading)}: permission denied)`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'no-permission' as const, status: 'info' as const, summary, command, evidence: base, findings };
   }
-  const kernel = reading.sources.filter((s) => KERNEL_SOURCES.has(s.name));
-  if (!kernel.some((s) => s.status === 'ok')) {
-    const failed = kernel.filter((s) => s.status === 'error');
-    const why = failed.length ? failed.map((s) => `${s.command}: ${s.error}`).join('; ') : 'neither nft nor iptables is installed';
-    const summary = `${forwardingText}; the forward hook could not be checked: ${why}`;
+  const unlisted = kernelUnlisted(reading);
+  if (unlisted !== undefined) {
+    const summary = `${forwardingText}; the forward hook could not be checked: ${unlisted || 'neither nft nor iptables is installed'}`;
     findings.push({ code: 'FIREWALL_UNREADABLE', summary });
     return { outcome: 'unknown' as const, status: 'info' as const, summary, command, evidence: base, findings };
   }

@@ -51,3 +51,22 @@ export function readingText(reading: FirewallReading): string {
   ].filter(Boolean);
   return parts.join('; ');
 }
+
+/** The commands refused for want of permission, for a sentence: `nft -j list ruleset, iptables-save`. */
+export function deniedCommands(reading: FirewallReading): string {
+  return reading.sources.filter((s) => s.status === 'denied').map((s) => s.command).join(', ');
+}
+
+/**
+ * Why the rules in the kernel could not be listed — the errors of nft and iptables, or '' when
+ * neither is installed — or undefined when one of them was read. ufw and firewalld only ever act
+ * through those rules: once they are read, a front end that cannot be asked hides nothing.
+ */
+export function kernelUnlisted(reading: FirewallReading): string | undefined {
+  const kernel = reading.sources.filter((s) => KERNEL_SOURCES.has(s.name));
+  if (kernel.some((s) => s.status === 'ok')) return undefined;
+  return kernel
+    .filter((s) => s.status === 'error')
+    .map((s) => `${s.command}: ${s.error}`)
+    .join('; ');
+}
