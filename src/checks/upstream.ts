@@ -255,7 +255,8 @@ export function decideUpstream(r: UpstreamReadings, p: { port: number; host: str
     // Every upstream accepts, and the proxy still answers for none: what answers there is the question.
     const s = r.probes[0]!;
     const lead = `${program} passes port ${p.port} to ${texts.join(', ')} (${s.server.source.file}:${s.server.source.line}); ${answering.length === r.probes.length ? 'every upstream accepts connections' : `${answering.length} of ${r.probes.length} accept connections`}, yet ${program} answers ${http!.said ?? http!.status}`;
-    if (s.server.address.kind === 'unix') return { outcome: 'socket-down' as const, status: 'fail' as const, summary: lead, command: cmd, evidence: { ...common, config: `${s.server.source.file}:${s.server.source.line}`, configText: s.server.source.text, upstream: texts[0]!, proxy: proxyOf(s), verdict: 'bad-answer' } };
+    // Something listens on the socket: not "nothing listens there"; a socket has no port chain to follow.
+    if (s.server.address.kind === 'unix') return { outcome: 'unreadable' as const, status: 'info' as const, summary: `${lead}; what listens on ${upstreamText(s.server.address)} answers it with errors, and a Unix socket cannot be followed with the port chain`, command: cmd, evidence: { ...common, config: `${s.server.source.file}:${s.server.source.line}`, configText: s.server.source.text, upstream: texts[0]!, proxy: proxyOf(s), verdict: 'bad-answer' } };
     return { outcome: 'down' as const, status: 'fail' as const, summary: lead, command: cmd, evidence: { ...common, config: `${s.server.source.file}:${s.server.source.line}`, configText: s.server.source.text, upstream: texts[0]!, proxy: proxyOf(s), verdict: 'bad-answer', ...(s.where ? { where: s.where } : {}), follow: { host: (s.server.address as { host: string }).host, port: (s.server.address as { port: number }).port }, route: `→ ${program} → ${texts[0]} (${http!.status})` } };
   }
   const first = answering[0]!;

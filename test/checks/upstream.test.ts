@@ -83,6 +83,14 @@ describe('decideUpstream', () => {
     expect(ev(d).upstream).toBe('unix:/run/php/php8.2-fpm.sock');
   });
 
+  it('a Unix socket that listens, and still a 502: not socket-down (something listens there), nothing to follow', () => {
+    const s: UpstreamServer = { address: { kind: 'unix', path: '/run/php/php8.2-fpm.sock' }, source: { file: site, line: 9, text: 'fastcgi_pass unix:/run/php/php8.2-fpm.sock;' } };
+    const d = decideUpstream(reading([{ server: s, state: 'answers', where: 'here', detail: 'a program listens on /run/php/php8.2-fpm.sock' }], { http: { status: 502 } }), p, at);
+    expect(d.outcome).toBe('unreadable');
+    expect(ev(d).follow).toBeUndefined();
+    expect(d.summary).toMatch(/what listens on unix:\/run\/php\/php8\.2-fpm\.sock answers it with errors/);
+  });
+
   it('nginx serving files itself: none', () => {
     const self = { source: { file: site, line: 48, text: 'location / {' }, note: 'try_files $uri $uri/ =404: nginx serves the files itself' };
     const d = decideUpstream({ kind: 'proxy', program: 'nginx', pid: 68, config, routes: { ...routes([]), servedBySelf: self }, probes: [] }, p, at);
