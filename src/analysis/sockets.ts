@@ -175,11 +175,11 @@ export function analyseSockets(table: SocketTable, opts: AnalysisOptions): Socke
   return analysis;
 }
 
-/** Sockets per state, LISTEN first, then most first. */
+/** Sockets per state, LISTEN first, then most first, then by name (the same words whatever order the kernel listed them in). */
 export function countStates(list: readonly TcpSocket[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const s of list) counts[s.state] = (counts[s.state] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => Number(b === 'LISTEN') - Number(a === 'LISTEN') || y - x));
+  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => Number(b === 'LISTEN') - Number(a === 'LISTEN') || y - x || (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** "python3 (pid 812)", "python3 (pids 812, 813)", or why no process is named. */

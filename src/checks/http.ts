@@ -9,6 +9,7 @@ import { httpRequestOf } from '../system/http-request.js';
 import { DEFAULT_STATUS, HTTP_BODY_MAX, HTTP_HEAD_MAX, matchBody, matchHeader, parseHeaderSpec, parseHttpResponse, parseStatusSpec, safePattern, statusExpected } from '../analysis/http-response.js';
 import { endpointText } from '../net/endpoint.js';
 import { showCommand } from '../text/command.js';
+import { asciiHostName } from '../net/host-name.js';
 
 /**
  * An HTTP request where the protocol step's HEAD / says too little: a path of the app (a health
@@ -64,7 +65,7 @@ function requestOf(p: HttpParams): Request | { error: string } {
   if (!portNo) return { error: "give 'port' with 'host' (or a whole 'url')" };
   if (!PATH.test(path)) return { error: `'${path}' is not a path a request can carry: it starts with / and has no spaces or control characters` };
   const bare = host.replace(/^\[|\]$/g, '');
-  const named = bare.includes(':') ? `[${bare}]` : bare;
+  const named = bare.includes(':') ? `[${bare}]` : asciiHostName(bare) || bare;
   const hostHeader = portNo === 80 ? named : `${named}:${portNo}`;
   return { host: bare, port: portNo, path, url: `http://${hostHeader}${path}`, hostHeader };
 }

@@ -9,6 +9,7 @@ import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js
 import type { TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
 import { isIP } from 'node:net';
+import { asciiHostName } from '../net/host-name.js';
 
 /** What the protocol step read: nothing (skipped), a plaintext talk, or a TLS handshake. */
 export type ProtocolReadings =
@@ -113,7 +114,8 @@ export const protocol = defineCheck({
     if (expected.speaks === 'unknown') expected = expectedProtocol(wish, ctx.target.portName, program);
     const why = weakExpectation(expected, program);
     const weak = why ? { weak: { why } } : {};
-    const serverName = isIP(p.host) === 0 ? p.host : undefined;
+    // SNI and HTTP's Host carry a name in ASCII: an internationalised one in punycode (RFC 6066 §3, RFC 5890).
+    const serverName = isIP(p.host) === 0 ? asciiHostName(p.host) || undefined : undefined;
     const timeoutMs = weak.weak ? Math.min(ctx.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS) : ctx.timeoutMs;
     const tls = async (): Promise<ProtocolReadings> => ({
       kind: 'tls',
@@ -182,7 +184,16 @@ function commandFor(name: string, address: string, portNumber: number, user: str
 
 const NOTE = { note: LOG_NOTE };
 
-/** 502 Bad Gateway, 503 Service Unavailable, 504 Gateway Timeout: what nginx, haproxy and apache2 answer when their upstream does not. */
+/**
+ * 502 Bad Gateway, 503 Service Unavailable, 504 Gateway Timeout (RFC 9110 §15.6.3-5): what nginx,
+ * haproxy and apache2 answer when their upstream does not, and what an application answers when
+ * it cannot serve for now. What each says, as the RFC defines it.
+ */
+const GATEWAY_WORDS: Readonly<Record<number, string>> = {
+  502: 'the server is up, and as a gateway or proxy it got no valid answer from the upstream it passes requests to',
+  503: 'the server is up, and cannot serve requests now (overloaded, in maintenance, something it needs is down, or a proxy with no upstream left)',
+  504: 'the server is up, and as a gateway or proxy it got no answer in time from the upstream it passes requests to',
+};
 const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
 /** The pure decision of the protocol step. */
@@ -233,7 +244,7 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
     case 'answered':
       if (answering === 'http' && ev.status !== undefined && GATEWAY_STATUSES.has(ev.status)) {
         // RFC 9110 §15.6.3-5: the server answers for something behind it (a proxy's upstream, an application) that does not.
-        return { outcome: 'unavailable' as const, status: fail, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered ${ev.status}${words}: the server is up, and what it stands for (the upstream of a proxy, the application behind it) does not answer`, command, evidence };
+        return { outcome: 'unavailable' as const, status: fail, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered ${ev.status}${words}: ${GATEWAY_WORDS[ev.status]}`, command, evidence };
       }
       return { outcome: finalOutcome, status: 'pass' as const, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered as a healthy server does${words}`, command, evidence };
     case 'refuses-client':
@@ -249,7 +260,14 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
     case 'silent':
       return { outcome: finalOutcome, status: fail, summary: `${expectedTitle} accepted the connection and said nothing in ${ev.endMs !== undefined ? `${ev.endMs} ms` : 'the time given'}, where it always answers at once`, command, evidence };
     default: {
-      const why = probe.outcome === 'quiet' ? 'it said nothing at once, as a program that waits for its client does' : probe.outcome === 'not-connected' ? `the talk could not begin this time (${said ?? 'no connection'})` : `it said something whyport does not know${words}`;
+      const why =
+        probe.outcome === 'quiet'
+          ? `it said nothing at once, as a program that waits for its client does${probe.talks.length > 1 ? ', nor to an HTTP request (HEAD /)' : ''}`
+          : probe.outcome === 'not-connected'
+            ? `the talk could not begin this time (${said ?? 'no connection'})`
+            : probe.outcome === 'closed-after-accept'
+              ? `it accepted the connection and closed it without a word (${ev.end ?? 'closed'} after ${ev.endMs ?? 0} ms), which only its own protocol can call right or wrong (--protocol NAME)`
+              : `it said something whyport does not know${words}`;
       return { outcome: 'unknown' as const, status: 'info' as const, summary: `no protocol whyport knows is expected on port ${p.port}: ${why}`, command, evidence };
     }
   }

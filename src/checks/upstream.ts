@@ -19,6 +19,7 @@ import { programLogOf } from '../system/program-log.js';
 import { unitStatusOf } from '../system/systemd/status.js';
 import { otherNamespaceAddresses } from '../system/namespaces.js';
 import { showCommand } from '../system/runner.js';
+import { asciiHostName } from '../net/host-name.js';
 
 /** At most this many servers of one route are probed (a balancer of hundreds is rare; they go in parallel). */
 const MAX_SERVERS = 8;
@@ -111,7 +112,8 @@ export const upstream = defineCheck({
     const argv = await ctx.facts.read(argvOfPid, owner.pid).catch(() => [] as string[]);
     const res = await ctx.facts.resolve(p.host);
     const address = res.ok ? res.addresses[0]?.address : undefined;
-    const hostName = isIP(p.host) === 0 ? p.host : undefined;
+    // As the proxy sees it in a Host header and its server_name: an internationalised name in punycode.
+    const hostName = isIP(p.host) === 0 ? asciiHostName(p.host) || undefined : undefined;
     const read = await ctx.facts.read(proxyConfigOf, { program, argv });
     const { lines, directives, ...config } = read;
     const routes = lines.length ? routesOf(read, { port: p.port, ...(address ? { address } : {}), ...(hostName ? { hostName } : {}) }) : undefined;
@@ -208,7 +210,7 @@ export function decideUpstream(r: UpstreamReadings, p: { port: number; host: str
   const command = showCommand(['ss', '-Htlnp', `sport = :${p.port}`]);
   if (r.kind === 'not-proxy') {
     const who = r.program ? `${r.program}${r.pid ? ` (pid ${r.pid})` : ''} holds port ${p.port}: not a reverse proxy whyport reads (nginx, haproxy, apache2)` : `no program seen on port ${p.port} to look behind`;
-    return { outcome: 'none' as const, status: 'info' as const, summary: who, command, evidence: {} };
+    return { outcome: 'none' as const, status: 'info' as const, summary: who, command, evidence: r.program ? { program: r.program, ...(r.pid ? { pid: r.pid } : {}) } : {} };
   }
   const { program, config } = r;
   const base = { program, pid: r.pid, source: config.source === 'dump' && config.command ? showCommand(config.command) : `the files (${config.files.slice(0, 3).join(', ')}${config.files.length > 3 ? ', …' : ''})` };

@@ -272,6 +272,14 @@ export function exchangeFor(protocol: ProtocolName | undefined, ctx: { hostName:
  */
 export const UNKNOWN_PROTOCOL_WAIT_MS = 300;
 
+/**
+ * A port of no known protocol that said nothing in UNKNOWN_PROTOCOL_WAIT_MS is asked once more, on
+ * a second connection, as an HTTP client would (`HEAD /`): most programs of their own on a port
+ * of their own serve HTTP, and a 502/503 from one is not a working service. nmap's service scan
+ * does the same (its NULL probe, then GetRequest). How long that answer may take.
+ */
+export const UNKNOWN_HTTP_WAIT_MS = 1_000;
+
 /** libwrap's refuse() sleeps 5 s before it closes (tcp_wrappers clean_exit): an SSH server silent that long, then closing, is TCP wrappers. */
 export const TCP_WRAPPERS_CLOSE_MS: readonly [number, number] = [4_500, 6_500];
 

@@ -3,7 +3,7 @@ import { defineReader } from './reader.js';
 import type { TalkResult } from '../host/tcp-talk.js';
 import { classifyExchange } from '../analysis/protocol/classify.js';
 import type { Exchange, ProtocolFinding } from '../analysis/protocol/finding.js';
-import { exchangeFor, pgStartupMessage, protocolSpec, UNKNOWN_PROTOCOL_WAIT_MS, type ProtocolName } from '../knowledge/protocols.js';
+import { exchangeFor, httpHeadRequest, pgStartupMessage, protocolSpec, UNKNOWN_HTTP_WAIT_MS, UNKNOWN_PROTOCOL_WAIT_MS, type ProtocolName } from '../knowledge/protocols.js';
 
 /** At most this much of what a server says is read (a greeting or a response head is far less). */
 export const PROTOCOL_MAX_BYTES = 16 * 1024;
@@ -40,14 +40,15 @@ function exchangeOf(t: TalkResult): Exchange {
 
 /**
  * Talks to the port as a client of its protocol would, from `host`, and classifies the answer:
- * what the future `protocol` check reads. One connection (a second one only for a PostgreSQL
- * server that answers the SSLRequest with 'S': whyport does not speak TLS there, so it asks again
- * without it, as libpq's sslmode=prefer would after a failed TLS attempt).
+ * what the `protocol` check reads. One connection; a second one for a PostgreSQL server that
+ * answers the SSLRequest with 'S' (whyport does not speak TLS there, so it asks again without
+ * it, as libpq's sslmode=prefer would after a failed TLS attempt), and for a port of no known
+ * protocol that said nothing: `HEAD /` there, since most such programs serve HTTP.
  */
 export async function probeProtocol(host: Host, o: ProtocolProbeOptions): Promise<ProtocolProbe> {
   const steps = exchangeFor(o.protocol, { hostName: o.hostName ?? o.address, port: o.port, user: o.userName });
   const waitMs = o.protocol ? o.timeoutMs : Math.min(o.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS);
-  const talk = (s: typeof steps) => host.talk(o.address, o.port, { steps: s, connectTimeoutMs: o.timeoutMs, waitMs, maxBytes: PROTOCOL_MAX_BYTES, ...(o.signal ? { signal: o.signal } : {}) });
+  const talk = (s: typeof steps, wait = waitMs) => host.talk(o.address, o.port, { steps: s, connectTimeoutMs: o.timeoutMs, waitMs: wait, maxBytes: PROTOCOL_MAX_BYTES, ...(o.signal ? { signal: o.signal } : {}) });
   const sent = o.protocol ? protocolSpec(o.protocol).sends : 'nothing: it listens for a greeting';
   const user = o.protocol === 'postgresql' ? { userName: o.userName } : {};
   const first = await talk(steps);
@@ -61,7 +62,20 @@ export async function probeProtocol(host: Host, o: ProtocolProbeOptions): Promis
     talks.push(second);
     if (second.outcome === 'connected') exchange = { ...exchangeOf(second), answers: [Buffer.from('S'), ...second.answers.map(fromHex)] };
   }
-  return { ...classifyExchange(o.protocol, exchange), sent, ...user, talks };
+  const finding = classifyExchange(o.protocol, exchange);
+  if (o.protocol || finding.outcome !== 'quiet' || o.signal?.aborted) return { ...finding, sent, ...user, talks };
+  // Silent, as a program waiting for its client is: ask once more as an HTTP client, on a new
+  // connection (nmap's GetRequest after its NULL probe). Its answer, if any, is what it speaks.
+  const hostName = o.hostName ?? o.address;
+  const asked = await talk([{ send: httpHeadRequest(hostName, o.port), until: 'chunk' }], Math.min(o.timeoutMs, UNKNOWN_HTTP_WAIT_MS));
+  talks.push(asked);
+  const second = asked.outcome === 'connected' ? classifyExchange(undefined, exchangeOf(asked)) : undefined;
+  const spoke = second && second.evidence.bytes > 0;
+  return {
+    ...(spoke ? second : finding),
+    sent: spoke ? `nothing at first; after ${waitMs} ms of silence, HEAD / on a second connection, as an HTTP client (and nmap's service scan) would` : `nothing at first, then HEAD / on a second connection: neither got a byte back`,
+    talks,
+  };
 }
 
 /** What makes two protocol probes the same read. */

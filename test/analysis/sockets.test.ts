@@ -153,7 +153,7 @@ describe('a server that went away', () => {
     // The CLOSE_WAIT belongs to the clients, not to a server: nobody to blame for the port.
     expect(a.closeWait).toMatchObject({ serverSide: 0, clientSide: 3, leak: false });
     expect(codes(a)).toEqual(['SERVER_GONE']);
-    expect(a.findings[0]!.summary).toBe('no listener on port 7084, yet 3 FIN_WAIT2, 3 CLOSE_WAIT left by connections to it: a server was here recently and went away.');
+    expect(a.findings[0]!.summary).toBe('no listener on port 7084, yet 3 CLOSE_WAIT, 3 FIN_WAIT2 left by connections to it: a server was here recently and went away.');
   });
 
   it('killed, then the clients closed: TIME_WAIT on the server side, no listener', () => {
@@ -182,5 +182,14 @@ describe('a server that went away', () => {
     expect(remote.findings).toEqual([]);
     // The same sockets toward a local address do show a server was here.
     expect(analyse(clientOnly, 7071).recent?.sockets).toBe(3);
+  });
+});
+
+describe('countStates', () => {
+  it('LISTEN first, then most first, then by name: the same words whatever order ss listed them in', async () => {
+    const { countStates } = await import('../../src/analysis/sockets.js');
+    const of = (...states: string[]) => Object.keys(countStates(states.map((state) => ({ state }) as never)));
+    expect(of('FIN_WAIT2', 'TIME_WAIT', 'CLOSE_WAIT', 'LISTEN', 'TIME_WAIT')).toEqual(['LISTEN', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2']);
+    expect(of('CLOSE_WAIT', 'TIME_WAIT', 'FIN_WAIT2', 'TIME_WAIT', 'LISTEN')).toEqual(['LISTEN', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2']);
   });
 });

@@ -66,10 +66,27 @@ describe('decideProtocol', () => {
     const real = (f: string) => readFileSync(join(import.meta.dirname, '../fixtures/proxy/real', f));
     const nginx = decide(plain('http', real('nginx-502.head.http')));
     expect(nginx).toMatchObject({ outcome: 'unavailable', status: 'fail', evidence: { status: 502, service: { protocol: 'http', product: 'nginx' } } });
-    expect(nginx.summary).toMatch(/answered 502.*does not answer/);
+    expect(nginx.summary).toMatch(/answered 502.*as a gateway or proxy it got no valid answer from the upstream/);
     expect(decide(plain('http', real('haproxy-503.head.http')))).toMatchObject({ outcome: 'unavailable', evidence: { status: 503 } });
     expect(decide(plain('http', real('nginx-200.head.http')))).toMatchObject({ outcome: 'answered', evidence: { status: 200 } });
     expect(decide(plain('http', 'HTTP/1.1 404 Not Found\r\n\r\n'))).toMatchObject({ outcome: 'answered' });
+  });
+
+  it('unknown: a port of no known protocol that accepts and closes is said so, not "said something"', () => {
+    const d = decide(plain(undefined, '', 'eof', 3));
+    expect(d).toMatchObject({ outcome: 'unknown', status: 'info' });
+    expect(d.summary).toBe('no protocol whyport knows is expected on port 5432: it accepted the connection and closed it without a word (eof after 3 ms), which only its own protocol can call right or wrong (--protocol NAME)');
+  });
+
+  it("unavailable on a port of no known protocol: a real application's 503 to the HEAD / of the second connection (captured), its words and curl to see it", () => {
+    const capture = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/unknown/http-503.json'), 'utf8')) as { talks: { answers: string[]; end: 'complete' | 'silent'; endMs: number }[] };
+    const asked = capture.talks[1]!;
+    const finding = classifyExchange(undefined, { answers: asked.answers.map((h) => Buffer.from(h, 'hex')), end: asked.end, endMs: asked.endMs });
+    const probe: ProtocolProbe = { ...finding, sent: 'nothing at first; then HEAD /', talks: [] };
+    const d = decide({ kind: 'plain', address: '10.0.0.5', expected: { speaks: 'unknown' }, probe });
+    expect(d).toMatchObject({ outcome: 'unavailable', status: 'fail', evidence: { status: 503, service: { protocol: 'http', product: 'BaseHTTP' } } });
+    expect(d.summary).toMatch(/answered 503: “HTTP\/1\.0 503 Service Unavailable”: the server is up, and cannot serve requests now/);
+    expect(d.command).toBe("curl -sSI http://10.0.0.5:5432/");
   });
 
   it('wrong-protocol: an SSH greeting where HTTP was expected', () => {

@@ -468,20 +468,37 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
       }
     }, 30_000);
 
-    it('a silent program on a port of no known protocol: quiet, at most 300 ms more', async () => {
+    it('a silent program on a port of no known protocol: quiet, after 300 ms and then 1 s for HEAD / on a second connection', async () => {
       const code = `import socket, time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${net.server.address}', 7072)); s.listen(8)\nheld=[]\nwhile True:\n  c,_=s.accept(); held.append(c)\n`;
       const s = serve([py, '-c', code]);
       await ready(7072, 'silent listener', s.stderr);
       const p = await probe(7072, undefined);
       expect(p.outcome).toBe('quiet');
-      expect(p.talks[0]!.end).toBe('silent');
-      // From the connect to the verdict: the 300 ms wait and no more (a little slack for the machine).
+      expect(p.talks.map((t) => t.end)).toEqual(['silent', 'silent']);
+      // From the connect to the verdict: the 300 ms wait, then 1 s for the HTTP request (a little slack for the machine).
       expect(p.talks[0]!.endMs).toBeGreaterThanOrEqual(290);
       expect(p.talks[0]!.endMs).toBeLessThan(400);
+      expect(p.talks[1]!.endMs).toBeGreaterThanOrEqual(990);
+      expect(p.talks[1]!.endMs).toBeLessThan(1_150);
       keep('unknown', 'silent', undefined, p);
       const q = await probe(7072, undefined, 'shell');
       expect(q.outcome).toBe('quiet');
+      expect(q.talks).toHaveLength(2);
       expect(q.talks[0]!.endMs).toBeLessThan(450);
+      expect(q.talks[1]!.endMs).toBeLessThan(1_250);
+    }, 30_000);
+
+    it('an HTTP application of its own that answers 503: read as HTTP from the HEAD / on the second connection, locally and through the shell', async () => {
+      const code = `from http.server import BaseHTTPRequestHandler, HTTPServer\nclass M(BaseHTTPRequestHandler):\n  def do_HEAD(self):\n    self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers()\n  do_GET = do_HEAD\nHTTPServer(('${net.server.address}', 7074), M).serve_forever()\n`;
+      const s = serve([py, '-c', code]);
+      await ready(7074, 'maintenance app', s.stderr);
+      for (const via of ['local', 'shell'] as const) {
+        const p = await probe(7074, undefined, via);
+        expect(p, via).toMatchObject({ outcome: 'answered', evidence: { protocol: 'http', status: 503, product: 'BaseHTTP' } });
+        expect(p.talks, via).toHaveLength(2);
+        expect(p.sent, via).toMatch(/HEAD \/ on a second connection/);
+        if (via === 'local') keep('unknown', 'http-503', undefined, p);
+      }
     }, 30_000);
 
     it('accepted, then closed without a word: closed after accept', async () => {

@@ -57,6 +57,39 @@ class Hello(BaseHTTPRequestHandler):
 HTTPServer(('127.0.0.1', int(sys.argv[sys.argv.index('--port') + 1])), Hello).serve_forever()
 `;
 
+/** An upstream that accepts and closes at once, as a crashing worker does (nginx: 502, "Connection reset by peer"). */
+const CLOSER_PY = `import socketserver
+
+
+class Closer(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.close()
+
+
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(('127.0.0.1', 7075), Closer).serve_forever()
+`;
+
+/** An application that answers every request with 503 itself (a maintenance switch, a health gate). */
+const MAINT_PY = `from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Maintenance(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'down for maintenance\\n'
+        self.send_response(503)
+        self.send_header('Content-Type', 'text/plain')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+
+HTTPServer(('0.0.0.0', 7076), Maintenance).serve_forever()
+`;
+
 /** diagnosis.proxy (CONTRACT, "A reverse proxy followed to its upstream"). */
 interface ProxyFacts {
   program: string;
@@ -119,6 +152,10 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
     // myapp: crashes at start while its configuration file is missing.
     await writeFile(join(bed.root!, 'srv', 'myapp.py'), MYAPP_PY);
     await bed.writeUnit('myapp.service', '[Unit]\nDescription=My application\n\n[Service]\nExecStart=/usr/bin/python3 -u /srv/myapp.py --port 7071\n');
+    await writeFile(join(bed.root!, 'srv', 'closer.py'), CLOSER_PY);
+    await bed.writeUnit('closer.service', '[Unit]\nDescription=An upstream that closes every connection\n\n[Service]\nExecStart=/usr/bin/python3 -u /srv/closer.py\n');
+    await writeFile(join(bed.root!, 'srv', 'maint.py'), MAINT_PY);
+    await bed.writeUnit('maint.service', '[Unit]\nDescription=An application in maintenance mode\n\n[Service]\nExecStart=/usr/bin/python3 -u /srv/maint.py\n');
     await bed.daemonReload();
 
     // nginx: Debian's default site with `location / { proxy_pass http://127.0.0.1:7071; }`.
@@ -136,6 +173,8 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
       `server {\n\tlisten 8080;\n\tlocation / {\n\t\tproxy_pass http://${REMOTE_UPSTREAM}:7071;\n\t\tproxy_connect_timeout 1s;\n\t}\n}\n`,
     );
     // A third on 8081 for PHP through php-fpm's socket, which nothing makes (php-fpm not running).
+    // A fourth on 8082 in front of an upstream that accepts and closes (nginx's 502 is its own).
+    await writeFile(etc('nginx/sites-enabled/closer-app'), 'server {\n\tlisten 8082;\n\tlocation / {\n\t\tproxy_pass http://127.0.0.1:7075;\n\t}\n}\n');
     await writeFile(etc('nginx/sites-enabled/php-app'), 'server {\n\tlisten 8081;\n\tlocation / {\n\t\tinclude fastcgi_params;\n\t\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;\n\t}\n}\n');
 
     // The other machine: a namespace on a veth from the bed's, dropping TCP 7071.
@@ -159,7 +198,7 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
   }, 90_000);
 
   afterAll(async () => {
-    if (bed) await stop('nginx.service', 'haproxy.service', 'apache2.service', 'myapp.service', 'ssh.service');
+    if (bed) await stop('nginx.service', 'haproxy.service', 'apache2.service', 'myapp.service', 'closer.service', 'maint.service', 'ssh.service');
     await net?.remove();
     upstreamNs?.remove();
     await bed?.stop();
@@ -172,15 +211,20 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
     let remote: JsonRun;
     let fromClientAlone: JsonRun;
     let php: JsonRun;
+    let closer: JsonRun;
+    let maint: JsonRun;
     let sshCommand: string[];
 
     beforeAll(async () => {
       await start('myapp.service', 'failed');
+      await Promise.all([start('closer.service', 'active'), start('maint.service', 'active')]);
       await start('nginx.service', 'active');
       // The bed as the issue describes it, checked before whyport is asked: users see 502 on 80,
       // and nginx gives up on the remote upstream with its own 504 on 8080.
       expect(await httpStatus(`http://${host}/`)).toBe('502');
       expect(await httpStatus(`http://${host}:8080/`)).toBe('504');
+      await waitFor(async () => (await httpStatus(`http://${host}:8082/`)) === '502', "nginx's 502 in front of the closer");
+      await waitFor(async () => (await httpStatus(`http://${host}:7076/`)) === '503', 'the maintenance app to answer 503');
       expect(await readFile(join(bed.root!, 'var', 'log', 'nginx', 'error.log'), 'utf8')).toContain(
         'connect() failed (111: Connection refused) while connecting to upstream',
       );
@@ -202,13 +246,15 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
         const r = await net.runInClient([process.execPath, CLI, ...argv], { timeoutMs: 30_000, env: { NO_COLOR: '1' } });
         return { status: r.exitCode, stdout: r.stdout, stderr: r.stderr, argv, report: JSON.parse(r.stdout) as Report };
       };
-      [crashed, crashedText, overSsh, remote, fromClientAlone, php] = await Promise.all([
+      [crashed, crashedText, overSsh, remote, fromClientAlone, php, closer, maint] = await Promise.all([
         whyport(['80']),
         text(['80']),
         fromClient(),
         whyport(['8080', '--timeout', '2000'], 30_000),
         clientOnly(),
         whyport(['8081']),
+        whyport(['8082']),
+        whyport(['7076']),
       ]);
     }, 120_000);
 
@@ -255,7 +301,7 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
       const d = fromClientAlone.report.diagnosis;
       expect(d.code, trace(fromClientAlone)).toBe('INCONCLUSIVE');
       expect(fromClientAlone.status).toBe(3);
-      expect(d.title).toMatch(/port 80 answers, but only to say 502: what stands behind it does not answer$/);
+      expect(d.title).toMatch(/port 80 answers, but only to say 502: it cannot serve requests now$/);
       expect(step(fromClientAlone, 'protocol-remote').outcome).toBe('unavailable');
       expect(d.fix?.summary).toContain('--ssh');
     });
@@ -265,6 +311,25 @@ describe.skipIf(unavailable !== null)('reverse proxies followed to their upstrea
       expect(php.status).toBe(1);
       expect(php.report.diagnosis.title).toBe('Port 8081 answers (nginx), but nothing listens on its upstream unix:/run/php/php8.2-fpm.sock');
       expect(proxyOf(php), trace(php)).toMatchObject({ program: 'nginx', config: '/etc/nginx/sites-enabled/php-app:5', upstream: 'unix:/run/php/php8.2-fpm.sock', status: 502 });
+    });
+
+    it("an upstream that accepts and closes at once: UPSTREAM_ANSWERS_DIRECTLY (INCONCLUSIVE, exit 3), with nginx's own error line, never REACHABLE", () => {
+      const d = closer.report.diagnosis;
+      expect(d.code, trace(closer)).toBe('INCONCLUSIVE');
+      expect(closer.status).toBe(3);
+      expect(d.title, trace(closer)).toBe('Port 8082 answers (nginx) with errors, yet its upstream 127.0.0.1:7075 answers when asked directly');
+      expect(proxyOf(closer), trace(closer)).toMatchObject({ program: 'nginx', config: '/etc/nginx/sites-enabled/closer-app:4', upstream: '127.0.0.1:7075', status: 502 });
+      expect(step(closer, 'upstream-chain').outcome, trace(closer)).toBe('reachable');
+      expect(words(closer), trace(closer)).toMatch(/\(104: Connection reset by peer\) while reading response header from upstream|upstream prematurely closed connection while reading response header from upstream/);
+    });
+
+    it('an application that answers 503 itself (no proxy whyport reads): INCONCLUSIVE (exit 3), naming the program and the status, never REACHABLE', () => {
+      const d = maint.report.diagnosis;
+      expect(d.code, trace(maint)).toBe('INCONCLUSIVE');
+      expect(maint.status).toBe(3);
+      expect(step(maint, 'protocol-local').outcome, trace(maint)).toBe('unavailable');
+      expect(d.title, trace(maint)).toMatch(/^Port 7076 answers, but only to say 503: python3 \(pid \d+\) in maint\.service cannot serve requests now$/);
+      expect(maint.report.diagnosis.service, trace(maint)).toMatchObject({ protocol: 'http' });
     });
 
     it(`f. an upstream on another machine that drops the port: UPSTREAM_UNREACHABLE with the probe's verdict, and where to look next`, () => {

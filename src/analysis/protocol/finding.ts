@@ -11,7 +11,7 @@ import type { TalkEnd } from '../../host/tcp-talk.js';
  * - closed-after-accept: closed or reset without a byte where the protocol must greet or answer
  * - silent: nothing within the wait where the protocol must greet or answer (hung or overloaded)
  * - unknown-greeting: bytes of no protocol whyport knows: the port answers, no alarm
- * - quiet: nothing said by a port of no known protocol within the short wait: no alarm
+ * - quiet: nothing said by a port of no known protocol within the short wait, nor to HEAD / on a second connection: no alarm
  * - not-connected: this time the connect itself failed (the talk could not begin)
  */
 export type ProtocolOutcome =

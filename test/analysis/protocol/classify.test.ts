@@ -27,7 +27,7 @@ const capture = (protocol: string, name: string): Capture => JSON.parse(readFile
 function exchangeOf(c: Capture): Exchange {
   const t = c.talks[c.talks.length - 1]!;
   const answers = t.answers.map((h) => Buffer.from(h, 'hex'));
-  return { answers: c.talks.length > 1 ? [Buffer.from('S'), ...answers] : answers, end: t.end!, ...(t.endMs !== undefined ? { endMs: t.endMs } : {}) };
+  return { answers: c.talks.length > 1 && c.expected === 'postgresql' ? [Buffer.from('S'), ...answers] : answers, end: t.end!, ...(t.endMs !== undefined ? { endMs: t.endMs } : {}) };
 }
 const classify = (protocol: string, name: string) => {
   const c = capture(protocol, name);
