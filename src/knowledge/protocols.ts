@@ -278,7 +278,7 @@ export const UNKNOWN_PROTOCOL_WAIT_MS = 300;
  * of their own serve HTTP, and a 502/503 from one is not a working service. nmap's service scan
  * does the same (its NULL probe, then GetRequest). How long that answer may take.
  */
-export const UNKNOWN_HTTP_WAIT_MS = 1_000;
+export const UNKNOWN_HTTP_WAIT_MS = 500;
 
 /** libwrap's refuse() sleeps 5 s before it closes (tcp_wrappers clean_exit): an SSH server silent that long, then closing, is TCP wrappers. */
 export const TCP_WRAPPERS_CLOSE_MS: readonly [number, number] = [4_500, 6_500];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProtocolProbe } from '../../src/system/protocol-probe.js';
-import type { ProtocolName } from '../../src/knowledge/protocols.js';
+import { UNKNOWN_HTTP_WAIT_MS, type ProtocolName } from '../../src/knowledge/protocols.js';
 import { REPO_ROOT } from '../helpers/nspawn.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { twoHostNetwork, type TwoHosts } from '../helpers/ssh.js';
@@ -468,24 +468,24 @@ process.stdout.write(JSON.stringify(await probeProtocol(host, JSON.parse(json)))
       }
     }, 30_000);
 
-    it('a silent program on a port of no known protocol: quiet, after 300 ms and then 1 s for HEAD / on a second connection', async () => {
+    it('a silent program on a port of no known protocol: quiet, after 300 ms and then 500 ms for HEAD / on a second connection', async () => {
       const code = `import socket, time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${net.server.address}', 7072)); s.listen(8)\nheld=[]\nwhile True:\n  c,_=s.accept(); held.append(c)\n`;
       const s = serve([py, '-c', code]);
       await ready(7072, 'silent listener', s.stderr);
       const p = await probe(7072, undefined);
       expect(p.outcome).toBe('quiet');
       expect(p.talks.map((t) => t.end)).toEqual(['silent', 'silent']);
-      // From the connect to the verdict: the 300 ms wait, then 1 s for the HTTP request (a little slack for the machine).
+      // From the connect to the verdict: the 300 ms wait, then 500 ms for the HTTP request (a little slack for the machine).
       expect(p.talks[0]!.endMs).toBeGreaterThanOrEqual(290);
       expect(p.talks[0]!.endMs).toBeLessThan(400);
-      expect(p.talks[1]!.endMs).toBeGreaterThanOrEqual(990);
-      expect(p.talks[1]!.endMs).toBeLessThan(1_150);
+      expect(p.talks[1]!.endMs).toBeGreaterThanOrEqual(UNKNOWN_HTTP_WAIT_MS - 10);
+      expect(p.talks[1]!.endMs).toBeLessThan(UNKNOWN_HTTP_WAIT_MS + 150);
       keep('unknown', 'silent', undefined, p);
       const q = await probe(7072, undefined, 'shell');
       expect(q.outcome).toBe('quiet');
       expect(q.talks).toHaveLength(2);
       expect(q.talks[0]!.endMs).toBeLessThan(450);
-      expect(q.talks[1]!.endMs).toBeLessThan(1_250);
+      expect(q.talks[1]!.endMs).toBeLessThan(UNKNOWN_HTTP_WAIT_MS + 250);
     }, 30_000);
 
     it('an HTTP application of its own that answers 503: read as HTTP from the HEAD / on the second connection, locally and through the shell', async () => {
