@@ -43,12 +43,14 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
     }
   };
 
+  // One line while it spins (ora redraws it): cut to fit, so the terminal never wraps it.
+  const spin = (text: string) => ora?.({ text: truncate(clean(text).replace(/\s*\n\s*/g, ' '), columns() - 3), stream: process.stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+
   return {
     stepStarted(_id, text) {
       if (!ora) return;
       current?.stop();
-      // One line while it spins (ora redraws it): cut to fit, so the terminal never wraps it.
-      current = ora({ text: truncate(clean(text).replace(/\s*\n\s*/g, ' '), columns() - 3), stream: process.stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+      current = spin(text);
     },
     stepFinished(record) {
       if (!current) return;
@@ -85,7 +87,12 @@ export async function terminalUI(opts: { spinner: boolean; color: boolean }): Pr
     },
     async confirm(message) {
       const { confirm } = await import('@inquirer/prompts');
-      return asking(() => confirm({ message, default: false }, promptContext));
+      // Asked in the middle of a step (a command that changes the host): once answered, the step
+      // spins on below the prompt, so its result line is drawn when it ends.
+      const running = current?.text;
+      const yes = await asking(() => confirm({ message, default: false }, promptContext));
+      if (running !== undefined) current = spin(running);
+      return yes;
     },
     stop() {
       current?.stop();

@@ -117,6 +117,50 @@ describe.skipIf(TMUX_SKIP !== undefined)('prompts in a real terminal (tmux)', ()
     expect(shown).toMatch(/╰─+╯/);
   });
 
+  it("--fix's consent asked in the middle of a step: after the yes, that step's own result line is drawn below the prompt", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wpt-consent-'));
+    try {
+      const made = join(dir, 'made');
+      const playbook = join(dir, 'consent.yaml');
+      writeFileSync(
+        playbook,
+        [
+          'version: 2',
+          'name: consent',
+          'steps:',
+          '  restart:',
+          '    check: command',
+          `    with: { argv: [touch, ${JSON.stringify(made)}], changes: true }`,
+          '    on: { ok: DONE, else: NOT_DONE }',
+          'diagnoses:',
+          '  DONE:',
+          '    code: INCONCLUSIVE',
+          '    title: "ran: {{ steps.restart.summary }}"',
+          '    explanation: It ran.',
+          '  NOT_DONE:',
+          '    code: INCONCLUSIVE',
+          '    title: "not run: {{ steps.restart.summary }}"',
+          '    explanation: It did not run.',
+          '',
+        ].join('\n'),
+        { mode: 0o644 },
+      );
+      const t = start(['127.0.0.1', '9', '--playbook', playbook, '--fix']);
+      await t.waitFor(/changes things: run `touch \S+made` now\?/);
+      t.type('y');
+      t.sendKeys('Enter');
+      const status = await t.waitForExit();
+      const shown = trimScreen(t.capture());
+      expect(status, shown).toBe(3);
+      expect(existsSync(made), shown).toBe(true);
+      // The prompt with its answer, then the step's line: its symbol and what it did.
+      const after = shown.slice(shown.search(/changes things: run/));
+      expect(after, shown).toMatch(/now\? (yes|Yes)[^\n]*\n\s*✔ touch \S+made exited 0/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--yes on a terminal never asks: the run ends by itself (NOT_LISTENING, exit 1)', async () => {
     const port = await freePort();
     const t = start(['127.0.0.1', String(port), '--yes']);
