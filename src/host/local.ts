@@ -9,7 +9,6 @@ import { HostScans, type ScanFs } from './scan.js';
 import { probeTcp } from './tcp-connect.js';
 import { probeUdp } from './udp-probe.js';
 import { talkTcp } from './tcp-talk.js';
-import { probeTls } from './tls-probe.js';
 
 // The machine whyport runs on. With the runner's execa import, the only code that reads this
 // machine (node:fs, node:os, node:dns); checks and readers see the Host interface only.
@@ -93,7 +92,8 @@ export const localHost: Host = {
   connectTcp: probeTcp,
   probeUdp,
   talk: talkTcp,
-  probeTls,
+  // node:tls and node:crypto load only when a walk reaches a TLS port (~5 ms of every start otherwise).
+  probeTls: async (...args) => (await import('./tls-probe.js')).probeTls(...args),
   async monotonicUs() {
     // process.hrtime is CLOCK_MONOTONIC on Linux.
     return Number(process.hrtime.bigint() / 1000n);

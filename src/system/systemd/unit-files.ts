@@ -24,7 +24,8 @@ export function readUnitFiles(host: Host, dirs: readonly string[] = UNIT_DIRS): 
 
 /** The units whose files (or drop-ins) mention `port`, in search order, each once. */
 export function unitsMentioning(files: readonly UnitFileText[], port: number): string[] {
-  return [...new Set(files.filter((f) => mentionsPort(f.text, port)).map((f) => f.unit))];
+  const mentions = portMention(port);
+  return [...new Set(files.filter((f) => mentions(f.text)).map((f) => f.unit))];
 }
 
 /** What a unit that mentions a port runs: the service (itself, or the one its socket starts) and that service's program. */
@@ -117,10 +118,17 @@ export async function installedUnitFiles(host: Host, units: readonly string[], d
 
 /** True when unit-file text mentions `port` as a whole number on a line that is not a comment. */
 export function mentionsPort(text: string, port: number): boolean {
+  return portMention(port)(text);
+}
+
+/** mentionsPort for one port, its expression built once for every file (a diagnosis reads hundreds). */
+function portMention(port: number): (text: string) => boolean {
+  const digits = String(port);
   // Standing alone as a value (`--port 7071`, `:7071`, `PORT=7071`, `7071/tcp`): not part of a
   // word (FirewallD1, polkit-1), a longer number, a path or a dotted version/address.
-  const re = new RegExp(`(?<=^|[\\s:=,("'\\[])${port}(?=$|[\\s/,)"'\\];])`);
-  return text.split('\n').some((line) => !/^\s*[#;]/.test(line) && re.test(line));
+  const re = new RegExp(`(?<=^|[\\s:=,("'\\[])${digits}(?=$|[\\s/,)"'\\];])`);
+  // Most files do not hold the digits at all: they are never split into lines.
+  return (text) => text.includes(digits) && text.split('\n').some((line) => !/^\s*[#;]/.test(line) && re.test(line));
 }
 
 /** Every unit file, once per diagnosis (one host call; over ssh, one round trip). */
