@@ -8,7 +8,8 @@ export type ExpectedProtocol =
   | { speaks: 'skip' };
 
 /** Where the expectation came from: said in the report. */
-export type ExpectedFrom = 'option' | 'service-name' | 'program';
+/** `answer`: a port of no known protocol that answered a TLS handshake with a certificate. */
+export type ExpectedFrom = 'option' | 'service-name' | 'program' | 'answer';
 
 /** What the user said of the protocol: `--protocol NAME` (or `none` for `--no-protocol`), `--tls` / `--no-tls`. */
 export interface ProtocolWish {

@@ -32,6 +32,30 @@ function wantsUser(e: ExpectedProtocol): boolean {
   return e.speaks === 'plain' && e.protocol === 'postgresql';
 }
 
+/** How long the TLS handshake with a port of no known protocol may take once its answers said it may be TLS. */
+const UNKNOWN_TLS_WAIT_MS = 1_000;
+
+/**
+ * What a port of no known protocol said to HEAD / on the second connection hints at TLS: it closed
+ * without a byte (Python's and node's TLS servers), sent a TLS record (an alert), or answered 400
+ * Bad Request (Go's, Tomcat's and nginx's answers to plain HTTP on a TLS port).
+ */
+function mayBeTls(probe: ProtocolProbe): boolean {
+  const asked = probe.talks[1];
+  if (!asked || asked.outcome !== 'connected') return false;
+  if (probe.evidence.protocol === 'tls') return true;
+  if (probe.evidence.protocol === 'http' && probe.evidence.status === 400) return true;
+  return asked.answers.every((a) => a === '') && (asked.end === 'eof' || asked.end === 'reset');
+}
+
+/** What the second connection's HEAD / got from a port that said nothing at first, as a clause. */
+function afterHead(probe: ProtocolProbe): string {
+  const asked = probe.talks[1];
+  if (!asked) return '';
+  if (asked.outcome !== 'connected') return '; a second connection for HEAD / did not get through';
+  return asked.end === 'eof' || asked.end === 'reset' ? ', and it closed a second connection on HEAD / without a word' : ', nor to an HTTP request (HEAD /)';
+}
+
 /** The protocol step's parameters, as `decide` sees them. */
 export interface ProtocolParams {
   host: string;
@@ -117,14 +141,14 @@ export const protocol = defineCheck({
     // SNI and HTTP's Host carry a name in ASCII: an internationalised one in punycode (RFC 6066 §3, RFC 5890).
     const serverName = isIP(p.host) === 0 ? asciiHostName(p.host) || undefined : undefined;
     const timeoutMs = weak.weak ? Math.min(ctx.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS) : ctx.timeoutMs;
-    const tls = async (): Promise<ProtocolReadings> => ({
+    const tls = async (wait = timeoutMs): Promise<Extract<ProtocolReadings, { kind: 'tls' }>> => ({
       kind: 'tls',
       address: address!,
-      expected,
+      expected: expected as Extract<ExpectedProtocol, { speaks: 'tls' }>,
       ...weak,
       ...(serverName ? { serverName } : {}),
       // node:tls and the trust store load only when a walk reaches a TLS port.
-      reading: await ctx.facts.read((await import('../system/tls.js')).tlsOf, { address: address!, port: p.port, timeoutMs, ...(serverName ? { serverName } : {}) }),
+      reading: await ctx.facts.read((await import('../system/tls.js')).tlsOf, { address: address!, port: p.port, timeoutMs: wait, ...(serverName ? { serverName } : {}) }),
       now: new Date().toISOString(),
     });
     if (expected.speaks === 'tls') return tls();
@@ -136,6 +160,16 @@ export const protocol = defineCheck({
     if (expected.speaks === 'plain' && expected.from === 'program' && probe.outcome === 'wrong-protocol' && ['tls', 'https'].includes(probe.evidence.protocol)) {
       expected = { speaks: 'tls', from: 'program' };
       return tls();
+    }
+    // A port of no known protocol that closed on HEAD /, or answered it with a TLS alert or a 400
+    // Bad Request (Go's and Tomcat's "an HTTP request to an HTTPS port"): asked in TLS once (nmap's
+    // SSLSessionReq probe). A certificate back makes it a TLS port, judged as one.
+    if (expected.speaks === 'unknown' && mayBeTls(probe)) {
+      const plain = expected;
+      expected = { speaks: 'tls', from: 'answer' };
+      const asTls = await tls(Math.min(ctx.timeoutMs, UNKNOWN_TLS_WAIT_MS));
+      if (asTls.reading.handshake.chain.length > 0) return asTls;
+      expected = plain;
     }
     return { kind: 'plain', address, expected, probe, ...weak };
   },
@@ -262,7 +296,7 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
     default: {
       const why =
         probe.outcome === 'quiet'
-          ? `it said nothing at once, as a program that waits for its client does${probe.talks.length > 1 ? ', nor to an HTTP request (HEAD /)' : ''}`
+          ? `it said nothing at once, as a program that waits for its client does${afterHead(probe)}`
           : probe.outcome === 'not-connected'
             ? `the talk could not begin this time (${said ?? 'no connection'})`
             : probe.outcome === 'closed-after-accept'
