@@ -4,7 +4,7 @@ import { defineCheck, type DecideContext } from './check.js';
 import { blockingRuleFields, e, fields } from './evidence.js';
 import { endpointText } from '../net/endpoint.js';
 import { findOutputBlock, type BlockingRule, type Protocol } from '../analysis/firewall/verdict.js';
-import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, blockingRuleEvidence, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { routeOfAddress, type RouteResult } from '../system/route.js';
 
@@ -114,24 +114,9 @@ export function decideClientFirewall(r: ClientFirewallReadings, p: { host: strin
       command: listCommand(v),
       evidence: {
         ...withRoute,
-        tool: v.tool,
-        table: v.table,
-        chain: v.chain,
-        rule: v.rule,
-        verdict: v.verdict,
-        action: actionText(v),
+        ...blockingRuleEvidence(v, `Let ${what} out`),
         gets,
-        policy: v.policy === true,
-        path: v.path.join(' → '),
-        detail: v.detail ?? '',
-        where: whereText(v),
-        fix: v.fix.argv,
-        fixCommand: v.fix.command,
-        fixNote: v.fix.note ?? '',
-        fixSummary: v.fix.summary ?? `Let ${what} out`,
-        fixKind: v.fix.kind ?? 'narrow',
         also: v.also.map((a) => blockText(a, destination, protocol)),
-        caveats: v.caveats,
       },
     };
   }

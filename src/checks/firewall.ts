@@ -7,7 +7,7 @@ import { findBlockingRules, type BlockingRule, type FirewallVerdict, type Protoc
 import type { FirewallReading } from '../system/firewall/read.js';
 import type { UfwStatus } from '../system/firewall/ufw.js';
 import type { ResolvedAddress } from '../host/host.js';
-import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, blockingRuleEvidence, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import { banListOf, fail2banJails, unbanArgv, unbanNote, type Ban, type BanTime } from '../analysis/firewall/ban.js';
 import type { SourceRule } from '../analysis/firewall/model.js';
 import { showCommand } from '../text/command.js';
@@ -254,30 +254,12 @@ export function decideFirewall(r: FirewallReadings, p: { port: number }, at: Dec
       portLabel: label,
       address: blocked.address,
       family: blocked.family,
-      tool: b.tool,
-      table: b.table,
-      chain: b.chain,
-      rule: b.rule,
-      verdict: b.verdict,
-      action: actionText(b),
+      ...blockingRuleEvidence(b, `Let port ${label} in`),
       /** What a client gets back, and what whyport there makes of it (PORT_CLOSED, PORT_FILTERED, OPEN_OR_FILTERED). */
       clientSees: b.clientSees.reply,
       clientCode: b.clientSees.code,
-      policy: b.policy === true,
-      path: b.path.join(' → '),
-      detail: b.detail ?? '',
-      where: whereText(b),
-      /** The fix as argv (the playbook names its words one by one), and as typed. */
-      fix: b.fix.argv,
-      fixCommand: b.fix.command,
-      fixNote: b.fix.note ?? '',
-      /** What the fix changes: the rule it deletes, or the accept it puts ahead of a rule that blocks more than this port. */
-      fixSummary: b.fix.summary ?? `Let port ${label} in`,
-      /** `remove` (the blocking rule goes) or `narrow` (it stays; an accept for this port alone goes ahead of it). */
-      fixKind: b.fix.kind ?? 'narrow',
       remoteOnly,
       loopback: loopbackText,
-      caveats: b.caveats,
       also: b.also.map((a) => blockText(a, label, false, protocol)),
       sources,
       verdicts,

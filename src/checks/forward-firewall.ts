@@ -6,7 +6,7 @@ import { endpointText } from '../net/endpoint.js';
 import { isLoopback, normalizeAddress } from '../net/address.js';
 import { dnatOf } from '../analysis/forwarding.js';
 import { findForwardBlock, type BlockingRule, type FirewallVerdict } from '../analysis/firewall/verdict.js';
-import { actionText, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
+import { actionText, blockingRuleEvidence, deniedCommands, kernelUnlisted, listCommand, readingText, whereText } from '../analysis/firewall/words.js';
 import type { KernelRulesets } from '../analysis/firewall/base-chains.js';
 import type { FirewallReading } from '../system/firewall/read.js';
 import { ipForwarding, type ForwardingReading } from '../system/ip-forwarding.js';
@@ -149,24 +149,9 @@ export function decideForwardFirewall(r: ForwardFirewallReadings, p: { port: num
       command: listCommand(v),
       evidence: {
         ...base,
-        tool: v.tool,
-        table: v.table,
-        chain: v.chain,
-        rule: v.rule,
-        verdict: v.verdict,
-        action: actionText(v),
+        ...blockingRuleEvidence(v, `Let forwarded ${protocol.toUpperCase()} to ${destination} through`),
         clientSees: v.clientSees.reply,
-        policy: v.policy === true,
-        path: v.path.join(' → '),
-        detail: v.detail ?? '',
-        where: whereText(v),
-        fix: v.fix.argv,
-        fixCommand: v.fix.command,
-        fixNote: v.fix.note ?? '',
-        fixSummary: v.fix.summary ?? `Let forwarded ${protocol.toUpperCase()} to ${destination} through`,
-        fixKind: v.fix.kind ?? 'narrow',
         also: v.also.map((a) => blockText(a, p.port, destination, what)),
-        caveats: v.caveats,
       },
     };
   }

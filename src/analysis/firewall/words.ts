@@ -19,6 +19,35 @@ export function actionText(b: BlockingRule): string {
 }
 
 /** What a person types to see the rule in its context. */
+/**
+ * The evidence every firewall step gives of the rule that blocks (the fields of
+ * checks/evidence.ts's blockingRuleFields but `also`, which each step words itself): where it is,
+ * what it does, and its fix — `fixSummary` says what the fix does when the fix itself does not.
+ */
+export function blockingRuleEvidence(b: BlockingRule & { caveats: string[] }, fixSummary: string) {
+  return {
+    tool: b.tool,
+    table: b.table,
+    chain: b.chain,
+    rule: b.rule,
+    verdict: b.verdict,
+    action: actionText(b),
+    policy: b.policy === true,
+    path: b.path.join(' → '),
+    detail: b.detail ?? '',
+    where: whereText(b),
+    /** The fix as argv (the playbook names its words one by one), and as typed. */
+    fix: b.fix.argv,
+    fixCommand: b.fix.command,
+    fixNote: b.fix.note ?? '',
+    /** What the fix changes: the rule it deletes, or the accept it puts ahead of a rule that blocks more than this port. */
+    fixSummary: b.fix.summary ?? fixSummary,
+    /** `remove` (the blocking rule goes) or `narrow` (it stays; an accept for this port alone goes ahead of it). */
+    fixKind: b.fix.kind ?? 'narrow',
+    caveats: b.caveats,
+  };
+}
+
 export function listCommand(b: BlockingRule): string {
   switch (b.tool) {
     case 'nftables':
