@@ -3,6 +3,7 @@ import { safeParse } from 'zod/mini';
 import type { Playbook, Step } from '../playbook/schema.js';
 import { parsePlaceholders, renderValue } from '../playbook/template.js';
 import type { ReadCall } from '../system/reader.js';
+import { everyBranch } from '../playbook/branches.js';
 
 /** How many steps from the start a read is worth beginning before the walk gets there. */
 export const FIRST_STEPS_DEPTH = 3;
@@ -25,7 +26,7 @@ export function firstReads(playbook: Playbook, start: string, at: DecideContext,
       const step = playbook.steps[id];
       if (!step) continue;
       out.push(...readsOfStep(step, at, checks));
-      for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) if (b.next) next.push(b.next);
+      for (const b of everyBranch(step)) if (b.next) next.push(b.next);
     }
     frontier = next;
   }

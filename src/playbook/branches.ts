@@ -1,8 +1,13 @@
-import type { Branch, BranchDoc } from './schema.js';
+import type { Branch, BranchDoc, Step } from './schema.js';
 import type { Path } from './yaml-position.js';
 
 /** A diagnosis key: upper case (a step id is lower case). */
 export const CODE_RE = /^[A-Z][A-Z0-9_]*$/;
+
+/** Every branch of a step: its outcomes, then those of each of its cases (`after:`). */
+export function everyBranch(step: Pick<Step, 'outcomes' | 'cases'>): Branch[] {
+  return [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)];
+}
 
 /** Reports a problem at a place of the playbook. */
 export type At = (path: Path, message: string, hint?: string, opts?: { key?: boolean; offset?: number; severity?: 'error' | 'warning' }) => void;

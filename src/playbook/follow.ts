@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CODE_RE } from './branches.js';
+import { CODE_RE, everyBranch } from './branches.js';
 import { PLACED_FIELDS } from './placed.js';
 import type { CheckDoc, Playbook, PlaybookDoc, StepDoc } from './schema.js';
 
@@ -134,7 +134,7 @@ export function codesOfPlaybook(pb: Pick<Playbook, 'steps' | 'diagnoses'>, start
     const step = pb.steps[id];
     if (!step || seen.has(id)) continue;
     seen.add(id);
-    for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+    for (const b of everyBranch(step)) {
       if (b.next !== undefined) queue.push(b.next);
       const d = b.diagnose === undefined ? undefined : pb.diagnoses[b.diagnose];
       if (!d) continue;

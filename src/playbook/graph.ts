@@ -1,4 +1,5 @@
 import type { Branch, Playbook } from './schema.js';
+import { everyBranch } from './branches.js';
 
 /** The diagrams `whyport playbook graph` draws: for Markdown, for Graphviz, for a terminal. */
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'text'] as const;
@@ -81,7 +82,7 @@ export function playbookEdges(
   // With --ssh a client step's verdict leads on to the server's side.
   if (pb.server) {
     for (const [id, step] of Object.entries(pb.steps)) {
-      if (step.vantage === 'client' && [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)].some((b) => b.diagnose)) {
+      if (step.vantage === 'client' && everyBranch(step).some((b) => b.diagnose)) {
         all.push({ from: id, to: pb.server.start, toDiagnosis: false, label: 'its verdict', after: '--ssh' });
       }
     }

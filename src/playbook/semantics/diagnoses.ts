@@ -1,4 +1,4 @@
-import { CODE_RE } from '../branches.js';
+import { CODE_RE, everyBranch } from '../branches.js';
 import { hintFor } from '../suggest.js';
 import type { Step } from '../schema.js';
 import { splitWords } from '../template.js';
@@ -74,7 +74,7 @@ function roadAvoiding(steps: Record<string, Step>, entries: readonly string[], a
   while (queue.length) {
     const id = queue.shift()!;
     const step = steps[id]!;
-    for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+    for (const b of everyBranch(step)) {
       if (b.diagnose === diagnosis) {
         const road = [id];
         for (let p = came.get(id); p; p = came.get(p)) road.unshift(p);

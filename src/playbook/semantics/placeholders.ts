@@ -6,6 +6,7 @@ import { evidenceJsonSchema, lookupEvidence, type JsonSchema } from '../evidence
 import type { Path } from '../yaml-position.js';
 import type { Semantics } from './context.js';
 import { ENDPOINT, FOLLOW, followEvidence, followOf } from '../follow.js';
+import { everyBranch } from '../branches.js';
 
 const TARGET_FIELDS = ['host', 'address', 'addresses', 'port', 'portName', 'protocol', 'local', 'listeners', 'sockets'];
 const STEP_FIELDS = ['outcome', 'summary', 'command', 'evidence', 'durationMs'];
@@ -77,7 +78,7 @@ export function checkPlaceholders(s: Semantics, steps: Record<string, Step>): vo
 function stepsBefore(steps: Record<string, Step>): Map<string, Set<string>> {
   const leadsTo = new Map<string, Set<string>>();
   for (const [id, step] of Object.entries(steps)) {
-    for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+    for (const b of everyBranch(step)) {
       if (b.diagnose) leadsTo.set(b.diagnose, (leadsTo.get(b.diagnose) ?? new Set()).add(id));
       // A step's own `last.` is the step before it (diagnoses and steps share no names).
       if (b.next) leadsTo.set(b.next, (leadsTo.get(b.next) ?? new Set()).add(id));

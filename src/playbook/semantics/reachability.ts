@@ -1,5 +1,6 @@
 import type { Step } from '../schema.js';
 import type { Semantics } from './context.js';
+import { everyBranch } from '../branches.js';
 
 /**
  * Every step is reachable from the start (or, with --ssh, from the server's start): an error; every
@@ -20,7 +21,7 @@ export function checkReachability({ pb, at, stepIds, diagnosisIds }: Semantics, 
       seen.add(step.follow.start);
       queue.push(step.follow.start);
     }
-    for (const b of [...step.outcomes, ...(step.cases ?? []).flatMap((c) => c.outcomes)]) {
+    for (const b of everyBranch(step)) {
       if (b.next && steps[b.next] && !seen.has(b.next)) {
         seen.add(b.next);
         queue.push(b.next);
