@@ -30,21 +30,18 @@ const SERVER = '10.0.0.5';
 const REMOTE_UPSTREAM = '10.77.0.2';
 const BED_SIDE = '10.77.0.1';
 
-const MYAPP_PY = `import sys
+/**
+ * A Python HTTP application answering every GET and HEAD with `status` and `body`, listening on
+ * `bind` (a Python address tuple); `before` runs first (myapp's check of its configuration file).
+ */
+const pythonHttpApp = (status: number, body: string, bind: string, before = '') => `import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+${before}
 
-CONF = '/etc/myapp/myapp.conf'
-try:
-    open(CONF).close()
-except OSError as e:
-    print(f'myapp: cannot open {CONF}: {e.strerror}', file=sys.stderr)
-    sys.exit(1)
-
-
-class Hello(BaseHTTPRequestHandler):
+class App(BaseHTTPRequestHandler):
     def do_GET(self):
-        body = b'hello from myapp\\n'
-        self.send_response(200)
+        body = b'${body}\\n'
+        self.send_response(${status})
         self.send_header('Content-Type', 'text/plain')
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
@@ -54,8 +51,22 @@ class Hello(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-HTTPServer(('127.0.0.1', int(sys.argv[sys.argv.index('--port') + 1])), Hello).serve_forever()
+HTTPServer(${bind}, App).serve_forever()
 `;
+
+const MYAPP_PY = pythonHttpApp(
+  200,
+  'hello from myapp',
+  "('127.0.0.1', int(sys.argv[sys.argv.index('--port') + 1]))",
+  `
+CONF = '/etc/myapp/myapp.conf'
+try:
+    open(CONF).close()
+except OSError as e:
+    print(f'myapp: cannot open {CONF}: {e.strerror}', file=sys.stderr)
+    sys.exit(1)
+`,
+);
 
 /** An upstream that accepts and closes at once, as a crashing worker does (nginx: 502, "Connection reset by peer"). */
 const CLOSER_PY = `import socketserver
@@ -71,24 +82,7 @@ socketserver.ThreadingTCPServer(('127.0.0.1', 7075), Closer).serve_forever()
 `;
 
 /** An application that answers every request with 503 itself (a maintenance switch, a health gate). */
-const MAINT_PY = `from http.server import BaseHTTPRequestHandler, HTTPServer
-
-
-class Maintenance(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'down for maintenance\\n'
-        self.send_response(503)
-        self.send_header('Content-Type', 'text/plain')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(body)
-
-    do_HEAD = do_GET
-
-
-HTTPServer(('0.0.0.0', 7076), Maintenance).serve_forever()
-`;
+const MAINT_PY = pythonHttpApp(503, 'down for maintenance', "('0.0.0.0', 7076)");
 
 /** diagnosis.proxy (CONTRACT, "A reverse proxy followed to its upstream"). */
 interface ProxyFacts {

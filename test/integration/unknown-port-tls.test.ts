@@ -23,51 +23,46 @@ const PYTHON = python3Path();
 const reason = netnsSkipReason() ?? (PYTHON ? undefined : 'python3 is missing');
 if (reason) console.warn(`skipping the unknown-port TLS tests: ${reason}`);
 
-const TLS_SERVER = `import socket, ssl, sys, threading
-port, crt, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(crt, key)
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', port)); s.listen(16)
+/**
+ * A threaded python3 server on 127.0.0.1:ARGV[1] that prints "ready" once it listens; `serve`
+ * is the body of `serve(c)` for each connection, `setup` what it needs first.
+ */
+const pythonServer = (serve: string, setup = '') => `import socket, ssl, sys, threading
+${setup}
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(16)
 def serve(c):
-    try:
-        t = ctx.wrap_socket(c, server_side=True); t.recv(4096)
-        t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'); t.close()
-    except Exception:
-        c.close()
+${serve}
 print('ready', flush=True)
 while True:
     c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
 `;
 
+/** HTTPS with the certificate ARGV[2] and key ARGV[3]. */
+const TLS_SERVER = pythonServer(
+  `    try:
+        t = ctx.wrap_socket(c, server_side=True); t.recv(4096)
+        t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'); t.close()
+    except Exception:
+        c.close()`,
+  'ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])',
+);
+
 /** Reads what the client sends, then closes without a word (no TLS, no HTTP). */
-const CLOSER = `import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(16)
-def serve(c):
-    c.settimeout(5)
+const CLOSER = pythonServer(`    c.settimeout(5)
     try:
         c.recv(4096)
     except Exception:
         pass
-    c.close()
-print('ready', flush=True)
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-`;
+    c.close()`);
 
 /** Plain HTTP answering 400 Bad Request to anything. */
-const BAD_REQUEST = `import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(16)
-def serve(c):
-    c.settimeout(5)
+const BAD_REQUEST = pythonServer(`    c.settimeout(5)
     try:
         if c.recv(4096):
             c.sendall(b'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n')
     except Exception:
         pass
-    c.close()
-print('ready', flush=True)
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-`;
+    c.close()`);
 
 describe.skipIf(reason !== undefined || !existsSync(CLI))('TLS on a port of no known protocol (real python3 ssl servers, a namespace of its own)', () => {
   let ns: Namespace;
