@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Report, StepRecord } from '../../src/report/model.js';
+import type { Report } from '../../src/report/model.js';
+import { step, trace, type JsonRun } from '../helpers/cli-in-bed.js';
 import { copyBuiltCli } from '../helpers/as-user.js';
 import { startListener, stopAllListeners } from '../helpers/servers.js';
 
@@ -43,31 +44,20 @@ function sh(argv: string[], input?: string): string {
 }
 const inClient = (...argv: string[]) => sh(['ip', 'netns', 'exec', CLIENT_NS, ...argv]);
 
-interface Run {
+interface Run extends JsonRun {
   status: number;
-  report: Report;
-  stderr: string;
 }
 
 async function fromClient(args: string[] = [], opts: { asNobody?: boolean } = {}): Promise<Run> {
   const run = opts.asNobody ? asNobody!.nobodyArgv : [process.execPath, CLI];
   const cwd = opts.asNobody ? asNobody!.cwd : undefined;
-  const r = await execa('ip', ['netns', 'exec', CLIENT_NS, ...run, SERVER, String(PORT), '--timeout', '1500', ...args, '--json', '--yes'], { cwd, reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
+  const argv = [SERVER, String(PORT), '--timeout', '1500', ...args, '--json', '--yes'];
+  const r = await execa('ip', ['netns', 'exec', CLIENT_NS, ...run, ...argv], { cwd, reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
   try {
-    return { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+    return { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stdout: r.stdout, stderr: r.stderr, argv };
   } catch {
     throw new Error(`whyport printed no JSON (exit ${r.exitCode}).\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
-}
-
-function trace(r: Run): string {
-  return `${r.report.diagnosis.code} (exit ${r.status}, ${r.report.durationMs} ms) via\n${r.report.steps.map((s) => `  ${s.id} → ${s.outcome}: ${s.summary}`).join('\n')}${r.stderr ? `\nstderr: ${r.stderr}` : ''}`;
-}
-
-function step(r: Run, id: string): StepRecord {
-  const s = r.report.steps.find((x) => x.id === id);
-  if (!s) throw new Error(`no step '${id}':\n${trace(r)}`);
-  return s;
 }
 
 function expectCode(r: Run, code: string, status: number): void {
@@ -149,8 +139,9 @@ describe.skipIf(reason !== undefined)("from a client: its own firewall's output 
   it("UDP: a drop in OUTPUT fails the probe's own send (EPERM), and the rule is named", async () => {
     emptyTable();
     inClient('iptables', '-A', 'OUTPUT', '-p', 'udp', '--dport', String(PORT), '-j', 'DROP');
-    const r = await execa('ip', ['netns', 'exec', CLIENT_NS, process.execPath, CLI, SERVER, `${PORT}/udp`, '--timeout', '1500', '--json', '--yes'], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
-    const run: Run = { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+    const argv = [SERVER, `${PORT}/udp`, '--timeout', '1500', '--json', '--yes'];
+    const r = await execa('ip', ['netns', 'exec', CLIENT_NS, process.execPath, CLI, ...argv], { reject: false, stdin: 'ignore', timeout: 30_000, env: { NO_COLOR: '1' } });
+    const run: Run = { status: r.exitCode ?? -1, report: JSON.parse(r.stdout) as Report, stdout: r.stdout, stderr: r.stderr, argv };
     expectCode(run, 'FIREWALL_BLOCKS', 1);
     expect(step(run, 'probe-remote').evidence).toMatchObject({ because: expect.stringContaining('(EPERM)') });
     expect(step(run, 'client-firewall').evidence).toMatchObject({ rule: `-A OUTPUT -p udp -m udp --dport ${PORT} -j DROP`, gets: 'its sends fail at once with EPERM ("Operation not permitted")' });
