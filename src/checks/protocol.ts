@@ -9,7 +9,7 @@ import { protocolProbeOf, type ProtocolProbe } from '../system/protocol-probe.js
 import type { TlsReading } from '../system/tls.js';
 import { showCommand } from '../system/runner.js';
 import { isIP } from 'node:net';
-import { asciiHostName } from '../net/host-name.js';
+import { nameToSend } from '../net/host-name.js';
 
 /** What the protocol step read: nothing (skipped), a plaintext talk, or a TLS handshake. */
 export type ProtocolReadings =
@@ -45,7 +45,12 @@ function mayBeTls(probe: ProtocolProbe): boolean {
   if (!asked || asked.outcome !== 'connected') return false;
   if (probe.evidence.protocol === 'tls') return true;
   if (probe.evidence.protocol === 'http' && probe.evidence.status === 400) return true;
-  return asked.answers.every((a) => a === '') && (asked.end === 'eof' || asked.end === 'reset');
+  return closedWithoutAWord(asked);
+}
+
+/** A talk the server ended (EOF or reset) before it sent a byte. */
+function closedWithoutAWord(t: ProtocolProbe['talks'][number]): boolean {
+  return t.answers.every((a) => a === '') && (t.end === 'eof' || t.end === 'reset');
 }
 
 /** What the second connection's HEAD / got from a port that said nothing at first, as a clause. */
@@ -53,7 +58,7 @@ function afterHead(probe: ProtocolProbe): string {
   const asked = probe.talks[1];
   if (!asked) return '';
   if (asked.outcome !== 'connected') return '; a second connection for HEAD / did not get through';
-  return asked.end === 'eof' || asked.end === 'reset' ? ', and it closed a second connection on HEAD / without a word' : ', nor to an HTTP request (HEAD /)';
+  return closedWithoutAWord(asked) ? ', and it closed a second connection on HEAD / without a word' : ', nor to an HTTP request (HEAD /)';
 }
 
 /** The protocol step's parameters, as `decide` sees them. */
@@ -138,8 +143,7 @@ export const protocol = defineCheck({
     if (expected.speaks === 'unknown') expected = expectedProtocol(wish, ctx.target.portName, program);
     const why = weakExpectation(expected, program);
     const weak = why ? { weak: { why } } : {};
-    // SNI and HTTP's Host carry a name in ASCII: an internationalised one in punycode (RFC 6066 §3, RFC 5890).
-    const serverName = isIP(p.host) === 0 ? asciiHostName(p.host) || undefined : undefined;
+    const serverName = nameToSend(p.host);
     const timeoutMs = weak.weak ? Math.min(ctx.timeoutMs, UNKNOWN_PROTOCOL_WAIT_MS) : ctx.timeoutMs;
     const tls = async (wait = timeoutMs): Promise<Extract<ProtocolReadings, { kind: 'tls' }>> => ({
       kind: 'tls',
@@ -228,7 +232,6 @@ const GATEWAY_WORDS: Readonly<Record<number, string>> = {
   503: 'the server is up, and cannot serve requests now (overloaded, in maintenance, something it needs is down, or a proxy with no upstream left)',
   504: 'the server is up, and as a gateway or proxy it got no answer in time from the upstream it passes requests to',
 };
-const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
 /** The pure decision of the protocol step. */
 export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: DecideContext) {
@@ -276,9 +279,10 @@ export function decideProtocol(r: ProtocolReadings, p: ProtocolParams, _at: Deci
   const fail = 'fail' as const;
   switch (finalOutcome) {
     case 'answered':
-      if (answering === 'http' && ev.status !== undefined && GATEWAY_STATUSES.has(ev.status)) {
+      const gateway = answering === 'http' && ev.status !== undefined ? GATEWAY_WORDS[ev.status] : undefined;
+      if (gateway) {
         // RFC 9110 §15.6.3-5: the server answers for something behind it (a proxy's upstream, an application) that does not.
-        return { outcome: 'unavailable' as const, status: fail, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered ${ev.status}${words}: ${GATEWAY_WORDS[ev.status]}`, command, evidence };
+        return { outcome: 'unavailable' as const, status: fail, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered ${ev.status}${words}: ${gateway}`, command, evidence };
       }
       return { outcome: finalOutcome, status: 'pass' as const, summary: `${title}${ev.product && ev.product !== title ? ` (${ev.product})` : ''} answered as a healthy server does${words}`, command, evidence };
     case 'refuses-client':

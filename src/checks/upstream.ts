@@ -19,7 +19,7 @@ import { programLogOf } from '../system/program-log.js';
 import { unitStatusOf } from '../system/systemd/status.js';
 import { otherNamespaceAddresses } from '../system/namespaces.js';
 import { showCommand } from '../system/runner.js';
-import { asciiHostName } from '../net/host-name.js';
+import { nameToSend } from '../net/host-name.js';
 
 /** At most this many servers of one route are probed (a balancer of hundreds is rare; they go in parallel). */
 const MAX_SERVERS = 8;
@@ -112,8 +112,7 @@ export const upstream = defineCheck({
     const argv = await ctx.facts.read(argvOfPid, owner.pid).catch(() => [] as string[]);
     const res = await ctx.facts.resolve(p.host);
     const address = res.ok ? res.addresses[0]?.address : undefined;
-    // As the proxy sees it in a Host header and its server_name: an internationalised name in punycode.
-    const hostName = isIP(p.host) === 0 ? asciiHostName(p.host) || undefined : undefined;
+    const hostName = nameToSend(p.host);
     const read = await ctx.facts.read(proxyConfigOf, { program, argv });
     const { lines, directives, ...config } = read;
     const routes = lines.length ? routesOf(read, { port: p.port, ...(address ? { address } : {}), ...(hostName ? { hostName } : {}) }) : undefined;
